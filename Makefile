@@ -1,0 +1,95 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# .bpf.c -> .bpf.o -> skeleton -> libkanary -> kanaryctl; `make V=1` shows commands.
+
+OUTPUT   := .output
+BIN      := bin
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+CC       ?= cc
+ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+
+CFLAGS     ?= -O2 -g
+CFLAGS     += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -Iuser/lib -I$(OUTPUT)
+BPF_CFLAGS := -g -O2 -target bpf -Wall -Wno-unused-function -I$(ARCH_INC) -Iinclude -Ibpf
+LDLIBS     := -lbpf -lelf -lz -ljansson
+
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+BPF_HDRS   := $(wildcard bpf/lib/*.h) $(wildcard include/kanary/*.h)
+SKELS      := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+LIB_SRCS   := $(wildcard user/lib/*.c)
+LIB_OBJS   := $(patsubst user/lib/%.c,$(OUTPUT)/lib/%.o,$(LIB_SRCS))
+CTL_SRCS   := $(wildcard user/ctl/*.c)
+CTL_OBJS   := $(patsubst user/ctl/%.c,$(OUTPUT)/ctl/%.o,$(CTL_SRCS))
+UNIT_SRCS  := $(wildcard tests/unit/*.c)
+UNIT_OBJS  := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%.o,$(UNIT_SRCS))
+DEPS_STAMP := $(OUTPUT)/.deps-ok
+
+ifeq ($(V),1)
+	Q =
+	msg =
+else
+	Q = @
+	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.PHONY: all deps test unit e2e demo bench clean
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(BIN)/kanaryctl $(BIN)/kanary_unit
+
+# Installs what is missing (apt-get); every build target runs it first, once.
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh | $(OUTPUT)
+	$(call msg,DEPS,apt packages)
+	$(Q)scripts/deps.sh
+	$(Q)touch $@
+
+$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/ctl $(OUTPUT)/unit $(BIN):
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(DEPS_STAMP) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) $(BPF_HDRS) $(SKELS) | $(OUTPUT)/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/libkanary.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(OUTPUT)/ctl/%.o: user/ctl/%.c $(wildcard user/ctl/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/ctl
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BIN)/kanaryctl: $(CTL_OBJS) $(OUTPUT)/libkanary.a | $(BIN)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS) $(SKELS) | $(OUTPUT)/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
+
+$(BIN)/kanary_unit: $(UNIT_OBJS) $(OUTPUT)/libkanary.a | $(BIN)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs check) -o $@
+
+# Needs root: BPF, network namespaces, bpffs.
+test: all
+	$(Q)tests/run
+
+demo: all
+	$(Q)scripts/demo.sh
+
+bench: all
+	$(Q)bench/run
+
+clean:
+	$(call msg,CLEAN)
+	$(Q)rm -rf $(OUTPUT) $(BIN)

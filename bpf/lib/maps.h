@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * kanary's maps.  All are pinned by name under the pin path, and every size
+ * below is a placeholder that the loader sets before load (or takes from the
+ * existing pins).
+ */
+#ifndef KANARY_BPF_MAPS_H
+#define KANARY_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include "kanary/abi.h"
+
+/* VIP:port/proto -> which service id and config slot is live. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KANARY_DEFAULT_MAX_SERVICES);
+	__type(key, struct kanary_svc_key);
+	__type(value, struct kanary_svc_ref);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_svc_v1 SEC(".maps");
+
+/* id*2+slot -> one complete service configuration (subsets, shares). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * KANARY_DEFAULT_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct kanary_svc_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_cfg_v1 SEC(".maps");
+
+/* (id, slot, subset, index) -> backend IP:port. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KANARY_DEFAULT_MAX_BACKENDS);
+	__type(key, struct kanary_backend_key);
+	__type(value, struct kanary_backend);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_be_v1 SEC(".maps");
+
+/* 5-tuple + direction -> the other side of the NAT; pins each connection. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KANARY_DEFAULT_CT_SIZE);
+	__type(key, struct kanary_ct_key);
+	__type(value, struct kanary_ct_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_ct_v1 SEC(".maps");
+
+/* svc_id*8+subset -> per-CPU connection, packet and byte counters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KANARY_DEFAULT_MAX_SERVICES * KANARY_MAX_SUBSETS);
+	__type(key, __u32);
+	__type(value, struct kanary_subset_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_stat_v1 SEC(".maps");
+
+/* enum kanary_counter -> per-CPU datapath event counts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KANARY_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_cnt_v1 SEC(".maps");
+
+/* 0 -> instance-wide settings (the hash seed). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kanary_globals);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_glob_v1 SEC(".maps");
+
+#endif /* KANARY_BPF_MAPS_H */

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The ABI shared by the BPF programs and userspace: map keys and values,
+ * counters and limits.  Defined here once; both sides include this file.
+ *
+ * Every address is 16 bytes so that IPv6 can follow without a new map
+ * layout.  IPv4 is stored v4-mapped (::ffff:a.b.c.d), with the IPv4
+ * address in w[3].  Multi-byte fields named __be* are in network order.
+ *
+ * A change to any struct here changes a pinned map's layout: bump the
+ * _v1 suffix of the affected map names so old and new pins can coexist.
+ */
+#ifndef KANARY_ABI_H
+#define KANARY_ABI_H
+
+#include <linux/types.h>
+
+#define KANARY_MAX_SUBSETS		8
+#define KANARY_MAX_BACKENDS		256	/* per subset */
+#define KANARY_WEIGHT_SCALE		10000	/* shares are parts per 10,000 */
+#define KANARY_WEIGHT_MILLI		1000	/* operator weights are kept x1000 */
+#define KANARY_NAME_LEN			64
+#define KANARY_SUBSET_NAME_LEN		32
+
+#define KANARY_DEFAULT_MAX_SERVICES	4096
+#define KANARY_DEFAULT_CT_SIZE		262144
+#define KANARY_DEFAULT_MAX_BACKENDS	65536	/* all services, both slots */
+
+/* Pinned object names, under the pin path (default /sys/fs/bpf/kanary). */
+#define KANARY_MAP_SERVICES	"kanary_svc_v1"
+#define KANARY_MAP_CONFIGS	"kanary_cfg_v1"
+#define KANARY_MAP_BACKENDS	"kanary_be_v1"
+#define KANARY_MAP_CT		"kanary_ct_v1"
+#define KANARY_MAP_STATS	"kanary_stat_v1"
+#define KANARY_MAP_COUNTERS	"kanary_cnt_v1"
+#define KANARY_MAP_GLOBALS	"kanary_glob_v1"
+#define KANARY_PROG_INGRESS	"prog_ingress"
+#define KANARY_PROG_EGRESS	"prog_egress"
+
+/* tc filter identity used for every attachment, so it can be found again. */
+#define KANARY_TC_HANDLE	0x4b41	/* "KA" */
+#define KANARY_TC_PRIORITY	0x4b41
+
+union kanary_addr {
+	__u8	b[16];
+	__be32	w[4];
+};
+
+/* Key of the service map: what a client dials. */
+struct kanary_svc_key {
+	union kanary_addr vip;
+	__be16	port;
+	__u8	proto;		/* IPPROTO_TCP */
+	__u8	pad;
+};
+
+/*
+ * Value of the service map: which of the service's two config slots is live.
+ * Userspace writes a whole new configuration into the other slot, then
+ * switches by rewriting this one entry, so a packet never sees half a change.
+ */
+struct kanary_svc_ref {
+	__u32	id;		/* service id: index into stats, id*2+slot into configs */
+	__u32	slot;		/* 0 or 1 */
+};
+
+struct kanary_subset {
+	char	name[KANARY_SUBSET_NAME_LEN];
+	__u32	weight_milli;	/* the operator's weight x1000, before normalising */
+	__u32	n_backends;
+};
+
+/* One slot of a service's configuration. */
+struct kanary_svc_config {
+	char	name[KANARY_NAME_LEN];	/* empty: slot unused */
+	struct kanary_svc_key key;
+	__u32	n_subsets;
+	__u32	generation;		/* bumped on every commit */
+	/*
+	 * Cumulative effective shares in parts per 10,000.  Subset i owns
+	 * [cum_weight[i-1], cum_weight[i]).  A subset without backends has an
+	 * empty range (its weight went to the others); cum_weight[n-1] is
+	 * 10,000, or 0 when no subset can take a connection.
+	 */
+	__u32	cum_weight[KANARY_MAX_SUBSETS];
+	struct kanary_subset subsets[KANARY_MAX_SUBSETS];
+};
+
+struct kanary_backend_key {
+	__u32	svc_id;
+	__u8	slot;
+	__u8	subset;
+	__u16	index;		/* 0 .. n_backends-1 */
+};
+
+struct kanary_backend {
+	union kanary_addr addr;
+	__be16	port;
+	__u16	pad;
+};
+
+enum kanary_ct_dir {
+	KANARY_CT_FORWARD = 0,	/* client -> VIP, as the client sent it */
+	KANARY_CT_REVERSE = 1,	/* backend -> client, as the backend sends it */
+};
+
+struct kanary_ct_key {
+	union kanary_addr src;
+	union kanary_addr dst;
+	__be16	sport;
+	__be16	dport;
+	__u8	proto;
+	__u8	dir;		/* enum kanary_ct_dir */
+	__u16	pad;
+};
+
+enum kanary_ct_flags {
+	KANARY_CT_F_CLOSING = 1 << 0,	/* the client sent FIN or RST */
+};
+
+struct kanary_ct_entry {
+	union kanary_addr addr;	/* forward: the backend; reverse: the VIP */
+	__be16	port;		/* forward: backend port; reverse: service port */
+	__u8	subset;
+	__u8	flags;		/* enum kanary_ct_flags, forward entries only */
+	__u32	svc_id;
+};
+
+/* Per-CPU, indexed by svc_id * KANARY_MAX_SUBSETS + subset. */
+struct kanary_subset_stats {
+	__u64	connections;	/* new connections steered to this subset */
+	__u64	packets_in;	/* client -> service */
+	__u64	packets_out;	/* service -> client */
+	__u64	bytes_in;
+	__u64	bytes_out;
+};
+
+/* Per-CPU datapath counters, one array slot each. */
+enum kanary_counter {
+	KANARY_CNT_CT_NEW,		/* connections tracked from their SYN */
+	KANARY_CNT_CT_REDERIVED,	/* mid-flow packet with no entry (evicted): backend re-derived */
+	KANARY_CNT_CT_REUSED,		/* SYN on a closed tuple: backend chosen afresh */
+	KANARY_CNT_NO_BACKEND,		/* service flow with no eligible subset: passed through */
+	KANARY_CNT_REV_MISS,		/* reply from a tracked backend with no reverse entry */
+	KANARY_CNT__MAX,
+};
+
+struct kanary_globals {
+	__u32	hash_seed;	/* per instance, chosen at first load, kept across reloads */
+	__u32	pad;
+};
+
+#define KANARY_STATS_INDEX(svc_id, subset) ((svc_id) * KANARY_MAX_SUBSETS + (subset))
+
+_Static_assert(sizeof(struct kanary_svc_key) == 20, "svc key layout");
+_Static_assert(sizeof(struct kanary_svc_ref) == 8, "svc ref layout");
+_Static_assert(sizeof(struct kanary_subset) == 40, "subset layout");
+_Static_assert(sizeof(struct kanary_svc_config) == 64 + 20 + 8 + 32 + 8 * 40, "config layout");
+_Static_assert(sizeof(struct kanary_backend_key) == 8, "backend key layout");
+_Static_assert(sizeof(struct kanary_backend) == 20, "backend layout");
+_Static_assert(sizeof(struct kanary_ct_key) == 40, "ct key layout");
+_Static_assert(sizeof(struct kanary_ct_entry) == 24, "ct entry layout");
+_Static_assert(sizeof(struct kanary_subset_stats) == 40, "stats layout");
+_Static_assert(sizeof(struct kanary_globals) == 8, "globals layout");
+
+#endif /* KANARY_ABI_H */

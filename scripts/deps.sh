@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs the Debian packages kanary needs to build, test, demo and bench,
+# only those that are missing, so a fresh Debian 12 needs no manual step.
+set -eu
+PKGS="clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev bpftool pkg-config check
+      bats iproute2 ethtool nginx-light curl wrk coreutils procps"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages:$missing; run 'make deps' as root" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# nginx's postinst must not start a system-wide server: the tests run their own.
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.kanary
+[ -e /usr/sbin/policy-rc.d ] || { cp /usr/sbin/policy-rc.d.kanary /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; added_policy=1; }
+apt-get install -y -qq --no-install-recommends $missing
+[ "${added_policy:-0}" = 1 ] && rm -f /usr/sbin/policy-rc.d
+rm -f /usr/sbin/policy-rc.d.kanary

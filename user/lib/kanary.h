@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * libkanary: what kanaryctl, kanaryd and the tests share to drive the
+ * pinned maps.  Every function returns 0 or a negative errno, and on error
+ * fills the caller's struct kanary_err with a sentence for the operator.
+ */
+#ifndef KANARY_LIB_H
+#define KANARY_LIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/limits.h>
+#include "kanary/abi.h"
+
+#define KANARY_PIN_PATH_DEFAULT	"/sys/fs/bpf/kanary"
+#define KANARY_PIN_PATH_ENV	"KANARY_PIN_PATH"
+
+struct kanary_err {
+	char msg[512];
+};
+
+/* Fills e->msg printf-style and returns -errnum (errnum > 0). */
+int kanary_errf(struct kanary_err *e, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* --pin-path, else $KANARY_PIN_PATH, else the default. */
+const char *kanary_pin_path(const char *from_flag);
+
+/* ---- load / unload (loader.c) ---- */
+
+struct kanary_load_opts {
+	__u32 ct_size;		/* 0: KANARY_DEFAULT_CT_SIZE */
+	__u32 max_services;	/* 0: KANARY_DEFAULT_MAX_SERVICES */
+	__u32 max_backends;	/* 0: KANARY_DEFAULT_MAX_BACKENDS */
+	bool verbose;		/* libbpf's own messages */
+};
+
+/*
+ * Loads the BPF objects and pins maps and programs under pin_path, mounting
+ * bpffs there when needed.  Idempotent: existing map pins are reused (their
+ * sizes win over opts), the programs are replaced, and every interface
+ * attached to the old programs in this netns is switched to the new ones.
+ */
+int kanary_load(const char *pin_path, const struct kanary_load_opts *opts,
+		struct kanary_err *e);
+/* Detaches from every interface in this netns and removes the pins. */
+int kanary_unload(const char *pin_path, struct kanary_err *e);
+
+/* ---- attachments (attach.c) ---- */
+
+int kanary_attach(const char *pin_path, const char *ifname, struct kanary_err *e);
+int kanary_detach(const char *pin_path, const char *ifname, struct kanary_err *e);
+
+struct kanary_iface {
+	char name[32];
+	int ifindex;
+	bool ingress;	/* our program is attached at clsact ingress */
+	bool egress;
+	bool current;	/* attached program is the one pinned now */
+};
+/* Interfaces of this netns with a kanary filter; *n in/out. */
+int kanary_iface_list(const char *pin_path, struct kanary_iface *out, int *n,
+		      struct kanary_err *e);
+
+/* ---- maps (maps.c) ---- */
+
+struct kanary_maps {
+	char pin_path[PATH_MAX];
+	int svc, cfg, be, ct, stats, counters, globals;
+	__u32 max_services;	/* from the pinned config map */
+	int lock_fd;		/* flock on the pin dir, held while open */
+};
+
+/* Opens the pinned maps and takes the instance lock. */
+int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_err *e);
+void kanary_maps_close(struct kanary_maps *m);
+
+/* ---- services (service.c) ---- */
+
+/* A whole service as userspace edits it; committed in one switch. */
+struct kanary_service {
+	bool exists;		/* found in the maps */
+	__u32 id, slot;		/* live slot when it exists */
+	struct kanary_svc_config cfg;
+	struct kanary_backend backends[KANARY_MAX_SUBSETS][KANARY_MAX_BACKENDS];
+};
+
+int kanary_service_get(struct kanary_maps *m, const char *name,
+		       struct kanary_service *out, struct kanary_err *e);
+/* Calls fn for each service, in id order; stops when fn returns non-zero. */
+int kanary_service_foreach(struct kanary_maps *m,
+			   int (*fn)(const struct kanary_service *s, void *ctx),
+			   void *ctx, struct kanary_err *e);
+/* Creates: fails with -EEXIST if the name or the VIP:port/proto is taken. */
+int kanary_service_add(struct kanary_maps *m, const char *name,
+		       const struct kanary_svc_key *key, struct kanary_err *e);
+int kanary_service_del(struct kanary_maps *m, const char *name, struct kanary_err *e);
+/*
+ * Writes s into its inactive slot (recomputing cum_weight), then switches
+ * the service map entry to it in one update.
+ */
+int kanary_service_commit(struct kanary_maps *m, struct kanary_service *s,
+			  struct kanary_err *e);
+
+/* Index of subset name in s, creating it when create is true; -ENOENT/-ENOSPC. */
+int kanary_subset_find(struct kanary_service *s, const char *name, bool create,
+		       struct kanary_err *e);
+
+/*
+ * Recomputes cfg->cum_weight from weight_milli and n_backends: subsets
+ * without backends get nothing, the rest share 10,000 parts in proportion
+ * to their weights (largest remainder, so the parts add up exactly).
+ */
+void kanary_weights_normalize(struct kanary_svc_config *cfg);
+
+/* ---- stats (stats.c) ---- */
+
+int kanary_subset_stats_read(struct kanary_maps *m, __u32 svc_id, __u32 subset,
+			     struct kanary_subset_stats *sum, struct kanary_err *e);
+int kanary_counters_read(struct kanary_maps *m, __u64 out[KANARY_CNT__MAX],
+			 struct kanary_err *e);
+extern const char *const kanary_counter_names[KANARY_CNT__MAX];
+
+/* ---- parsing (parse.c) ---- */
+
+/* "A.B.C.D:PORT" into a v4-mapped address and a network-order port. */
+int kanary_parse_ipport(const char *s, union kanary_addr *addr, __be16 *port,
+			struct kanary_err *e);
+/* Non-negative decimal weight ("80", "0.5") into thousandths. */
+int kanary_parse_weight(const char *s, __u32 *milli, struct kanary_err *e);
+/* Formats a v4-mapped address and port as "A.B.C.D:PORT". */
+void kanary_format_ipport(char *buf, size_t len, const union kanary_addr *addr, __be16 port);
+void kanary_addr_from_v4(union kanary_addr *a, __be32 v4);
+
+#endif /* KANARY_LIB_H */
