@@ -115,7 +115,7 @@ struct kanary_ct_key {
 };
 
 enum kanary_ct_flags {
-	KANARY_CT_F_CLOSING = 1 << 0,	/* the client sent FIN or RST */
+	KANARY_CT_F_CLOSING = 1 << 0,	/* client sent FIN or RST, or the backend sent RST */
 };
 
 struct kanary_ct_entry {
@@ -141,7 +141,6 @@ enum kanary_counter {
 	KANARY_CNT_CT_REDERIVED,	/* mid-flow packet with no entry (evicted): backend re-derived */
 	KANARY_CNT_CT_REUSED,		/* SYN on a closed tuple: backend chosen afresh */
 	KANARY_CNT_NO_BACKEND,		/* service flow with no eligible subset: passed through */
-	KANARY_CNT_REV_MISS,		/* reply from a tracked backend with no reverse entry */
 	KANARY_CNT__MAX,
 };
 
