@@ -16,9 +16,4 @@ fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# nginx's postinst must not start a system-wide server: the tests run their own.
-printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.kanary
-[ -e /usr/sbin/policy-rc.d ] || { cp /usr/sbin/policy-rc.d.kanary /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; added_policy=1; }
 apt-get install -y -qq --no-install-recommends $missing
-[ "${added_policy:-0}" = 1 ] && rm -f /usr/sbin/policy-rc.d
-rm -f /usr/sbin/policy-rc.d.kanary
