@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Load and unload: bpffs, map sizing, pins, the hash seed, and moving live
+ * attachments to freshly loaded programs.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "internal.h"
+#include "kanary.skel.h"
+
+#define BPFFS_ROOT		"/sys/fs/bpf"
+#define MAX_CT_SIZE		(1u << 26)
+#define MAX_SERVICES		(1u << 20)
+#define MAX_BACKENDS		(1u << 24)
+
+static bool verbose_libbpf;
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!verbose_libbpf)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static bool on_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+static bool dir_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	bool empty = true;
+
+	if (!d)
+		return false;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = false;
+	closedir(d);
+	return empty;
+}
+
+static int mkdir_p(const char *path, struct kanary_err *e)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len >= sizeof(buf))
+		return kanary_errf(e, ENAMETOOLONG, "pin path '%s' is too long", path);
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(buf, c ? 0755 : 0700) && errno != EEXIST)
+			return kanary_errf(e, errno, "cannot create %s: %s", buf, strerror(errno));
+		if (!c)
+			break;
+		*p = c;
+	}
+	return 0;
+}
+
+static int mount_bpffs(const char *dir, struct kanary_err *e)
+{
+	if (mount("bpf", dir, "bpf", 0, "mode=0700"))
+		return kanary_errf(e, errno, "cannot mount bpffs on %s: %s", dir, strerror(errno));
+	return 0;
+}
+
+/*
+ * The default pin dir lives in /sys/fs/bpf, mounted there if needed; any
+ * other dir that is not on bpffs gets its own bpffs, but only when empty so
+ * nothing is hidden.
+ */
+static int ensure_bpffs(const char *pin, struct kanary_err *e)
+{
+	int err;
+
+	if (strcmp(pin, KANARY_PIN_PATH_DEFAULT) == 0 && !on_bpffs(BPFFS_ROOT)) {
+		err = mount_bpffs(BPFFS_ROOT, e);
+		if (err)
+			return err;
+	}
+	err = mkdir_p(pin, e);
+	if (err || on_bpffs(pin))
+		return err;
+	if (!dir_empty(pin))
+		return kanary_errf(e, ENOTEMPTY,
+				   "%s is not on a bpffs and is not empty: expected a bpffs directory or an empty one to mount bpffs on",
+				   pin);
+	return mount_bpffs(pin, e);
+}
+
+static int check_opts(const struct kanary_load_opts *o, __u32 *ct, __u32 *svc, __u32 *be,
+		      struct kanary_err *e)
+{
+	*ct = o && o->ct_size ? o->ct_size : KANARY_DEFAULT_CT_SIZE;
+	*svc = o && o->max_services ? o->max_services : KANARY_DEFAULT_MAX_SERVICES;
+	*be = o && o->max_backends ? o->max_backends : KANARY_DEFAULT_MAX_BACKENDS;
+	if (*ct > MAX_CT_SIZE)
+		return kanary_errf(e, ERANGE, "ct-size %u is too large: expected 1-%u", *ct,
+				   MAX_CT_SIZE);
+	if (*svc > MAX_SERVICES)
+		return kanary_errf(e, ERANGE, "max-services %u is too large: expected 1-%u", *svc,
+				   MAX_SERVICES);
+	if (*be > MAX_BACKENDS)
+		return kanary_errf(e, ERANGE, "max-backends %u is too large: expected 1-%u", *be,
+				   MAX_BACKENDS);
+	return 0;
+}
+
+/* Existing pins decide the sizes, so reuse always matches. */
+static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 svc, __u32 be,
+		     struct kanary_err *e)
+{
+	for (int i = 0; i < kanary_n_map_specs; i++) {
+		const struct kanary_map_spec *spec = &kanary_map_specs[i];
+		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, spec->name);
+		__u32 entries = 0;
+		int fd, err;
+
+		if (!map)
+			return kanary_errf(e, ENOENT, "the BPF object has no map %s", spec->name);
+		fd = kanary_pinned_map_open(pin, spec, &entries, e);
+		if (fd >= 0) {
+			close(fd);
+		} else if (fd == -ENOENT) {
+			if (!strcmp(spec->name, KANARY_MAP_CT))
+				entries = ct;
+			else if (!strcmp(spec->name, KANARY_MAP_SERVICES))
+				entries = svc;
+			else if (!strcmp(spec->name, KANARY_MAP_CONFIGS))
+				entries = 2 * svc;
+			else if (!strcmp(spec->name, KANARY_MAP_STATS))
+				entries = svc * KANARY_MAX_SUBSETS;
+			else if (!strcmp(spec->name, KANARY_MAP_BACKENDS))
+				entries = be;
+			else
+				entries = spec->max_entries;
+		} else {
+			return fd;
+		}
+		err = bpf_map__set_max_entries(map, entries);
+		if (err)
+			return kanary_errf(e, -err, "cannot size map %s: %s", spec->name,
+					   strerror(-err));
+	}
+	return 0;
+}
+
+/* The seed is chosen once per instance; reloads keep flows on their backends. */
+static int seed_once(struct kanary_bpf *skel, struct kanary_err *e)
+{
+	int fd = bpf_map__fd(skel->maps.kanary_glob_v1);
+	struct kanary_globals g = {};
+	__u32 key = 0;
+
+	if (bpf_map_lookup_elem(fd, &key, &g))
+		return kanary_errf(e, errno, "cannot read %s: %s", KANARY_MAP_GLOBALS,
+				   strerror(errno));
+	if (g.hash_seed)
+		return 0;
+	while (!g.hash_seed)
+		if (getrandom(&g.hash_seed, sizeof(g.hash_seed), 0) != sizeof(g.hash_seed))
+			return kanary_errf(e, errno, "getrandom failed: %s", strerror(errno));
+	if (bpf_map_update_elem(fd, &key, &g, BPF_ANY))
+		return kanary_errf(e, errno, "cannot write %s: %s", KANARY_MAP_GLOBALS,
+				   strerror(errno));
+	return 0;
+}
+
+/* Pin under a temporary name, then rename over the old pin: never a moment without one. */
+static int pin_prog(struct bpf_program *prog, const char *pin, const char *name,
+		    struct kanary_err *e)
+{
+	char tmp[PATH_MAX], path[PATH_MAX], tmpname[64];
+	int err;
+
+	snprintf(tmpname, sizeof(tmpname), "%s_new", name);	/* bpffs forbids dots */
+	err = kanary_pin_join(path, sizeof(path), pin, name, e);
+	if (!err)
+		err = kanary_pin_join(tmp, sizeof(tmp), pin, tmpname, e);
+	if (err)
+		return err;
+	unlink(tmp);
+	err = bpf_program__pin(prog, tmp);
+	if (err)
+		return kanary_errf(e, -err, "cannot pin %s: %s", tmp, strerror(-err));
+	if (rename(tmp, path)) {
+		err = errno;
+		unlink(tmp);
+		return kanary_errf(e, err, "cannot replace %s: %s", path, strerror(err));
+	}
+	return 0;
+}
+
+int kanary_load(const char *pin_path, const struct kanary_load_opts *opts,
+		struct kanary_err *e)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oopts, .pin_root_path = pin_path);
+	libbpf_print_fn_t old_print;
+	struct kanary_bpf *skel = NULL;
+	__u32 ct, svc, be;
+	int lock = -1, err;
+
+	err = check_opts(opts, &ct, &svc, &be, e);
+	if (err)
+		return err;
+	err = ensure_bpffs(pin_path, e);
+	if (err)
+		return err;
+	lock = kanary_lock(pin_path, e);
+	if (lock < 0)
+		return lock;
+	verbose_libbpf = opts && opts->verbose;
+	old_print = libbpf_set_print(print_libbpf);
+
+	skel = kanary_bpf__open_opts(&oopts);
+	if (!skel) {
+		err = kanary_errf(e, errno, "cannot open the BPF object: %s", strerror(errno));
+		goto out;
+	}
+	err = size_maps(skel, pin_path, ct, svc, be, e);
+	if (err)
+		goto out;
+	err = kanary_bpf__load(skel);
+	if (err) {
+		err = kanary_errf(e, -err,
+				  "cannot load the BPF programs into the kernel: %s (run with -v to see libbpf's and the verifier's messages)",
+				  strerror(-err));
+		goto out;
+	}
+	err = seed_once(skel, e);
+	if (!err)
+		err = pin_prog(skel->progs.kanary_ingress, pin_path, KANARY_PROG_INGRESS, e);
+	if (!err)
+		err = pin_prog(skel->progs.kanary_egress, pin_path, KANARY_PROG_EGRESS, e);
+	if (!err)
+		err = kanary_reattach_all(bpf_program__fd(skel->progs.kanary_ingress),
+					  bpf_program__fd(skel->progs.kanary_egress), e);
+out:
+	kanary_bpf__destroy(skel);
+	libbpf_set_print(old_print);
+	close(lock);
+	return err;
+}
+
+int kanary_unload(const char *pin_path, struct kanary_err *e)
+{
+	const char *progs[] = { KANARY_PROG_INGRESS, KANARY_PROG_EGRESS };
+	char path[PATH_MAX];
+	int lock, err, removed = 0;
+
+	lock = kanary_lock(pin_path, e);
+	if (lock < 0)
+		return lock;
+	err = kanary_detach_all(e);
+	if (err)
+		goto out;
+	for (int i = 0; i < kanary_n_map_specs + 2 && !err; i++) {
+		const char *name = i < kanary_n_map_specs ? kanary_map_specs[i].name
+							  : progs[i - kanary_n_map_specs];
+
+		err = kanary_pin_join(path, sizeof(path), pin_path, name, e);
+		if (err)
+			break;
+		if (unlink(path) == 0)
+			removed++;
+		else if (errno != ENOENT)
+			err = kanary_errf(e, errno, "cannot remove %s: %s", path, strerror(errno));
+	}
+	if (!err && !removed)
+		err = kanary_errf(e, ENOENT, "kanary is not loaded at %s: nothing to unload",
+				  pin_path);
+out:
+	close(lock);
+	/* The default dir goes too; a mount point or a dir with other files stays. */
+	if (!err)
+		rmdir(pin_path);
+	return err;
+}

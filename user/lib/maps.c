@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Opening the pinned maps, checking their layout, and the instance lock. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <bpf/bpf.h>
+#include "internal.h"
+
+const struct kanary_map_spec kanary_map_specs[] = {
+	{ KANARY_MAP_SERVICES, BPF_MAP_TYPE_HASH,
+	  sizeof(struct kanary_svc_key), sizeof(struct kanary_svc_ref), false, 0 },
+	{ KANARY_MAP_CONFIGS, BPF_MAP_TYPE_ARRAY,
+	  sizeof(__u32), sizeof(struct kanary_svc_config), false, 0 },
+	{ KANARY_MAP_BACKENDS, BPF_MAP_TYPE_HASH,
+	  sizeof(struct kanary_backend_key), sizeof(struct kanary_backend), false, 0 },
+	{ KANARY_MAP_CT, BPF_MAP_TYPE_LRU_HASH,
+	  sizeof(struct kanary_ct_key), sizeof(struct kanary_ct_entry), false, 0 },
+	{ KANARY_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY,
+	  sizeof(__u32), sizeof(struct kanary_subset_stats), false, 0 },
+	{ KANARY_MAP_COUNTERS, BPF_MAP_TYPE_PERCPU_ARRAY,
+	  sizeof(__u32), sizeof(__u64), true, KANARY_CNT__MAX },
+	{ KANARY_MAP_GLOBALS, BPF_MAP_TYPE_ARRAY,
+	  sizeof(__u32), sizeof(struct kanary_globals), true, 1 },
+};
+const int kanary_n_map_specs = sizeof(kanary_map_specs) / sizeof(kanary_map_specs[0]);
+
+static const char *not_loaded_fmt =
+	"kanary is not loaded at %s (no %s): run 'kanaryctl load'";
+
+int kanary_pinned_map_open(const char *pin, const struct kanary_map_spec *spec,
+			   __u32 *max_entries, struct kanary_err *e)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, err;
+
+	err = kanary_pin_join(path, sizeof(path), pin, spec->name, e);
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ENOENT)
+			return -ENOENT;
+		return kanary_errf(e, -err, "cannot open pinned map %s: %s", path, strerror(-err));
+	}
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		close(fd);
+		return kanary_errf(e, -err, "%s is not a BPF map: %s", path, strerror(-err));
+	}
+	if (info.type != spec->type || info.key_size != spec->key_size ||
+	    info.value_size != spec->value_size ||
+	    (spec->fixed_entries && info.max_entries != spec->max_entries)) {
+		close(fd);
+		return kanary_errf(e, EPROTO,
+				   "pinned map %s has an old or foreign layout (type %u, key %u bytes, "
+				   "value %u bytes, %u entries; expected type %u, key %u, value %u): "
+				   "remove it with 'kanaryctl unload' or rm, then load again",
+				   path, info.type, info.key_size, info.value_size, info.max_entries,
+				   spec->type, spec->key_size, spec->value_size);
+	}
+	if (max_entries)
+		*max_entries = info.max_entries;
+	return fd;
+}
+
+int kanary_lock(const char *pin, struct kanary_err *e)
+{
+	int fd, err;
+
+	fd = open(pin, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+		if (err == ENOENT)
+			return kanary_errf(e, ENOENT,
+					   "kanary is not loaded at %s (no such directory): run 'kanaryctl load'",
+					   pin);
+		return kanary_errf(e, err, "cannot open pin directory %s: %s", pin, strerror(err));
+	}
+	/* Blocks until another kanaryctl or kanaryd finishes its change. */
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno == EINTR)
+			continue;
+		err = errno;
+		close(fd);
+		return kanary_errf(e, err, "cannot lock %s: %s", pin, strerror(err));
+	}
+	return fd;
+}
+
+int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_err *e)
+{
+	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->ct, &m->stats, &m->counters, &m->globals };
+	__u32 cfg_entries = 0;
+	int i, fd;
+
+	_Static_assert(sizeof(fds) / sizeof(fds[0]) == sizeof(kanary_map_specs) /
+		       sizeof(kanary_map_specs[0]), "one fd per map spec");
+	memset(m, 0, sizeof(*m));
+	for (i = 0; i < kanary_n_map_specs; i++)
+		*fds[i] = -1;
+	m->lock_fd = -1;
+	if (strlen(pin_path) >= sizeof(m->pin_path))
+		return kanary_errf(e, ENAMETOOLONG, "pin path '%s' is too long", pin_path);
+	strcpy(m->pin_path, pin_path);
+
+	fd = kanary_lock(pin_path, e);
+	if (fd < 0)
+		return fd;
+	m->lock_fd = fd;
+	for (i = 0; i < kanary_n_map_specs; i++) {
+		fd = kanary_pinned_map_open(pin_path, &kanary_map_specs[i],
+					    fds[i] == &m->cfg ? &cfg_entries : NULL, e);
+		if (fd == -ENOENT) {
+			char path[PATH_MAX];
+
+			kanary_pin_join(path, sizeof(path), pin_path, kanary_map_specs[i].name, NULL);
+			kanary_errf(e, ENOENT, not_loaded_fmt, pin_path, path);
+		}
+		if (fd < 0) {
+			kanary_maps_close(m);
+			return fd;
+		}
+		*fds[i] = fd;
+	}
+	m->max_services = cfg_entries / 2;
+	return 0;
+}
+
+void kanary_maps_close(struct kanary_maps *m)
+{
+	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->ct, &m->stats, &m->counters,
+		       &m->globals, &m->lock_fd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Parsers for what operators type: ADDR (A.B.C.D:PORT) and WEIGHT. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+#define WEIGHT_MAX_MILLI	(1000000u * KANARY_WEIGHT_MILLI)
+
+void kanary_addr_from_v4(union kanary_addr *a, __be32 v4)
+{
+	memset(a, 0, sizeof(*a));
+	a->w[2] = htonl(0xffff);
+	a->w[3] = v4;
+}
+
+static bool addr_is_v4_mapped(const union kanary_addr *a)
+{
+	return a->w[0] == 0 && a->w[1] == 0 && a->w[2] == htonl(0xffff);
+}
+
+void kanary_format_ipport(char *buf, size_t len, const union kanary_addr *addr, __be16 port)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (addr_is_v4_mapped(addr)) {
+		inet_ntop(AF_INET, &addr->w[3], ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, ntohs(port));
+	} else {
+		inet_ntop(AF_INET6, addr->b, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(port));
+	}
+}
+
+/* Whole string of 1..5 decimal digits, 1..65535. */
+static int parse_port(const char *s, __u16 *port)
+{
+	unsigned long v = 0;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 5 || strspn(s, "0123456789") != n)
+		return -EINVAL;
+	for (; *s; s++)
+		v = v * 10 + (unsigned long)(*s - '0');
+	if (v < 1 || v > 65535)
+		return -ERANGE;
+	*port = (__u16)v;
+	return 0;
+}
+
+int kanary_parse_ipport(const char *s, union kanary_addr *addr, __be16 *port,
+			struct kanary_err *e)
+{
+	const char *colon;
+	char ip[INET_ADDRSTRLEN + 1];
+	struct in_addr in;
+	__u16 p;
+	__u32 h;
+	int err;
+
+	if (!s || !*s)
+		return kanary_errf(e, EINVAL, "missing address: expected A.B.C.D:PORT");
+	colon = strrchr(s, ':');
+	if (s[0] == '[' || (colon && memchr(s, ':', (size_t)(colon - s))))
+		return kanary_errf(e, EAFNOSUPPORT,
+				   "'%s': IPv6 is not supported yet: expected A.B.C.D:PORT", s);
+	if (!colon)
+		return kanary_errf(e, EINVAL, "'%s' has no port: expected A.B.C.D:PORT", s);
+	if ((size_t)(colon - s) >= sizeof(ip) || colon == s)
+		return kanary_errf(e, EINVAL,
+				   "'%s' is not an IPv4 address and port: expected A.B.C.D:PORT", s);
+	memcpy(ip, s, (size_t)(colon - s));
+	ip[colon - s] = '\0';
+	if (inet_pton(AF_INET, ip, &in) != 1)
+		return kanary_errf(e, EINVAL,
+				   "'%s' is not an IPv4 address: expected A.B.C.D with each part 0-255",
+				   ip);
+	h = ntohl(in.s_addr);
+	if (h == 0 || h == 0xffffffffu || (h >> 28) == 0xe)
+		return kanary_errf(e, EINVAL,
+				   "%s is not a unicast address: expected a pod or service IPv4 address",
+				   ip);
+	err = parse_port(colon + 1, &p);
+	if (err)
+		return kanary_errf(e, EINVAL, "port '%s' in '%s' is not valid: expected 1-65535",
+				   colon + 1, s);
+	kanary_addr_from_v4(addr, in.s_addr);
+	*port = htons(p);
+	return 0;
+}
+
+/*
+ * Parsed by hand, not strtod: exact thousandths, and nothing strtod would
+ * also take ("1e3", "nan", "0x10", " 5").
+ */
+int kanary_parse_weight(const char *s, __u32 *milli, struct kanary_err *e)
+{
+	const char *p = s;
+	unsigned long long whole = 0, frac = 0;
+	int nint = 0, nfrac = 0;
+
+	if (!s || !*s)
+		goto bad;
+	for (; isdigit((unsigned char)*p); p++, nint++) {
+		whole = whole * 10 + (unsigned)(*p - '0');
+		if (whole > 1000000)
+			goto range;
+	}
+	if (nint == 0)
+		goto bad;
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p); p++, nfrac++) {
+			if (nfrac == 3)
+				return kanary_errf(e, EINVAL,
+						   "weight '%s' has more than 3 decimals: expected e.g. 80, 0.5 or 99.125",
+						   s);
+			frac = frac * 10 + (unsigned)(*p - '0');
+		}
+		if (nfrac == 0)
+			goto bad;
+		for (int i = nfrac; i < 3; i++)
+			frac *= 10;
+	}
+	if (*p)
+		goto bad;
+	if (whole * KANARY_WEIGHT_MILLI + frac > WEIGHT_MAX_MILLI)
+		goto range;
+	*milli = (__u32)(whole * KANARY_WEIGHT_MILLI + frac);
+	return 0;
+range:
+	return kanary_errf(e, ERANGE, "weight '%s' is too large: expected 0 to 1000000", s);
+bad:
+	return kanary_errf(e, EINVAL,
+			   "'%s' is not a weight: expected a number from 0 to 1000000 with at most 3 decimals, e.g. 80 or 0.5",
+			   s ? s : "");
+}

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Services in the maps.  A service owns id N: config slots 2N and 2N+1,
+ * backend keys {N, slot, subset, index} and stats N*8..N*8+7.  The service
+ * map entry says which slot is live; a commit fills the other slot, then
+ * flips that one entry, so the datapath sees either all or none of a change.
+ * Callers hold the instance lock (kanary_maps_open), so there is one writer.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include "internal.h"
+
+static int cfg_read(struct kanary_maps *m, __u32 id, __u32 slot,
+		    struct kanary_svc_config *cfg, struct kanary_err *e)
+{
+	__u32 key = id * 2 + slot;
+
+	if (bpf_map_lookup_elem(m->cfg, &key, cfg))
+		return kanary_errf(e, errno, "cannot read config %u of service id %u: %s", slot,
+				   id, strerror(errno));
+	return 0;
+}
+
+static int cfg_write(struct kanary_maps *m, __u32 id, __u32 slot,
+		     const struct kanary_svc_config *cfg, struct kanary_err *e)
+{
+	__u32 key = id * 2 + slot;
+
+	if (bpf_map_update_elem(m->cfg, &key, cfg, BPF_ANY))
+		return kanary_errf(e, errno, "cannot write config %u of service id %u: %s", slot,
+				   id, strerror(errno));
+	return 0;
+}
+
+static struct kanary_backend_key be_key(__u32 id, __u32 slot, __u32 subset, __u32 index)
+{
+	struct kanary_backend_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.svc_id = id;
+	k.slot = (__u8)slot;
+	k.subset = (__u8)subset;
+	k.index = (__u16)index;
+	return k;
+}
+
+/* Deletes the contiguous run of backend keys from index `from` on. */
+static int be_delete_from(struct kanary_maps *m, __u32 id, __u32 slot, __u32 subset,
+			  __u32 from, struct kanary_err *e)
+{
+	for (__u32 j = from; j < KANARY_MAX_BACKENDS; j++) {
+		struct kanary_backend_key k = be_key(id, slot, subset, j);
+
+		if (bpf_map_delete_elem(m->be, &k) == 0)
+			continue;
+		if (errno == ENOENT)
+			break;
+		return kanary_errf(e, errno, "cannot delete a backend of service id %u: %s", id,
+				   strerror(errno));
+	}
+	return 0;
+}
+
+static int be_delete_slot(struct kanary_maps *m, __u32 id, __u32 slot, struct kanary_err *e)
+{
+	for (__u32 i = 0; i < KANARY_MAX_SUBSETS; i++) {
+		int err = be_delete_from(m, id, slot, i, 0, e);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* live[id] = slot + 1 for every id the service map points to, else 0. */
+static int live_ids(struct kanary_maps *m, __u8 **out, struct kanary_err *e)
+{
+	struct kanary_svc_key key, next;
+	struct kanary_svc_ref ref;
+	__u8 *live = calloc(m->max_services ? m->max_services : 1, 1);
+	void *prev = NULL;
+
+	if (!live)
+		return kanary_errf(e, ENOMEM, "out of memory");
+	while (bpf_map_get_next_key(m->svc, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(m->svc, &key, &ref))
+			continue;	/* deleted meanwhile */
+		if (ref.id < m->max_services && ref.slot < 2)
+			live[ref.id] = (__u8)(ref.slot + 1);
+	}
+	if (errno != ENOENT) {
+		int err = errno;
+
+		free(live);
+		return kanary_errf(e, err, "cannot walk the service map: %s", strerror(err));
+	}
+	*out = live;
+	return 0;
+}
+
+static int service_load(struct kanary_maps *m, __u32 id, __u32 slot,
+			struct kanary_service *s, struct kanary_err *e)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	err = cfg_read(m, id, slot, &s->cfg, e);
+	if (err)
+		return err;
+	if (s->cfg.n_subsets > KANARY_MAX_SUBSETS)
+		return kanary_errf(e, EIO, "config %u of service id %u has %u subsets (max %d)",
+				   slot, id, s->cfg.n_subsets, KANARY_MAX_SUBSETS);
+	for (__u32 i = 0; i < s->cfg.n_subsets; i++) {
+		struct kanary_subset *sub = &s->cfg.subsets[i];
+
+		if (sub->n_backends > KANARY_MAX_BACKENDS)
+			return kanary_errf(e, EIO, "subset %.*s of service %.*s has %u backends (max %d)",
+					   KANARY_SUBSET_NAME_LEN, sub->name, KANARY_NAME_LEN,
+					   s->cfg.name, sub->n_backends, KANARY_MAX_BACKENDS);
+		for (__u32 j = 0; j < sub->n_backends; j++) {
+			struct kanary_backend_key k = be_key(id, slot, i, j);
+
+			if (bpf_map_lookup_elem(m->be, &k, &s->backends[i][j]))
+				return kanary_errf(e, EIO,
+						   "service %.*s: backend %u of subset %.*s is missing from %s: "
+						   "the maps are inconsistent",
+						   KANARY_NAME_LEN, s->cfg.name, j,
+						   KANARY_SUBSET_NAME_LEN, sub->name, KANARY_MAP_BACKENDS);
+		}
+	}
+	s->exists = true;
+	s->id = id;
+	s->slot = slot;
+	return 0;
+}
+
+/* Finds a live service by name; -ENOENT without a message when absent. */
+static int find_by_name(struct kanary_maps *m, const __u8 *live, const char *name,
+			__u32 *id, __u32 *slot, struct kanary_err *e)
+{
+	struct kanary_svc_config cfg;
+
+	for (__u32 i = 0; i < m->max_services; i++) {
+		int err;
+
+		if (!live[i])
+			continue;
+		err = cfg_read(m, i, live[i] - 1u, &cfg, e);
+		if (err)
+			return err;
+		if (strncmp(cfg.name, name, sizeof(cfg.name)) == 0) {
+			*id = i;
+			*slot = live[i] - 1u;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int kanary_service_get(struct kanary_maps *m, const char *name,
+		       struct kanary_service *out, struct kanary_err *e)
+{
+	__u32 id, slot;
+	__u8 *live;
+	int err;
+
+	err = live_ids(m, &live, e);
+	if (err)
+		return err;
+	err = find_by_name(m, live, name, &id, &slot, e);
+	free(live);
+	if (err == -ENOENT)
+		return kanary_errf(e, ENOENT, "no service named '%s': see 'kanaryctl service list'",
+				   name);
+	if (err)
+		return err;
+	return service_load(m, id, slot, out, e);
+}
+
+int kanary_service_foreach(struct kanary_maps *m,
+			   int (*fn)(const struct kanary_service *s, void *ctx),
+			   void *ctx, struct kanary_err *e)
+{
+	struct kanary_service *s = malloc(sizeof(*s));
+	__u8 *live = NULL;
+	int err;
+
+	if (!s)
+		return kanary_errf(e, ENOMEM, "out of memory");
+	err = live_ids(m, &live, e);
+	for (__u32 id = 0; !err && id < m->max_services; id++) {
+		if (!live[id])
+			continue;
+		err = service_load(m, id, live[id] - 1u, s, e);
+		if (!err && fn(s, ctx))
+			break;
+	}
+	free(live);
+	free(s);
+	return err;
+}
+
+static int validate(const struct kanary_service *s, struct kanary_err *e)
+{
+	const struct kanary_svc_config *c = &s->cfg;
+	char addr[64];
+
+	if (memchr(c->name, '\0', sizeof(c->name)) == NULL || !kanary_name_valid(c->name, KANARY_NAME_LEN))
+		return kanary_errf(e, EINVAL,
+				   "'%.*s' is not a valid service name: expected 1-%d characters of A-Z a-z 0-9 . _ / -",
+				   KANARY_NAME_LEN, c->name, KANARY_NAME_LEN - 1);
+	if (c->key.proto != IPPROTO_TCP)
+		return kanary_errf(e, EPROTONOSUPPORT, "only tcp is supported (protocol %u given)",
+				   c->key.proto);
+	if (c->key.port == 0)
+		return kanary_errf(e, EINVAL, "service %s has port 0: expected 1-65535", c->name);
+	if (c->n_subsets > KANARY_MAX_SUBSETS)
+		return kanary_errf(e, ENOSPC, "service %s has %u subsets: at most %d are allowed",
+				   c->name, c->n_subsets, KANARY_MAX_SUBSETS);
+	for (__u32 i = 0; i < c->n_subsets; i++) {
+		const struct kanary_subset *sub = &c->subsets[i];
+
+		if (memchr(sub->name, '\0', sizeof(sub->name)) == NULL ||
+		    !kanary_name_valid(sub->name, KANARY_SUBSET_NAME_LEN))
+			return kanary_errf(e, EINVAL, "subset %u of service %s has an invalid name", i,
+					   c->name);
+		for (__u32 k = 0; k < i; k++)
+			if (strcmp(c->subsets[k].name, sub->name) == 0)
+				return kanary_errf(e, EINVAL, "service %s has subset '%s' twice",
+						   c->name, sub->name);
+		if (sub->weight_milli > 1000000u * KANARY_WEIGHT_MILLI)
+			return kanary_errf(e, ERANGE, "subset %s of service %s: weight above 1000000",
+					   sub->name, c->name);
+		if (sub->n_backends > KANARY_MAX_BACKENDS)
+			return kanary_errf(e, ENOSPC,
+					   "subset %s of service %s has %u backends: at most %d are allowed",
+					   sub->name, c->name, sub->n_backends, KANARY_MAX_BACKENDS);
+		for (__u32 j = 0; j < sub->n_backends; j++) {
+			if (s->backends[i][j].port == 0) {
+				kanary_format_ipport(addr, sizeof(addr), &s->backends[i][j].addr, 0);
+				return kanary_errf(e, EINVAL, "backend %s of subset %s has port 0", addr,
+						   sub->name);
+			}
+		}
+	}
+	return 0;
+}
+
+static int be_write_slot(struct kanary_maps *m, const struct kanary_service *s, __u32 id,
+			 __u32 slot, struct kanary_err *e)
+{
+	const struct kanary_svc_config *c = &s->cfg;
+
+	/* Stale keys first: they hold room the new ones may need. */
+	for (__u32 i = 0; i < KANARY_MAX_SUBSETS; i++) {
+		int err = be_delete_from(m, id, slot, i, i < c->n_subsets ? c->subsets[i].n_backends : 0, e);
+
+		if (err)
+			return err;
+	}
+	for (__u32 i = 0; i < c->n_subsets; i++) {
+		for (__u32 j = 0; j < c->subsets[i].n_backends; j++) {
+			struct kanary_backend_key k = be_key(id, slot, i, j);
+			struct kanary_backend v = s->backends[i][j];
+
+			v.pad = 0;
+			if (bpf_map_update_elem(m->be, &k, &v, BPF_ANY) == 0)
+				continue;
+			if (errno == E2BIG || errno == ENOMEM || errno == ENOSPC)
+				return kanary_errf(e, ENOSPC,
+						   "the backend map %s is full: unload and load with a larger max-backends",
+						   KANARY_MAP_BACKENDS);
+			return kanary_errf(e, errno, "cannot write a backend of service %s: %s",
+					   c->name, strerror(errno));
+		}
+	}
+	return 0;
+}
+
+/* A name and a VIP:port no other live service has; picks a free id. */
+static int claim_id(struct kanary_maps *m, const struct kanary_service *s, __u32 *id,
+		    struct kanary_err *e)
+{
+	struct kanary_svc_ref ref;
+	struct kanary_svc_config other;
+	char vip[64];
+	__u32 oid, oslot;
+	__u8 *live;
+	int err;
+
+	kanary_format_ipport(vip, sizeof(vip), &s->cfg.key.vip, s->cfg.key.port);
+	if (bpf_map_lookup_elem(m->svc, &s->cfg.key, &ref) == 0) {
+		if (ref.id < m->max_services && ref.slot < 2 &&
+		    cfg_read(m, ref.id, ref.slot, &other, NULL) == 0)
+			return kanary_errf(e, EEXIST, "%s/tcp is already service '%.*s'", vip,
+					   KANARY_NAME_LEN, other.name);
+		return kanary_errf(e, EEXIST, "%s/tcp is already a service", vip);
+	}
+	err = live_ids(m, &live, e);
+	if (err)
+		return err;
+	err = find_by_name(m, live, s->cfg.name, &oid, &oslot, e);
+	if (err == 0) {
+		err = kanary_errf(e, EEXIST, "service '%s' already exists", s->cfg.name);
+		goto out;
+	}
+	if (err != -ENOENT)
+		goto out;
+	/* An id nothing points to is free, even if an interrupted delete left data in it. */
+	for (__u32 i = 0; i < m->max_services; i++) {
+		if (!live[i]) {
+			*id = i;
+			err = 0;
+			goto out;
+		}
+	}
+	err = kanary_errf(e, ENOSPC,
+			  "all %u service ids are in use: delete a service, or unload and load with a larger max-services",
+			  m->max_services);
+out:
+	free(live);
+	return err;
+}
+
+static int commit_new(struct kanary_maps *m, struct kanary_service *s, struct kanary_err *e)
+{
+	struct kanary_svc_config empty;
+	struct kanary_svc_ref ref = {};
+	__u32 id = 0;
+	int err;
+
+	err = claim_id(m, s, &id, e);
+	if (err)
+		return err;
+	memset(&empty, 0, sizeof(empty));
+	err = cfg_write(m, id, 1, &empty, e);
+	if (!err)
+		err = be_delete_slot(m, id, 1, e);
+	if (!err)
+		err = kanary_stats_zero(m, id, e);
+	if (!err)
+		err = be_write_slot(m, s, id, 0, e);
+	if (err)
+		return err;
+	s->cfg.generation = 1;
+	kanary_weights_normalize(&s->cfg);
+	err = cfg_write(m, id, 0, &s->cfg, e);
+	if (err)
+		return err;
+	ref.id = id;
+	ref.slot = 0;
+	if (bpf_map_update_elem(m->svc, &s->cfg.key, &ref, BPF_NOEXIST)) {
+		if (errno == E2BIG || errno == ENOMEM)
+			return kanary_errf(e, ENOSPC, "the service map %s is full", KANARY_MAP_SERVICES);
+		return kanary_errf(e, errno, "cannot add service %s: %s", s->cfg.name,
+				   strerror(errno));
+	}
+	s->exists = true;
+	s->id = id;
+	s->slot = 0;
+	return 0;
+}
+
+int kanary_service_commit(struct kanary_maps *m, struct kanary_service *s,
+			  struct kanary_err *e)
+{
+	struct kanary_svc_config live;
+	struct kanary_svc_ref ref = {};
+	__u32 next;
+	int err;
+
+	/* Unused tail bytes must not carry garbage into the maps. */
+	for (__u32 i = s->cfg.n_subsets; i < KANARY_MAX_SUBSETS; i++)
+		memset(&s->cfg.subsets[i], 0, sizeof(s->cfg.subsets[i]));
+	s->cfg.key.pad = 0;
+	err = validate(s, e);
+	if (err)
+		return err;
+	if (!s->exists)
+		return commit_new(m, s, e);
+
+	if (s->id >= m->max_services || s->slot > 1)
+		return kanary_errf(e, EINVAL, "service %s has id %u slot %u: out of range",
+				   s->cfg.name, s->id, s->slot);
+	if (bpf_map_lookup_elem(m->svc, &s->cfg.key, &ref) || ref.id != s->id ||
+	    ref.slot != s->slot)
+		return kanary_errf(e, ESTALE,
+				   "service %s changed or went away since it was read: read it again",
+				   s->cfg.name);
+	err = cfg_read(m, s->id, s->slot, &live, e);
+	if (err)
+		return err;
+	if (strncmp(live.name, s->cfg.name, sizeof(live.name)) != 0)
+		return kanary_errf(e, EINVAL,
+				   "a service cannot be renamed ('%.*s' to '%s'): delete it and add it again",
+				   KANARY_NAME_LEN, live.name, s->cfg.name);
+
+	next = !s->slot;
+	err = be_write_slot(m, s, s->id, next, e);
+	if (err)
+		return err;
+	s->cfg.generation = live.generation + 1;
+	kanary_weights_normalize(&s->cfg);
+	err = cfg_write(m, s->id, next, &s->cfg, e);
+	if (err)
+		return err;
+	/* The switch: one update, seen by the datapath whole or not at all. */
+	ref.id = s->id;
+	ref.slot = next;
+	if (bpf_map_update_elem(m->svc, &s->cfg.key, &ref, BPF_EXIST))
+		return kanary_errf(e, errno, "cannot switch service %s to its new config: %s",
+				   s->cfg.name, strerror(errno));
+	s->slot = next;
+	return 0;
+}
+
+int kanary_service_add(struct kanary_maps *m, const char *name,
+		       const struct kanary_svc_key *key, struct kanary_err *e)
+{
+	struct kanary_service *s;
+	int err;
+
+	if (!kanary_name_valid(name, KANARY_NAME_LEN))
+		return kanary_errf(e, EINVAL,
+				   "'%s' is not a valid service name: expected 1-%d characters of A-Z a-z 0-9 . _ / -",
+				   name, KANARY_NAME_LEN - 1);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return kanary_errf(e, ENOMEM, "out of memory");
+	strcpy(s->cfg.name, name);
+	s->cfg.key = *key;
+	err = kanary_service_commit(m, s, e);
+	free(s);
+	return err;
+}
+
+int kanary_service_del(struct kanary_maps *m, const char *name, struct kanary_err *e)
+{
+	struct kanary_svc_config empty;
+	struct kanary_service *s;
+	int err;
+
+	s = malloc(sizeof(*s));
+	if (!s)
+		return kanary_errf(e, ENOMEM, "out of memory");
+	err = kanary_service_get(m, name, s, e);
+	if (err)
+		goto out;
+	/* Unhook first: from here on the datapath no longer sees the service. */
+	if (bpf_map_delete_elem(m->svc, &s->cfg.key)) {
+		err = kanary_errf(e, errno, "cannot delete service %s: %s", name, strerror(errno));
+		goto out;
+	}
+	memset(&empty, 0, sizeof(empty));
+	for (__u32 slot = 0; slot < 2 && !err; slot++) {
+		err = cfg_write(m, s->id, slot, &empty, e);
+		if (!err)
+			err = be_delete_slot(m, s->id, slot, e);
+	}
+	if (!err)
+		err = kanary_stats_zero(m, s->id, e);
+out:
+	free(s);
+	return err;
+}
+
+int kanary_subset_find(struct kanary_service *s, const char *name, bool create,
+		       struct kanary_err *e)
+{
+	struct kanary_svc_config *c = &s->cfg;
+	char have[KANARY_MAX_SUBSETS * (KANARY_SUBSET_NAME_LEN + 2)] = "";
+	struct kanary_subset *sub;
+
+	for (__u32 i = 0; i < c->n_subsets && i < KANARY_MAX_SUBSETS; i++)
+		if (strncmp(c->subsets[i].name, name, KANARY_SUBSET_NAME_LEN) == 0)
+			return (int)i;
+	if (!kanary_name_valid(name, KANARY_SUBSET_NAME_LEN))
+		return kanary_errf(e, EINVAL,
+				   "'%s' is not a valid subset name: expected 1-%d characters of A-Z a-z 0-9 . _ / -",
+				   name, KANARY_SUBSET_NAME_LEN - 1);
+	if (!create) {
+		for (__u32 i = 0; i < c->n_subsets && i < KANARY_MAX_SUBSETS; i++) {
+			if (i)
+				strcat(have, ", ");
+			strncat(have, c->subsets[i].name, KANARY_SUBSET_NAME_LEN);
+		}
+		return kanary_errf(e, ENOENT, "service %.*s has no subset '%s' (it has: %s)",
+				   KANARY_NAME_LEN, c->name, name, c->n_subsets ? have : "none");
+	}
+	if (c->n_subsets >= KANARY_MAX_SUBSETS)
+		return kanary_errf(e, ENOSPC,
+				   "service %.*s already has %d subsets, the most allowed: cannot add '%s'",
+				   KANARY_NAME_LEN, c->name, KANARY_MAX_SUBSETS, name);
+	sub = &c->subsets[c->n_subsets];
+	memset(sub, 0, sizeof(*sub));
+	strcpy(sub->name, name);
+	/* The first subset takes all traffic; a canary takes none until weighted. */
+	sub->weight_milli = c->n_subsets == 0 ? 100 * KANARY_WEIGHT_MILLI : 0;
+	return (int)c->n_subsets++;
+}

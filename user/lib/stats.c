@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Per-CPU statistics and datapath counters, summed over CPUs. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "internal.h"
+
+const char *const kanary_counter_names[KANARY_CNT__MAX] = {
+	[KANARY_CNT_CT_NEW]		= "ct_new",
+	[KANARY_CNT_CT_REDERIVED]	= "ct_rederived",
+	[KANARY_CNT_CT_REUSED]		= "ct_reused",
+	[KANARY_CNT_NO_BACKEND]		= "no_backend",
+};
+/* A new counter in abi.h needs its name here. */
+_Static_assert(KANARY_CNT__MAX == 4, "kanary_counter_names is out of date with abi.h");
+
+static int ncpus(struct kanary_err *e)
+{
+	int n = libbpf_num_possible_cpus();
+
+	if (n <= 0)
+		return kanary_errf(e, n ? -n : EINVAL, "cannot count the possible CPUs");
+	return n;
+}
+
+int kanary_subset_stats_read(struct kanary_maps *m, __u32 svc_id, __u32 subset,
+			     struct kanary_subset_stats *sum, struct kanary_err *e)
+{
+	__u32 key = KANARY_STATS_INDEX(svc_id, subset);
+	struct kanary_subset_stats *v;
+	int n = ncpus(e), err = 0;
+
+	if (n < 0)
+		return n;
+	if (svc_id >= m->max_services || subset >= KANARY_MAX_SUBSETS)
+		return kanary_errf(e, EINVAL, "no stats slot for service id %u subset %u", svc_id,
+				   subset);
+	v = calloc((size_t)n, sizeof(*v));
+	if (!v)
+		return kanary_errf(e, ENOMEM, "out of memory");
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(m->stats, &key, v)) {
+		err = kanary_errf(e, errno, "cannot read stats of service id %u: %s", svc_id,
+				  strerror(errno));
+		goto out;
+	}
+	for (int c = 0; c < n; c++) {
+		sum->connections += v[c].connections;
+		sum->packets_in += v[c].packets_in;
+		sum->packets_out += v[c].packets_out;
+		sum->bytes_in += v[c].bytes_in;
+		sum->bytes_out += v[c].bytes_out;
+	}
+out:
+	free(v);
+	return err;
+}
+
+int kanary_stats_zero(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e)
+{
+	struct kanary_subset_stats *zero;
+	int n = ncpus(e), err = 0;
+
+	if (n < 0)
+		return n;
+	zero = calloc((size_t)n, sizeof(*zero));
+	if (!zero)
+		return kanary_errf(e, ENOMEM, "out of memory");
+	for (__u32 i = 0; i < KANARY_MAX_SUBSETS; i++) {
+		__u32 key = KANARY_STATS_INDEX(svc_id, i);
+
+		if (bpf_map_update_elem(m->stats, &key, zero, BPF_ANY)) {
+			err = kanary_errf(e, errno, "cannot reset stats of service id %u: %s",
+					  svc_id, strerror(errno));
+			break;
+		}
+	}
+	free(zero);
+	return err;
+}
+
+int kanary_counters_read(struct kanary_maps *m, __u64 out[KANARY_CNT__MAX],
+			 struct kanary_err *e)
+{
+	int n = ncpus(e), err = 0;
+	__u64 *v;
+
+	if (n < 0)
+		return n;
+	v = calloc((size_t)n, sizeof(*v));
+	if (!v)
+		return kanary_errf(e, ENOMEM, "out of memory");
+	for (__u32 k = 0; k < KANARY_CNT__MAX; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(m->counters, &k, v)) {
+			err = kanary_errf(e, errno, "cannot read counter %s: %s",
+					  kanary_counter_names[k], strerror(errno));
+			break;
+		}
+		for (int c = 0; c < n; c++)
+			out[k] += v[c];
+	}
+	free(v);
+	return err;
+}
