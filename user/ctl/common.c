@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Small steps most commands share: open the maps, read a service, parse numbers. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ctl.h"
+
+int maps_open_or_err(struct kanary_maps *m)
+{
+	struct kanary_err e = {};
+
+	if (kanary_maps_open(m, pin_path, &e))
+		return p_kerr(&e);
+	return 0;
+}
+
+struct kanary_service *service_get_or_err(struct kanary_maps *m, const char *name)
+{
+	struct kanary_service *s = malloc(sizeof(*s));
+	struct kanary_err e = {};
+
+	if (!s) {
+		p_err("out of memory");
+		return NULL;
+	}
+	if (kanary_service_get(m, name, s, &e)) {
+		p_kerr(&e);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int parse_u32_arg(const char *arg, const char *what, __u32 min, __u32 max, __u32 *out)
+{
+	unsigned long long v = 0;
+	size_t n = strlen(arg);
+
+	if (n == 0 || n > 10 || strspn(arg, "0123456789") != n)
+		return p_err("'%s' is not a valid %s: expected a whole number from %u to %u", arg,
+			     what, min, max);
+	v = strtoull(arg, NULL, 10);
+	if (v < min || v > max)
+		return p_err("%s %s is out of range: expected %u to %u", what, arg, min, max);
+	*out = (__u32)v;
+	return 0;
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* kanaryctl's shared pieces: command tables, argument helpers, output. */
+#ifndef KANARYCTL_H
+#define KANARYCTL_H
+
+#include <stdbool.h>
+#include <jansson.h>
+#include "kanary.h"
+
+#define KANARYCTL_VERSION	"0.1.0"
+
+/* Set once by main() from the global options. */
+extern bool json_output;
+extern bool pretty_output;
+extern bool verbose;
+extern const char *pin_path;	/* resolved: flag, $KANARY_PIN_PATH or default */
+extern const char *bin_name;
+
+struct cmd {
+	const char *name;
+	int (*func)(int argc, char **argv);
+};
+
+/*
+ * Runs the command argv[0] names, by its full name or any unique prefix.
+ * With no argument, runs `dflt` (a table name) or, when NULL, reports
+ * which commands were expected.  `what` names the level in messages.
+ */
+int cmd_select(const struct cmd *cmds, int argc, char **argv, const char *what,
+	       const char *dflt);
+/* Index of arg among the NULL-terminated words (full or unique prefix); -1 none, -2 ambiguous. */
+int match_word(const char *arg, const char *const *words);
+
+/* Argument walking, bpftool style; every use site returns -1 through p_err. */
+#define NEXT_ARG()	do { argc--; argv++; } while (0)
+#define REQ_ARGS(n, usage)						\
+	do {								\
+		if (argc < (n))						\
+			return p_err("missing argument: expected %s", usage); \
+	} while (0)
+#define NO_MORE_ARGS(usage)						\
+	do {								\
+		if (argc > 0)						\
+			return p_err("what is '%s'? expected %s", *argv, usage); \
+	} while (0)
+#define BAD_ARG(expected) p_err("what is '%s'? expected %s", *argv, expected)
+
+/* ---- output (json.c) ---- */
+
+/* Reports an error ("Error: ..." on stderr, or {"error": ...} on stdout); returns -1. */
+int p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reports a library error sentence. */
+int p_kerr(const struct kanary_err *e);
+/* "Warning: ..." on stderr; with -j also added to the document as "warnings". */
+void p_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "Note: ..." on stderr, plain mode only: guidance an operator would want. */
+void p_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints the command's one JSON document (takes the reference); returns 0. */
+int out_json(json_t *doc);
+/* One compact document on its own line, for streams (stats --watch). */
+int out_json_line(json_t *doc);
+/* True once a command has printed its document or its error. */
+bool out_done(void);
+/* Help text: plain to stdout, or {"help": text} in JSON mode; returns 0. */
+int out_help(const char *text);
+
+/* ---- tables (table.c): plain output in aligned columns ---- */
+
+struct table;
+struct table *table_new(int ncols, const char *const *headers);
+void table_add(struct table *t, ...);	/* ncols strings */
+void table_print(struct table *t);	/* prints and frees */
+void table_free(struct table *t);
+
+/* ---- shared rendering (format.c) ---- */
+
+#define WEIGHT_STR_LEN	16
+#define ADDR_STR_LEN	64
+void fmt_weight(char *buf, size_t len, __u32 milli);
+/* Effective share of subset i in parts per 10,000. */
+__u32 subset_parts(const struct kanary_svc_config *c, __u32 i);
+json_t *weight_json(__u32 milli);
+json_t *service_json(const struct kanary_service *s);
+void service_print(const struct kanary_service *s);
+/* Why subset i gets no share, or NULL when it gets one. */
+const char *subset_why_empty(const struct kanary_svc_config *c, __u32 i);
+void fmt_ipport(char *buf, const struct kanary_backend *b);
+void fmt_vip(char *buf, const struct kanary_svc_config *c);
+
+/* Opens the maps under the lock, reporting the error; 0 or -1. */
+int maps_open_or_err(struct kanary_maps *m);
+/* A heap service read by name; NULL after reporting the error. */
+struct kanary_service *service_get_or_err(struct kanary_maps *m, const char *name);
+
+/* Parses a positive decimal integer argument for keyword `what`. */
+int parse_u32_arg(const char *arg, const char *what, __u32 min, __u32 max, __u32 *out);
+
+/* ---- commands, one file per object ---- */
+int do_load(int argc, char **argv);
+int do_unload(int argc, char **argv);
+int do_attach(int argc, char **argv);
+int do_detach(int argc, char **argv);
+int do_iface(int argc, char **argv);
+int do_service(int argc, char **argv);
+int do_backend(int argc, char **argv);
+int do_weight(int argc, char **argv);
+int do_stats(int argc, char **argv);
+int do_counters(int argc, char **argv);
+
+#endif /* KANARYCTL_H */

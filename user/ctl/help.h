@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Grammar fragments shared by every help text, so a word means one thing. */
+#ifndef KANARYCTL_HELP_H
+#define KANARYCTL_HELP_H
+
+#define HELP_OPTIONS \
+	"OPTIONS := { -j|--json | -p|--pretty | --pin-path DIR | -v|--verbose |\n" \
+	"             -h|--help | -V|--version }\n"
+#define HELP_SERVICE	"SERVICE := NAME (1-63 characters of A-Z a-z 0-9 . _ / -, e.g. default/greeting)\n"
+#define HELP_SUBSET	"SUBSET  := NAME (1-31 characters of A-Z a-z 0-9 . _ / -, e.g. safe, risky)\n"
+#define HELP_ADDR	"ADDR    := A.B.C.D:PORT (IPv4, PORT 1-65535)\n"
+#define HELP_WEIGHT	"WEIGHT  := 0 to 1000000 with at most 3 decimals (80, 0.5); shares are\n" \
+			"           weight / sum of weights of the subsets that have backends\n"
+#define HELP_IFACE	"IFACE   := an interface of this network namespace (host side of a pod's veth)\n"
+#define HELP_PIN	"The pin path is --pin-path, else $KANARY_PIN_PATH, else " KANARY_PIN_PATH_DEFAULT ".\n"
+
+#endif /* KANARYCTL_HELP_H */

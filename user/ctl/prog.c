@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* load / unload: the BPF programs and pinned maps of one kanary instance. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "ctl.h"
+#include "help.h"
+
+#define MAX_IFACES	4096
+
+static int load_help(void)
+{
+	return out_help(
+		"Usage: kanaryctl [OPTIONS] load [ct-size N] [max-services N] [max-backends N]\n"
+		"       kanaryctl [OPTIONS] unload\n"
+		"\n"
+		"load    loads the programs and pins them with the maps under the pin path,\n"
+		"        mounting bpffs when needed.  Running it again keeps the maps (and\n"
+		"        their sizes), replaces the programs and moves every attached\n"
+		"        interface of this network namespace to the new ones.\n"
+		"        ct-size N       connections tracked (default 262144)\n"
+		"        max-services N  services (default 4096)\n"
+		"        max-backends N  backend entries, all services, both config slots (default 65536)\n"
+		"unload  detaches from every interface of this network namespace and removes\n"
+		"        the pins.  Interfaces in other namespaces must be detached there first.\n"
+		"\n"
+		HELP_PIN);
+}
+
+static __u32 map_entries(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.max_entries;
+}
+
+/* What the instance now is: sizes in force and the interfaces it runs on. */
+static void warn_kept(const char *what, __u32 asked, __u32 kept)
+{
+	if (asked && asked != kept)
+		p_warn("%s %u not applied: the pinned maps keep their size (%u); unload first to resize",
+		       what, asked, kept);
+}
+
+static int report_loaded(const struct kanary_load_opts *o)
+{
+	struct kanary_iface *ifs = calloc(MAX_IFACES, sizeof(*ifs));
+	struct kanary_err e = {};
+	struct kanary_maps m;
+	__u32 ct, svc, be;
+	int n = MAX_IFACES;
+	json_t *names;
+
+	if (!ifs)
+		return p_err("out of memory");
+	if (maps_open_or_err(&m)) {
+		free(ifs);
+		return -1;
+	}
+	ct = map_entries(m.ct);
+	svc = m.max_services;
+	be = map_entries(m.be);
+	kanary_maps_close(&m);
+	warn_kept("ct-size", o->ct_size, ct);
+	warn_kept("max-services", o->max_services, svc);
+	warn_kept("max-backends", o->max_backends, be);
+	if (kanary_iface_list(pin_path, ifs, &n, &e)) {
+		free(ifs);
+		return p_kerr(&e);
+	}
+	names = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(names, json_string(ifs[i].name));
+	if (json_output) {
+		free(ifs);
+		return out_json(json_pack("{s:s, s:I, s:I, s:I, s:o}", "pin_path", pin_path,
+					  "ct_size", (json_int_t)ct, "max_services", (json_int_t)svc,
+					  "max_backends", (json_int_t)be, "interfaces", names));
+	}
+	printf("kanary loaded at %s (ct-size %u, max-services %u, max-backends %u)\n", pin_path,
+	       ct, svc, be);
+	for (int i = 0; i < n; i++)
+		printf("attached here, now running these programs: %s\n", ifs[i].name);
+	json_decref(names);
+	free(ifs);
+	return 0;
+}
+
+int do_load(int argc, char **argv)
+{
+	enum { KW_CT, KW_SERVICES, KW_BACKENDS, KW_HELP };
+	static const char *const kws[] = { "ct-size", "max-services", "max-backends", "help", NULL };
+	const char *usage = "ct-size N, max-services N or max-backends N";
+	struct kanary_load_opts o = { .verbose = verbose };
+	__u32 *dst[] = { &o.ct_size, &o.max_services, &o.max_backends };
+	struct kanary_err e = {};
+
+	while (argc > 0) {
+		int k = match_word(*argv, kws);
+
+		if (k == -2)
+			return p_err("'%s' is ambiguous: expected %s", *argv, usage);
+		if (k < 0)
+			return BAD_ARG(usage);
+		if (k == KW_HELP)
+			return load_help();
+		NEXT_ARG();
+		if (argc < 1)
+			return p_err("%s needs a number: expected %s N", kws[k], kws[k]);
+		if (parse_u32_arg(*argv, kws[k], 1, 0xffffffffu, dst[k]))
+			return -1;
+		NEXT_ARG();
+	}
+	if (kanary_load(pin_path, &o, &e))
+		return p_kerr(&e);
+	return report_loaded(&o);
+}
+
+int do_unload(int argc, char **argv)
+{
+	struct kanary_err e = {};
+
+	if (argc > 0 && match_word(*argv, (const char *const[]){ "help", NULL }) == 0)
+		return load_help();
+	NO_MORE_ARGS("nothing after 'unload'");
+	if (kanary_unload(pin_path, &e))
+		return p_kerr(&e);
+	if (json_output)
+		return out_json(json_pack("{s:s, s:b}", "pin_path", pin_path, "unloaded", 1));
+	printf("kanary unloaded from %s\n", pin_path);
+	return 0;
+}

@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* stats [SERVICE] [--watch SECONDS] and counters: what the datapath did. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include "ctl.h"
+#include "help.h"
+
+static int stats_help(void)
+{
+	return out_help(
+		"Usage: kanaryctl [OPTIONS] stats [SERVICE] [--watch SECONDS]\n"
+		"       kanaryctl [OPTIONS] counters\n"
+		"\n"
+		"stats     one row per service and subset: configured share of new\n"
+		"          connections, observed share, connections, packets and bytes in\n"
+		"          (client to service) and out, then the datapath counters.\n"
+		"          --watch redraws every SECONDS (1-3600) with per-second rates until\n"
+		"          Ctrl-C; with -j it prints one JSON document per line per sample.\n"
+		"counters  the datapath's event counters (conntrack, pass-through).\n"
+		"\n"
+		HELP_SERVICE
+		HELP_OPTIONS);
+}
+
+struct svc_sample {
+	__u32 id, n;
+	char name[KANARY_NAME_LEN], vip[ADDR_STR_LEN];
+	char subset[KANARY_MAX_SUBSETS][KANARY_SUBSET_NAME_LEN];
+	__u32 parts[KANARY_MAX_SUBSETS];
+	struct kanary_subset_stats st[KANARY_MAX_SUBSETS];
+};
+
+struct sample {
+	struct svc_sample *svcs;
+	int n, cap;
+	double t;	/* CLOCK_MONOTONIC seconds */
+	struct kanary_maps *m;	/* during take_sample only */
+	int err;		/* add_service's failure, which stops the walk */
+	struct kanary_err e;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int add_service(const struct kanary_service *s, void *ctx)
+{
+	struct sample *smp = ctx;
+	struct svc_sample *v;
+
+	if (smp->n == smp->cap) {
+		int cap = smp->cap ? smp->cap * 2 : 16;
+		void *p = realloc(smp->svcs, sizeof(*smp->svcs) * (size_t)cap);
+
+		if (!p) {
+			smp->err = kanary_errf(&smp->e, ENOMEM, "out of memory");
+			return 1;
+		}
+		smp->svcs = p;
+		smp->cap = cap;
+	}
+	v = &smp->svcs[smp->n];
+	memset(v, 0, sizeof(*v));
+	v->id = s->id;
+	v->n = s->cfg.n_subsets;
+	snprintf(v->name, sizeof(v->name), "%.*s", KANARY_NAME_LEN - 1, s->cfg.name);
+	fmt_vip(v->vip, &s->cfg);
+	for (__u32 i = 0; i < v->n; i++) {
+		snprintf(v->subset[i], sizeof(v->subset[i]), "%.*s", KANARY_SUBSET_NAME_LEN - 1,
+			 s->cfg.subsets[i].name);
+		v->parts[i] = subset_parts(&s->cfg, i);
+		smp->err = kanary_subset_stats_read(smp->m, s->id, i, &v->st[i], &smp->e);
+		if (smp->err)
+			return 1;
+	}
+	smp->n++;
+	return 0;
+}
+
+/* Reads every service (or the one named); the lock is dropped at once: reads need none. */
+static int take_sample(struct sample *smp, const char *only)
+{
+	struct kanary_service *s = NULL;
+	struct kanary_maps m;
+	int err;
+
+	smp->n = 0;
+	smp->err = 0;
+	if (maps_open_or_err(&m))
+		return -1;
+	flock(m.lock_fd, LOCK_UN);
+	smp->m = &m;
+	smp->t = now();
+	if (only) {
+		s = service_get_or_err(&m, only);
+		err = s ? 0 : -1;
+		if (s)
+			add_service(s, smp);
+		free(s);
+	} else {
+		err = kanary_service_foreach(&m, add_service, smp, &smp->e);
+	}
+	kanary_maps_close(&m);
+	smp->m = NULL;
+	if (err < 0 && only)
+		return -1;	/* service_get_or_err reported it */
+	if (err || smp->err)
+		return p_kerr(&smp->e);
+	return 0;
+}
+
+static double observed(const struct svc_sample *v, __u32 i)
+{
+	__u64 total = 0;
+
+	for (__u32 k = 0; k < v->n; k++)
+		total += v->st[k].connections;
+	return total ? 100.0 * (double)v->st[i].connections / (double)total : 0.0;
+}
+
+/* The same subset in the previous sample, if the service is still the same one. */
+static const struct kanary_subset_stats *prev_of(const struct sample *prev,
+						 const struct svc_sample *v, __u32 i)
+{
+	if (!prev)
+		return NULL;
+	for (int k = 0; k < prev->n; k++) {
+		const struct svc_sample *p = &prev->svcs[k];
+
+		if (p->id != v->id || strcmp(p->name, v->name) || i >= p->n ||
+		    strcmp(p->subset[i], v->subset[i]))
+			continue;
+		if (p->st[i].connections > v->st[i].connections)
+			return NULL;	/* counters were reset */
+		return &p->st[i];
+	}
+	return NULL;
+}
+
+struct rates {
+	double conn, pkt, bytes;
+};
+
+static bool rates_of(const struct sample *prev, const struct sample *cur,
+		     const struct svc_sample *v, __u32 i, struct rates *r)
+{
+	const struct kanary_subset_stats *p = prev_of(prev, v, i), *c = &v->st[i];
+	double dt = prev ? cur->t - prev->t : 0;
+
+	if (!p || dt <= 0)
+		return false;
+	r->conn = (double)(c->connections - p->connections) / dt;
+	r->pkt = (double)((c->packets_in + c->packets_out) - (p->packets_in + p->packets_out)) / dt;
+	r->bytes = (double)((c->bytes_in + c->bytes_out) - (p->bytes_in + p->bytes_out)) / dt;
+	return true;
+}
+
+static json_t *sample_json(const struct sample *cur, const struct sample *prev)
+{
+	json_t *arr = json_array();
+
+	for (int k = 0; k < cur->n; k++) {
+		const struct svc_sample *v = &cur->svcs[k];
+		json_t *subs = json_array();
+
+		for (__u32 i = 0; i < v->n; i++) {
+			const struct kanary_subset_stats *st = &v->st[i];
+			struct rates r;
+			json_t *o = json_pack("{s:s, s:f, s:f, s:I, s:I, s:I, s:I, s:I}",
+					      "name", v->subset[i],
+					      "weight_percent", v->parts[i] / 100.0,
+					      "observed_percent", observed(v, i),
+					      "connections", (json_int_t)st->connections,
+					      "packets_in", (json_int_t)st->packets_in,
+					      "packets_out", (json_int_t)st->packets_out,
+					      "bytes_in", (json_int_t)st->bytes_in,
+					      "bytes_out", (json_int_t)st->bytes_out);
+
+			if (rates_of(prev, cur, v, i, &r)) {
+				json_object_set_new(o, "connections_per_sec", json_real(r.conn));
+				json_object_set_new(o, "packets_per_sec", json_real(r.pkt));
+				json_object_set_new(o, "bytes_per_sec", json_real(r.bytes));
+			}
+			json_array_append_new(subs, o);
+		}
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "service", v->name, "vip",
+						     v->vip, "subsets", subs));
+	}
+	return arr;
+}
+
+static void print_counters(void)
+{
+	__u64 c[KANARY_CNT__MAX];
+	struct kanary_err e = {};
+	struct kanary_maps m;
+
+	if (kanary_maps_open(&m, pin_path, &e))
+		return;
+	flock(m.lock_fd, LOCK_UN);
+	if (!kanary_counters_read(&m, c, &e)) {
+		printf("\ndatapath:");
+		for (int i = 0; i < KANARY_CNT__MAX; i++)
+			printf("  %s %llu", kanary_counter_names[i], (unsigned long long)c[i]);
+		printf("\n");
+	}
+	kanary_maps_close(&m);
+}
+
+static void fmt_u64(char *buf, __u64 v)
+{
+	snprintf(buf, 24, "%llu", (unsigned long long)v);
+}
+
+static void fmt_rate(char *buf, bool ok, double v)
+{
+	if (ok)
+		snprintf(buf, 24, "%.1f", v);
+	else
+		strcpy(buf, "-");
+}
+
+/* Plain table; in watch mode totals are in+out and each has its rate. */
+static void sample_print(const struct sample *cur, const struct sample *prev, bool watch)
+{
+	static const char *const hdr[] = { "SERVICE", "VIP", "SUBSET", "WEIGHT%", "OBSERVED%",
+					   "CONNS", "PKTS_IN", "PKTS_OUT", "BYTES_IN", "BYTES_OUT" };
+	static const char *const whdr[] = { "SERVICE", "VIP", "SUBSET", "WEIGHT%", "OBSERVED%",
+					    "CONNS", "CONN/S", "PKTS", "PKT/S", "BYTES", "BYTES/S" };
+	struct table *t = watch ? table_new(11, whdr) : table_new(10, hdr);
+
+	for (int k = 0; k < cur->n; k++) {
+		const struct svc_sample *v = &cur->svcs[k];
+
+		if (!v->n && watch)
+			table_add(t, v->name, v->vip, "(none)", "-", "-", "-", "-", "-", "-", "-", "-");
+		else if (!v->n)
+			table_add(t, v->name, v->vip, "(none)", "-", "-", "-", "-", "-", "-", "-");
+		for (__u32 i = 0; i < v->n; i++) {
+			const struct kanary_subset_stats *st = &v->st[i];
+			char c[8][24];
+			struct rates r = {};
+			bool ok = rates_of(prev, cur, v, i, &r);
+
+			snprintf(c[0], sizeof(c[0]), "%.2f", v->parts[i] / 100.0);
+			snprintf(c[1], sizeof(c[1]), "%.2f", observed(v, i));
+			fmt_u64(c[2], st->connections);
+			if (!watch) {
+				fmt_u64(c[3], st->packets_in);
+				fmt_u64(c[4], st->packets_out);
+				fmt_u64(c[5], st->bytes_in);
+				fmt_u64(c[6], st->bytes_out);
+				table_add(t, v->name, v->vip, v->subset[i], c[0], c[1], c[2], c[3],
+					  c[4], c[5], c[6]);
+				continue;
+			}
+			fmt_rate(c[3], ok, r.conn);
+			fmt_u64(c[4], st->packets_in + st->packets_out);
+			fmt_rate(c[5], ok, r.pkt);
+			fmt_u64(c[6], st->bytes_in + st->bytes_out);
+			fmt_rate(c[7], ok, r.bytes);
+			table_add(t, v->name, v->vip, v->subset[i], c[0], c[1], c[2], c[3], c[4],
+				  c[5], c[6], c[7]);
+		}
+	}
+	table_print(t);
+	print_counters();
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static int watch_loop(const char *only, __u32 secs)
+{
+	struct sample a = {}, b = {}, *cur = &a, *prev = NULL;
+	struct sigaction sa = { .sa_handler = on_signal };
+	bool tty = isatty(STDOUT_FILENO);
+	int ret = 0;
+
+	sigaction(SIGINT, &sa, NULL);	/* no SA_RESTART: Ctrl-C cuts the sleep short */
+	sigaction(SIGTERM, &sa, NULL);
+	while (!stop) {
+		struct timespec left = { .tv_sec = secs };
+
+		if (take_sample(cur, only)) {
+			ret = -1;
+			break;
+		}
+		if (json_output) {
+			out_json_line(sample_json(cur, prev));
+		} else {
+			if (tty)
+				fputs("\033[H\033[2J", stdout);
+			printf("kanary stats every %us (Ctrl-C to stop)\n\n", secs);
+			sample_print(cur, prev, true);
+			if (!tty)
+				putchar('\n');
+			fflush(stdout);
+		}
+		prev = cur;
+		cur = cur == &a ? &b : &a;
+		while (!stop && nanosleep(&left, &left) && errno == EINTR)
+			;
+	}
+	free(a.svcs);
+	free(b.svcs);
+	return ret;
+}
+
+int do_stats(int argc, char **argv)
+{
+	const char *only = NULL;
+	__u32 watch = 0;
+	struct sample s = {};
+	int ret;
+
+	while (argc > 0) {
+		if (!strcmp(*argv, "help") && !only && argc == 1)
+			return stats_help();
+		if (!strcmp(*argv, "--watch") || !strcmp(*argv, "-w")) {
+			NEXT_ARG();
+			if (argc < 1)
+				return p_err("--watch needs a number of seconds: expected --watch SECONDS");
+			if (parse_u32_arg(*argv, "--watch interval", 1, 3600, &watch))
+				return -1;
+		} else if (!only && **argv != '-') {
+			only = *argv;
+		} else {
+			return BAD_ARG(only ? "--watch SECONDS" : "SERVICE or --watch SECONDS");
+		}
+		NEXT_ARG();
+	}
+	if (watch)
+		return watch_loop(only, watch);
+	ret = take_sample(&s, only);
+	if (!ret) {
+		if (json_output)
+			out_json(sample_json(&s, NULL));
+		else
+			sample_print(&s, NULL, false);
+	}
+	free(s.svcs);
+	return ret;
+}
+
+int do_counters(int argc, char **argv)
+{
+	__u64 c[KANARY_CNT__MAX];
+	struct kanary_err e = {};
+	struct kanary_maps m;
+	json_t *o;
+	int ret;
+
+	if (argc == 1 && match_word(*argv, (const char *const[]){ "help", NULL }) == 0)
+		return stats_help();
+	NO_MORE_ARGS("nothing after 'counters'");
+	if (maps_open_or_err(&m))
+		return -1;
+	ret = kanary_counters_read(&m, c, &e);
+	kanary_maps_close(&m);
+	if (ret)
+		return p_kerr(&e);
+	if (json_output) {
+		o = json_object();
+		for (int i = 0; i < KANARY_CNT__MAX; i++)
+			json_object_set_new(o, kanary_counter_names[i], json_integer((json_int_t)c[i]));
+		return out_json(o);
+	}
+	for (int i = 0; i < KANARY_CNT__MAX; i++)
+		printf("%-14s %llu\n", kanary_counter_names[i], (unsigned long long)c[i]);
+	return 0;
+}
