@@ -75,8 +75,11 @@ int kanary_ingress(struct __sk_buff *skb)
 	key.port = p.dport;
 	key.proto = IPPROTO_TCP;
 	ref = bpf_map_lookup_elem(&kanary_svc_v1, &key);
-	if (!ref)
+	if (!ref) {
+		if (p.syn && !p.ack)
+			kanary_ct_forget_reverse(&p);
 		return TC_ACT_OK;
+	}
 
 	if (kanary_lookup_or_choose(&p, ref, &be))
 		return TC_ACT_OK;

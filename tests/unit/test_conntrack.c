@@ -278,6 +278,38 @@ START_TEST(backend_rst_closes_tuple)
 }
 END_TEST
 
+/*
+ * A direct connection (not to the VIP) that reuses the tuple of an earlier
+ * service connection to the same pod: its replies must reach the client
+ * untranslated, so its SYN drops the stale reverse entry.
+ */
+START_TEST(direct_syn_forgets_stale_reverse_entry)
+{
+	static const int nb[] = { 1, 1 };
+	const struct kt_flow f = kt_flow_nth(3);
+	struct pkt in, out;
+	struct kt_be be;
+
+	kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 2, w_80_20, nb);
+	be = kt_send(&f, TF_SYN);
+
+	/* Until then, the backend's replies are still the service's. */
+	kt_pkt_rev(&in, &f, &be, TF_ACK, NULL, 0);
+	kt_run(kt.prog_out, &in, &out);
+	kt_expect_snat(&in, &out, KT_VIP, KT_VPORT);
+
+	pkt_tcp4(&in, &(struct tcp4_spec){
+		.saddr = f.client, .daddr = kt_be_addr(be.subset, be.index),
+		.sport = f.cport, .dport = kt_be_port(be.subset), .flags = TF_SYN });
+	kt_run(kt.prog_in, &in, &out);
+	kt_expect_untouched(&in, &out);
+
+	kt_pkt_rev(&in, &f, &be, TF_SYN | TF_ACK, NULL, 0);
+	kt_run(kt.prog_out, &in, &out);
+	kt_expect_untouched(&in, &out);
+}
+END_TEST
+
 Suite *conntrack_suite(void)
 {
 	Suite *s = suite_create("conntrack");
@@ -290,6 +322,7 @@ Suite *conntrack_suite(void)
 	tcase_add_test(tc, evicted_entry_rederives_same_backend);
 	tcase_add_test(tc, closed_tuple_is_chosen_afresh);
 	tcase_add_test(tc, backend_rst_closes_tuple);
+	tcase_add_test(tc, direct_syn_forgets_stale_reverse_entry);
 	suite_add_tcase(s, tc);
 	return s;
 }
