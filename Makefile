@@ -22,6 +22,13 @@ CTL_SRCS   := $(wildcard user/ctl/*.c)
 CTL_OBJS   := $(patsubst user/ctl/%.c,$(OUTPUT)/ctl/%.o,$(CTL_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_OBJS  := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%.o,$(UNIT_SRCS))
+KD_SRCS    := $(wildcard user/kanaryd/*.c)
+KD_OBJS    := $(patsubst user/kanaryd/%.c,$(OUTPUT)/kanaryd/%.o,$(KD_SRCS))
+KD_CORE    := $(filter-out $(OUTPUT)/kanaryd/main.o,$(KD_OBJS))
+KDU_SRCS   := $(wildcard tests/kanaryd/*.c)
+KDU_OBJS   := $(patsubst tests/kanaryd/%.c,$(OUTPUT)/kanaryd-unit/%.o,$(KDU_SRCS))
+KD_LDLIBS  := $(LDLIBS) -lyaml
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iuser/lib -Iuser/kanaryd
 DEPS_STAMP := $(OUTPUT)/.deps-ok
 
 ifeq ($(V),1)
@@ -32,11 +39,11 @@ else
 	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps test unit e2e demo bench clean
+.PHONY: all deps test demo bench fuzz fuzz-short clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BIN)/kanaryctl $(BIN)/kanary_unit
+all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary_unit $(BIN)/kanaryd_unit
 
 # Installs what is missing (apt-get); every build target runs it first, once.
 deps: $(DEPS_STAMP)
@@ -45,7 +52,7 @@ $(DEPS_STAMP): scripts/deps.sh | $(OUTPUT)
 	$(Q)scripts/deps.sh
 	$(Q)touch $@
 
-$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/ctl $(OUTPUT)/unit $(BIN):
+$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/ctl $(OUTPUT)/unit $(OUTPUT)/kanaryd $(OUTPUT)/kanaryd-unit $(BIN):
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(DEPS_STAMP) | $(OUTPUT)
@@ -80,12 +87,42 @@ $(BIN)/kanary_unit: $(UNIT_OBJS) $(OUTPUT)/libkanary.a | $(BIN)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs check) -o $@
 
+$(OUTPUT)/kanaryd/%.o: user/kanaryd/%.c $(wildcard user/kanaryd/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/kanaryd
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/kanaryd -c $< -o $@
+
+$(BIN)/kanaryd: $(KD_OBJS) $(OUTPUT)/libkanary.a | $(BIN)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(KD_LDLIBS) -o $@
+
+$(OUTPUT)/kanaryd-unit/%.o: tests/kanaryd/%.c $(wildcard tests/kanaryd/*.h) $(wildcard user/kanaryd/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/kanaryd-unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/kanaryd -Itests/kanaryd -c $< -o $@
+
+$(BIN)/kanaryd_unit: $(KDU_OBJS) $(KD_CORE) $(OUTPUT)/libkanary.a | $(BIN)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(KD_LDLIBS) $(shell pkg-config --libs check) -o $@
+
+# libFuzzer targets (clang, with ASan and UBSan); tests/run-fuzz runs them all.
+$(BIN)/fuzz_manifest: tests/kanaryd/fuzz/fuzz_manifest.c $(filter-out user/kanaryd/main.c,$(KD_SRCS)) $(wildcard user/kanaryd/*.h) $(OUTPUT)/libkanary.a | $(BIN)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) $(OUTPUT)/libkanary.a $(KD_LDLIBS) -o $@
+
+FUZZ_BINS := $(BIN)/fuzz_manifest
+
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/run-fuzz 120
+
+fuzz-short: $(FUZZ_BINS)
+	$(Q)tests/run-fuzz 20
+
 # Needs root: BPF, network namespaces, bpffs.
-test: all
+test: all $(FUZZ_BINS)
 	$(Q)tests/run
 
 demo: all
 	$(Q)scripts/demo.sh
+	$(Q)examples/kanaryd-demo.sh
 
 bench: all
 	$(Q)bench/run

@@ -106,5 +106,6 @@ int do_backend(int argc, char **argv);
 int do_weight(int argc, char **argv);
 int do_stats(int argc, char **argv);
 int do_counters(int argc, char **argv);
+int do_status(int argc, char **argv);
 
 #endif /* KANARYCTL_H */

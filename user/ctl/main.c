@@ -88,6 +88,7 @@ static int do_help(int argc, char **argv)
 		"       kanaryctl [OPTIONS] weight { set | show | help }\n"
 		"       kanaryctl [OPTIONS] stats [SERVICE] [--watch SECONDS]\n"
 		"       kanaryctl [OPTIONS] counters\n"
+		"       kanaryctl [OPTIONS] status\n"
 		"       kanaryctl [OPTIONS] version\n"
 		"\n"
 		HELP_OPTIONS
@@ -117,6 +118,7 @@ static const struct cmd top_cmds[] = {
 	{ "weight",	do_weight },
 	{ "stats",	do_stats },
 	{ "counters",	do_counters },
+	{ "status",	do_status },
 	{ "version",	do_version },
 	{ "help",	do_help },
 	{ NULL, NULL },

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* VirtualService routes and DestinationRule subsets into weighted subsets. */
+#include <stdio.h>
+#include <string.h>
+#include "kdt.h"
+
+#define W(x) ((x) * KANARY_WEIGHT_MILLI)
+
+static void shop_with(struct kdt_world *w, const char *istio_fixture)
+{
+	ck_assert_int_eq(kdt_load(w, "services.yaml"), 0);
+	ck_assert_int_eq(kdt_load(w, "pods-list.json"), 0);
+	ck_assert_int_eq(kdt_load(w, istio_fixture), 0);
+	kdt_build(w);
+}
+
+START_TEST(each_istio_version_gives_its_weights)
+{
+	static const char *const files[] = { "istio-v1.yaml", "istio-v1beta1.yaml",
+					     "istio-v1alpha3.yaml" };
+	static const unsigned safe[] = { 90, 80, 70 };
+	struct kdt_world w = { 0 };
+	const struct kd_dservice *s;
+	const struct kd_dsubset *sf, *rk;
+
+	shop_with(&w, files[_i]);
+	s = kdt_service(&w, "shop/greeting");
+	ck_assert_uint_eq(s->nsub, 2);
+	sf = kdt_subset(s, "safe");
+	rk = kdt_subset(s, "risky");
+	ck_assert_uint_eq(sf->weight_milli, W(safe[_i]));
+	ck_assert_uint_eq(rk->weight_milli, W(100 - safe[_i]));
+	ck_assert_uint_eq(sf->n, 2);
+	ck_assert(kdt_has_backend(sf, "10.244.1.11:8080"));
+	ck_assert(kdt_has_backend(sf, "10.244.1.12:8080"));
+	ck_assert_uint_eq(rk->n, 1);
+	ck_assert(kdt_has_backend(rk, "10.244.2.11:9090"));
+	ck_assert_ptr_nonnull(strstr(s->route, "spec.http[0]"));
+	ck_assert_ptr_nonnull(strstr(s->dr, "DestinationRule shop/greeting"));
+	kdt_free(&w);
+}
+END_TEST
+
+START_TEST(first_route_without_match_decides_and_other_subsets_get_zero)
+{
+	struct kdt_world w = { 0 };
+	const struct kd_dservice *s;
+
+	shop_with(&w, "istio-features.yaml");
+	s = kdt_service(&w, "shop/greeting");
+	ck_assert_ptr_nonnull(strstr(s->route, "spec.http[2]"));
+	/* Relative weights, hosts written three ways. */
+	ck_assert_uint_eq(kdt_subset(s, "safe")->weight_milli, W(3));
+	ck_assert_uint_eq(kdt_subset(s, "risky")->weight_milli, W(1));
+	ck_assert_uint_eq(kdt_subset(s, "safe")->n, 2);
+	ck_assert_uint_eq(kdt_subset(s, "risky")->n, 1);
+	/* The rule's third subset is there for operators, at 0 and with no pods. */
+	ck_assert_uint_eq(kdt_subset(s, "canary2")->weight_milli, 0);
+	ck_assert_uint_eq(kdt_subset(s, "canary2")->n, 0);
+	ck_assert_uint_eq(s->nsub, 3);
+	kdt_free(&w);
+}
+END_TEST
+
+START_TEST(host_level_canary_routes_to_other_services)
+{
+	struct kdt_world w = { 0 };
+	const struct kd_dservice *s;
+
+	ck_assert_int_eq(kdt_load(&w, "istio-hosts.yaml"), 0);
+	kdt_build(&w);
+	s = kdt_service(&w, "test/podinfo");
+	ck_assert_uint_eq(s->nsub, 2);
+	ck_assert_uint_eq(kdt_subset(s, "podinfo-primary")->weight_milli, W(95));
+	ck_assert_uint_eq(kdt_subset(s, "podinfo-canary")->weight_milli, W(5));
+	ck_assert(kdt_has_backend(kdt_subset(s, "podinfo-primary"), "10.244.5.11:9898"));
+	ck_assert(kdt_has_backend(kdt_subset(s, "podinfo-canary"), "10.244.5.21:9898"));
+	ck_assert_uint_eq(kdt_subset(s, "podinfo-canary")->n, 1);
+	/* The destination Services are services of their own. */
+	ck_assert(kdt_has_backend(kdt_subset(kdt_service(&w, "test/podinfo-canary"), "default"),
+				  "10.244.5.21:9898"));
+	kdt_free(&w);
+}
+END_TEST
+
+static const char base[] =
+	"apiVersion: v1\nkind: Service\nmetadata: {name: g, namespace: n}\n"
+	"spec: {clusterIP: 10.96.0.50, selector: {app: g}, ports: [{name: http, port: 80}, {name: grpc, port: 9090}]}\n---\n"
+	"apiVersion: v1\nkind: Pod\nmetadata: {name: p1, namespace: n, labels: {app: g, v: a}}\n"
+	"status: {phase: Running, podIP: 10.1.0.1, conditions: [{type: Ready, status: 'True'}]}\n---\n"
+	"apiVersion: v1\nkind: Pod\nmetadata: {name: p2, namespace: n, labels: {app: g, v: b}}\n"
+	"status: {phase: Running, podIP: 10.1.0.2, conditions: [{type: Ready, status: 'True'}]}\n---\n"
+	"apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: g, namespace: n}\n"
+	"spec: {host: g, subsets: [{name: a, labels: {v: a}}, {name: b, labels: {v: b}}]}\n";
+
+static struct kdt_world *with_vs(struct kdt_world *w, const char *vs_spec)
+{
+	char text[4096];
+
+	snprintf(text, sizeof(text), "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+		 "metadata: {name: g, namespace: n}\nspec:\n%s", vs_spec);
+	ck_assert_int_eq(kdt_load_text(w, "base.yaml", base), 0);
+	ck_assert_int_eq(kdt_load_text(w, "vs.yaml", text), 0);
+	kdt_build(w);
+	return w;
+}
+
+START_TEST(lone_destination_without_weight_takes_all)
+{
+	struct kdt_world w = { 0 };
+	const struct kd_dservice *s;
+
+	with_vs(&w, "  hosts: [g]\n  http:\n  - route:\n    - destination: {host: g, subset: b}\n");
+	s = kdt_service(&w, "n/g/80");
+	ck_assert_uint_eq(kdt_subset(s, "b")->weight_milli, W(100));
+	ck_assert_uint_eq(kdt_subset(s, "a")->weight_milli, 0);	/* from the rule, unrouted */
+	ck_assert(kdt_has_backend(kdt_subset(s, "b"), "10.1.0.2:80"));
+	kdt_free(&w);
+}
+END_TEST
+
+START_TEST(missing_weights_among_several_are_zero_and_repeats_add_up)
+{
+	struct kdt_world w = { 0 };
+	const struct kd_dservice *s;
+
+	with_vs(&w, "  hosts: [g]\n  http:\n  - route:\n"
+		"    - destination: {host: g, subset: a}\n      weight: 10\n"
+		"    - destination: {host: g, subset: b}\n"
+		"    - destination: {host: g, subset: a}\n      weight: 5\n");
+	s = kdt_service(&w, "n/g/80");
+	ck_assert_uint_eq(kdt_subset(s, "a")->weight_milli, W(15));
+	ck_assert_uint_eq(kdt_subset(s, "b")->weight_milli, 0);
+	ck_assert_uint_eq(s->nsub, 2);
+	kdt_free(&w);
+}
+END_TEST
+
+START_TEST(port_match_routes_each_port_separately)
+{
+	struct kdt_world w = { 0 };
+
+	with_vs(&w, "  hosts: [g.n.svc.cluster.local]\n  http:\n"
+		"  - match: [{port: 9090}]\n    route:\n    - destination: {host: g, subset: b}\n"
+		"  - route:\n    - destination: {host: g, subset: a}\n");
+	ck_assert_uint_eq(kdt_subset(kdt_service(&w, "n/g/9090"), "b")->weight_milli, W(100));
+	ck_assert_uint_eq(kdt_subset(kdt_service(&w, "n/g/9090"), "a")->weight_milli, 0);
+	ck_assert_uint_eq(kdt_subset(kdt_service(&w, "n/g/80"), "a")->weight_milli, W(100));
+	ck_assert_uint_eq(kdt_subset(kdt_service(&w, "n/g/80"), "b")->weight_milli, 0);
+	ck_assert(kdt_has_backend(kdt_subset(kdt_service(&w, "n/g/9090"), "b"), "10.1.0.2:9090"));
+	kdt_free(&w);
+}
+END_TEST
+
+START_TEST(tcp_routes_apply_when_no_http_route_does)
+{
+	struct kdt_world w = { 0 };
+	const struct kd_dservice *s;
+
+	with_vs(&w, "  hosts: [g]\n  tcp:\n  - route:\n"
+		"    - destination: {host: g, subset: a}\n      weight: 60\n"
+		"    - destination: {host: g, subset: b}\n      weight: 40\n");
+	s = kdt_service(&w, "n/g/80");
+	ck_assert_ptr_nonnull(strstr(s->route, "spec.tcp[0]"));
+	ck_assert_uint_eq(kdt_subset(s, "a")->weight_milli, W(60));
+	ck_assert_uint_eq(kdt_subset(s, "b")->weight_milli, W(40));
+	kdt_free(&w);
+}
+END_TEST
+
+START_TEST(only_header_routes_fall_back_to_all_pods)
+{
+	struct kdt_world w = { 0 };
+	const struct kd_dservice *s;
+
+	with_vs(&w, "  hosts: [g]\n  http:\n  - match: [{headers: {x: {exact: y}}}]\n"
+		"    route:\n    - destination: {host: g, subset: b}\n");
+	s = kdt_service(&w, "n/g/80");
+	ck_assert_uint_eq(s->nsub, 1);
+	ck_assert_uint_eq(kdt_subset(s, "default")->n, 2);
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "vs.yaml:", "VirtualService n/g", "no route kanary can apply to port 80");
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "vs.yaml:7:", "spec.http[0].match[0].headers", "not applied yet");
+	kdt_free(&w);
+}
+END_TEST
+
+START_TEST(unknown_subset_and_unknown_host_are_warned)
+{
+	struct kdt_world w = { 0 };
+	const struct kd_dservice *s;
+
+	with_vs(&w, "  hosts: [g, '*.example.com', nothere]\n  http:\n  - route:\n"
+		"    - destination: {host: g, subset: a}\n      weight: 50\n"
+		"    - destination: {host: g, subset: c}\n      weight: 25\n"
+		"    - destination: {host: elsewhere.example.com}\n      weight: 25\n");
+	s = kdt_service(&w, "n/g/80");
+	ck_assert_uint_eq(kdt_subset(s, "c")->n, 0);
+	ck_assert_uint_eq(kdt_subset(s, "c")->weight_milli, W(25));
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "route[1].destination.subset", "subset 'c'", "no pods");
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "route[2].destination.host", "elsewhere.example.com",
+			"not a Service in the manifests");
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "spec.hosts[1]", "wildcard");
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "spec.hosts[2]", "nothere.n.svc.cluster.local", "not a Service");
+	kdt_free(&w);
+}
+END_TEST
+
+START_TEST(gateway_only_virtual_service_leaves_the_default)
+{
+	struct kdt_world w = { 0 };
+	const struct kd_dservice *s;
+
+	with_vs(&w, "  hosts: [g]\n  gateways: [public]\n  http:\n  - route:\n"
+		"    - destination: {host: g, subset: b}\n");
+	s = kdt_service(&w, "n/g/80");
+	ck_assert_uint_eq(s->nsub, 1);
+	ck_assert_uint_eq(kdt_subset(s, "default")->weight_milli, W(100));
+	kdt_free(&w);
+}
+END_TEST
+
+START_TEST(virtual_service_in_another_namespace_by_fqdn)
+{
+	struct kdt_world w = { 0 };
+
+	ck_assert_int_eq(kdt_load_text(&w, "base.yaml", base), 0);
+	ck_assert_int_eq(kdt_load_text(&w, "vs.yaml",
+		"apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\n"
+		"metadata: {name: g, namespace: istio-config}\nspec:\n  hosts: [g.n.svc.cluster.local]\n"
+		"  http:\n  - route:\n    - destination: {host: g.n.svc.cluster.local, subset: a}\n      weight: 1\n"
+		"    - destination: {host: g.n, subset: b}\n      weight: 3\n"), 0);
+	kdt_build(&w);
+	ck_assert_uint_eq(kdt_subset(kdt_service(&w, "n/g/80"), "b")->weight_milli, W(3));
+	ck_assert_uint_eq(kdt_subset(kdt_service(&w, "n/g/80"), "b")->n, 1);
+	kdt_free(&w);
+}
+END_TEST
+
+START_TEST(more_than_eight_destinations_hold_the_service)
+{
+	struct kdt_world w = { 0 };
+	char spec[2048] = "  hosts: [g]\n  http:\n  - route:\n";
+
+	for (int i = 0; i < 9; i++)
+		snprintf(spec + strlen(spec), sizeof(spec) - strlen(spec),
+			 "    - destination: {host: g, subset: s%d}\n      weight: 1\n", i);
+	with_vs(&w, spec);
+	ck_assert(kdt_service(&w, "n/g/80")->hold);
+	ck_assert_ptr_nonnull(strstr(kdt_service(&w, "n/g/80")->problem, "at most 8 subsets"));
+	kdt_free(&w);
+}
+END_TEST
+
+Suite *routes_suite(void)
+{
+	Suite *s = suite_create("routes");
+	TCase *tc = tcase_create("routes");
+
+	tcase_add_loop_test(tc, each_istio_version_gives_its_weights, 0, 3);
+	tcase_add_test(tc, first_route_without_match_decides_and_other_subsets_get_zero);
+	tcase_add_test(tc, host_level_canary_routes_to_other_services);
+	tcase_add_test(tc, lone_destination_without_weight_takes_all);
+	tcase_add_test(tc, missing_weights_among_several_are_zero_and_repeats_add_up);
+	tcase_add_test(tc, port_match_routes_each_port_separately);
+	tcase_add_test(tc, tcp_routes_apply_when_no_http_route_does);
+	tcase_add_test(tc, only_header_routes_fall_back_to_all_pods);
+	tcase_add_test(tc, unknown_subset_and_unknown_host_are_warned);
+	tcase_add_test(tc, gateway_only_virtual_service_leaves_the_default);
+	tcase_add_test(tc, virtual_service_in_another_namespace_by_fqdn);
+	tcase_add_test(tc, more_than_eight_destinations_hold_the_service);
+	suite_add_tcase(s, tc);
+	return s;
+}

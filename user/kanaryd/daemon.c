@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The loop: signals, manifest changes (debounced), link notifications, and
+ * a slow periodic re-read as a safety net for filesystems inotify misses.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
+#include "arena.h"
+#include "daemon.h"
+#include "log.h"
+
+#define DEBOUNCE_MS		100	/* quiet time after the last change */
+#define DEBOUNCE_MAX_MS		500	/* ... but never longer than this after the first */
+#define RESCAN_MS		30000
+#define REARM_MS		1000
+#define RETRY_MS		2000	/* after a failed write or unreadable maps */
+#define WRITING_MS		800	/* a file written in place and not closed yet */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void set_apply_error(struct kd_daemon *d, const char *msg)
+{
+	if (msg && (!d->apply_error || strcmp(d->apply_error, msg) != 0))
+		pr_err("%s", msg);
+	free(d->apply_error);
+	d->apply_error = msg ? kd_xstrdup(msg) : NULL;
+}
+
+static void log_result(const struct kd_result *r, const struct kd_result *before)
+{
+	bool same = before && before->outcome == r->outcome &&
+		    !!before->msg == !!r->msg && (!r->msg || strcmp(before->msg, r->msg) == 0);
+
+	switch (r->outcome) {
+	case KD_OUT_CREATED:
+	case KD_OUT_UPDATED:
+	case KD_OUT_DELETED:
+		pr_info("%s: %s: %s", r->name, kd_outcome_name(r->outcome), r->msg ? r->msg : "");
+		break;
+	case KD_OUT_FAILED:
+		if (!same)	/* retried every few seconds: said once */
+			pr_err("%s: not applied: %s", r->name, r->msg ? r->msg : "");
+		break;
+	case KD_OUT_HELD:
+		if (!same)
+			pr_warn("%s: left as it is in the maps: %s", r->name, r->msg ? r->msg : "");
+		break;
+	case KD_OUT_OVERRIDDEN:
+		if (!same)
+			pr_info("%s: %s", r->name, r->msg);
+		break;
+	case KD_OUT_UNCHANGED:
+		pr_debug("%s: unchanged", r->name);
+		break;
+	}
+}
+
+/* Warnings of a new build that the previous one did not have (all of them when forced). */
+static void log_new_diags(const struct kd_diags *now, const struct kd_diags *before, bool all)
+{
+	for (size_t i = 0; i < now->n; i++)
+		if (all || !kd_diag_has(before, now->v[i].msg))
+			kd_log(now->v[i].level, "%s", now->v[i].msg);
+}
+
+static void reconcile(struct kd_daemon *d)
+{
+	struct kanary_err e = { "" };
+	struct kd_results res;
+	struct kanary_maps m;
+	char err[600];
+
+	if (kanary_maps_open(&m, d->cfg.pin, &e)) {
+		snprintf(err, sizeof(err), "cannot open the maps: %s; retrying", e.msg);
+		set_apply_error(d, err);
+		d->retry = true;
+		return;
+	}
+	if (kd_reconcile(&m, &d->desired, &d->applied, &res, &e)) {
+		kanary_maps_close(&m);
+		snprintf(err, sizeof(err), "cannot read the maps: %s; retrying", e.msg);
+		set_apply_error(d, err);
+		d->retry = true;
+		return;
+	}
+	kanary_maps_close(&m);
+	d->retry = false;
+	for (size_t i = 0; i < res.n; i++) {
+		log_result(&res.v[i], kd_results_find(&d->results, res.v[i].name));
+		d->retry |= res.v[i].outcome == KD_OUT_FAILED;
+	}
+	kd_results_free(&d->results);
+	d->results = res;
+	set_apply_error(d, NULL);
+	if (d->applied.dirty && kd_applied_save(&d->applied, d->applied_path, err, sizeof(err)))
+		pr_warn("%s: kanaryctl overrides will not be recognised after a restart", err);
+	if (res.writes)
+		time(&d->updated);
+}
+
+void kd_daemon_apply(struct kd_daemon *d, bool force)
+{
+	struct kd_desired_opts opts = { .domain = d->cfg.domain };
+	struct kd_diags fresh = { 0 }, build = { 0 };
+	struct kd_objects **sets;
+	size_t nsets, unknown;
+	bool changed;
+	char msg[512];
+
+	changed = kd_sources_scan(&d->src, force, &fresh);
+	kd_diag_log(&fresh);
+	kd_diags_free(&fresh);
+	if (!changed && !force && !d->retry && d->have_desired)
+		goto out;
+
+	unknown = kd_sources_unknown(&d->src);
+	if (unknown) {
+		/* What those files held is unknown: deleting or rewriting could undo a good state. */
+		snprintf(msg, sizeof(msg), "%zu manifest file%s bad with no good version seen since "
+			 "kanaryd started; nothing is applied until %s fixed (the maps keep their state)",
+			 unknown, unknown == 1 ? " is" : "s are", unknown == 1 ? "it is" : "they are");
+		set_apply_error(d, msg);
+		goto out;
+	}
+	sets = kd_sources_sets(&d->src, &nsets);
+	kd_desired_free(&d->desired);
+	kd_desired_build(sets, nsets, &opts, &d->desired, &build);
+	free(sets);
+	d->have_desired = true;
+	log_new_diags(&build, &d->build_diags, force);
+	kd_diags_free(&d->build_diags);
+	d->build_diags = build;
+	reconcile(d);
+out:
+	kd_report_write(d);
+}
+
+static int signals_fd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* SIGHUP: load again (programs, pins), look at every interface, re-read everything. */
+static void reload(struct kd_daemon *d)
+{
+	struct kanary_load_opts lo = { .ct_size = d->cfg.ct_size, .verbose = d->cfg.verbose };
+	struct kanary_err e = { "" };
+
+	pr_info("SIGHUP: reloading");
+	if (kanary_load(d->cfg.pin, &lo, &e))
+		pr_err("cannot load kanary at %s: %s", d->cfg.pin, e.msg);
+	kd_links_sync(&d->links);
+	kd_watch_rearm(&d->watch);
+	kd_daemon_apply(d, true);
+}
+
+int kd_daemon_run(struct kd_daemon *d)
+{
+	long long deadline = 0, first = 0, next_scan = now_ms() + RESCAN_MS;
+	struct pollfd pfd[3];
+	int sfd = signals_fd();
+
+	if (sfd < 0) {
+		pr_err("cannot set up signal handling: %s", strerror(errno));
+		return 1;
+	}
+	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = d->watch.fd, .events = POLLIN };
+	pfd[2] = (struct pollfd){ .fd = d->links.fd, .events = POLLIN };
+	for (;;) {
+		long long now = now_ms(), wake = next_scan;
+		enum kd_watch_event ev;
+		int timeout;
+
+		if (deadline && deadline < wake)
+			wake = deadline;
+		if (d->watch.fd >= 0 && d->watch.wd < 0 && now + REARM_MS < wake)
+			wake = now + REARM_MS;
+		timeout = wake > now ? (int)(wake - now) : 0;
+		if (poll(pfd, 3, timeout) < 0 && errno != EINTR) {
+			pr_err("poll: %s", strerror(errno));
+			close(sfd);
+			return 1;
+		}
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					reload(d);
+					deadline = 0;
+					continue;
+				}
+				pr_info("%s: exiting", strsignal((int)si.ssi_signo));
+				close(sfd);
+				return 0;
+			}
+		}
+		if ((pfd[2].revents & POLLIN)) {
+			kd_links_read(&d->links);
+			if (d->links.changed) {
+				d->links.changed = false;
+				kd_report_write(d);
+			}
+		}
+		now = now_ms();
+		ev = (pfd[1].revents & POLLIN) ? kd_watch_read(&d->watch) : KD_WATCH_NONE;
+		if (ev == KD_WATCH_WRITING && !deadline) {
+			/* Usually closed within milliseconds; a slow writer is read after a second anyway. */
+			first = now;
+			deadline = now + WRITING_MS;
+		} else if (ev == KD_WATCH_NOW) {
+			if (!deadline || deadline - now > DEBOUNCE_MAX_MS)
+				first = now;
+			deadline = now + DEBOUNCE_MS;
+			if (deadline > first + DEBOUNCE_MAX_MS)
+				deadline = first + DEBOUNCE_MAX_MS;
+		}
+		if (d->watch.fd >= 0 && d->watch.wd < 0 && kd_watch_rearm(&d->watch) && !deadline)
+			deadline = now;	/* the directory is back: read it */
+		if ((deadline && now >= deadline) || now >= next_scan) {
+			deadline = 0;
+			kd_daemon_apply(d, false);
+			next_scan = now + (d->retry ? RETRY_MS : RESCAN_MS);
+		}
+	}
+}
+
+void kd_daemon_free(struct kd_daemon *d)
+{
+	kd_sources_free(&d->src);
+	kd_watch_free(&d->watch);
+	kd_links_free(&d->links);
+	kd_applied_free(&d->applied);
+	kd_desired_free(&d->desired);
+	kd_diags_free(&d->build_diags);
+	kd_results_free(&d->results);
+	free(d->apply_error);
+}

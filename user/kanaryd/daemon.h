@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* kanaryd's configuration and running state, shared by main, the loop and the report. */
+#ifndef KD_DAEMON_H
+#define KD_DAEMON_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <time.h>
+#include <jansson.h>
+#include "kanary.h"
+#include "applied.h"
+#include "desired.h"
+#include "links.h"
+#include "reconcile.h"
+#include "sources.h"
+#include "watch.h"
+
+struct kd_config {
+	const char *manifests;
+	char **globs;
+	size_t nglobs;
+	const char *pin;
+	const char *domain;
+	bool detach_on_exit;
+	bool verbose;
+	bool check;		/* --check: print the desired state, touch nothing */
+	bool once;		/* --once: apply, then exit */
+	__u32 ct_size;
+};
+
+struct kd_daemon {
+	struct kd_config cfg;
+	struct kd_sources src;
+	struct kd_watch watch;
+	struct kd_links links;
+	struct kd_applied applied;
+	char applied_path[PATH_MAX];
+	char status_path[PATH_MAX];
+	struct kd_desired desired;
+	bool have_desired;
+	struct kd_diags build_diags;	/* warnings of the last desired build */
+	struct kd_results results;	/* of the last reconcile */
+	char *apply_error;		/* why the last pass applied nothing, or NULL */
+	bool retry;			/* the last pass failed: try again on the next tick */
+	time_t started, updated;
+};
+
+/*
+ * Re-reads the manifests; when they changed (or force), rebuilds the
+ * desired state and reconciles the maps.  Writes the status file.
+ */
+void kd_daemon_apply(struct kd_daemon *d, bool force);
+/* Until SIGTERM/SIGINT; SIGHUP reloads everything. Returns the exit code. */
+int kd_daemon_run(struct kd_daemon *d);
+void kd_daemon_free(struct kd_daemon *d);
+
+/* report.c: the status file (kanary_status_read reads it back). */
+void kd_report_write(struct kd_daemon *d);
+/* Its content; with cfg.check, only what the manifests mean. */
+json_t *kd_report_json(const struct kd_daemon *d);
+
+#endif

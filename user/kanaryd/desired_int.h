@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Shared by desired.c, desired_index.c and desired_route.c only. */
+#ifndef KD_DESIRED_INT_H
+#define KD_DESIRED_INT_H
+
+#include <sys/types.h>
+#include "desired.h"
+
+struct kd_build {
+	const char *domain;
+	struct kd_diags *diags;
+	size_t nsvc, npod, ndr, nvs;
+	struct kd_service **svc;
+	char **svc_fqdn;
+	struct kd_pod **pod;
+	struct kd_destination_rule **dr;
+	char **dr_fqdn;
+	struct kd_virtual_service **vs;
+};
+
+/* A warning once per build, even when several ports of a Service hit it. */
+void kd_warn_once(struct kd_build *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *kd_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* desired_index.c */
+void kd_ctx_init(struct kd_build *c, struct kd_objects *const *sets, size_t nsets);
+void kd_ctx_free(struct kd_build *c);
+ssize_t kd_service_by_fqdn(struct kd_build *c, const char *fqdn);
+const struct kd_destination_rule *kd_rule_for(struct kd_build *c, size_t svc);
+const struct kd_virtual_service *kd_vs_for(struct kd_build *c, size_t svc);
+const struct kd_dr_subset *kd_subset_of(const struct kd_destination_rule *r, const char *name);
+
+/* desired_route.c */
+void kd_route_service(struct kd_build *c, struct kd_dservice *ds, size_t svc,
+		      const struct kd_svc_port *sp);
+const struct kd_svc_port *kd_tcp_port(const struct kd_service *s, int port);
+size_t kd_tcp_ports(const struct kd_service *s);
+/* Marks ds held with problem (taking it), unless it already is. */
+void kd_hold(struct kd_dservice *ds, char *problem);
+
+#endif

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * kanaryd: keeps kanary's maps equal to Kubernetes and Istio manifests.
+ * Its configuration is its flags (see usage()); everything it knows is in
+ * the manifests and the pinned maps, so a restart loses nothing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include "kanary.h"
+#include "status.h"
+#include "arena.h"
+#include "daemon.h"
+#include "log.h"
+
+#define CT_SIZE_MAX	(1u << 26)
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: kanaryd --manifests PATH [--iface GLOB]... [--pin-path DIR] [--detach-on-exit]\n"
+"               [--ct-size N] [--cluster-domain DOMAIN] [-v]\n"
+"       kanaryd --manifests PATH --check\n"
+"\n"
+"Keeps kanary's maps equal to Kubernetes Services and Pods and Istio\n"
+"DestinationRules and VirtualServices, as kubectl prints them (YAML, multi-\n"
+"document YAML, kind: List, or -o json).  Each TCP port of a Service becomes\n"
+"the kanary service NAMESPACE/NAME (NAMESPACE/NAME/PORT when the Service has\n"
+"several TCP ports) at its cluster IP; its VirtualService's weights split the\n"
+"connections among DestinationRule subsets, whose backends are the Running,\n"
+"Ready, not terminating pods the Service selects.\n"
+"\n"
+"  -m, --manifests PATH     a file, or a directory of *.yaml, *.yml and *.json files\n"
+"                           (not recursive; hidden files skipped).  Watched: a change\n"
+"                           is in the maps within a second.  A bad file is reported\n"
+"                           with file and line and ignored; its last good version stays\n"
+"  -i, --iface GLOB         attach to every interface matching GLOB ('veth*', 'cali*',\n"
+"                           'lxc*'), now and whenever one appears; repeatable\n"
+"      --pin-path DIR       the kanary instance (default $%s, else %s)\n"
+"      --ct-size N          conntrack entries if kanary is not loaded yet (default %u);\n"
+"                           existing pins keep their size, and their connections\n"
+"      --cluster-domain D   DNS domain of Istio host names (default %s)\n"
+"      --detach-on-exit     remove this kanaryd's attachments when it exits; by default\n"
+"                           they stay, and so does traffic steering\n"
+"      --check              print what the manifests mean (services, subsets, weights,\n"
+"                           backends, problems) as JSON and exit; touches nothing and\n"
+"                           needs no privileges; exit status 1 when a file is bad\n"
+"      --once               apply once and exit; exit status 1 if anything was not applied\n"
+"  -v, --verbose            debug messages, libbpf's included\n"
+"  -h, --help               this text\n"
+"\n"
+"Ownership and precedence: kanaryd creates, rewrites and deletes only services whose\n"
+"name contains '/'.  It rewrites a service only when that service's manifests change\n"
+"(or it is missing from the maps), so 'kanaryctl weight set' takes effect at once and\n"
+"stays until then.\n"
+"\n"
+"Signals: SIGHUP reloads (programs, interfaces, every manifest); SIGTERM and SIGINT exit.\n"
+"Status: %s/<hash of the pin path>.status.json ($%s), shown by 'kanaryctl status'.\n"
+"Logs go to stderr, one line each, with a level.  Exit status: 0 after SIGTERM,\n"
+"1 on a startup error, 2 on a usage error.\n",
+		KANARY_PIN_PATH_ENV, KANARY_PIN_PATH_DEFAULT, KANARY_DEFAULT_CT_SIZE,
+		KD_DEFAULT_DOMAIN, KANARY_RUN_DIR_DEFAULT, KANARY_RUN_DIR_ENV);
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "kanaryd: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'kanaryd --help'.\n");
+	return 2;
+}
+
+static int parse_args(int argc, char **argv, struct kd_config *c)
+{
+	enum { OPT_PIN = 256, OPT_CT, OPT_DOMAIN, OPT_DETACH, OPT_CHECK, OPT_ONCE };
+	static const struct option opts[] = {
+		{ "manifests", required_argument, NULL, 'm' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ "pin-path", required_argument, NULL, OPT_PIN },
+		{ "ct-size", required_argument, NULL, OPT_CT },
+		{ "cluster-domain", required_argument, NULL, OPT_DOMAIN },
+		{ "detach-on-exit", no_argument, NULL, OPT_DETACH },
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	size_t cap = 0;
+	char *end;
+	int o;
+
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":m:i:vh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'm':
+			c->manifests = optarg;
+			break;
+		case 'i':
+			if (!*optarg)
+				return bad_usage("--iface: expected an interface name or pattern, got '%s'", optarg);
+			KD_PUSH(c->globs, c->nglobs, cap, optarg);
+			break;
+		case OPT_PIN:
+			c->pin = optarg;
+			break;
+		case OPT_CT:
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-' || v < 1 || v > CT_SIZE_MAX)
+				return bad_usage("--ct-size: expected a number of entries 1-67108864, got '%s'",
+						 optarg);
+			c->ct_size = (__u32)v;
+			break;
+		case OPT_DOMAIN:
+			if (!*optarg || strchr(optarg, '/'))
+				return bad_usage("--cluster-domain: expected a DNS domain such as cluster.local, got '%s'",
+						 optarg);
+			c->domain = optarg;
+			break;
+		case OPT_DETACH:
+			c->detach_on_exit = true;
+			break;
+		case OPT_CHECK:
+			c->check = true;
+			break;
+		case OPT_ONCE:
+			c->once = true;
+			break;
+		case 'v':
+			c->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case ':':
+			return bad_usage("%s: expected a value", argv[optind - 1]);
+		default:
+			return bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return bad_usage("unexpected argument '%s': every setting is a flag", argv[optind]);
+	if (!c->manifests)
+		return bad_usage("%s--manifests PATH is required: a manifest file or a directory of them", "");
+	return 0;
+}
+
+static int check_only(struct kd_daemon *d)
+{
+	struct kd_desired_opts opts = { .domain = d->cfg.domain };
+	struct kd_diags fresh = { 0 };
+	struct kd_objects **sets;
+	size_t nsets;
+	json_t *out;
+	int bad = 0;
+
+	kd_sources_init(&d->src, d->cfg.manifests);
+	kd_sources_scan(&d->src, true, &fresh);
+	kd_diag_log(&fresh);
+	kd_diags_free(&fresh);
+	sets = kd_sources_sets(&d->src, &nsets);
+	kd_desired_build(sets, nsets, &opts, &d->desired, &d->build_diags);
+	free(sets);
+	kd_diag_log(&d->build_diags);
+	out = kd_report_json(d);
+	json_dumpf(out, stdout, JSON_INDENT(2));
+	putchar('\n');
+	json_decref(out);
+	for (size_t i = 0; i < d->src.n; i++)
+		bad |= d->src.v[i].error != NULL;
+	bad |= d->src.root_error != NULL;
+	kd_daemon_free(d);
+	return bad ? 1 : 0;
+}
+
+static int mkdir_p(const char *dir)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+/* One kanaryd per pin path: a second would fight the first over the maps. */
+static int take_instance_lock(const char *pin)
+{
+	struct kanary_err e = { "" };
+	char path[PATH_MAX];
+	int fd;
+
+	if (mkdir_p(kanary_run_dir())) {
+		pr_err("cannot create %s: %s (set %s to a writable directory)", kanary_run_dir(),
+		       strerror(errno), KANARY_RUN_DIR_ENV);
+		return -1;
+	}
+	if (kanary_run_file(pin, "lock", path, sizeof(path), &e)) {
+		pr_err("%s", e.msg);
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		pr_err("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		pr_err("another kanaryd already manages pin path %s (lock %s held); see "
+		       "'kanaryctl status'", pin, path);
+		close(fd);
+		return -1;
+	}
+	return fd;	/* held until exit */
+}
+
+static int start(struct kd_daemon *d)
+{
+	struct kanary_load_opts lo = { .ct_size = d->cfg.ct_size, .verbose = d->cfg.verbose };
+	struct kanary_err e = { "" };
+	char err[600];
+	struct stat st;
+
+	if (stat(d->cfg.manifests, &st)) {
+		pr_err("--manifests %s: %s", d->cfg.manifests, strerror(errno));
+		return -1;
+	}
+	if (take_instance_lock(d->cfg.pin) < 0)
+		return -1;
+	if (kanary_run_file(d->cfg.pin, "status.json", d->status_path, sizeof(d->status_path), &e) ||
+	    kanary_run_file(d->cfg.pin, "applied.json", d->applied_path, sizeof(d->applied_path), &e)) {
+		pr_err("%s", e.msg);
+		return -1;
+	}
+	if (kanary_load(d->cfg.pin, &lo, &e)) {
+		pr_err("cannot load kanary at %s: %s", d->cfg.pin, e.msg);
+		return -1;
+	}
+	pr_info("kanary loaded at %s (pins reused when present); manifests %s", d->cfg.pin,
+		d->cfg.manifests);
+	if (kd_applied_load(&d->applied, d->applied_path, err, sizeof(err)))
+		pr_warn("%s", err);
+	kd_sources_init(&d->src, d->cfg.manifests);
+	if (!d->cfg.once)
+		kd_watch_init(&d->watch, d->cfg.manifests);
+	else
+		d->watch.fd = d->watch.wd = -1;
+	if (d->cfg.nglobs && kd_links_init(&d->links, d->cfg.pin, d->cfg.globs, d->cfg.nglobs) &&
+	    !d->cfg.once)
+		pr_warn("new interfaces will be attached only on SIGHUP");
+	if (!d->cfg.nglobs)
+		d->links.fd = -1;
+	time(&d->started);
+	kd_daemon_apply(d, true);
+	return 0;
+}
+
+static bool all_applied(const struct kd_daemon *d)
+{
+	if (d->apply_error || d->src.root_error)
+		return false;
+	for (size_t i = 0; i < d->src.n; i++)
+		if (d->src.v[i].error)
+			return false;
+	for (size_t i = 0; i < d->results.n; i++)
+		if (d->results.v[i].outcome == KD_OUT_FAILED || d->results.v[i].outcome == KD_OUT_HELD)
+			return false;
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	struct kd_daemon d;
+	int ret;
+
+	memset(&d, 0, sizeof(d));
+	d.links.fd = d.watch.fd = d.watch.wd = -1;
+	ret = parse_args(argc, argv, &d.cfg);
+	if (ret)
+		return ret;
+	kd_log_level = d.cfg.verbose ? KD_DEBUG : KD_INFO;
+	if (d.cfg.check)
+		return check_only(&d);
+	d.cfg.pin = kanary_pin_path(d.cfg.pin);
+	signal(SIGPIPE, SIG_IGN);
+	if (start(&d)) {
+		kd_daemon_free(&d);
+		free(d.cfg.globs);
+		return 1;
+	}
+	if (d.cfg.once)
+		ret = all_applied(&d) ? 0 : 1;
+	else
+		ret = kd_daemon_run(&d);
+	if (d.cfg.detach_on_exit)
+		kd_links_detach_all(&d.links);
+	kd_report_write(&d);
+	kd_daemon_free(&d);
+	free(d.cfg.globs);
+	return ret;
+}

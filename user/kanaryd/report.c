@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The status file: what kanaryd loaded and from where, what it did with
+ * each service, and every current problem.  Written whole to a temporary
+ * file and renamed, so a reader never sees half of it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "daemon.h"
+#include "log.h"
+#include "reconcile.h"
+#include "render.h"
+
+static json_t *time_json(time_t t)
+{
+	char buf[32];
+	struct tm tm;
+
+	if (!t || !gmtime_r(&t, &tm))
+		return json_null();
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+static json_t *files_json(const struct kd_sources *s)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct kd_source_file *f = &s->v[i];
+		json_t *o = json_object(), *objs = json_object();
+
+		json_object_set_new(o, "path", json_string(f->path));
+		json_object_set_new(o, "state", json_string(f->error ? "bad" : "ok"));
+		json_object_set_new(o, "error", f->error ? json_string(f->error) : json_null());
+		/* A bad file's objects are those of its last good version, if any. */
+		json_object_set_new(o, "in_use", json_string(!f->good ? "nothing" :
+							     f->error ? "last good version" : "this version"));
+		if (f->good) {
+			json_object_set_new(objs, "services", json_integer((json_int_t)f->good->nsvc));
+			json_object_set_new(objs, "pods", json_integer((json_int_t)f->good->npod));
+			json_object_set_new(objs, "destination_rules", json_integer((json_int_t)f->good->ndr));
+			json_object_set_new(objs, "virtual_services", json_integer((json_int_t)f->good->nvs));
+			json_object_set_new(objs, "ignored", json_integer((json_int_t)f->good->nignored));
+		}
+		json_object_set_new(o, "objects", objs);
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *services_json(const struct kd_daemon *d)
+{
+	json_t *a = json_array();
+	char summary[600];
+
+	for (size_t i = 0; i < d->desired.n; i++) {
+		const struct kd_dservice *s = &d->desired.v[i];
+		const struct kd_result *r = kd_results_find(&d->results, s->name);
+		json_t *o = kd_dservice_json(s);
+
+		kd_dservice_summary(s, summary, sizeof(summary));
+		json_object_set_new(o, "summary", json_string(summary));
+		json_object_set_new(o, "state", json_string(r ? kd_outcome_name(r->outcome) : "pending"));
+		json_object_set_new(o, "message", r && r->msg ? json_string(r->msg) : json_null());
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static void extend_new(json_t *a, json_t *more)
+{
+	json_array_extend(a, more);
+	json_decref(more);
+}
+
+static json_t *problems_json(const struct kd_daemon *d)
+{
+	json_t *a = json_array();
+
+	if (d->src.root_error)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "level", "error", "message",
+						   d->src.root_error));
+	if (d->apply_error)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "level", "error", "message",
+						   d->apply_error));
+	for (size_t i = 0; i < d->src.n; i++)
+		extend_new(a, kd_diags_json(&d->src.v[i].diags, KD_WARN));
+	extend_new(a, kd_diags_json(&d->build_diags, KD_WARN));
+	for (size_t i = 0; i < d->results.n; i++) {
+		const struct kd_result *r = &d->results.v[i];
+		char msg[800];
+
+		if (r->outcome != KD_OUT_FAILED && r->outcome != KD_OUT_HELD)
+			continue;
+		snprintf(msg, sizeof(msg), "%s: %s: %s", r->name, kd_outcome_name(r->outcome),
+			 r->msg ? r->msg : "");
+		json_array_append_new(a, json_pack("{s:s, s:s}", "level",
+						   r->outcome == KD_OUT_FAILED ? "error" : "warning",
+						   "message", msg));
+	}
+	return a;
+}
+
+json_t *kd_report_json(const struct kd_daemon *d)
+{
+	json_t *o = json_object(), *ifaces = json_object(), *globs = json_array(),
+	       *att = json_array(), *deleted = json_array();
+
+	json_object_set_new(o, "version", json_integer(1));
+	if (d->cfg.check) {
+		/* What the manifests mean; nothing was applied. */
+		json_object_set_new(o, "manifests", json_string(d->cfg.manifests));
+		json_object_set_new(o, "files", files_json(&d->src));
+		json_object_set_new(o, "services", kd_desired_json(&d->desired));
+		json_object_set_new(o, "problems", problems_json(d));
+		json_decref(ifaces);
+		json_decref(globs);
+		json_decref(att);
+		json_decref(deleted);
+		return o;
+	}
+	json_object_set_new(o, "pid", json_integer(getpid()));
+	json_object_set_new(o, "started", time_json(d->started));
+	json_object_set_new(o, "updated", time_json(d->updated));
+	json_object_set_new(o, "written", time_json(time(NULL)));
+	json_object_set_new(o, "pin_path", json_string(d->cfg.pin));
+	json_object_set_new(o, "manifests", json_string(d->cfg.manifests));
+	json_object_set_new(o, "applied", json_boolean(!d->apply_error && d->have_desired));
+	for (size_t i = 0; i < d->cfg.nglobs; i++)
+		json_array_append_new(globs, json_string(d->cfg.globs[i]));
+	for (size_t i = 0; i < d->links.n; i++)
+		json_array_append_new(att, json_string(d->links.v[i].name));
+	json_object_set_new(ifaces, "patterns", globs);
+	json_object_set_new(ifaces, "attached", att);
+	json_object_set_new(o, "interfaces", ifaces);
+	json_object_set_new(o, "files", files_json(&d->src));
+	json_object_set_new(o, "services", services_json(d));
+	for (size_t i = 0; i < d->results.n; i++)
+		if (d->results.v[i].outcome == KD_OUT_DELETED)
+			json_array_append_new(deleted, json_string(d->results.v[i].name));
+	json_object_set_new(o, "deleted", deleted);
+	json_object_set_new(o, "problems", problems_json(d));
+	return o;
+}
+
+void kd_report_write(struct kd_daemon *d)
+{
+	char tmp[PATH_MAX + 8];
+	json_t *st;
+
+	if (!d->status_path[0])
+		return;
+	st = kd_report_json(d);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->status_path);
+	if (json_dump_file(st, tmp, JSON_INDENT(2)) || rename(tmp, d->status_path)) {
+		pr_warn("cannot write the status file %s: %s", d->status_path, strerror(errno));
+		unlink(tmp);
+	}
+	json_decref(st);
+}
