@@ -133,20 +133,11 @@ static int backend_list(int argc, char **argv)
 {
 	static const char *const hdr[] = { "SUBSET", "BACKEND" };
 	struct kanary_service *s;
-	struct kanary_maps m;
 	char addr[ADDR_STR_LEN];
 	struct table *t = NULL;
 	json_t *arr = NULL;
 
-	REQ_ARGS(1, "SERVICE");
-	if (argc > 1) {
-		argv++;
-		return BAD_ARG("nothing after SERVICE");
-	}
-	if (maps_open_or_err(&m))
-		return -1;
-	s = service_get_or_err(&m, argv[0]);
-	kanary_maps_close(&m);
+	s = service_arg_read(argc, argv);
 	if (!s)
 		return -1;
 	if (json_output)

@@ -31,6 +31,26 @@ struct kanary_service *service_get_or_err(struct kanary_maps *m, const char *nam
 	return s;
 }
 
+struct kanary_service *service_arg_read(int argc, char **argv)
+{
+	struct kanary_service *s;
+	struct kanary_maps m;
+
+	if (argc < 1) {
+		p_err("missing argument: expected SERVICE");
+		return NULL;
+	}
+	if (argc > 1) {
+		p_err("what is '%s'? expected nothing after SERVICE", argv[1]);
+		return NULL;
+	}
+	if (maps_open_or_err(&m))
+		return NULL;
+	s = service_get_or_err(&m, argv[0]);
+	kanary_maps_close(&m);
+	return s;
+}
+
 int parse_u32_arg(const char *arg, const char *what, __u32 min, __u32 max, __u32 *out)
 {
 	unsigned long long v = 0;

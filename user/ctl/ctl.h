@@ -91,6 +91,8 @@ void fmt_vip(char *buf, const struct kanary_svc_config *c);
 int maps_open_or_err(struct kanary_maps *m);
 /* A heap service read by name; NULL after reporting the error. */
 struct kanary_service *service_get_or_err(struct kanary_maps *m, const char *name);
+/* For "CMD SERVICE" read-only commands: checks the one argument, reads the service. */
+struct kanary_service *service_arg_read(int argc, char **argv);
 
 /* Parses a positive decimal integer argument for keyword `what`. */
 int parse_u32_arg(const char *arg, const char *what, __u32 min, __u32 max, __u32 *out);

@@ -146,17 +146,8 @@ out_maps:
 static int weight_show(int argc, char **argv)
 {
 	struct kanary_service *s;
-	struct kanary_maps m;
 
-	REQ_ARGS(1, "SERVICE");
-	if (argc > 1) {
-		argv++;
-		return BAD_ARG("nothing after SERVICE");
-	}
-	if (maps_open_or_err(&m))
-		return -1;
-	s = service_get_or_err(&m, argv[0]);
-	kanary_maps_close(&m);
+	s = service_arg_read(argc, argv);
 	if (!s)
 		return -1;
 	if (json_output)

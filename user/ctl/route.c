@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* route add / list / del: dark-release rules, tried in order before the weighted split. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ctl.h"
+#include "help.h"
+#include "rules.h"
+
+/* Grammar fragments for help.h; defined here until help.h has them. */
+#ifndef HELP_COND
+#define HELP_COND	"COND    := { header NAME=VALUE | header NAME^=PREFIX | header NAME |\n" \
+			"             path =PATH | path ^PREFIX }\n" \
+			"           NAME is a header name, matched in any case; VALUE is matched\n" \
+			"           exactly, the spaces around a header value aside; PATH is the\n" \
+			"           request path without its query; ^PREFIX compares the start of\n" \
+			"           the value, or of the path with its query (at most 64 bytes each)\n"
+#endif
+#ifndef HELP_INDEX
+#define HELP_INDEX	"INDEX   := a rule's position in 'kanaryctl route list', from 1\n"
+#endif
+
+int do_route(int argc, char **argv);
+
+static int route_help(int argc, char **argv)
+{
+	return out_help(
+		"Usage: kanaryctl [OPTIONS] route add SERVICE COND... [or COND...]... to SUBSET [WEIGHT [SUBSET WEIGHT]...]\n"
+		"       kanaryctl [OPTIONS] route list SERVICE\n"
+		"       kanaryctl [OPTIONS] route del SERVICE INDEX\n"
+		"       kanaryctl [OPTIONS] route help\n"
+		"\n"
+		"add   appends a rule to SERVICE.  Its rules are tried in order on the first\n"
+		"      request of each new connection, before the weighted split; the first\n"
+		"      that matches picks the connection's subset, for its whole life.  The\n"
+		"      conditions of a rule must all hold; 'or' starts an alternative.  The\n"
+		"      connection goes to SUBSET, or to one of several by their WEIGHT.\n"
+		"      e.g. route add default/greeting header x-my-header=dark to risky\n"
+		"list  the rules in the order they are tried.\n"
+		"del   removes rule INDEX; the rules after it move up.\n"
+		"\n"
+		HELP_SERVICE
+		HELP_COND
+		HELP_SUBSET
+		HELP_WEIGHT
+		HELP_INDEX
+		"A service has at most 8 rules, a rule 4 alternatives of at most 4\n"
+		"conditions, and a service's rules 32 distinct conditions.  Only a\n"
+		"connection's first 2048 bytes are read: a header beyond them takes the\n"
+		"weighted split, and so does an exact header match when the request head\n"
+		"does not end within them.  Requests that are not well-formed HTTP/1.x, and\n"
+		"paths with dot segments (/../), match no rule.\n"
+		HELP_OPTIONS);
+}
+
+/* ---- rendering ---- */
+
+static const char *subset_name(const struct kanary_service *s, __u8 idx, char *buf, size_t len)
+{
+	if (idx < s->cfg.n_subsets) {
+		snprintf(buf, len, "%.*s", KANARY_SUBSET_NAME_LEN, s->cfg.subsets[idx].name);
+		return buf;
+	}
+	snprintf(buf, len, "#%u (missing)", idx);
+	return buf;
+}
+
+static json_t *cond_json(const struct kanary_cond *c)
+{
+	const char *op = c->op == KANARY_OP_EXACT ? "exact" :
+			 c->op == KANARY_OP_PREFIX ? "prefix" : "present";
+	json_t *o;
+
+	if (c->kind == KANARY_COND_PATH)
+		return json_pack("{s:s, s:s, s:s%}", "type", "path", "match", op, "value",
+				 c->value, (size_t)c->value_len);
+	o = json_pack("{s:s, s:s%, s:s}", "type", "header", "name", c->name,
+		      (size_t)c->name_len, "match", op);
+	if (c->op != KANARY_OP_PRESENT)
+		json_object_set_new(o, "value", json_stringn(c->value, c->value_len));
+	return o;
+}
+
+/* "header x-a=1 path ^/b or header x-c": the words that add the rule. */
+static void spec_words(const struct kanary_rule_spec *sp, char *buf, size_t len)
+{
+	char one[2 * (KANARY_COND_NAME_MAX + KANARY_COND_VALUE_MAX) + 16];
+
+	buf[0] = '\0';
+	for (__u32 m = 0; m < sp->n_matches; m++) {
+		for (__u32 k = 0; k < sp->n_conds[m]; k++) {
+			kanary_cond_format(&sp->conds[m][k], one, sizeof(one));
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+				 m || k ? (k ? " " : " or ") : "", one);
+		}
+	}
+}
+
+static json_t *rule_json(const struct kanary_service *s, const struct kanary_rules *rs, __u32 i)
+{
+	const struct kanary_rule *ru = &rs->rules[i];
+	struct kanary_rule_spec sp;
+	json_t *match = json_array(), *to = json_array();
+	char name[KANARY_SUBSET_NAME_LEN + 16];
+
+	kanary_rules_spec(rs, i, &sp, NULL);
+	for (__u32 m = 0; m < sp.n_matches; m++) {
+		json_t *all = json_array();
+
+		for (__u32 k = 0; k < sp.n_conds[m]; k++)
+			json_array_append_new(all, cond_json(&sp.conds[m][k]));
+		json_array_append_new(match, all);
+	}
+	for (__u32 d = 0; d < ru->n_dests && d < KANARY_RULE_DESTS_MAX; d++) {
+		__u32 prev = d ? ru->dest_cum_parts[d - 1] : 0;
+
+		json_array_append_new(to, json_pack("{s:s, s:o, s:f}", "subset",
+						    subset_name(s, ru->dest_subset[d], name, sizeof(name)),
+						    "weight", weight_json(ru->dest_weight_milli[d]),
+						    "percent", (ru->dest_cum_parts[d] - prev) / 100.0));
+	}
+	return json_pack("{s:I, s:o, s:o}", "index", (json_int_t)i + 1, "match", match, "to", to);
+}
+
+static json_t *rules_json(const struct kanary_service *s, const struct kanary_rules *rs)
+{
+	json_t *arr = json_array();
+
+	for (__u32 i = 0; i < rs->n_rules; i++)
+		json_array_append_new(arr, rule_json(s, rs, i));
+	return json_pack("{s:s, s:I, s:o}", "service", s->cfg.name, "generation",
+			 (json_int_t)rs->generation, "rules", arr);
+}
+
+static void rules_print(const struct kanary_service *s, const struct kanary_rules *rs)
+{
+	static const char *const hdr[] = { "INDEX", "MATCH", "TO" };
+	struct table *t;
+
+	if (!rs->n_rules) {
+		printf("service %s has no rules: every connection takes the weighted split\n",
+		       s->cfg.name);
+		return;
+	}
+	printf("service %s: %u rule%s, tried in order before the weighted split (generation %u)\n",
+	       s->cfg.name, rs->n_rules, rs->n_rules == 1 ? "" : "s", rs->generation);
+	t = table_new(3, hdr);
+	for (__u32 i = 0; i < rs->n_rules; i++) {
+		const struct kanary_rule *ru = &rs->rules[i];
+		char idx[16], words[2048], to[512] = "", name[KANARY_SUBSET_NAME_LEN + 16];
+		char w[WEIGHT_STR_LEN];
+		struct kanary_rule_spec sp;
+
+		kanary_rules_spec(rs, i, &sp, NULL);
+		spec_words(&sp, words, sizeof(words));
+		for (__u32 d = 0; d < ru->n_dests && d < KANARY_RULE_DESTS_MAX; d++) {
+			fmt_weight(w, sizeof(w), ru->dest_weight_milli[d]);
+			snprintf(to + strlen(to), sizeof(to) - strlen(to), "%s%s", d ? " " : "",
+				 subset_name(s, ru->dest_subset[d], name, sizeof(name)));
+			if (ru->n_dests > 1)
+				snprintf(to + strlen(to), sizeof(to) - strlen(to), " %s", w);
+		}
+		snprintf(idx, sizeof(idx), "%u", i + 1);
+		table_add(t, idx, words, to);
+	}
+	table_print(t);
+}
+
+/* ---- add ---- */
+
+/* Conditions up to 'to': one alternative per 'or'. */
+static int parse_conds(int *pargc, char ***pargv, struct kanary_rule_spec *sp)
+{
+	static const char *const kinds[] = { "header", "path", NULL };
+	struct kanary_err e = {};
+	int argc = *pargc;
+	char **argv = *pargv;
+	__u32 m = 0;
+
+	sp->n_matches = 1;
+	while (argc > 0 && strcmp(*argv, "to")) {
+		int kind;
+
+		if (!strcmp(*argv, "or")) {
+			if (!sp->n_conds[m])
+				return p_err("'or' needs conditions before it: expected COND... or COND...");
+			if (++m >= KANARY_RULE_MATCHES_MAX)
+				return p_err("a rule has at most %d alternatives joined by 'or'",
+					     KANARY_RULE_MATCHES_MAX);
+			sp->n_matches++;
+			NEXT_ARG();
+			continue;
+		}
+		kind = match_word(*argv, kinds);
+		if (kind < 0)
+			return BAD_ARG("header, path, 'or' or 'to'");
+		NEXT_ARG();
+		if (argc < 1)
+			return p_err("missing argument: expected %s after '%s'",
+				     kind ? "=PATH or ^PREFIX" : "NAME=VALUE, NAME^=PREFIX or NAME",
+				     kinds[kind]);
+		if (sp->n_conds[m] >= KANARY_MATCH_CONDS_MAX)
+			return p_err("'%s %s': an alternative has at most %d conditions: split the rule with 'or' or into several rules",
+				     kinds[kind], *argv, KANARY_MATCH_CONDS_MAX);
+		if (kanary_cond_parse(kinds[kind], *argv, &sp->conds[m][sp->n_conds[m]], &e))
+			return p_kerr(&e);
+		sp->n_conds[m]++;
+		NEXT_ARG();
+	}
+	if (!sp->n_conds[0])
+		return p_err("missing condition: expected header or path before 'to' (for all connections use 'kanaryctl weight set')");
+	if (!sp->n_conds[m])
+		return p_err("'or' at the end: expected conditions after it");
+	if (argc < 1)
+		return p_err("missing 'to SUBSET': expected where the matching connections go");
+	NEXT_ARG();	/* "to" */
+	*pargc = argc;
+	*pargv = argv;
+	return 0;
+}
+
+/* SUBSET [WEIGHT [SUBSET WEIGHT]...] into names and weights. */
+static int parse_dests(int argc, char **argv, const char **names, __u32 *milli, __u32 *n)
+{
+	struct kanary_err e = {};
+
+	REQ_ARGS(1, "SUBSET after 'to'");
+	if (argc > 1 && argc % 2)
+		return p_err("subset '%s' has no weight: expected SUBSET WEIGHT pairs after the first",
+			     argv[argc - 1]);
+	if (argc / 2 > KANARY_RULE_DESTS_MAX)
+		return p_err("%d subsets named: a rule has at most %d", argc / 2,
+			     KANARY_RULE_DESTS_MAX);
+	*n = 0;
+	for (int i = 0; i < argc; i += 2) {
+		names[*n] = argv[i];
+		milli[*n] = 100 * KANARY_WEIGHT_MILLI;
+		if (i + 1 < argc && kanary_parse_weight(argv[i + 1], &milli[*n], &e))
+			return p_err("subset %s: %s", argv[i], e.msg);
+		for (__u32 k = 0; k < *n; k++)
+			if (!strcmp(names[k], argv[i]))
+				return p_err("subset '%s' is named twice: expected each subset once",
+					     argv[i]);
+		(*n)++;
+	}
+	return 0;
+}
+
+static int route_add(int argc, char **argv)
+{
+	const char *names[KANARY_RULE_DESTS_MAX];
+	struct kanary_rule_spec sp;
+	struct kanary_rules *rs = NULL;
+	struct kanary_service *s;
+	struct kanary_err e = {};
+	struct kanary_maps m;
+	const char *svc;
+	bool stale;
+	int ret = -1;
+
+	REQ_ARGS(1, "SERVICE COND... to SUBSET [WEIGHT [SUBSET WEIGHT]...]");
+	svc = argv[0];
+	NEXT_ARG();
+	memset(&sp, 0, sizeof(sp));
+	if (parse_conds(&argc, &argv, &sp) ||
+	    parse_dests(argc, argv, names, sp.dest_weight_milli, &sp.n_dests))
+		return -1;
+	if (maps_open_or_err(&m))
+		return -1;
+	s = service_get_or_err(&m, svc);
+	if (!s)
+		goto out_maps;
+	for (__u32 d = 0; d < sp.n_dests; d++) {
+		int si = kanary_subset_find(s, names[d], false, &e);
+
+		if (si < 0) {
+			p_err("%s: rules send connections to existing subsets (see 'kanaryctl backend add')",
+			      e.msg);
+			goto out;
+		}
+		sp.dest_subset[d] = (__u8)si;
+	}
+	rs = malloc(sizeof(*rs));
+	if (!rs) {
+		p_err("out of memory");
+		goto out;
+	}
+	if (kanary_rules_read(&m, s, rs, &stale, &e) ||
+	    kanary_rules_insert(rs, rs->n_rules, &sp, &e) || kanary_rules_write(&m, s, rs, &e)) {
+		p_kerr(&e);
+		goto out;
+	}
+	if (stale)
+		p_note("rules that a deleted service left under the id of %s were replaced",
+		       s->cfg.name);
+	for (__u32 d = 0; d < sp.n_dests; d++)
+		if (!s->cfg.subsets[sp.dest_subset[d]].n_backends)
+			p_warn("subset %s of service %s has no backends yet", names[d], s->cfg.name);
+	if (json_output) {
+		out_json(rules_json(s, rs));
+	} else {
+		printf("rule %u added to service %s\n", rs->n_rules, s->cfg.name);
+		rules_print(s, rs);
+	}
+	ret = 0;
+out:
+	free(rs);
+	free(s);
+out_maps:
+	kanary_maps_close(&m);
+	return ret;
+}
+
+/* ---- list, del ---- */
+
+static int route_list(int argc, char **argv)
+{
+	struct kanary_rules *rs = NULL;
+	struct kanary_service *s;
+	struct kanary_err e = {};
+	struct kanary_maps m;
+	bool stale;
+	int ret = -1;
+
+	REQ_ARGS(1, "SERVICE");
+	if (argc > 1) {
+		argv++;
+		return BAD_ARG("nothing after SERVICE");
+	}
+	if (maps_open_or_err(&m))
+		return -1;
+	s = service_get_or_err(&m, argv[0]);
+	if (!s)
+		goto out_maps;
+	rs = malloc(sizeof(*rs));
+	if (!rs) {
+		p_err("out of memory");
+		goto out;
+	}
+	if (kanary_rules_read(&m, s, rs, &stale, &e)) {
+		p_kerr(&e);
+		goto out;
+	}
+	if (stale)
+		p_warn("the rules map holds rules that a deleted service left under the id of %s, and the datapath still reads them: 'kanaryctl route add %s ...' replaces them",
+		       s->cfg.name, s->cfg.name);
+	if (json_output)
+		out_json(rules_json(s, rs));
+	else
+		rules_print(s, rs);
+	ret = 0;
+out:
+	free(rs);
+	free(s);
+out_maps:
+	kanary_maps_close(&m);
+	return ret;
+}
+
+static int route_del(int argc, char **argv)
+{
+	struct kanary_rules *rs = NULL;
+	struct kanary_service *s;
+	struct kanary_err e = {};
+	struct kanary_maps m;
+	__u32 idx;
+	int ret = -1;
+
+	REQ_ARGS(2, "SERVICE INDEX");
+	if (argc > 2) {
+		argv += 2;
+		return BAD_ARG("nothing after INDEX");
+	}
+	if (parse_u32_arg(argv[1], "rule index", 1, KANARY_RULES_MAX, &idx))
+		return -1;
+	if (maps_open_or_err(&m))
+		return -1;
+	s = service_get_or_err(&m, argv[0]);
+	if (!s)
+		goto out_maps;
+	rs = malloc(sizeof(*rs));
+	if (!rs) {
+		p_err("out of memory");
+		goto out;
+	}
+	if (kanary_rules_read(&m, s, rs, NULL, &e)) {
+		p_kerr(&e);
+		goto out;
+	}
+	if (idx > rs->n_rules) {
+		if (rs->n_rules)
+			p_err("service %s has %u rule%s: expected INDEX 1 to %u", s->cfg.name,
+			      rs->n_rules, rs->n_rules == 1 ? "" : "s", rs->n_rules);
+		else
+			p_err("service %s has no rules: see 'kanaryctl route list %s'", s->cfg.name,
+			      s->cfg.name);
+		goto out;
+	}
+	if (kanary_rules_remove(rs, idx - 1, &e) || kanary_rules_write(&m, s, rs, &e)) {
+		p_kerr(&e);
+		goto out;
+	}
+	if (json_output) {
+		out_json(rules_json(s, rs));
+	} else {
+		printf("rule %u of service %s deleted\n", idx, s->cfg.name);
+		rules_print(s, rs);
+	}
+	ret = 0;
+out:
+	free(rs);
+	free(s);
+out_maps:
+	kanary_maps_close(&m);
+	return ret;
+}
+
+int do_route(int argc, char **argv)
+{
+	static const struct cmd cmds[] = {
+		{ "add",	route_add },
+		{ "del",	route_del },
+		{ "list",	route_list },
+		{ "help",	route_help },
+		{ NULL, NULL },
+	};
+
+	return cmd_select(cmds, argc, argv, "route command", NULL);
+}
