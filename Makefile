@@ -108,10 +108,24 @@ $(BIN)/fuzz_manifest: tests/kanaryd/fuzz/fuzz_manifest.c $(filter-out user/kanar
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) $(OUTPUT)/libkanary.a $(KD_LDLIBS) -o $@
 
-FUZZ_BINS := $(BIN)/fuzz_manifest
+# The dark-release matcher: its harness builds rule sets with libkanary's
+# rules.c, sanitized too; http_match_diff runs the corpus through the BPF build.
+HM_SRCS := tests/fuzz/fuzz_case.c tests/fuzz/ref_match.c user/lib/rules.c user/lib/err.c user/lib/maps.c
+HM_HDRS := $(wildcard tests/fuzz/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS)
+
+$(BIN)/fuzz_http_match: tests/fuzz/fuzz_http_match.c $(HM_SRCS) $(HM_HDRS) | $(BIN)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -fno-sanitize-recover=undefined -Itests/fuzz $(filter %.c,$^) -lbpf -lelf -lz -o $@
+
+$(BIN)/http_match_diff: tests/fuzz/http_match_diff.c $(HM_SRCS) $(HM_HDRS) $(OUTPUT)/http_match_test.skel.h | $(BIN)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/fuzz $(filter %.c,$^) -lbpf -lelf -lz -o $@
+
+FUZZ_BINS := $(BIN)/fuzz_manifest $(BIN)/fuzz_http_match $(BIN)/http_match_diff
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/run-fuzz 120
+	$(Q)$(BIN)/http_match_diff --bench
 
 fuzz-short: $(FUZZ_BINS)
 	$(Q)tests/run-fuzz 20

@@ -10,6 +10,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include "kanary/abi.h"
+#include "kanary/rules.h"
 
 /* VIP:port/proto -> which service id and config slot is live. */
 struct {
@@ -65,6 +66,16 @@ struct {
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } kanary_cnt_v1 SEC(".maps");
+
+/* Service id -> its dark-release rules (no entry: none); replaced whole on update. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KANARY_DEFAULT_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct kanary_rules);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_rules_v1 SEC(".maps");
 
 /* 0 -> instance-wide settings (the hash seed). */
 struct {

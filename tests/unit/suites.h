@@ -12,6 +12,7 @@ Suite *untouched_suite(void);
 Suite *split_suite(void);
 Suite *conntrack_suite(void);
 Suite *stats_suite(void);
+Suite *http_match_suite(void);	/* tests/unit/test_http_match.c: the dark-release matcher, no BPF */
 
 /* A datapath test case: fixture per test, generous timeout (seconds). */
 TCase *kt_tcase(const char *name, double timeout);

@@ -12,6 +12,13 @@
 #define HELP_WEIGHT	"WEIGHT  := 0 to 1000000 with at most 3 decimals (80, 0.5); shares are\n" \
 			"           weight / sum of weights of the subsets that have backends\n"
 #define HELP_IFACE	"IFACE   := an interface of this network namespace (host side of a pod's veth)\n"
+#define HELP_COND	"COND    := { header NAME=VALUE | header NAME^=PREFIX | header NAME |\n" \
+			"             path =PATH | path ^PREFIX }\n" \
+			"           NAME is a header name, matched in any case; VALUE is matched\n" \
+			"           exactly, the spaces around a header value aside; PATH is the\n" \
+			"           request path without its query; ^PREFIX compares the start of\n" \
+			"           the value, or of the path with its query (at most 64 bytes each)\n"
+#define HELP_INDEX	"INDEX   := a rule's position in 'kanaryctl route list', from 1\n"
 #define HELP_PIN	"The pin path is --pin-path, else $KANARY_PIN_PATH, else " KANARY_PIN_PATH_DEFAULT ".\n"
 
 #endif /* KANARYCTL_HELP_H */

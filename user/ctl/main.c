@@ -86,6 +86,7 @@ static int do_help(int argc, char **argv)
 		"       kanaryctl [OPTIONS] service { add | del | list | show | help }\n"
 		"       kanaryctl [OPTIONS] backend { add | del | list | help }\n"
 		"       kanaryctl [OPTIONS] weight { set | show | help }\n"
+		"       kanaryctl [OPTIONS] route { add | del | list | help }\n"
 		"       kanaryctl [OPTIONS] stats [SERVICE] [--watch SECONDS]\n"
 		"       kanaryctl [OPTIONS] counters\n"
 		"       kanaryctl [OPTIONS] status\n"
@@ -116,6 +117,7 @@ static const struct cmd top_cmds[] = {
 	{ "service",	do_service },
 	{ "backend",	do_backend },
 	{ "weight",	do_weight },
+	{ "route",	do_route },
 	{ "stats",	do_stats },
 	{ "counters",	do_counters },
 	{ "status",	do_status },

@@ -8,21 +8,6 @@
 #include "help.h"
 #include "rules.h"
 
-/* Grammar fragments for help.h; defined here until help.h has them. */
-#ifndef HELP_COND
-#define HELP_COND	"COND    := { header NAME=VALUE | header NAME^=PREFIX | header NAME |\n" \
-			"             path =PATH | path ^PREFIX }\n" \
-			"           NAME is a header name, matched in any case; VALUE is matched\n" \
-			"           exactly, the spaces around a header value aside; PATH is the\n" \
-			"           request path without its query; ^PREFIX compares the start of\n" \
-			"           the value, or of the path with its query (at most 64 bytes each)\n"
-#endif
-#ifndef HELP_INDEX
-#define HELP_INDEX	"INDEX   := a rule's position in 'kanaryctl route list', from 1\n"
-#endif
-
-int do_route(int argc, char **argv);
-
 static int route_help(int argc, char **argv)
 {
 	return out_help(
@@ -51,6 +36,8 @@ static int route_help(int argc, char **argv)
 		"weighted split, and so does an exact header match when the request head\n"
 		"does not end within them.  Requests that are not well-formed HTTP/1.x, and\n"
 		"paths with dot segments (/../), match no rule.\n"
+		"Not applied yet: this version's datapath stores the rules and the matcher\n"
+		"is tested, but the TCP handoff that applies them is still to come.\n"
 		HELP_OPTIONS);
 }
 
@@ -297,6 +284,8 @@ static int route_add(int argc, char **argv)
 	for (__u32 d = 0; d < sp.n_dests; d++)
 		if (!s->cfg.subsets[sp.dest_subset[d]].n_backends)
 			p_warn("subset %s of service %s has no backends yet", names[d], s->cfg.name);
+	p_warn("this version's datapath stores rules but does not apply them yet: connections to %s still follow its weighted split",
+	       s->cfg.name);
 	if (json_output) {
 		out_json(rules_json(s, rs));
 	} else {

@@ -66,7 +66,7 @@ int kanary_iface_list(const char *pin_path, struct kanary_iface *out, int *n,
 
 struct kanary_maps {
 	char pin_path[PATH_MAX];
-	int svc, cfg, be, ct, stats, counters, globals;
+	int svc, cfg, be, ct, stats, counters, globals, rules;
 	__u32 max_services;	/* from the pinned config map */
 	int lock_fd;		/* flock on the pin dir, held while open */
 };

@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <bpf/bpf.h>
 #include "internal.h"
+#include "kanary/rules.h"
 
 const struct kanary_map_spec kanary_map_specs[] = {
 	{ KANARY_MAP_SERVICES, BPF_MAP_TYPE_HASH,
@@ -23,6 +24,8 @@ const struct kanary_map_spec kanary_map_specs[] = {
 	  sizeof(__u32), sizeof(__u64), true, KANARY_CNT__MAX },
 	{ KANARY_MAP_GLOBALS, BPF_MAP_TYPE_ARRAY,
 	  sizeof(__u32), sizeof(struct kanary_globals), true, 1 },
+	{ KANARY_MAP_RULES, BPF_MAP_TYPE_HASH,
+	  sizeof(__u32), sizeof(struct kanary_rules), false, 0 },
 };
 const int kanary_n_map_specs = sizeof(kanary_map_specs) / sizeof(kanary_map_specs[0]);
 
@@ -94,7 +97,8 @@ int kanary_lock(const char *pin, struct kanary_err *e)
 
 int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_err *e)
 {
-	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->ct, &m->stats, &m->counters, &m->globals };
+	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->ct, &m->stats, &m->counters, &m->globals,
+		       &m->rules };
 	__u32 cfg_entries = 0;
 	int i, fd;
 
@@ -134,7 +138,7 @@ int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_
 void kanary_maps_close(struct kanary_maps *m)
 {
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->ct, &m->stats, &m->counters,
-		       &m->globals, &m->lock_fd };
+		       &m->globals, &m->rules, &m->lock_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include "internal.h"
+#include "rules.h"
 
 static int cfg_read(struct kanary_maps *m, __u32 id, __u32 slot,
 		    struct kanary_svc_config *cfg, struct kanary_err *e)
@@ -345,6 +346,8 @@ static int commit_new(struct kanary_maps *m, struct kanary_service *s, struct ka
 	if (!err)
 		err = kanary_stats_zero(m, id, e);
 	if (!err)
+		err = kanary_rules_clear(m, id, e);
+	if (!err)
 		err = be_write_slot(m, s, id, 0, e);
 	if (err)
 		return err;
@@ -465,6 +468,8 @@ int kanary_service_del(struct kanary_maps *m, const char *name, struct kanary_er
 	}
 	if (!err)
 		err = kanary_stats_zero(m, s->id, e);
+	if (!err)
+		err = kanary_rules_clear(m, s->id, e);
 out:
 	free(s);
 	return err;
