@@ -17,7 +17,7 @@
 #include "kanary/rules.h"
 #include "kanary/http_match.h"
 
-/* Service id -> its rules: the map proposed for bpf/lib/maps.h, unpinned here. */
+/* kanary_rules_v1 as bpf/lib/maps.h defines it, but unpinned: a test object must not share a live instance's pins. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KANARY_DEFAULT_MAX_SERVICES);
