@@ -27,7 +27,7 @@ KD_OBJS    := $(patsubst user/kanaryd/%.c,$(OUTPUT)/kanaryd/%.o,$(KD_SRCS))
 KD_CORE    := $(filter-out $(OUTPUT)/kanaryd/main.o,$(KD_OBJS))
 KDU_SRCS   := $(wildcard tests/kanaryd/*.c)
 KDU_OBJS   := $(patsubst tests/kanaryd/%.c,$(OUTPUT)/kanaryd-unit/%.o,$(KDU_SRCS))
-KD_LDLIBS  := $(LDLIBS) -lyaml
+KD_LDLIBS  := $(LDLIBS) -lyaml -lcurl -lmicrohttpd -lpthread
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iuser/lib -Iuser/kanaryd
 DEPS_STAMP := $(OUTPUT)/.deps-ok
 
@@ -39,7 +39,7 @@ else
 	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps test demo bench fuzz fuzz-short clean
+.PHONY: all deps test demo bench fuzz fuzz-short manifests-check clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -133,6 +133,10 @@ fuzz-short: $(FUZZ_BINS)
 # Needs root: BPF, network namespaces, bpffs.
 test: all $(FUZZ_BINS)
 	$(Q)tests/run
+
+# The deploy/ manifests parse, and the DaemonSet has what a node needs.
+manifests-check: $(DEPS_STAMP)
+	$(Q)deploy/check-manifests.py
 
 demo: all
 	$(Q)scripts/demo.sh

@@ -65,5 +65,8 @@ Suite *sources_suite(void);
 Suite *applied_suite(void);
 Suite *reconcile_suite(void);
 Suite *status_suite(void);
+Suite *kube_config_suite(void);
+Suite *kube_cache_suite(void);
+Suite *kube_watch_suite(void);
 
 #endif

@@ -55,6 +55,9 @@ int main(void)
 	srunner_add_suite(sr, applied_suite());
 	srunner_add_suite(sr, status_suite());
 	srunner_add_suite(sr, reconcile_suite());
+	srunner_add_suite(sr, kube_config_suite());
+	srunner_add_suite(sr, kube_cache_suite());
+	srunner_add_suite(sr, kube_watch_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -21,6 +21,7 @@
 #define REARM_MS		1000
 #define RETRY_MS		2000	/* after a failed write or unreadable maps */
 #define WRITING_MS		800	/* a file written in place and not closed yet */
+#define KUBE_GATHER_MS		20	/* after a watch event */
 
 static long long now_ms(void)
 {
@@ -110,22 +111,53 @@ static void reconcile(struct kd_daemon *d)
 		time(&d->updated);
 }
 
+/* The loop's state for /readyz and /metrics; every pass is also /healthz's heartbeat. */
+static void publish_health(struct kd_daemon *d)
+{
+	size_t owned = 0;
+
+	if (!d->health)
+		return;
+	for (size_t i = 0; i < d->desired.n; i++)
+		owned += !d->desired.v[i].hold;
+	d->hs.ready = d->ready;
+	d->hs.services = owned;
+	snprintf(d->hs.why, sizeof(d->hs.why), "%s", d->apply_error ? d->apply_error : "");
+	kd_health_update(d->health, &d->hs);
+}
+
 void kd_daemon_apply(struct kd_daemon *d, bool force)
 {
 	struct kd_desired_opts opts = { .domain = d->cfg.domain };
 	struct kd_diags fresh = { 0 }, build = { 0 };
 	struct kd_objects **sets;
 	size_t nsets, unknown;
-	bool changed;
-	char msg[512];
+	bool changed, locked = d->kube != NULL;
+	long long event_ms = 0;
+	char msg[512], why[128];
 
-	changed = kd_sources_scan(&d->src, force, &fresh);
+	if (d->kube) {
+		/* Held until the build is done: the watch threads change the objects. */
+		kd_kube_lock(d->kube);
+		changed = kd_kube_take_changed(d->kube, &event_ms);
+		if (!kd_kube_synced(d->kube, why, sizeof(why))) {
+			snprintf(msg, sizeof(msg), "waiting for the first list of %s from the API "
+				 "server; the maps keep their state", why);
+			if (!d->apply_error)
+				pr_info("%s", msg);	/* expected at start: not an error */
+			free(d->apply_error);
+			d->apply_error = kd_xstrdup(msg);
+			goto out;
+		}
+	} else {
+		changed = kd_sources_scan(&d->src, force, &fresh);
+	}
 	kd_diag_log(&fresh);
 	kd_diags_free(&fresh);
 	if (!changed && !force && !d->retry && d->have_desired)
 		goto out;
 
-	unknown = kd_sources_unknown(&d->src);
+	unknown = d->kube ? kd_kube_unknown(d->kube) : kd_sources_unknown(&d->src);
 	if (unknown) {
 		/* What those files held is unknown: deleting or rewriting could undo a good state. */
 		snprintf(msg, sizeof(msg), "%zu manifest file%s bad with no good version seen since "
@@ -134,17 +166,33 @@ void kd_daemon_apply(struct kd_daemon *d, bool force)
 		set_apply_error(d, msg);
 		goto out;
 	}
-	sets = kd_sources_sets(&d->src, &nsets);
+	sets = d->kube ? kd_kube_sets(d->kube, &nsets) : kd_sources_sets(&d->src, &nsets);
 	kd_desired_free(&d->desired);
 	kd_desired_build(sets, nsets, &opts, &d->desired, &build);
 	free(sets);
+	if (d->kube) {
+		kd_kube_unlock(d->kube);
+		locked = false;
+	}
 	d->have_desired = true;
 	log_new_diags(&build, &d->build_diags, force);
 	kd_diags_free(&d->build_diags);
 	d->build_diags = build;
 	reconcile(d);
+	d->ready |= !d->apply_error;
+	if (!d->apply_error && !d->retry) {
+		d->hs.syncs++;
+		time(&d->hs.last_sync);
+	} else {
+		d->hs.sync_failures++;
+	}
+	if (event_ms && d->results.writes)	/* printed, never asserted: see the e2e tests */
+		pr_info("watch event to kernel maps: %lld ms", now_ms() - event_ms);
 out:
+	if (d->kube && locked)
+		kd_kube_unlock(d->kube);
 	kd_report_write(d);
+	publish_health(d);
 }
 
 static int signals_fd(void)
@@ -177,7 +225,7 @@ static void reload(struct kd_daemon *d)
 int kd_daemon_run(struct kd_daemon *d)
 {
 	long long deadline = 0, first = 0, next_scan = now_ms() + RESCAN_MS;
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	int sfd = signals_fd();
 
 	if (sfd < 0) {
@@ -187,6 +235,7 @@ int kd_daemon_run(struct kd_daemon *d)
 	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = d->watch.fd, .events = POLLIN };
 	pfd[2] = (struct pollfd){ .fd = d->links.fd, .events = POLLIN };
+	pfd[3] = (struct pollfd){ .fd = d->kube ? d->kube->efd : -1, .events = POLLIN };
 	for (;;) {
 		long long now = now_ms(), wake = next_scan;
 		enum kd_watch_event ev;
@@ -197,7 +246,7 @@ int kd_daemon_run(struct kd_daemon *d)
 		if (d->watch.fd >= 0 && d->watch.wd < 0 && now + REARM_MS < wake)
 			wake = now + REARM_MS;
 		timeout = wake > now ? (int)(wake - now) : 0;
-		if (poll(pfd, 3, timeout) < 0 && errno != EINTR) {
+		if (poll(pfd, 4, timeout) < 0 && errno != EINTR) {
 			pr_err("poll: %s", strerror(errno));
 			close(sfd);
 			return 1;
@@ -236,6 +285,12 @@ int kd_daemon_run(struct kd_daemon *d)
 			if (deadline > first + DEBOUNCE_MAX_MS)
 				deadline = first + DEBOUNCE_MAX_MS;
 		}
+		if (pfd[3].revents & POLLIN) {
+			/* A short gather: a relist or a burst of events is applied at once. */
+			kd_kube_ack(d->kube);
+			if (!deadline)
+				deadline = now + KUBE_GATHER_MS;
+		}
 		if (d->watch.fd >= 0 && d->watch.wd < 0 && kd_watch_rearm(&d->watch) && !deadline)
 			deadline = now;	/* the directory is back: read it */
 		if ((deadline && now >= deadline) || now >= next_scan) {
@@ -248,6 +303,13 @@ int kd_daemon_run(struct kd_daemon *d)
 
 void kd_daemon_free(struct kd_daemon *d)
 {
+	kd_health_stop(d->health);	/* first: it reads the kube cache */
+	d->health = NULL;
+	if (d->kube) {
+		kd_kube_stop(d->kube);
+		free(d->kube);
+		d->kube = NULL;
+	}
 	kd_sources_free(&d->src);
 	kd_watch_free(&d->watch);
 	kd_links_free(&d->links);

@@ -14,6 +14,8 @@
 #include "reconcile.h"
 #include "sources.h"
 #include "watch.h"
+#include "kube_watch.h"
+#include "health.h"
 
 struct kd_config {
 	const char *manifests;
@@ -26,11 +28,17 @@ struct kd_config {
 	bool check;		/* --check: print the desired state, touch nothing */
 	bool once;		/* --once: apply, then exit */
 	__u32 ct_size;
+	bool kube;		/* --kube: objects come from the API server, not --manifests */
+	const char *kubeconfig;	/* NULL: in-cluster service account */
+	const char *context;
+	unsigned kube_page_size;
+	const char *health_listen;	/* --health-listen ADDR:PORT, or NULL */
 };
 
 struct kd_daemon {
 	struct kd_config cfg;
 	struct kd_sources src;
+	struct kd_kube *kube;		/* --kube; NULL in file mode */
 	struct kd_watch watch;
 	struct kd_links links;
 	struct kd_applied applied;
@@ -43,6 +51,9 @@ struct kd_daemon {
 	char *apply_error;		/* why the last pass applied nothing, or NULL */
 	bool retry;			/* the last pass failed: try again on the next tick */
 	time_t started, updated;
+	bool ready;			/* the first full sync is in the maps (/readyz) */
+	struct kd_health *health;	/* --health-listen; NULL without */
+	struct kd_health_state hs;	/* what it was last told */
 };
 
 /*

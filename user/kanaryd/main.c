@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include "kanary.h"
 #include "status.h"
 #include "arena.h"
@@ -27,6 +29,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: kanaryd --manifests PATH [--iface GLOB]... [--pin-path DIR] [--detach-on-exit]\n"
 "               [--ct-size N] [--cluster-domain DOMAIN] [-v]\n"
+"       kanaryd --kube [--kubeconfig FILE [--context NAME]] [--iface GLOB]... [...]\n"
 "       kanaryd --manifests PATH --check\n"
 "\n"
 "Keeps kanary's maps equal to Kubernetes Services and Pods and Istio\n"
@@ -41,6 +44,15 @@ static void usage(FILE *f)
 "                           (not recursive; hidden files skipped).  Watched: a change\n"
 "                           is in the maps within a second.  A bad file is reported\n"
 "                           with file and line and ignored; its last good version stays\n"
+"      --kube               read the objects from the Kubernetes API server instead: list\n"
+"                           and watch Services, Pods, DestinationRules, VirtualServices.\n"
+"                           In a pod: its service account; see docs/kube.md\n"
+"      --kubeconfig FILE    outside the cluster: server, CA and token or client\n"
+"                           certificate from FILE (implies --kube)\n"
+"      --context NAME       the kubeconfig context (default: its current-context)\n"
+"      --kube-page-size N   objects per LIST page (default %u)\n"
+"      --health-listen ADDR:PORT  serve /healthz, /readyz (the first sync is in the\n"
+"                           maps) and /metrics (Prometheus) on this address\n"
 "  -i, --iface GLOB         attach to every interface matching GLOB ('veth*', 'cali*',\n"
 "                           'lxc*'), now and whenever one appears; repeatable\n"
 "      --pin-path DIR       the kanary instance (default $%s, else %s)\n"
@@ -65,7 +77,7 @@ static void usage(FILE *f)
 "Status: %s/<hash of the pin path>.status.json ($%s), shown by 'kanaryctl status'.\n"
 "Logs go to stderr, one line each, with a level.  Exit status: 0 after SIGTERM,\n"
 "1 on a startup error, 2 on a usage error.\n",
-		KANARY_PIN_PATH_ENV, KANARY_PIN_PATH_DEFAULT, KANARY_DEFAULT_CT_SIZE,
+		KD_KUBE_PAGE_SIZE, KANARY_PIN_PATH_ENV, KANARY_PIN_PATH_DEFAULT, KANARY_DEFAULT_CT_SIZE,
 		KD_DEFAULT_DOMAIN, KANARY_RUN_DIR_DEFAULT, KANARY_RUN_DIR_ENV);
 }
 
@@ -79,7 +91,8 @@ static int bad_usage(const char *fmt, const char *arg)
 
 static int parse_args(int argc, char **argv, struct kd_config *c)
 {
-	enum { OPT_PIN = 256, OPT_CT, OPT_DOMAIN, OPT_DETACH, OPT_CHECK, OPT_ONCE };
+	enum { OPT_PIN = 256, OPT_CT, OPT_DOMAIN, OPT_DETACH, OPT_CHECK, OPT_ONCE, OPT_KUBE,
+	       OPT_KUBECONFIG, OPT_CONTEXT, OPT_PAGE, OPT_HEALTH };
 	static const struct option opts[] = {
 		{ "manifests", required_argument, NULL, 'm' },
 		{ "iface", required_argument, NULL, 'i' },
@@ -89,6 +102,11 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 		{ "detach-on-exit", no_argument, NULL, OPT_DETACH },
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "once", no_argument, NULL, OPT_ONCE },
+		{ "kube", no_argument, NULL, OPT_KUBE },
+		{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
+		{ "context", required_argument, NULL, OPT_CONTEXT },
+		{ "kube-page-size", required_argument, NULL, OPT_PAGE },
+		{ "health-listen", required_argument, NULL, OPT_HEALTH },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -134,6 +152,34 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 		case OPT_ONCE:
 			c->once = true;
 			break;
+		case OPT_KUBE:
+			c->kube = true;
+			break;
+		case OPT_KUBECONFIG:
+			c->kube = true;
+			c->kubeconfig = optarg;
+			break;
+		case OPT_CONTEXT:
+			c->context = optarg;
+			break;
+		case OPT_PAGE:
+			errno = 0;
+			unsigned long pg = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-' || pg < 1 || pg > 100000)
+				return bad_usage("--kube-page-size: expected a number of objects 1-100000, got '%s'",
+						 optarg);
+			c->kube_page_size = (unsigned)pg;
+			break;
+		case OPT_HEALTH: {
+			struct sockaddr_storage ss;
+			unsigned len;
+
+			if (kd_health_parse_listen(optarg, &ss, &len))
+				return bad_usage("--health-listen: expected ADDR:PORT (10.0.0.5:9808, "
+						 "0.0.0.0:9808, [::1]:9808), got '%s'", optarg);
+			c->health_listen = optarg;
+			break;
+		}
 		case 'v':
 			c->verbose = true;
 			break;
@@ -148,8 +194,15 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 	}
 	if (optind < argc)
 		return bad_usage("unexpected argument '%s': every setting is a flag", argv[optind]);
-	if (!c->manifests)
-		return bad_usage("%s--manifests PATH is required: a manifest file or a directory of them", "");
+	if (c->kube && c->manifests)
+		return bad_usage("%s--manifests and --kube are two sources: choose one", "");
+	if (c->kube && c->check)
+		return bad_usage("%s--check reads --manifests only", "");
+	if (c->context && !c->kubeconfig)
+		return bad_usage("%s--context needs --kubeconfig FILE", "");
+	if (!c->manifests && !c->kube)
+		return bad_usage("%s--manifests PATH is required: a manifest file or a directory of "
+				 "them (or --kube: the Kubernetes API server)", "");
 	return 0;
 }
 
@@ -231,10 +284,18 @@ static int start(struct kd_daemon *d)
 {
 	struct kanary_load_opts lo = { .ct_size = d->cfg.ct_size, .verbose = d->cfg.verbose };
 	struct kanary_err e = { "" };
+	struct kd_kube_config kc = { 0 };
 	char err[600];
 	struct stat st;
 
-	if (stat(d->cfg.manifests, &st)) {
+	if (d->cfg.kube) {
+		if (d->cfg.kubeconfig ? kd_kube_config_load(&kc, d->cfg.kubeconfig, d->cfg.context, err,
+							     sizeof(err))
+				      : kd_kube_config_in_cluster(&kc, KD_SA_DIR, err, sizeof(err))) {
+			pr_err("%s", err);
+			return -1;
+		}
+	} else if (stat(d->cfg.manifests, &st)) {
 		pr_err("--manifests %s: %s", d->cfg.manifests, strerror(errno));
 		return -1;
 	}
@@ -249,15 +310,31 @@ static int start(struct kd_daemon *d)
 		pr_err("cannot load kanary at %s: %s", d->cfg.pin, e.msg);
 		return -1;
 	}
-	pr_info("kanary loaded at %s (pins reused when present); manifests %s", d->cfg.pin,
-		d->cfg.manifests);
+	pr_info("kanary loaded at %s (pins reused when present); %s %s", d->cfg.pin,
+		d->cfg.kube ? "API server" : "manifests", d->cfg.kube ? kc.server : d->cfg.manifests);
 	if (kd_applied_load(&d->applied, d->applied_path, err, sizeof(err)))
 		pr_warn("%s", err);
-	kd_sources_init(&d->src, d->cfg.manifests);
-	if (!d->cfg.once)
-		kd_watch_init(&d->watch, d->cfg.manifests);
-	else
+	if (d->cfg.kube) {
+		pr_info("API server credentials: %s", kc.source);
 		d->watch.fd = d->watch.wd = -1;
+		d->kube = kd_xcalloc(1, sizeof(*d->kube));
+		if (kd_kube_start(d->kube, &kc, d->cfg.kube_page_size))
+			return -1;
+	} else {
+		kd_sources_init(&d->src, d->cfg.manifests);
+		if (!d->cfg.once)
+			kd_watch_init(&d->watch, d->cfg.manifests);
+		else
+			d->watch.fd = d->watch.wd = -1;
+	}
+	if (d->cfg.health_listen) {
+		d->health = kd_health_start(d->cfg.health_listen, d->cfg.pin, d->kube, err, sizeof(err));
+		if (!d->health) {
+			pr_err("%s", err);
+			return -1;
+		}
+		pr_info("serving /healthz, /readyz and /metrics on %s", d->cfg.health_listen);
+	}
 	if (d->cfg.nglobs && kd_links_init(&d->links, d->cfg.pin, d->cfg.globs, d->cfg.nglobs) &&
 	    !d->cfg.once)
 		pr_warn("new interfaces will be attached only on SIGHUP");
@@ -281,6 +358,29 @@ static bool all_applied(const struct kd_daemon *d)
 	return true;
 }
 
+static void block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+/* --once --kube: until the first list of every kind is applied, or a minute has passed. */
+static void once_kube(struct kd_daemon *d)
+{
+	struct pollfd p = { .fd = d->kube->efd, .events = POLLIN };
+
+	for (int i = 0; i < 600 && !d->ready; i++) {
+		if (poll(&p, 1, 100) > 0)
+			kd_kube_ack(d->kube);
+		kd_daemon_apply(d, false);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct kd_daemon d;
@@ -296,11 +396,15 @@ int main(int argc, char **argv)
 		return check_only(&d);
 	d.cfg.pin = kanary_pin_path(d.cfg.pin);
 	signal(SIGPIPE, SIG_IGN);
+	/* Before any thread starts (watches, health): they inherit it, so signals reach the loop's signalfd. */
+	block_signals();
 	if (start(&d)) {
 		kd_daemon_free(&d);
 		free(d.cfg.globs);
 		return 1;
 	}
+	if (d.cfg.once && d.kube)
+		once_kube(&d);
 	if (d.cfg.once)
 		ret = all_applied(&d) ? 0 : 1;
 	else

@@ -128,7 +128,9 @@ json_t *kd_report_json(const struct kd_daemon *d)
 	json_object_set_new(o, "updated", time_json(d->updated));
 	json_object_set_new(o, "written", time_json(time(NULL)));
 	json_object_set_new(o, "pin_path", json_string(d->cfg.pin));
-	json_object_set_new(o, "manifests", json_string(d->cfg.manifests));
+	json_object_set_new(o, "manifests", d->cfg.manifests ? json_string(d->cfg.manifests) : json_null());
+	if (d->kube)
+		json_object_set_new(o, "kube", kd_kube_json(d->kube));
 	json_object_set_new(o, "applied", json_boolean(!d->apply_error && d->have_desired));
 	for (size_t i = 0; i < d->cfg.nglobs; i++)
 		json_array_append_new(globs, json_string(d->cfg.globs[i]));

@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""make manifests-check: parses every manifest under deploy/ (or the
+directory given) and checks what kanaryd's DaemonSet and RBAC need.
+Prints each problem as FILE: Kind/name: field: what is wrong; exit 1 if any."""
+import os
+import re
+import sys
+
+try:
+    import yaml
+except ImportError:
+    sys.exit("manifests-check: python3-yaml is needed (apt-get install python3-yaml)")
+
+CAPS = {"BPF", "NET_ADMIN", "SYS_ADMIN", "PERFMON"}
+RULES = {("", "pods"), ("", "services"), ("networking.istio.io", "destinationrules"),
+         ("networking.istio.io", "virtualservices")}
+problems = []
+
+
+def bad(where, field, msg):
+    problems.append("%s: %s: %s" % (where, field, msg))
+
+
+def load(d):
+    docs = []
+    for name in sorted(os.listdir(d)):
+        if not name.endswith((".yaml", ".yml")):
+            continue
+        path = os.path.join(d, name)
+        try:
+            with open(path) as f:
+                for doc in yaml.safe_load_all(f):
+                    if doc is None:
+                        continue
+                    where = "%s: %s/%s" % (path, doc.get("kind"), (doc.get("metadata") or {}).get("name"))
+                    for k in ("apiVersion", "kind"):
+                        if not doc.get(k):
+                            bad(where, k, "missing")
+                    if not (doc.get("metadata") or {}).get("name"):
+                        bad(where, "metadata.name", "missing")
+                    docs.append((where, doc))
+        except yaml.YAMLError as e:
+            bad(path, "YAML", str(e).replace("\n", " "))
+    return docs
+
+
+def get(o, path, default=None):
+    for p in path.split("."):
+        if not isinstance(o, dict) or p not in o:
+            return default
+        o = o[p]
+    return o
+
+
+def check_container_privileges(where, c):
+    sc = c.get("securityContext") or {}
+    if sc.get("privileged") is True:
+        return
+    add = set(get(sc, "capabilities.add", []) or [])
+    if not CAPS <= add:
+        bad(where, "containers[%s].securityContext" % c.get("name"),
+            "expected privileged: true or capabilities.add with %s" % ", ".join(sorted(CAPS)))
+
+
+def bpffs_mount(where, c, field):
+    for m in c.get("volumeMounts") or []:
+        if m.get("mountPath") == "/sys/fs/bpf":
+            if m.get("mountPropagation") != "Bidirectional":
+                bad(where, field + ".volumeMounts[/sys/fs/bpf].mountPropagation", "expected Bidirectional")
+            return m.get("name")
+    bad(where, field + ".volumeMounts", "no mount at /sys/fs/bpf")
+    return None
+
+
+def check_daemonset(where, ds, accounts):
+    spec = get(ds, "spec.template.spec", {})
+    if get(ds, "spec.updateStrategy.type") != "RollingUpdate":
+        bad(where, "spec.updateStrategy.type", "expected RollingUpdate")
+    if spec.get("hostNetwork") is not True:
+        bad(where, "spec.template.spec.hostNetwork", "expected true")
+    if spec.get("priorityClassName") != "system-node-critical":
+        bad(where, "spec.template.spec.priorityClassName", "expected system-node-critical")
+    if not any(t.get("operator") == "Exists" and not t.get("key") for t in spec.get("tolerations") or []):
+        bad(where, "spec.template.spec.tolerations", "expected one with operator: Exists and no key (all taints)")
+    sa = spec.get("serviceAccountName")
+    if sa not in accounts:
+        bad(where, "spec.template.spec.serviceAccountName", "%r is not a ServiceAccount in these manifests" % sa)
+    volumes = {v.get("name"): v for v in spec.get("volumes") or []}
+    inits = spec.get("initContainers") or []
+    if not any("mount -t bpf" in " ".join(i.get("command") or []) for i in inits):
+        bad(where, "spec.template.spec.initContainers", "expected one that mounts bpffs (mount -t bpf)")
+    for i in inits:
+        if "mount -t bpf" in " ".join(i.get("command") or []):
+            bpffs_mount(where, i, "initContainers[%s]" % i.get("name"))
+            check_container_privileges(where, i)
+    cs = [c for c in spec.get("containers") or [] if "--kube" in (c.get("args") or [])]
+    if len(cs) != 1:
+        bad(where, "spec.template.spec.containers", "expected one container whose args hold --kube")
+        return
+    c = cs[0]
+    field = "containers[%s]" % c.get("name")
+    args = c.get("args") or []
+    check_container_privileges(where, c)
+    vol = bpffs_mount(where, c, field)
+    if vol and get(volumes.get(vol, {}), "hostPath.path") != "/sys/fs/bpf":
+        bad(where, "volumes[%s].hostPath.path" % vol, "expected /sys/fs/bpf")
+    if not any(a.startswith("--iface=") or a == "--iface" for a in args):
+        bad(where, field + ".args", "expected at least one --iface GLOB")
+    env = {e.get("name"): e for e in c.get("env") or []}
+    if get(env.get("NODE_NAME", {}), "valueFrom.fieldRef.fieldPath") != "spec.nodeName":
+        bad(where, field + ".env[NODE_NAME]", "expected valueFrom.fieldRef.fieldPath: spec.nodeName")
+    listen = [a.split("=", 1)[1] for a in args if a.startswith("--health-listen=")]
+    port = int(re.sub(r".*:", "", listen[0])) if listen else None
+    if port is None:
+        bad(where, field + ".args", "expected --health-listen=ADDR:PORT for the probes")
+    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+        p = c.get(probe) or {}
+        if get(p, "httpGet.path") != path:
+            bad(where, "%s.%s.httpGet.path" % (field, probe), "expected %s" % path)
+        elif port is not None and get(p, "httpGet.port") not in (port, "health"):
+            bad(where, "%s.%s.httpGet.port" % (field, probe), "expected %d, the --health-listen port" % port)
+    for k in ("requests", "limits"):
+        r = get(c, "resources." + k) or {}
+        if not r.get("cpu") or not r.get("memory"):
+            bad(where, "%s.resources.%s" % (field, k), "expected cpu and memory")
+
+
+def check_rbac(docs):
+    roles = [(w, d) for w, d in docs if d.get("kind") == "ClusterRole" and get(d, "metadata.name") == "kanaryd"]
+    if len(roles) != 1:
+        bad("deploy", "ClusterRole/kanaryd", "expected exactly one")
+        return
+    where, role = roles[0]
+    seen = set()
+    for i, r in enumerate(role.get("rules") or []):
+        if sorted(r.get("verbs") or []) != ["get", "list", "watch"]:
+            bad(where, "rules[%d].verbs" % i, "expected get, list, watch and nothing more")
+        for g in r.get("apiGroups") or []:
+            for res in r.get("resources") or []:
+                seen.add((g, res))
+    if seen != RULES:
+        bad(where, "rules", "expected exactly %s, got %s" % (sorted(RULES), sorted(seen)))
+    binds = [d for _, d in docs if d.get("kind") == "ClusterRoleBinding" and get(d, "roleRef.name") == "kanaryd"]
+    if not binds or not any(s.get("kind") == "ServiceAccount" and s.get("name") == "kanaryd"
+                            for s in binds[0].get("subjects") or []):
+        bad("deploy", "ClusterRoleBinding", "expected one binding ClusterRole kanaryd to ServiceAccount kanaryd")
+
+
+def main():
+    d = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+    docs = load(d)
+    accounts = {get(doc, "metadata.name") for _, doc in docs if doc.get("kind") == "ServiceAccount"}
+    dss = [(w, doc) for w, doc in docs if doc.get("kind") == "DaemonSet"]
+    if not dss:
+        bad(d, "DaemonSet", "none found")
+    for w, doc in dss:
+        check_daemonset(w, doc, accounts)
+    check_rbac(docs)
+    for p in problems:
+        print("manifests-check: " + p, file=sys.stderr)
+    if problems:
+        sys.exit(1)
+    print("manifests-check: %d manifests in %s parsed; DaemonSet and RBAC have what kanaryd needs" % (len(docs), d))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# --health-listen: /healthz answers while the API server is away, /readyz
+# only once the first sync is in the maps, /metrics has the per-subset
+# counters and the watch's own state.
+
+source "$BATS_TEST_DIRNAME/kube.bash"
+
+setup_file() {
+	kube_setup_file || return 1
+	export HL="127.0.0.1:$((20000 + RANDOM % 20000))"
+	kapi_stop	# kanaryd starts before the API server is reachable
+	KANARY_PIN_PATH="$KN_PIN" ip netns exec "$KN_NODE" "$KANARYD" \
+		--kubeconfig "$KAPI_DIR/kubeconfig" --iface 'h-*' --health-listen "$HL" -v \
+		3>&- 2>>"$KD_LOG" &
+	KD_PID=$!
+	export KD_PID
+	echo "$KD_PID" >"$KN_TMP/kanaryd.pid"
+}
+teardown_file() { kube_teardown_file; }
+
+# hget PATH: "CODE BODY" from the health endpoint, seen from the node netns.
+hget() {
+	ip netns exec "$KN_NODE" curl -s -o "$BATS_TEST_TMPDIR/body" -w '%{http_code}' "http://$HL$1"
+}
+
+@test "without the API server: alive, not ready, and says why" {
+	local code
+	for _ in $(seq 50); do code=$(hget /healthz) && break; sleep 0.1; done
+	expect_eq "$code" 200 "/healthz"
+	expect_eq "$(hget /readyz)" 503 "/readyz before the first sync"
+	grep -q "waiting for the first list" "$BATS_TEST_TMPDIR/body" || { cat "$BATS_TEST_TMPDIR/body" >&2; return 1; }
+	expect_eq "$(hget /nope)" 404 "an unknown path"
+}
+
+@test "the API server comes: ready once the maps hold the split" {
+	kapi_start "$KAPI_DIR"
+	for _ in $(seq 150); do [[ $(hget /readyz) == 200 ]] && break; sleep 0.1; done
+	expect_eq "$(hget /readyz)" 200 "/readyz after the first sync"
+	expect_eq "$(kd_weights "$KD_SERVICE")" "safe=80 risky=20" "weights in the maps once ready"
+}
+
+@test "/metrics: subset counters follow the traffic, and the watch's state is there" {
+	local before after
+	expect_eq "$(hget /metrics)" 200 "/metrics"
+	before=$(sed -n 's/^kanary_subset_connections_total{service="default\/greeting",subset="risky"} //p' "$BATS_TEST_TMPDIR/body")
+	[[ -n $before ]] || { echo "no risky connections metric:" >&2; cat "$BATS_TEST_TMPDIR/body" >&2; return 1; }
+	measure 500
+	hget /metrics >/dev/null
+	after=$(sed -n 's/^kanary_subset_connections_total{service="default\/greeting",subset="risky"} //p' "$BATS_TEST_TMPDIR/body")
+	expect_eq "$((after - before))" "${SERVED[risky1]}" "risky connections counted by /metrics"
+	grep -qx 'kanaryd_kube_objects{resource="pods"} 4' "$BATS_TEST_TMPDIR/body"
+	grep -qx 'kanaryd_kube_synced{resource="virtualservices"} 1' "$BATS_TEST_TMPDIR/body"
+	grep -qx 'kanaryd_ready 1' "$BATS_TEST_TMPDIR/body"
+	grep -qx 'kanary_subset_weight{service="default/greeting",subset="safe"} 80' "$BATS_TEST_TMPDIR/body"
+	grep -q '^# TYPE kanary_subset_connections_total counter$' "$BATS_TEST_TMPDIR/body"
+}
