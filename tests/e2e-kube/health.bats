@@ -40,6 +40,15 @@ hget() {
 	expect_eq "$(kd_weights "$KD_SERVICE")" "safe=80 risky=20" "weights in the maps once ready"
 }
 
+@test "kanaryctl status names the API server as the source" {
+	local server
+	server=$(awk '$1 == "server:" { print $2; exit }' "$KAPI_DIR/kubeconfig")
+	[[ -n $server ]] || { echo "no server: line in $KAPI_DIR/kubeconfig" >&2; return 1; }
+	run kctl status
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	[[ "$output" == *"source: Kubernetes API $server ("* ]] || { echo "$output"; return 1; }
+}
+
 @test "/metrics: subset counters follow the traffic, and the watch's state is there" {
 	local before after
 	expect_eq "$(hget /metrics)" 200 "/metrics"

@@ -111,7 +111,13 @@ void kanary_status_print(FILE *f, const json_t *st)
 		(long long)json_integer_value(json_object_get(st, "pid")),
 		json_is_true(json_object_get(st, "running")) ? "running" : "NOT RUNNING",
 		str(st, "started"), str(st, "updated"));
-	fprintf(f, "manifests: %s%s\n", str(st, "manifests"),
+	const json_t *kube = json_object_get(st, "kube");
+
+	if (json_is_object(kube))
+		fprintf(f, "source: Kubernetes API %s (%s)", str(kube, "server"), str(kube, "credentials"));
+	else
+		fprintf(f, "manifests: %s", str(st, "manifests"));
+	fprintf(f, "%s\n",
 		json_is_false(json_object_get(st, "applied")) ? " (NOT APPLIED: see problems)" : "");
 	fprintf(f, "interfaces:");
 	json_array_foreach(json_object_get(ifs, "attached"), i, x)
