@@ -142,7 +142,19 @@ demo: all
 	$(Q)scripts/demo.sh
 	$(Q)examples/kanaryd-demo.sh
 
-bench: all
+$(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/bench/%.o: bench/%.c $(wildcard user/lib/*.h) $(BPF_HDRS) $(SKELS) | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BIN)/kanary_bpf_cost: $(OUTPUT)/bench/bpf_cost.o $(OUTPUT)/libkanary.a | $(BIN)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Contenders side by side on the netns cluster; QUICK=1 for a short run.
+bench: all $(BIN)/kanary_bpf_cost
 	$(Q)bench/run
 
 clean:

@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# shellcheck shell=bash
+# nginx as the L7 proxy users would run instead, in the node netns on its
+# own address: split_clients 80/20 per request, map $http_x_my_header for
+# the dark route, keep-alive to the pods, as many workers as cores.
+
+nginx_proxy_dir() { echo "$KN_TMP/bench/nginx"; }
+
+nginx_up() {
+	local d pod vip=${CONTENDER_VIP[nginx]} safe="" risky=""
+	d=$(nginx_proxy_dir)
+	mkdir -p "$d/tmp" || return 1
+	for pod in "${SPLIT_SAFE[@]}"; do safe+="server $(pod_ip "$pod"):80; "; done
+	for pod in "${SPLIT_RISKY[@]}"; do risky+="server $(pod_ip "$pod"):80; "; done
+	cat >"$d/nginx.conf" <<EOF2
+worker_processes auto;
+daemon on;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+worker_rlimit_nofile 65536;
+events { worker_connections 16384; }
+http {
+	access_log off;
+	client_body_temp_path $d/tmp/body;
+	proxy_temp_path $d/tmp/proxy;
+	fastcgi_temp_path $d/tmp/fastcgi;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+	keepalive_requests 10000000;
+	upstream safe { $safe keepalive 64; }
+	upstream risky { $risky keepalive 64; }
+	split_clients "\$request_id" \$split { 80% safe; * risky; }
+	map \$http_x_my_header \$pool { dark risky; default \$split; }
+	server {
+		listen $vip:80 backlog=8192;
+		location / {
+			proxy_pass http://\$pool;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			# Bulk bodies stream through memory, never a temp file.
+			proxy_max_temp_file_size 0;
+		}
+	}
+}
+EOF2
+	in_ns node ip addr add "$vip/32" dev lo || return 1
+	in_ns node nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf" </dev/null >"$d/start.log" 2>&1 || {
+		echo "bench: the nginx proxy did not start:" >&2
+		cat "$d/start.log" "$d/error.log" >&2
+		return 1
+	}
+}
+
+nginx_down() {
+	local d pid
+	d=$(nginx_proxy_dir)
+	pid=$(cat "$d/nginx.pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+}
+
+nginx_url() { echo "http://${CONTENDER_VIP[nginx]}/"; }

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# shellcheck shell=bash
+#
+# The contenders: every one does the same job, an 80/20 split of one
+# address between the safe pods (safe1, safe2: 40 + 40) and the risky pod
+# (risky1: 20), except "direct", which is the client talking to safe1, and
+# "kanary_one", kanary with safe1 as its only backend.
+# Each NAME provides:
+#   NAME_up / NAME_down     once per bench run (configs, daemons)
+#   NAME_enter / NAME_leave around every timed run (attach, rules)
+#   NAME_url                the URL the client loads
+# enter/leave keep every contender's machinery out of the others' runs: kanary
+# is attached only for its own runs, and the netfilter tables (which make the
+# node netns track every connection) exist only during theirs.
+# Sourced by bench/run after tests/lib/cluster.sh.
+
+BENCH_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+for f in "$BENCH_LIB"/contender_*.sh; do
+	# shellcheck source=/dev/null
+	source "$f"
+done
+
+# Every contender in the order of the first repetition; "kanary_rule" is
+# listed so that the report says it is not yet available.
+CONTENDERS=(direct kanary kanary_one kanary_rule iptables nftables nginx haproxy)
+declare -A CONTENDER_LABEL=(
+	[direct]="Direct (client -> safe1)"
+	[kanary]="kanary canary path (tc DNAT)"
+	[kanary_one]="kanary, one backend (safe1): the datapath alone"
+	[kanary_rule]="kanary rule path (dark release)"
+	[iptables]="iptables DNAT, statistic random (kube-proxy style)"
+	[nftables]="nftables DNAT, numgen random"
+	[nginx]="nginx L7 proxy (split_clients + map)"
+	[haproxy]="HAProxy (weighted servers + header ACL)"
+)
+
+# One address per contender, so no contender's flows or TIME_WAIT state
+# land on another's tuples at the node.
+declare -A CONTENDER_VIP=(
+	[kanary]=10.96.0.11 [iptables]=10.96.0.12 [nftables]=10.96.0.13
+	[nginx]=10.96.0.14 [haproxy]=10.96.0.15 [kanary_one]=10.96.0.16
+)
+
+SPLIT_SAFE=(safe1 safe2)
+SPLIT_RISKY=(risky1)
+
+# Empty when the contender can run here, else why not.
+contender_unavailable() {
+	local fn="${1}_unavailable"
+	if declare -F "$fn" >/dev/null; then "$fn"; fi
+}
+
+contender_url() { "${1}_url"; }
+contender_call() {	# contender_call NAME up|down|enter|leave
+	local fn="${1}_$2"
+	if declare -F "$fn" >/dev/null; then "$fn"; fi
+}
+
+direct_url() { echo "http://$(pod_ip safe1)/"; }

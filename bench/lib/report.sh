@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# shellcheck shell=bash
+# Prints a results file as tables, then each goal with PASS or MISS, and
+# draws one chart per metric (bench/plot.gp).
+
+report_print() {
+	local f=$1
+	jq -r '
+	def r: if . == null then "n/a" else (. * 1000 | round / 1000 | tostring) end;
+	def n: if . == null then "n/a" elif . >= 100 then (. | round | tostring) else (. * 100 | round / 100 | tostring) end;
+	.summary | to_entries[] | .key as $m | .value as $v
+	| "\($m) (\($v.unit), \($v.better) is better): median [min..max]; ratio to Direct in the same repetition",
+	  ($v.contenders | to_entries[] |
+	   "  \(.key | . + "            " | .[:12]) \(.value.value.median | n) [\(.value.value.min | n)..\(.value.value.max | n)]   x\(.value.ratio.median | r) [\(.value.ratio.min | r)..\(.value.ratio.max | r)]")' "$f"
+	jq -r '.not_measured | to_entries[] | "  \(.key): \(.value)"' "$f"
+	echo
+	echo "iptables (kube-proxy style), new connections/s by number of services:"
+	jq -r '.iptables_scale.rps_median[] | "  \(.services | tostring | . + "      " | .[:6]) \(.rps | round) req/s"' "$f"
+	echo "kanary BPF cost per packet, ns (100,000 tracked flows):"
+	jq -r 'if .bpf_cost == null then "  not measured (see above)" else
+		.bpf_cost.results[] | "  \(.services | tostring | . + "      " | .[:6]) non-service \(.non_service_ns)  established \(.established_ns)  reply \(.reply_ns)  new flow \(.new_flow_ns.median) (single-run floor \(.single_run_established_ns))" end' "$f"
+	echo "control plane: manifest edit -> kernel, 1 service: $(jq -r '.control_plane.latency.median_ms // "n/a"' "$f") ms median of $(jq -r '.control_plane.latency.samples_ms | length' "$f" 2>/dev/null) edits"
+	jq -r '.control_plane.pinned_map_memory // [] | .[] | "pinned maps, max-services \(.max_services): \(.bytes_memlock / 1048576 * 10 | round / 10) MiB"' "$f"
+	jq -r '.control_plane.kube_watch_latency // empty | "control plane: API server watch event -> kernel (kanaryd --kube): kanaryd p50 \(.kanaryd_p50_ms) ms; as the test harness sees it p50 \(.p50_ms) ms, max \(.max_ms) ms over \(.reps) changes"' "$f"
+	echo
+	echo "goals:"
+	report_goals "$f" | jq -r '.[] | "  \(if .pass == null then "N/A " elif .pass then "PASS" else "MISS" end)  \(.goal): \(.got)"'
+}
+
+# The project's performance targets as [{goal, got, pass}], pass null when
+# the figure could not be measured.
+report_goals() {
+	jq '
+	def med(m; c; k): .summary[m].contenders[c][k].median;
+	def fmt: if . == null then "n/a" else (. * 1000 | round / 1000 | tostring) end;
+	. as $r
+	| [ { goal: "canary path req/s, new connections >= 0.95 x Direct", v: med("rps_close"; "kanary"; "ratio"), lim: 0.95, dir: "ge" },
+	    { goal: "canary path req/s, keep-alive >= 0.95 x Direct", v: med("rps_keepalive"; "kanary"; "ratio"), lim: 0.95, dir: "ge" },
+	    { goal: "canary path p99 latency at \(.method.fixed_rate_rps) req/s <= 1.1 x Direct", v: med("lat_p99"; "kanary"; "ratio"), lim: 1.1, dir: "le" },
+	    { goal: "(datapath alone, one backend) req/s, new connections >= 0.95 x Direct", v: med("rps_close"; "kanary_one"; "ratio"), lim: 0.95, dir: "ge" },
+	    { goal: "(datapath alone, one backend) req/s, keep-alive >= 0.95 x Direct", v: med("rps_keepalive"; "kanary_one"; "ratio"), lim: 0.95, dir: "ge" },
+	    { goal: "rule path req/s, new connections >= 0.90 x Direct", v: med("rps_close"; "kanary_rule"; "ratio"), lim: 0.90, dir: "ge" },
+	    { goal: "rule path req/s, keep-alive >= 0.95 x Direct", v: med("rps_keepalive"; "kanary_rule"; "ratio"), lim: 0.95, dir: "ge" },
+	    { goal: "CPU per request <= 1.05 x Direct (every process taking part, softirq included)", v: med("cpu_per_req"; "kanary"; "ratio"), lim: 1.05, dir: "le" } ]
+	| map(. + { got: (if .v == null then "not measured" else "x\(.v | fmt)" end),
+	            pass: (if .v == null then null elif .dir == "ge" then .v >= .lim else .v <= .lim end) })
+	+ [ ($r | med("lat_p99"; "kanary"; "added")) as $k | ($r | med("lat_p99"; "nginx"; "added")) as $n
+	    | { goal: "p99 added over Direct <= 1/10 of what nginx adds",
+	        got: "kanary \(if $k >= 0 then "+" else "" end)\($k | fmt) us, nginx \(if $n >= 0 then "+" else "" end)\($n | fmt) us",
+	        pass: (if $k == null or $n == null or $n <= 0 then null else $k <= $n / 10 end) },
+	    ($r.bpf_cost.results // []) as $b
+	    | ($b | map(select(.services == 1)) | first | .established_ns) as $e1
+	    | ($b | map(select(.services == 10000)) | first | .established_ns) as $e2
+	    | { goal: "BPF cost of an established-flow packet <= 100 ns at 1 and at 10,000 services",
+	        got: "\($e1 // "n/a") ns and \($e2 // "n/a") ns",
+	        pass: (if $e1 == null or $e2 == null then null else $e1 <= 100 and $e2 <= 100 end) },
+	      { goal: "... and the same at both (within 10 % or 5 ns)", got: "\($e1 // "n/a") ns vs \($e2 // "n/a") ns",
+	        pass: (if $e1 == null or $e2 == null then null else (($e2 - $e1) | fabs) <= ([0.1 * $e1, 5] | max) end) },
+	    ($r.control_plane.latency.median_ms) as $cp
+	    | { goal: "manifest to kernel within 100 ms, one service", got: "\($cp // "n/a") ms (median)",
+	        pass: (if $cp == null then null else $cp <= 100 end) } ]
+	| map(del(.v, .lim, .dir))' "$1"
+}
+
+# report_plots RESULTS STEM: STEM-<metric>.png, ratios to Direct with the
+# min..max of the repetitions as error bars.
+report_plots() {
+	local f=$1 stem=$2 m dat
+	for m in $(jq -r '.summary | keys[]' "$f"); do
+		dat=$(mktemp)
+		jq -r --arg m "$m" '["direct", "kanary", "kanary_one", "kanary_rule", "iptables", "nftables", "nginx", "haproxy"] as $order
+			| .summary[$m].contenders | to_entries | sort_by(.key as $k | $order | index($k) // 99)[]
+			| select(.value.ratio.median != null)
+			| "\(.key) \(.value.ratio.median) \(.value.ratio.min) \(.value.ratio.max)"' "$f" >"$dat"
+		# A metric that was skipped (bulk in QUICK runs) gets no chart.
+		[[ -s $dat ]] || { rm -f "$dat"; continue; }
+		gnuplot -e "datafile='$dat'; outfile='$stem-$m.png'; metric='$(jq -r --arg m "$m" \
+			'"\($m): \(.summary[$m].unit), \(.summary[$m].better) is better"' "$f")'" bench/plot.gp || { rm -f "$dat"; return 1; }
+		rm -f "$dat"
+	done
+}
+
+# A Markdown table of the medians and ratios (for docs/bench.md), and the goals.
+report_markdown() {
+	jq -r '
+	def r: if . == null then "n/a" else (. * 100 | round / 100 | tostring) end;
+	def n: if . == null then "n/a" elif . >= 100 then (. | round | tostring) else (. * 10 | round / 10 | tostring) end;
+	["direct", "kanary", "kanary_one", "iptables", "nftables", "nginx", "haproxy"] as $order
+	| .summary as $s
+	| ["rps_close", "rps_keepalive", "lat_p50", "lat_p99", "lat_p999", "cpu_per_req", "bulk_1", "bulk_8"] as $ms
+	| "| contender | " + ($ms | map(. + " (" + $s[.].unit + ")") | join(" | ")) + " |",
+	  "| --- |" + ($ms | map(" ---:|") | join("")),
+	  ($order[] as $c | select($s.rps_close.contenders[$c] != null)
+	   | "| \($c) | " + ($ms | map($s[.].contenders[$c] as $x
+	       | "\($x.value.median | n) (x\($x.ratio.median | r) [\($x.ratio.min | r)..\($x.ratio.max | r)])") | join(" | ")) + " |")' "$1"
+}
