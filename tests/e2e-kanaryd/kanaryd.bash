@@ -82,7 +82,7 @@ kd_wait_applied() {
 		sleep 0.1
 	done
 	echo "kanaryd did not apply the manifests; status and log:" >&2
-	cat "$(kd_status_file)" >&2
+	kctl -j status >&2 || true
 	tail -20 "$KD_LOG" >&2
 	return 1
 }
@@ -97,7 +97,7 @@ kd_weights() {
 kd_wait_weights() {
 	local want=$2 got start=$EPOCHREALTIME
 	for _ in $(seq 100); do
-		got=$(kd_weights "$1" 2>/dev/null)
+		got=$(kd_weights "$1" 2>/dev/null) || true	# absent for a moment: keep polling
 		if [[ $got == "$want" ]]; then
 			echo "ok: $1 weights are '$want' after $(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }') s"
 			return 0
@@ -117,7 +117,7 @@ kd_backends() {
 kd_wait_backends() {	# SERVICE SUBSET N
 	local got
 	for _ in $(seq 100); do
-		got=$(kd_backends "$1" "$2" 2>/dev/null)
+		got=$(kd_backends "$1" "$2" 2>/dev/null) || true
 		[[ $got == "$3" ]] && { echo "ok: $1 $2 has $3 backends"; return 0; }
 		sleep 0.1
 	done

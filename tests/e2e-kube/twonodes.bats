@@ -57,8 +57,10 @@ kctl2() { KANARY_PIN_PATH="$PIN2" ip netns exec "$NODE2" "$KANARYCTL" "$@"; }
 wait_both() {
 	local w1 w2
 	for _ in $(seq 100); do
-		w1=$(kd_weights "$KD_SERVICE" 2>/dev/null)
-		w2=$(kctl2 -j weight show "$KD_SERVICE" 2>/dev/null | jq -r '[.subsets[] | "\(.name)=\(.weight)"] | join(" ")')
+		# Until a node's kanaryd has applied, its reads fail: keep polling (bats runs set -e).
+		w1=$(kd_weights "$KD_SERVICE" 2>/dev/null) || true
+		w2=$(kctl2 -j weight show "$KD_SERVICE" 2>/dev/null |
+			jq -r '[.subsets[] | "\(.name)=\(.weight)"] | join(" ")' 2>/dev/null) || true
 		[[ $w1 == "$1" && $w2 == "$1" ]] && return 0
 		sleep 0.1
 	done
