@@ -234,16 +234,52 @@ static int parse_dests(int argc, char **argv, const char **names, __u32 *milli, 
 	return 0;
 }
 
+/* A service and its rules, read under the instance lock for one command. */
+struct route_ctx {
+	struct kanary_maps m;
+	struct kanary_service *s;
+	struct kanary_rules *rs;
+	bool stale;	/* the rules entry was left by a deleted service */
+};
+
+static void route_close(struct route_ctx *c)
+{
+	free(c->rs);
+	free(c->s);
+	kanary_maps_close(&c->m);
+}
+
+/* Opens the maps and reads the service and its rules; reports any error. */
+static int route_open(struct route_ctx *c, const char *name)
+{
+	struct kanary_err e = {};
+
+	memset(c, 0, sizeof(*c));
+	if (maps_open_or_err(&c->m))
+		return -1;
+	c->s = service_get_or_err(&c->m, name);
+	c->rs = malloc(sizeof(*c->rs));
+	if (!c->s || !c->rs) {
+		if (c->s)
+			p_err("out of memory");
+		route_close(c);
+		return -1;
+	}
+	if (kanary_rules_read(&c->m, c->s, c->rs, &c->stale, &e)) {
+		p_kerr(&e);
+		route_close(c);
+		return -1;
+	}
+	return 0;
+}
+
 static int route_add(int argc, char **argv)
 {
 	const char *names[KANARY_RULE_DESTS_MAX];
 	struct kanary_rule_spec sp;
-	struct kanary_rules *rs = NULL;
-	struct kanary_service *s;
 	struct kanary_err e = {};
-	struct kanary_maps m;
+	struct route_ctx c;
 	const char *svc;
-	bool stale;
 	int ret = -1;
 
 	REQ_ARGS(1, "SERVICE COND... to SUBSET [WEIGHT [SUBSET WEIGHT]...]");
@@ -253,13 +289,10 @@ static int route_add(int argc, char **argv)
 	if (parse_conds(&argc, &argv, &sp) ||
 	    parse_dests(argc, argv, names, sp.dest_weight_milli, &sp.n_dests))
 		return -1;
-	if (maps_open_or_err(&m))
+	if (route_open(&c, svc))
 		return -1;
-	s = service_get_or_err(&m, svc);
-	if (!s)
-		goto out_maps;
 	for (__u32 d = 0; d < sp.n_dests; d++) {
-		int si = kanary_subset_find(s, names[d], false, &e);
+		int si = kanary_subset_find(c.s, names[d], false, &e);
 
 		if (si < 0) {
 			p_err("%s: rules send connections to existing subsets (see 'kanaryctl backend add')",
@@ -268,36 +301,27 @@ static int route_add(int argc, char **argv)
 		}
 		sp.dest_subset[d] = (__u8)si;
 	}
-	rs = malloc(sizeof(*rs));
-	if (!rs) {
-		p_err("out of memory");
-		goto out;
-	}
-	if (kanary_rules_read(&m, s, rs, &stale, &e) ||
-	    kanary_rules_insert(rs, rs->n_rules, &sp, &e) || kanary_rules_write(&m, s, rs, &e)) {
+	if (kanary_rules_insert(c.rs, c.rs->n_rules, &sp, &e) || kanary_rules_write(&c.m, c.s, c.rs, &e)) {
 		p_kerr(&e);
 		goto out;
 	}
-	if (stale)
+	if (c.stale)
 		p_note("rules that a deleted service left under the id of %s were replaced",
-		       s->cfg.name);
+		       c.s->cfg.name);
 	for (__u32 d = 0; d < sp.n_dests; d++)
-		if (!s->cfg.subsets[sp.dest_subset[d]].n_backends)
-			p_warn("subset %s of service %s has no backends yet", names[d], s->cfg.name);
+		if (!c.s->cfg.subsets[sp.dest_subset[d]].n_backends)
+			p_warn("subset %s of service %s has no backends yet", names[d], c.s->cfg.name);
 	p_warn("this version's datapath stores rules but does not apply them yet: connections to %s still follow its weighted split",
-	       s->cfg.name);
+	       c.s->cfg.name);
 	if (json_output) {
-		out_json(rules_json(s, rs));
+		out_json(rules_json(c.s, c.rs));
 	} else {
-		printf("rule %u added to service %s\n", rs->n_rules, s->cfg.name);
-		rules_print(s, rs);
+		printf("rule %u added to service %s\n", c.rs->n_rules, c.s->cfg.name);
+		rules_print(c.s, c.rs);
 	}
 	ret = 0;
 out:
-	free(rs);
-	free(s);
-out_maps:
-	kanary_maps_close(&m);
+	route_close(&c);
 	return ret;
 }
 
@@ -305,54 +329,30 @@ out_maps:
 
 static int route_list(int argc, char **argv)
 {
-	struct kanary_rules *rs = NULL;
-	struct kanary_service *s;
-	struct kanary_err e = {};
-	struct kanary_maps m;
-	bool stale;
-	int ret = -1;
+	struct route_ctx c;
 
 	REQ_ARGS(1, "SERVICE");
 	if (argc > 1) {
 		argv++;
 		return BAD_ARG("nothing after SERVICE");
 	}
-	if (maps_open_or_err(&m))
+	if (route_open(&c, argv[0]))
 		return -1;
-	s = service_get_or_err(&m, argv[0]);
-	if (!s)
-		goto out_maps;
-	rs = malloc(sizeof(*rs));
-	if (!rs) {
-		p_err("out of memory");
-		goto out;
-	}
-	if (kanary_rules_read(&m, s, rs, &stale, &e)) {
-		p_kerr(&e);
-		goto out;
-	}
-	if (stale)
+	if (c.stale)
 		p_warn("the rules map holds rules that a deleted service left under the id of %s, and the datapath still reads them: 'kanaryctl route add %s ...' replaces them",
-		       s->cfg.name, s->cfg.name);
+		       c.s->cfg.name, c.s->cfg.name);
 	if (json_output)
-		out_json(rules_json(s, rs));
+		out_json(rules_json(c.s, c.rs));
 	else
-		rules_print(s, rs);
-	ret = 0;
-out:
-	free(rs);
-	free(s);
-out_maps:
-	kanary_maps_close(&m);
-	return ret;
+		rules_print(c.s, c.rs);
+	route_close(&c);
+	return 0;
 }
 
 static int route_del(int argc, char **argv)
 {
-	struct kanary_rules *rs = NULL;
-	struct kanary_service *s;
 	struct kanary_err e = {};
-	struct kanary_maps m;
+	struct route_ctx c;
 	__u32 idx;
 	int ret = -1;
 
@@ -363,45 +363,30 @@ static int route_del(int argc, char **argv)
 	}
 	if (parse_u32_arg(argv[1], "rule index", 1, KANARY_RULES_MAX, &idx))
 		return -1;
-	if (maps_open_or_err(&m))
+	if (route_open(&c, argv[0]))
 		return -1;
-	s = service_get_or_err(&m, argv[0]);
-	if (!s)
-		goto out_maps;
-	rs = malloc(sizeof(*rs));
-	if (!rs) {
-		p_err("out of memory");
-		goto out;
-	}
-	if (kanary_rules_read(&m, s, rs, NULL, &e)) {
-		p_kerr(&e);
-		goto out;
-	}
-	if (idx > rs->n_rules) {
-		if (rs->n_rules)
-			p_err("service %s has %u rule%s: expected INDEX 1 to %u", s->cfg.name,
-			      rs->n_rules, rs->n_rules == 1 ? "" : "s", rs->n_rules);
+	if (idx > c.rs->n_rules) {
+		if (c.rs->n_rules)
+			p_err("service %s has %u rule%s: expected INDEX 1 to %u", c.s->cfg.name,
+			      c.rs->n_rules, c.rs->n_rules == 1 ? "" : "s", c.rs->n_rules);
 		else
-			p_err("service %s has no rules: see 'kanaryctl route list %s'", s->cfg.name,
-			      s->cfg.name);
+			p_err("service %s has no rules: see 'kanaryctl route list %s'", c.s->cfg.name,
+			      c.s->cfg.name);
 		goto out;
 	}
-	if (kanary_rules_remove(rs, idx - 1, &e) || kanary_rules_write(&m, s, rs, &e)) {
+	if (kanary_rules_remove(c.rs, idx - 1, &e) || kanary_rules_write(&c.m, c.s, c.rs, &e)) {
 		p_kerr(&e);
 		goto out;
 	}
 	if (json_output) {
-		out_json(rules_json(s, rs));
+		out_json(rules_json(c.s, c.rs));
 	} else {
-		printf("rule %u of service %s deleted\n", idx, s->cfg.name);
-		rules_print(s, rs);
+		printf("rule %u of service %s deleted\n", idx, c.s->cfg.name);
+		rules_print(c.s, c.rs);
 	}
 	ret = 0;
 out:
-	free(rs);
-	free(s);
-out_maps:
-	kanary_maps_close(&m);
+	route_close(&c);
 	return ret;
 }
 
