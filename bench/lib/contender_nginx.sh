@@ -12,21 +12,9 @@ nginx_up() {
 	mkdir -p "$d/tmp" || return 1
 	for pod in "${SPLIT_SAFE[@]}"; do safe+="server $(pod_ip "$pod"):80; "; done
 	for pod in "${SPLIT_RISKY[@]}"; do risky+="server $(pod_ip "$pod"):80; "; done
-	cat >"$d/nginx.conf" <<EOF2
-worker_processes auto;
-daemon on;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-worker_rlimit_nofile 65536;
-events { worker_connections 16384; }
-http {
-	access_log off;
-	client_body_temp_path $d/tmp/body;
-	proxy_temp_path $d/tmp/proxy;
-	fastcgi_temp_path $d/tmp/fastcgi;
-	uwsgi_temp_path $d/tmp/uwsgi;
-	scgi_temp_path $d/tmp/scgi;
-	keepalive_requests 10000000;
+	{
+		nginx_conf_head "$d" auto
+		cat <<EOF2
 	upstream safe { $safe keepalive 64; }
 	upstream risky { $risky keepalive 64; }
 	split_clients "\$request_id" \$split { 80% safe; * risky; }
@@ -43,6 +31,7 @@ http {
 	}
 }
 EOF2
+	} >"$d/nginx.conf"
 	in_ns node ip addr add "$vip/32" dev lo || return 1
 	in_ns node nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf" </dev/null >"$d/start.log" 2>&1 || {
 		echo "bench: the nginx proxy did not start:" >&2

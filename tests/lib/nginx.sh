@@ -7,6 +7,27 @@
 
 nginx_dir() { echo "$KN_TMP/pods/$1"; }
 
+# nginx_conf_head DIR WORKERS: the start of an nginx.conf whose every file
+# (pid, logs, temp dirs) lives in DIR, up to inside the http block.
+nginx_conf_head() {
+	cat <<EOF
+worker_processes $2;
+daemon on;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+worker_rlimit_nofile 65536;
+events { worker_connections 16384; }
+http {
+	access_log off;
+	client_body_temp_path $1/tmp/body;
+	proxy_temp_path $1/tmp/proxy;
+	fastcgi_temp_path $1/tmp/fastcgi;
+	uwsgi_temp_path $1/tmp/uwsgi;
+	scgi_temp_path $1/tmp/scgi;
+	keepalive_requests 10000000;
+EOF
+}
+
 # GET / answers the pod's name (so a client learns who served it), /big and
 # /small.txt are static files; stub_status listens on a unix socket so that
 # reading the counters needs no netns and sends nothing over the veths.
@@ -14,22 +35,10 @@ nginx_conf_write() {
 	local pod=$1 dir
 	dir=$(nginx_dir "$pod")
 	mkdir -p "$dir/tmp" || return 1
-	cat >"$dir/nginx.conf" <<EOF
-worker_processes 1;
-daemon on;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-worker_rlimit_nofile 65536;
-events { worker_connections 16384; }
-http {
-	access_log off;
-	client_body_temp_path $dir/tmp/body;
-	proxy_temp_path $dir/tmp/proxy;
-	fastcgi_temp_path $dir/tmp/fastcgi;
-	uwsgi_temp_path $dir/tmp/uwsgi;
-	scgi_temp_path $dir/tmp/scgi;
+	{
+		nginx_conf_head "$dir" 1
+		cat <<EOF
 	sendfile on;
-	keepalive_requests 10000000;
 	default_type application/octet-stream;
 	server {
 		listen $(pod_ip "$pod"):80 backlog=8192;
@@ -44,6 +53,7 @@ http {
 	}
 }
 EOF
+	} >"$dir/nginx.conf"
 }
 
 nginx_start() {
