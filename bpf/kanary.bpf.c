@@ -5,6 +5,7 @@
  * service VIP:port is pinned to a backend chosen by weight and DNATed there.
  * Egress sees what the pod receives: replies from that backend get the VIP
  * back as their source, so the client never sees a pod address.
+ * A service with dark-release rules takes the handoff instead (lib/handoff.h).
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -16,21 +17,21 @@
 #include "lib/conntrack.h"
 #include "lib/select.h"
 #include "lib/counters.h"
+#include "lib/handoff.h"
 
 /*
- * Returns the backend of the flow in *out: the tracked one, or a new
- * choice for a new connection (or for one whose entry was evicted).
+ * Returns the backend of a flow on the canary path in *out: the tracked one
+ * (ct, when not NULL), or a new choice for a new connection (or for one
+ * whose entry was evicted).
  */
 static __always_inline int kanary_lookup_or_choose(const struct kanary_pkt *p,
 						   const struct kanary_svc_ref *ref,
+						   const struct kanary_ct_key *fwd,
+						   struct kanary_ct_entry *ct,
 						   struct kanary_ct_entry *out)
 {
-	struct kanary_ct_entry *ct;
-	struct kanary_ct_key fwd;
 	int new_conn = p->syn && !p->ack;
 
-	kanary_ct_key_v4(&fwd, p->saddr, p->daddr, p->sport, p->dport, KANARY_CT_FORWARD);
-	ct = bpf_map_lookup_elem(&kanary_ct_v1, &fwd);
 	if (ct && !(new_conn && (ct->flags & KANARY_CT_F_CLOSING))) {
 		/* Seen once, not again: a FIN retransmission must not rewrite it. */
 		if ((p->fin || p->rst) && !(ct->flags & KANARY_CT_F_CLOSING))
@@ -45,7 +46,7 @@ static __always_inline int kanary_lookup_or_choose(const struct kanary_pkt *p,
 	}
 	if (p->fin || p->rst)
 		out->flags |= KANARY_CT_F_CLOSING;
-	kanary_ct_create(p, &fwd, out);
+	kanary_ct_create(p, fwd, out);
 
 	if (!new_conn) {
 		kanary_count(KANARY_CNT_CT_REDERIVED);
@@ -59,14 +60,44 @@ static __always_inline int kanary_lookup_or_choose(const struct kanary_pkt *p,
 	return 0;
 }
 
+/*
+ * A flow the canary path does not know, or a SYN on a closed tuple: is it
+ * the rule path's?  Returns a tc verdict, or -1 for the canary path.  Only
+ * here, off the established fast path, do services pay for rules.
+ */
+static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct kanary_pkt *p,
+					    const struct kanary_svc_ref *ref,
+					    const struct kanary_ct_key *fwd,
+					    const struct kanary_ct_entry *ct)
+{
+	struct kanary_ho_entry *ho;
+	int new_conn = p->syn && !p->ack;
+
+	if (ct && !(new_conn && (ct->flags & KANARY_CT_F_CLOSING)))
+		return -1;
+	ho = bpf_map_lookup_elem(&kanary_ho_v1, fwd);
+	if (ho)
+		return kanary_ho_ingress(skb, p, fwd, ho, ref);
+	if (!bpf_map_lookup_elem(&kanary_rules_v1, &ref->id))
+		return -1;
+	if (!new_conn)
+		return kanary_ho_orphan(skb, p, ref->id);
+	/* The closed canary connection on this tuple must not catch the new one's packets. */
+	if (ct)
+		bpf_map_delete_elem(&kanary_ct_v1, fwd);
+	return kanary_ho_accept(skb, p, fwd, ref);
+}
+
 SEC("tc")
 int kanary_ingress(struct __sk_buff *skb)
 {
 	struct kanary_svc_key key = {};
 	struct kanary_subset_stats *st;
 	struct kanary_svc_ref *ref;
-	struct kanary_ct_entry be;
+	struct kanary_ct_entry be, *ct;
+	struct kanary_ct_key fwd;
 	struct kanary_pkt p;
+	int verdict;
 
 	if (kanary_parse_tcp4(skb, &p))
 		return TC_ACT_OK;
@@ -76,12 +107,17 @@ int kanary_ingress(struct __sk_buff *skb)
 	key.proto = IPPROTO_TCP;
 	ref = bpf_map_lookup_elem(&kanary_svc_v1, &key);
 	if (!ref) {
-		if (p.syn && !p.ack)
+		if (p.syn && !p.ack && !kanary_ho_own_syn(&p))
 			kanary_ct_forget_reverse(&p);
 		return TC_ACT_OK;
 	}
 
-	if (kanary_lookup_or_choose(&p, ref, &be))
+	kanary_ct_key_v4(&fwd, p.saddr, p.daddr, p.sport, p.dport, KANARY_CT_FORWARD);
+	ct = bpf_map_lookup_elem(&kanary_ct_v1, &fwd);
+	verdict = kanary_rule_path(skb, &p, ref, &fwd, ct);
+	if (verdict >= 0)
+		return verdict;
+	if (kanary_lookup_or_choose(&p, ref, &fwd, ct, &be))
 		return TC_ACT_OK;
 
 	st = kanary_subset_stats(be.svc_id, be.subset);
@@ -125,6 +161,8 @@ int kanary_egress(struct __sk_buff *skb)
 	rev = bpf_map_lookup_elem(&kanary_ct_v1, &key);
 	if (!rev)
 		return TC_ACT_OK;
+	if (rev->flags & KANARY_CT_F_HANDOFF)
+		return kanary_ho_egress(skb, &p, &key, rev);
 	vip = rev->addr.w[3];
 	vport = rev->port;
 

@@ -8,6 +8,9 @@
 #define KANARY_HASH_INIT	0xdeadbeef
 /* Second seed for the backend pick, so it is independent of the subset pick. */
 #define KANARY_HASH_BACKEND	0x9e3779b9
+/* Salts of the handoff: the ISN of our SYN-ACK, and a rule's weighted destinations. */
+#define KANARY_HASH_ISN		0x85ebca6b
+#define KANARY_HASH_RULE	0xc2b2ae35
 
 static __always_inline __u32 kanary_rol32(__u32 w, unsigned int s)
 {

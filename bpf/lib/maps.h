@@ -11,6 +11,9 @@
 #include <bpf/bpf_helpers.h>
 #include "kanary/abi.h"
 #include "kanary/rules.h"
+#include "kanary/handoff.h"
+#include "kanary/http_match.h"
+#include "segment.h"
 
 /* VIP:port/proto -> which service id and config slot is live. */
 struct {
@@ -56,7 +59,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kanary_subset_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_stat_v1 SEC(".maps");
+} kanary_stat_v2 SEC(".maps");
 
 /* enum kanary_counter -> per-CPU datapath event counts. */
 struct {
@@ -76,6 +79,50 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } kanary_rules_v1 SEC(".maps");
+
+/* Client -> VIP tuple -> a rule-path connection's handoff state (handoff.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KANARY_DEFAULT_CT_SIZE);
+	__type(key, struct kanary_ct_key);
+	__type(value, struct kanary_ho_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_ho_v1 SEC(".maps");
+
+/* Client -> VIP tuple -> its first data, until the backend acks it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KANARY_DEFAULT_STASH_SLOTS);
+	__type(key, struct kanary_ct_key);
+	__type(value, struct kanary_stash);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_stash_v1 SEC(".maps");
+
+/* svc_id -> per-CPU counts of handoff failures by reason. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KANARY_DEFAULT_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct kanary_ho_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_hostat_v1 SEC(".maps");
+
+/* What reshaping a segment needs and the stack cannot hold (512 bytes across calls). */
+struct kanary_ho_scratch {
+	struct kanary_http_state st;	/* the matcher's */
+	struct kanary_stash stash;	/* a copy of a segment's payload */
+	struct kanary_tcp_opts opts;	/* options being written */
+	struct kanary_tcp_opts old_opts;	/* options being replaced */
+	struct kanary_opt_walk walk;	/* a SYN's options, being read */
+};
+
+/* 0 -> this CPU's scratch for one program run; never pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kanary_ho_scratch);
+} kanary_ho_scratch SEC(".maps");
 
 /* 0 -> instance-wide settings (the hash seed). */
 struct {

@@ -11,10 +11,12 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#define KANARY_PAYLOAD_UNKNOWN	0xffff
+
 #define IP_MF		0x2000
 #define IP_OFFSET	0x1fff
 
-/* What the NAT needs of one IPv4 TCP packet; offsets are from skb->data. */
+/* What the NAT and the handoff need of one IPv4 TCP packet; offsets are from skb->data. */
 struct kanary_pkt {
 	__be32	saddr;
 	__be32	daddr;
@@ -22,6 +24,11 @@ struct kanary_pkt {
 	__be16	dport;
 	__u8	syn, ack, fin, rst;
 	__u32	l4_off;
+	__u32	seq, ack_seq;	/* host order */
+	__be16	window;
+	__u16	tcp_hlen;	/* header with options, bytes */
+	__u16	ip_tot;		/* IPv4 total length, host order */
+	__u16	payload_len;	/* TCP payload bytes (of all segments of a GSO skb) */
 };
 
 #define KANARY_IP_CSUM_OFF	(ETH_HLEN + offsetof(struct iphdr, check))
@@ -72,6 +79,16 @@ static __always_inline int kanary_parse_tcp4(struct __sk_buff *skb, struct kanar
 	tcp = data + ETH_HLEN + (ihl_len & 0x3c);
 	if ((void *)(tcp + 1) > data_end)
 		return -1;
+	p->ip_tot = bpf_ntohs(ip->tot_len);
+	p->tcp_hlen = tcp->doff * 4;
+	if (p->tcp_hlen < sizeof(*tcp))
+		return -1;
+	/* BIG TCP's tot_len of 0 (or any short one): unknown, larger than any stash. */
+	p->payload_len = p->ip_tot >= ihl_len + p->tcp_hlen ?
+			 p->ip_tot - ihl_len - p->tcp_hlen : KANARY_PAYLOAD_UNKNOWN;
+	p->seq = bpf_ntohl(tcp->seq);
+	p->ack_seq = bpf_ntohl(tcp->ack_seq);
+	p->window = tcp->window;
 
 	p->saddr = ip->saddr;
 	p->daddr = ip->daddr;

@@ -23,43 +23,46 @@ static __always_inline int kanary_pick_subset(const struct kanary_svc_config *cf
 	return -1;
 }
 
-/*
- * Chooses the backend for a flow of service ref.  Deterministic in the flow
- * and the live configuration, so a flow whose conntrack entry was evicted
- * lands on the same backend again while nothing changed.
- */
-static __always_inline int kanary_select(const struct kanary_svc_ref *ref, __be32 saddr,
-					 __be32 daddr, __be16 sport, __be16 dport,
-					 struct kanary_ct_entry *out)
+/* The live configuration of service ref. */
+static __always_inline const struct kanary_svc_config *kanary_live_config(const struct kanary_svc_ref *ref)
 {
-	__u32 cfg_key = ref->id * 2 + (ref->slot & 1), zero = 0;
-	struct kanary_backend_key bk = {};
-	const struct kanary_svc_config *cfg;
+	__u32 cfg_key = ref->id * 2 + (ref->slot & 1);
+
+	return bpf_map_lookup_elem(&kanary_cfg_v1, &cfg_key);
+}
+
+/* The flow's hash under the instance seed, perturbed by salt. */
+static __always_inline __u32 kanary_flow_hash(__be32 saddr, __be32 daddr, __be16 sport,
+					      __be16 dport, __u32 salt)
+{
 	const struct kanary_globals *g;
-	const struct kanary_backend *be;
-	__u32 ports, seed, h, n;
-	int subset;
+	__u32 zero = 0;
 
-	cfg = bpf_map_lookup_elem(&kanary_cfg_v1, &cfg_key);
 	g = bpf_map_lookup_elem(&kanary_glob_v1, &zero);
-	if (!cfg || !g)
-		return -1;
-	seed = g->hash_seed;
-	ports = ((__u32)sport << 16) | dport;
+	return kanary_hash3(saddr, daddr, (((__u32)sport << 16) | dport) ^ IPPROTO_TCP,
+			    (g ? g->hash_seed : 0) ^ salt);
+}
 
-	h = kanary_hash3(saddr, daddr, ports ^ IPPROTO_TCP, seed);
-	subset = kanary_pick_subset(cfg, h);
-	if (subset < 0)
+/* Chooses a backend of subset (of the live config cfg) for the flow. */
+static __always_inline int kanary_pick_backend(const struct kanary_svc_ref *ref,
+					       const struct kanary_svc_config *cfg, int subset,
+					       __be32 saddr, __be32 daddr, __be16 sport,
+					       __be16 dport, struct kanary_ct_entry *out)
+{
+	struct kanary_backend_key bk = {};
+	const struct kanary_backend *be;
+	__u32 n;
+
+	if (subset < 0 || subset >= KANARY_MAX_SUBSETS || subset >= cfg->n_subsets)
 		return -1;
 	n = cfg->subsets[subset & (KANARY_MAX_SUBSETS - 1)].n_backends;
 	if (!n || n > KANARY_MAX_BACKENDS)
 		return -1;
 
-	h = kanary_hash3(saddr, daddr, ports ^ IPPROTO_TCP, seed ^ KANARY_HASH_BACKEND);
 	bk.svc_id = ref->id;
 	bk.slot = ref->slot & 1;
 	bk.subset = subset;
-	bk.index = h % n;
+	bk.index = kanary_flow_hash(saddr, daddr, sport, dport, KANARY_HASH_BACKEND) % n;
 	be = bpf_map_lookup_elem(&kanary_be_v1, &bk);
 	if (!be)
 		return -1;
@@ -70,6 +73,25 @@ static __always_inline int kanary_select(const struct kanary_svc_ref *ref, __be3
 	out->flags = 0;
 	out->svc_id = ref->id;
 	return 0;
+}
+
+/*
+ * Chooses the backend for a flow of service ref by the weights.
+ * Deterministic in the flow and the live configuration, so a flow whose
+ * conntrack entry was evicted lands on the same backend again while
+ * nothing changed.
+ */
+static __always_inline int kanary_select(const struct kanary_svc_ref *ref, __be32 saddr,
+					 __be32 daddr, __be16 sport, __be16 dport,
+					 struct kanary_ct_entry *out)
+{
+	const struct kanary_svc_config *cfg = kanary_live_config(ref);
+
+	if (!cfg)
+		return -1;
+	return kanary_pick_backend(ref, cfg,
+				   kanary_pick_subset(cfg, kanary_flow_hash(saddr, daddr, sport, dport, 0)),
+				   saddr, daddr, sport, dport, out);
 }
 
 #endif /* KANARY_BPF_SELECT_H */

@@ -31,7 +31,7 @@
 #define KANARY_MAP_CONFIGS	"kanary_cfg_v1"
 #define KANARY_MAP_BACKENDS	"kanary_be_v1"
 #define KANARY_MAP_CT		"kanary_ct_v1"
-#define KANARY_MAP_STATS	"kanary_stat_v1"
+#define KANARY_MAP_STATS	"kanary_stat_v2"
 #define KANARY_MAP_COUNTERS	"kanary_cnt_v1"
 #define KANARY_MAP_GLOBALS	"kanary_glob_v1"
 #define KANARY_PROG_INGRESS	"prog_ingress"
@@ -116,19 +116,21 @@ struct kanary_ct_key {
 
 enum kanary_ct_flags {
 	KANARY_CT_F_CLOSING = 1 << 0,	/* client sent FIN or RST, or the backend sent RST */
+	KANARY_CT_F_HANDOFF = 1 << 1,	/* reverse entry of a rule-path connection: see handoff.h */
 };
 
 struct kanary_ct_entry {
 	union kanary_addr addr;	/* forward: the backend; reverse: the VIP */
 	__be16	port;		/* forward: backend port; reverse: service port */
 	__u8	subset;
-	__u8	flags;		/* enum kanary_ct_flags, forward entries only */
+	__u8	flags;		/* enum kanary_ct_flags */
 	__u32	svc_id;
 };
 
 /* Per-CPU, indexed by svc_id * KANARY_MAX_SUBSETS + subset. */
 struct kanary_subset_stats {
 	__u64	connections;	/* new connections steered to this subset */
+	__u64	rule_connections;	/* of which by a dark-release rule */
 	__u64	packets_in;	/* client -> service */
 	__u64	packets_out;	/* service -> client */
 	__u64	bytes_in;
@@ -159,7 +161,7 @@ _Static_assert(sizeof(struct kanary_backend_key) == 8, "backend key layout");
 _Static_assert(sizeof(struct kanary_backend) == 20, "backend layout");
 _Static_assert(sizeof(struct kanary_ct_key) == 40, "ct key layout");
 _Static_assert(sizeof(struct kanary_ct_entry) == 24, "ct entry layout");
-_Static_assert(sizeof(struct kanary_subset_stats) == 40, "stats layout");
+_Static_assert(sizeof(struct kanary_subset_stats) == 48, "stats layout");
 _Static_assert(sizeof(struct kanary_globals) == 8, "globals layout");
 
 #endif /* KANARY_ABI_H */

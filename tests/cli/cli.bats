@@ -159,8 +159,8 @@ one_doc() {
 	add_greeting
 	[ "$(bpftool -j map dump pinned "$PIN/kanary_be_v1" | jq length)" -gt 0 ]
 	# Fake datapath counts on subset 0 of service id 0, on every CPU.
-	bpftool map update pinned "$PIN/kanary_stat_v1" key 0 0 0 0 value \
-		1 0 0 0 0 0 0 0 2 0 0 0 0 0 0 0 3 0 0 0 0 0 0 0 4 0 0 0 0 0 0 0 5 0 0 0 0 0 0 0
+	bpftool map update pinned "$PIN/kanary_stat_v2" key 0 0 0 0 value \
+		1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 2 0 0 0 0 0 0 0 3 0 0 0 0 0 0 0 4 0 0 0 0 0 0 0 5 0 0 0 0 0 0 0
 	run --separate-stderr k -j stats greeting
 	jq_is '.[0].subsets[0].connections' "$(possible_cpus)"
 	k service del greeting
@@ -169,7 +169,7 @@ one_doc() {
 	k service add greeting 10.96.0.10:80
 	run --separate-stderr k -j stats greeting
 	jq_is '.[0].subsets | length' 0
-	[ "$(bpftool -j map lookup pinned "$PIN/kanary_stat_v1" key 0 0 0 0 |
+	[ "$(bpftool -j map lookup pinned "$PIN/kanary_stat_v2" key 0 0 0 0 |
 		jq '[.formatted.values[].value[]] | add')" = 0 ]
 }
 
@@ -455,21 +455,29 @@ one_doc() {
 	local ncpu
 	ncpu=$(possible_cpus)
 	# svc id 0: subset 0 gets 3 connections per CPU, subset 1 gets 1 per CPU.
-	bpftool map update pinned "$PIN/kanary_stat_v1" key 0 0 0 0 value \
-		3 0 0 0 0 0 0 0 5 0 0 0 0 0 0 0 7 0 0 0 0 0 0 0 11 0 0 0 0 0 0 0 13 0 0 0 0 0 0 0
-	bpftool map update pinned "$PIN/kanary_stat_v1" key 1 0 0 0 value \
-		1 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0
+	bpftool map update pinned "$PIN/kanary_stat_v2" key 0 0 0 0 value \
+		3 0 0 0 0 0 0 0 2 0 0 0 0 0 0 0 5 0 0 0 0 0 0 0 7 0 0 0 0 0 0 0 11 0 0 0 0 0 0 0 13 0 0 0 0 0 0 0
+	bpftool map update pinned "$PIN/kanary_stat_v2" key 1 0 0 0 value \
+		1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0
 	bpftool map update pinned "$PIN/kanary_cnt_v1" key 3 0 0 0 value 2 0 0 0 0 0 0 0
+	# Handoff failures of svc id 0: backend_silent 4 per CPU, the rest 0.
+	bpftool map update pinned "$PIN/kanary_hostat_v1" key 0 0 0 0 value \
+		0 0 0 0 0 0 0 0 4 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 \
+		0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
 	run --separate-stderr k -j stats
 	[ "$status" -eq 0 ]
 	jq_is '.[0] | "\(.service) \(.vip)"' "greeting 10.96.0.10:80"
-	jq_is '.[0].subsets[0] | [.name, .weight_percent, .observed_percent, .connections, .packets_in, .packets_out, .bytes_in, .bytes_out] | join(" ")' \
-		"safe 80 75 $((3 * ncpu)) $((5 * ncpu)) $((7 * ncpu)) $((11 * ncpu)) $((13 * ncpu))"
+	jq_is '.[0].subsets[0] | [.name, .weight_percent, .observed_percent, .connections, .rule_connections, .packets_in, .packets_out, .bytes_in, .bytes_out] | join(" ")' \
+		"safe 80 75 $((3 * ncpu)) $((2 * ncpu)) $((5 * ncpu)) $((7 * ncpu)) $((11 * ncpu)) $((13 * ncpu))"
+	jq_is '.[0].handoff | keys_unsorted | join(",")' \
+		backend_refused,backend_silent,beyond_first_flight,stash_lost,no_backend,state_lost
+	jq_is '.[0].handoff.backend_silent' $((4 * ncpu))
 	jq_is '.[0].subsets[1] | [.name, .weight_percent, .observed_percent, .connections] | join(" ")' \
 		"risky 20 25 $ncpu"
 	run --separate-stderr k stats greeting
 	[[ "$output" == *"greeting"*"safe"*"80.00"*"75.00"*"$((3 * ncpu))"* ]]
 	[[ "$output" == *"no_backend $((2 * ncpu))"* ]]
+	[[ "$output" == *"handoff greeting:  backend_refused 0  backend_silent $((4 * ncpu))"* ]]
 	run --separate-stderr k -j counters
 	jq_is 'keys_unsorted | join(",")' ct_new,ct_rederived,ct_reused,no_backend
 	jq_is .no_backend $((2 * ncpu))

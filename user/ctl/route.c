@@ -35,9 +35,11 @@ static int route_help(int argc, char **argv)
 		"connection's first 2048 bytes are read: a header beyond them takes the\n"
 		"weighted split, and so does an exact header match when the request head\n"
 		"does not end within them.  Requests that are not well-formed HTTP/1.x, and\n"
-		"paths with dot segments (/../), match no rule.\n"
-		"Not applied yet: this version's datapath stores the rules and the matcher\n"
-		"is tested, but the TCP handoff that applies them is still to come.\n"
+		"paths with dot segments (/../), match no rule.  A rule whose subsets have\n"
+		"no backends leaves its connections to the weighted split.\n"
+		"A service with rules takes the TCP handoff: kanary answers the client's\n"
+		"SYN itself and opens the connection to the chosen pod once it has read\n"
+		"the first request (see README.md).  Services without rules do not.\n"
 		HELP_OPTIONS);
 }
 
@@ -310,9 +312,8 @@ static int route_add(int argc, char **argv)
 		       c.s->cfg.name);
 	for (__u32 d = 0; d < sp.n_dests; d++)
 		if (!c.s->cfg.subsets[sp.dest_subset[d]].n_backends)
-			p_warn("subset %s of service %s has no backends yet", names[d], c.s->cfg.name);
-	p_warn("this version's datapath stores rules but does not apply them yet: connections to %s still follow its weighted split",
-	       c.s->cfg.name);
+			p_warn("subset %s of service %s has no backends yet: until it has, connections this rule matches follow the weighted split",
+			       names[d], c.s->cfg.name);
 	if (json_output) {
 		out_json(rules_json(c.s, c.rs));
 	} else {

@@ -18,8 +18,10 @@ static int stats_help(void)
 		"       kanaryctl [OPTIONS] counters\n"
 		"\n"
 		"stats     one row per service and subset: configured share of new\n"
-		"          connections, observed share, connections, packets and bytes in\n"
-		"          (client to service) and out, then the datapath counters.\n"
+		"          connections, observed share, connections (and of them, those a\n"
+		"          dark-release rule routed), packets and bytes in (client to\n"
+		"          service) and out; then each service's handoff failures by reason,\n"
+		"          when there are any, and the datapath counters.\n"
 		"          --watch redraws every SECONDS (1-3600) with per-second rates until\n"
 		"          Ctrl-C; with -j it prints one JSON document per line per sample.\n"
 		"counters  the datapath's event counters (conntrack, pass-through).\n"
@@ -34,6 +36,7 @@ struct svc_sample {
 	char subset[KANARY_MAX_SUBSETS][KANARY_SUBSET_NAME_LEN];
 	__u32 parts[KANARY_MAX_SUBSETS];
 	struct kanary_subset_stats st[KANARY_MAX_SUBSETS];
+	struct kanary_ho_stats ho;
 };
 
 struct sample {
@@ -83,6 +86,9 @@ static int add_service(const struct kanary_service *s, void *ctx)
 		if (smp->err)
 			return 1;
 	}
+	smp->err = kanary_ho_stats_read(smp->m, s->id, &v->ho, &smp->e);
+	if (smp->err)
+		return 1;
 	smp->n++;
 	return 0;
 }
@@ -165,6 +171,39 @@ static bool rates_of(const struct sample *prev, const struct sample *cur,
 	return true;
 }
 
+static __u64 ho_field(const struct kanary_ho_stats *ho, int f)
+{
+	return *(const __u64 *)((const char *)ho + kanary_ho_stat_fields[f].offset);
+}
+
+static json_t *ho_json(const struct kanary_ho_stats *ho)
+{
+	json_t *o = json_object();
+
+	for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++)
+		json_object_set_new(o, kanary_ho_stat_fields[f].name,
+				    json_integer((json_int_t)ho_field(ho, f)));
+	return o;
+}
+
+/* One line per service whose handoffs failed; silence when none did. */
+static void print_ho_failures(const struct sample *cur)
+{
+	for (int k = 0; k < cur->n; k++) {
+		const struct svc_sample *v = &cur->svcs[k];
+		bool any = false;
+
+		for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++)
+			any |= ho_field(&v->ho, f) != 0;
+		if (!any)
+			continue;
+		printf("\nhandoff %s:", v->name);
+		for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++)
+			printf("  %s %llu", kanary_ho_stat_fields[f].name,
+			       (unsigned long long)ho_field(&v->ho, f));
+	}
+}
+
 static json_t *sample_json(const struct sample *cur, const struct sample *prev)
 {
 	json_t *arr = json_array();
@@ -176,11 +215,12 @@ static json_t *sample_json(const struct sample *cur, const struct sample *prev)
 		for (__u32 i = 0; i < v->n; i++) {
 			const struct kanary_subset_stats *st = &v->st[i];
 			struct rates r;
-			json_t *o = json_pack("{s:s, s:f, s:f, s:I, s:I, s:I, s:I, s:I}",
+			json_t *o = json_pack("{s:s, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I}",
 					      "name", v->subset[i],
 					      "weight_percent", v->parts[i] / 100.0,
 					      "observed_percent", observed(v, i),
 					      "connections", (json_int_t)st->connections,
+					      "rule_connections", (json_int_t)st->rule_connections,
 					      "packets_in", (json_int_t)st->packets_in,
 					      "packets_out", (json_int_t)st->packets_out,
 					      "bytes_in", (json_int_t)st->bytes_in,
@@ -193,8 +233,9 @@ static json_t *sample_json(const struct sample *cur, const struct sample *prev)
 			}
 			json_array_append_new(subs, o);
 		}
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "service", v->name, "vip",
-						     v->vip, "subsets", subs));
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:o}", "service", v->name,
+						     "vip", v->vip, "subsets", subs,
+						     "handoff", ho_json(&v->ho)));
 	}
 	return arr;
 }
@@ -234,10 +275,11 @@ static void fmt_rate(char *buf, bool ok, double v)
 static void sample_print(const struct sample *cur, const struct sample *prev, bool watch)
 {
 	static const char *const hdr[] = { "SERVICE", "VIP", "SUBSET", "WEIGHT%", "OBSERVED%",
-					   "CONNS", "PKTS_IN", "PKTS_OUT", "BYTES_IN", "BYTES_OUT" };
+					   "CONNS", "BY_RULE", "PKTS_IN", "PKTS_OUT", "BYTES_IN",
+					   "BYTES_OUT" };
 	static const char *const whdr[] = { "SERVICE", "VIP", "SUBSET", "WEIGHT%", "OBSERVED%",
 					    "CONNS", "CONN/S", "PKTS", "PKT/S", "BYTES", "BYTES/S" };
-	struct table *t = watch ? table_new(11, whdr) : table_new(10, hdr);
+	struct table *t = watch ? table_new(11, whdr) : table_new(11, hdr);
 
 	for (int k = 0; k < cur->n; k++) {
 		const struct svc_sample *v = &cur->svcs[k];
@@ -245,10 +287,11 @@ static void sample_print(const struct sample *cur, const struct sample *prev, bo
 		if (!v->n && watch)
 			table_add(t, v->name, v->vip, "(none)", "-", "-", "-", "-", "-", "-", "-", "-");
 		else if (!v->n)
-			table_add(t, v->name, v->vip, "(none)", "-", "-", "-", "-", "-", "-", "-");
+			table_add(t, v->name, v->vip, "(none)", "-", "-", "-", "-", "-", "-", "-",
+				  "-");
 		for (__u32 i = 0; i < v->n; i++) {
 			const struct kanary_subset_stats *st = &v->st[i];
-			char c[8][24];
+			char c[9][24];
 			struct rates r = {};
 			bool ok = rates_of(prev, cur, v, i, &r);
 
@@ -256,12 +299,13 @@ static void sample_print(const struct sample *cur, const struct sample *prev, bo
 			snprintf(c[1], sizeof(c[1]), "%.2f", observed(v, i));
 			fmt_u64(c[2], st->connections);
 			if (!watch) {
-				fmt_u64(c[3], st->packets_in);
-				fmt_u64(c[4], st->packets_out);
-				fmt_u64(c[5], st->bytes_in);
-				fmt_u64(c[6], st->bytes_out);
+				fmt_u64(c[3], st->rule_connections);
+				fmt_u64(c[4], st->packets_in);
+				fmt_u64(c[5], st->packets_out);
+				fmt_u64(c[6], st->bytes_in);
+				fmt_u64(c[7], st->bytes_out);
 				table_add(t, v->name, v->vip, v->subset[i], c[0], c[1], c[2], c[3],
-					  c[4], c[5], c[6]);
+					  c[4], c[5], c[6], c[7]);
 				continue;
 			}
 			fmt_rate(c[3], ok, r.conn);
@@ -274,6 +318,7 @@ static void sample_print(const struct sample *cur, const struct sample *prev, bo
 		}
 	}
 	table_print(t);
+	print_ho_failures(cur);
 	print_counters();
 }
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <linux/limits.h>
 #include "kanary/abi.h"
+#include "kanary/handoff.h"
 
 #define KANARY_PIN_PATH_DEFAULT	"/sys/fs/bpf/kanary"
 #define KANARY_PIN_PATH_ENV	"KANARY_PIN_PATH"
@@ -66,7 +67,7 @@ int kanary_iface_list(const char *pin_path, struct kanary_iface *out, int *n,
 
 struct kanary_maps {
 	char pin_path[PATH_MAX];
-	int svc, cfg, be, ct, stats, counters, globals, rules;
+	int svc, cfg, be, ct, stats, counters, globals, rules, handoff, stash, ho_stats;
 	__u32 max_services;	/* from the pinned config map */
 	int lock_fd;		/* flock on the pin dir, held while open */
 };
@@ -120,6 +121,16 @@ int kanary_subset_stats_read(struct kanary_maps *m, __u32 svc_id, __u32 subset,
 int kanary_counters_read(struct kanary_maps *m, __u64 out[KANARY_CNT__MAX],
 			 struct kanary_err *e);
 extern const char *const kanary_counter_names[KANARY_CNT__MAX];
+
+/* Handoff failures of a service (include/kanary/handoff.h), by reason. */
+int kanary_ho_stats_read(struct kanary_maps *m, __u32 svc_id, struct kanary_ho_stats *sum,
+			 struct kanary_err *e);
+#define KANARY_HO_STAT_FIELDS	6
+struct kanary_ho_stat_field {
+	const char *name;
+	size_t offset;
+};
+extern const struct kanary_ho_stat_field kanary_ho_stat_fields[KANARY_HO_STAT_FIELDS];
 
 /* ---- parsing (parse.c) ---- */
 

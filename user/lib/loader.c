@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "internal.h"
+#include "kanary/handoff.h"
 #include "kanary/rules.h"
 #include "kanary.skel.h"
 
@@ -154,8 +155,11 @@ static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 s
 				entries = svc * KANARY_MAX_SUBSETS;
 			else if (!strcmp(spec->name, KANARY_MAP_BACKENDS))
 				entries = be;
-			else if (!strcmp(spec->name, KANARY_MAP_RULES))
+			else if (!strcmp(spec->name, KANARY_MAP_RULES) ||
+				 !strcmp(spec->name, KANARY_MAP_HO_STATS))
 				entries = svc;
+			else if (!strcmp(spec->name, KANARY_MAP_HANDOFF))
+				entries = ct;
 			else
 				entries = spec->max_entries;
 		} else {

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include "internal.h"
 #include "kanary/rules.h"
+#include "kanary/handoff.h"
 
 const struct kanary_map_spec kanary_map_specs[] = {
 	{ KANARY_MAP_SERVICES, BPF_MAP_TYPE_HASH,
@@ -26,6 +27,13 @@ const struct kanary_map_spec kanary_map_specs[] = {
 	  sizeof(__u32), sizeof(struct kanary_globals), true, 1 },
 	{ KANARY_MAP_RULES, BPF_MAP_TYPE_HASH,
 	  sizeof(__u32), sizeof(struct kanary_rules), false, 0 },
+	{ KANARY_MAP_HANDOFF, BPF_MAP_TYPE_LRU_HASH,
+	  sizeof(struct kanary_ct_key), sizeof(struct kanary_ho_entry), false, 0 },
+	{ KANARY_MAP_STASH, BPF_MAP_TYPE_LRU_HASH,
+	  sizeof(struct kanary_ct_key), sizeof(struct kanary_stash), true,
+	  KANARY_DEFAULT_STASH_SLOTS },
+	{ KANARY_MAP_HO_STATS, BPF_MAP_TYPE_PERCPU_ARRAY,
+	  sizeof(__u32), sizeof(struct kanary_ho_stats), false, 0 },
 };
 const int kanary_n_map_specs = sizeof(kanary_map_specs) / sizeof(kanary_map_specs[0]);
 
@@ -98,7 +106,7 @@ int kanary_lock(const char *pin, struct kanary_err *e)
 int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_err *e)
 {
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->ct, &m->stats, &m->counters, &m->globals,
-		       &m->rules };
+		       &m->rules, &m->handoff, &m->stash, &m->ho_stats };
 	__u32 cfg_entries = 0;
 	int i, fd;
 
@@ -138,7 +146,7 @@ int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_
 void kanary_maps_close(struct kanary_maps *m)
 {
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->ct, &m->stats, &m->counters,
-		       &m->globals, &m->rules, &m->lock_fd };
+		       &m->globals, &m->rules, &m->handoff, &m->stash, &m->ho_stats, &m->lock_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <stddef.h>
 #include "internal.h"
 
 const char *const kanary_counter_names[KANARY_CNT__MAX] = {
@@ -48,6 +49,7 @@ int kanary_subset_stats_read(struct kanary_maps *m, __u32 svc_id, __u32 subset,
 	}
 	for (int c = 0; c < n; c++) {
 		sum->connections += v[c].connections;
+		sum->rule_connections += v[c].rule_connections;
 		sum->packets_in += v[c].packets_in;
 		sum->packets_out += v[c].packets_out;
 		sum->bytes_in += v[c].bytes_in;
@@ -58,14 +60,57 @@ out:
 	return err;
 }
 
-int kanary_stats_zero(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e)
+#define HO_STAT(f) { #f, offsetof(struct kanary_ho_stats, f) }
+const struct kanary_ho_stat_field kanary_ho_stat_fields[KANARY_HO_STAT_FIELDS] = {
+	HO_STAT(backend_refused),
+	HO_STAT(backend_silent),
+	HO_STAT(beyond_first_flight),
+	HO_STAT(stash_lost),
+	HO_STAT(no_backend),
+	HO_STAT(state_lost),
+};
+_Static_assert(KANARY_HO_STAT_FIELDS * sizeof(__u64) == sizeof(struct kanary_ho_stats),
+	       "kanary_ho_stat_fields is out of date with handoff.h");
+
+int kanary_ho_stats_read(struct kanary_maps *m, __u32 svc_id, struct kanary_ho_stats *sum,
+			 struct kanary_err *e)
 {
-	struct kanary_subset_stats *zero;
+	struct kanary_ho_stats *v;
 	int n = ncpus(e), err = 0;
 
 	if (n < 0)
 		return n;
-	zero = calloc((size_t)n, sizeof(*zero));
+	if (svc_id >= m->max_services)
+		return kanary_errf(e, EINVAL, "no handoff stats slot for service id %u", svc_id);
+	v = calloc((size_t)n, sizeof(*v));
+	if (!v)
+		return kanary_errf(e, ENOMEM, "out of memory");
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(m->ho_stats, &svc_id, v)) {
+		err = kanary_errf(e, errno, "cannot read handoff stats of service id %u: %s",
+				  svc_id, strerror(errno));
+		goto out;
+	}
+	for (int c = 0; c < n; c++)
+		for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++)
+			*(__u64 *)((char *)sum + kanary_ho_stat_fields[f].offset) +=
+				*(__u64 *)((char *)&v[c] + kanary_ho_stat_fields[f].offset);
+out:
+	free(v);
+	return err;
+}
+
+/* A new service in a reused id starts from zero: subset and handoff stats. */
+int kanary_stats_zero(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e)
+{
+	size_t size = sizeof(struct kanary_subset_stats) > sizeof(struct kanary_ho_stats) ?
+		      sizeof(struct kanary_subset_stats) : sizeof(struct kanary_ho_stats);
+	int n = ncpus(e), err = 0;
+	void *zero;
+
+	if (n < 0)
+		return n;
+	zero = calloc((size_t)n, size);
 	if (!zero)
 		return kanary_errf(e, ENOMEM, "out of memory");
 	for (__u32 i = 0; i < KANARY_MAX_SUBSETS; i++) {
@@ -74,9 +119,13 @@ int kanary_stats_zero(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e)
 		if (bpf_map_update_elem(m->stats, &key, zero, BPF_ANY)) {
 			err = kanary_errf(e, errno, "cannot reset stats of service id %u: %s",
 					  svc_id, strerror(errno));
-			break;
+			goto out;
 		}
 	}
+	if (bpf_map_update_elem(m->ho_stats, &svc_id, zero, BPF_ANY))
+		err = kanary_errf(e, errno, "cannot reset handoff stats of service id %u: %s",
+				  svc_id, strerror(errno));
+out:
 	free(zero);
 	return err;
 }
