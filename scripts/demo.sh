@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # make demo: a throwaway cluster in network namespaces, the greeting
-# service split 80/20 and then 50/50, with kanary's stats after each round.
+# service split 80/20 and then 50/50, then a dark release by header, with
+# kanary's stats after each round.
 # Removes everything it made on exit, even when interrupted.
 set -euo pipefail
 
@@ -18,12 +19,13 @@ show() {
 	kctl "$@" 2>&1 | sed "s/^/    /"
 }
 
-# One round of new connections from the client; tallies who answered.
+# One round of new connections from the client, with the given headers;
+# tallies who answered.
 round() {
-	local out
+	local out h
 	out=$(mktemp "$KN_TMP/round.XXXXXX")
-	say "client: $ROUND new connections (curl, Connection: close) to http://$KN_VIP:$KN_VIP_PORT/"
-	new_conns "$KN_VIP_URL" "$ROUND" 32 >"$out"
+	say "client: $ROUND new connections (curl, Connection: close${*:+, $*}) to http://$KN_VIP:$KN_VIP_PORT/"
+	new_conns "$KN_VIP_URL" "$ROUND" 32 "$@" >"$out"
 	echo "    answered by (from the response bodies):"
 	sort "$out" | uniq -c | awk -v n="$ROUND" '{ printf "      %-7s %5d  %5.1f %%\n", $2, $1, 100 * $1 / n }'
 }
@@ -66,6 +68,21 @@ say "shifting to 50/50"
 show weight set greeting safe 50 risky 50
 round
 say "kanary's view (cumulative: both rounds)"
+show stats greeting
+
+say "dark release: only requests carrying 'x-my-header: dark' reach risky; the rest stay on safe"
+show weight set greeting safe 100 risky 0
+show route add greeting header x-my-header=dark to risky
+echo "    (a service with rules takes the TCP handoff: kanary answers the SYN, reads"
+echo "     the first request, then opens the connection to the pod it chose)"
+round
+round "x-my-header: dark"
+say "the same curl by hand, without and with the header"
+for h in "x-my-header: none" "X-My-Header: dark"; do
+	printf "    \$ curl -H '%s' http://%s/  ->  %s\n" "$h" "$KN_VIP" \
+		"$(in_ns client curl -s --max-time 5 -H "$h" "http://$KN_VIP/")"
+done
+say "kanary's view: BY_RULE counts the connections the rule routed"
 show stats greeting
 
 say "done"

@@ -5,16 +5,19 @@
 # the cluster's namespaces, always bounded in count and time.
 # Sourced after cluster.sh.
 
-# new_conns URL N [PARALLEL]: N requests, each on its own connection
-# (Connection: close), PARALLEL at a time; prints every response body, one
-# per line (each server answers its name).  Fails if any transfer failed.
+# new_conns URL N [PARALLEL [HEADER...]]: N requests, each on its own
+# connection (Connection: close, and each HEADER), PARALLEL at a time; prints
+# every response body, one per line (each server answers its name).  Fails if
+# any transfer failed.
 new_conns() {
-	local url=$1 n=$2 par=${3:-32}
+	local url=$1 n=$2 par=${3:-32} h hdr=()
+	shift $(($# < 3 ? $# : 3))
+	for h in "$@"; do hdr+=(-H "$h"); done
 	[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "new_conns: count must be a positive integer, got '$n'" >&2; return 1; }
 	# The glob makes curl run N transfers; the query string is ignored by nginx.
 	timeout --foreground $((30 + n / 20)) ip netns exec "$(ns_of client)" \
 		curl --no-progress-meter --fail -Z --parallel-max "$par" --max-time 10 \
-		-H 'Connection: close' "$url?n=[1-$n]"
+		-H 'Connection: close' "${hdr[@]}" "$url?n=[1-$n]"
 }
 
 # wrk_run URL SECONDS CONNECTIONS keepalive|close [OUTFILE]: wrk from the
