@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # The kanaryd part of `make demo`: the seed scenario's manifests (this
-# directory) on a throwaway netns cluster, an 80/20 canary, then a live
-# edit of the VirtualService to 50/50 that kanaryd applies on its own.
+# directory) on a throwaway netns cluster, an 80/20 canary with a
+# dark-release rule ahead of it, then a live edit of the VirtualService to
+# 50/50 that kanaryd applies on its own.
 # Removes everything it made on exit, even when interrupted.
 set -euo pipefail
 
@@ -72,6 +73,11 @@ wait_log "default/greeting: created"
 log_tail
 printf '\n    $ kanaryctl weight show default/greeting\n'
 kctl weight show default/greeting | sed 's/^/    /'
+echo
+echo "    the VirtualService's first route (x-my-header: dark -> risky) is a dark-release rule,"
+echo "    tried before the split; this demo's requests do not carry the header"
+printf '    $ kanaryctl route list default/greeting\n'
+kctl route list default/greeting | sed 's/^/    /'
 
 round
 

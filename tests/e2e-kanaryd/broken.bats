@@ -13,10 +13,11 @@ setup_file() {
 teardown_file() { kd_teardown_file; }
 
 @test "a YAML syntax error: the old split stays and the error names file and line" {
-	local f="$KD_MANIFESTS/virtualservice.yaml" line
+	local f="$KD_MANIFESTS/virtualservice.yaml" line last
 	cp "$f" "$BATS_TEST_TMPDIR/good.yaml"
-	# The risky destination loses one space of indentation: invalid YAML.
-	awk '/^    - destination:/ { n++ } n == 2 && /^    - destination:/ { sub(/^    /, "   ") } { print }' \
+	# The split's risky destination (the last one) loses one space of indentation: invalid YAML.
+	last=$(grep -c '^    - destination:' "$BATS_TEST_TMPDIR/good.yaml")
+	awk -v last="$last" '/^    - destination:/ { n++ } n == last && /^    - destination:/ { sub(/^    /, "   ") } { print }' \
 		"$BATS_TEST_TMPDIR/good.yaml" >"$f.tmp"
 	# Written as a half-applied 50/50 edit would be, so applying it would show.
 	sed -i 's/weight: 80/weight: 50/; s/weight: 20/weight: 50/' "$f.tmp"
@@ -45,7 +46,7 @@ teardown_file() { kd_teardown_file; }
 	sed -i 's/weight: 50$/weight: fifty/' "$f"
 	line=$(grep -n 'weight: fifty' "$f" | head -1 | cut -d: -f1)
 	for _ in $(seq 100); do grep -q "weight: expected an integer" "$KD_LOG" && break; sleep 0.1; done
-	grep -q "virtualservice.yaml:$line: VirtualService default/greeting: spec.http\[0\].route\[0\].weight: expected an integer 0-1000000, got 'fifty'" "$KD_LOG" ||
+	grep -q "virtualservice.yaml:$line: VirtualService default/greeting: spec.http\[1\].route\[0\].weight: expected an integer 0-1000000, got 'fifty'" "$KD_LOG" ||
 		{ echo "FAIL: no such error in the log:" >&2; tail -5 "$KD_LOG" >&2; return 1; }
 	expect_eq "$(kd_weights "$KD_SERVICE")" "safe=50 risky=50" "weights in the maps"
 }

@@ -73,6 +73,27 @@ int kdt_load(struct kdt_world *w, const char *fixture)
 	return ret;
 }
 
+const char kdt_base_yaml[] =
+	"apiVersion: v1\nkind: Service\nmetadata: {name: g, namespace: n}\n"
+	"spec: {clusterIP: 10.96.0.50, selector: {app: g}, ports: [{name: http, port: 80}, {name: grpc, port: 9090}]}\n---\n"
+	"apiVersion: v1\nkind: Pod\nmetadata: {name: p1, namespace: n, labels: {app: g, v: a}}\n"
+	"status: {phase: Running, podIP: 10.1.0.1, conditions: [{type: Ready, status: 'True'}]}\n---\n"
+	"apiVersion: v1\nkind: Pod\nmetadata: {name: p2, namespace: n, labels: {app: g, v: b}}\n"
+	"status: {phase: Running, podIP: 10.1.0.2, conditions: [{type: Ready, status: 'True'}]}\n---\n"
+	"apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: g, namespace: n}\n"
+	"spec: {host: g, subsets: [{name: a, labels: {v: a}}, {name: b, labels: {v: b}}]}\n";
+
+int kdt_load_vs(struct kdt_world *w, const char *vs_spec)
+{
+	char text[8192];
+
+	ck_assert_int_lt(snprintf(text, sizeof(text), "apiVersion: networking.istio.io/v1\n"
+				  "kind: VirtualService\nmetadata: {name: g, namespace: n}\nspec:\n%s",
+				  vs_spec), (int)sizeof(text));
+	ck_assert_int_eq(kdt_load_text(w, "base.yaml", kdt_base_yaml), 0);
+	return kdt_load_text(w, "vs.yaml", text);
+}
+
 void kdt_build(struct kdt_world *w)
 {
 	if (w->built)

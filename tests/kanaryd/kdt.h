@@ -37,6 +37,14 @@ int kdt_load(struct kdt_world *w, const char *fixture);
 /* Decodes text, named as file in messages. */
 int kdt_load_text(struct kdt_world *w, const char *file, const char *text);
 void kdt_build(struct kdt_world *w);
+/*
+ * kdt_base_yaml: Service n/g (10.96.0.50, ports 80 and 9090, selector
+ * app: g), its pods p1 (v: a, 10.1.0.1) and p2 (v: b, 10.1.0.2), and a
+ * DestinationRule with subsets a and b.
+ */
+extern const char kdt_base_yaml[];
+/* Loads kdt_base_yaml as base.yaml and a VirtualService n/g with vs_spec under spec: as vs.yaml. */
+int kdt_load_vs(struct kdt_world *w, const char *vs_spec);
 void kdt_free(struct kdt_world *w);
 
 const struct kd_dservice *kdt_service(struct kdt_world *w, const char *name);
@@ -61,6 +69,7 @@ Suite *yamlnode_suite(void);
 Suite *decode_suite(void);
 Suite *desired_suite(void);
 Suite *routes_suite(void);
+Suite *rules_suite(void);
 Suite *sources_suite(void);
 Suite *applied_suite(void);
 Suite *reconcile_suite(void);

@@ -51,6 +51,7 @@ int main(void)
 	srunner_add_suite(sr, decode_suite());
 	srunner_add_suite(sr, desired_suite());
 	srunner_add_suite(sr, routes_suite());
+	srunner_add_suite(sr, rules_suite());
 	srunner_add_suite(sr, sources_suite());
 	srunner_add_suite(sr, applied_suite());
 	srunner_add_suite(sr, status_suite());

@@ -109,7 +109,7 @@ START_TEST(istio_versions)
 	ck_assert(vs->mesh);
 	ck_assert_uint_eq(vs->nhosts, 1);
 	ck_assert_uint_eq(vs->nroutes, 1);
-	ck_assert(vs->routes[0].all_ports && vs->routes[0].routable);
+	ck_assert(vs->routes[0].nmatches == 0 && vs->routes[0].routable);
 	ck_assert_uint_eq(vs->routes[0].ndests, 2);
 	ck_assert_int_eq(vs->routes[0].dests[0].weight, safe_weight[_i]);
 	ck_assert_str_eq(vs->routes[0].dests[1].subset, "risky");
@@ -218,9 +218,8 @@ END_TEST
 START_TEST(unsupported_fields_are_warnings_naming_object_and_field)
 {
 	static const char *const expect[][3] = {
-		{ "spec.http[0].match[0].headers", "not applied yet", "dark-release" },
-		{ "spec.http[1].match[0].uri", "not applied yet", NULL },
-		{ "spec.http[1].match[0].uri.regex", "regex matches are not supported", NULL },
+		{ "spec.http[1].match[0].uri.regex", "regex matches are not supported",
+		  "cannot evaluate this match element" },
 		{ "spec.http[2].retries", "retries are not applied", NULL },
 		{ "spec.http[2].fault", "fault injection", NULL },
 		{ "spec.http[2].mirror", "mirroring", NULL },
@@ -239,10 +238,13 @@ START_TEST(unsupported_fields_are_warnings_naming_object_and_field)
 	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "VirtualService shop/greeting", "retries");
 	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "DestinationRule shop/greeting", "trafficPolicy");
 	ck_assert_uint_eq(kd_diag_count(&w.diags, KD_ERROR), 0);
-	/* Only the third route takes traffic. */
-	ck_assert(!w.sets[0].vs[0]->routes[0].all_ports && w.sets[0].vs[0]->routes[0].nports == 0);
-	ck_assert(!w.sets[0].vs[0]->routes[1].all_ports);
-	ck_assert(w.sets[0].vs[0]->routes[2].all_ports);
+	/* A header match kanary evaluates is no warning; the regex marks its element. */
+	ck_assert(!kdt_diag(&w.diags, KD_WARN, "spec.http[0].match", NULL));
+	ck_assert_uint_eq(w.sets[0].vs[0]->routes[0].nmatches, 1);
+	ck_assert_uint_eq(w.sets[0].vs[0]->routes[0].matches[0].nconds, 1);
+	ck_assert_ptr_null(w.sets[0].vs[0]->routes[0].matches[0].unsupported);
+	ck_assert_ptr_nonnull(strstr(w.sets[0].vs[0]->routes[1].matches[0].unsupported, "uri.regex"));
+	ck_assert_uint_eq(w.sets[0].vs[0]->routes[2].nmatches, 0);
 	kdt_free(&w);
 }
 END_TEST

@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include "kdt.h"
 #include "reconcile.h"
+#include "rules.h"
 
 #define W(x) ((x) * KANARY_WEIGHT_MILLI)
 
@@ -83,6 +84,32 @@ static void dservice(struct kd_desired *d, const char *name, const char *vip, in
 	KD_PUSH(d->v, d->n, d->cap, s);
 }
 
+/* Appends to service i of d a rule "header ARG to SUBSET", as kanaryd builds them. */
+static void add_rule(struct kd_desired *d, size_t i, const char *header_arg, const char *subset)
+{
+	struct kd_dservice *s = &d->v[i];
+	struct kanary_rule_spec sp;
+	struct kanary_err e = { "" };
+	__u32 k;
+
+	memset(&sp, 0, sizeof(sp));
+	sp.n_matches = 1;
+	sp.n_conds[0] = 1;
+	ck_assert_msg(kanary_cond_parse("header", header_arg, &sp.conds[0][0], &e) == 0, "%s", e.msg);
+	for (k = 0; k < s->nsub && strcmp(s->sub[k].name, subset); k++)
+		;
+	ck_assert_uint_lt(k, s->nsub);
+	sp.n_dests = 1;
+	sp.dest_subset[0] = (__u8)k;
+	sp.dest_weight_milli[0] = W(100);
+	if (!s->rules)
+		s->rules = calloc(1, sizeof(*s->rules));
+	ck_assert_msg(kanary_rules_insert(s->rules, s->rules->n_rules, &sp, &e) == 0, "%s", e.msg);
+	snprintf(s->rule_route[s->rules->n_rules - 1], sizeof(s->rule_route[0]), "spec.http[%u]",
+		 s->rules->n_rules - 1);
+	s->hash = kd_dservice_hash(s);
+}
+
 static enum kd_outcome pass(const struct kd_desired *d)
 {
 	struct kanary_err e = { "" };
@@ -108,6 +135,30 @@ static struct kanary_service *get(const char *name)
 
 	ck_assert_msg(kanary_service_get(&maps, name, &s, &e) == 0, "get %s: %s", name, e.msg);
 	return &s;
+}
+
+/* What the rules map holds for a service (an empty set when nothing). */
+static struct kanary_rules *rules_of(const char *name)
+{
+	static struct kanary_rules rs;
+	struct kanary_err e = { "" };
+	bool stale = true;
+
+	ck_assert_msg(kanary_rules_read(&maps, get(name), &rs, &stale, &e) == 0, "rules: %s", e.msg);
+	ck_assert(!stale);
+	return &rs;
+}
+
+/* "header x-my-header=dark": condition k of match 0 of rule r in the maps. */
+static const char *map_cond(const struct kanary_rules *rs, __u32 r, __u32 k)
+{
+	static char buf[256];
+	struct kanary_rule_spec sp;
+
+	ck_assert_int_eq(kanary_rules_spec(rs, r, &sp, NULL), 0);
+	ck_assert_uint_lt(k, sp.n_conds[0]);
+	kanary_cond_format(&sp.conds[0][k], buf, sizeof(buf));
+	return buf;
 }
 
 static int subset_index(const struct kanary_service *s, const char *name)
@@ -315,7 +366,108 @@ START_TEST(held_service_is_left_as_it_is)
 }
 END_TEST
 
-/* The shipped examples, parsed and applied: the seed scenario's 80/20. */
+START_TEST(rules_follow_the_manifests)
+{
+	struct kd_desired with = { 0 }, without = { 0 };
+	struct kanary_rules *rs;
+	__u32 gen;
+
+	dservice(&with, "shop/greeting", "10.96.1.10", 80, v1, 2);
+	add_rule(&with, 0, "x-my-header=dark", "risky");
+	dservice(&without, "shop/greeting", "10.96.1.10", 80, v1, 2);
+	ck_assert_int_eq(pass(&with), KD_OUT_CREATED);
+	ck_assert_ptr_nonnull(strstr(outcome("shop/greeting")->msg, "; 1 rule"));
+	rs = rules_of("shop/greeting");
+	ck_assert_uint_eq(rs->n_rules, 1);
+	ck_assert_str_eq(map_cond(rs, 0, 0), "header x-my-header=dark");
+	ck_assert_int_eq(rs->rules[0].dest_subset[0], subset_index(get("shop/greeting"), "risky"));
+	ck_assert_int_eq(pass(&with), KD_OUT_UNCHANGED);
+
+	/* The VirtualService lost its match route: the rules go, the config is not rewritten. */
+	gen = get("shop/greeting")->cfg.generation;
+	ck_assert_int_eq(pass(&without), KD_OUT_UPDATED);
+	ck_assert_uint_eq(rules_of("shop/greeting")->n_rules, 0);
+	ck_assert_uint_eq(get("shop/greeting")->cfg.generation, gen);
+	ck_assert_int_eq(pass(&without), KD_OUT_UNCHANGED);
+	/* And back. */
+	ck_assert_int_eq(pass(&with), KD_OUT_UPDATED);
+	ck_assert_uint_eq(rules_of("shop/greeting")->n_rules, 1);
+	kd_desired_free(&with);
+	kd_desired_free(&without);
+}
+END_TEST
+
+START_TEST(rules_name_the_committed_subset_indexes)
+{
+	static const struct sub_spec risky_first[] = {
+		{ "risky", 20, { "10.244.2.11:9090" } },
+		{ "safe", 80, { "10.244.1.11:8080", "10.244.1.12:8080" } },
+	};
+	struct kd_desired d1 = { 0 }, d2 = { 0 };
+	struct kanary_service *s;
+
+	dservice(&d1, "shop/greeting", "10.96.1.10", 80, risky_first, 2);
+	dservice(&d2, "shop/greeting", "10.96.1.10", 80, v2, 2);
+	add_rule(&d2, 0, "x-my-header=dark", "risky");
+	add_rule(&d2, 0, "x-stable", "safe");
+	ck_assert_int_eq(pass(&d1), KD_OUT_CREATED);
+	ck_assert_int_eq(pass(&d2), KD_OUT_UPDATED);
+	s = get("shop/greeting");
+	/* risky kept index 0 although the desired service lists it second. */
+	ck_assert_int_eq(subset_index(s, "risky"), 0);
+	ck_assert_uint_eq(rules_of("shop/greeting")->rules[0].dest_subset[0], 0);
+	ck_assert_uint_eq(rules_of("shop/greeting")->rules[1].dest_subset[0], 1);
+	ck_assert_str_eq(map_cond(rules_of("shop/greeting"), 1, 0), "header x-stable");
+	ck_assert_int_eq(pass(&d2), KD_OUT_UNCHANGED);
+	kd_desired_free(&d1);
+	kd_desired_free(&d2);
+}
+END_TEST
+
+START_TEST(an_operators_rules_stay_until_the_manifests_change)
+{
+	struct kd_desired d1 = { 0 }, d2 = { 0 };
+	struct kanary_err e = { "" };
+	struct kanary_rules rs;
+
+	dservice(&d1, "shop/greeting", "10.96.1.10", 80, v1, 2);
+	add_rule(&d1, 0, "x-my-header=dark", "risky");
+	dservice(&d2, "shop/greeting", "10.96.1.10", 80, v1, 2);
+	add_rule(&d2, 0, "x-my-header=darker", "risky");
+	ck_assert_int_eq(pass(&d1), KD_OUT_CREATED);
+
+	/* What `kanaryctl route del shop/greeting 1` does. */
+	rs = *rules_of("shop/greeting");
+	ck_assert_int_eq(kanary_rules_remove(&rs, 0, &e), 0);
+	ck_assert_msg(kanary_rules_write(&maps, get("shop/greeting"), &rs, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(pass(&d1), KD_OUT_OVERRIDDEN);
+	ck_assert_uint_eq(rules_of("shop/greeting")->n_rules, 0);
+
+	ck_assert_int_eq(pass(&d2), KD_OUT_UPDATED);
+	ck_assert_str_eq(map_cond(rules_of("shop/greeting"), 0, 0), "header x-my-header=darker");
+	kd_desired_free(&d1);
+	kd_desired_free(&d2);
+}
+END_TEST
+
+START_TEST(a_held_service_keeps_its_rules)
+{
+	struct kd_desired d1 = { 0 }, d2 = { 0 };
+
+	dservice(&d1, "n/s", "10.96.0.1", 80, v1, 2);
+	add_rule(&d1, 0, "x-my-header=dark", "risky");
+	dservice(&d2, "n/s", "10.96.0.1", 80, v1, 2);
+	d2.v[0].hold = true;
+	d2.v[0].problem = strdup("vs.yaml:7: 9 rules");
+	ck_assert_int_eq(pass(&d1), KD_OUT_CREATED);
+	ck_assert_int_eq(pass(&d2), KD_OUT_HELD);
+	ck_assert_uint_eq(rules_of("n/s")->n_rules, 1);
+	kd_desired_free(&d1);
+	kd_desired_free(&d2);
+}
+END_TEST
+
+/* The shipped examples, parsed and applied: the seed scenario's 80/20 and its dark release. */
 START_TEST(examples_apply)
 {
 	static const char *const files[] = { "services.yaml", "pods.yaml", "destinationrule.yaml",
@@ -349,6 +501,12 @@ START_TEST(examples_apply)
 	ck_assert_uint_eq(s->cfg.subsets[subset_index(s, "risky")].n_backends, 1);
 	/* The datapath's shares: 80 % and 20 % of 10,000. */
 	ck_assert_uint_eq(s->cfg.cum_weight[s->cfg.n_subsets - 1], KANARY_WEIGHT_SCALE);
+	/* x-my-header: dark goes to risky, ahead of the split. */
+	ck_assert_uint_eq(rules_of("default/greeting")->n_rules, 1);
+	ck_assert_str_eq(map_cond(rules_of("default/greeting"), 0, 0), "header x-my-header=dark");
+	ck_assert_int_eq(rules_of("default/greeting")->rules[0].dest_subset[0],
+			 subset_index(get("default/greeting"), "risky"));
+	ck_assert_uint_eq(rules_of("default/message")->n_rules, 0);
 	kdt_free(&w);
 }
 END_TEST
@@ -368,6 +526,10 @@ Suite *reconcile_suite(void)
 	tcase_add_test(tc, removed_subset_is_retired_in_place);
 	tcase_add_test(tc, new_address_recreates_the_service);
 	tcase_add_test(tc, held_service_is_left_as_it_is);
+	tcase_add_test(tc, rules_follow_the_manifests);
+	tcase_add_test(tc, rules_name_the_committed_subset_indexes);
+	tcase_add_test(tc, an_operators_rules_stay_until_the_manifests_change);
+	tcase_add_test(tc, a_held_service_keeps_its_rules);
 	tcase_add_test(tc, examples_apply);
 	suite_add_tcase(s, tc);
 	return s;

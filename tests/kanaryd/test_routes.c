@@ -83,24 +83,9 @@ START_TEST(host_level_canary_routes_to_other_services)
 }
 END_TEST
 
-static const char base[] =
-	"apiVersion: v1\nkind: Service\nmetadata: {name: g, namespace: n}\n"
-	"spec: {clusterIP: 10.96.0.50, selector: {app: g}, ports: [{name: http, port: 80}, {name: grpc, port: 9090}]}\n---\n"
-	"apiVersion: v1\nkind: Pod\nmetadata: {name: p1, namespace: n, labels: {app: g, v: a}}\n"
-	"status: {phase: Running, podIP: 10.1.0.1, conditions: [{type: Ready, status: 'True'}]}\n---\n"
-	"apiVersion: v1\nkind: Pod\nmetadata: {name: p2, namespace: n, labels: {app: g, v: b}}\n"
-	"status: {phase: Running, podIP: 10.1.0.2, conditions: [{type: Ready, status: 'True'}]}\n---\n"
-	"apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: g, namespace: n}\n"
-	"spec: {host: g, subsets: [{name: a, labels: {v: a}}, {name: b, labels: {v: b}}]}\n";
-
 static struct kdt_world *with_vs(struct kdt_world *w, const char *vs_spec)
 {
-	char text[4096];
-
-	snprintf(text, sizeof(text), "apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
-		 "metadata: {name: g, namespace: n}\nspec:\n%s", vs_spec);
-	ck_assert_int_eq(kdt_load_text(w, "base.yaml", base), 0);
-	ck_assert_int_eq(kdt_load_text(w, "vs.yaml", text), 0);
+	ck_assert_int_eq(kdt_load_vs(w, vs_spec), 0);
 	kdt_build(w);
 	return w;
 }
@@ -168,7 +153,7 @@ START_TEST(tcp_routes_apply_when_no_http_route_does)
 }
 END_TEST
 
-START_TEST(only_header_routes_fall_back_to_all_pods)
+START_TEST(only_header_routes_leave_all_pods_to_the_split)
 {
 	struct kdt_world w = { 0 };
 	const struct kd_dservice *s;
@@ -176,10 +161,13 @@ START_TEST(only_header_routes_fall_back_to_all_pods)
 	with_vs(&w, "  hosts: [g]\n  http:\n  - match: [{headers: {x: {exact: y}}}]\n"
 		"    route:\n    - destination: {host: g, subset: b}\n");
 	s = kdt_service(&w, "n/g/80");
-	ck_assert_uint_eq(s->nsub, 1);
 	ck_assert_uint_eq(kdt_subset(s, "default")->n, 2);
-	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "vs.yaml:", "VirtualService n/g", "no route kanary can apply to port 80");
-	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "vs.yaml:7:", "spec.http[0].match[0].headers", "not applied yet");
+	ck_assert_uint_eq(kdt_subset(s, "default")->weight_milli, W(100));
+	/* The route is a rule; its subset is there, outside the split. */
+	ck_assert_uint_eq(kdt_subset(s, "b")->weight_milli, 0);
+	ck_assert_uint_eq(s->rules->n_rules, 1);
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "vs.yaml:", "VirtualService n/g",
+			"no route without a match condition applies to port 80");
 	kdt_free(&w);
 }
 END_TEST
@@ -223,7 +211,7 @@ START_TEST(virtual_service_in_another_namespace_by_fqdn)
 {
 	struct kdt_world w = { 0 };
 
-	ck_assert_int_eq(kdt_load_text(&w, "base.yaml", base), 0);
+	ck_assert_int_eq(kdt_load_text(&w, "base.yaml", kdt_base_yaml), 0);
 	ck_assert_int_eq(kdt_load_text(&w, "vs.yaml",
 		"apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\n"
 		"metadata: {name: g, namespace: istio-config}\nspec:\n  hosts: [g.n.svc.cluster.local]\n"
@@ -263,7 +251,7 @@ Suite *routes_suite(void)
 	tcase_add_test(tc, missing_weights_among_several_are_zero_and_repeats_add_up);
 	tcase_add_test(tc, port_match_routes_each_port_separately);
 	tcase_add_test(tc, tcp_routes_apply_when_no_http_route_does);
-	tcase_add_test(tc, only_header_routes_fall_back_to_all_pods);
+	tcase_add_test(tc, only_header_routes_leave_all_pods_to_the_split);
 	tcase_add_test(tc, unknown_subset_and_unknown_host_are_warned);
 	tcase_add_test(tc, gateway_only_virtual_service_leaves_the_default);
 	tcase_add_test(tc, virtual_service_in_another_namespace_by_fqdn);

@@ -54,6 +54,12 @@ int kd_dec_protocol(struct kd_dec *d, struct kd_node map, const char *path, cons
 void kd_dec_check_fields(struct kd_dec *d, struct kd_node map, const char *path,
 			 const struct kd_field_rule *rules);
 
+/* match.c: a route's match list into r->matches (none: the route takes all traffic). */
+void kd_dec_route_match(struct kd_dec *d, struct kd_node route, const char *path,
+			struct kd_route *r);
+/* A gateways list that is absent or names mesh: the rules apply to traffic from pods. */
+bool kd_gateways_include_mesh(struct kd_node gws);
+
 int kd_decode_service(struct kd_dec *d, struct kd_node obj, const struct kd_meta *m);
 int kd_decode_pod(struct kd_dec *d, struct kd_node obj, const struct kd_meta *m);
 int kd_decode_destination_rule(struct kd_dec *d, struct kd_node obj, const struct kd_meta *m);

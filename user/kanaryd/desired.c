@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Manifests to desired services.  For each TCP port of each Service: the
- * VirtualService whose hosts name it picks a route (the first one kanary
- * can apply: no match, or a port-only match), its destinations become
- * subsets weighted as written, and each subset's backends are the Running,
- * Ready, not terminating pods that the destination Service selects and
- * whose labels carry the DestinationRule subset's labels.  Without a
- * VirtualService all selected pods form one subset, "default".
+ * VirtualService whose hosts name it picks a route for the weighted split
+ * (the first one without a match, or with a port-only match), its
+ * destinations become subsets weighted as written, and each subset's
+ * backends are the Running, Ready, not terminating pods that the
+ * destination Service selects and whose labels carry the DestinationRule
+ * subset's labels.  The http[] routes with a match before it become
+ * dark-release rules (desired_rules.c).  Without a VirtualService all
+ * selected pods form one subset, "default".
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -50,6 +52,13 @@ __u64 kd_dservice_hash(const struct kd_dservice *s)
 			fnv64(&h, &s->sub[i].be[j].addr, sizeof(s->sub[i].be[j].addr));
 			fnv64(&h, &s->sub[i].be[j].port, sizeof(s->sub[i].be[j].port));
 		}
+	}
+	/* Only when there are rules: a service without keeps the hash it had before rules. */
+	if (s->rules && s->rules->n_rules) {
+		fnv64(&h, &s->rules->n_rules, sizeof(s->rules->n_rules));
+		fnv64(&h, &s->rules->n_conds, sizeof(s->rules->n_conds));
+		fnv64(&h, s->rules->conds, s->rules->n_conds * sizeof(s->rules->conds[0]));
+		fnv64(&h, s->rules->rules, s->rules->n_rules * sizeof(s->rules->rules[0]));
 	}
 	return h;
 }
@@ -225,6 +234,7 @@ void kd_desired_free(struct kd_desired *d)
 		free(s->route);
 		free(s->dr);
 		free(s->problem);
+		free(s->rules);
 	}
 	free(d->v);
 	memset(d, 0, sizeof(*d));

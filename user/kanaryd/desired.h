@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "kanary/abi.h"
+#include "kanary/rules.h"
 #include "diag.h"
 #include "model.h"
 
@@ -42,7 +43,14 @@ struct kd_dservice {
 	char *problem;
 	__u32 nsub;
 	struct kd_dsubset sub[KANARY_MAX_SUBSETS];
-	__u64 hash;		/* of name, key, subsets, weights and backends */
+	/*
+	 * Dark-release rules from the VirtualService's http[] routes with a
+	 * match, in order; NULL when there are none.  Their destinations are
+	 * indexes into sub[] (reconcile maps them to the committed subsets).
+	 */
+	struct kanary_rules *rules;
+	char rule_route[KANARY_RULES_MAX][24];	/* "spec.http[N]" each rule comes from */
+	__u64 hash;		/* of name, key, subsets, weights, backends and rules */
 };
 
 struct kd_desired {

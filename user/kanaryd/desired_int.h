@@ -37,5 +37,23 @@ const struct kd_svc_port *kd_tcp_port(const struct kd_service *s, int port);
 size_t kd_tcp_ports(const struct kd_service *s);
 /* Marks ds held with problem (taking it), unless it already is. */
 void kd_hold(struct kd_dservice *ds, char *problem);
+/*
+ * The subset of ds that destination di of route r names, with its backends,
+ * added at weight 0 when new.  NULL when it takes no traffic (warned) or
+ * cannot be added (ds is held).
+ */
+struct kd_dsubset *kd_destination_subset(struct kd_build *c, struct kd_dservice *ds, size_t svc,
+					 const struct kd_svc_port *sp,
+					 const struct kd_virtual_service *v,
+					 const struct kd_route *r, size_t di);
+/* Whether r takes all of the traffic to port (no match condition for it). */
+bool kd_route_takes_all(const struct kd_route *r, int port);
+/* Whether match element m can match traffic from pods to port. */
+bool kd_match_applies(const struct kd_match *m, int port);
+
+/* desired_rules.c: ds->rules from the http[] routes of v before routes[stop]. */
+void kd_rules_service(struct kd_build *c, struct kd_dservice *ds, size_t svc,
+		      const struct kd_svc_port *sp, const struct kd_virtual_service *v,
+		      size_t stop);
 
 #endif

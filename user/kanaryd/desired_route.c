@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * One Service port's subsets: the route a VirtualService gives it, each
- * destination a subset with its weight, and each subset's backends.
+ * destination a subset with its weight, and each subset's backends.  The
+ * destinations of dark-release rules (desired_rules.c) resolve here too.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -135,9 +136,10 @@ static const struct kd_svc_port *dest_port(const struct kd_service *to, const st
 	return NULL;
 }
 
-static void add_destination(struct kd_build *c, struct kd_dservice *ds, size_t svc,
-			    const struct kd_svc_port *sp, const struct kd_virtual_service *v,
-			    const struct kd_route *r, size_t di)
+struct kd_dsubset *kd_destination_subset(struct kd_build *c, struct kd_dservice *ds, size_t svc,
+					 const struct kd_svc_port *sp,
+					 const struct kd_virtual_service *v,
+					 const struct kd_route *r, size_t di)
 {
 	const struct kd_destination *d = &r->dests[di];
 	const char *list = r->kind == KD_ROUTE_HTTP ? "http" : "tcp";
@@ -147,9 +149,7 @@ static void add_destination(struct kd_build *c, struct kd_dservice *ds, size_t s
 	const struct kd_dr_subset *sub = NULL;
 	struct kd_dsubset *slot;
 	char fqdn[KD_FQDN_LEN], name[128];
-	long long w = d->weight;
 	ssize_t ti;
-	__u64 milli;
 
 	kd_host_fqdn(fqdn, sizeof(fqdn), d->host, v->m.ns, c->domain);
 	ti = kd_service_by_fqdn(c, fqdn);
@@ -157,7 +157,7 @@ static void add_destination(struct kd_build *c, struct kd_dservice *ds, size_t s
 		kd_warn_once(c, "%s:%d: VirtualService %s/%s: spec.%s[%d].route[%zu].destination.host: "
 			  "'%s' (%s) is not a Service in the manifests; this destination takes no traffic",
 			  v->m.file, d->line, v->m.ns, v->m.name, list, r->index, di, d->host, fqdn);
-		return;
+		return NULL;
 	}
 	to = c->svc[ti];
 	rule = kd_rule_for(c, (size_t)ti);
@@ -179,23 +179,17 @@ static void add_destination(struct kd_build *c, struct kd_dservice *ds, size_t s
 		kd_hold(ds, kd_xasprintf("%s:%d: spec.%s[%d].route[%zu]: subset name '%s' is longer than "
 				   "kanary's %d characters", v->m.file, d->line, list, r->index, di,
 				   name, KANARY_SUBSET_NAME_LEN - 1));
-		return;
+		return NULL;
 	}
 	slot = subset_slot(ds, name);
 	if (!slot) {
 		kd_hold(ds, kd_xasprintf("%s:%d: spec.%s[%d].route: more than %d destinations; kanary "
 				   "takes at most %d subsets per service", v->m.file, r->line, list,
 				   r->index, KANARY_MAX_SUBSETS, KANARY_MAX_SUBSETS));
-		return;
+		return NULL;
 	}
-	/* A lone destination without a weight takes everything; otherwise unset is 0. */
-	if (w < 0)
-		w = r->ndests == 1 ? 100 : 0;
-	milli = slot->weight_milli + (__u64)w * KANARY_WEIGHT_MILLI;
-	slot->weight_milli = milli > 1000000ull * KANARY_WEIGHT_MILLI ?
-			     1000000u * KANARY_WEIGHT_MILLI : (__u32)milli;
 	if (slot->filled)
-		return;	/* the same destination twice: weights add up */
+		return slot;	/* named before: its pods are known */
 	slot->filled = true;
 	tp = dest_port(to, d, sp, (size_t)ti == svc);
 	if (!tp) {
@@ -204,21 +198,48 @@ static void add_destination(struct kd_build *c, struct kd_dservice *ds, size_t s
 			  v->m.file, d->line, v->m.ns, v->m.name, list, r->index, di, to->m.ns,
 			  to->m.name, d->port ? d->port : sp->port,
 			  d->port ? "" : " and more than one other: name one with destination.port.number");
-		return;
+		return slot;
 	}
 	if (d->subset && !sub)
-		return;	/* an undefined subset selects no pods (warned above) */
+		return slot;	/* an undefined subset selects no pods (warned above) */
 	fill_backends(c, ds, slot, to, tp, sub ? &sub->labels : NULL);
+	return slot;
 }
 
-static bool route_takes(const struct kd_route *r, int port)
+/* A destination of the route that decides the split: its subset gets its weight. */
+static void add_destination(struct kd_build *c, struct kd_dservice *ds, size_t svc,
+			    const struct kd_svc_port *sp, const struct kd_virtual_service *v,
+			    const struct kd_route *r, size_t di)
+{
+	struct kd_dsubset *slot = kd_destination_subset(c, ds, svc, sp, v, r, di);
+	long long w = r->dests[di].weight;
+	__u64 milli;
+
+	if (!slot)
+		return;
+	/* A lone destination without a weight takes everything; otherwise unset is 0. */
+	if (w < 0)
+		w = r->ndests == 1 ? 100 : 0;
+	/* The same destination twice: weights add up. */
+	milli = slot->weight_milli + (__u64)w * KANARY_WEIGHT_MILLI;
+	slot->weight_milli = milli > 1000000ull * KANARY_WEIGHT_MILLI ?
+			     1000000u * KANARY_WEIGHT_MILLI : (__u32)milli;
+}
+
+bool kd_match_applies(const struct kd_match *m, int port)
+{
+	return m->mesh && (m->port == 0 || m->port == port);
+}
+
+bool kd_route_takes_all(const struct kd_route *r, int port)
 {
 	if (!r->routable)
 		return false;
-	if (r->all_ports)
+	if (r->nmatches == 0)
 		return true;
-	for (size_t i = 0; i < r->nports; i++)
-		if (r->ports[i] == port)
+	for (size_t i = 0; i < r->nmatches; i++)
+		if (kd_match_applies(&r->matches[i], port) && !r->matches[i].unsupported &&
+		    r->matches[i].nconds == 0)
 			return true;
 	return false;
 }
@@ -234,11 +255,12 @@ static void default_subset(struct kd_build *c, struct kd_dservice *ds, size_t sv
 }
 
 void kd_route_service(struct kd_build *c, struct kd_dservice *ds, size_t svc,
-			  const struct kd_svc_port *sp)
+		      const struct kd_svc_port *sp)
 {
 	const struct kd_virtual_service *v = kd_vs_for(c, svc);
 	const struct kd_destination_rule *rule = kd_rule_for(c, svc);
 	const struct kd_route *r = NULL;
+	size_t at = 0;
 	__u64 total = 0;
 
 	if (rule)
@@ -249,17 +271,18 @@ void kd_route_service(struct kd_build *c, struct kd_dservice *ds, size_t svc,
 		default_subset(c, ds, svc, sp);
 		return;
 	}
-	for (size_t i = 0; i < v->nroutes && !r; i++)
-		if (route_takes(&v->routes[i], sp->port))
-			r = &v->routes[i];
+	for (at = 0; at < v->nroutes && !r; at++)
+		if (kd_route_takes_all(&v->routes[at], sp->port))
+			r = &v->routes[at];
 	if (!r) {
-		kd_warn_once(c, "%s:%d: VirtualService %s/%s: no route kanary can apply to port %d "
-			  "(every route has a match condition it does not evaluate yet); all pods of "
-			  "Service %s/%s share the traffic", v->m.file, v->m.line, v->m.ns, v->m.name,
-			  sp->port, c->svc[svc]->m.ns, c->svc[svc]->m.name);
-		ds->route = kd_xasprintf("VirtualService %s/%s (%s:%d) has no applicable route: all selected pods",
+		kd_warn_once(c, "%s:%d: VirtualService %s/%s: no route without a match condition applies "
+			  "to port %d; connections that no rule takes go to all pods of Service %s/%s",
+			  v->m.file, v->m.line, v->m.ns, v->m.name, sp->port, c->svc[svc]->m.ns,
+			  c->svc[svc]->m.name);
+		ds->route = kd_xasprintf("VirtualService %s/%s (%s:%d) has no route without a match: all selected pods",
 				      v->m.ns, v->m.name, v->m.file, v->m.line);
 		default_subset(c, ds, svc, sp);
+		kd_rules_service(c, ds, svc, sp, v, v->nroutes);
 		return;
 	}
 	ds->route = kd_xasprintf("VirtualService %s/%s spec.%s[%d] (%s:%d)", v->m.ns, v->m.name,
@@ -286,5 +309,5 @@ void kd_route_service(struct kd_build *c, struct kd_dservice *ds, size_t svc,
 			fill_backends(c, ds, slot, c->svc[svc], sp, &s->labels);
 		}
 	}
+	kd_rules_service(c, ds, svc, sp, v, at - 1);
 }
-

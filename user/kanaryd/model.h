@@ -98,19 +98,38 @@ enum kd_route_kind {
 	KD_ROUTE_TCP,
 };
 
+enum kd_match_op {
+	KD_MATCH_EXACT,
+	KD_MATCH_PREFIX,
+	KD_MATCH_PRESENT,	/* a header written as {}: any value */
+};
+
+/* One condition of an http[].match element that kanary evaluates: a header, or the URI. */
+struct kd_condition {
+	const char *header;	/* the name as written; NULL: the URI */
+	enum kd_match_op op;
+	const char *value;	/* NULL for presence */
+	int line;
+};
+
+/* One element of a route's match list: its conditions all hold (ANDed). */
+struct kd_match {
+	int index;		/* in match[] */
+	int line;
+	int port;		/* 0: any port */
+	bool mesh;		/* applies to traffic from pods (its gateways, if any, include mesh) */
+	size_t nconds;
+	struct kd_condition *conds;	/* the URI first, then the headers as written */
+	/* The first condition kanary cannot evaluate ("spec.http[1].match[0].uri.regex: ..."), or NULL. */
+	const char *unsupported;
+};
+
 struct kd_route {
 	enum kd_route_kind kind;
 	int index;		/* in spec.http[] or spec.tcp[] */
 	int line;
-	/*
-	 * Which traffic the route takes, from its match list: all of it
-	 * (no match, or a condition with nothing kanary cannot evaluate),
-	 * or all traffic to the listed ports.  Conditions on headers, URIs
-	 * and the like are not applied yet, so they take nothing.
-	 */
-	bool all_ports;
-	size_t nports;
-	int *ports;
+	size_t nmatches;	/* ORed; 0: the route takes all traffic */
+	struct kd_match *matches;
 	bool routable;		/* has destinations (not a redirect or a direct response) */
 	size_t ndests;
 	struct kd_destination *dests;

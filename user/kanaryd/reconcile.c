@@ -3,6 +3,8 @@
  * Diff and apply.  A subset that leaves the manifests keeps its index with
  * weight 0 and no backends (retired) rather than shifting the others down:
  * per-subset counters are kept by index, and must stay with their name.
+ * A service's rules name subsets by index too, so they are written after
+ * its config is committed (rules_map.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,15 +12,21 @@
 #include <string.h>
 #include "arena.h"
 #include "reconcile.h"
+#include "rules.h"
+#include "rules_map.h"
 
 /* What a pass saw of one owned service in the maps. */
 struct seen {
 	char name[KANARY_NAME_LEN];
 	struct kanary_svc_key key;
+	bool cfg_equal;		/* its config holds the desired subsets, weights and backends */
+	bool rules_equal;	/* the rules map holds its desired rules */
+	bool rules_stale;	/* ... rules a deleted service left under its id instead */
 	bool equal;		/* holds exactly the desired state */
 };
 
 struct scan {
+	struct kanary_maps *m;
 	const struct kd_desired *want;
 	size_t n, cap;
 	struct seen *v;
@@ -46,6 +54,7 @@ const char *kd_outcome_name(enum kd_outcome o)
 
 void kd_dservice_summary(const struct kd_dservice *d, char *buf, size_t len)
 {
+	char rules[32];
 	size_t at = 0;
 
 	buf[0] = '\0';
@@ -63,6 +72,8 @@ void kd_dservice_summary(const struct kd_dservice *d, char *buf, size_t len)
 			break;
 		at += (size_t)n;
 	}
+	if (at < len)
+		snprintf(buf + at, len - at, "%s", kd_rules_count_text(d, rules, sizeof(rules)));
 }
 
 static int desired_subset(const struct kd_dservice *d, const char *name)
@@ -121,7 +132,11 @@ static int scan_one(const struct kanary_service *s, void *ctx)
 	memcpy(v.name, s->cfg.name, sizeof(v.name) - 1);
 	v.key = s->cfg.key;
 	d = kd_desired_find(sc->want, v.name);
-	v.equal = d && !d->hold && content_equal(d, s);
+	if (d && !d->hold) {
+		v.cfg_equal = content_equal(d, s);
+		v.rules_equal = kd_rules_in_maps(sc->m, d, s, &v.rules_stale);
+	}
+	v.equal = v.cfg_equal && v.rules_equal;
 	KD_PUSH(sc->v, sc->n, sc->cap, v);
 	return 0;
 }
@@ -162,9 +177,9 @@ static void put_subset(struct kanary_service *s, __u32 j, const struct kd_dsubse
 /*
  * The desired subsets onto s: kept names keep their index, gone ones are
  * retired in place, new ones are appended; only when all eight slots are
- * needed are retired ones dropped.
+ * needed are retired ones dropped.  True when indexes changed that way.
  */
-static void merge_subsets(struct kanary_service *s, const struct kd_dservice *d)
+static bool merge_subsets(struct kanary_service *s, const struct kd_dservice *d)
 {
 	struct kanary_svc_config *c = &s->cfg;
 	bool placed[KANARY_MAX_SUBSETS] = { false }, kept[KANARY_MAX_SUBSETS] = { false };
@@ -187,7 +202,7 @@ static void merge_subsets(struct kanary_service *s, const struct kd_dservice *d)
 		c->n_subsets = 0;
 		for (__u32 i = 0; i < d->nsub; i++)
 			put_subset(s, c->n_subsets++, &d->sub[i]);
-		return;
+		return true;
 	}
 	for (__u32 i = 0; i < d->nsub; i++) {
 		if (placed[i])
@@ -197,6 +212,7 @@ static void merge_subsets(struct kanary_service *s, const struct kd_dservice *d)
 	}
 	while (c->n_subsets > 0 && !kept[c->n_subsets - 1])
 		c->n_subsets--;
+	return false;
 }
 
 static int create(struct kanary_maps *m, struct kanary_service *s, const struct kd_dservice *d,
@@ -217,7 +233,12 @@ static int update(struct kanary_maps *m, struct kanary_service *s, const struct 
 
 	if (err)
 		return err;
-	merge_subsets(s, d);
+	/* Renumbered subsets: the old rules would send connections to the wrong ones. */
+	if (merge_subsets(s, d)) {
+		err = kanary_rules_clear(m, s->id, e);
+		if (err)
+			return err;
+	}
 	return kanary_service_commit(m, s, e);
 }
 
@@ -240,7 +261,7 @@ static void apply_one(struct kanary_maps *m, struct kanary_service *buf, const s
 		result(out, d->name, KD_OUT_UNCHANGED, NULL);
 		return;
 	}
-	if (v && memcmp(&v->key, &d->key, sizeof(v->key)) == 0 &&
+	if (v && memcmp(&v->key, &d->key, sizeof(v->key)) == 0 && !v->rules_stale &&
 	    kd_applied_get(applied, d->name, &recorded) && recorded == d->hash) {
 		result(out, d->name, KD_OUT_OVERRIDDEN,
 		       "changed with kanaryctl since kanaryd wrote it; kept until its manifests change");
@@ -254,9 +275,13 @@ static void apply_one(struct kanary_maps *m, struct kanary_service *buf, const s
 		err = kanary_service_del(m, d->name, &e);
 		if (!err)
 			err = create(m, buf, d, &e);
+	} else if (v->cfg_equal) {
+		err = kanary_service_get(m, d->name, buf, &e);	/* only the rules differ */
 	} else {
 		err = update(m, buf, d, &e);
 	}
+	if (!err)
+		err = kd_rules_apply(m, d, buf, &e);
 	if (err) {
 		result(out, d->name, KD_OUT_FAILED, e.msg);
 		return;
@@ -268,7 +293,7 @@ static void apply_one(struct kanary_maps *m, struct kanary_service *buf, const s
 int kd_reconcile(struct kanary_maps *m, const struct kd_desired *want, struct kd_applied *applied,
 		 struct kd_results *out, struct kanary_err *e)
 {
-	struct scan sc = { .want = want };
+	struct scan sc = { .m = m, .want = want };
 	struct kanary_service *buf;
 	int err;
 

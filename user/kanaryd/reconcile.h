@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Makes the pinned maps hold the desired state, writing only services that
- * differ, each in one atomic commit.  kanaryd owns the services whose name
- * has a '/' (NAMESPACE/NAME): it creates, rewrites and deletes only those.
+ * differ, each in one atomic commit, then their dark-release rules in one
+ * map update.  kanaryd owns the services whose name has a '/'
+ * (NAMESPACE/NAME): it creates, rewrites and deletes only those.
  */
 #ifndef KD_RECONCILE_H
 #define KD_RECONCILE_H
@@ -48,7 +49,7 @@ int kd_reconcile(struct kanary_maps *m, const struct kd_desired *want, struct kd
 void kd_results_free(struct kd_results *r);
 const struct kd_result *kd_results_find(const struct kd_results *r, const char *name);
 
-/* "safe 80 [2 pods], risky 20 [1 pod]" */
+/* "safe 80 [2 pods], risky 20 [1 pod]", then "; 1 rule" when it has rules */
 void kd_dservice_summary(const struct kd_dservice *d, char *buf, size_t len);
 
 #endif

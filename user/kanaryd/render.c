@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include "kanary.h"
 #include "render.h"
+#include "rules.h"
 
 json_t *kd_weight_json(__u32 milli)
 {
@@ -19,6 +20,51 @@ static json_t *backends_json(const struct kd_dsubset *sub)
 	for (__u32 i = 0; i < sub->n; i++) {
 		kanary_format_ipport(buf, sizeof(buf), &sub->be[i].addr, sub->be[i].port);
 		json_array_append_new(a, json_string(buf));
+	}
+	return a;
+}
+
+/* As `kanaryctl -j route list` prints a condition. */
+static json_t *cond_json(const struct kanary_cond *c)
+{
+	const char *op = c->op == KANARY_OP_EXACT ? "exact" :
+			 c->op == KANARY_OP_PREFIX ? "prefix" : "present";
+	json_t *o = json_object();
+
+	json_object_set_new(o, "type", json_string(c->kind == KANARY_COND_PATH ? "path" : "header"));
+	if (c->kind == KANARY_COND_HEADER)
+		json_object_set_new(o, "name", json_stringn(c->name, c->name_len));
+	json_object_set_new(o, "match", json_string(op));
+	if (c->op != KANARY_OP_PRESENT)
+		json_object_set_new(o, "value", json_stringn(c->value, c->value_len));
+	return o;
+}
+
+/* [{route, match: [[cond, ...] (ANDed), ...] (ORed), to: [{subset, weight}]}] */
+static json_t *rules_json(const struct kd_dservice *s)
+{
+	json_t *a = json_array();
+
+	for (__u32 i = 0; s->rules && i < s->rules->n_rules; i++) {
+		const struct kanary_rule *ru = &s->rules->rules[i];
+		json_t *match = json_array(), *to = json_array();
+		struct kanary_rule_spec sp;
+
+		if (kanary_rules_spec(s->rules, i, &sp, NULL))
+			continue;
+		for (__u32 m = 0; m < sp.n_matches; m++) {
+			json_t *all = json_array();
+
+			for (__u32 k = 0; k < sp.n_conds[m]; k++)
+				json_array_append_new(all, cond_json(&sp.conds[m][k]));
+			json_array_append_new(match, all);
+		}
+		for (__u32 d = 0; d < ru->n_dests && d < KANARY_RULE_DESTS_MAX; d++)
+			json_array_append_new(to, json_pack("{s:s, s:o}", "subset",
+				ru->dest_subset[d] < s->nsub ? s->sub[ru->dest_subset[d]].name : "?",
+				"weight", kd_weight_json(ru->dest_weight_milli[d])));
+		json_array_append_new(a, json_pack("{s:s, s:o, s:o}", "route", s->rule_route[i],
+						   "match", match, "to", to));
 	}
 	return a;
 }
@@ -50,6 +96,7 @@ json_t *kd_dservice_json(const struct kd_dservice *s)
 		json_array_append_new(subs, sub);
 	}
 	json_object_set_new(o, "subsets", subs);
+	json_object_set_new(o, "rules", rules_json(s));
 	return o;
 }
 

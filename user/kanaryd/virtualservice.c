@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Decodes an Istio VirtualService (v1, v1beta1, v1alpha3): hosts, and the
- * http[] and tcp[] routes with their weighted destinations.  Match
- * conditions kanary cannot evaluate yet (headers, URIs, ...) are kept out
- * of the split and reported; so are the route features it does not do.
+ * http[] and tcp[] routes with their match lists (match.c) and weighted
+ * destinations.  The route features kanary does not do are reported.
  */
 #include <stdio.h>
 #include <string.h>
@@ -54,127 +53,6 @@ static const struct kd_field_rule dest_fields[] = {
 	{ "headers", "header manipulation is not applied; ignored" },
 	{ NULL, NULL },
 };
-
-static const char not_yet[] =
-	"header and URI matches are not applied yet (dark-release issue); this condition takes no traffic";
-static const char no_client_match[] =
-	"matching on the client is not supported; this condition takes no traffic";
-
-/* Why kanary cannot evaluate a match field, or NULL when it can. */
-static const char *match_field_problem(enum kd_route_kind kind, const char *f)
-{
-	static const char *const http_l7[] = {
-		"uri", "scheme", "method", "authority", "headers", "queryParams",
-		"ignoreUriCase", "withoutHeaders", NULL,
-	};
-	static const char *const client[] = {
-		"sourceLabels", "sourceNamespace", "sourceSubnet", "destinationSubnets", NULL,
-	};
-
-	if (strcmp(f, "port") == 0 || strcmp(f, "gateways") == 0 || strcmp(f, "name") == 0 ||
-	    strcmp(f, "statPrefix") == 0)
-		return NULL;
-	for (size_t i = 0; kind == KD_ROUTE_HTTP && http_l7[i]; i++)
-		if (strcmp(f, http_l7[i]) == 0)
-			return not_yet;
-	for (size_t i = 0; client[i]; i++)
-		if (strcmp(f, client[i]) == 0)
-			return no_client_match;
-	return "unknown match field; this condition takes no traffic";
-}
-
-/* Flags regex string matches, directly (uri: {regex: ..}) or per header. */
-static void warn_regex(struct kd_dec *d, struct kd_node v, const char *path)
-{
-	if (kd_present(kd_get(v, "regex"))) {
-		kd_dec_warn(d, kd_get(v, "regex"), "%s.regex: regex matches are not supported", path);
-		return;
-	}
-	for (size_t i = 0; i < kd_len(v); i++) {
-		struct kd_node inner = kd_val_at(v, i);
-		const char *k = kd_str(kd_key_at(v, i));
-
-		if (k && kd_is_map(inner) && kd_present(kd_get(inner, "regex")))
-			kd_dec_warn(d, kd_get(inner, "regex"),
-				    "%s.%s.regex: regex matches are not supported", path, k);
-	}
-}
-
-static bool gateways_include_mesh(struct kd_node gws)
-{
-	if (kd_is_null(gws))
-		return true;
-	for (size_t i = 0; i < kd_len(gws); i++) {
-		const char *g = kd_str(kd_at(gws, i));
-
-		if (g && strcmp(g, "mesh") == 0)
-			return true;
-	}
-	return false;
-}
-
-/* One match condition: true and *port (0: any) when kanary can honour it. */
-static bool decode_condition(struct kd_dec *d, struct kd_route *r, struct kd_node c,
-			     const char *path, int *port)
-{
-	bool usable = true;
-
-	*port = 0;
-	if (!kd_dec_map(d, c, path, true))
-		return false;
-	for (size_t i = 0; i < kd_len(c); i++) {
-		const char *f = kd_str(kd_key_at(c, i));
-		const char *why;
-
-		if (!f)
-			continue;
-		why = match_field_problem(r->kind, f);
-		if (why) {
-			char fpath[160];
-
-			snprintf(fpath, sizeof(fpath), "%s.%s", path, f);
-			kd_dec_warn(d, kd_key_at(c, i), "%s: %s", fpath, why);
-			warn_regex(d, kd_val_at(c, i), fpath);
-			usable = false;
-		}
-	}
-	if (!gateways_include_mesh(kd_get(c, "gateways"))) {
-		kd_dec_warn(d, kd_get(c, "gateways"),
-			    "%s.gateways: applies to gateways only, not to traffic from pods; "
-			    "this condition takes no traffic", path);
-		usable = false;
-	}
-	if (kd_present(kd_get(c, "port")) && !kd_dec_port(d, c, "port", path, false, port))
-		usable = false;
-	return usable;
-}
-
-static void decode_match(struct kd_dec *d, struct kd_node route, const char *path,
-			 struct kd_route *r)
-{
-	struct kd_node match = kd_get(route, "match");
-	char cpath[96];
-
-	snprintf(cpath, sizeof(cpath), "%s.match", path);
-	if (!kd_dec_list(d, match, cpath))
-		return;
-	if (kd_len(match) == 0) {
-		r->all_ports = true;	/* no conditions: all traffic */
-		return;
-	}
-	r->ports = kd_alloc(&d->out->arena, kd_len(match) * sizeof(*r->ports));
-	for (size_t i = 0; i < kd_len(match); i++) {
-		int port;
-
-		snprintf(cpath, sizeof(cpath), "%s.match[%zu]", path, i);
-		if (!decode_condition(d, r, kd_at(match, i), cpath, &port))
-			continue;
-		if (port == 0)
-			r->all_ports = true;
-		else
-			r->ports[r->nports++] = port;
-	}
-}
 
 static void decode_destination(struct kd_dec *d, struct kd_node rd, const char *path,
 			       struct kd_destination *dst)
@@ -241,7 +119,7 @@ static void decode_route(struct kd_dec *d, struct kd_node route, enum kd_route_k
 	if (!kd_dec_map(d, route, path, true))
 		return;
 	kd_dec_check_fields(d, route, path, kind == KD_ROUTE_HTTP ? http_fields : tcp_fields);
-	decode_match(d, route, path, r);
+	kd_dec_route_match(d, route, path, r);
 	for (size_t i = 0; kind == KD_ROUTE_HTTP && i < 3; i++) {
 		struct kd_node x = kd_get(route, skipping[i]);
 
@@ -297,7 +175,7 @@ int kd_decode_virtual_service(struct kd_dec *d, struct kd_node obj, const struct
 	decode_hosts(d, spec, v);
 	gws = kd_get(spec, "gateways");
 	kd_dec_list(d, gws, "spec.gateways");
-	v->mesh = gateways_include_mesh(gws);
+	v->mesh = kd_gateways_include_mesh(gws);
 	if (!v->mesh)
 		kd_dec_warn(d, gws, "spec.gateways: applies to gateways only (no 'mesh'), not to "
 			    "traffic from pods; kanary ignores this VirtualService");
