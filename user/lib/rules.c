@@ -15,10 +15,6 @@
 
 #define WEIGHT_MAX_MILLI	(1000000u * KANARY_WEIGHT_MILLI)
 
-static const struct kanary_map_spec rules_map_spec = {
-	KANARY_MAP_RULES, BPF_MAP_TYPE_HASH, sizeof(__u32), sizeof(struct kanary_rules), false, 0,
-};
-
 /* ---- conditions ---- */
 
 static bool is_tchar(unsigned char c)
@@ -559,17 +555,6 @@ int kanary_rules_validate(const struct kanary_rules *rs, __u32 n_subsets, struct
 
 /* ---- the pinned map ---- */
 
-static int rules_fd(struct kanary_maps *m, struct kanary_err *e)
-{
-	int fd = kanary_pinned_map_open(m->pin_path, &rules_map_spec, NULL, e);
-
-	if (fd == -ENOENT)
-		return kanary_errf(e, ENOENT,
-				   "kanary at %s has no rules map %s: the loaded datapath predates dark-release rules",
-				   m->pin_path, KANARY_MAP_RULES);
-	return fd;
-}
-
 static void rules_empty(struct kanary_rules *rs, const char *service)
 {
 	memset(rs, 0, sizeof(*rs));
@@ -581,23 +566,18 @@ int kanary_rules_read(struct kanary_maps *m, const struct kanary_service *s,
 {
 	struct kanary_err why = {};
 	__u32 key = s->id;
-	int fd, err = 0;
+	int err = 0;
 
 	if (stale)
 		*stale = false;
-	fd = rules_fd(m, e);
-	if (fd < 0)
-		return fd;
-	if (bpf_map_lookup_elem(fd, &key, out)) {
+	if (bpf_map_lookup_elem(m->rules, &key, out)) {
 		err = errno;
-		close(fd);
 		if (err != ENOENT)
 			return kanary_errf(e, err, "cannot read the rules of service %s: %s",
 					   s->cfg.name, strerror(err));
 		rules_empty(out, s->cfg.name);
 		return 0;
 	}
-	close(fd);
 	if (strncmp(out->service, s->cfg.name, sizeof(out->service))) {
 		__u32 gen = out->generation;
 
@@ -620,7 +600,7 @@ int kanary_rules_write(struct kanary_maps *m, const struct kanary_service *s,
 {
 	struct kanary_rules *old = NULL;
 	__u32 key = s->id;
-	int fd, err;
+	int err;
 
 	memset(rs->service, 0, sizeof(rs->service));
 	snprintf(rs->service, sizeof(rs->service), "%s", s->cfg.name);
@@ -628,29 +608,22 @@ int kanary_rules_write(struct kanary_maps *m, const struct kanary_service *s,
 	err = kanary_rules_validate(rs, s->cfg.n_subsets, e);
 	if (err)
 		return err;
-	fd = rules_fd(m, e);
-	if (fd < 0)
-		return fd;
 	old = malloc(sizeof(*old));
-	if (!old) {
-		close(fd);
+	if (!old)
 		return kanary_errf(e, ENOMEM, "out of memory");
-	}
-	if (bpf_map_lookup_elem(fd, &key, old) == 0 && old->generation > rs->generation)
+	if (bpf_map_lookup_elem(m->rules, &key, old) == 0 && old->generation > rs->generation)
 		rs->generation = old->generation;
 	free(old);
 	rs->generation++;
 	if (rs->n_rules == 0) {
-		err = bpf_map_delete_elem(fd, &key) && errno != ENOENT ? errno : 0;
-		close(fd);
+		err = bpf_map_delete_elem(m->rules, &key) && errno != ENOENT ? errno : 0;
 		if (err)
 			return kanary_errf(e, err, "cannot remove the rules of service %s: %s",
 					   s->cfg.name, strerror(err));
 		return 0;
 	}
 	/* One update of a no-prealloc hash: readers see the old set or the new one. */
-	err = bpf_map_update_elem(fd, &key, rs, BPF_ANY) ? errno : 0;
-	close(fd);
+	err = bpf_map_update_elem(m->rules, &key, rs, BPF_ANY) ? errno : 0;
 	if (err == E2BIG || err == ENOMEM || err == ENOSPC)
 		return kanary_errf(e, ENOSPC, "the rules map %s is full", KANARY_MAP_RULES);
 	if (err)
@@ -661,12 +634,8 @@ int kanary_rules_write(struct kanary_maps *m, const struct kanary_service *s,
 
 int kanary_rules_clear(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e)
 {
-	int fd = rules_fd(m, e), err;
+	int err = bpf_map_delete_elem(m->rules, &svc_id) && errno != ENOENT ? errno : 0;
 
-	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd;	/* no rules map: nothing to clear */
-	err = bpf_map_delete_elem(fd, &svc_id) && errno != ENOENT ? errno : 0;
-	close(fd);
 	if (err)
 		return kanary_errf(e, err, "cannot remove the rules of service id %u: %s", svc_id,
 				   strerror(err));
