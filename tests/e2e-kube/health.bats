@@ -63,4 +63,6 @@ hget() {
 	grep -qx 'kanaryd_ready 1' "$BATS_TEST_TMPDIR/body"
 	grep -qx 'kanary_subset_weight{service="default/greeting",subset="safe"} 80' "$BATS_TEST_TMPDIR/body"
 	grep -q '^# TYPE kanary_subset_connections_total counter$' "$BATS_TEST_TMPDIR/body"
+	grep -q '^kanary_subset_rule_connections_total{service="default/greeting",subset="risky"} [0-9][0-9]*$' "$BATS_TEST_TMPDIR/body"
+	grep -q '^kanary_handoff_failures_total{service="default/greeting",reason="backend_refused"} 0$' "$BATS_TEST_TMPDIR/body"
 }

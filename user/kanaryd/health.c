@@ -79,6 +79,7 @@ static const struct {
 	const char *name, *help, *type;
 } subset_metrics[] = {
 	{ "kanary_subset_connections_total", "New connections steered to the subset.", "counter" },
+	{ "kanary_subset_rule_connections_total", "Of them, those a dark-release rule routed.", "counter" },
 	{ "kanary_subset_packets_total", "Packets of the subset's connections.", "counter" },
 	{ "kanary_subset_bytes_total", "Bytes of the subset's connections.", "counter" },
 	{ "kanary_subset_weight", "The subset's weight as configured (before normalising).", "gauge" },
@@ -96,7 +97,7 @@ static int subset_rows(const struct kanary_service *s, void *arg)
 		struct kanary_subset_stats st = { 0 };
 		const char *l1 = esc(c->name, sv, sizeof(sv)), *l2 = esc(c->subsets[i].name, sb, sizeof(sb));
 
-		if (x->pass < 3 && kanary_subset_stats_read(x->m, s->id, i, &st, &e))
+		if (x->pass < 4 && kanary_subset_stats_read(x->m, s->id, i, &st, &e))
 			continue;
 		switch (x->pass) {
 		case 0:
@@ -104,27 +105,48 @@ static int subset_rows(const struct kanary_service *s, void *arg)
 				l1, l2, (unsigned long long)st.connections);
 			break;
 		case 1:
+			tprintf(x->t, "kanary_subset_rule_connections_total{service=\"%s\",subset=\"%s\"} %llu\n",
+				l1, l2, (unsigned long long)st.rule_connections);
+			break;
+		case 2:
 			tprintf(x->t, "kanary_subset_packets_total{service=\"%s\",subset=\"%s\",direction=\"in\"} %llu\n"
 				"kanary_subset_packets_total{service=\"%s\",subset=\"%s\",direction=\"out\"} %llu\n",
 				l1, l2, (unsigned long long)st.packets_in, l1, l2,
 				(unsigned long long)st.packets_out);
 			break;
-		case 2:
+		case 3:
 			tprintf(x->t, "kanary_subset_bytes_total{service=\"%s\",subset=\"%s\",direction=\"in\"} %llu\n"
 				"kanary_subset_bytes_total{service=\"%s\",subset=\"%s\",direction=\"out\"} %llu\n",
 				l1, l2, (unsigned long long)st.bytes_in, l1, l2,
 				(unsigned long long)st.bytes_out);
 			break;
-		case 3:
+		case 4:
 			tprintf(x->t, "kanary_subset_weight{service=\"%s\",subset=\"%s\"} %g\n", l1, l2,
 				c->subsets[i].weight_milli / 1000.0);
 			break;
-		case 4:
+		case 5:
 			tprintf(x->t, "kanary_subset_backends{service=\"%s\",subset=\"%s\"} %u\n", l1, l2,
 				c->subsets[i].n_backends);
 			break;
 		}
 	}
+	return 0;
+}
+
+static int handoff_rows(const struct kanary_service *s, void *arg)
+{
+	struct scrape *x = arg;
+	char sv[2 * KANARY_NAME_LEN];
+	struct kanary_ho_stats ho;
+	struct kanary_err e;
+
+	if (kanary_ho_stats_read(x->m, s->id, &ho, &e))
+		return 0;
+	for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++)
+		tprintf(x->t, "kanary_handoff_failures_total{service=\"%s\",reason=\"%s\"} %llu\n",
+			esc(s->cfg.name, sv, sizeof(sv)), kanary_ho_stat_fields[f].name,
+			(unsigned long long)*(const __u64 *)((const char *)&ho +
+							     kanary_ho_stat_fields[f].offset));
 	return 0;
 }
 
@@ -140,12 +162,19 @@ static void datapath_metrics(struct kd_health *h, struct text *t)
 		return;
 	}
 	tprintf(t, "# TYPE kanaryd_maps_readable gauge\nkanaryd_maps_readable 1\n");
-	for (int p = 0; p < 5; p++) {
+	for (int p = 0; p < (int)(sizeof(subset_metrics) / sizeof(subset_metrics[0])); p++) {
 		struct scrape x = { .t = t, .m = &m, .pass = p };
 
 		tprintf(t, "# HELP %s %s\n# TYPE %s %s\n", subset_metrics[p].name, subset_metrics[p].help,
 			subset_metrics[p].name, subset_metrics[p].type);
 		kanary_service_foreach(&m, subset_rows, &x, &e);
+	}
+	{
+		struct scrape x = { .t = t, .m = &m };
+
+		tprintf(t, "# HELP kanary_handoff_failures_total Dark-release handoffs that failed or fell back, by reason.\n"
+			"# TYPE kanary_handoff_failures_total counter\n");
+		kanary_service_foreach(&m, handoff_rows, &x, &e);
 	}
 	if (!kanary_counters_read(&m, cnt, &e)) {
 		tprintf(t, "# HELP kanary_datapath_events_total Datapath events by kind.\n"
