@@ -27,6 +27,16 @@
 #define KANARY_MAP_STASH	"kanary_stash_v1"
 #define KANARY_MAP_HO_STATS	"kanary_hostat_v1"
 
+/*
+ * Rule-path connections tracked per node: a quarter of the conntrack size
+ * (64 bytes of state each, 11 MiB at the default), as only services with
+ * rules take the handoff.
+ */
+static inline __u32 kanary_handoff_size(__u32 ct_size)
+{
+	return ct_size / 4 > 1024 ? ct_size / 4 : 1024;
+}
+
 /* Connections between the first data and the backend's ack of it, per node. */
 #define KANARY_DEFAULT_STASH_SLOTS	4096
 /* SYNs sent to a backend (one per client retransmission) before giving up. */

@@ -159,7 +159,7 @@ static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 s
 				 !strcmp(spec->name, KANARY_MAP_HO_STATS))
 				entries = svc;
 			else if (!strcmp(spec->name, KANARY_MAP_HANDOFF))
-				entries = ct;
+				entries = kanary_handoff_size(ct);
 			else
 				entries = spec->max_entries;
 		} else {
