@@ -243,7 +243,8 @@ static __always_inline int kanary_ho_choose(const struct kanary_svc_ref *ref,
 			*by_rule = 1;
 			return 0;
 		}
-		if (rule == KANARY_RULE_NONE && sc->st.head != KANARY_HTTP_COMPLETE)
+		if (rule == KANARY_RULE_NONE && (sc->st.head == KANARY_HTTP_PARTIAL_LINE ||
+						 sc->st.head == KANARY_HTTP_PARTIAL_HEAD))
 			KANARY_HO_STAT(ref->id, beyond_first_flight);
 	}
 	return kanary_select(ref, p->saddr, p->daddr, p->sport, p->dport, out);

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include <check.h>
 #include "fixture.h"
+#include "rules.h"
 #include "wire.h"
 
 struct kt_env kt = { .prog_in = -1, .prog_out = -1 };
@@ -204,6 +205,29 @@ void kt_service_remove_backend(const char *name, int subset, int index)
 	service_commit(s);
 }
 
+void kt_rule_add(const char *name, const char *kind, const char *arg, int subset)
+{
+	struct kanary_service *s = service_get(name);
+	struct kanary_rules *rs = calloc(1, sizeof(*rs));
+	struct kanary_rule_spec spec = { .n_matches = 1, .n_conds = { 1 }, .n_dests = 1 };
+	struct kanary_err e = { 0 };
+	int rc;
+
+	ck_assert(rs);
+	rc = kanary_cond_parse(kind, arg, &spec.conds[0][0], &e);
+	ck_assert_msg(rc == 0, "condition '%s %s': %s", kind, arg, e.msg);
+	spec.dest_subset[0] = (__u8)subset_idx(s, subset, false);
+	spec.dest_weight_milli[0] = 100 * KANARY_WEIGHT_MILLI;
+	rc = kanary_rules_read(&kt.maps, s, rs, NULL, &e);
+	ck_assert_msg(rc == 0, "kanary_rules_read(%s): %s", name, e.msg);
+	rc = kanary_rules_insert(rs, rs->n_rules, &spec, &e);
+	ck_assert_msg(rc == 0, "kanary_rules_insert(%s): %s", name, e.msg);
+	rc = kanary_rules_write(&kt.maps, s, rs, &e);
+	ck_assert_msg(rc == 0, "kanary_rules_write(%s): %s", name, e.msg);
+	free(rs);
+	free(s);
+}
+
 static char payload_byte(size_t i) { return (char)('a' + i % 26); }
 
 static void fill_payload(__u8 *buf, const void *payload, size_t len)
@@ -257,6 +281,21 @@ void kt_run(int prog_fd, const struct pkt *in, struct pkt *out)
 	ck_assert_msg(o.retval == TC_ACT_OK, "program returned %u, want TC_ACT_OK (0)", o.retval);
 	out->len = o.data_size_out;
 	ck_assert_msg(out->len == in->len, "output is %u bytes, input %u", out->len, in->len);
+}
+
+__u32 kt_run_verdict(int prog_fd, const struct pkt *in, struct pkt *out)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = in->data, .data_size_in = in->len,
+		.data_out = out->data, .data_size_out = sizeof(out->data),
+		.repeat = 1);
+	int rc;
+
+	memset(out->data, 0, sizeof(out->data));
+	rc = bpf_prog_test_run_opts(prog_fd, &o);
+	ck_assert_msg(rc == 0, "BPF_PROG_TEST_RUN: %s", strerror(errno));
+	out->len = o.data_size_out;
+	return o.retval;
 }
 
 static const char *ip4_str(__u32 a, char *buf)
@@ -333,6 +372,7 @@ void kt_stats(__u32 svc_id, __u32 subset, struct kanary_subset_stats *sum)
 		      "lookup %s[%u]: %s", KANARY_MAP_STATS, key, strerror(errno));
 	for (i = 0; i < kt.ncpus; i++) {
 		sum->connections += v[i].connections;
+		sum->rule_connections += v[i].rule_connections;
 		sum->packets_in += v[i].packets_in;
 		sum->packets_out += v[i].packets_out;
 		sum->bytes_in += v[i].bytes_in;
@@ -355,6 +395,24 @@ void kt_counters(__u64 out[KANARY_CNT__MAX])
 	}
 }
 
+void kt_ho_stats(__u32 svc_id, struct kanary_ho_stats *sum)
+{
+	struct kanary_ho_stats v[kt.ncpus];
+	int i;
+
+	memset(sum, 0, sizeof(*sum));
+	ck_assert_msg(bpf_map_lookup_elem(kt.maps.ho_stats, &svc_id, v) == 0,
+		      "lookup %s[%u]: %s", KANARY_MAP_HO_STATS, svc_id, strerror(errno));
+	for (i = 0; i < kt.ncpus; i++) {
+		sum->backend_refused += v[i].backend_refused;
+		sum->backend_silent += v[i].backend_silent;
+		sum->beyond_first_flight += v[i].beyond_first_flight;
+		sum->stash_lost += v[i].stash_lost;
+		sum->no_backend += v[i].no_backend;
+		sum->state_lost += v[i].state_lost;
+	}
+}
+
 struct kanary_ct_key kt_ct_fwd_key(const struct kt_flow *f)
 {
 	struct kanary_ct_key k;
@@ -366,5 +424,19 @@ struct kanary_ct_key kt_ct_fwd_key(const struct kt_flow *f)
 	k.dport = htons(f->vport);
 	k.proto = IPPROTO_TCP;
 	k.dir = KANARY_CT_FORWARD;
+	return k;
+}
+
+struct kanary_ct_key kt_ct_rev_key(const struct kt_flow *f, const struct kt_be *be)
+{
+	struct kanary_ct_key k;
+
+	memset(&k, 0, sizeof(k));
+	v4_mapped(&k.src, kt_be_addr(be->subset, be->index));
+	v4_mapped(&k.dst, f->client);
+	k.sport = htons(kt_be_port(be->subset));
+	k.dport = htons(f->cport);
+	k.proto = IPPROTO_TCP;
+	k.dir = KANARY_CT_REVERSE;
 	return k;
 }

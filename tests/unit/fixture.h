@@ -60,6 +60,11 @@ int kt_subset_idx(const char *name, int subset);
 void kt_service_set_weights(const char *name, int n, const __u32 weight_milli[]);
 /* Removes backend kt_be_addr(subset, index) and commits. */
 void kt_service_remove_backend(const char *name, int subset, int index);
+/*
+ * Appends the rule "kind arg -> all to subset s<subset>" to the service's
+ * dark-release rules, as kanaryctl route add does (kind "header" or "path").
+ */
+void kt_rule_add(const char *name, const char *kind, const char *arg, int subset);
 
 /* Frames of a flow: client -> VIP, and backend -> client. */
 void kt_pkt_fwd(struct pkt *p, const struct kt_flow *f, __u8 flags,
@@ -69,6 +74,8 @@ void kt_pkt_rev(struct pkt *p, const struct kt_flow *f, const struct kt_be *be,
 
 /* Runs a program once; asserts it ran, returned TC_ACT_OK and kept the length. */
 void kt_run(int prog_fd, const struct pkt *in, struct pkt *out);
+/* Runs a program once; asserts it ran and returns its verdict, whatever it is. */
+__u32 kt_run_verdict(int prog_fd, const struct pkt *in, struct pkt *out);
 
 /*
  * Assert that out is in with only the destination (DNAT) or source (reverse
@@ -84,8 +91,11 @@ struct kt_be kt_send(const struct kt_flow *f, __u8 flags);
 /* Raw per-CPU sums, read without libkanary. */
 void kt_stats(__u32 svc_id, __u32 subset, struct kanary_subset_stats *sum);
 void kt_counters(__u64 out[KANARY_CNT__MAX]);
+void kt_ho_stats(__u32 svc_id, struct kanary_ho_stats *sum);
 
 /* The conntrack key of a flow's forward direction. */
 struct kanary_ct_key kt_ct_fwd_key(const struct kt_flow *f);
+/* The conntrack key of its replies from backend be. */
+struct kanary_ct_key kt_ct_rev_key(const struct kt_flow *f, const struct kt_be *be);
 
 #endif /* KT_FIXTURE_H */

@@ -99,7 +99,7 @@ void pkt_tcp4(struct pkt *p, const struct tcp4_spec *s)
 	put32(t + 8, s->ack);
 	t[12] = (thl / 4) << 4;
 	t[13] = s->flags;
-	put16(t + 14, 64240);			/* window */
+	put16(t + 14, s->window ? s->window : 64240);
 	if (s->tcp_opts_len)
 		memcpy(t + TCP_LEN, s->tcp_opts, s->tcp_opts_len);
 	if (s->payload_len)
@@ -196,6 +196,24 @@ __u32 pkt_ip4_saddr(const struct pkt *p) { return get32(p->data + ETH_LEN + 12);
 __u32 pkt_ip4_daddr(const struct pkt *p) { return get32(p->data + ETH_LEN + 16); }
 __u16 pkt_l4_sport(const struct pkt *p) { return get16(p->data + pkt_l4_off(p)); }
 __u16 pkt_l4_dport(const struct pkt *p) { return get16(p->data + pkt_l4_off(p) + 2); }
+__u32 pkt_tcp_seq(const struct pkt *p) { return get32(p->data + pkt_l4_off(p) + 4); }
+__u32 pkt_tcp_ack(const struct pkt *p) { return get32(p->data + pkt_l4_off(p) + 8); }
+__u8 pkt_tcp_flags(const struct pkt *p) { return p->data[pkt_l4_off(p) + 13]; }
+unsigned pkt_tcp_hlen(const struct pkt *p) { return (p->data[pkt_l4_off(p) + 12] >> 4) * 4; }
+
+unsigned pkt_tcp_payload_len(const struct pkt *p)
+{
+	return get16(p->data + ETH_LEN + 2) - pkt_ihl_bytes(p) - pkt_tcp_hlen(p);
+}
+
+void pkt_swap_macs(struct pkt *p)
+{
+	__u8 mac[6];
+
+	memcpy(mac, p->data, 6);
+	memmove(p->data, p->data + 6, 6);
+	memcpy(p->data + 6, mac, 6);
+}
 
 bool pkt_ip4_csum_ok(const struct pkt *p)
 {

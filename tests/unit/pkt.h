@@ -45,6 +45,7 @@ struct tcp4_spec {
 	const void	*payload;
 	size_t		payload_len;
 	__u16		frag_off;	/* flags + offset, as in the header */
+	__u16		window;		/* 0: 64240 */
 };
 
 void pkt_tcp4(struct pkt *p, const struct tcp4_spec *s);
@@ -67,6 +68,15 @@ __u32 pkt_ip4_saddr(const struct pkt *p);
 __u32 pkt_ip4_daddr(const struct pkt *p);
 __u16 pkt_l4_sport(const struct pkt *p);
 __u16 pkt_l4_dport(const struct pkt *p);
+__u32 pkt_tcp_seq(const struct pkt *p);
+__u32 pkt_tcp_ack(const struct pkt *p);
+__u8 pkt_tcp_flags(const struct pkt *p);
+unsigned pkt_tcp_hlen(const struct pkt *p);
+/* TCP payload bytes, by the IPv4 total length. */
+unsigned pkt_tcp_payload_len(const struct pkt *p);
+
+/* Swaps the Ethernet addresses: a frame towards the client, not from it. */
+void pkt_swap_macs(struct pkt *p);
 
 /* Verify the IPv4 header checksum / the TCP checksum over pseudo-header + segment. */
 bool pkt_ip4_csum_ok(const struct pkt *p);

@@ -13,6 +13,7 @@ Suite *split_suite(void);
 Suite *conntrack_suite(void);
 Suite *stats_suite(void);
 Suite *http_match_suite(void);	/* tests/unit/test_http_match.c: the dark-release matcher, no BPF */
+Suite *handoff_suite(void);	/* tests/unit/test_handoff.c: the dark-release handoff datapath */
 
 /* A datapath test case: fixture per test, generous timeout (seconds). */
 TCase *kt_tcase(const char *name, double timeout);
