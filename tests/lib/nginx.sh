@@ -60,6 +60,8 @@ nginx_start() {
 	local pod=$1 dir
 	dir=$(nginx_dir "$pod")
 	nginx_conf_write "$pod" || return 1
+	# A killed nginx leaves its status socket, which would block the bind.
+	rm -f "$dir/status.sock"
 	# 3>&- : bats waits on fd 3; a daemon holding it would hang the run.
 	if ! in_ns "$pod" nginx -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" </dev/null >"$dir/start.log" 2>&1 3>&-; then
 		echo "nginx_start: nginx in $pod failed to start:" >&2

@@ -1,0 +1,1 @@
+../e2e/zz_no_leftovers.bats
