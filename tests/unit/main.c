@@ -70,6 +70,7 @@ int main(void)
 	srunner_add_suite(sr, stats_suite());
 	srunner_add_suite(sr, split_suite());
 	srunner_add_suite(sr, http_match_suite());
+	srunner_add_suite(sr, service_index_suite());
 	srunner_add_suite(sr, handoff_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);

@@ -13,6 +13,7 @@ Suite *split_suite(void);
 Suite *conntrack_suite(void);
 Suite *stats_suite(void);
 Suite *http_match_suite(void);	/* tests/unit/test_http_match.c: the dark-release matcher, no BPF */
+Suite *service_index_suite(void);	/* tests/unit/test_service_index.c: name -> id, free ids */
 Suite *handoff_suite(void);	/* tests/unit/test_handoff.c: the dark-release handoff datapath */
 
 /* A datapath test case: fixture per test, generous timeout (seconds). */

@@ -46,4 +46,49 @@ bool kanary_name_valid(const char *s, size_t max);
 /* Zeroes the per-CPU stats of one service (all its subset slots). */
 int kanary_stats_zero(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e);
 
+/* ---- the service index (name_index.c: memory only; service_index.c: from the maps) ---- */
+
+#define KANARY_NAME_INDEX_MAX_IDS	(1u << 24)
+
+/*
+ * Ids 0..max_ids-1, each free, taken, or taken under a name with its
+ * VIP:port key.  n_buckets 0: one per id.  NULL when out of memory or out
+ * of range.  Release with free().
+ */
+struct kanary_name_index *kanary_name_index_new(__u32 max_ids, __u32 n_buckets);
+/* -ENOENT when no id has that name. */
+int kanary_name_index_find(const struct kanary_name_index *x, const char *name, __u32 *id);
+/* Takes id under name: -ERANGE, -EBUSY (id taken), -EINVAL (name), -EEXIST (name taken). */
+int kanary_name_index_add(struct kanary_name_index *x, __u32 id, const char *name,
+			  const struct kanary_svc_key *key);
+/* Takes id without a name (a live service whose name is unusable). */
+int kanary_name_index_take(struct kanary_name_index *x, __u32 id);
+/* Frees id and its name; -ENOENT when it was free. */
+int kanary_name_index_del(struct kanary_name_index *x, __u32 id);
+/* The lowest free id, not taken yet; -ENOSPC when none is. */
+int kanary_name_index_free_id(struct kanary_name_index *x, __u32 *id);
+bool kanary_name_index_used(const struct kanary_name_index *x, __u32 id);
+/* The key recorded with id's name, or NULL when id has none. */
+const struct kanary_svc_key *kanary_name_index_key(const struct kanary_name_index *x, __u32 id);
+__u32 kanary_name_index_count(const struct kanary_name_index *x);
+
+/* Calls fn for every entry of the service map; stops at fn's first non-zero return. */
+int kanary_svc_walk(struct kanary_maps *m,
+		    int (*fn)(const struct kanary_svc_key *key, const struct kanary_svc_ref *ref,
+			      void *ctx),
+		    void *ctx, struct kanary_err *e);
+/* Config slots of ids first..first+n-1 (n <= KANARY_CFG_CHUNK_IDS) into out[2n] (cfg_batch.c). */
+#define KANARY_CFG_CHUNK_IDS	128
+/* false when the batch failed (the caller then reads slot by slot). */
+bool kanary_cfg_read_chunk(struct kanary_maps *m, __u32 first, __u32 n,
+			   struct kanary_svc_config *out);
+/* Whether live ids among n are read faster in one batch than one by one. */
+bool kanary_cfg_chunk_worth(__u32 live, __u32 n);
+
+/* m's index, built by one pass over the maps on first use. */
+int kanary_index_get(struct kanary_maps *m, struct kanary_name_index **out,
+		     struct kanary_err *e);
+/* Forgets m's index: the next kanary_index_get builds it again from the maps. */
+void kanary_index_drop(struct kanary_maps *m);
+
 #endif /* KANARY_LIB_INTERNAL_H */

@@ -65,11 +65,19 @@ int kanary_iface_list(const char *pin_path, struct kanary_iface *out, int *n,
 
 /* ---- maps (maps.c) ---- */
 
+struct kanary_name_index;
+
 struct kanary_maps {
 	char pin_path[PATH_MAX];
 	int svc, cfg, be, ct, stats, counters, globals, rules, handoff, stash, ho_stats;
 	__u32 max_services;	/* from the pinned config map */
 	int lock_fd;		/* flock on the pin dir, held while open */
+	/*
+	 * Service name -> id and the free ids, built on first use and kept
+	 * up to date by libkanary's own changes.  Valid only while lock_fd
+	 * is held: see service_index.c.
+	 */
+	struct kanary_name_index *index;
 };
 
 /* Opens the pinned maps and takes the instance lock. */

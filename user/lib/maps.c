@@ -2,6 +2,7 @@
 /* Opening the pinned maps, checking their layout, and the instance lock. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
@@ -153,4 +154,6 @@ void kanary_maps_close(struct kanary_maps *m)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
+	free(m->index);		/* one allocation: see name_index.c */
+	m->index = NULL;
 }

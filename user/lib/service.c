@@ -5,6 +5,8 @@
  * map entry says which slot is live; a commit fills the other slot, then
  * flips that one entry, so the datapath sees either all or none of a change.
  * Callers hold the instance lock (kanary_maps_open), so there is one writer.
+ * Names and free ids come from the in-memory index (service_index.c), which
+ * add and delete keep up to date: no walk over every service per call.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -77,43 +79,51 @@ static int be_delete_slot(struct kanary_maps *m, __u32 id, __u32 slot, struct ka
 	return 0;
 }
 
-/* live[id] = slot + 1 for every id the service map points to, else 0. */
-static int live_ids(struct kanary_maps *m, __u8 **out, struct kanary_err *e)
+struct live {
+	__u8 *slot1;		/* slot + 1 of every id the service map points to, else 0 */
+	__u32 max;
+};
+
+static int live_one(const struct kanary_svc_key *key, const struct kanary_svc_ref *ref, void *ctx)
 {
-	struct kanary_svc_key key, next;
-	struct kanary_svc_ref ref;
-	__u8 *live = calloc(m->max_services ? m->max_services : 1, 1);
-	void *prev = NULL;
+	struct live *l = ctx;
 
-	if (!live)
-		return kanary_errf(e, ENOMEM, "out of memory");
-	while (bpf_map_get_next_key(m->svc, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(m->svc, &key, &ref))
-			continue;	/* deleted meanwhile */
-		if (ref.id < m->max_services && ref.slot < 2)
-			live[ref.id] = (__u8)(ref.slot + 1);
-	}
-	if (errno != ENOENT) {
-		int err = errno;
-
-		free(live);
-		return kanary_errf(e, err, "cannot walk the service map: %s", strerror(err));
-	}
-	*out = live;
+	if (ref->id < l->max && ref->slot < 2)
+		l->slot1[ref->id] = (__u8)(ref->slot + 1);
 	return 0;
 }
 
-static int service_load(struct kanary_maps *m, __u32 id, __u32 slot,
-			struct kanary_service *s, struct kanary_err *e)
+static int live_ids(struct kanary_maps *m, __u8 **out, struct kanary_err *e)
+{
+	struct live l = { .slot1 = calloc(m->max_services ? m->max_services : 1, 1),
+			  .max = m->max_services };
+	int err;
+
+	if (!l.slot1)
+		return kanary_errf(e, ENOMEM, "out of memory");
+	err = kanary_svc_walk(m, live_one, &l, e);
+	if (err) {
+		free(l.slot1);
+		return err;
+	}
+	*out = l.slot1;
+	return 0;
+}
+
+/* Into an all-zero s: the config (read unless cfg is given) and its backends. */
+static int service_fill(struct kanary_maps *m, __u32 id, __u32 slot,
+			const struct kanary_svc_config *cfg, struct kanary_service *s,
+			struct kanary_err *e)
 {
 	int err;
 
-	memset(s, 0, sizeof(*s));
-	err = cfg_read(m, id, slot, &s->cfg, e);
-	if (err)
-		return err;
+	if (cfg) {
+		s->cfg = *cfg;
+	} else {
+		err = cfg_read(m, id, slot, &s->cfg, e);
+		if (err)
+			return err;
+	}
 	if (s->cfg.n_subsets > KANARY_MAX_SUBSETS)
 		return kanary_errf(e, EIO, "config %u of service id %u has %u subsets (max %d)",
 				   slot, id, s->cfg.n_subsets, KANARY_MAX_SUBSETS);
@@ -141,41 +151,85 @@ static int service_load(struct kanary_maps *m, __u32 id, __u32 slot,
 	return 0;
 }
 
-/* Finds a live service by name; -ENOENT without a message when absent. */
-static int find_by_name(struct kanary_maps *m, const __u8 *live, const char *name,
-			__u32 *id, __u32 *slot, struct kanary_err *e)
+static int service_load(struct kanary_maps *m, __u32 id, __u32 slot,
+			struct kanary_service *s, struct kanary_err *e)
 {
+	memset(s, 0, sizeof(*s));
+	return service_fill(m, id, slot, NULL, s, e);
+}
+
+/*
+ * Back to all zero after service_fill, touching only what it wrote: the
+ * whole struct is 49 KB, and zeroing it for each of 10,000 services cost
+ * more than reading them.
+ */
+static void service_clear(struct kanary_service *s)
+{
+	for (__u32 i = 0; i < s->cfg.n_subsets && i < KANARY_MAX_SUBSETS; i++) {
+		__u32 n = s->cfg.subsets[i].n_backends;
+
+		memset(s->backends[i], 0,
+		       (n < KANARY_MAX_BACKENDS ? n : KANARY_MAX_BACKENDS) * sizeof(s->backends[i][0]));
+	}
+	memset(&s->cfg, 0, sizeof(s->cfg));
+	s->exists = false;
+	s->id = s->slot = 0;
+}
+
+/*
+ * What the index says about id, checked against the maps: the service map
+ * entry of its key still points to id, and that slot still has its name.
+ * -ESTALE when they disagree (see service_index.c).
+ */
+static int index_check(struct kanary_maps *m, const struct kanary_name_index *x, __u32 id,
+		       const char *name, __u32 *slot, struct kanary_err *e)
+{
+	const struct kanary_svc_key *key = kanary_name_index_key(x, id);
 	struct kanary_svc_config cfg;
+	struct kanary_svc_ref ref;
+	int err;
 
-	for (__u32 i = 0; i < m->max_services; i++) {
-		int err;
+	if (!key || bpf_map_lookup_elem(m->svc, key, &ref) || ref.id != id || ref.slot > 1)
+		return -ESTALE;
+	err = cfg_read(m, id, ref.slot, &cfg, e);
+	if (err)
+		return err;
+	if (strncmp(cfg.name, name, sizeof(cfg.name)) != 0)
+		return -ESTALE;
+	*slot = ref.slot;
+	return 0;
+}
 
-		if (!live[i])
-			continue;
-		err = cfg_read(m, i, live[i] - 1u, &cfg, e);
+/* Finds a live service by name; -ENOENT without a message when absent. */
+static int find_by_name(struct kanary_maps *m, const char *name, __u32 *id, __u32 *slot,
+			struct kanary_err *e)
+{
+	struct kanary_name_index *x;
+	int err;
+
+	for (int rebuilt = 0; rebuilt < 2; rebuilt++) {
+		err = kanary_index_get(m, &x, e);
 		if (err)
 			return err;
-		if (strncmp(cfg.name, name, sizeof(cfg.name)) == 0) {
-			*id = i;
-			*slot = live[i] - 1u;
-			return 0;
-		}
+		if (kanary_name_index_find(x, name, id))
+			return -ENOENT;
+		err = index_check(m, x, *id, name, slot, e);
+		if (err != -ESTALE)
+			return err;
+		kanary_index_drop(m);
 	}
-	return -ENOENT;
+	return kanary_errf(e, EAGAIN,
+			   "service %s changed while it was looked up: is a program writing %s "
+			   "without kanary's lock?", name, m->pin_path);
 }
 
 int kanary_service_get(struct kanary_maps *m, const char *name,
 		       struct kanary_service *out, struct kanary_err *e)
 {
 	__u32 id, slot;
-	__u8 *live;
 	int err;
 
-	err = live_ids(m, &live, e);
-	if (err)
-		return err;
-	err = find_by_name(m, live, name, &id, &slot, e);
-	free(live);
+	err = find_by_name(m, name, &id, &slot, e);
 	if (err == -ENOENT)
 		return kanary_errf(e, ENOENT, "no service named '%s': see 'kanaryctl service list'",
 				   name);
@@ -188,21 +242,41 @@ int kanary_service_foreach(struct kanary_maps *m,
 			   int (*fn)(const struct kanary_service *s, void *ctx),
 			   void *ctx, struct kanary_err *e)
 {
-	struct kanary_service *s = malloc(sizeof(*s));
+	struct kanary_service *s = calloc(1, sizeof(*s));
+	struct kanary_svc_config *chunk = malloc(2 * KANARY_CFG_CHUNK_IDS * sizeof(*chunk));
 	__u8 *live = NULL;
+	bool stop = false;
 	int err;
 
-	if (!s)
+	if (!s || !chunk) {
+		free(s);
+		free(chunk);
 		return kanary_errf(e, ENOMEM, "out of memory");
+	}
 	err = live_ids(m, &live, e);
-	for (__u32 id = 0; !err && id < m->max_services; id++) {
-		if (!live[id])
-			continue;
-		err = service_load(m, id, live[id] - 1u, s, e);
-		if (!err && fn(s, ctx))
-			break;
+	for (__u32 first = 0; !err && !stop && first < m->max_services;
+	     first += KANARY_CFG_CHUNK_IDS) {
+		__u32 end = m->max_services - first < KANARY_CFG_CHUNK_IDS ? m->max_services :
+			    first + KANARY_CFG_CHUNK_IDS, n = 0;
+		bool batched;
+
+		for (__u32 id = first; id < end; id++)
+			n += live[id] != 0;
+		batched = kanary_cfg_chunk_worth(n, end - first) &&
+			  kanary_cfg_read_chunk(m, first, end - first, chunk);
+		for (__u32 id = first; !err && !stop && id < end; id++) {
+			__u32 slot = live[id] - 1u;
+
+			if (!live[id])
+				continue;
+			err = service_fill(m, id, slot, batched ? &chunk[(id - first) * 2 + slot] : NULL,
+					   s, e);
+			stop = !err && fn(s, ctx);
+			service_clear(s);
+		}
 	}
 	free(live);
+	free(chunk);
 	free(s);
 	return err;
 }
@@ -288,11 +362,11 @@ static int be_write_slot(struct kanary_maps *m, const struct kanary_service *s, 
 static int claim_id(struct kanary_maps *m, const struct kanary_service *s, __u32 *id,
 		    struct kanary_err *e)
 {
+	struct kanary_name_index *x;
 	struct kanary_svc_ref ref;
 	struct kanary_svc_config other;
 	char vip[64];
 	__u32 oid, oslot;
-	__u8 *live;
 	int err;
 
 	kanary_format_ipport(vip, sizeof(vip), &s->cfg.key.vip, s->cfg.key.port);
@@ -303,30 +377,33 @@ static int claim_id(struct kanary_maps *m, const struct kanary_service *s, __u32
 					   KANARY_NAME_LEN, other.name);
 		return kanary_errf(e, EEXIST, "%s/tcp is already a service", vip);
 	}
-	err = live_ids(m, &live, e);
+	err = find_by_name(m, s->cfg.name, &oid, &oslot, e);
+	if (err == 0)
+		return kanary_errf(e, EEXIST, "service '%s' already exists", s->cfg.name);
+	if (err != -ENOENT)
+		return err;
+	err = kanary_index_get(m, &x, e);
 	if (err)
 		return err;
-	err = find_by_name(m, live, s->cfg.name, &oid, &oslot, e);
-	if (err == 0) {
-		err = kanary_errf(e, EEXIST, "service '%s' already exists", s->cfg.name);
-		goto out;
-	}
-	if (err != -ENOENT)
-		goto out;
 	/* An id nothing points to is free, even if an interrupted delete left data in it. */
-	for (__u32 i = 0; i < m->max_services; i++) {
-		if (!live[i]) {
-			*id = i;
-			err = 0;
-			goto out;
-		}
-	}
-	err = kanary_errf(e, ENOSPC,
-			  "all %u service ids are in use: delete a service, or unload and load with a larger max-services",
-			  m->max_services);
-out:
-	free(live);
-	return err;
+	if (kanary_name_index_free_id(x, id))
+		return kanary_errf(e, ENOSPC,
+				   "all %u service ids are in use: delete a service, or unload and load with a larger max-services",
+				   m->max_services);
+	return 0;
+}
+
+/* The index follows a change this process made; if it cannot, it is rebuilt on next use. */
+static void index_added(struct kanary_maps *m, __u32 id, const struct kanary_svc_config *cfg)
+{
+	if (m->index && kanary_name_index_add(m->index, id, cfg->name, &cfg->key))
+		kanary_index_drop(m);
+}
+
+static void index_deleted(struct kanary_maps *m, __u32 id)
+{
+	if (m->index && kanary_name_index_del(m->index, id))
+		kanary_index_drop(m);
 }
 
 static int commit_new(struct kanary_maps *m, struct kanary_service *s, struct kanary_err *e)
@@ -364,6 +441,7 @@ static int commit_new(struct kanary_maps *m, struct kanary_service *s, struct ka
 		return kanary_errf(e, errno, "cannot add service %s: %s", s->cfg.name,
 				   strerror(errno));
 	}
+	index_added(m, id, &s->cfg);
 	s->exists = true;
 	s->id = id;
 	s->slot = 0;
@@ -460,6 +538,8 @@ int kanary_service_del(struct kanary_maps *m, const char *name, struct kanary_er
 		err = kanary_errf(e, errno, "cannot delete service %s: %s", name, strerror(errno));
 		goto out;
 	}
+	/* Nothing points to the id any more: free to reuse, whatever the cleanup below does. */
+	index_deleted(m, s->id);
 	memset(&empty, 0, sizeof(empty));
 	for (__u32 slot = 0; slot < 2 && !err; slot++) {
 		err = cfg_write(m, s->id, slot, &empty, e);
