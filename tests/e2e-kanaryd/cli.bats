@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# kanaryd's command line: --check on the examples and on a bad file, and
-# usage errors that say what was wrong.  No cluster, no privileges needed.
+# kanaryd's command line: --check on the examples and on a bad file, usage
+# errors that say what was wrong, and --max-services on a private bpffs
+# (root).  No cluster.
 
 : "${KANARYD:=$BATS_TEST_DIRNAME/../../bin/kanaryd}"
 EXAMPLES="$BATS_TEST_DIRNAME/../../examples"
@@ -45,4 +46,21 @@ setup() {
 	run "$KANARYD" --help
 	[ "$status" -eq 0 ]
 	[[ $output == *"--detach-on-exit"* && $output == *"SIGHUP"* ]]
+}
+
+@test "--max-services sizes a first load, and says so when the pins keep another size" {
+	local pin="$BATS_TEST_TMPDIR/bpffs" run_dir="$BATS_TEST_TMPDIR/run"
+	run "$KANARYD" --manifests "$EXAMPLES" --max-services 0
+	[ "$status" -eq 2 ]
+	[[ $output == *"--max-services: expected a number of services 1-1048576, got '0'"* ]]
+
+	mkdir -p "$pin" "$run_dir"
+	mount -t bpf bpf "$pin"
+	KANARY_RUN_DIR="$run_dir" run "$KANARYD" --manifests "$EXAMPLES" --pin-path "$pin" --max-services 100 --once
+	[ "$status" -eq 0 ] || { echo "$output" >&2; umount "$pin"; false; }
+	[ "$(bpftool -j map show pinned "$pin/kanary_svc_v1" | jq .max_entries)" = 100 ] || { umount "$pin"; false; }
+	KANARY_RUN_DIR="$run_dir" run "$KANARYD" --manifests "$EXAMPLES" --pin-path "$pin" --max-services 200 --once
+	umount "$pin"
+	[ "$status" -eq 0 ]
+	[[ $output == *"--max-services 200 not applied: the maps at $pin were loaded with 100"* ]] || { echo "$output" >&2; false; }
 }

@@ -211,7 +211,8 @@ static int signals_fd(void)
 /* SIGHUP: load again (programs, pins), look at every interface, re-read everything. */
 static void reload(struct kd_daemon *d)
 {
-	struct kanary_load_opts lo = { .ct_size = d->cfg.ct_size, .verbose = d->cfg.verbose };
+	struct kanary_load_opts lo = { .ct_size = d->cfg.ct_size,
+				       .max_services = d->cfg.max_services, .verbose = d->cfg.verbose };
 	struct kanary_err e = { "" };
 
 	pr_info("SIGHUP: reloading");

@@ -28,6 +28,7 @@ struct kd_config {
 	bool check;		/* --check: print the desired state, touch nothing */
 	bool once;		/* --once: apply, then exit */
 	__u32 ct_size;
+	__u32 max_services;	/* 0: the loader's default */
 	bool kube;		/* --kube: objects come from the API server, not --manifests */
 	const char *kubeconfig;	/* NULL: in-cluster service account */
 	const char *context;

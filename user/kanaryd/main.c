@@ -23,12 +23,13 @@
 #include "log.h"
 
 #define CT_SIZE_MAX	(1u << 26)
+#define MAX_SERVICES_MAX	(1u << 20)
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: kanaryd --manifests PATH [--iface GLOB]... [--pin-path DIR] [--detach-on-exit]\n"
-"               [--ct-size N] [--cluster-domain DOMAIN] [-v]\n"
+"               [--ct-size N] [--max-services N] [--cluster-domain DOMAIN] [-v]\n"
 "       kanaryd --kube [--kubeconfig FILE [--context NAME]] [--iface GLOB]... [...]\n"
 "       kanaryd --manifests PATH --check\n"
 "\n"
@@ -58,6 +59,8 @@ static void usage(FILE *f)
 "      --pin-path DIR       the kanary instance (default $%s, else %s)\n"
 "      --ct-size N          conntrack entries if kanary is not loaded yet (default %u);\n"
 "                           existing pins keep their size, and their connections\n"
+"      --max-services N     service ids if kanary is not loaded yet (default %u);\n"
+"                           existing pins keep their size\n"
 "      --cluster-domain D   DNS domain of Istio host names (default %s)\n"
 "      --detach-on-exit     remove this kanaryd's attachments when it exits; by default\n"
 "                           they stay, and so does traffic steering\n"
@@ -78,7 +81,7 @@ static void usage(FILE *f)
 "Logs go to stderr, one line each, with a level.  Exit status: 0 after SIGTERM,\n"
 "1 on a startup error, 2 on a usage error.\n",
 		KD_KUBE_PAGE_SIZE, KANARY_PIN_PATH_ENV, KANARY_PIN_PATH_DEFAULT, KANARY_DEFAULT_CT_SIZE,
-		KD_DEFAULT_DOMAIN, KANARY_RUN_DIR_DEFAULT, KANARY_RUN_DIR_ENV);
+		KANARY_DEFAULT_MAX_SERVICES, KD_DEFAULT_DOMAIN, KANARY_RUN_DIR_DEFAULT, KANARY_RUN_DIR_ENV);
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -92,12 +95,13 @@ static int bad_usage(const char *fmt, const char *arg)
 static int parse_args(int argc, char **argv, struct kd_config *c)
 {
 	enum { OPT_PIN = 256, OPT_CT, OPT_DOMAIN, OPT_DETACH, OPT_CHECK, OPT_ONCE, OPT_KUBE,
-	       OPT_KUBECONFIG, OPT_CONTEXT, OPT_PAGE, OPT_HEALTH };
+	       OPT_KUBECONFIG, OPT_CONTEXT, OPT_PAGE, OPT_HEALTH, OPT_MAX_SERVICES };
 	static const struct option opts[] = {
 		{ "manifests", required_argument, NULL, 'm' },
 		{ "iface", required_argument, NULL, 'i' },
 		{ "pin-path", required_argument, NULL, OPT_PIN },
 		{ "ct-size", required_argument, NULL, OPT_CT },
+		{ "max-services", required_argument, NULL, OPT_MAX_SERVICES },
 		{ "cluster-domain", required_argument, NULL, OPT_DOMAIN },
 		{ "detach-on-exit", no_argument, NULL, OPT_DETACH },
 		{ "check", no_argument, NULL, OPT_CHECK },
@@ -136,6 +140,15 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 				return bad_usage("--ct-size: expected a number of entries 1-67108864, got '%s'",
 						 optarg);
 			c->ct_size = (__u32)v;
+			break;
+		case OPT_MAX_SERVICES:
+			errno = 0;
+			unsigned long ms = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || optarg[0] == '-' || ms < 1 ||
+			    ms > MAX_SERVICES_MAX)
+				return bad_usage("--max-services: expected a number of services 1-1048576, got '%s'",
+						 optarg);
+			c->max_services = (__u32)ms;
 			break;
 		case OPT_DOMAIN:
 			if (!*optarg || strchr(optarg, '/'))
@@ -280,9 +293,24 @@ static int take_instance_lock(const char *pin)
 	return fd;	/* held until exit */
 }
 
+/* Existing pins keep their size: say so when --max-services asked for another. */
+static void warn_max_services_kept(const char *pin, __u32 want)
+{
+	struct kanary_err e = { "" };
+	struct kanary_maps m;
+
+	if (!want || kanary_maps_open(&m, pin, &e))
+		return;
+	if (m.max_services != want)
+		pr_warn("--max-services %u not applied: the maps at %s were loaded with %u; "
+			"'kanaryctl unload' and restart to resize them", want, pin, m.max_services);
+	kanary_maps_close(&m);
+}
+
 static int start(struct kd_daemon *d)
 {
-	struct kanary_load_opts lo = { .ct_size = d->cfg.ct_size, .verbose = d->cfg.verbose };
+	struct kanary_load_opts lo = { .ct_size = d->cfg.ct_size,
+				       .max_services = d->cfg.max_services, .verbose = d->cfg.verbose };
 	struct kanary_err e = { "" };
 	struct kd_kube_config kc = { 0 };
 	char err[600];
@@ -312,6 +340,7 @@ static int start(struct kd_daemon *d)
 	}
 	pr_info("kanary loaded at %s (pins reused when present); %s %s", d->cfg.pin,
 		d->cfg.kube ? "API server" : "manifests", d->cfg.kube ? kc.server : d->cfg.manifests);
+	warn_max_services_kept(d->cfg.pin, d->cfg.max_services);
 	if (kd_applied_load(&d->applied, d->applied_path, err, sizeof(err)))
 		pr_warn("%s", err);
 	if (d->cfg.kube) {
