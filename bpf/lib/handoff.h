@@ -14,7 +14,8 @@
  * Ingress runs on what the client sends, egress on what it receives (see
  * kanary.bpf.c).  The state is in include/kanary/handoff.h.  Every packet
  * this file sends somewhere new is the skb it was given, reshaped by
- * segment.h; nothing is allocated or cloned.
+ * segment.h; nothing is allocated, and only kanary_ho_clear_timewait
+ * sends a clone (a RST ahead of the SYN).
  */
 #ifndef KANARY_BPF_HANDOFF_H
 #define KANARY_BPF_HANDOFF_H
@@ -39,12 +40,7 @@
 			__s->field++;						\
 	} while (0)
 
-/* a is after b in sequence space. */
-static __always_inline int kanary_seq_after(__u32 a, __u32 b)
-{
-	return (__s32)(a - b) > 0;
-}
-
+/* a is b or after it in sequence space. */
 static __always_inline int kanary_seq_geq(__u32 a, __u32 b)
 {
 	return (__s32)(a - b) >= 0;
