@@ -28,5 +28,28 @@ kanary_enter() { kctl attach "$(host_if client)" >/dev/null; }
 kanary_leave() { kctl detach "$(host_if client)" >/dev/null; }
 kanary_url() { echo "http://${CONTENDER_VIP[kanary]}/"; }
 
-# The rule path (the dark-release handoff) has no datapath yet.
-kanary_rule_unavailable() { echo "not yet available: the dark-release rule path has not landed"; }
+# kanary's rule path: the same 80/20 split behind the dark-release rule
+# x-my-header=dark -> risky, so every connection takes the TCP handoff
+# (the load sends no header: the weights choose after the first request).
+kanary_rule_up() {
+	local pod vip=${CONTENDER_VIP[kanary_rule]}
+	kctl service add bench_rule "$vip:80" >/dev/null 2>&1 || return 1
+	for pod in "${SPLIT_SAFE[@]}"; do kctl backend add bench_rule safe "$(pod_ip "$pod"):80" >/dev/null || return 1; done
+	for pod in "${SPLIT_RISKY[@]}"; do kctl backend add bench_rule risky "$(pod_ip "$pod"):80" >/dev/null 2>&1 || return 1; done
+	kctl weight set bench_rule safe 80 risky 20 >/dev/null &&
+		kctl route add bench_rule header x-my-header=dark to risky >/dev/null
+}
+kanary_rule_enter() { kanary_enter; }
+kanary_rule_leave() { kanary_leave; }
+kanary_rule_url() { echo "http://${CONTENDER_VIP[kanary_rule]}/"; }
+
+# kanary_rule_one: the handoff in front of safe1 alone, as kanary_one is
+# the canary path's: the rule path's own cost against Direct.
+kanary_rule_one_up() {
+	kctl service add bench_rule1 "${CONTENDER_VIP[kanary_rule_one]}:80" >/dev/null 2>&1 || return 1
+	kctl backend add bench_rule1 safe "$(pod_ip safe1):80" >/dev/null &&
+		kctl route add bench_rule1 header x-my-header=dark to safe >/dev/null
+}
+kanary_rule_one_enter() { kanary_enter; }
+kanary_rule_one_leave() { kanary_leave; }
+kanary_rule_one_url() { echo "http://${CONTENDER_VIP[kanary_rule_one]}/"; }

@@ -4,7 +4,8 @@
 # The contenders: every one does the same job, an 80/20 split of one
 # address between the safe pods (safe1, safe2: 40 + 40) and the risky pod
 # (risky1: 20), except "direct", which is the client talking to safe1, and
-# "kanary_one", kanary with safe1 as its only backend.
+# "kanary_one" and "kanary_rule_one", kanary's two paths with safe1 as their
+# only backend.
 # Each NAME provides:
 #   NAME_up / NAME_down     once per bench run (configs, daemons)
 #   NAME_enter / NAME_leave around every timed run (attach, rules)
@@ -20,14 +21,14 @@ for f in "$BENCH_LIB"/contender_*.sh; do
 	source "$f"
 done
 
-# Every contender in the order of the first repetition; "kanary_rule" is
-# listed so that the report says it is not yet available.
-CONTENDERS=(direct kanary kanary_one kanary_rule iptables nftables nginx haproxy)
+# Every contender in the order of the first repetition.
+CONTENDERS=(direct kanary kanary_one kanary_rule kanary_rule_one iptables nftables nginx haproxy)
 declare -A CONTENDER_LABEL=(
 	[direct]="Direct (client -> safe1)"
 	[kanary]="kanary canary path (tc DNAT)"
 	[kanary_one]="kanary, one backend (safe1): the datapath alone"
-	[kanary_rule]="kanary rule path (dark release)"
+	[kanary_rule]="kanary rule path (dark-release TCP handoff)"
+	[kanary_rule_one]="kanary rule path, one backend (safe1): the handoff alone"
 	[iptables]="iptables DNAT, statistic random (kube-proxy style)"
 	[nftables]="nftables DNAT, numgen random"
 	[nginx]="nginx L7 proxy (split_clients + map)"
@@ -39,6 +40,7 @@ declare -A CONTENDER_LABEL=(
 declare -A CONTENDER_VIP=(
 	[kanary]=10.96.0.11 [iptables]=10.96.0.12 [nftables]=10.96.0.13
 	[nginx]=10.96.0.14 [haproxy]=10.96.0.15 [kanary_one]=10.96.0.16
+	[kanary_rule]=10.96.0.17 [kanary_rule_one]=10.96.0.18
 )
 
 SPLIT_SAFE=(safe1 safe2)
