@@ -53,6 +53,8 @@ int main(void)
 	srunner_add_suite(sr, routes_suite());
 	srunner_add_suite(sr, rules_suite());
 	srunner_add_suite(sr, sources_suite());
+	srunner_add_suite(sr, watch_suite());
+	srunner_add_suite(sr, name_index_suite());
 	srunner_add_suite(sr, applied_suite());
 	srunner_add_suite(sr, status_suite());
 	srunner_add_suite(sr, reconcile_suite());

@@ -56,6 +56,47 @@ START_TEST(missing_is_empty_and_corrupt_is_reported)
 }
 END_TEST
 
+/* Service names in a scrambled order: "ns/svc-<k>", k < n. */
+static void scrambled_name(char *out, size_t len, size_t i, size_t n)
+{
+	snprintf(out, len, "ns/svc-%zu", (i * 7919) % n);
+}
+
+START_TEST(names_set_and_deleted_in_any_order_stay_findable)
+{
+	enum { N = 300 };
+	struct kd_applied a = { 0 };
+	char name[32];
+	__u64 h;
+
+	for (size_t i = 0; i < N; i++) {
+		scrambled_name(name, sizeof(name), i, N);
+		kd_applied_set(&a, name, i);
+	}
+	for (size_t i = 0; i < N; i += 3) {
+		scrambled_name(name, sizeof(name), i, N);
+		kd_applied_del(&a, name);
+	}
+	for (size_t i = 1; i < N; i += 3) {
+		scrambled_name(name, sizeof(name), i, N);
+		kd_applied_set(&a, name, i + 1000);	/* a new hash for one that is there */
+	}
+	ck_assert_uint_eq(a.n, N - (N + 2) / 3);
+	for (size_t i = 0; i < N; i++) {
+		scrambled_name(name, sizeof(name), i, N);
+		if (i % 3 == 0) {
+			ck_assert_msg(!kd_applied_get(&a, name, &h), "%s was deleted", name);
+			continue;
+		}
+		ck_assert_msg(kd_applied_get(&a, name, &h), "%s is missing", name);
+		ck_assert_uint_eq(h, i % 3 == 1 ? i + 1000 : i);
+	}
+	ck_assert(!kd_applied_get(&a, "ns/svc-", &h));
+	ck_assert(!kd_applied_get(&a, "ns/svc-3000", &h));
+	kd_applied_free(&a);
+}
+END_TEST
+
 Suite *applied_suite(void)
 {
 	Suite *s = suite_create("applied");
@@ -63,6 +104,7 @@ Suite *applied_suite(void)
 
 	tcase_add_test(tc, save_and_load_round_trip);
 	tcase_add_test(tc, missing_is_empty_and_corrupt_is_reported);
+	tcase_add_test(tc, names_set_and_deleted_in_any_order_stay_findable);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -182,6 +182,34 @@ START_TEST(two_services_on_one_address_hold_the_second)
 }
 END_TEST
 
+START_TEST(every_later_service_on_an_address_names_the_first)
+{
+	static const char *const svc =
+		"apiVersion: v1\nkind: Service\nmetadata: {name: %s}\n"
+		"spec: {clusterIP: %s, selector: {app: x}, ports: [{port: 80}]}\n---\n";
+	/* Names sort apart from their file order: the first in the file is not the first by name. */
+	static const char *const order[][2] = {
+		{ "m", "10.96.0.1" }, { "z", "10.96.0.2" }, { "a", "10.96.0.1" },
+		{ "q", "10.96.0.1" }, { "b", "10.96.0.2" }, { "c", "10.96.0.3" },
+	};
+	struct kdt_world w = { 0 };
+	char text[2048] = "";
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), svc, order[i][0], order[i][1]);
+	kdt_load_text(&w, "s.yaml", text);
+	kdt_build(&w);
+	/* The first by name is kept; each later one is held, naming it. */
+	ck_assert(!kdt_service(&w, "default/a")->hold);
+	ck_assert(!kdt_service(&w, "default/b")->hold);
+	ck_assert(!kdt_service(&w, "default/c")->hold);
+	ck_assert_ptr_nonnull(strstr(kdt_service(&w, "default/m")->problem, "10.96.0.1:80/tcp is also default/a"));
+	ck_assert_ptr_nonnull(strstr(kdt_service(&w, "default/q")->problem, "10.96.0.1:80/tcp is also default/a"));
+	ck_assert_ptr_nonnull(strstr(kdt_service(&w, "default/z")->problem, "10.96.0.2:80/tcp is also default/b"));
+	kdt_free(&w);
+}
+END_TEST
+
 START_TEST(long_names_are_shortened_uniquely)
 {
 	struct kdt_world w = { 0 };
@@ -243,6 +271,7 @@ Suite *desired_suite(void)
 	tcase_add_test(tc, hash_follows_what_is_written);
 	tcase_add_test(tc, duplicate_objects_first_wins_with_a_warning);
 	tcase_add_test(tc, two_services_on_one_address_hold_the_second);
+	tcase_add_test(tc, every_later_service_on_an_address_names_the_first);
 	tcase_add_test(tc, long_names_are_shortened_uniquely);
 	tcase_add_test(tc, host_names_resolve_as_istio_and_cluster_dns);
 	suite_add_tcase(s, tc);

@@ -63,6 +63,8 @@ static void dservice(struct kd_desired *d, const char *name, const char *vip, in
 {
 	struct kd_dservice s;
 
+	ck_assert_msg(!d->n || strcmp(d->v[d->n - 1].name, name) < 0,
+		      "%s after %s: a desired state is sorted by name", name, d->v[d->n - 1].name);
 	memset(&s, 0, sizeof(s));
 	snprintf(s.name, sizeof(s.name), "%s", name);
 	kanary_addr_from_v4(&s.key.vip, inet_addr(vip));
@@ -258,8 +260,8 @@ START_TEST(removed_service_is_deleted_and_others_untouched)
 
 	kanary_addr_from_v4(&key.vip, inet_addr("10.96.9.9"));
 	ck_assert_msg(kanary_service_add(&maps, "handmade", &key, &e) == 0, "add: %s", e.msg);
-	dservice(&d1, "shop/greeting", "10.96.1.10", 80, v1, 2);
 	dservice(&d1, "shop/cart", "10.96.1.20", 80, v1, 1);
+	dservice(&d1, "shop/greeting", "10.96.1.10", 80, v1, 2);
 	dservice(&d2, "shop/cart", "10.96.1.20", 80, v1, 1);
 	pass(&d1);
 	ck_assert_int_eq(outcome("shop/greeting")->outcome, KD_OUT_CREATED);
@@ -272,6 +274,57 @@ START_TEST(removed_service_is_deleted_and_others_untouched)
 	ck_assert_ptr_null(kd_results_find(&res, "handmade"));
 	kd_desired_free(&d1);
 	kd_desired_free(&d2);
+}
+END_TEST
+
+/* Services n/s-000 to n/s-<n-1>, but for every skip-th one (none when 0). */
+static void many(struct kd_desired *d, int n, int skip)
+{
+	char name[32], vip[32];
+
+	for (int k = 0; k < n; k++) {
+		if (skip && k % skip == 0)
+			continue;
+		snprintf(name, sizeof(name), "n/s-%03d", k);
+		snprintf(vip, sizeof(vip), "10.96.2.%d", k + 1);
+		dservice(d, name, vip, 80, v1, 2);
+	}
+}
+
+START_TEST(many_services_are_each_found_by_name)
+{
+	enum { N = 60 };	/* the instance takes 64 */
+	struct kd_desired all = { 0 }, fewer = { 0 };
+	char name[32];
+	__u64 h;
+
+	many(&all, N, 0);
+	many(&fewer, N, 3);
+	pass(&all);
+	ck_assert_uint_eq(res.n, N);
+	ck_assert_uint_eq(res.writes, N);
+	for (int k = 0; k < N; k++) {
+		snprintf(name, sizeof(name), "n/s-%03d", k);
+		ck_assert_int_eq(outcome(name)->outcome, KD_OUT_CREATED);
+		ck_assert_msg(kd_applied_get(&applied, name, &h), "no record of %s", name);
+	}
+	pass(&all);
+	ck_assert_uint_eq(res.writes, 0);
+	for (int k = 0; k < N; k++) {
+		snprintf(name, sizeof(name), "n/s-%03d", k);
+		ck_assert_int_eq(outcome(name)->outcome, KD_OUT_UNCHANGED);
+	}
+	pass(&fewer);
+	ck_assert_uint_eq(res.n, N);
+	for (int k = 0; k < N; k++) {
+		snprintf(name, sizeof(name), "n/s-%03d", k);
+		ck_assert_int_eq(outcome(name)->outcome, k % 3 ? KD_OUT_UNCHANGED : KD_OUT_DELETED);
+		ck_assert(kd_applied_get(&applied, name, &h) == (k % 3 != 0));
+	}
+	ck_assert_ptr_null(kd_results_find(&res, "n/s-060"));
+	ck_assert_ptr_null(kd_results_find(&res, "n/s-"));
+	kd_desired_free(&all);
+	kd_desired_free(&fewer);
 }
 END_TEST
 
@@ -522,6 +575,7 @@ Suite *reconcile_suite(void)
 	tcase_add_test(tc, operator_override_stays_until_the_manifests_change);
 	tcase_add_test(tc, without_a_record_a_different_service_is_rewritten);
 	tcase_add_test(tc, removed_service_is_deleted_and_others_untouched);
+	tcase_add_test(tc, many_services_are_each_found_by_name);
 	tcase_add_test(tc, address_taken_by_a_hand_made_service_fails_clearly);
 	tcase_add_test(tc, removed_subset_is_retired_in_place);
 	tcase_add_test(tc, new_address_recreates_the_service);

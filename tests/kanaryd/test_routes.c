@@ -224,6 +224,51 @@ START_TEST(virtual_service_in_another_namespace_by_fqdn)
 }
 END_TEST
 
+START_TEST(own_namespace_wins_among_rules_and_virtual_services_for_a_host)
+{
+	static const char *const early =
+		"apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+		"metadata: {name: g-early, namespace: other}\n"
+		"spec: {host: g.n.svc.cluster.local, subsets: [{name: a, labels: {v: a}}]}\n---\n"
+		"apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+		"metadata: {name: g-early, namespace: other}\nspec:\n  hosts: [g.n.svc.cluster.local]\n"
+		"  http:\n  - route:\n    - destination: {host: g.n.svc.cluster.local, subset: a}\n";
+	static const char *const own =
+		"apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: g, namespace: n}\n"
+		"spec:\n  hosts: [g, g.n.svc.cluster.local]\n  http:\n  - route:\n"
+		"    - destination: {host: g, subset: a}\n      weight: 30\n"
+		"    - destination: {host: g, subset: b}\n      weight: 70\n";
+	static const char *const late =
+		"apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+		"metadata: {name: g-late, namespace: other2}\n"
+		"spec: {host: g.n, subsets: [{name: b, labels: {v: b}}]}\n---\n"
+		"apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+		"metadata: {name: g-late, namespace: other2}\nspec:\n  hosts: [g.n]\n"
+		"  http:\n  - route:\n    - destination: {host: g.n, subset: b}\n";
+	struct kdt_world w = { 0 };
+	const struct kd_dservice *s;
+
+	/* Others' objects for the host both before and after the Service's own. */
+	ck_assert_int_eq(kdt_load_text(&w, "early.yaml", early), 0);
+	ck_assert_int_eq(kdt_load_text(&w, "base.yaml", kdt_base_yaml), 0);
+	ck_assert_int_eq(kdt_load_text(&w, "own.yaml", own), 0);
+	ck_assert_int_eq(kdt_load_text(&w, "late.yaml", late), 0);
+	kdt_build(&w);
+	s = kdt_service(&w, "n/g/80");
+	ck_assert_ptr_nonnull(strstr(s->route, "VirtualService n/g "));
+	ck_assert_ptr_nonnull(strstr(s->dr, "DestinationRule n/g "));
+	ck_assert_uint_eq(kdt_subset(s, "a")->weight_milli, W(30));
+	ck_assert_uint_eq(kdt_subset(s, "b")->weight_milli, W(70));
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "late.yaml:", "VirtualService other2/g-late: spec.hosts",
+			"already has VirtualService n/g", "ignored");
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "late.yaml:", "DestinationRule other2/g-late: spec.host",
+			"already has DestinationRule n/g", "ignored");
+	/* Naming its host twice does not make a VirtualService compete with itself. */
+	ck_assert(!kdt_diag(&w.diags, KD_WARN, "VirtualService n/g:", NULL));
+	kdt_free(&w);
+}
+END_TEST
+
 START_TEST(more_than_eight_destinations_hold_the_service)
 {
 	struct kdt_world w = { 0 };
@@ -255,6 +300,7 @@ Suite *routes_suite(void)
 	tcase_add_test(tc, unknown_subset_and_unknown_host_are_warned);
 	tcase_add_test(tc, gateway_only_virtual_service_leaves_the_default);
 	tcase_add_test(tc, virtual_service_in_another_namespace_by_fqdn);
+	tcase_add_test(tc, own_namespace_wins_among_rules_and_virtual_services_for_a_host);
 	tcase_add_test(tc, more_than_eight_destinations_hold_the_service);
 	suite_add_tcase(s, tc);
 	return s;

@@ -8,13 +8,11 @@
 #include <jansson.h>
 #include "arena.h"
 #include "applied.h"
+#include "name_index.h"
 
 static struct kd_applied_entry *find(const struct kd_applied *a, const char *name)
 {
-	for (size_t i = 0; i < a->n; i++)
-		if (strcmp(a->v[i].name, name) == 0)
-			return &a->v[i];
-	return NULL;
+	return KD_SORTED_FIND(a->v, a->n, name, name);
 }
 
 bool kd_applied_get(const struct kd_applied *a, const char *name, __u64 *hash)
@@ -28,18 +26,25 @@ bool kd_applied_get(const struct kd_applied *a, const char *name, __u64 *hash)
 
 void kd_applied_set(struct kd_applied *a, const char *name, __u64 hash)
 {
-	struct kd_applied_entry *e = find(a, name);
+	size_t at = kd_sorted_lower_bound(a->v, a->n, sizeof(*a->v),
+					  offsetof(struct kd_applied_entry, name), name);
+	struct kd_applied_entry *e;
 
-	if (e && e->hash == hash)
-		return;
-	if (!e) {
+	if (at < a->n && strcmp(a->v[at].name, name) == 0) {
+		e = &a->v[at];
+		if (e->hash == hash)
+			return;
+	} else {
 		if (strlen(name) >= sizeof(e->name))
 			return;
 		if (a->n == a->cap) {
 			a->cap = a->cap ? a->cap * 2 : 16;
 			a->v = kd_xrealloc(a->v, a->cap, sizeof(*a->v));
 		}
-		e = &a->v[a->n++];
+		/* A pass sets names in sorted order: usually at the end, nothing moves. */
+		e = &a->v[at];
+		memmove(e + 1, e, (a->n - at) * sizeof(*e));
+		a->n++;
 		memset(e, 0, sizeof(*e));
 		strcpy(e->name, name);
 	}
@@ -53,7 +58,8 @@ void kd_applied_del(struct kd_applied *a, const char *name)
 
 	if (!e)
 		return;
-	*e = a->v[--a->n];
+	memmove(e, e + 1, (size_t)(a->v + a->n - (e + 1)) * sizeof(*e));
+	a->n--;
 	a->dirty = true;
 }
 

@@ -20,7 +20,7 @@ struct kd_applied_entry {
 
 struct kd_applied {
 	size_t n, cap;
-	struct kd_applied_entry *v;
+	struct kd_applied_entry *v;	/* sorted by name */
 	bool dirty;		/* changed since load or save */
 };
 

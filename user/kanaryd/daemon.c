@@ -14,13 +14,24 @@
 #include "arena.h"
 #include "daemon.h"
 #include "log.h"
+#include "name_index.h"
 
-#define DEBOUNCE_MS		100	/* quiet time after the last change */
-#define DEBOUNCE_MAX_MS		500	/* ... but never longer than this after the first */
+/*
+ * Manifest changes are read once their files are complete and the burst is
+ * over.  Complete is known, not guessed: the watch sees a file written in
+ * place being closed (IN_CLOSE_WRITE), and a file renamed into place (by
+ * editors, mv, ConfigMap volumes) is whole.  So the quiet time only gathers
+ * the files of one change, which cp, tar or git write far closer together
+ * than DEBOUNCE_MS; a file still open for writing holds the read back by
+ * itself.  Two commands of a script may land in two passes, each of whole
+ * files.  It used to be 100 ms, most of an edit's way to the kernel.
+ */
+#define DEBOUNCE_MS		10	/* quiet time after the last complete file */
+#define DEBOUNCE_MAX_MS		500	/* ... but never longer than this after the first change */
+#define WRITING_MS		800	/* while a file is still open for writing */
 #define RESCAN_MS		30000
 #define REARM_MS		1000
 #define RETRY_MS		2000	/* after a failed write or unreadable maps */
-#define WRITING_MS		800	/* a file written in place and not closed yet */
 #define KUBE_GATHER_MS		20	/* after a watch event */
 
 static long long now_ms(void)
@@ -71,9 +82,15 @@ static void log_result(const struct kd_result *r, const struct kd_result *before
 /* Warnings of a new build that the previous one did not have (all of them when forced). */
 static void log_new_diags(const struct kd_diags *now, const struct kd_diags *before, bool all)
 {
+	struct kd_name_index said = { 0 };	/* thousands of warnings: not O(n^2) */
+
+	for (size_t i = 0; i < before->n; i++)
+		kd_name_index_add(&said, before->v[i].msg, i);
+	kd_name_index_sort(&said);
 	for (size_t i = 0; i < now->n; i++)
-		if (all || !kd_diag_has(before, now->v[i].msg))
+		if (all || kd_name_index_find(&said, now->v[i].msg) < 0)
 			kd_log(now->v[i].level, "%s", now->v[i].msg);
+	kd_name_index_free(&said);
 }
 
 static void reconcile(struct kd_daemon *d)
@@ -239,7 +256,6 @@ int kd_daemon_run(struct kd_daemon *d)
 	pfd[3] = (struct pollfd){ .fd = d->kube ? d->kube->efd : -1, .events = POLLIN };
 	for (;;) {
 		long long now = now_ms(), wake = next_scan;
-		enum kd_watch_event ev;
 		int timeout;
 
 		if (deadline && deadline < wake)
@@ -274,17 +290,17 @@ int kd_daemon_run(struct kd_daemon *d)
 			}
 		}
 		now = now_ms();
-		ev = (pfd[1].revents & POLLIN) ? kd_watch_read(&d->watch) : KD_WATCH_NONE;
-		if (ev == KD_WATCH_WRITING && !deadline) {
-			/* Usually closed within milliseconds; a slow writer is read after a second anyway. */
-			first = now;
-			deadline = now + WRITING_MS;
-		} else if (ev == KD_WATCH_NOW) {
-			if (!deadline || deadline - now > DEBOUNCE_MAX_MS)
+		if ((pfd[1].revents & POLLIN) && kd_watch_read(&d->watch)) {
+			if (!deadline)
 				first = now;
-			deadline = now + DEBOUNCE_MS;
-			if (deadline > first + DEBOUNCE_MAX_MS)
-				deadline = first + DEBOUNCE_MAX_MS;
+			if (kd_watch_writing(&d->watch)) {
+				/* Usually closed within milliseconds; a slow writer is read after WRITING_MS anyway. */
+				deadline = first + WRITING_MS;
+			} else {
+				deadline = now + DEBOUNCE_MS;
+				if (deadline > first + DEBOUNCE_MAX_MS)
+					deadline = first + DEBOUNCE_MAX_MS;
+			}
 		}
 		if (pfd[3].revents & POLLIN) {
 			/* A short gather: a relist or a burst of events is applied at once. */

@@ -19,6 +19,7 @@
 #include "kanary.h"
 #include "desired_int.h"
 #include "hostname.h"
+#include "name_index.h"
 
 static __u32 fnv32(const char *s)
 {
@@ -184,21 +185,44 @@ static int cmp_dservice(const void *a, const void *b)
 	return strcmp(((const struct kd_dservice *)a)->name, ((const struct kd_dservice *)b)->name);
 }
 
-/* Two Services on one VIP:port: the map has one key; the later name is held. */
+static int cmp_key_then_place(const void *pa, const void *pb)
+{
+	const struct kd_dservice *a = *(const struct kd_dservice *const *)pa;
+	const struct kd_dservice *b = *(const struct kd_dservice *const *)pb;
+	int r = memcmp(&a->key, &b->key, sizeof(a->key));
+
+	if (!r)
+		r = a < b ? -1 : a > b;
+	return r;
+}
+
+/*
+ * Two Services on one VIP:port: the map has one key; the later names are
+ * held, each naming the first.  Sorted by key, so not O(n^2).
+ */
 static void check_keys(struct kd_desired *out)
 {
+	const struct kd_dservice **by_key;
 	char addr[64];
 
-	for (size_t i = 0; i < out->n; i++) {
-		for (size_t j = 0; j < i; j++) {
-			if (memcmp(&out->v[i].key, &out->v[j].key, sizeof(out->v[i].key)) != 0)
-				continue;
-			kanary_format_ipport(addr, sizeof(addr), &out->v[i].key.vip, out->v[i].key.port);
-			kd_hold(&out->v[i], kd_xasprintf("%s/tcp is also %s (%s)", addr, out->v[j].name,
-						   out->v[j].origin));
-			break;
+	if (!out->n)
+		return;
+	by_key = kd_xcalloc(out->n, sizeof(*by_key));
+	for (size_t i = 0; i < out->n; i++)
+		by_key[i] = &out->v[i];
+	qsort(by_key, out->n, sizeof(*by_key), cmp_key_then_place);
+	for (size_t i = 1, first = 0; i < out->n; i++) {
+		const struct kd_dservice *f = by_key[first];
+
+		if (memcmp(&by_key[i]->key, &f->key, sizeof(f->key)) != 0) {
+			first = i;
+			continue;
 		}
+		kanary_format_ipport(addr, sizeof(addr), &f->key.vip, f->key.port);
+		kd_hold(&out->v[by_key[i] - out->v],
+			kd_xasprintf("%s/tcp is also %s (%s)", addr, f->name, f->origin));
 	}
+	free(by_key);
 }
 
 void kd_desired_build(struct kd_objects *const *sets, size_t nsets,
@@ -242,8 +266,5 @@ void kd_desired_free(struct kd_desired *d)
 
 const struct kd_dservice *kd_desired_find(const struct kd_desired *d, const char *name)
 {
-	for (size_t i = 0; i < d->n; i++)
-		if (strcmp(d->v[i].name, name) == 0)
-			return &d->v[i];
-	return NULL;
+	return KD_SORTED_FIND(d->v, d->n, name, name);
 }

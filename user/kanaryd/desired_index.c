@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The objects of all good files, gathered for the desired-state build: later
- * duplicates dropped, FQDNs computed once, and the lookups Istio does.
+ * duplicates dropped, FQDNs computed and indexed once, and the lookups Istio
+ * does.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -117,6 +118,7 @@ void kd_ctx_init(struct kd_build *c, struct kd_objects *const *sets, size_t nset
 
 		kd_service_fqdn(f, sizeof(f), c->svc[i]->m.name, c->svc[i]->m.ns, c->domain);
 		c->svc_fqdn[i] = kd_xstrdup(f);
+		kd_name_index_add(&c->svc_by_fqdn, c->svc_fqdn[i], i);
 	}
 	c->dr_fqdn = kd_xcalloc(c->ndr, sizeof(char *));
 	for (size_t i = 0; i < c->ndr; i++) {
@@ -124,7 +126,21 @@ void kd_ctx_init(struct kd_build *c, struct kd_objects *const *sets, size_t nset
 
 		kd_host_fqdn(f, sizeof(f), c->dr[i]->host, c->dr[i]->m.ns, c->domain);
 		c->dr_fqdn[i] = kd_xstrdup(f);
+		kd_name_index_add(&c->dr_by_fqdn, c->dr_fqdn[i], i);
 	}
+	kd_name_index_sort(&c->svc_by_fqdn);
+	kd_name_index_sort(&c->dr_by_fqdn);
+	for (size_t i = 0; i < c->nvs; i++) {
+		const struct kd_virtual_service *v = c->vs[i];
+
+		for (size_t h = 0; v->mesh && h < v->nhosts; h++) {
+			char f[KD_FQDN_LEN];
+
+			kd_host_fqdn(f, sizeof(f), v->hosts[h], v->m.ns, c->domain);
+			kd_name_index_add(&c->vs_by_host, kd_xstrdup(f), i);
+		}
+	}
+	kd_name_index_sort(&c->vs_by_host);
 }
 
 void kd_ctx_free(struct kd_build *c)
@@ -133,6 +149,11 @@ void kd_ctx_free(struct kd_build *c)
 		free(c->svc_fqdn[i]);
 	for (size_t i = 0; i < c->ndr; i++)
 		free(c->dr_fqdn[i]);
+	for (size_t i = 0; i < c->vs_by_host.n; i++)
+		free((char *)c->vs_by_host.v[i].name);
+	kd_name_index_free(&c->svc_by_fqdn);
+	kd_name_index_free(&c->dr_by_fqdn);
+	kd_name_index_free(&c->vs_by_host);
 	free(c->svc_fqdn);
 	free(c->dr_fqdn);
 	free(c->svc);
@@ -145,22 +166,7 @@ void kd_ctx_free(struct kd_build *c)
 
 ssize_t kd_service_by_fqdn(struct kd_build *c, const char *fqdn)
 {
-	for (size_t i = 0; i < c->nsvc; i++)
-		if (strcmp(c->svc_fqdn[i], fqdn) == 0)
-			return (ssize_t)i;
-	return -1;
-}
-
-static bool vs_names(struct kd_build *c, const struct kd_virtual_service *v, const char *fqdn)
-{
-	for (size_t h = 0; h < v->nhosts; h++) {
-		char f[KD_FQDN_LEN];
-
-		kd_host_fqdn(f, sizeof(f), v->hosts[h], v->m.ns, c->domain);
-		if (strcmp(f, fqdn) == 0)
-			return true;
-	}
-	return false;
+	return kd_name_index_find(&c->svc_by_fqdn, fqdn);
 }
 
 /*
@@ -172,12 +178,11 @@ const struct kd_destination_rule *kd_rule_for(struct kd_build *c, size_t svc)
 {
 	const struct kd_service *s = c->svc[svc];
 	const struct kd_destination_rule *best = NULL;
+	size_t end, k = kd_name_index_range(&c->dr_by_fqdn, c->svc_fqdn[svc], &end);
 
-	for (size_t i = 0; i < c->ndr; i++) {
-		const struct kd_destination_rule *r = c->dr[i];
+	for (; k < end; k++) {
+		const struct kd_destination_rule *r = c->dr[c->dr_by_fqdn.v[k].at];
 
-		if (strcmp(c->dr_fqdn[i], c->svc_fqdn[svc]) != 0)
-			continue;
 		if (best && !(strcmp(r->m.ns, s->m.ns) == 0 && strcmp(best->m.ns, s->m.ns) != 0)) {
 			kd_warn_once(c, "%s:%d: DestinationRule %s/%s: spec.host: Service %s/%s already has "
 				  "DestinationRule %s/%s (%s:%d); this one is ignored for it",
@@ -194,12 +199,13 @@ const struct kd_virtual_service *kd_vs_for(struct kd_build *c, size_t svc)
 {
 	const struct kd_service *s = c->svc[svc];
 	const struct kd_virtual_service *best = NULL;
+	size_t end, first = kd_name_index_range(&c->vs_by_host, c->svc_fqdn[svc], &end);
 
-	for (size_t i = 0; i < c->nvs; i++) {
-		const struct kd_virtual_service *v = c->vs[i];
+	for (size_t k = first; k < end; k++) {
+		const struct kd_virtual_service *v = c->vs[c->vs_by_host.v[k].at];
 
-		if (!v->mesh || !vs_names(c, v, c->svc_fqdn[svc]))
-			continue;
+		if (k > first && c->vs_by_host.v[k - 1].at == c->vs_by_host.v[k].at)
+			continue;	/* it lists the host twice */
 		if (best && !(strcmp(v->m.ns, s->m.ns) == 0 && strcmp(best->m.ns, s->m.ns) != 0)) {
 			kd_warn_once(c, "%s:%d: VirtualService %s/%s: spec.hosts: Service %s/%s already has "
 				  "VirtualService %s/%s (%s:%d); this one is ignored for it",

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 #include "desired.h"
+#include "name_index.h"
 
 struct kd_build {
 	const char *domain;
@@ -16,6 +17,9 @@ struct kd_build {
 	struct kd_destination_rule **dr;
 	char **dr_fqdn;
 	struct kd_virtual_service **vs;
+	/* Lookups by FQDN (positions in svc, dr, vs), so the build is not O(Services x rules). */
+	struct kd_name_index svc_by_fqdn, dr_by_fqdn;
+	struct kd_name_index vs_by_host;	/* of mesh VirtualServices; its names are owned */
 };
 
 /* A warning once per build, even when several ports of a Service hit it. */

@@ -29,7 +29,8 @@ struct scan {
 	struct kanary_maps *m;
 	const struct kd_desired *want;
 	size_t n, cap;
-	struct seen *v;
+	struct seen *v;			/* in the maps' order, which deletions follow */
+	struct kd_name_index by_name;	/* built once the scan is over */
 };
 
 bool kd_owned_name(const char *name)
@@ -143,10 +144,9 @@ static int scan_one(const struct kanary_service *s, void *ctx)
 
 static const struct seen *seen_find(const struct scan *sc, const char *name)
 {
-	for (size_t i = 0; i < sc->n; i++)
-		if (strcmp(sc->v[i].name, name) == 0)
-			return &sc->v[i];
-	return NULL;
+	ssize_t i = kd_name_index_find(&sc->by_name, name);
+
+	return i < 0 ? NULL : &sc->v[i];
 }
 
 static void result(struct kd_results *r, const char *name, enum kd_outcome o, const char *msg)
@@ -303,6 +303,7 @@ int kd_reconcile(struct kanary_maps *m, const struct kd_desired *want, struct kd
 		free(sc.v);
 		return err;
 	}
+	KD_NAME_INDEX_OF(&sc.by_name, sc.v, sc.n, name);
 	buf = kd_xcalloc(1, sizeof(*buf));
 	/* Deletions first: they may free the VIP:port a new service needs. */
 	for (size_t i = 0; i < sc.n; i++) {
@@ -323,7 +324,9 @@ int kd_reconcile(struct kanary_maps *m, const struct kd_desired *want, struct kd
 		if (!kd_desired_find(want, applied->v[i].name) && !seen_find(&sc, applied->v[i].name))
 			kd_applied_del(applied, applied->v[i].name);
 	free(buf);
+	kd_name_index_free(&sc.by_name);
 	free(sc.v);
+	KD_NAME_INDEX_OF(&out->by_name, out->v, out->n, name);
 	return 0;
 }
 
@@ -332,13 +335,13 @@ void kd_results_free(struct kd_results *r)
 	for (size_t i = 0; i < r->n; i++)
 		free(r->v[i].msg);
 	free(r->v);
+	kd_name_index_free(&r->by_name);
 	memset(r, 0, sizeof(*r));
 }
 
 const struct kd_result *kd_results_find(const struct kd_results *r, const char *name)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if (strcmp(r->v[i].name, name) == 0)
-			return &r->v[i];
-	return NULL;
+	ssize_t i = kd_name_index_find(&r->by_name, name);
+
+	return i < 0 ? NULL : &r->v[i];
 }

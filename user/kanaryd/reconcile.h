@@ -11,6 +11,7 @@
 #include "kanary.h"
 #include "applied.h"
 #include "desired.h"
+#include "name_index.h"
 
 enum kd_outcome {
 	KD_OUT_CREATED,
@@ -30,7 +31,8 @@ struct kd_result {
 
 struct kd_results {
 	size_t n, cap;
-	struct kd_result *v;
+	struct kd_result *v;	/* deletions, then the desired services in order */
+	struct kd_name_index by_name;	/* of v, once kd_reconcile returns */
 	size_t writes;		/* services created, updated or deleted */
 };
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,6 +23,8 @@ int kd_watch_init(struct kd_watch *w, const char *path)
 	w->fd = -1;
 	w->wd = -1;
 	w->name = NULL;
+	w->writing = NULL;
+	w->nwriting = w->cap_writing = 0;
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		w->dir = kd_xstrdup(path);
 	} else {
@@ -58,10 +61,77 @@ bool kd_watch_rearm(struct kd_watch *w)
 	return true;
 }
 
-enum kd_watch_event kd_watch_read(struct kd_watch *w)
+/* ---- files being written in place ---- */
+
+static ssize_t writing_at(const struct kd_watch *w, const char *name)
+{
+	for (size_t i = 0; i < w->nwriting; i++)
+		if (strcmp(w->writing[i], name) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void writing_add(struct kd_watch *w, const char *name)
+{
+	if (writing_at(w, name) < 0)
+		KD_PUSH(w->writing, w->nwriting, w->cap_writing, kd_xstrdup(name));
+}
+
+static void writing_done(struct kd_watch *w, const char *name)
+{
+	ssize_t i = writing_at(w, name);
+
+	if (i < 0)
+		return;
+	free(w->writing[i]);
+	w->writing[i] = w->writing[--w->nwriting];
+}
+
+static void writing_forget(struct kd_watch *w)
+{
+	while (w->nwriting)
+		free(w->writing[--w->nwriting]);
+}
+
+/* A regular file just created: it is written next, and closed when complete. */
+static bool created_file(const struct kd_watch *w, const struct inotify_event *ev)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (ev->mask & IN_ISDIR)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s", w->dir, ev->name);
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/*
+ * One event about an entry of the directory; false when it cannot concern
+ * the manifests.  The kernel reports the close of every file opened for
+ * writing, so a file created or modified and not yet closed is known to be
+ * incomplete; closed, renamed or removed, it is whole or gone.  In a
+ * directory, hidden names are never manifests (sources.c), so their writes
+ * (an editor's swap file, open for the whole session) are no change.
+ */
+static bool entry_event(struct kd_watch *w, const struct inotify_event *ev)
+{
+	if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE)) {
+		writing_done(w, ev->name);
+		return true;
+	}
+	if (!(ev->mask & (IN_MODIFY | IN_CREATE)))
+		return true;
+	if (!w->name && ev->name[0] == '.')
+		return false;
+	if ((ev->mask & IN_MODIFY) || created_file(w, ev))
+		writing_add(w, ev->name);
+	return true;
+}
+
+bool kd_watch_read(struct kd_watch *w)
 {
 	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
-	enum kd_watch_event what = KD_WATCH_NONE;
+	bool changed = false;
 
 	for (;;) {
 		ssize_t n = read(w->fd, buf, sizeof(buf));
@@ -80,32 +150,35 @@ enum kd_watch_event kd_watch_read(struct kd_watch *w)
 					if (!(ev->mask & IN_IGNORED))
 						inotify_rm_watch(w->fd, w->wd);
 					w->wd = -1;
+					writing_forget(w);
 				}
-				what = KD_WATCH_NOW;
+				changed = true;
 				continue;
 			}
 			if (ev->mask & IN_Q_OVERFLOW) {
-				what = KD_WATCH_NOW;
+				writing_forget(w);	/* events were lost: what is open is unknown */
+				changed = true;
 				continue;
 			}
 			if (w->name && !(ev->len && strcmp(ev->name, w->name) == 0))
 				continue;
-			/* Reading a file while it is rewritten in place would see half of it. */
-			if (ev->mask & (IN_MODIFY | IN_CREATE)) {
-				if (what == KD_WATCH_NONE)
-					what = KD_WATCH_WRITING;
-			} else {
-				what = KD_WATCH_NOW;
-			}
+			changed |= !ev->len || entry_event(w, ev);
 		}
 	}
-	return what;
+	return changed;
+}
+
+bool kd_watch_writing(const struct kd_watch *w)
+{
+	return w->nwriting > 0;
 }
 
 void kd_watch_free(struct kd_watch *w)
 {
 	if (w->fd >= 0)
 		close(w->fd);
+	writing_forget(w);
+	free(w->writing);
 	free(w->dir);
 	free(w->name);
 	w->fd = w->wd = -1;

@@ -8,25 +8,24 @@
 #define KD_WATCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct kd_watch {
 	int fd;			/* inotify; -1 when unavailable */
 	int wd;			/* -1 while the directory is gone */
 	char *dir;
 	char *name;		/* only events for this entry; NULL: any */
+	size_t nwriting, cap_writing;
+	char **writing;		/* entries created or modified and not closed yet */
 };
 
 int kd_watch_init(struct kd_watch *w, const char *path);
 /* Adds the watch again when the directory came back; true when it did. */
 bool kd_watch_rearm(struct kd_watch *w);
-enum kd_watch_event {
-	KD_WATCH_NONE,
-	KD_WATCH_NOW,		/* a file was closed, renamed, removed: read soon */
-	KD_WATCH_WRITING,	/* a file is being written in place: wait for it to be closed */
-};
-
-/* Drains the events; what the most urgent one concerning the manifests means. */
-enum kd_watch_event kd_watch_read(struct kd_watch *w);
+/* Drains the events; true when one may concern the manifests. */
+bool kd_watch_read(struct kd_watch *w);
+/* A file is being written in place: read it once it is closed. */
+bool kd_watch_writing(const struct kd_watch *w);
 void kd_watch_free(struct kd_watch *w);
 
 #endif
