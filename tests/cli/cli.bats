@@ -328,6 +328,8 @@ one_doc() {
 
 @test "unload removes every pin; then commands say kanary is not loaded" {
 	add_greeting
+	# A stats map of the previous layout, as an upgrade leaves it.
+	bpftool map create "$PIN/kanary_stat_v1" type percpu_array key 4 value 40 entries 8 name kanary_stat_v1
 	run --separate-stderr k unload
 	[ "$status" -eq 0 ]
 	run ls "$PIN"

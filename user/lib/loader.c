@@ -272,7 +272,9 @@ out:
 
 int kanary_unload(const char *pin_path, struct kanary_err *e)
 {
-	const char *progs[] = { KANARY_PROG_INGRESS, KANARY_PROG_EGRESS };
+	/* The programs, and pins of map versions an upgrade left behind. */
+	const char *others[] = { KANARY_PROG_INGRESS, KANARY_PROG_EGRESS, "kanary_stat_v1" };
+	const int n_others = sizeof(others) / sizeof(others[0]);
 	char path[PATH_MAX];
 	int lock, err, removed = 0;
 
@@ -282,9 +284,9 @@ int kanary_unload(const char *pin_path, struct kanary_err *e)
 	err = kanary_detach_all(e);
 	if (err)
 		goto out;
-	for (int i = 0; i < kanary_n_map_specs + 2 && !err; i++) {
+	for (int i = 0; i < kanary_n_map_specs + n_others && !err; i++) {
 		const char *name = i < kanary_n_map_specs ? kanary_map_specs[i].name
-							  : progs[i - kanary_n_map_specs];
+							  : others[i - kanary_n_map_specs];
 
 		err = kanary_pin_join(path, sizeof(path), pin_path, name, e);
 		if (err)
