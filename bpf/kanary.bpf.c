@@ -30,6 +30,7 @@ static __always_inline int kanary_lookup_or_choose(const struct kanary_pkt *p,
 						   struct kanary_ct_entry *ct,
 						   struct kanary_ct_entry *out)
 {
+	const struct kanary_svc_config *cfg;
 	int new_conn = p->syn && !p->ack;
 
 	if (ct && !(new_conn && (ct->flags & KANARY_CT_F_CLOSING))) {
@@ -40,7 +41,8 @@ static __always_inline int kanary_lookup_or_choose(const struct kanary_pkt *p,
 		return 0;
 	}
 
-	if (kanary_select(ref, p->saddr, p->daddr, p->sport, p->dport, out)) {
+	cfg = kanary_live_config(ref);
+	if (!cfg || kanary_select(ref, cfg, p, kanary_hash_seed(), out)) {
 		kanary_count(KANARY_CNT_NO_BACKEND);
 		return -1;
 	}
@@ -107,8 +109,8 @@ int kanary_ingress(struct __sk_buff *skb)
 	key.proto = IPPROTO_TCP;
 	ref = bpf_map_lookup_elem(&kanary_svc_v1, &key);
 	if (!ref) {
-		if (p.syn && !p.ack && !kanary_ho_own_syn(&p))
-			kanary_ct_forget_reverse(&p);
+		if (p.syn && !p.ack)
+			kanary_ct_forget_stale_reverse(&p);
 		return TC_ACT_OK;
 	}
 

@@ -45,17 +45,4 @@ static __always_inline void kanary_ct_create(const struct kanary_pkt *p,
 	bpf_map_update_elem(&kanary_ct_v1, &rkey, &rev, BPF_ANY);
 }
 
-/*
- * A new direct connection from the client to a pod may reuse the tuple of
- * an earlier service connection to that pod.  Its replies must not be
- * rewritten by the stale reverse entry, so the SYN drops it.
- */
-static __always_inline void kanary_ct_forget_reverse(const struct kanary_pkt *p)
-{
-	struct kanary_ct_key rkey;
-
-	kanary_ct_key_v4(&rkey, p->daddr, p->saddr, p->dport, p->sport, KANARY_CT_REVERSE);
-	bpf_map_delete_elem(&kanary_ct_v1, &rkey);
-}
-
 #endif /* KANARY_BPF_CONNTRACK_H */

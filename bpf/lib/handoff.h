@@ -180,8 +180,8 @@ static __noinline int kanary_ho_accept(struct __sk_buff *skb, const struct kanar
 	ho.state = KANARY_HO_SYN_RCVD;
 	ho.client_isn = p->seq;
 	/* From the flow and the client's ISN: a retransmitted SYN gets the same answer. */
-	ho.our_isn = kanary_flow_hash(p->saddr ^ bpf_htonl(p->seq), p->daddr, p->sport, p->dport,
-				      KANARY_HASH_ISN);
+	ho.our_isn = kanary_hash3(p->saddr ^ bpf_htonl(p->seq), p->daddr, kanary_flow_ports(p),
+				  kanary_hash_seed() ^ KANARY_HASH_ISN);
 	ho.mss = kanary_tcp_opt_mss(skb, p, &sc->walk);
 	ho.svc_id = ref->id;
 	if (bpf_map_update_elem(&kanary_ho_v1, fwd, &ho, BPF_ANY))
@@ -197,11 +197,11 @@ static __noinline int kanary_ho_accept(struct __sk_buff *skb, const struct kanar
 static __always_inline int kanary_ho_pick_rule(const struct kanary_svc_ref *ref,
 					       const struct kanary_svc_config *cfg,
 					       const struct kanary_rule *rule,
-					       const struct kanary_pkt *p,
+					       const struct kanary_pkt *p, __u32 seed,
 					       struct kanary_ct_entry *out)
 {
-	__u32 point = ((__u64)kanary_flow_hash(p->saddr, p->daddr, p->sport, p->dport,
-					       KANARY_HASH_RULE) * KANARY_WEIGHT_SCALE) >> 32;
+	__u32 point = ((__u64)kanary_flow_hash(p, seed ^ KANARY_HASH_RULE) *
+		       KANARY_WEIGHT_SCALE) >> 32;
 	__u32 n = rule->n_dests;
 
 #pragma unroll
@@ -209,8 +209,7 @@ static __always_inline int kanary_ho_pick_rule(const struct kanary_svc_ref *ref,
 		if (i >= n)
 			break;
 		if (point < rule->dest_cum_parts[i])
-			return kanary_pick_backend(ref, cfg, rule->dest_subset[i], p->saddr,
-						   p->daddr, p->sport, p->dport, out);
+			return kanary_pick_backend(ref, cfg, rule->dest_subset[i], p, seed, out);
 	}
 	return -1;
 }
@@ -227,6 +226,7 @@ static __always_inline int kanary_ho_choose(const struct kanary_svc_ref *ref,
 	const struct kanary_svc_config *cfg = kanary_live_config(ref);
 	const struct kanary_rules *rules;
 	int rule = KANARY_RULE_NONE;
+	__u32 seed = kanary_hash_seed();
 
 	if (!cfg)
 		return -1;
@@ -235,7 +235,7 @@ static __always_inline int kanary_ho_choose(const struct kanary_svc_ref *ref,
 		rule = kanary_http_match(&sc->st, rules, sc->stash.data, len);
 		if (rule >= 0 && rule < KANARY_RULES_MAX &&
 		    !kanary_ho_pick_rule(ref, cfg, &rules->rules[rule & (KANARY_RULES_MAX - 1)], p,
-					 out)) {
+					 seed, out)) {
 			*by_rule = 1;
 			return 0;
 		}
@@ -243,7 +243,7 @@ static __always_inline int kanary_ho_choose(const struct kanary_svc_ref *ref,
 						 sc->st.head == KANARY_HTTP_PARTIAL_HEAD))
 			KANARY_HO_STAT(ref->id, beyond_first_flight);
 	}
-	return kanary_select(ref, p->saddr, p->daddr, p->sport, p->dport, out);
+	return kanary_select(ref, cfg, p, seed, out);
 }
 
 /*
@@ -648,22 +648,30 @@ static __noinline int kanary_ho_clear_timewait(struct __sk_buff *skb, const stru
 }
 
 /*
- * Ingress: a SYN to a pod address is ours when it is the one
- * kanary_ho_clear_timewait re-injected, which must keep its reverse entry.
+ * Ingress: a SYN from the client to a pod address.  A new direct connection
+ * may reuse the tuple of an earlier service connection to that pod, whose
+ * reverse entry would rewrite its replies: that entry goes.  Unless the SYN
+ * is the one kanary_ho_clear_timewait re-injected for a handoff still
+ * opening, whose entry it is.
  */
-static __always_inline int kanary_ho_own_syn(const struct kanary_pkt *p)
+static __always_inline void kanary_ct_forget_stale_reverse(const struct kanary_pkt *p)
 {
 	const struct kanary_ct_entry *rev;
 	const struct kanary_ho_entry *ho;
-	struct kanary_ct_key k;
+	struct kanary_ct_key rk, k;
 
-	kanary_ct_key_v4(&k, p->daddr, p->saddr, p->dport, p->sport, KANARY_CT_REVERSE);
-	rev = bpf_map_lookup_elem(&kanary_ct_v1, &k);
-	if (!rev || !(rev->flags & KANARY_CT_F_HANDOFF))
-		return 0;
-	kanary_ct_key_v4(&k, p->saddr, rev->addr.w[3], p->sport, rev->port, KANARY_CT_FORWARD);
-	ho = bpf_map_lookup_elem(&kanary_ho_v1, &k);
-	return ho && ho->state == KANARY_HO_SYN_SENT && ho->client_isn == p->seq;
+	kanary_ct_key_v4(&rk, p->daddr, p->saddr, p->dport, p->sport, KANARY_CT_REVERSE);
+	rev = bpf_map_lookup_elem(&kanary_ct_v1, &rk);
+	if (!rev)
+		return;
+	if (rev->flags & KANARY_CT_F_HANDOFF) {
+		kanary_ct_key_v4(&k, p->saddr, rev->addr.w[3], p->sport, rev->port,
+				 KANARY_CT_FORWARD);
+		ho = bpf_map_lookup_elem(&kanary_ho_v1, &k);
+		if (ho && ho->state == KANARY_HO_SYN_SENT && ho->client_isn == p->seq)
+			return;
+	}
+	bpf_map_delete_elem(&kanary_ct_v1, &rk);
 }
 
 /* Egress: a packet from the backend of a rule-path connection (rev is its reverse entry). */

@@ -5,6 +5,7 @@
 
 #include "maps.h"
 #include "hash.h"
+#include "parse.h"
 #include <linux/in.h>
 
 /* Maps h onto [0, 10000) and finds the subset whose cumulative range holds it. */
@@ -31,23 +32,33 @@ static __always_inline const struct kanary_svc_config *kanary_live_config(const 
 	return bpf_map_lookup_elem(&kanary_cfg_v1, &cfg_key);
 }
 
-/* The flow's hash under the instance seed, perturbed by salt. */
-static __always_inline __u32 kanary_flow_hash(__be32 saddr, __be32 daddr, __be16 sport,
-					      __be16 dport, __u32 salt)
+/* The instance's hash seed, read once per packet by the callers below. */
+static __always_inline __u32 kanary_hash_seed(void)
 {
 	const struct kanary_globals *g;
 	__u32 zero = 0;
 
 	g = bpf_map_lookup_elem(&kanary_glob_v1, &zero);
-	return kanary_hash3(saddr, daddr, (((__u32)sport << 16) | dport) ^ IPPROTO_TCP,
-			    (g ? g->hash_seed : 0) ^ salt);
+	return g ? g->hash_seed : 0;
+}
+
+/* The third word of a flow's hash: its ports and protocol. */
+static __always_inline __u32 kanary_flow_ports(const struct kanary_pkt *p)
+{
+	return (((__u32)p->sport << 16) | p->dport) ^ IPPROTO_TCP;
+}
+
+/* The flow's hash under seed (the instance seed, perturbed by a salt). */
+static __always_inline __u32 kanary_flow_hash(const struct kanary_pkt *p, __u32 seed)
+{
+	return kanary_hash3(p->saddr, p->daddr, kanary_flow_ports(p), seed);
 }
 
 /* Chooses a backend of subset (of the live config cfg) for the flow. */
 static __always_inline int kanary_pick_backend(const struct kanary_svc_ref *ref,
 					       const struct kanary_svc_config *cfg, int subset,
-					       __be32 saddr, __be32 daddr, __be16 sport,
-					       __be16 dport, struct kanary_ct_entry *out)
+					       const struct kanary_pkt *p, __u32 seed,
+					       struct kanary_ct_entry *out)
 {
 	struct kanary_backend_key bk = {};
 	const struct kanary_backend *be;
@@ -62,7 +73,7 @@ static __always_inline int kanary_pick_backend(const struct kanary_svc_ref *ref,
 	bk.svc_id = ref->id;
 	bk.slot = ref->slot & 1;
 	bk.subset = subset;
-	bk.index = kanary_flow_hash(saddr, daddr, sport, dport, KANARY_HASH_BACKEND) % n;
+	bk.index = kanary_flow_hash(p, seed ^ KANARY_HASH_BACKEND) % n;
 	be = bpf_map_lookup_elem(&kanary_be_v1, &bk);
 	if (!be)
 		return -1;
@@ -81,17 +92,13 @@ static __always_inline int kanary_pick_backend(const struct kanary_svc_ref *ref,
  * conntrack entry was evicted lands on the same backend again while
  * nothing changed.
  */
-static __always_inline int kanary_select(const struct kanary_svc_ref *ref, __be32 saddr,
-					 __be32 daddr, __be16 sport, __be16 dport,
+static __always_inline int kanary_select(const struct kanary_svc_ref *ref,
+					 const struct kanary_svc_config *cfg,
+					 const struct kanary_pkt *p, __u32 seed,
 					 struct kanary_ct_entry *out)
 {
-	const struct kanary_svc_config *cfg = kanary_live_config(ref);
-
-	if (!cfg)
-		return -1;
-	return kanary_pick_backend(ref, cfg,
-				   kanary_pick_subset(cfg, kanary_flow_hash(saddr, daddr, sport, dport, 0)),
-				   saddr, daddr, sport, dport, out);
+	return kanary_pick_backend(ref, cfg, kanary_pick_subset(cfg, kanary_flow_hash(p, seed)),
+				   p, seed, out);
 }
 
 #endif /* KANARY_BPF_SELECT_H */
