@@ -171,18 +171,13 @@ static bool rates_of(const struct sample *prev, const struct sample *cur,
 	return true;
 }
 
-static __u64 ho_field(const struct kanary_ho_stats *ho, int f)
-{
-	return *(const __u64 *)((const char *)ho + kanary_ho_stat_fields[f].offset);
-}
-
 static json_t *ho_json(const struct kanary_ho_stats *ho)
 {
 	json_t *o = json_object();
 
 	for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++)
 		json_object_set_new(o, kanary_ho_stat_fields[f].name,
-				    json_integer((json_int_t)ho_field(ho, f)));
+				    json_integer((json_int_t)kanary_ho_stat_get(ho, f)));
 	return o;
 }
 
@@ -194,13 +189,13 @@ static void print_ho_failures(const struct sample *cur)
 		bool any = false;
 
 		for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++)
-			any |= ho_field(&v->ho, f) != 0;
+			any |= kanary_ho_stat_get(&v->ho, f) != 0;
 		if (!any)
 			continue;
 		printf("\nhandoff %s:", v->name);
 		for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++)
 			printf("  %s %llu", kanary_ho_stat_fields[f].name,
-			       (unsigned long long)ho_field(&v->ho, f));
+			       (unsigned long long)kanary_ho_stat_get(&v->ho, f));
 	}
 }
 

@@ -145,8 +145,7 @@ static int handoff_rows(const struct kanary_service *s, void *arg)
 	for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++)
 		tprintf(x->t, "kanary_handoff_failures_total{service=\"%s\",reason=\"%s\"} %llu\n",
 			esc(s->cfg.name, sv, sizeof(sv)), kanary_ho_stat_fields[f].name,
-			(unsigned long long)*(const __u64 *)((const char *)&ho +
-							     kanary_ho_stat_fields[f].offset));
+			(unsigned long long)kanary_ho_stat_get(&ho, f));
 	return 0;
 }
 

@@ -139,6 +139,8 @@ struct kanary_ho_stat_field {
 	size_t offset;
 };
 extern const struct kanary_ho_stat_field kanary_ho_stat_fields[KANARY_HO_STAT_FIELDS];
+/* Field f (an index into kanary_ho_stat_fields) of ho. */
+__u64 kanary_ho_stat_get(const struct kanary_ho_stats *ho, int f);
 
 /* ---- parsing (parse.c) ---- */
 

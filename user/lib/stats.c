@@ -26,6 +26,15 @@ static int ncpus(struct kanary_err *e)
 	return n;
 }
 
+/* Sums a per-CPU value of `words` __u64 counters, as every stats value is. */
+_Static_assert(sizeof(struct kanary_subset_stats) % sizeof(__u64) == 0, "stats: __u64 only");
+static void percpu_sum_u64(__u64 *sum, const __u64 *percpu, size_t words, int ncpus)
+{
+	for (int c = 0; c < ncpus; c++)
+		for (size_t w = 0; w < words; w++)
+			sum[w] += percpu[(size_t)c * words + w];
+}
+
 int kanary_subset_stats_read(struct kanary_maps *m, __u32 svc_id, __u32 subset,
 			     struct kanary_subset_stats *sum, struct kanary_err *e)
 {
@@ -47,14 +56,7 @@ int kanary_subset_stats_read(struct kanary_maps *m, __u32 svc_id, __u32 subset,
 				  strerror(errno));
 		goto out;
 	}
-	for (int c = 0; c < n; c++) {
-		sum->connections += v[c].connections;
-		sum->rule_connections += v[c].rule_connections;
-		sum->packets_in += v[c].packets_in;
-		sum->packets_out += v[c].packets_out;
-		sum->bytes_in += v[c].bytes_in;
-		sum->bytes_out += v[c].bytes_out;
-	}
+	percpu_sum_u64((__u64 *)sum, (const __u64 *)v, sizeof(*sum) / sizeof(__u64), n);
 out:
 	free(v);
 	return err;
@@ -71,6 +73,11 @@ const struct kanary_ho_stat_field kanary_ho_stat_fields[KANARY_HO_STAT_FIELDS] =
 };
 _Static_assert(KANARY_HO_STAT_FIELDS * sizeof(__u64) == sizeof(struct kanary_ho_stats),
 	       "kanary_ho_stat_fields is out of date with handoff.h");
+
+__u64 kanary_ho_stat_get(const struct kanary_ho_stats *ho, int f)
+{
+	return *(const __u64 *)((const char *)ho + kanary_ho_stat_fields[f].offset);
+}
 
 int kanary_ho_stats_read(struct kanary_maps *m, __u32 svc_id, struct kanary_ho_stats *sum,
 			 struct kanary_err *e)
@@ -91,10 +98,7 @@ int kanary_ho_stats_read(struct kanary_maps *m, __u32 svc_id, struct kanary_ho_s
 				  svc_id, strerror(errno));
 		goto out;
 	}
-	for (int c = 0; c < n; c++)
-		for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++)
-			*(__u64 *)((char *)sum + kanary_ho_stat_fields[f].offset) +=
-				*(__u64 *)((char *)&v[c] + kanary_ho_stat_fields[f].offset);
+	percpu_sum_u64((__u64 *)sum, (const __u64 *)v, sizeof(*sum) / sizeof(__u64), n);
 out:
 	free(v);
 	return err;
