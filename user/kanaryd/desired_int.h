@@ -50,6 +50,8 @@ struct kd_dsubset *kd_destination_subset(struct kd_build *c, struct kd_dservice 
 					 const struct kd_svc_port *sp,
 					 const struct kd_virtual_service *v,
 					 const struct kd_route *r, size_t di);
+/* cur_milli plus destination di's weight (Istio's defaults), x1000, capped. */
+__u32 kd_add_weight(__u32 cur_milli, const struct kd_route *r, size_t di);
 /* Whether r takes all of the traffic to port (no match condition for it). */
 bool kd_route_takes_all(const struct kd_route *r, int port);
 /* Whether match element m can match traffic from pods to port. */

@@ -206,24 +206,29 @@ struct kd_dsubset *kd_destination_subset(struct kd_build *c, struct kd_dservice 
 	return slot;
 }
 
+__u32 kd_add_weight(__u32 cur_milli, const struct kd_route *r, size_t di)
+{
+	long long w = r->dests[di].weight;
+	__u64 milli;
+
+	/* A lone destination without a weight takes everything; otherwise unset is 0. */
+	if (w < 0)
+		w = r->ndests == 1 ? 100 : 0;
+	/* The same destination twice: weights add up. */
+	milli = cur_milli + (__u64)w * KANARY_WEIGHT_MILLI;
+	return milli > 1000000ull * KANARY_WEIGHT_MILLI ? 1000000u * KANARY_WEIGHT_MILLI
+							 : (__u32)milli;
+}
+
 /* A destination of the route that decides the split: its subset gets its weight. */
 static void add_destination(struct kd_build *c, struct kd_dservice *ds, size_t svc,
 			    const struct kd_svc_port *sp, const struct kd_virtual_service *v,
 			    const struct kd_route *r, size_t di)
 {
 	struct kd_dsubset *slot = kd_destination_subset(c, ds, svc, sp, v, r, di);
-	long long w = r->dests[di].weight;
-	__u64 milli;
 
-	if (!slot)
-		return;
-	/* A lone destination without a weight takes everything; otherwise unset is 0. */
-	if (w < 0)
-		w = r->ndests == 1 ? 100 : 0;
-	/* The same destination twice: weights add up. */
-	milli = slot->weight_milli + (__u64)w * KANARY_WEIGHT_MILLI;
-	slot->weight_milli = milli > 1000000ull * KANARY_WEIGHT_MILLI ?
-			     1000000u * KANARY_WEIGHT_MILLI : (__u32)milli;
+	if (slot)
+		slot->weight_milli = kd_add_weight(slot->weight_milli, r, di);
 }
 
 bool kd_match_applies(const struct kd_match *m, int port)

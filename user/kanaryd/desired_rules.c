@@ -150,26 +150,20 @@ static enum verdict destinations(struct rule_build *b, struct kanary_rule_spec *
 	}
 	for (size_t di = 0; di < r->ndests; di++) {
 		struct kd_dsubset *slot = kd_destination_subset(b->c, b->ds, b->svc, b->sp, b->v, r, di);
-		long long w = r->dests[di].weight;
 		__u32 idx, d;
-		__u64 milli;
 
 		if (b->ds->hold)
 			return RULE_HOLD;
 		if (!slot)
 			continue;	/* not a Service (warned): takes nothing, as in the split */
 		idx = (__u32)(slot - b->ds->sub);
-		if (w < 0)
-			w = r->ndests == 1 ? 100 : 0;
 		for (d = 0; d < spec->n_dests && spec->dest_subset[d] != idx; d++)
 			;
 		if (d == spec->n_dests) {
 			spec->dest_subset[d] = (__u8)idx;
 			spec->n_dests++;
 		}
-		milli = spec->dest_weight_milli[d] + (__u64)w * KANARY_WEIGHT_MILLI;
-		spec->dest_weight_milli[d] = milli > 1000000ull * KANARY_WEIGHT_MILLI ?
-					     1000000u * KANARY_WEIGHT_MILLI : (__u32)milli;
+		spec->dest_weight_milli[d] = kd_add_weight(spec->dest_weight_milli[d], r, di);
 	}
 	for (__u32 d = 0; d < spec->n_dests; d++)
 		total += spec->dest_weight_milli[d];

@@ -40,7 +40,6 @@ static void decode_subsets(struct kd_dec *d, struct kd_node spec, struct kd_dest
 		if (!kd_dec_map(d, sub, path, true))
 			continue;
 		kd_dec_check_fields(d, sub, path, subset_fields);
-		s->line = kd_line(sub);
 		s->name = kd_dec_str(d, sub, "name", path);
 		if (!s->name) {
 			kd_dec_error(d, sub, "%s.name: missing: every subset needs a name", path);

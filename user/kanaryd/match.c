@@ -68,7 +68,6 @@ static bool string_match(struct kd_dec *d, struct kd_match *m, struct kd_node v,
 			return false;
 		c->header = header;
 		c->op = KD_MATCH_PRESENT;
-		c->line = kd_line(v);
 		return true;
 	}
 	if (kd_len(v) > 1) {
@@ -98,7 +97,6 @@ static bool string_match(struct kd_dec *d, struct kd_match *m, struct kd_node v,
 		if (header && (strcmp(text, ".*") == 0 || strcmp(text, "*") == 0)) {
 			c->header = header;
 			c->op = KD_MATCH_PRESENT;
-			c->line = kd_line(val);
 			return true;
 		}
 		snprintf(fpath, sizeof(fpath), "%s.regex", path);
@@ -110,7 +108,6 @@ static bool string_match(struct kd_dec *d, struct kd_match *m, struct kd_node v,
 	c->header = header;
 	c->op = strcmp(op, "exact") == 0 ? KD_MATCH_EXACT : KD_MATCH_PREFIX;
 	c->value = kd_strdup(&d->out->arena, text);
-	c->line = kd_line(val);
 	return true;
 }
 
@@ -196,7 +193,6 @@ static void decode_element(struct kd_dec *d, struct kd_node c, const char *path,
 	struct kd_node uri = kd_get(c, "uri"), headers = kd_get(c, "headers");
 	char fpath[FIELD_PATH];
 
-	m->line = kd_line(c);
 	m->mesh = true;
 	if (!kd_dec_map(d, c, path, true))
 		return;

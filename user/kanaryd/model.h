@@ -74,7 +74,6 @@ struct kd_pod {
 struct kd_dr_subset {
 	const char *name;
 	struct kd_labels labels;
-	int line;
 };
 
 struct kd_destination_rule {
@@ -109,13 +108,11 @@ struct kd_condition {
 	const char *header;	/* the name as written; NULL: the URI */
 	enum kd_match_op op;
 	const char *value;	/* NULL for presence */
-	int line;
 };
 
 /* One element of a route's match list: its conditions all hold (ANDed). */
 struct kd_match {
 	int index;		/* in match[] */
-	int line;
 	int port;		/* 0: any port */
 	bool mesh;		/* applies to traffic from pods (its gateways, if any, include mesh) */
 	size_t nconds;

@@ -55,12 +55,8 @@ bool kd_rules_in_maps(struct kanary_maps *m, const struct kd_dservice *d,
 
 	*stale = false;
 	err = kanary_rules_read(m, s, have, stale, &e);
-	if (kd_rules_committed(d, &s->cfg, want)) {
-		if (err == -ENOENT)	/* a datapath without the rules map holds no rules */
-			equal = want->n_rules == 0;
-		else if (!err && !*stale)
-			equal = same_rules(want, have);
-	}
+	/* kanary_maps_open requires the rules map: a missing entry reads as no rules. */
+	equal = !err && !*stale && kd_rules_committed(d, &s->cfg, want) && same_rules(want, have);
 	free(have);
 	free(want);
 	return equal;
