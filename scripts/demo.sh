@@ -19,10 +19,10 @@ show() {
 	kctl "$@" 2>&1 | sed "s/^/    /"
 }
 
-# One round of new connections from the client, with the given headers;
-# tallies who answered.
+# One round of new connections from the client, with the given curl
+# arguments; tallies who answered.
 round() {
-	local out h
+	local out
 	out=$(mktemp "$KN_TMP/round.XXXXXX")
 	say "client: $ROUND new connections (curl, Connection: close${*:+, $*}) to http://$KN_VIP:$KN_VIP_PORT/"
 	new_conns "$KN_VIP_URL" "$ROUND" 32 "$@" >"$out"
@@ -76,7 +76,7 @@ show route add greeting header x-my-header=dark to risky
 echo "    (a service with rules takes the TCP handoff: kanary answers the SYN, reads"
 echo "     the first request, then opens the connection to the pod it chose)"
 round
-round "x-my-header: dark"
+round -H "x-my-header: dark"
 say "the same curl by hand, without and with the header"
 for h in "x-my-header: none" "X-My-Header: dark"; do
 	printf "    \$ curl -H '%s' http://%s/  ->  %s\n" "$h" "$KN_VIP" \

@@ -116,9 +116,9 @@ expect_cut() {
 	local dir=$BATS_TEST_TMPDIR
 	expect_eq "$(curl_exit "${KN_PLAIN_URL}big" --limit-rate 100k --max-time 1)" 28 "curl exit, client aborting (--max-time 1) a plain DNAT download"
 	expect_eq "$(curl_exit "${KN_VIP_URL}big" -H "$HO_HEADER" --limit-rate 100k --max-time 1)" 28 "curl exit, client aborting (--max-time 1) a download with the header"
-	conns "$KN_VIP_URL" 20 4 -H "$HO_HEADER" >"$dir/header"
-	conns "$KN_VIP_URL" 20 4 >"$dir/none"
-	conns "$KN_PLAIN_URL" 20 4 >"$dir/plain"
+	new_conns "$KN_VIP_URL" 20 4 -H "$HO_HEADER" >"$dir/header"
+	new_conns "$KN_VIP_URL" 20 4 >"$dir/none"
+	new_conns "$KN_PLAIN_URL" 20 4 >"$dir/plain"
 	expect_eq "$(count_lines "$dir/header" risky1)" 20 "answers from risky1 to requests with the header, after the abort"
 	expect_eq "$(wc -l <"$dir/none")" 20 "answers to requests without the header, after the abort"
 	expect_eq "$(count_lines "$dir/plain" risky1)" 20 "answers from risky1 via plain DNAT, after the abort"

@@ -16,7 +16,7 @@ teardown_file() { e2e_teardown_file; }
 	local json r0 s0
 	r0=$(subset_stat greeting risky rule_connections)
 	s0=$(subset_stat greeting safe connections)
-	json=$(WRK_EXPECT="risky1" wrk_run_args "$KN_VIP_URL" 30 200 "$BATS_TEST_TMPDIR/wrk.out" -H "$HO_HEADER")
+	json=$(WRK_EXPECT="risky1" wrk_run "$KN_VIP_URL" 30 200 keepalive "$BATS_TEST_TMPDIR/wrk.out" -H "$HO_HEADER")
 	echo "wrk: $json"
 	wrk_expect_clean "$json"
 	expect_eq "$(json_get "$json" '.bodies.risky1')" "$(json_get "$json" '.requests')" "answers from risky1 vs requests"
@@ -31,7 +31,7 @@ teardown_file() { e2e_teardown_file; }
 	rr0=$(subset_stat greeting risky rule_connections)
 	rs0=$(subset_stat greeting safe rule_connections)
 	c0=$(service_stat_sum greeting connections)
-	json=$(WRK_EXPECT="safe1 safe2 risky1" wrk_run_args "$KN_VIP_URL" 20 200 "$BATS_TEST_TMPDIR/wrk.out" -H 'Connection: close')
+	json=$(WRK_EXPECT="safe1 safe2 risky1" wrk_run "$KN_VIP_URL" 20 200 close "$BATS_TEST_TMPDIR/wrk.out")
 	echo "wrk: $json"
 	wrk_expect_clean "$json"
 	n=$(json_get "$json" '.requests')

@@ -25,13 +25,13 @@ expect_default_route() {
 	local n=20 dir=$BATS_TEST_TMPDIR r0 f0
 	r0=$(subset_stat greeting risky rule_connections)
 	f0=$(handoff_stat greeting beyond_first_flight)
-	conns "$KN_VIP_URL" $n 8 -H 'x-my-header: darker' >"$dir/darker"
-	conns "$KN_VIP_URL" $n 8 -H 'x-my-header-2: dark' >"$dir/longer-name"
-	conns "$KN_VIP_URL" $n 8 -H 'foo-x-my-header: dark' >"$dir/name-inside"
-	conns "$KN_VIP_URL" $n 8 -H 'x-my-header: Dark' >"$dir/value-case"
+	new_conns "$KN_VIP_URL" $n 8 -H 'x-my-header: darker' >"$dir/darker"
+	new_conns "$KN_VIP_URL" $n 8 -H 'x-my-header-2: dark' >"$dir/longer-name"
+	new_conns "$KN_VIP_URL" $n 8 -H 'foo-x-my-header: dark' >"$dir/name-inside"
+	new_conns "$KN_VIP_URL" $n 8 -H 'x-my-header: Dark' >"$dir/value-case"
 	# The body starts right after the blank line, as a header line would.
-	conns "$KN_VIP_URL" $n 8 --data-binary $'x-my-header: dark\r\n\r\n' >"$dir/in-body"
-	conns "$KN_VIP_URL" $n 8 -H "$HO_HEADER" >"$dir/exact"
+	new_conns "$KN_VIP_URL" $n 8 --data-binary $'x-my-header: dark\r\n\r\n' >"$dir/in-body"
+	new_conns "$KN_VIP_URL" $n 8 -H "$HO_HEADER" >"$dir/exact"
 
 	expect_default_route "$dir/darker" $n "x-my-header: darker"
 	expect_default_route "$dir/longer-name" $n "x-my-header-2: dark"

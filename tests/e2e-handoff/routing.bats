@@ -33,11 +33,11 @@ mixed_requests() {
 		c0[$sub]=$(subset_stat greeting "$sub" connections)
 	done
 
-	bg conns "$KN_VIP_URL" 250 8 -H 'X-My-Header: dark' >"$dir/header1"
+	bg new_conns "$KN_VIP_URL" 250 8 -H 'X-My-Header: dark' >"$dir/header1"
 	p1=$BG_LAST
-	bg conns "$KN_VIP_URL" 250 8 -H 'x-MY-header: dark' >"$dir/header2"
+	bg new_conns "$KN_VIP_URL" 250 8 -H 'x-MY-header: dark' >"$dir/header2"
 	p2=$BG_LAST
-	bg conns "$KN_VIP_URL" 500 16 >"$dir/none"
+	bg new_conns "$KN_VIP_URL" 500 16 >"$dir/none"
 	p3=$BG_LAST
 	wait "$p1" || { echo "FAIL: requests with X-My-Header: dark failed" >&2; return 1; }
 	wait "$p2" || { echo "FAIL: requests with x-MY-header: dark failed" >&2; return 1; }

@@ -47,19 +47,6 @@ handoff_setup_file() {
 
 # ---- traffic ----
 
-# conns URL N PAR [CURL_ARG...]: N requests to URL, each on its own
-# connection (Connection: close), PAR at a time, with the extra curl
-# arguments (a header, a body); prints the bodies, one per line.  Fails if
-# any transfer failed.  No retries: a lost connection must show.
-conns() {
-	local url=$1 n=$2 par=$3
-	shift 3
-	[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "conns: count must be a positive integer, got '$n'" >&2; return 1; }
-	timeout --foreground $((30 + n / 20)) ip netns exec "$(ns_of client)" \
-		curl --no-progress-meter --fail --retry 0 -Z --parallel-max "$par" --max-time 10 \
-		-H 'Connection: close' "$@" "$url?n=[1-$n]"
-}
-
 # conns_each URL N PAR [CURL_ARG...]: conns with one curl process per
 # request, for lossy links: there curl -Z (7.88) leaves finished transfers
 # hanging for tens of seconds, on the plain path too.
@@ -105,24 +92,6 @@ expect_upload() {
 	read -r pod sha len <<<"$1"
 	expect_eq "$sha $len" "$2 $3" "sha256 and length the sink saw, $4" || return 1
 	[[ -z ${5:-} ]] || expect_eq "$pod" "$5" "pod that received the upload, $4"
-}
-
-# wrk_run_args URL SECONDS CONNECTIONS OUTFILE WRK_ARG...: wrk_run
-# (traffic.sh) with extra wrk arguments, e.g. a header; prints WRK_JSON.
-wrk_run_args() {
-	local url=$1 secs=$2 conns=$3 out=$4 text rc
-	shift 4
-	text=$(timeout --foreground $((secs + 30)) ip netns exec "$(ns_of client)" \
-		wrk -t 2 -c "$conns" -d "${secs}s" --timeout 2s "$@" \
-		-s "$KN_LIB_DIR/wrk-report.lua" "$url" 2>&1)
-	rc=$?
-	printf '%s\n' "$text" >"$out"
-	if ((rc != 0)) || ! grep -q '^WRK_JSON ' <<<"$text"; then
-		echo "wrk_run_args: wrk $* $url failed (exit $rc):" >&2
-		printf '%s\n' "$text" >&2
-		return 1
-	fi
-	sed -n 's/^WRK_JSON //p' <<<"$text"
 }
 
 # probe ARG...: tests/lib/http_probe.py from the client (one request on one

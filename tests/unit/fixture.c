@@ -267,22 +267,6 @@ void kt_pkt_rev(struct pkt *p, const struct kt_flow *f, const struct kt_be *be,
 	pkt_tcp4(p, &s);
 }
 
-void kt_run(int prog_fd, const struct pkt *in, struct pkt *out)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, o,
-		.data_in = in->data, .data_size_in = in->len,
-		.data_out = out->data, .data_size_out = sizeof(out->data),
-		.repeat = 1);
-	int rc;
-
-	memset(out->data, 0, sizeof(out->data));
-	rc = bpf_prog_test_run_opts(prog_fd, &o);
-	ck_assert_msg(rc == 0, "BPF_PROG_TEST_RUN: %s", strerror(errno));
-	ck_assert_msg(o.retval == TC_ACT_OK, "program returned %u, want TC_ACT_OK (0)", o.retval);
-	out->len = o.data_size_out;
-	ck_assert_msg(out->len == in->len, "output is %u bytes, input %u", out->len, in->len);
-}
-
 __u32 kt_run_verdict(int prog_fd, const struct pkt *in, struct pkt *out)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o,
@@ -296,6 +280,14 @@ __u32 kt_run_verdict(int prog_fd, const struct pkt *in, struct pkt *out)
 	ck_assert_msg(rc == 0, "BPF_PROG_TEST_RUN: %s", strerror(errno));
 	out->len = o.data_size_out;
 	return o.retval;
+}
+
+void kt_run(int prog_fd, const struct pkt *in, struct pkt *out)
+{
+	__u32 verdict = kt_run_verdict(prog_fd, in, out);
+
+	ck_assert_msg(verdict == TC_ACT_OK, "program returned %u, want TC_ACT_OK (0)", verdict);
+	ck_assert_msg(out->len == in->len, "output is %u bytes, input %u", out->len, in->len);
 }
 
 static const char *ip4_str(__u32 a, char *buf)
