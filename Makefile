@@ -22,7 +22,8 @@ CTL_SRCS   := $(wildcard user/ctl/*.c)
 CTL_OBJS   := $(patsubst user/ctl/%.c,$(OUTPUT)/ctl/%.o,$(CTL_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 UNIT_OBJS  := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%.o,$(UNIT_SRCS))
-KD_SRCS    := $(wildcard user/kanaryd/*.c)
+KD_SRCS    := $(wildcard user/kanaryd/*.c user/kanaryd/*/*.c)
+KD_HDRS    := $(wildcard user/kanaryd/*.h user/kanaryd/*/*.h)
 KD_OBJS    := $(patsubst user/kanaryd/%.c,$(OUTPUT)/kanaryd/%.o,$(KD_SRCS))
 KD_CORE    := $(filter-out $(OUTPUT)/kanaryd/main.o,$(KD_OBJS))
 KDU_SRCS   := $(wildcard tests/kanaryd/*.c)
@@ -87,15 +88,16 @@ $(BIN)/kanary_unit: $(UNIT_OBJS) $(OUTPUT)/libkanary.a | $(BIN)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs check) -o $@
 
-$(OUTPUT)/kanaryd/%.o: user/kanaryd/%.c $(wildcard user/kanaryd/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/kanaryd
+$(OUTPUT)/kanaryd/%.o: user/kanaryd/%.c $(KD_HDRS) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/kanaryd
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Iuser/kanaryd -c $< -o $@
 
 $(BIN)/kanaryd: $(KD_OBJS) $(OUTPUT)/libkanary.a | $(BIN)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(KD_LDLIBS) -o $@
 
-$(OUTPUT)/kanaryd-unit/%.o: tests/kanaryd/%.c $(wildcard tests/kanaryd/*.h) $(wildcard user/kanaryd/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/kanaryd-unit
+$(OUTPUT)/kanaryd-unit/%.o: tests/kanaryd/%.c $(wildcard tests/kanaryd/*.h) $(KD_HDRS) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/kanaryd-unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iuser/kanaryd -Itests/kanaryd -c $< -o $@
 
@@ -104,7 +106,7 @@ $(BIN)/kanaryd_unit: $(KDU_OBJS) $(KD_CORE) $(OUTPUT)/libkanary.a | $(BIN)
 	$(Q)$(CC) $(CFLAGS) $^ $(KD_LDLIBS) $(shell pkg-config --libs check) -o $@
 
 # libFuzzer targets (clang, with ASan and UBSan); tests/run-fuzz runs them all.
-$(BIN)/fuzz_manifest: tests/kanaryd/fuzz/fuzz_manifest.c $(filter-out user/kanaryd/main.c,$(KD_SRCS)) $(wildcard user/kanaryd/*.h) $(OUTPUT)/libkanary.a | $(BIN)
+$(BIN)/fuzz_manifest: tests/kanaryd/fuzz/fuzz_manifest.c $(filter-out user/kanaryd/main.c,$(KD_SRCS)) $(KD_HDRS) $(OUTPUT)/libkanary.a | $(BIN)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) $(OUTPUT)/libkanary.a $(KD_LDLIBS) -o $@
 

@@ -6,10 +6,10 @@
 #include <check.h>
 #include <stdbool.h>
 #include "kanary.h"
-#include "desired.h"
-#include "diag.h"
-#include "manifest.h"
-#include "model.h"
+#include "desired/desired.h"
+#include "base/diag.h"
+#include "decode/manifest.h"
+#include "decode/model.h"
 
 #define KDT_FIXTURES_ENV	"KD_FIXTURES"
 #define KDT_FIXTURES_DEFAULT	"tests/kanaryd/fixtures"

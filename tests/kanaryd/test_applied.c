@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "kdt.h"
-#include "applied.h"
+#include "apply/applied.h"
 
 START_TEST(save_and_load_round_trip)
 {

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "kdt.h"
-#include "hostname.h"
+#include "desired/hostname.h"
 
 static void shop(struct kdt_world *w)
 {

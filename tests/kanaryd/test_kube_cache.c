@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kdt.h"
-#include "kube_cache.h"
+#include "source/api_store.h"
 
 static json_t *pod(const char *name, const char *ip)
 {

@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "kdt.h"
-#include "kube_config.h"
+#include "source/api_config.h"
 
 static char dir[PATH_MAX];
 

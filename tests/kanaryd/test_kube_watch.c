@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include "kdt.h"
 #include "test_kube_server.h"
-#include "kube_watch.h"
-#include "log.h"
+#include "source/api_watch.h"
+#include "base/log.h"
 
 static struct kubet srv;
 static struct kd_kube kube;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kdt.h"
-#include "name_index.h"
+#include "base/sorted_names.h"
 
 struct item {
 	int tag;

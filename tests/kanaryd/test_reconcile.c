@@ -14,7 +14,7 @@
 #include <sys/mount.h>
 #include <bpf/bpf.h>
 #include "kdt.h"
-#include "reconcile.h"
+#include "apply/reconcile.h"
 #include "rules.h"
 
 #define W(x) ((x) * KANARY_WEIGHT_MILLI)

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "kdt.h"
-#include "reconcile.h"
+#include "apply/reconcile.h"
 #include "render.h"
 #include "rules.h"
 

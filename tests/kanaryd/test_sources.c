@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "kdt.h"
-#include "sources.h"
+#include "source/manifest_files.h"
 
 static char dir[64];
 

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "kdt.h"
-#include "watch.h"
+#include "source/file_watch.h"
 
 /* Made in the parent, removed there after the test case, even when a test failed. */
 static char base[64];

@@ -2,7 +2,7 @@
 /* The node layer: shapes, scalars, documents, and syntax errors' lines. */
 #include <string.h>
 #include "kdt.h"
-#include "yamlnode.h"
+#include "decode/yamlnode.h"
 
 static struct kd_yaml parse_ok(const char *text)
 {

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/signalfd.h>
-#include "arena.h"
+#include "base/arena.h"
 #include "daemon.h"
-#include "log.h"
-#include "name_index.h"
+#include "base/log.h"
+#include "base/sorted_names.h"
 
 /*
  * Manifest changes are read once their files are complete and the burst is

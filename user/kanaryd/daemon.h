@@ -8,13 +8,13 @@
 #include <time.h>
 #include <jansson.h>
 #include "kanary.h"
-#include "applied.h"
-#include "desired.h"
-#include "links.h"
-#include "reconcile.h"
-#include "sources.h"
-#include "watch.h"
-#include "kube_watch.h"
+#include "apply/applied.h"
+#include "desired/desired.h"
+#include "apply/links.h"
+#include "apply/reconcile.h"
+#include "source/manifest_files.h"
+#include "source/file_watch.h"
+#include "source/api_watch.h"
 #include "health.h"
 
 struct kd_config {

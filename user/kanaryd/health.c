@@ -9,11 +9,10 @@
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include "kanary.h"
-#include "arena.h"
-#include "desired_int.h"
+#include "base/arena.h"
 #include "health.h"
-#include "kube_watch.h"
-#include "log.h"
+#include "source/api_watch.h"
+#include "base/log.h"
 
 /* The loop wakes at least every 30 s; twice that without a word means it is stuck. */
 #define STALL_S		90

@@ -18,9 +18,9 @@
 #include <sys/socket.h>
 #include "kanary.h"
 #include "status.h"
-#include "arena.h"
+#include "base/arena.h"
 #include "daemon.h"
-#include "log.h"
+#include "base/log.h"
 
 #define CT_SIZE_MAX	(1u << 26)
 #define MAX_SERVICES_MAX	(1u << 20)

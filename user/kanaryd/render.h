@@ -4,7 +4,7 @@
 #define KD_RENDER_H
 
 #include <jansson.h>
-#include "desired.h"
+#include "desired/desired.h"
 
 /* A weight in thousandths as the operator wrote it: 80, or 0.5. */
 json_t *kd_weight_json(__u32 milli);

@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "daemon.h"
-#include "log.h"
-#include "reconcile.h"
+#include "base/log.h"
+#include "apply/reconcile.h"
 #include "render.h"
 
 static json_t *time_json(time_t t)

@@ -6,8 +6,8 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#include "desired.h"
-#include "manifest.h"
+#include "desired/desired.h"
+#include "decode/manifest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include "base/arena.h"
+#include "base/sorted_names.h"
+
+/* The name at off in element i: the chars themselves, or (by_pointer) a pointer to them. */
+static const char *name_at(const void *base, size_t size, size_t off, bool by_pointer, size_t i)
+{
+	const char *p = (const char *)base + i * size + off;
+
+	return by_pointer ? *(const char *const *)p : p;
+}
+
+static size_t lower_bound(const void *base, size_t n, size_t size, size_t off, bool by_pointer,
+			  const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(name_at(base, size, off, by_pointer, mid), name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+size_t kd_sorted_lower_bound(const void *base, size_t n, size_t size, size_t off, const char *name)
+{
+	return lower_bound(base, n, size, off, false, name);
+}
+
+void *kd_sorted_find(const void *base, size_t n, size_t size, size_t off, const char *name)
+{
+	size_t i = lower_bound(base, n, size, off, false, name);
+
+	if (i == n || strcmp(name_at(base, size, off, false, i), name) != 0)
+		return NULL;
+	return (char *)base + i * size;
+}
+
+void kd_name_index_add(struct kd_name_index *x, const char *name, size_t at)
+{
+	struct kd_name_ref r = { .name = name, .at = at };
+
+	KD_PUSH(x->v, x->n, x->cap, r);
+}
+
+static int cmp_ref(const void *pa, const void *pb)
+{
+	const struct kd_name_ref *a = pa, *b = pb;
+	int r = strcmp(a->name, b->name);
+
+	if (!r)
+		r = a->at < b->at ? -1 : a->at > b->at;
+	return r;
+}
+
+void kd_name_index_sort(struct kd_name_index *x)
+{
+	if (x->n)
+		qsort(x->v, x->n, sizeof(*x->v), cmp_ref);
+}
+
+void kd_name_index_of(struct kd_name_index *x, const void *base, size_t n, size_t size, size_t off)
+{
+	if (x->n + n > x->cap) {
+		x->cap = x->n + n;
+		x->v = kd_xrealloc(x->v, x->cap, sizeof(*x->v));
+	}
+	for (size_t i = 0; i < n; i++)
+		kd_name_index_add(x, name_at(base, size, off, false, i), i);
+	kd_name_index_sort(x);
+}
+
+size_t kd_name_index_range(const struct kd_name_index *x, const char *name, size_t *end)
+{
+	size_t first = lower_bound(x->v, x->n, sizeof(*x->v), offsetof(struct kd_name_ref, name), true, name);
+
+	*end = first;
+	while (*end < x->n && strcmp(x->v[*end].name, name) == 0)
+		++*end;
+	return first;
+}
+
+ssize_t kd_name_index_find(const struct kd_name_index *x, const char *name)
+{
+	size_t end, first = kd_name_index_range(x, name, &end);
+
+	return first < end ? (ssize_t)x->v[first].at : -1;
+}
+
+void kd_name_index_free(struct kd_name_index *x)
+{
+	free(x->v);
+	memset(x, 0, sizeof(*x));
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Decodes a v1 Service: its cluster IP, selector and ports. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "decode/decode.h"
+
+static void decode_cluster_ip(struct kd_dec *d, struct kd_node spec, struct kd_service *s)
+{
+	struct kd_node x = kd_get(spec, "clusterIP");
+	const char *ip = kd_dec_str(d, spec, "clusterIP", "spec.clusterIP");
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	s->cluster_ip = ip;
+	if (!ip || !*ip)
+		s->cip = KD_CIP_MISSING;
+	else if (strcmp(ip, "None") == 0)
+		s->cip = KD_CIP_NONE;
+	else if (inet_pton(AF_INET, ip, &a4) == 1) {
+		s->cip = KD_CIP_V4;
+		s->vip = a4.s_addr;
+	} else if (inet_pton(AF_INET6, ip, &a6) == 1)
+		s->cip = KD_CIP_V6;
+	else
+		kd_dec_error(d, x, "spec.clusterIP: expected an IP address or None, got '%s'", ip);
+}
+
+static void decode_target_port(struct kd_dec *d, struct kd_node port, const char *path,
+			       struct kd_svc_port *p)
+{
+	struct kd_node x = kd_get(port, "targetPort");
+	const char *s = kd_str(x);
+	long long v;
+
+	p->target_num = p->port;	/* Kubernetes' default: the same as port */
+	if (kd_is_null(x))
+		return;
+	if (!s) {
+		kd_dec_error(d, x, "%s.targetPort: expected a port number or a port name, got %s",
+			     path, kd_kind_name(x));
+		return;
+	}
+	/* Digits are a number even quoted: a port name must hold a letter. */
+	if (*s && strspn(s, "0123456789") == strlen(s)) {
+		v = strlen(s) <= 5 ? atoll(s) : 0;
+		if (v < 1 || v > 65535) {
+			kd_dec_error(d, x, "%s.targetPort: expected a port number 1-65535, got '%s'",
+				     path, s);
+			return;
+		}
+		p->target_num = (int)v;
+		return;
+	}
+	if (strlen(s) > 15 || strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(s)) {
+		kd_dec_error(d, x,
+			     "%s.targetPort: '%s' is neither a port number nor a port name "
+			     "(1-15 characters of a-z, 0-9 and -)", path, s);
+		return;
+	}
+	p->target_num = 0;
+	p->target_name = kd_strdup(&d->out->arena, s);
+}
+
+static void decode_ports(struct kd_dec *d, struct kd_node spec, struct kd_service *s)
+{
+	struct kd_node ports = kd_get(spec, "ports");
+	char path[64];
+
+	if (!kd_dec_list(d, ports, "spec.ports"))
+		return;
+	s->ports = kd_alloc(&d->out->arena, kd_len(ports) * sizeof(*s->ports));
+	for (size_t i = 0; i < kd_len(ports); i++) {
+		struct kd_node port = kd_at(ports, i);
+		struct kd_svc_port *p = &s->ports[s->nports];
+
+		snprintf(path, sizeof(path), "spec.ports[%zu]", i);
+		if (!kd_dec_map(d, port, path, true))
+			continue;
+		p->line = kd_line(port);
+		p->name = kd_dec_str(d, port, "name", path);
+		p->proto = kd_dec_protocol(d, port, path, &p->proto_name);
+		if (!kd_dec_port(d, port, "port", path, true, &p->port) || p->proto < 0)
+			continue;
+		decode_target_port(d, port, path, p);
+		s->nports++;
+	}
+}
+
+int kd_decode_service(struct kd_dec *d, struct kd_node obj, const struct kd_meta *m)
+{
+	struct kd_node spec = kd_get(obj, "spec");
+	struct kd_service *s;
+	const char *type, *affinity, *itp;
+	int errors = d->errors;
+
+	if (!kd_dec_map(d, spec, "spec", true))
+		return -1;
+	s = kd_alloc(&d->out->arena, sizeof(*s));
+	s->m = *m;
+	type = kd_dec_str(d, spec, "type", "spec.type");
+	s->external_name = type && strcmp(type, "ExternalName") == 0;
+	if (!s->external_name)
+		decode_cluster_ip(d, spec, s);
+	s->has_selector = kd_len(kd_get(spec, "selector")) > 0;
+	kd_dec_labels(d, kd_get(spec, "selector"), "spec.selector", &s->selector);
+	decode_ports(d, spec, s);
+
+	affinity = kd_dec_str(d, spec, "sessionAffinity", "spec.sessionAffinity");
+	if (affinity && strcmp(affinity, "None") != 0)
+		kd_dec_warn(d, kd_get(spec, "sessionAffinity"),
+			    "spec.sessionAffinity: %s is not applied: kanary picks a pod per connection",
+			    affinity);
+	itp = kd_dec_str(d, spec, "internalTrafficPolicy", "spec.internalTrafficPolicy");
+	if (itp && strcmp(itp, "Cluster") != 0)
+		kd_dec_warn(d, kd_get(spec, "internalTrafficPolicy"),
+			    "spec.internalTrafficPolicy: %s is not applied: kanary sends to pods on any node",
+			    itp);
+	if (d->errors != errors)
+		return -1;
+	KD_PUSH(d->out->svc, d->out->nsvc, d->out->cap_svc, s);
+	return 0;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The desired state: from all good manifest files, one kanary service per
+ * TCP port of each Service, with its subsets, weights and backends, as
+ * Istio would route the traffic of a pod in the mesh.
+ */
+#ifndef KD_DESIRED_H
+#define KD_DESIRED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "kanary/abi.h"
+#include "kanary/rules.h"
+#include "base/diag.h"
+#include "decode/model.h"
+
+#define KD_DEFAULT_DOMAIN	"cluster.local"
+#define KD_DEFAULT_SUBSET	"default"
+
+struct kd_desired_opts {
+	const char *domain;	/* cluster DNS domain; NULL: cluster.local */
+};
+
+struct kd_dsubset {
+	char name[KANARY_SUBSET_NAME_LEN];
+	__u32 weight_milli;
+	__u32 n;
+	struct kanary_backend *be;	/* sorted by address then port, no duplicates; NULL when n is 0 */
+	bool filled;			/* backends computed (while building) */
+};
+
+struct kd_dservice {
+	char name[KANARY_NAME_LEN];	/* NAMESPACE/NAME, or NAMESPACE/NAME/PORT */
+	struct kanary_svc_key key;
+	char *origin;		/* "Service ns/name port 80 (file:line)" */
+	char *route;		/* which VirtualService route decided, or why none did */
+	char *dr;		/* "DestinationRule ns/name (file:line)" or NULL */
+	/*
+	 * The manifests describe this service but it cannot be computed
+	 * (problem says why): reconcile leaves the maps as they are.
+	 */
+	bool hold;
+	char *problem;
+	__u32 nsub;
+	struct kd_dsubset sub[KANARY_MAX_SUBSETS];
+	/*
+	 * Dark-release rules from the VirtualService's http[] routes with a
+	 * match, in order; NULL when there are none.  Their destinations are
+	 * indexes into sub[] (reconcile maps them to the committed subsets).
+	 */
+	struct kanary_rules *rules;
+	char rule_route[KANARY_RULES_MAX][24];	/* "spec.http[N]" each rule comes from */
+	__u64 hash;		/* of name, key, subsets, weights, backends and rules */
+};
+
+struct kd_desired {
+	size_t n, cap;
+	struct kd_dservice *v;	/* sorted by name */
+};
+
+/* Builds out from the objects of every good file, in file order; warnings go to diags. */
+void kd_desired_build(struct kd_objects *const *sets, size_t nsets,
+		      const struct kd_desired_opts *opts, struct kd_desired *out,
+		      struct kd_diags *diags);
+void kd_desired_free(struct kd_desired *d);
+const struct kd_dservice *kd_desired_find(const struct kd_desired *d, const char *name);
+/* The order of a subset's backends: address, then port (qsort comparator). */
+int kd_backend_cmp(const void *a, const void *b);
+/* The hash kd_desired_build stores, over the fields reconcile writes. */
+__u64 kd_dservice_hash(const struct kd_dservice *s);
+
+#endif

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The objects of all good files, gathered for the desired-state build: later
+ * duplicates dropped, FQDNs computed and indexed once, and the lookups Istio
+ * does.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "desired/desired_int.h"
+#include "desired/hostname.h"
+
+/* A warning once per build, even when several ports of a Service hit it. */
+void kd_warn_once(struct kd_build *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (!kd_diag_has(c->diags, msg))
+		kd_diag_add(c->diags, KD_WARN, "%s", msg);
+}
+
+/* ---- gathering objects, first definition wins ---- */
+
+static bool meta_same(const struct kd_meta *a, const struct kd_meta *b)
+{
+	return strcmp(a->name, b->name) == 0 && strcmp(a->ns, b->ns) == 0;
+}
+
+struct sortable {
+	const struct kd_meta *m;
+	size_t order;
+};
+
+static int cmp_sortable(const void *pa, const void *pb)
+{
+	const struct sortable *a = pa, *b = pb;
+	int r = strcmp(a->m->ns, b->m->ns);
+
+	if (!r)
+		r = strcmp(a->m->name, b->m->name);
+	if (!r)
+		r = a->order < b->order ? -1 : a->order > b->order;
+	return r;
+}
+
+/*
+ * Drops later definitions of the same ns/name, with a warning naming both
+ * places.  objs point to structs whose first member is their kd_meta.
+ */
+static size_t dedupe(struct kd_build *c, void **objs, size_t n)
+{
+	struct sortable *s = kd_xcalloc(n, sizeof(*s));
+	bool *drop = kd_xcalloc(n, sizeof(*drop));
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		s[i].m = objs[i];
+		s[i].order = i;
+	}
+	qsort(s, n, sizeof(*s), cmp_sortable);
+	for (size_t i = 1; i < n; i++) {
+		size_t first = i - 1;
+
+		while (first > 0 && meta_same(s[first - 1].m, s[i].m))
+			first--;
+		if (!meta_same(s[first].m, s[i].m))
+			continue;
+		drop[s[i].order] = true;
+		kd_diag_add(c->diags, KD_WARN, "%s:%d: %s %s/%s is also defined at %s:%d; this one is ignored",
+			    s[i].m->file, s[i].m->line, s[i].m->kind, s[i].m->ns, s[i].m->name,
+			    s[first].m->file, s[first].m->line);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!drop[i])
+			objs[k++] = objs[i];
+	free(s);
+	free(drop);
+	return k;
+}
+
+#define GATHER(c, sets, nsets, field, nfield)					\
+	do {									\
+		size_t total = 0, at = 0;					\
+		for (size_t i = 0; i < (nsets); i++)				\
+			total += (sets)[i]->nfield;				\
+		(c)->field = kd_xcalloc(total, sizeof(*(c)->field));		\
+		for (size_t i = 0; i < (nsets); i++)				\
+			for (size_t j = 0; j < (sets)[i]->nfield; j++)		\
+				(c)->field[at++] = (sets)[i]->field[j];		\
+		(c)->nfield = dedupe((c), (void **)(c)->field, total);		\
+	} while (0)
+
+void kd_ctx_init(struct kd_build *c, struct kd_objects *const *sets, size_t nsets)
+{
+	GATHER(c, sets, nsets, svc, nsvc);
+	GATHER(c, sets, nsets, pod, npod);
+	GATHER(c, sets, nsets, dr, ndr);
+	GATHER(c, sets, nsets, vs, nvs);
+	c->svc_fqdn = kd_xcalloc(c->nsvc, sizeof(char *));
+	for (size_t i = 0; i < c->nsvc; i++) {
+		char f[KD_FQDN_LEN];
+
+		kd_service_fqdn(f, sizeof(f), c->svc[i]->m.name, c->svc[i]->m.ns, c->domain);
+		c->svc_fqdn[i] = kd_xstrdup(f);
+		kd_name_index_add(&c->svc_by_fqdn, c->svc_fqdn[i], i);
+	}
+	c->dr_fqdn = kd_xcalloc(c->ndr, sizeof(char *));
+	for (size_t i = 0; i < c->ndr; i++) {
+		char f[KD_FQDN_LEN];
+
+		kd_host_fqdn(f, sizeof(f), c->dr[i]->host, c->dr[i]->m.ns, c->domain);
+		c->dr_fqdn[i] = kd_xstrdup(f);
+		kd_name_index_add(&c->dr_by_fqdn, c->dr_fqdn[i], i);
+	}
+	kd_name_index_sort(&c->svc_by_fqdn);
+	kd_name_index_sort(&c->dr_by_fqdn);
+	for (size_t i = 0; i < c->nvs; i++) {
+		const struct kd_virtual_service *v = c->vs[i];
+
+		for (size_t h = 0; v->mesh && h < v->nhosts; h++) {
+			char f[KD_FQDN_LEN];
+
+			kd_host_fqdn(f, sizeof(f), v->hosts[h], v->m.ns, c->domain);
+			kd_name_index_add(&c->vs_by_host, kd_xstrdup(f), i);
+		}
+	}
+	kd_name_index_sort(&c->vs_by_host);
+}
+
+void kd_ctx_free(struct kd_build *c)
+{
+	for (size_t i = 0; i < c->nsvc; i++)
+		free(c->svc_fqdn[i]);
+	for (size_t i = 0; i < c->ndr; i++)
+		free(c->dr_fqdn[i]);
+	for (size_t i = 0; i < c->vs_by_host.n; i++)
+		free((char *)c->vs_by_host.v[i].name);
+	kd_name_index_free(&c->svc_by_fqdn);
+	kd_name_index_free(&c->dr_by_fqdn);
+	kd_name_index_free(&c->vs_by_host);
+	free(c->svc_fqdn);
+	free(c->dr_fqdn);
+	free(c->svc);
+	free(c->pod);
+	free(c->dr);
+	free(c->vs);
+}
+
+/* ---- lookups ---- */
+
+ssize_t kd_service_by_fqdn(struct kd_build *c, const char *fqdn)
+{
+	return kd_name_index_find(&c->svc_by_fqdn, fqdn);
+}
+
+/*
+ * Among the rules naming a host, one in the Service's own namespace wins,
+ * else the first in file order; a second candidate gets a warning, as Istio
+ * would also pick just one.
+ */
+const struct kd_destination_rule *kd_rule_for(struct kd_build *c, size_t svc)
+{
+	const struct kd_service *s = c->svc[svc];
+	const struct kd_destination_rule *best = NULL;
+	size_t end, k = kd_name_index_range(&c->dr_by_fqdn, c->svc_fqdn[svc], &end);
+
+	for (; k < end; k++) {
+		const struct kd_destination_rule *r = c->dr[c->dr_by_fqdn.v[k].at];
+
+		if (best && !(strcmp(r->m.ns, s->m.ns) == 0 && strcmp(best->m.ns, s->m.ns) != 0)) {
+			kd_warn_once(c, "%s:%d: DestinationRule %s/%s: spec.host: Service %s/%s already has "
+				  "DestinationRule %s/%s (%s:%d); this one is ignored for it",
+				  r->m.file, r->host_line, r->m.ns, r->m.name, s->m.ns, s->m.name,
+				  best->m.ns, best->m.name, best->m.file, best->m.line);
+			continue;
+		}
+		best = r;
+	}
+	return best;
+}
+
+const struct kd_virtual_service *kd_vs_for(struct kd_build *c, size_t svc)
+{
+	const struct kd_service *s = c->svc[svc];
+	const struct kd_virtual_service *best = NULL;
+	size_t end, first = kd_name_index_range(&c->vs_by_host, c->svc_fqdn[svc], &end);
+
+	for (size_t k = first; k < end; k++) {
+		const struct kd_virtual_service *v = c->vs[c->vs_by_host.v[k].at];
+
+		if (k > first && c->vs_by_host.v[k - 1].at == c->vs_by_host.v[k].at)
+			continue;	/* it lists the host twice */
+		if (best && !(strcmp(v->m.ns, s->m.ns) == 0 && strcmp(best->m.ns, s->m.ns) != 0)) {
+			kd_warn_once(c, "%s:%d: VirtualService %s/%s: spec.hosts: Service %s/%s already has "
+				  "VirtualService %s/%s (%s:%d); this one is ignored for it",
+				  v->m.file, v->m.line, v->m.ns, v->m.name, s->m.ns, s->m.name,
+				  best->m.ns, best->m.name, best->m.file, best->m.line);
+			continue;
+		}
+		best = v;
+	}
+	return best;
+}
+
+const struct kd_dr_subset *kd_subset_of(const struct kd_destination_rule *r, const char *name)
+{
+	for (size_t i = 0; r && i < r->nsubsets; i++)
+		if (strcmp(r->subsets[i].name, name) == 0)
+			return &r->subsets[i];
+	return NULL;
+}
+
