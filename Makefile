@@ -46,7 +46,8 @@ endif
 
 all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary_unit $(BIN)/kanaryd_unit
 
-# Installs what is missing (apt-get); every build target runs it first, once.
+# Installs what is missing (apt-get).  Every rule that compiles or links has it
+# as an order-only prerequisite, so a fresh clone builds in any order, with -j.
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/deps.sh | $(OUTPUT)
 	$(call msg,DEPS,apt packages)
@@ -64,7 +65,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) $(BPF_HDRS) $(SKELS) | $(OUTPUT)/lib
+$(OUTPUT)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) $(BPF_HDRS) $(SKELS) | $(OUTPUT)/lib $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -72,41 +73,41 @@ $(OUTPUT)/libkanary.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(OUTPUT)/ctl/%.o: user/ctl/%.c $(wildcard user/ctl/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/ctl
+$(OUTPUT)/ctl/%.o: user/ctl/%.c $(wildcard user/ctl/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/ctl $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(BIN)/kanaryctl: $(CTL_OBJS) $(OUTPUT)/libkanary.a | $(BIN)
+$(BIN)/kanaryctl: $(CTL_OBJS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTPUT)/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS) $(SKELS) | $(OUTPUT)/unit
+$(OUTPUT)/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS) $(SKELS) | $(OUTPUT)/unit $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
-$(BIN)/kanary_unit: $(UNIT_OBJS) $(OUTPUT)/libkanary.a | $(BIN)
+$(BIN)/kanary_unit: $(UNIT_OBJS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs check) -o $@
 
-$(OUTPUT)/kanaryd/%.o: user/kanaryd/%.c $(KD_HDRS) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/kanaryd
+$(OUTPUT)/kanaryd/%.o: user/kanaryd/%.c $(KD_HDRS) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/kanaryd $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Iuser/kanaryd -c $< -o $@
 
-$(BIN)/kanaryd: $(KD_OBJS) $(OUTPUT)/libkanary.a | $(BIN)
+$(BIN)/kanaryd: $(KD_OBJS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(KD_LDLIBS) -o $@
 
-$(OUTPUT)/kanaryd-unit/%.o: tests/kanaryd/%.c $(wildcard tests/kanaryd/*.h) $(KD_HDRS) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/kanaryd-unit
+$(OUTPUT)/kanaryd-unit/%.o: tests/kanaryd/%.c $(wildcard tests/kanaryd/*.h) $(KD_HDRS) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/kanaryd-unit $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iuser/kanaryd -Itests/kanaryd -c $< -o $@
 
-$(BIN)/kanaryd_unit: $(KDU_OBJS) $(KD_CORE) $(OUTPUT)/libkanary.a | $(BIN)
+$(BIN)/kanaryd_unit: $(KDU_OBJS) $(KD_CORE) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(KD_LDLIBS) $(shell pkg-config --libs check) -o $@
 
 # libFuzzer targets (clang, with ASan and UBSan); tests/run-fuzz runs them all.
-$(BIN)/fuzz_manifest: tests/kanaryd/fuzz/fuzz_manifest.c $(filter-out user/kanaryd/main.c,$(KD_SRCS)) $(KD_HDRS) $(OUTPUT)/libkanary.a | $(BIN)
+$(BIN)/fuzz_manifest: tests/kanaryd/fuzz/fuzz_manifest.c $(filter-out user/kanaryd/main.c,$(KD_SRCS)) $(KD_HDRS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) $(OUTPUT)/libkanary.a $(KD_LDLIBS) -o $@
 
@@ -115,11 +116,11 @@ $(BIN)/fuzz_manifest: tests/kanaryd/fuzz/fuzz_manifest.c $(filter-out user/kanar
 HM_SRCS := tests/fuzz/fuzz_case.c tests/fuzz/ref_match.c user/lib/rules.c user/lib/err.c user/lib/maps.c
 HM_HDRS := $(wildcard tests/fuzz/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS)
 
-$(BIN)/fuzz_http_match: tests/fuzz/fuzz_http_match.c $(HM_SRCS) $(HM_HDRS) | $(BIN)
+$(BIN)/fuzz_http_match: tests/fuzz/fuzz_http_match.c $(HM_SRCS) $(HM_HDRS) | $(BIN) $(DEPS_STAMP)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) -fno-sanitize-recover=undefined -Itests/fuzz $(filter %.c,$^) -lbpf -lelf -lz -o $@
 
-$(BIN)/http_match_diff: tests/fuzz/http_match_diff.c $(HM_SRCS) $(HM_HDRS) $(OUTPUT)/http_match_test.skel.h | $(BIN)
+$(BIN)/http_match_diff: tests/fuzz/http_match_diff.c $(HM_SRCS) $(HM_HDRS) $(OUTPUT)/http_match_test.skel.h | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/fuzz $(filter %.c,$^) -lbpf -lelf -lz -o $@
 
@@ -147,11 +148,11 @@ demo: all
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/bench/%.o: bench/%.c $(wildcard user/lib/*.h) $(BPF_HDRS) $(SKELS) | $(OUTPUT)/bench
+$(OUTPUT)/bench/%.o: bench/%.c $(wildcard user/lib/*.h) $(BPF_HDRS) $(SKELS) | $(OUTPUT)/bench $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(BIN)/kanary_bpf_cost: $(OUTPUT)/bench/bpf_cost.o $(OUTPUT)/libkanary.a | $(BIN)
+$(BIN)/kanary_bpf_cost: $(OUTPUT)/bench/bpf_cost.o $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
