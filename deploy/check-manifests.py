@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 """make manifests-check: parses every manifest under deploy/ (or the
-directory given) and checks what kanaryd's DaemonSet and RBAC need.
-Prints each problem as FILE: Kind/name: field: what is wrong; exit 1 if any."""
+directory given) and checks what kanaryd's DaemonSet and RBAC need, and
+that kanaryd's container holds no more privilege than that.
+Prints each problem as FILE: Kind/name: field: what is wrong; exit 1 if any.
+--caps [DIR] prints the kanaryd container's added capabilities instead, one
+per line, for the test that runs kanaryd with exactly those."""
 import os
 import re
 import sys
@@ -12,7 +15,8 @@ try:
 except ImportError:
     sys.exit("manifests-check: python3-yaml is needed (apt-get install python3-yaml)")
 
-CAPS = {"BPF", "NET_ADMIN", "SYS_ADMIN", "PERFMON"}
+# What kanaryd needs, and all it may have (see deploy/daemonset.yaml).
+CAPS = {"BPF", "NET_ADMIN", "PERFMON"}
 RULES = {("", "pods"), ("", "services"), ("networking.istio.io", "destinationrules"),
          ("networking.istio.io", "virtualservices")}
 problems = []
@@ -53,24 +57,34 @@ def get(o, path, default=None):
     return o
 
 
-def check_container_privileges(where, c):
+def check_least_privilege(where, c):
+    field = "containers[%s].securityContext" % c.get("name")
     sc = c.get("securityContext") or {}
-    if sc.get("privileged") is True:
-        return
+    if sc.get("privileged") is not False:
+        bad(where, field + ".privileged", "expected false")
+    if "ALL" not in (get(sc, "capabilities.drop", []) or []):
+        bad(where, field + ".capabilities.drop", "expected [ALL]")
     add = set(get(sc, "capabilities.add", []) or [])
-    if not CAPS <= add:
-        bad(where, "containers[%s].securityContext" % c.get("name"),
-            "expected privileged: true or capabilities.add with %s" % ", ".join(sorted(CAPS)))
+    if add != CAPS:
+        bad(where, field + ".capabilities.add", "expected exactly %s, got %s" % (sorted(CAPS), sorted(add)))
+    for k, want in (("allowPrivilegeEscalation", False), ("readOnlyRootFilesystem", True)):
+        if sc.get(k) is not want:
+            bad(where, field + "." + k, "expected %s" % str(want).lower())
 
 
-def bpffs_mount(where, c, field):
+def bpffs_mount(where, c, field, propagation):
     for m in c.get("volumeMounts") or []:
         if m.get("mountPath") == "/sys/fs/bpf":
-            if m.get("mountPropagation") != "Bidirectional":
-                bad(where, field + ".volumeMounts[/sys/fs/bpf].mountPropagation", "expected Bidirectional")
+            if m.get("mountPropagation") != propagation:
+                bad(where, field + ".volumeMounts[/sys/fs/bpf].mountPropagation", "expected " + propagation)
             return m.get("name")
     bad(where, field + ".volumeMounts", "no mount at /sys/fs/bpf")
     return None
+
+
+def kanaryd_container(spec):
+    cs = [c for c in spec.get("containers") or [] if "--kube" in (c.get("args") or [])]
+    return cs[0] if len(cs) == 1 else None
 
 
 def check_daemonset(where, ds, accounts):
@@ -92,17 +106,16 @@ def check_daemonset(where, ds, accounts):
         bad(where, "spec.template.spec.initContainers", "expected one that mounts bpffs (mount -t bpf)")
     for i in inits:
         if "mount -t bpf" in " ".join(i.get("command") or []):
-            bpffs_mount(where, i, "initContainers[%s]" % i.get("name"))
-            check_container_privileges(where, i)
-    cs = [c for c in spec.get("containers") or [] if "--kube" in (c.get("args") or [])]
-    if len(cs) != 1:
+            # Only it may be privileged: Bidirectional needs that.
+            bpffs_mount(where, i, "initContainers[%s]" % i.get("name"), "Bidirectional")
+    c = kanaryd_container(spec)
+    if c is None:
         bad(where, "spec.template.spec.containers", "expected one container whose args hold --kube")
         return
-    c = cs[0]
     field = "containers[%s]" % c.get("name")
     args = c.get("args") or []
-    check_container_privileges(where, c)
-    vol = bpffs_mount(where, c, field)
+    check_least_privilege(where, c)
+    vol = bpffs_mount(where, c, field, "HostToContainer")
     if vol and get(volumes.get(vol, {}), "hostPath.path") != "/sys/fs/bpf":
         bad(where, "volumes[%s].hostPath.path" % vol, "expected /sys/fs/bpf")
     if not any(a.startswith("--iface=") or a == "--iface" for a in args):
@@ -147,9 +160,25 @@ def check_rbac(docs):
         bad("deploy", "ClusterRoleBinding", "expected one binding ClusterRole kanaryd to ServiceAccount kanaryd")
 
 
+def print_caps(docs):
+    for _, doc in docs:
+        c = kanaryd_container(get(doc, "spec.template.spec", {})) if doc.get("kind") == "DaemonSet" else None
+        if c is not None:
+            for cap in get(c, "securityContext.capabilities.add", []) or []:
+                print(cap)
+            return
+    sys.exit("manifests-check: no kanaryd container in a DaemonSet")
+
+
 def main():
-    d = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+    args = sys.argv[1:]
+    caps = bool(args) and args[0] == "--caps"
+    if caps:
+        args = args[1:]
+    d = args[0] if args else os.path.dirname(os.path.abspath(__file__))
     docs = load(d)
+    if caps:
+        return print_caps(docs)
     accounts = {get(doc, "metadata.name") for _, doc in docs if doc.get("kind") == "ServiceAccount"}
     dss = [(w, doc) for w, doc in docs if doc.get("kind") == "DaemonSet"]
     if not dss:

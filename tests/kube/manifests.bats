@@ -39,7 +39,13 @@ broken() {
 @test "NODE_NAME not from the downward API" { broken 's/fieldPath: spec.nodeName/fieldPath: metadata.name/' daemonset.yaml 'env[NODE_NAME]'; }
 @test "a probe on another port" { broken '0,/port: 9808/s//port: 9809/' daemonset.yaml 'livenessProbe.httpGet.port'; }
 @test "no memory limit" { broken 's/limits: {cpu: "1", memory: 512Mi}/limits: {cpu: "1"}/' daemonset.yaml 'resources.limits'; }
-@test "an unprivileged container without the capabilities" { broken '/^      containers:/,$ s/privileged: true/privileged: false/' daemonset.yaml 'securityContext'; }
+@test "kanaryd privileged" { broken '/^      containers:/,$ s/privileged: false/privileged: true/' daemonset.yaml 'securityContext.privileged'; }
+@test "kanaryd with SYS_ADMIN too" { broken 's/add: \[BPF, PERFMON, NET_ADMIN\]/add: [BPF, PERFMON, NET_ADMIN, SYS_ADMIN]/' daemonset.yaml 'capabilities.add'; }
+@test "kanaryd without PERFMON" { broken 's/add: \[BPF, PERFMON, NET_ADMIN\]/add: [BPF, NET_ADMIN]/' daemonset.yaml 'capabilities.add'; }
+@test "kanaryd keeping the default capabilities" { broken 's/drop: \[ALL\]/drop: [NET_RAW]/' daemonset.yaml 'capabilities.drop'; }
+@test "kanaryd on a writable root filesystem" { broken 's/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/' daemonset.yaml readOnlyRootFilesystem; }
+@test "kanaryd allowed to escalate" { broken 's/allowPrivilegeEscalation: false/allowPrivilegeEscalation: true/' daemonset.yaml allowPrivilegeEscalation; }
+@test "kanaryd propagating bpffs back to the host" { broken '/^      containers:/,$ s/mountPropagation: HostToContainer/mountPropagation: Bidirectional/' daemonset.yaml 'containers[kanaryd].volumeMounts'; }
 @test "no init container mounting bpffs" { broken 's/mount -t bpf bpf/true/' daemonset.yaml initContainers; }
 @test "RBAC that may create" { broken '0,/verbs: \[get, list, watch\]/s//verbs: [get, list, watch, create]/' rbac.yaml verbs; }
 @test "RBAC that reads secrets" { broken 's/resources: \[pods, services\]/resources: [pods, services, secrets]/' rbac.yaml secrets; }
