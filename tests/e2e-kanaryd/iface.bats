@@ -39,3 +39,10 @@ attached() {	# IFACE: 1 when kanary's filter is on it, else 0
 	for _ in $(seq 50); do [[ $(kd_status '[.interfaces.attached[] | select(. == "'"$new"'")] | length') == 0 ]] && break; sleep 0.1; done
 	expect_eq "$(kd_status '[.interfaces.attached[] | select(. == "'"$new"'")] | length')" 0 "$new gone from kanaryd's status"
 }
+
+@test "a normal attach logs no libbpf warning" {
+	# The first query of a bare hook is answered "Cannot find specified filter
+	# chain", an expected answer that libbpf used to print on every attach.
+	grep -q 'attached to' "$KD_LOG"
+	! grep 'Cannot find specified filter chain' "$KD_LOG"
+}

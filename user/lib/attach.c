@@ -16,16 +16,28 @@
 static const enum bpf_tc_attach_point points[2] = { BPF_TC_INGRESS, BPF_TC_EGRESS };
 static const char *const point_names[2] = { "ingress", "egress" };
 
-/* Id of the kanary program attached at ifindex/point, or 0 when there is none. */
+static int print_nothing(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return 0;
+}
+
+/*
+ * Id of the kanary program attached at ifindex/point, or 0 when there is
+ * none.  On a hook without our filter, which is every first attach, the
+ * kernel answers "Cannot find specified filter chain" and libbpf prints it
+ * as a warning; any failure here only means "none", so libbpf is silenced
+ * for the query (a real problem shows in the attach that follows).
+ */
 static __u32 tc_attached_id(int ifindex, enum bpf_tc_attach_point point)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = point);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = KANARY_TC_HANDLE,
 			    .priority = KANARY_TC_PRIORITY);
+	libbpf_print_fn_t old_print = libbpf_set_print(print_nothing);
+	int err = bpf_tc_query(&hook, &opts);
 
-	if (bpf_tc_query(&hook, &opts))
-		return 0;	/* no clsact qdisc or no such filter */
-	return opts.prog_id;
+	libbpf_set_print(old_print);
+	return err ? 0 : opts.prog_id;
 }
 
 static int tc_put(int ifindex, enum bpf_tc_attach_point point, int prog_fd)
