@@ -40,7 +40,7 @@ else
 	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps test demo bench fuzz fuzz-short manifests-check clean
+.PHONY: all deps test demo bench fuzz fuzz-short manifests-check image clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -133,8 +133,16 @@ fuzz: $(FUZZ_BINS)
 fuzz-short: $(FUZZ_BINS)
 	$(Q)tests/run-fuzz 20
 
+# The container image, an OCI archive built with mmdebstrap and podman import
+# (scripts/build-image.sh); the e2e-kube suite runs kanaryd from it.
+IMAGE := $(OUTPUT)/kanary-image.tar
+image: $(IMAGE)
+$(IMAGE): $(BIN)/kanaryd $(BIN)/kanaryctl $(OUTPUT)/kanary.bpf.o scripts/build-image.sh | $(DEPS_STAMP)
+	$(call msg,IMAGE,$@)
+	$(Q)scripts/build-image.sh $@
+
 # Needs root: BPF, network namespaces, bpffs.
-test: all $(FUZZ_BINS)
+test: all $(FUZZ_BINS) $(IMAGE)
 	$(Q)tests/run
 
 # The deploy/ manifests parse, and the DaemonSet has what a node needs.

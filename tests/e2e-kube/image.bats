@@ -1,0 +1,106 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# The image `make image` builds (scripts/build-image.sh), unpacked, and
+# kanaryd run from its filesystem the way the DaemonSet runs it: in a mount
+# namespace of its own, chrooted into the image's root mounted read-only,
+# holding only the capabilities deploy/daemonset.yaml grants, with bpffs,
+# /run/kanary and the API credentials mounted in, and its environment.  It watches the test API
+# server and steers the netns cluster.  No OCI runtime can start a container
+# on these machines (crun's setrlimit is refused), so this stands in for one.
+
+source "$BATS_TEST_DIRNAME/kube.bash"
+
+setup_file() {
+	IMAGE_TAR="$KN_REPO/.output/kanary-image.tar"
+	[[ -s $IMAGE_TAR ]] || { echo "$IMAGE_TAR is not built (make image)" >&2; return 1; }
+	kube_setup_file || return 1
+	IMG_ROOT="$KN_TMP/image-root"
+	image_unpack "$IMAGE_TAR" "$IMG_ROOT" >"$KN_TMP/image-config.json" || return 1
+	KD_CAPS=$(python3 "$KN_REPO/deploy/check-manifests.py" --caps | tr 'A-Z' 'a-z') || return 1
+	[[ -n $KD_CAPS ]] || { echo "the DaemonSet grants kanaryd no capability" >&2; return 1; }
+	export IMAGE_TAR IMG_ROOT KD_CAPS
+	image_kd_start
+}
+teardown_file() { kube_teardown_file; }
+
+# image_unpack ARCHIVE DIR: the layers of the OCI archive's image, in order,
+# into DIR; prints the image's config.
+image_unpack() {
+	python3 - "$1" "$2" <<'EOF'
+import json, sys, tarfile
+arch, root = sys.argv[1], sys.argv[2]
+with tarfile.open(arch) as t:
+    blob = lambda d: t.extractfile("blobs/" + d.replace(":", "/"))
+    index = json.load(t.extractfile("index.json"))
+    manifest = json.load(blob(index["manifests"][0]["digest"]))
+    for layer in manifest["layers"]:
+        with tarfile.open(fileobj=blob(layer["digest"])) as l:
+            l.extractall(root, numeric_owner=True)
+    print(json.dumps(json.load(blob(manifest["config"]["digest"]))))
+EOF
+}
+
+# Mount points the DaemonSet's volumes would be; made before the root
+# becomes read-only.
+IMG_KUBE=/etc/kanary-kube
+
+image_kd_start() {
+	local bset=-all cap
+	for cap in $KD_CAPS; do bset+=",+$cap"; done
+	# The pins at the same path inside as outside: the status file is named
+	# after the pin path, and the host's kanaryctl reads it.
+	mkdir -p "$IMG_ROOT$IMG_KUBE" "$IMG_ROOT/run/kanary" "$IMG_ROOT$KN_PIN" || return 1
+	# shellcheck disable=SC2016
+	ip netns exec "$KN_NODE" unshare --mount --propagation private -- sh -ec '
+		root=$1 pin=$2 run=$3 kube=$4 bset=$5 kubedir=$6
+		shift 6
+		mount --bind "$root" "$root"
+		mount --bind /proc "$root/proc"
+		mount --bind /dev "$root/dev"
+		mount --bind /sys "$root/sys"
+		mount --bind "$pin" "$root$pin"
+		mount --bind "$run" "$root/run/kanary"
+		mount --bind "$kube" "$root$kubedir"
+		mount -o remount,bind,ro "$root"
+		exec env KANARY_RUN_DIR=/run/kanary chroot "$root" setpriv --bounding-set "$bset" --inh-caps -all --no-new-privs -- "$@"
+	' sh "$IMG_ROOT" "$KN_PIN" "$KANARY_RUN_DIR" "$KAPI_DIR" "$bset" "$IMG_KUBE" \
+		/usr/local/bin/kanaryd --kube --kubeconfig "$IMG_KUBE/kubeconfig" --pin-path "$KN_PIN" \
+		--iface 'h-*' -v 3>&- 2>>"$KD_LOG" &
+	KD_PID=$!
+	export KD_PID
+	echo "$KD_PID" >"$KN_TMP/kanaryd.pid"
+	kd_wait_applied
+}
+
+@test "the image's entry point is kanaryd, and its binaries find their libraries" {
+	expect_eq "$(jq -r '.config.Entrypoint | join(" ")' "$KN_TMP/image-config.json")" \
+		/usr/local/bin/kanaryd "entry point"
+	run chroot "$IMG_ROOT" /usr/local/bin/kanaryctl version
+	echo "$output"
+	[[ $status == 0 ]]
+	run chroot "$IMG_ROOT" /usr/local/bin/kanaryd --help
+	[[ $output == *"Usage: kanaryd"* ]]
+	[[ -s $IMG_ROOT/usr/lib/kanary/kanary.bpf.o ]]
+}
+
+@test "kanaryd from the image holds only the DaemonSet's capabilities, on a read-only root" {
+	local want=0 cap n eff
+	for cap in $KD_CAPS; do
+		n=$(python3 -c "import sys; print({'bpf': 39, 'perfmon': 38, 'net_admin': 12}[sys.argv[1]])" "$cap")
+		want=$((want | 1 << n))
+	done
+	eff=$(awk '$1 == "CapEff:" {print $2}' "/proc/$KD_PID/status")
+	expect_eq "$((16#$eff))" "$want" "kanaryd's effective capabilities"
+	expect_eq "$(readlink "/proc/$KD_PID/exe")" "$IMG_ROOT/usr/local/bin/kanaryd" "the binary that runs"
+	run touch "/proc/$KD_PID/root/usr/local/bin/written"
+	echo "$output"
+	[[ $status != 0 && $output == *"Read-only file system"* ]]
+}
+
+@test "kanaryd from the image steers 80/20 and follows a watch event" {
+	expect_eq "$(kd_weights "$KD_SERVICE")" "safe=80 risky=20" "weights in the maps"
+	measure 500
+	expect_share "risky1 risky2" 12 28 "risky share (%)"
+	kapi_vs_weights 50 50
+	kd_wait_weights "$KD_SERVICE" "safe=50 risky=50"
+}
