@@ -7,11 +7,11 @@
 #
 # Until the loader pins kanary_rules_v1 itself (bpf/lib/maps.h), setup
 # creates it the way maps.h will define it, sized from the struct's BTF in
-# the matcher's test object, and says so in the TAP output.
+# the datapath's object, and says so in the TAP output.
 
 load helpers
 
-RULES_OBJ=$ROOT/.output/http_match_test.bpf.o
+RULES_OBJ=$ROOT/.output/kanary.bpf.o
 RULES_SIZE=	# bytes of struct kanary_rules, from BTF
 
 setup() {

@@ -7,7 +7,9 @@
 #ifndef KT_FIXTURE_H
 #define KT_FIXTURE_H
 
+#include <stddef.h>
 #include <linux/limits.h>
+#include <check.h>
 #include "kanary.h"
 #include "pkt.h"
 
@@ -29,6 +31,14 @@ extern struct kt_env kt;
 /* Checked fixture for every datapath test case. */
 void kt_setup(void);
 void kt_teardown(void);
+/* A test case with that fixture per test, generous timeout (seconds). */
+TCase *kt_tcase(const char *name, double timeout);
+/*
+ * A Check binary's main: as root, makes the temp dir the fixtures mount
+ * under, runs the suites (TAP per CK_* environment), removes the dir.
+ * Returns the exit status: 0, 1 when a test failed, 2 when it could not run.
+ */
+int kt_main(const char *prog, Suite *const suites[], size_t n);
 
 /* A client connection to a service, host-order fields. */
 struct kt_flow {

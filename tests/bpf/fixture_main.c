@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * bin/kanary_unit: every Check suite.  Each datapath test forks (CK_FORK),
- * mounts its own bpffs under one temp dir and loads kanary there; main
- * removes that dir at the end.  TAP: CK_TAP_LOG_FILE_NAME=- (tests/run).
+ * The main of both Check binaries (bin/kanary_unit, bin/kanary_bpf_test).
+ * Each fixture test forks (CK_FORK), mounts its own bpffs under one temp
+ * dir and loads kanary there; kt_main removes that dir at the end.
+ * TAP: CK_TAP_LOG_FILE_NAME=- (tests/run).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,7 +14,6 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include "fixture.h"
-#include "suites.h"
 
 TCase *kt_tcase(const char *name, double timeout)
 {
@@ -25,7 +25,7 @@ TCase *kt_tcase(const char *name, double timeout)
 }
 
 /* Leftovers of tests that died before teardown; their mounts died with them. */
-static void remove_base(const char *base)
+static void remove_base(const char *prog, const char *base)
 {
 	char path[PATH_MAX];
 	struct dirent *d;
@@ -39,42 +39,35 @@ static void remove_base(const char *base)
 		snprintf(path, sizeof(path), "%s/%s", base, d->d_name);
 		umount2(path, MNT_DETACH);
 		if (rmdir(path))
-			fprintf(stderr, "kanary_unit: cannot remove %s: %s\n", path, strerror(errno));
+			fprintf(stderr, "%s: cannot remove %s: %s\n", prog, path, strerror(errno));
 	}
 	closedir(dir);
 	if (rmdir(base))
-		fprintf(stderr, "kanary_unit: cannot remove %s: %s\n", base, strerror(errno));
+		fprintf(stderr, "%s: cannot remove %s: %s\n", prog, base, strerror(errno));
 }
 
-int main(void)
+int kt_main(const char *prog, Suite *const suites[], size_t n)
 {
 	char base[] = "/tmp/kanary-unit.XXXXXX";
 	SRunner *sr;
 	int failed;
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "kanary_unit: must run as root (BPF, bpffs mounts, namespaces)\n");
+		fprintf(stderr, "%s: must run as root (BPF, bpffs mounts, namespaces)\n", prog);
 		return 2;
 	}
 	if (!mkdtemp(base)) {
-		fprintf(stderr, "kanary_unit: mkdtemp %s: %s\n", base, strerror(errno));
+		fprintf(stderr, "%s: mkdtemp %s: %s\n", prog, base, strerror(errno));
 		return 2;
 	}
 	setenv(KT_BASE_ENV, base, 1);
 
-	sr = srunner_create(lib_suite());
-	srunner_add_suite(sr, pkt_suite());
-	srunner_add_suite(sr, dnat_suite());
-	srunner_add_suite(sr, untouched_suite());
-	srunner_add_suite(sr, conntrack_suite());
-	srunner_add_suite(sr, stats_suite());
-	srunner_add_suite(sr, split_suite());
-	srunner_add_suite(sr, http_match_suite());
-	srunner_add_suite(sr, service_index_suite());
-	srunner_add_suite(sr, handoff_suite());
+	sr = srunner_create(suites[0]);
+	for (size_t i = 1; i < n; i++)
+		srunner_add_suite(sr, suites[i]);
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	remove_base(base);
+	remove_base(prog, base);
 	return failed ? 1 : 0;
 }

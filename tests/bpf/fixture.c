@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include <check.h>
 #include "fixture.h"
+#include "prog_run.h"
 #include "rules.h"
 #include "wire.h"
 
@@ -269,17 +270,14 @@ void kt_pkt_rev(struct pkt *p, const struct kt_flow *f, const struct kt_be *be,
 
 __u32 kt_run_verdict(int prog_fd, const struct pkt *in, struct pkt *out)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o,
-		.data_in = in->data, .data_size_in = in->len,
-		.data_out = out->data, .data_size_out = sizeof(out->data),
-		.repeat = 1);
+	struct kt_prog_run r;
 	int rc;
 
 	memset(out->data, 0, sizeof(out->data));
-	rc = bpf_prog_test_run_opts(prog_fd, &o);
-	ck_assert_msg(rc == 0, "BPF_PROG_TEST_RUN: %s", strerror(errno));
-	out->len = o.data_size_out;
-	return o.retval;
+	rc = kt_prog_run(prog_fd, in->data, in->len, out->data, sizeof(out->data), 1, &r);
+	ck_assert_msg(rc == 0, "BPF_PROG_TEST_RUN: %s", strerror(-rc));
+	out->len = r.out_len;
+	return r.retval;
 }
 
 void kt_run(int prog_fd, const struct pkt *in, struct pkt *out)

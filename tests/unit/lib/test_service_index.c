@@ -15,7 +15,8 @@
 #include <bpf/bpf.h>
 #include "fixture.h"
 #include "internal.h"
-#include "suites.h"
+
+Suite *service_index_suite(void);
 
 static struct kanary_svc_key key_n(__u32 n)
 {
