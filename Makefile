@@ -32,8 +32,8 @@ KD_SRCS    := $(wildcard user/kanaryd/*.c user/kanaryd/*/*.c)
 KD_HDRS    := $(wildcard user/kanaryd/*.h user/kanaryd/*/*.h)
 KD_OBJS    := $(patsubst user/kanaryd/%.c,$(OUTPUT)/kanaryd/%.o,$(KD_SRCS))
 KD_CORE    := $(filter-out $(OUTPUT)/kanaryd/main.o,$(KD_OBJS))
-KDU_SRCS   := $(wildcard tests/kanaryd/*.c)
-KDU_OBJS   := $(patsubst tests/kanaryd/%.c,$(OUTPUT)/kanaryd-unit/%.o,$(KDU_SRCS))
+KDU_SRCS   := $(wildcard tests/unit/kanaryd/*.c)
+KDU_OBJS   := $(patsubst tests/unit/kanaryd/%.c,$(OUTPUT)/kanaryd-unit/%.o,$(KDU_SRCS))
 KD_LDLIBS  := $(LDLIBS) -lyaml -lcurl -lmicrohttpd -lpthread
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iuser/lib -Iuser/kanaryd
 DEPS_STAMP := $(OUTPUT)/.deps-ok
@@ -117,16 +117,16 @@ $(BIN)/kanaryd: $(KD_OBJS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(KD_LDLIBS) -o $@
 
-$(OUTPUT)/kanaryd-unit/%.o: tests/kanaryd/%.c $(wildcard tests/kanaryd/*.h) $(KD_HDRS) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/kanaryd-unit $(DEPS_STAMP)
+$(OUTPUT)/kanaryd-unit/%.o: tests/unit/kanaryd/%.c $(wildcard tests/unit/kanaryd/*.h) $(KD_HDRS) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/kanaryd-unit $(DEPS_STAMP)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/kanaryd -Itests/kanaryd -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Iuser/kanaryd -Itests/unit/kanaryd -c $< -o $@
 
 $(BIN)/kanaryd_unit: $(KDU_OBJS) $(KD_CORE) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(KD_LDLIBS) $(shell pkg-config --libs check) -o $@
 
 # libFuzzer targets (clang, with ASan and UBSan); tests/run-fuzz runs them all.
-$(BIN)/fuzz_manifest: tests/kanaryd/fuzz/fuzz_manifest.c $(filter-out user/kanaryd/main.c,$(KD_SRCS)) $(KD_HDRS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
+$(BIN)/fuzz_manifest: tests/fuzz/fuzz_manifest.c $(filter-out user/kanaryd/main.c,$(KD_SRCS)) $(KD_HDRS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) $(OUTPUT)/libkanary.a $(KD_LDLIBS) -o $@
 

@@ -2,7 +2,7 @@
 /*
  * Test only, never attached: runs the dark-release matcher
  * (include/kanary/http_match.h) on the payload of a TCP segment under
- * BPF_PROG_TEST_RUN.  tests/fuzz/bpf_diff loads it to show that the
+ * BPF_PROG_TEST_RUN.  tests/fuzz/http_match_diff loads it to show that the
  * verifier takes the matcher at its worst case, that it answers exactly as
  * the userspace build does, and what it costs.
  */

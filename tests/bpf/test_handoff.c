@@ -8,7 +8,7 @@
  * compared byte for byte but for the checksums, which pkt.c verifies on
  * its own.  Under BPF_PROG_TEST_RUN a redirect is not performed: the
  * verdict and the frame left behind are what is checked.  test_run skbs
- * are CHECKSUM_NONE, so the CHECKSUM_PARTIAL path is left to tests/e2e*.
+ * are CHECKSUM_NONE, so the CHECKSUM_PARTIAL path is left to tests/e2e.
  */
 #include <string.h>
 #include <linux/pkt_cls.h>
