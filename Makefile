@@ -15,19 +15,25 @@ LDLIBS     := -lbpf -lelf -lz -ljansson
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_HDRS   := $(wildcard bpf/lib/*.h) $(wildcard include/kanary/*.h)
+# The datapath's skeletons: libkanary's loader embeds them.
 SKELS      := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 LIB_SRCS   := $(wildcard user/lib/*.c)
 LIB_OBJS   := $(patsubst user/lib/%.c,$(OUTPUT)/lib/%.o,$(LIB_SRCS))
 CTL_SRCS   := $(wildcard user/ctl/*.c)
 CTL_OBJS   := $(patsubst user/ctl/%.c,$(OUTPUT)/ctl/%.o,$(CTL_SRCS))
-UNIT_SRCS  := $(wildcard tests/unit/*.c)
-UNIT_OBJS  := $(patsubst tests/unit/%.c,$(OUTPUT)/unit/%.o,$(UNIT_SRCS))
+# Tests: tests/README.md.  libkanary's units borrow the BPF suites' fixture.
+UNIT_SRCS  := $(wildcard tests/unit/lib/*.c)
+UNIT_OBJS  := $(patsubst tests/unit/lib/%.c,$(OUTPUT)/unit/%.o,$(UNIT_SRCS))
+BPFT_SRCS  := $(filter-out %.bpf.c,$(wildcard tests/bpf/*.c))
+BPFT_HDRS  := $(wildcard tests/bpf/*.h)
+BPFT_OBJS  := $(patsubst tests/bpf/%.c,$(OUTPUT)/bpf-test/%.o,$(BPFT_SRCS))
+BPFT_FIXTURE := $(filter-out $(OUTPUT)/bpf-test/main.o $(OUTPUT)/bpf-test/test_%.o,$(BPFT_OBJS))
 KD_SRCS    := $(wildcard user/kanaryd/*.c user/kanaryd/*/*.c)
 KD_HDRS    := $(wildcard user/kanaryd/*.h user/kanaryd/*/*.h)
 KD_OBJS    := $(patsubst user/kanaryd/%.c,$(OUTPUT)/kanaryd/%.o,$(KD_SRCS))
 KD_CORE    := $(filter-out $(OUTPUT)/kanaryd/main.o,$(KD_OBJS))
-KDU_SRCS   := $(wildcard tests/kanaryd/*.c)
-KDU_OBJS   := $(patsubst tests/kanaryd/%.c,$(OUTPUT)/kanaryd-unit/%.o,$(KDU_SRCS))
+KDU_SRCS   := $(wildcard tests/unit/kanaryd/*.c)
+KDU_OBJS   := $(patsubst tests/unit/kanaryd/%.c,$(OUTPUT)/kanaryd-unit/%.o,$(KDU_SRCS))
 KD_LDLIBS  := $(LDLIBS) -lyaml -lcurl -lmicrohttpd -lpthread
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Iuser/lib -Iuser/kanaryd
 DEPS_STAMP := $(OUTPUT)/.deps-ok
@@ -44,7 +50,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary_unit $(BIN)/kanaryd_unit
+all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary_unit $(BIN)/kanary_bpf_test $(BIN)/kanaryd_unit
 
 # Installs what is missing (apt-get).  Every rule that compiles or links has it
 # as an order-only prerequisite, so a fresh clone builds in any order, with -j.
@@ -54,10 +60,15 @@ $(DEPS_STAMP): scripts/deps.sh | $(OUTPUT)
 	$(Q)scripts/deps.sh
 	$(Q)touch $@
 
-$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/ctl $(OUTPUT)/unit $(OUTPUT)/kanaryd $(OUTPUT)/kanaryd-unit $(BIN):
+$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/ctl $(OUTPUT)/unit $(OUTPUT)/bpf-test $(OUTPUT)/kanaryd $(OUTPUT)/kanaryd-unit $(BIN):
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(DEPS_STAMP) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# Test-only BPF programs, built for the tests that load them.
+$(OUTPUT)/%.bpf.o: tests/bpf/%.bpf.c $(BPF_HDRS) $(DEPS_STAMP) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -81,11 +92,19 @@ $(BIN)/kanaryctl: $(CTL_OBJS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTPUT)/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS) $(SKELS) | $(OUTPUT)/unit $(DEPS_STAMP)
+$(OUTPUT)/unit/%.o: tests/unit/lib/%.c $(BPFT_HDRS) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/unit $(DEPS_STAMP)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf -c $< -o $@
 
-$(BIN)/kanary_unit: $(UNIT_OBJS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
+$(BIN)/kanary_unit: $(UNIT_OBJS) $(BPFT_FIXTURE) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs check) -o $@
+
+$(OUTPUT)/bpf-test/%.o: tests/bpf/%.c $(BPFT_HDRS) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/bpf-test $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf -c $< -o $@
+
+$(BIN)/kanary_bpf_test: $(BPFT_OBJS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs check) -o $@
 
@@ -98,21 +117,22 @@ $(BIN)/kanaryd: $(KD_OBJS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(KD_LDLIBS) -o $@
 
-$(OUTPUT)/kanaryd-unit/%.o: tests/kanaryd/%.c $(wildcard tests/kanaryd/*.h) $(KD_HDRS) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/kanaryd-unit $(DEPS_STAMP)
+$(OUTPUT)/kanaryd-unit/%.o: tests/unit/kanaryd/%.c $(wildcard tests/unit/kanaryd/*.h) $(KD_HDRS) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/kanaryd-unit $(DEPS_STAMP)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/kanaryd -Itests/kanaryd -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Iuser/kanaryd -Itests/unit/kanaryd -c $< -o $@
 
 $(BIN)/kanaryd_unit: $(KDU_OBJS) $(KD_CORE) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(KD_LDLIBS) $(shell pkg-config --libs check) -o $@
 
 # libFuzzer targets (clang, with ASan and UBSan); tests/run-fuzz runs them all.
-$(BIN)/fuzz_manifest: tests/kanaryd/fuzz/fuzz_manifest.c $(filter-out user/kanaryd/main.c,$(KD_SRCS)) $(KD_HDRS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
+$(BIN)/fuzz_manifest: tests/fuzz/fuzz_manifest.c $(filter-out user/kanaryd/main.c,$(KD_SRCS)) $(KD_HDRS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) $(OUTPUT)/libkanary.a $(KD_LDLIBS) -o $@
 
 # The dark-release matcher: its harness builds rule sets with libkanary's
-# rules.c, sanitized too; http_match_diff runs the corpus through the BPF build.
+# rules.c, sanitized too; http_match_diff runs the corpus through the BPF build
+# (tests/bpf/http_match_test.bpf.c).
 HM_SRCS := tests/fuzz/fuzz_case.c tests/fuzz/ref_match.c user/lib/rules.c user/lib/err.c user/lib/maps.c
 HM_HDRS := $(wildcard tests/fuzz/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS)
 
@@ -120,9 +140,9 @@ $(BIN)/fuzz_http_match: tests/fuzz/fuzz_http_match.c $(HM_SRCS) $(HM_HDRS) | $(B
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) -fno-sanitize-recover=undefined -Itests/fuzz $(filter %.c,$^) -lbpf -lelf -lz -o $@
 
-$(BIN)/http_match_diff: tests/fuzz/http_match_diff.c $(HM_SRCS) $(HM_HDRS) $(OUTPUT)/http_match_test.skel.h | $(BIN) $(DEPS_STAMP)
+$(BIN)/http_match_diff: tests/fuzz/http_match_diff.c tests/bpf/prog_run.c $(HM_SRCS) $(HM_HDRS) $(BPFT_HDRS) $(OUTPUT)/http_match_test.skel.h | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/fuzz $(filter %.c,$^) -lbpf -lelf -lz -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/fuzz -Itests/bpf $(filter %.c,$^) -lbpf -lelf -lz -o $@
 
 FUZZ_BINS := $(BIN)/fuzz_manifest $(BIN)/fuzz_http_match $(BIN)/http_match_diff
 
@@ -156,11 +176,12 @@ demo: all
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/bench/%.o: bench/%.c $(wildcard user/lib/*.h) $(BPF_HDRS) $(SKELS) | $(OUTPUT)/bench $(DEPS_STAMP)
+$(OUTPUT)/bench/%.o: bench/%.c $(wildcard user/lib/*.h) $(BPF_HDRS) $(BPFT_HDRS) $(SKELS) | $(OUTPUT)/bench $(DEPS_STAMP)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf -c $< -o $@
 
-$(BIN)/kanary_bpf_cost: $(OUTPUT)/bench/bpf_cost.o $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
+# It times the datapath with the tests' BPF_PROG_TEST_RUN helper.
+$(BIN)/kanary_bpf_cost: $(OUTPUT)/bench/bpf_cost.o $(OUTPUT)/bpf-test/prog_run.o $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -39,6 +39,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kanary.h"
+#include "prog_run.h"
 
 #define MAX_COUNTS	16
 #define FRAME_LEN	(ETH_HLEN + sizeof(struct iphdr) + sizeof(struct tcphdr))
@@ -121,14 +122,14 @@ static __u8 last_out[FRAME_LEN + 64];
 /* Mean nanoseconds per run of prog over one frame, run repeat times. */
 static __u32 run(int prog, __u8 *buf, int repeat)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = FRAME_LEN,
-		    .data_out = last_out, .data_size_out = sizeof(last_out), .repeat = repeat);
+	struct kt_prog_run r;
+	int err = kt_prog_run(prog, buf, FRAME_LEN, last_out, sizeof(last_out), (__u32)repeat, &r);
 
-	if (bpf_prog_test_run_opts(prog, &o))
-		die("BPF_PROG_TEST_RUN", strerror(errno));
-	if (o.retval != 0)
+	if (err)
+		die("BPF_PROG_TEST_RUN", strerror(-err));
+	if (r.retval != 0)
 		die("BPF_PROG_TEST_RUN", "the program did not return TC_ACT_OK");
-	return o.duration;
+	return r.duration;
 }
 
 /*

@@ -16,7 +16,7 @@
  *   2. pairs: one step per (condition, line) compares names and values;
  *   3. decide: condition bits, then the first rule whose match holds.
  *
- * Semantics (what an operator gets; tests/unit/test_http_match.c checks
+ * Semantics (what an operator gets; tests/unit/lib/test_http_match.c checks
  * each, and the fuzz harness holds an independent reference to them):
  * - Input: the first bytes of the client's first data, at most
  *   KANARY_HTTP_STASH (2048); a request head, perhaps cut short, perhaps

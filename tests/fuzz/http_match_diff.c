@@ -3,7 +3,7 @@
  * The matcher's BPF build against its userspace build and the reference.
  *
  *   http_match_diff CASE|DIR...
- *	loads bpf/http_match_test.bpf.c (the verifier must take the matcher at
+ *	loads tests/bpf/http_match_test.bpf.c (the verifier must take the matcher at
  *	its worst case), then runs every case as the payload of a TCP segment
  *	under BPF_PROG_TEST_RUN and compares rule, head status, condition bits,
  *	length and lines kept with the userspace build, and with ref_match.c.
@@ -28,6 +28,7 @@
 #include "rules.h"
 #include "fuzz_case.h"
 #include "http_match_test.skel.h"
+#include "prog_run.h"
 
 #define PAYLOAD_MAX	3000	/* what BPF_PROG_TEST_RUN takes for an skb, with room */
 #define HDRS		(ETH_HLEN + 20 + 20)
@@ -66,22 +67,19 @@ static int run_bpf(const struct kanary_rules *rs, const unsigned char *req, size
 		   __u32 repeat, struct result *out, __u32 *ns)
 {
 	static unsigned char f[HDRS + PAYLOAD_MAX];
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	struct kt_prog_run run;
 	__u32 key = 0;
 	int err;
 
 	if (bpf_map_update_elem(rules_fd, &key, rs, BPF_ANY))
 		return -errno;
-	opts.data_in = f;
-	opts.data_size_in = (__u32)frame(f, req, n);
-	opts.repeat = repeat;
-	err = bpf_prog_test_run_opts(prog_fd, &opts);
+	err = kt_prog_run(prog_fd, f, (__u32)frame(f, req, n), NULL, 0, repeat, &run);
 	if (err)
 		return err;
-	if (opts.retval != 0)	/* TC_ACT_OK */
+	if (run.retval != 0)	/* TC_ACT_OK */
 		return -EPROTO;
 	if (ns)
-		*ns = opts.duration;
+		*ns = run.duration;
 	return bpf_map_lookup_elem(result_fd, &key, out) ? -errno : 0;
 }
 

@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # shellcheck shell=bash
 #
-# Shared by tests/e2e/*.bats: one cluster with the greeting service per
+# Shared by tests/e2e/*/*.bats: one cluster with the greeting service per
 # file (setup_file), removed by teardown_file, which bats runs even when
 # setup_file failed half way.  Checks print what they saw, then fail.
 
 # shellcheck source=tests/lib/cluster.sh
-source "$BATS_TEST_DIRNAME/../lib/cluster.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/cluster.sh"
 
 e2e_setup_file() {
 	cluster_check_kanaryctl || return 1

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # shellcheck shell=bash
 #
-# Shared by tests/e2e-handoff/*.bats: the e2e cluster and its greeting
+# Shared by tests/e2e/handoff/*.bats: the e2e cluster and its greeting
 # service (safe1 safe2 / risky1, 80/20) with the dark-release rule
 # "x-my-header: dark -> risky", which puts greeting on kanary's TCP handoff
 # path.  Beside it, "plain" (another VIP, no rules, only backend risky1):
@@ -11,7 +11,7 @@
 # service ("bulk", port 8080), and packet drops inside a pod's netns.
 
 # shellcheck source=tests/lib/e2e.bash
-source "$BATS_TEST_DIRNAME/../lib/e2e.bash"
+source "$(dirname "${BASH_SOURCE[0]}")/e2e.bash"
 
 export HO_HEADER='x-my-header: dark'
 export KN_PLAIN_VIP=10.96.0.11

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The Check suites of bin/kanary_bpf_test, in the order main runs them. */
+#ifndef KT_SUITES_H
+#define KT_SUITES_H
+
+#include <check.h>
+
+Suite *pkt_suite(void);		/* the test's own packet builder and checksum */
+Suite *dnat_suite(void);
+Suite *untouched_suite(void);
+Suite *split_suite(void);
+Suite *conntrack_suite(void);
+Suite *stats_suite(void);
+Suite *handoff_suite(void);	/* tests/bpf/test_handoff.c: the dark-release handoff datapath */
+
+#endif /* KT_SUITES_H */

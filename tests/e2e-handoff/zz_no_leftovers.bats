@@ -1,1 +1,0 @@
-../e2e/zz_no_leftovers.bats

@@ -1,0 +1,1 @@
+../canary/zz_no_leftovers.bats

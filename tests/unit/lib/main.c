@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * bin/kanary_unit: libkanary's userspace units.  The service index's map
+ * cases borrow the BPF suites' fixture (tests/bpf/fixture.h) for a kanary
+ * loaded into a private bpffs.
+ */
+#include "fixture.h"
+
+Suite *lib_suite(void);		/* test_lib.c: libkanary alone */
+Suite *http_match_suite(void);	/* test_http_match.c: the dark-release matcher, no BPF */
+Suite *service_index_suite(void);	/* test_service_index.c: name -> id, free ids */
+
+int main(void)
+{
+	Suite *const suites[] = { lib_suite(), http_match_suite(), service_index_suite() };
+
+	return kt_main("kanary_unit", suites, sizeof(suites) / sizeof(suites[0]));
+}
