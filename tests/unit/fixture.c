@@ -14,7 +14,7 @@
 #include <bpf/libbpf.h>
 #include <check.h>
 #include "fixture.h"
-#include "rules.h"
+#include "rule_set.h"
 #include "wire.h"
 
 struct kt_env kt = { .prog_in = -1, .prog_out = -1 };

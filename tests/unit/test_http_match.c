@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "kanary/http_match.h"
-#include "rules.h"
+#include "rule_set.h"
 
 Suite *http_match_suite(void);
 

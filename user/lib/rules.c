@@ -11,9 +11,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "internal.h"
-#include "rules.h"
-
-#define WEIGHT_MAX_MILLI	(1000000u * KANARY_WEIGHT_MILLI)
+#include "rule_set.h"
 
 /* ---- conditions ---- */
 
@@ -282,38 +280,6 @@ static int popcount32(__u32 v)
 	return __builtin_popcount(v);
 }
 
-/* Largest remainder: the parts add up to exactly 10,000. */
-static void dests_normalize(const __u32 *w, __u32 n, __u32 *cum)
-{
-	__u32 parts[KANARY_RULE_DESTS_MAX] = { 0 }, rem[KANARY_RULE_DESTS_MAX] = { 0 };
-	__u64 sum = 0;
-	__u32 given = 0, total = 0;
-
-	for (__u32 i = 0; i < n; i++)
-		sum += w[i];
-	for (__u32 i = 0; i < n && sum; i++) {
-		__u64 scaled = (__u64)KANARY_WEIGHT_SCALE * w[i];
-
-		parts[i] = (__u32)(scaled / sum);
-		rem[i] = (__u32)(scaled % sum);
-		given += parts[i];
-	}
-	while (sum && given < KANARY_WEIGHT_SCALE) {
-		__u32 best = 0;
-
-		for (__u32 i = 1; i < n; i++)
-			if (rem[i] > rem[best])
-				best = i;
-		parts[best]++;
-		rem[best] = 0;
-		given++;
-	}
-	for (__u32 i = 0; i < n; i++) {
-		total += parts[i];
-		cum[i] = total;
-	}
-}
-
 static int dests_check(const __u8 *subset, const __u32 *weight, __u32 n, __u32 n_subsets,
 		       struct kanary_err *e)
 {
@@ -330,8 +296,8 @@ static int dests_check(const __u8 *subset, const __u32 *weight, __u32 n, __u32 n
 				return kanary_errf(e, EINVAL,
 						   "a rule names subset #%u twice: expected each subset once",
 						   subset[i]);
-		if (weight[i] > WEIGHT_MAX_MILLI)
-			return kanary_errf(e, ERANGE, "destination weight above 1000000");
+		if (weight[i] > KANARY_WEIGHT_MAX_MILLI)
+			return kanary_errf(e, ERANGE, "destination weight above %d", KANARY_WEIGHT_MAX);
 		sum += weight[i];
 	}
 	if (!sum)
@@ -398,7 +364,7 @@ int kanary_rules_insert(struct kanary_rules *rs, __u32 at, const struct kanary_r
 		ru.dest_subset[d] = spec->dest_subset[d];
 		ru.dest_weight_milli[d] = spec->dest_weight_milli[d];
 	}
-	dests_normalize(ru.dest_weight_milli, ru.n_dests, ru.dest_cum_parts);
+	kanary_weights_share(ru.dest_weight_milli, ru.n_dests, ru.dest_cum_parts);
 	memmove(&tmp.rules[at + 1], &tmp.rules[at], sizeof(ru) * (tmp.n_rules - at));
 	tmp.rules[at] = ru;
 	tmp.n_rules++;
@@ -511,7 +477,7 @@ static int rule_check(const struct kanary_rules *rs, __u32 r, __u32 n_subsets, _
 	err = dests_check(ru->dest_subset, ru->dest_weight_milli, ru->n_dests, n_subsets, &why);
 	if (err)
 		return kanary_errf(e, -err, "rule %u: %s", r + 1, why.msg);
-	dests_normalize(ru->dest_weight_milli, ru->n_dests, cum);
+	kanary_weights_share(ru->dest_weight_milli, ru->n_dests, cum);
 	if (memcmp(cum, ru->dest_cum_parts, sizeof(cum)) ||
 	    !all_zero(&ru->dest_subset[ru->n_dests], KANARY_RULE_DESTS_MAX - ru->n_dests) ||
 	    !all_zero(&ru->dest_weight_milli[ru->n_dests],

@@ -15,7 +15,7 @@
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include "internal.h"
-#include "rules.h"
+#include "rule_set.h"
 
 static int cfg_read(struct kanary_maps *m, __u32 id, __u32 slot,
 		    struct kanary_svc_config *cfg, struct kanary_err *e)
@@ -309,9 +309,9 @@ static int validate(const struct kanary_service *s, struct kanary_err *e)
 			if (strcmp(c->subsets[k].name, sub->name) == 0)
 				return kanary_errf(e, EINVAL, "service %s has subset '%s' twice",
 						   c->name, sub->name);
-		if (sub->weight_milli > 1000000u * KANARY_WEIGHT_MILLI)
-			return kanary_errf(e, ERANGE, "subset %s of service %s: weight above 1000000",
-					   sub->name, c->name);
+		if (sub->weight_milli > KANARY_WEIGHT_MAX_MILLI)
+			return kanary_errf(e, ERANGE, "subset %s of service %s: weight above %d",
+					   sub->name, c->name, KANARY_WEIGHT_MAX);
 		if (sub->n_backends > KANARY_MAX_BACKENDS)
 			return kanary_errf(e, ENOSPC,
 					   "subset %s of service %s has %u backends: at most %d are allowed",
