@@ -112,8 +112,10 @@ $(BIN)/fuzz_manifest: tests/kanaryd/fuzz/fuzz_manifest.c $(filter-out user/kanar
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) $(OUTPUT)/libkanary.a $(KD_LDLIBS) -o $@
 
 # The dark-release matcher: its harness builds rule sets with libkanary's
-# rules.c, sanitized too; http_match_diff runs the corpus through the BPF build.
-HM_SRCS := tests/fuzz/fuzz_case.c tests/fuzz/ref_match.c user/lib/rules.c user/lib/weights.c user/lib/err.c user/lib/maps.c
+# rule_cond.c and rule_set.c, sanitized too; http_match_diff runs the corpus
+# through the BPF build.
+HM_SRCS := tests/fuzz/fuzz_case.c tests/fuzz/ref_match.c user/lib/rule_cond.c user/lib/rule_set.c \
+	   user/lib/weights.c user/lib/err.c user/lib/maps.c
 HM_HDRS := $(wildcard tests/fuzz/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS)
 
 $(BIN)/fuzz_http_match: tests/fuzz/fuzz_http_match.c $(HM_SRCS) $(HM_HDRS) | $(BIN) $(DEPS_STAMP)

@@ -84,7 +84,7 @@ struct kanary_maps {
 int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_err *e);
 void kanary_maps_close(struct kanary_maps *m);
 
-/* ---- services (service.c) ---- */
+/* ---- services (service_read.c, service_commit.c) ---- */
 
 /* A whole service as userspace edits it; committed in one switch. */
 struct kanary_service {

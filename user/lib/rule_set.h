@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * libkanary: a service's dark-release rules (include/kanary/rules.h), built
- * from what an operator types and kept in the pinned rules map.  Same
- * conventions as kanary.h: 0 or a negative errno, and a sentence in *e.
+ * from what an operator types (rule_cond.c, rule_set.c) and kept in the
+ * pinned rules map (rule_set_map.c).  Same conventions as kanary.h: 0 or a
+ * negative errno, and a sentence in *e.
  */
 #ifndef KANARY_LIB_RULE_SET_H
 #define KANARY_LIB_RULE_SET_H
