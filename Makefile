@@ -82,7 +82,7 @@ $(OUTPUT)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h) $(BPF_HDRS) $(SKELS) | 
 
 $(OUTPUT)/libkanary.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@; $(AR) rcs $@ $^
 
 $(OUTPUT)/ctl/%.o: user/ctl/%.c $(wildcard user/ctl/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/ctl $(DEPS_STAMP)
 	$(call msg,CC,$@)
@@ -131,9 +131,10 @@ $(BIN)/fuzz_manifest: tests/fuzz/fuzz_manifest.c $(filter-out user/kanaryd/main.
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $(filter %.c,$^) $(OUTPUT)/libkanary.a $(KD_LDLIBS) -o $@
 
 # The dark-release matcher: its harness builds rule sets with libkanary's
-# rules.c, sanitized too; http_match_diff runs the corpus through the BPF build
-# (tests/bpf/http_match_test.bpf.c).
-HM_SRCS := tests/fuzz/fuzz_case.c tests/fuzz/ref_match.c user/lib/rules.c user/lib/err.c user/lib/maps.c
+# rule_cond.c and rule_set.c, sanitized too; http_match_diff runs the corpus
+# through the BPF build (tests/bpf/http_match_test.bpf.c).
+HM_SRCS := tests/fuzz/fuzz_case.c tests/fuzz/ref_match.c user/lib/rule_cond.c user/lib/rule_set.c \
+	   user/lib/weights.c user/lib/err.c user/lib/maps.c
 HM_HDRS := $(wildcard tests/fuzz/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS)
 
 $(BIN)/fuzz_http_match: tests/fuzz/fuzz_http_match.c $(HM_SRCS) $(HM_HDRS) | $(BIN) $(DEPS_STAMP)

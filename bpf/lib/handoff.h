@@ -73,7 +73,7 @@ static __always_inline struct kanary_ho_scratch *kanary_ho_scratch_get(void)
 {
 	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(&kanary_ho_scratch, &zero);
+	return bpf_map_lookup_elem(&kanary_ho_scratch_pcpu, &zero);
 }
 
 /*

@@ -116,13 +116,13 @@ struct kanary_ho_scratch {
 	struct kanary_opt_walk walk;	/* a SYN's options, being read */
 };
 
-/* 0 -> this CPU's scratch for one program run; never pinned. */
+/* 0 -> this CPU's struct kanary_ho_scratch for one program run; never pinned. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct kanary_ho_scratch);
-} kanary_ho_scratch SEC(".maps");
+} kanary_ho_scratch_pcpu SEC(".maps");
 
 /* 0 -> instance-wide settings (the hash seed). */
 struct {

@@ -19,6 +19,8 @@
 #define KANARY_MAX_BACKENDS		256	/* per subset */
 #define KANARY_WEIGHT_SCALE		10000	/* shares are parts per 10,000 */
 #define KANARY_WEIGHT_MILLI		1000	/* operator weights are kept x1000 */
+#define KANARY_WEIGHT_MAX		1000000	/* an operator weight is 0 to this */
+#define KANARY_WEIGHT_MAX_MILLI		((__u32)KANARY_WEIGHT_MAX * KANARY_WEIGHT_MILLI)
 #define KANARY_NAME_LEN			64
 #define KANARY_SUBSET_NAME_LEN		32
 

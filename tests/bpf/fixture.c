@@ -15,7 +15,7 @@
 #include <check.h>
 #include "fixture.h"
 #include "prog_run.h"
-#include "rules.h"
+#include "rule_set.h"
 #include "wire.h"
 
 struct kt_env kt = { .prog_in = -1, .prog_out = -1 };

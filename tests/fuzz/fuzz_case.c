@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "rules.h"
+#include "rule_set.h"
 #include "fuzz_case.h"
 
 /* Matched when an input has no rule section of its own. */

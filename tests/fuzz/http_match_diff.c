@@ -25,7 +25,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kanary/http_match.h"
-#include "rules.h"
+#include "rule_set.h"
 #include "fuzz_case.h"
 #include "http_match_test.skel.h"
 #include "prog_run.h"

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <jansson.h>
 #include "kanary.h"
+#include "kanary_json.h"
 
 #define KANARYCTL_VERSION	"0.1.0"
 
@@ -74,12 +75,9 @@ void table_free(struct table *t);
 
 /* ---- shared rendering (format.c) ---- */
 
-#define WEIGHT_STR_LEN	16
 #define ADDR_STR_LEN	64
-void fmt_weight(char *buf, size_t len, __u32 milli);
 /* Effective share of subset i in parts per 10,000. */
 __u32 subset_parts(const struct kanary_svc_config *c, __u32 i);
-json_t *weight_json(__u32 milli);
 json_t *service_json(const struct kanary_service *s);
 void service_print(const struct kanary_service *s);
 /* Why subset i gets no share, or NULL when it gets one. */

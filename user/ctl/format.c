@@ -5,25 +5,6 @@
 #include <arpa/inet.h>
 #include "ctl.h"
 
-void fmt_weight(char *buf, size_t len, __u32 milli)
-{
-	__u32 whole = milli / KANARY_WEIGHT_MILLI, frac = milli % KANARY_WEIGHT_MILLI;
-	int n;
-
-	if (!frac) {
-		snprintf(buf, len, "%u", whole);
-		return;
-	}
-	n = snprintf(buf, len, "%u.%03u", whole, frac);
-	while (n > 0 && (size_t)n < len && buf[n - 1] == '0')	/* 0.500 -> 0.5 */
-		buf[--n] = '\0';
-}
-
-json_t *weight_json(__u32 milli)
-{
-	return json_real((double)milli / KANARY_WEIGHT_MILLI);
-}
-
 __u32 subset_parts(const struct kanary_svc_config *c, __u32 i)
 {
 	__u32 prev = i ? c->cum_weight[i - 1] : 0;
@@ -79,7 +60,7 @@ json_t *service_json(const struct kanary_service *s)
 		}
 		o = json_pack("{s:s%, s:o, s:f, s:I, s:o}", "name", sub->name,
 			      strnlen(sub->name, KANARY_SUBSET_NAME_LEN), "weight",
-			      weight_json(sub->weight_milli), "effective_percent",
+			      kanary_weight_json(sub->weight_milli, true), "effective_percent",
 			      subset_parts(c, i) / 100.0, "parts", (json_int_t)subset_parts(c, i),
 			      "backends", bes);
 		if (why)
@@ -111,7 +92,7 @@ void service_print(const struct kanary_service *s)
 	t = table_new(4, hdr);
 	for (__u32 i = 0; i < c->n_subsets; i++) {
 		const struct kanary_subset *sub = &c->subsets[i];
-		char w[WEIGHT_STR_LEN], share[16], sname[KANARY_SUBSET_NAME_LEN + 3];
+		char w[KANARY_WEIGHT_STR_LEN], share[16], sname[KANARY_SUBSET_NAME_LEN + 3];
 		char bes[KANARY_MAX_BACKENDS * 24] = "", addr[ADDR_STR_LEN];
 
 		for (__u32 j = 0; j < sub->n_backends; j++) {
@@ -123,7 +104,7 @@ void service_print(const struct kanary_service *s)
 		if (!sub->n_backends)
 			strcpy(bes, "(none)");
 		snprintf(sname, sizeof(sname), "  %.*s", KANARY_SUBSET_NAME_LEN, sub->name);
-		fmt_weight(w, sizeof(w), sub->weight_milli);
+		kanary_weight_format(w, sizeof(w), sub->weight_milli);
 		snprintf(share, sizeof(share), "%.2f%%", subset_parts(c, i) / 100.0);
 		table_add(t, sname, w, share, bes);
 	}

@@ -6,7 +6,6 @@
 #include <string.h>
 #include "ctl.h"
 #include "help.h"
-#include "rules.h"
 
 static int route_help(int argc, char **argv)
 {
@@ -55,22 +54,6 @@ static const char *subset_name(const struct kanary_service *s, __u8 idx, char *b
 	return buf;
 }
 
-static json_t *cond_json(const struct kanary_cond *c)
-{
-	const char *op = c->op == KANARY_OP_EXACT ? "exact" :
-			 c->op == KANARY_OP_PREFIX ? "prefix" : "present";
-	json_t *o;
-
-	if (c->kind == KANARY_COND_PATH)
-		return json_pack("{s:s, s:s, s:s%}", "type", "path", "match", op, "value",
-				 c->value, (size_t)c->value_len);
-	o = json_pack("{s:s, s:s%, s:s}", "type", "header", "name", c->name,
-		      (size_t)c->name_len, "match", op);
-	if (c->op != KANARY_OP_PRESENT)
-		json_object_set_new(o, "value", json_stringn(c->value, c->value_len));
-	return o;
-}
-
 /* "header x-a=1 path ^/b or header x-c": the words that add the rule. */
 static void spec_words(const struct kanary_rule_spec *sp, char *buf, size_t len)
 {
@@ -86,38 +69,18 @@ static void spec_words(const struct kanary_rule_spec *sp, char *buf, size_t len)
 	}
 }
 
-static json_t *rule_json(const struct kanary_service *s, const struct kanary_rules *rs, __u32 i)
-{
-	const struct kanary_rule *ru = &rs->rules[i];
-	struct kanary_rule_spec sp;
-	json_t *match = json_array(), *to = json_array();
-	char name[KANARY_SUBSET_NAME_LEN + 16];
-
-	kanary_rules_spec(rs, i, &sp, NULL);
-	for (__u32 m = 0; m < sp.n_matches; m++) {
-		json_t *all = json_array();
-
-		for (__u32 k = 0; k < sp.n_conds[m]; k++)
-			json_array_append_new(all, cond_json(&sp.conds[m][k]));
-		json_array_append_new(match, all);
-	}
-	for (__u32 d = 0; d < ru->n_dests && d < KANARY_RULE_DESTS_MAX; d++) {
-		__u32 prev = d ? ru->dest_cum_parts[d - 1] : 0;
-
-		json_array_append_new(to, json_pack("{s:s, s:o, s:f}", "subset",
-						    subset_name(s, ru->dest_subset[d], name, sizeof(name)),
-						    "weight", weight_json(ru->dest_weight_milli[d]),
-						    "percent", (ru->dest_cum_parts[d] - prev) / 100.0));
-	}
-	return json_pack("{s:I, s:o, s:o}", "index", (json_int_t)i + 1, "match", match, "to", to);
-}
-
 static json_t *rules_json(const struct kanary_service *s, const struct kanary_rules *rs)
 {
+	const char *names[KANARY_MAX_SUBSETS];
 	json_t *arr = json_array();
 
+	for (__u32 i = 0; i < s->cfg.n_subsets && i < KANARY_MAX_SUBSETS; i++)
+		names[i] = s->cfg.subsets[i].name;
 	for (__u32 i = 0; i < rs->n_rules; i++)
-		json_array_append_new(arr, rule_json(s, rs, i));
+		json_array_append_new(arr, kanary_rule_json(json_pack("{s:I}", "index", (json_int_t)i + 1),
+							    rs, i, names, s->cfg.n_subsets,
+							    KANARY_RULE_JSON_REAL_WEIGHTS |
+							    KANARY_RULE_JSON_PERCENT));
 	return json_pack("{s:s, s:I, s:o}", "service", s->cfg.name, "generation",
 			 (json_int_t)rs->generation, "rules", arr);
 }
@@ -138,13 +101,13 @@ static void rules_print(const struct kanary_service *s, const struct kanary_rule
 	for (__u32 i = 0; i < rs->n_rules; i++) {
 		const struct kanary_rule *ru = &rs->rules[i];
 		char idx[16], words[2048], to[512] = "", name[KANARY_SUBSET_NAME_LEN + 16];
-		char w[WEIGHT_STR_LEN];
+		char w[KANARY_WEIGHT_STR_LEN];
 		struct kanary_rule_spec sp;
 
 		kanary_rules_spec(rs, i, &sp, NULL);
 		spec_words(&sp, words, sizeof(words));
 		for (__u32 d = 0; d < ru->n_dests && d < KANARY_RULE_DESTS_MAX; d++) {
-			fmt_weight(w, sizeof(w), ru->dest_weight_milli[d]);
+			kanary_weight_format(w, sizeof(w), ru->dest_weight_milli[d]);
 			snprintf(to + strlen(to), sizeof(to) - strlen(to), "%s%s", d ? " " : "",
 				 subset_name(s, ru->dest_subset[d], name, sizeof(name)));
 			if (ru->n_dests > 1)

@@ -35,7 +35,7 @@ static json_t *weights_json(const struct kanary_service *s)
 	for (__u32 i = 0; i < c->n_subsets; i++) {
 		const char *why = subset_why_empty(c, i);
 		json_t *o = json_pack("{s:s, s:o, s:f, s:I, s:I}", "name", c->subsets[i].name,
-				      "weight", weight_json(c->subsets[i].weight_milli),
+				      "weight", kanary_weight_json(c->subsets[i].weight_milli, true),
 				      "effective_percent", subset_parts(c, i) / 100.0, "parts",
 				      (json_int_t)subset_parts(c, i), "backends",
 				      (json_int_t)c->subsets[i].n_backends);
@@ -55,10 +55,10 @@ static void weights_print(const struct kanary_service *s)
 	struct table *t = table_new(5, hdr);
 
 	for (__u32 i = 0; i < c->n_subsets; i++) {
-		char w[WEIGHT_STR_LEN], share[16], nb[16];
+		char w[KANARY_WEIGHT_STR_LEN], share[16], nb[16];
 		const char *why = subset_why_empty(c, i);
 
-		fmt_weight(w, sizeof(w), c->subsets[i].weight_milli);
+		kanary_weight_format(w, sizeof(w), c->subsets[i].weight_milli);
 		snprintf(share, sizeof(share), "%.2f%%", subset_parts(c, i) / 100.0);
 		snprintf(nb, sizeof(nb), "%u", c->subsets[i].n_backends);
 		table_add(t, c->subsets[i].name, w, share, nb, why ? why : "");

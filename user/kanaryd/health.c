@@ -89,7 +89,7 @@ static int subset_rows(const struct kanary_service *s, void *arg)
 {
 	struct scrape *x = arg;
 	const struct kanary_svc_config *c = &s->cfg;
-	char sv[2 * KANARY_NAME_LEN], sb[2 * KANARY_SUBSET_NAME_LEN];
+	char sv[2 * KANARY_NAME_LEN], sb[2 * KANARY_SUBSET_NAME_LEN], w[KANARY_WEIGHT_STR_LEN];
 	struct kanary_err e;
 
 	for (__u32 i = 0; i < c->n_subsets && i < KANARY_MAX_SUBSETS; i++) {
@@ -120,8 +120,8 @@ static int subset_rows(const struct kanary_service *s, void *arg)
 				(unsigned long long)st.bytes_out);
 			break;
 		case 4:
-			tprintf(x->t, "kanary_subset_weight{service=\"%s\",subset=\"%s\"} %g\n", l1, l2,
-				c->subsets[i].weight_milli / 1000.0);
+			kanary_weight_format(w, sizeof(w), c->subsets[i].weight_milli);
+			tprintf(x->t, "kanary_subset_weight{service=\"%s\",subset=\"%s\"} %s\n", l1, l2, w);
 			break;
 		case 5:
 			tprintf(x->t, "kanary_subset_backends{service=\"%s\",subset=\"%s\"} %u\n", l1, l2,

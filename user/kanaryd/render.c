@@ -1,16 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <inttypes.h>
 #include <stdio.h>
-#include "kanary.h"
+#include "kanary_json.h"
 #include "render.h"
-#include "rules.h"
-
-json_t *kd_weight_json(__u32 milli)
-{
-	if (milli % KANARY_WEIGHT_MILLI == 0)
-		return json_integer(milli / KANARY_WEIGHT_MILLI);
-	return json_real((double)milli / KANARY_WEIGHT_MILLI);
-}
 
 static json_t *backends_json(const struct kd_dsubset *sub)
 {
@@ -24,48 +16,17 @@ static json_t *backends_json(const struct kd_dsubset *sub)
 	return a;
 }
 
-/* As `kanaryctl -j route list` prints a condition. */
-static json_t *cond_json(const struct kanary_cond *c)
-{
-	const char *op = c->op == KANARY_OP_EXACT ? "exact" :
-			 c->op == KANARY_OP_PREFIX ? "prefix" : "present";
-	json_t *o = json_object();
-
-	json_object_set_new(o, "type", json_string(c->kind == KANARY_COND_PATH ? "path" : "header"));
-	if (c->kind == KANARY_COND_HEADER)
-		json_object_set_new(o, "name", json_stringn(c->name, c->name_len));
-	json_object_set_new(o, "match", json_string(op));
-	if (c->op != KANARY_OP_PRESENT)
-		json_object_set_new(o, "value", json_stringn(c->value, c->value_len));
-	return o;
-}
-
-/* [{route, match: [[cond, ...] (ANDed), ...] (ORed), to: [{subset, weight}]}] */
+/* [{route, match, to: [{subset, weight}]}]: kanary_rule_json, led by where each rule came from. */
 static json_t *rules_json(const struct kd_dservice *s)
 {
+	const char *names[KANARY_MAX_SUBSETS];
 	json_t *a = json_array();
 
-	for (__u32 i = 0; s->rules && i < s->rules->n_rules; i++) {
-		const struct kanary_rule *ru = &s->rules->rules[i];
-		json_t *match = json_array(), *to = json_array();
-		struct kanary_rule_spec sp;
-
-		if (kanary_rules_spec(s->rules, i, &sp, NULL))
-			continue;
-		for (__u32 m = 0; m < sp.n_matches; m++) {
-			json_t *all = json_array();
-
-			for (__u32 k = 0; k < sp.n_conds[m]; k++)
-				json_array_append_new(all, cond_json(&sp.conds[m][k]));
-			json_array_append_new(match, all);
-		}
-		for (__u32 d = 0; d < ru->n_dests && d < KANARY_RULE_DESTS_MAX; d++)
-			json_array_append_new(to, json_pack("{s:s, s:o}", "subset",
-				ru->dest_subset[d] < s->nsub ? s->sub[ru->dest_subset[d]].name : "?",
-				"weight", kd_weight_json(ru->dest_weight_milli[d])));
-		json_array_append_new(a, json_pack("{s:s, s:o, s:o}", "route", s->rule_route[i],
-						   "match", match, "to", to));
-	}
+	for (__u32 i = 0; i < s->nsub && i < KANARY_MAX_SUBSETS; i++)
+		names[i] = s->sub[i].name;
+	for (__u32 i = 0; s->rules && i < s->rules->n_rules; i++)
+		json_array_append_new(a, kanary_rule_json(json_pack("{s:s}", "route", s->rule_route[i]),
+							  s->rules, i, names, s->nsub, 0));
 	return a;
 }
 
@@ -91,7 +52,7 @@ json_t *kd_dservice_json(const struct kd_dservice *s)
 		json_t *sub = json_object();
 
 		json_object_set_new(sub, "name", json_string(s->sub[i].name));
-		json_object_set_new(sub, "weight", kd_weight_json(s->sub[i].weight_milli));
+		json_object_set_new(sub, "weight", kanary_weight_json(s->sub[i].weight_milli, false));
 		json_object_set_new(sub, "backends", backends_json(&s->sub[i]));
 		json_array_append_new(subs, sub);
 	}

@@ -6,8 +6,6 @@
 #include <jansson.h>
 #include "desired/desired.h"
 
-/* A weight in thousandths as the operator wrote it: 80, or 0.5. */
-json_t *kd_weight_json(__u32 milli);
 json_t *kd_dservice_json(const struct kd_dservice *s);
 /* [ service, ... ] */
 json_t *kd_desired_json(const struct kd_desired *d);

@@ -43,6 +43,16 @@ int kanary_detach_all(struct kanary_err *e);
 /* Name rules: 1..max-1 characters of [A-Za-z0-9._/-]. */
 bool kanary_name_valid(const char *s, size_t max);
 
+/* ---- services (service_read.c), for the commit (service_commit.c) ---- */
+
+/* Config slot `slot` of service id into cfg. */
+int kanary_cfg_read(struct kanary_maps *m, __u32 id, __u32 slot, struct kanary_svc_config *cfg,
+		    struct kanary_err *e);
+struct kanary_backend_key kanary_backend_key_of(__u32 id, __u32 slot, __u32 subset, __u32 index);
+/* Finds a live service by name; -ENOENT without a message when absent. */
+int kanary_service_find(struct kanary_maps *m, const char *name, __u32 *id, __u32 *slot,
+			struct kanary_err *e);
+
 /* Zeroes the per-CPU stats of one service (all its subset slots). */
 int kanary_stats_zero(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e);
 

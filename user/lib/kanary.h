@@ -84,7 +84,7 @@ struct kanary_maps {
 int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_err *e);
 void kanary_maps_close(struct kanary_maps *m);
 
-/* ---- services (service.c) ---- */
+/* ---- services (service_read.c, service_commit.c) ---- */
 
 /* A whole service as userspace edits it; committed in one switch. */
 struct kanary_service {
@@ -121,6 +121,12 @@ int kanary_subset_find(struct kanary_service *s, const char *name, bool create,
  * to their weights (largest remainder, so the parts add up exactly).
  */
 void kanary_weights_normalize(struct kanary_svc_config *cfg);
+/*
+ * The rule behind it, also used for a rule's destinations: cum[i] is the
+ * sum of the parts of weights 0..i, of n <= KANARY_MAX_SUBSETS weights (a
+ * weight 0 gets no part); all 0 when every weight is 0.
+ */
+void kanary_weights_share(const __u32 *weight_milli, __u32 n, __u32 *cum);
 
 /* ---- stats (stats.c) ---- */
 
@@ -149,6 +155,13 @@ int kanary_parse_ipport(const char *s, union kanary_addr *addr, __be16 *port,
 			struct kanary_err *e);
 /* Non-negative decimal weight ("80", "0.5") into thousandths. */
 int kanary_parse_weight(const char *s, __u32 *milli, struct kanary_err *e);
+/*
+ * A weight in thousandths as the operator writes it: "80", "0.5", "1000.5".
+ * Every text that shows a weight (kanaryctl, kanaryd's log and /metrics)
+ * prints it with this.
+ */
+#define KANARY_WEIGHT_STR_LEN	16	/* "4294967.295" and its NUL */
+void kanary_weight_format(char *buf, size_t len, __u32 weight_milli);
 /* Formats a v4-mapped address and port as "A.B.C.D:PORT". */
 void kanary_format_ipport(char *buf, size_t len, const union kanary_addr *addr, __be16 port);
 void kanary_addr_from_v4(union kanary_addr *a, __be32 v4);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Parsers for what operators type: ADDR (A.B.C.D:PORT) and WEIGHT. */
+/* What operators type, ADDR (A.B.C.D:PORT) and WEIGHT: parsed, and printed back the same way. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -7,7 +7,6 @@
 #include <string.h>
 #include "internal.h"
 
-#define WEIGHT_MAX_MILLI	(1000000u * KANARY_WEIGHT_MILLI)
 
 void kanary_addr_from_v4(union kanary_addr *a, __be32 v4)
 {
@@ -105,7 +104,7 @@ int kanary_parse_weight(const char *s, __u32 *milli, struct kanary_err *e)
 		goto bad;
 	for (; isdigit((unsigned char)*p); p++, nint++) {
 		whole = whole * 10 + (unsigned)(*p - '0');
-		if (whole > 1000000)
+		if (whole > KANARY_WEIGHT_MAX)
 			goto range;
 	}
 	if (nint == 0)
@@ -125,14 +124,30 @@ int kanary_parse_weight(const char *s, __u32 *milli, struct kanary_err *e)
 	}
 	if (*p)
 		goto bad;
-	if (whole * KANARY_WEIGHT_MILLI + frac > WEIGHT_MAX_MILLI)
+	if (whole * KANARY_WEIGHT_MILLI + frac > KANARY_WEIGHT_MAX_MILLI)
 		goto range;
 	*milli = (__u32)(whole * KANARY_WEIGHT_MILLI + frac);
 	return 0;
 range:
-	return kanary_errf(e, ERANGE, "weight '%s' is too large: expected 0 to 1000000", s);
+	return kanary_errf(e, ERANGE, "weight '%s' is too large: expected 0 to %d", s,
+			   KANARY_WEIGHT_MAX);
 bad:
 	return kanary_errf(e, EINVAL,
-			   "'%s' is not a weight: expected a number from 0 to 1000000 with at most 3 decimals, e.g. 80 or 0.5",
-			   s ? s : "");
+			   "'%s' is not a weight: expected a number from 0 to %d with at most 3 decimals, e.g. 80 or 0.5",
+			   s ? s : "", KANARY_WEIGHT_MAX);
+}
+
+/* The inverse of kanary_parse_weight: exact thousandths, never rounded or in e-notation. */
+void kanary_weight_format(char *buf, size_t len, __u32 weight_milli)
+{
+	__u32 whole = weight_milli / KANARY_WEIGHT_MILLI, frac = weight_milli % KANARY_WEIGHT_MILLI;
+	int n;
+
+	if (!frac) {
+		snprintf(buf, len, "%u", whole);
+		return;
+	}
+	n = snprintf(buf, len, "%u.%03u", whole, frac);
+	while (n > 0 && (size_t)n < len && buf[n - 1] == '0')	/* 0.500 -> 0.5 */
+		buf[--n] = '\0';
 }

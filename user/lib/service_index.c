@@ -8,14 +8,14 @@
  * kanary_maps_open and its close, while the instance lock (an exclusive
  * flock on the pin directory) is held.  Every libkanary writer (kanaryctl,
  * kanaryd, the loader) takes that lock before it touches the maps, so while
- * the index exists the only writer is this process, and service.c updates
- * the index with each add and delete.  Nothing is kept across a close:
+ * the index exists the only writer is this process, and service_commit.c
+ * updates the index with each add and delete.  Nothing is kept across a close:
  * kanaryd opens the maps for one reconcile pass at a time, so the next pass
  * rebuilds the index and sees what kanaryctl changed in between.  The
  * datapath never writes the service or config maps.
  *
  * A program writing the maps without libkanary or without the lock breaks
- * that assumption.  service.c checks every name found here against the
+ * that assumption.  service_read.c checks every name found here against the
  * service and config maps (one lookup each) and rebuilds the index when
  * they disagree; a name the index does not have, or a free id, cannot be
  * checked that cheaply and is trusted.

@@ -15,7 +15,7 @@
 #include <bpf/bpf.h>
 #include "kdt.h"
 #include "apply/reconcile.h"
-#include "rules.h"
+#include "rule_set.h"
 
 #define W(x) ((x) * KANARY_WEIGHT_MILLI)
 

@@ -10,7 +10,7 @@
 #include "kdt.h"
 #include "apply/reconcile.h"
 #include "render.h"
-#include "rules.h"
+#include "rule_set.h"
 
 #define W(x) ((x) * KANARY_WEIGHT_MILLI)
 
@@ -477,6 +477,25 @@ START_TEST(rules_are_part_of_the_hash)
 }
 END_TEST
 
+/* The log line says a weight as the operator wrote it: never rounded (was "%.3g": 124, 1e+03). */
+START_TEST(the_summary_prints_weights_exactly)
+{
+	struct kd_dservice s = { .nsub = 3 };
+	char summary[256];
+
+	snprintf(s.sub[0].name, sizeof(s.sub[0].name), "a");
+	s.sub[0].weight_milli = 123500;
+	s.sub[0].n = 1;
+	snprintf(s.sub[1].name, sizeof(s.sub[1].name), "b");
+	s.sub[1].weight_milli = 1000500;
+	s.sub[1].n = 2;
+	snprintf(s.sub[2].name, sizeof(s.sub[2].name), "c");
+	s.sub[2].weight_milli = W(1000000);
+	kd_dservice_summary(&s, summary, sizeof(summary));
+	ck_assert_str_eq(summary, "a 123.5 [1 pod], b 1000.5 [2 pods], c 1000000 [0 pods]");
+}
+END_TEST
+
 Suite *rules_suite(void)
 {
 	Suite *s = suite_create("rules");
@@ -497,6 +516,7 @@ Suite *rules_suite(void)
 	tcase_add_loop_test(tc, limits_hold_the_service, 0, 5);
 	tcase_add_test(tc, a_manifest_with_the_forms_kanary_applies_and_one_it_cannot);
 	tcase_add_test(tc, rules_are_part_of_the_hash);
+	tcase_add_test(tc, the_summary_prints_weights_exactly);
 	suite_add_tcase(s, tc);
 	return s;
 }

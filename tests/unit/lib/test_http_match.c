@@ -2,14 +2,14 @@
 /*
  * The dark-release matcher (include/kanary/http_match.h, userspace build)
  * against each documented semantic, and libkanary's rule-set builder
- * (user/lib/rules.c).  The BPF build is held to this one by tests/fuzz.
+ * (user/lib/rule_cond.c, rule_set.c).  The BPF build is held to this one by tests/fuzz.
  */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "kanary/http_match.h"
-#include "rules.h"
+#include "rule_set.h"
 
 Suite *http_match_suite(void);
 

@@ -139,7 +139,7 @@ START_TEST(normalize_max_weights)
 	struct kanary_svc_config c;
 
 	for (int i = 0; i < KANARY_MAX_SUBSETS; i++) {
-		w[i] = 1000000u * KANARY_WEIGHT_MILLI;
+		w[i] = KANARY_WEIGHT_MAX_MILLI;
 		b[i] = 1;
 	}
 	c = cfg_of(KANARY_MAX_SUBSETS, w, b);
@@ -218,6 +218,29 @@ START_TEST(parse_weight_table)
 			ck_assert_msg(e.msg[0] && strstr(e.msg, "expected"),
 				      "'%s': no sentence saying what was expected: '%s'",
 				      cases[i].in, e.msg);
+	}
+}
+END_TEST
+
+/* What kanary_parse_weight reads, printed back: exact, never rounded or in e-notation. */
+START_TEST(format_weight_table)
+{
+	static const struct { __u32 milli; const char *out; } cases[] = {
+		{ 0, "0" },		{ 1, "0.001" },		{ 500, "0.5" },
+		{ 80000, "80" },	{ 99500, "99.5" },	{ 12125, "12.125" },
+		{ 123500, "123.5" },	{ 1000500, "1000.5" },	{ 1100, "1.1" },
+		{ KANARY_WEIGHT_MAX_MILLI, "1000000" },	{ KANARY_WEIGHT_MAX_MILLI - 1, "999999.999" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char buf[KANARY_WEIGHT_STR_LEN];
+		struct kanary_err e = {};
+		__u32 back = 0;
+
+		kanary_weight_format(buf, sizeof(buf), cases[i].milli);
+		ck_assert_str_eq(buf, cases[i].out);
+		ck_assert_int_eq(kanary_parse_weight(buf, &back, &e), 0);
+		ck_assert_uint_eq(back, cases[i].milli);
 	}
 }
 END_TEST
@@ -340,6 +363,7 @@ Suite *lib_suite(void)
 	tcase_add_test(w, normalize_max_weights);
 	tcase_add_test(w, normalize_properties);
 	tcase_add_test(p, parse_weight_table);
+	tcase_add_test(p, format_weight_table);
 	tcase_add_test(p, parse_ipport_good);
 	tcase_add_test(p, parse_ipport_bad);
 	tcase_add_test(o, subset_find_creates);

@@ -12,7 +12,7 @@
 #include <string.h>
 #include "base/arena.h"
 #include "apply/reconcile.h"
-#include "rules.h"
+#include "rule_set.h"
 #include "apply/rules_map_write.h"
 
 /* What a pass saw of one owned service in the maps. */
@@ -60,13 +60,10 @@ void kd_dservice_summary(const struct kd_dservice *d, char *buf, size_t len)
 
 	buf[0] = '\0';
 	for (__u32 i = 0; i < d->nsub && at < len; i++) {
-		char w[32];
+		char w[KANARY_WEIGHT_STR_LEN];
 		int n;
 
-		if (d->sub[i].weight_milli % KANARY_WEIGHT_MILLI)
-			snprintf(w, sizeof(w), "%.3g", (double)d->sub[i].weight_milli / KANARY_WEIGHT_MILLI);
-		else
-			snprintf(w, sizeof(w), "%u", d->sub[i].weight_milli / KANARY_WEIGHT_MILLI);
+		kanary_weight_format(w, sizeof(w), d->sub[i].weight_milli);
 		n = snprintf(buf + at, len - at, "%s%s %s [%u pod%s]", i ? ", " : "", d->sub[i].name,
 			     w, d->sub[i].n, d->sub[i].n == 1 ? "" : "s");
 		if (n < 0)

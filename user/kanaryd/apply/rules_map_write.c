@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/arena.h"
-#include "rules.h"
+#include "rule_set.h"
 #include "apply/rules_map_write.h"
 
 static int committed_index(const struct kanary_svc_config *cfg, const char *name)

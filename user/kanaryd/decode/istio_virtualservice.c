@@ -6,9 +6,8 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "kanary/abi.h"
 #include "decode/decode.h"
-
-#define WEIGHT_MAX	1000000
 
 static const struct kd_field_rule spec_fields[] = {
 	{ "hosts", NULL },
@@ -79,8 +78,8 @@ static void decode_destination(struct kd_dec *d, struct kd_node rd, const char *
 		}
 	}
 	if (!kd_is_null(w) && (kd_int(w, &dst->weight) || dst->weight < 0 ||
-			       dst->weight > WEIGHT_MAX)) {
-		kd_dec_error(d, w, "%s.weight: expected an integer 0-%d, got %s%s%s", path, WEIGHT_MAX,
+			       dst->weight > KANARY_WEIGHT_MAX)) {
+		kd_dec_error(d, w, "%s.weight: expected an integer 0-%d, got %s%s%s", path, KANARY_WEIGHT_MAX,
 			     kd_str(w) ? "'" : "", kd_str(w) ? kd_str(w) : kd_kind_name(w),
 			     kd_str(w) ? "'" : "");
 		dst->weight = -1;

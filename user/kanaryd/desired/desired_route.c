@@ -216,8 +216,7 @@ __u32 kd_add_weight(__u32 cur_milli, const struct kd_route *r, size_t di)
 		w = r->ndests == 1 ? 100 : 0;
 	/* The same destination twice: weights add up. */
 	milli = cur_milli + (__u64)w * KANARY_WEIGHT_MILLI;
-	return milli > 1000000ull * KANARY_WEIGHT_MILLI ? 1000000u * KANARY_WEIGHT_MILLI
-							 : (__u32)milli;
+	return milli > KANARY_WEIGHT_MAX_MILLI ? KANARY_WEIGHT_MAX_MILLI : (__u32)milli;
 }
 
 /* A destination of the route that decides the split: its subset gets its weight. */

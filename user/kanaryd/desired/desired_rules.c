@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kanary.h"
-#include "rules.h"
+#include "rule_set.h"
 #include "desired/desired_int.h"
 
 enum verdict {

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * libkanary: a service's dark-release rules (include/kanary/rules.h), built
- * from what an operator types and kept in the pinned rules map.  Same
- * conventions as kanary.h: 0 or a negative errno, and a sentence in *e.
+ * from what an operator types (rule_cond.c, rule_set.c) and kept in the
+ * pinned rules map (rule_set_map.c).  Same conventions as kanary.h: 0 or a
+ * negative errno, and a sentence in *e.
  */
-#ifndef KANARY_LIB_RULES_H
-#define KANARY_LIB_RULES_H
+#ifndef KANARY_LIB_RULE_SET_H
+#define KANARY_LIB_RULE_SET_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -62,4 +63,4 @@ int kanary_rules_write(struct kanary_maps *m, const struct kanary_service *s,
 /* Drops a service id's entry; for kanary_service_del.  Absent is fine. */
 int kanary_rules_clear(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e);
 
-#endif /* KANARY_LIB_RULES_H */
+#endif /* KANARY_LIB_RULE_SET_H */
