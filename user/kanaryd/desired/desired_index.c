@@ -4,6 +4,7 @@
  * duplicates dropped, FQDNs computed and indexed once, and the lookups Istio
  * does.
  */
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,3 +216,19 @@ const struct kd_dr_subset *kd_subset_of(const struct kd_destination_rule *r, con
 	return NULL;
 }
 
+const struct kd_svc_port *kd_tcp_port(const struct kd_service *s, int port)
+{
+	for (size_t i = 0; i < s->nports; i++)
+		if (s->ports[i].port == port && s->ports[i].proto == IPPROTO_TCP)
+			return &s->ports[i];
+	return NULL;
+}
+
+size_t kd_tcp_ports(const struct kd_service *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nports; i++)
+		n += s->ports[i].proto == IPPROTO_TCP;
+	return n;
+}
