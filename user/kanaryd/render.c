@@ -12,7 +12,7 @@ json_t *kd_weight_json(__u32 milli)
 	return json_real((double)milli / KANARY_WEIGHT_MILLI);
 }
 
-static json_t *backends_json(const struct kd_dsubset *sub)
+static json_t *backends_json(const struct kd_desired_subset *sub)
 {
 	json_t *a = json_array();
 	char buf[64];
@@ -41,7 +41,7 @@ static json_t *cond_json(const struct kanary_cond *c)
 }
 
 /* [{route, match: [[cond, ...] (ANDed), ...] (ORed), to: [{subset, weight}]}] */
-static json_t *rules_json(const struct kd_dservice *s)
+static json_t *rules_json(const struct kd_desired_service *s)
 {
 	json_t *a = json_array();
 
@@ -69,7 +69,7 @@ static json_t *rules_json(const struct kd_dservice *s)
 	return a;
 }
 
-json_t *kd_dservice_json(const struct kd_dservice *s)
+json_t *kd_desired_service_json(const struct kd_desired_service *s)
 {
 	json_t *o = json_object(), *subs = json_array();
 	char buf[64];
@@ -105,7 +105,7 @@ json_t *kd_desired_json(const struct kd_desired *d)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < d->n; i++)
-		json_array_append_new(a, kd_dservice_json(&d->v[i]));
+		json_array_append_new(a, kd_desired_service_json(&d->v[i]));
 	return a;
 }
 

@@ -8,7 +8,7 @@
 
 /* A weight in thousandths as the operator wrote it: 80, or 0.5. */
 json_t *kd_weight_json(__u32 milli);
-json_t *kd_dservice_json(const struct kd_dservice *s);
+json_t *kd_desired_service_json(const struct kd_desired_service *s);
 /* [ service, ... ] */
 json_t *kd_desired_json(const struct kd_desired *d);
 json_t *kd_diags_json(const struct kd_diags *d, enum kd_level worst_shown);

@@ -53,7 +53,7 @@ const char *kd_outcome_name(enum kd_outcome o)
 	return o <= KD_OUT_DELETED ? names[o] : "?";
 }
 
-void kd_dservice_summary(const struct kd_dservice *d, char *buf, size_t len)
+void kd_desired_service_summary(const struct kd_desired_service *d, char *buf, size_t len)
 {
 	char rules[32];
 	size_t at = 0;
@@ -77,7 +77,7 @@ void kd_dservice_summary(const struct kd_dservice *d, char *buf, size_t len)
 		snprintf(buf + at, len - at, "%s", kd_rules_count_text(d, rules, sizeof(rules)));
 }
 
-static int desired_subset(const struct kd_dservice *d, const char *name)
+static int desired_subset(const struct kd_desired_service *d, const char *name)
 {
 	for (__u32 i = 0; i < d->nsub; i++)
 		if (strncmp(d->sub[i].name, name, KANARY_SUBSET_NAME_LEN) == 0)
@@ -90,7 +90,7 @@ static bool retired(const struct kanary_subset *s)
 	return s->weight_milli == 0 && s->n_backends == 0;
 }
 
-static bool content_equal(const struct kd_dservice *d, const struct kanary_service *s)
+static bool content_equal(const struct kd_desired_service *d, const struct kanary_service *s)
 {
 	const struct kanary_svc_config *c = &s->cfg;
 	struct kanary_backend tmp[KANARY_MAX_BACKENDS];
@@ -124,7 +124,7 @@ static bool content_equal(const struct kd_dservice *d, const struct kanary_servi
 static int scan_one(const struct kanary_service *s, void *ctx)
 {
 	struct scan *sc = ctx;
-	const struct kd_dservice *d;
+	const struct kd_desired_service *d;
 	struct seen v;
 
 	if (!kd_owned_name(s->cfg.name))
@@ -162,7 +162,7 @@ static void result(struct kd_results *r, const char *name, enum kd_outcome o, co
 		r->writes++;
 }
 
-static void put_subset(struct kanary_service *s, __u32 j, const struct kd_dsubset *d)
+static void put_subset(struct kanary_service *s, __u32 j, const struct kd_desired_subset *d)
 {
 	struct kanary_subset *ms = &s->cfg.subsets[j];
 
@@ -179,7 +179,7 @@ static void put_subset(struct kanary_service *s, __u32 j, const struct kd_dsubse
  * retired in place, new ones are appended; only when all eight slots are
  * needed are retired ones dropped.  True when indexes changed that way.
  */
-static bool merge_subsets(struct kanary_service *s, const struct kd_dservice *d)
+static bool merge_subsets(struct kanary_service *s, const struct kd_desired_service *d)
 {
 	struct kanary_svc_config *c = &s->cfg;
 	bool placed[KANARY_MAX_SUBSETS] = { false }, kept[KANARY_MAX_SUBSETS] = { false };
@@ -215,8 +215,8 @@ static bool merge_subsets(struct kanary_service *s, const struct kd_dservice *d)
 	return false;
 }
 
-static int create(struct kanary_maps *m, struct kanary_service *s, const struct kd_dservice *d,
-		  struct kanary_err *e)
+static int create(struct kanary_maps *m, struct kanary_service *s,
+		  const struct kd_desired_service *d, struct kanary_err *e)
 {
 	memset(s, 0, sizeof(*s));
 	memcpy(s->cfg.name, d->name, sizeof(s->cfg.name));
@@ -226,8 +226,8 @@ static int create(struct kanary_maps *m, struct kanary_service *s, const struct 
 	return kanary_service_commit(m, s, e);
 }
 
-static int update(struct kanary_maps *m, struct kanary_service *s, const struct kd_dservice *d,
-		  struct kanary_err *e)
+static int update(struct kanary_maps *m, struct kanary_service *s,
+		  const struct kd_desired_service *d, struct kanary_err *e)
 {
 	int err = kanary_service_get(m, d->name, s, e);
 
@@ -243,7 +243,7 @@ static int update(struct kanary_maps *m, struct kanary_service *s, const struct 
 }
 
 static void apply_one(struct kanary_maps *m, struct kanary_service *buf, const struct scan *sc,
-		      const struct kd_dservice *d, struct kd_applied *applied,
+		      const struct kd_desired_service *d, struct kd_applied *applied,
 		      struct kd_results *out)
 {
 	const struct seen *v = seen_find(sc, d->name);
@@ -267,7 +267,7 @@ static void apply_one(struct kanary_maps *m, struct kanary_service *buf, const s
 		       "changed with kanaryctl since kanaryd wrote it; kept until its manifests change");
 		return;
 	}
-	kd_dservice_summary(d, msg, sizeof(msg));
+	kd_desired_service_summary(d, msg, sizeof(msg));
 	if (!v) {
 		err = create(m, buf, d, &e);
 	} else if (memcmp(&v->key, &d->key, sizeof(v->key)) != 0) {

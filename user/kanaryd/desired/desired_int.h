@@ -42,24 +42,24 @@ size_t kd_tcp_ports(const struct kd_service *s);
 /* ---- desired_subset.c: a service's subsets, as routes and rules name them ---- */
 
 /* Marks ds held with problem (taking it), unless it already is. */
-void kd_hold(struct kd_dservice *ds, char *problem);
+void kd_hold(struct kd_desired_service *ds, char *problem);
 /*
  * The subset of ds named name: Service svc's pods for port sp that carry
  * labels (NULL: all it selects), added at weight 0 when new.  NULL when
  * all its slots are taken.
  */
-struct kd_dsubset *kd_selected_subset(struct kd_build *c, struct kd_dservice *ds, size_t svc,
-				      const struct kd_svc_port *sp, const char *name,
-				      const struct kd_labels *labels);
+struct kd_desired_subset *kd_selected_subset(struct kd_build *c, struct kd_desired_service *ds,
+					     size_t svc, const struct kd_svc_port *sp,
+					     const char *name, const struct kd_labels *labels);
 /*
  * The subset of ds that destination di of route r names, with its backends,
  * added at weight 0 when new.  NULL when it takes no traffic (warned) or
  * cannot be added (ds is held).
  */
-struct kd_dsubset *kd_destination_subset(struct kd_build *c, struct kd_dservice *ds, size_t svc,
-					 const struct kd_svc_port *sp,
-					 const struct kd_virtual_service *v,
-					 const struct kd_route *r, size_t di);
+struct kd_desired_subset *kd_destination_subset(struct kd_build *c, struct kd_desired_service *ds,
+						size_t svc, const struct kd_svc_port *sp,
+						const struct kd_virtual_service *v,
+						const struct kd_route *r, size_t di);
 /* cur_milli plus destination di's weight (Istio's defaults), x1000, capped. */
 __u32 kd_add_weight(__u32 cur_milli, const struct kd_route *r, size_t di);
 /* Whether match element m can match traffic from pods to port. */
@@ -67,13 +67,13 @@ bool kd_match_applies(const struct kd_match *m, int port);
 
 /* ---- desired_rules.c: ds->rules from the http[] routes of v before routes[stop] ---- */
 
-void kd_rules_service(struct kd_build *c, struct kd_dservice *ds, size_t svc,
+void kd_rules_service(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
 		      const struct kd_svc_port *sp, const struct kd_virtual_service *v,
 		      size_t stop);
 
 /* ---- desired_route.c: a Service port's weighted split, then its rules ---- */
 
-void kd_route_service(struct kd_build *c, struct kd_dservice *ds, size_t svc,
+void kd_route_service(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
 		      const struct kd_svc_port *sp);
 
 #endif

@@ -25,23 +25,23 @@ static bool route_takes_all(const struct kd_route *r, int port)
 }
 
 /* All the pods the Service selects, as one subset that takes everything. */
-static void default_subset(struct kd_build *c, struct kd_dservice *ds, size_t svc,
+static void default_subset(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
 			   const struct kd_svc_port *sp)
 {
-	struct kd_dsubset *sub = kd_selected_subset(c, ds, svc, sp, KD_DEFAULT_SUBSET, NULL);
+	struct kd_desired_subset *sub = kd_selected_subset(c, ds, svc, sp, KD_DEFAULT_SUBSET, NULL);
 
 	sub->weight_milli = 100 * KANARY_WEIGHT_MILLI;
 }
 
 /* Route r's destinations as subsets, each with its weight. */
-static void weighted_split(struct kd_build *c, struct kd_dservice *ds, size_t svc,
+static void weighted_split(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
 			   const struct kd_svc_port *sp, const struct kd_virtual_service *v,
 			   const struct kd_route *r)
 {
 	__u64 total = 0;
 
 	for (size_t i = 0; i < r->ndests; i++) {
-		struct kd_dsubset *slot = kd_destination_subset(c, ds, svc, sp, v, r, i);
+		struct kd_desired_subset *slot = kd_destination_subset(c, ds, svc, sp, v, r, i);
 
 		if (slot)
 			slot->weight_milli = kd_add_weight(slot->weight_milli, r, i);
@@ -56,7 +56,7 @@ static void weighted_split(struct kd_build *c, struct kd_dservice *ds, size_t sv
 }
 
 /* The rule's other subsets, at weight 0, so an operator can shift traffic to them. */
-static void idle_subsets(struct kd_build *c, struct kd_dservice *ds, size_t svc,
+static void idle_subsets(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
 			 const struct kd_svc_port *sp, const struct kd_destination_rule *rule)
 {
 	for (size_t i = 0; rule && i < rule->nsubsets; i++) {
@@ -67,7 +67,7 @@ static void idle_subsets(struct kd_build *c, struct kd_dservice *ds, size_t svc,
 	}
 }
 
-void kd_route_service(struct kd_build *c, struct kd_dservice *ds, size_t svc,
+void kd_route_service(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
 		      const struct kd_svc_port *sp)
 {
 	const struct kd_virtual_service *v = kd_vs_for(c, svc);

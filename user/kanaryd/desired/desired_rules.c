@@ -31,7 +31,7 @@ enum verdict {
 
 struct rule_build {
 	struct kd_build *c;
-	struct kd_dservice *ds;
+	struct kd_desired_service *ds;
 	size_t svc;
 	const struct kd_svc_port *sp;
 	const struct kd_virtual_service *v;
@@ -149,7 +149,8 @@ static enum verdict destinations(struct rule_build *b, struct kanary_rule_spec *
 		return RULE_STOP;
 	}
 	for (size_t di = 0; di < r->ndests; di++) {
-		struct kd_dsubset *slot = kd_destination_subset(b->c, b->ds, b->svc, b->sp, b->v, r, di);
+		struct kd_desired_subset *slot = kd_destination_subset(b->c, b->ds, b->svc, b->sp,
+								       b->v, r, di);
 		__u32 idx, d;
 
 		if (b->ds->hold)
@@ -223,7 +224,7 @@ static void warn_stop(struct rule_build *b, size_t i, size_t stop)
 		  v->m.file, b->r->line, v->m.ns, v->m.name, b->r->index, b->sp->port, b->why, rest);
 }
 
-void kd_rules_service(struct kd_build *c, struct kd_dservice *ds, size_t svc,
+void kd_rules_service(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
 		      const struct kd_svc_port *sp, const struct kd_virtual_service *v,
 		      size_t stop)
 {

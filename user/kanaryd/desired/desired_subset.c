@@ -43,7 +43,7 @@ int kd_backend_cmp(const void *pa, const void *pb)
 	return r;
 }
 
-void kd_hold(struct kd_dservice *ds, char *problem)
+void kd_hold(struct kd_desired_service *ds, char *problem)
 {
 	if (!ds->hold) {
 		ds->hold = true;
@@ -53,9 +53,9 @@ void kd_hold(struct kd_dservice *ds, char *problem)
 	}
 }
 
-static void fill_backends(struct kd_build *c, struct kd_dservice *ds, struct kd_dsubset *sub,
-			  const struct kd_service *s, const struct kd_svc_port *sp,
-			  const struct kd_labels *labels)
+static void fill_backends(struct kd_build *c, struct kd_desired_service *ds,
+			  struct kd_desired_subset *sub, const struct kd_service *s,
+			  const struct kd_svc_port *sp, const struct kd_labels *labels)
 {
 	struct kanary_backend *be = NULL;
 	size_t n = 0, cap = 0, k = 0;
@@ -92,7 +92,7 @@ static void fill_backends(struct kd_build *c, struct kd_dservice *ds, struct kd_
 /* ---- subsets ---- */
 
 /* The subset named name, added with weight 0 when new; NULL when all 8 are taken. */
-static struct kd_dsubset *subset_slot(struct kd_dservice *ds, const char *name)
+static struct kd_desired_subset *subset_slot(struct kd_desired_service *ds, const char *name)
 {
 	for (__u32 i = 0; i < ds->nsub; i++)
 		if (strcmp(ds->sub[i].name, name) == 0)
@@ -103,11 +103,11 @@ static struct kd_dsubset *subset_slot(struct kd_dservice *ds, const char *name)
 	return &ds->sub[ds->nsub++];
 }
 
-struct kd_dsubset *kd_selected_subset(struct kd_build *c, struct kd_dservice *ds, size_t svc,
-				      const struct kd_svc_port *sp, const char *name,
-				      const struct kd_labels *labels)
+struct kd_desired_subset *kd_selected_subset(struct kd_build *c, struct kd_desired_service *ds,
+					     size_t svc, const struct kd_svc_port *sp,
+					     const char *name, const struct kd_labels *labels)
 {
-	struct kd_dsubset *slot = subset_slot(ds, name);
+	struct kd_desired_subset *slot = subset_slot(ds, name);
 
 	if (slot && !slot->filled) {
 		slot->filled = true;
@@ -169,17 +169,17 @@ static ssize_t destination_service(struct kd_build *c, const struct kd_virtual_s
 	return ti;
 }
 
-struct kd_dsubset *kd_destination_subset(struct kd_build *c, struct kd_dservice *ds, size_t svc,
-					 const struct kd_svc_port *sp,
-					 const struct kd_virtual_service *v,
-					 const struct kd_route *r, size_t di)
+struct kd_desired_subset *kd_destination_subset(struct kd_build *c, struct kd_desired_service *ds,
+						size_t svc, const struct kd_svc_port *sp,
+						const struct kd_virtual_service *v,
+						const struct kd_route *r, size_t di)
 {
 	const struct kd_destination *d = &r->dests[di];
 	const char *list = r->kind == KD_ROUTE_HTTP ? "http" : "tcp";
 	const struct kd_dr_subset *sub;
 	const struct kd_service *to;
 	const struct kd_svc_port *tp;
-	struct kd_dsubset *slot;
+	struct kd_desired_subset *slot;
 	ssize_t ti = destination_service(c, v, r, di, &sub);
 	char name[128];
 
