@@ -266,6 +266,14 @@ void kd_desired_free(struct kd_desired *d)
 	memset(d, 0, sizeof(*d));
 }
 
+int kd_desired_subset_index(const struct kd_desired_service *d, const char *name)
+{
+	for (__u32 i = 0; i < d->nsub; i++)
+		if (strncmp(d->sub[i].name, name, KANARY_SUBSET_NAME_LEN) == 0)
+			return (int)i;
+	return -1;
+}
+
 const struct kd_desired_service *kd_desired_find(const struct kd_desired *d, const char *name)
 {
 	return KD_SORTED_FIND(d->v, d->n, name, name);

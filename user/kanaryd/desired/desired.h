@@ -64,6 +64,8 @@ void kd_desired_build(struct kd_objects *const *sets, size_t nsets,
 		      struct kd_diags *diags);
 void kd_desired_free(struct kd_desired *d);
 const struct kd_desired_service *kd_desired_find(const struct kd_desired *d, const char *name);
+/* The index in d->sub of the subset named name (as the maps hold it: no NUL at full length), or -1. */
+int kd_desired_subset_index(const struct kd_desired_service *d, const char *name);
 /* The order of a subset's backends: address, then port (qsort comparator). */
 int kd_backend_cmp(const void *a, const void *b);
 /* The hash kd_desired_build stores, over the fields reconcile writes. */
