@@ -341,8 +341,8 @@ static int start(struct kd_daemon *d)
 	pr_info("kanary loaded at %s (pins reused when present); %s %s", d->cfg.pin,
 		d->cfg.kube ? "API server" : "manifests", d->cfg.kube ? kc.server : d->cfg.manifests);
 	warn_max_services_kept(d->cfg.pin, d->cfg.max_services);
-	if (kd_applied_load(&d->applied, d->applied_path, err, sizeof(err)))
-		pr_warn("%s", err);
+	if (kd_applied_load(&d->applied, d->applied_path, &e))
+		pr_warn("%s", e.msg);
 	if (d->cfg.kube) {
 		pr_info("API server credentials: %s", kc.source);
 		d->watch.fd = d->watch.wd = -1;
