@@ -11,6 +11,12 @@
 #include "desired/desired.h"
 #include "base/sorted_names.h"
 
+/* Texts, hashed (open addressing): kd_warn_once looks one up without a scan. */
+struct kd_text_set {
+	size_t n, cap;		/* cap: 0 or a power of two */
+	const char **v;		/* NULL: an empty place */
+};
+
 struct kd_build {
 	const char *domain;
 	struct kd_diags *diags;
@@ -24,6 +30,8 @@ struct kd_build {
 	/* Lookups by FQDN (positions in svc, dr, vs), so the build is not O(Services x rules). */
 	struct kd_name_index svc_by_fqdn, dr_by_fqdn;
 	struct kd_name_index vs_by_host;	/* of mesh VirtualServices; its names are owned */
+	struct kd_text_set said;	/* the texts of diags->v[0..nsaid) */
+	size_t nsaid;
 };
 
 /* ---- desired_index.c: the objects gathered, and lookups among them ---- */
