@@ -364,9 +364,11 @@ static int start(struct kd_daemon *d)
 		}
 		pr_info("serving /healthz, /readyz and /metrics on %s", d->cfg.health_listen);
 	}
-	if (d->cfg.nglobs && kd_links_init(&d->links, d->cfg.pin, d->cfg.globs, d->cfg.nglobs) &&
-	    !d->cfg.once)
-		pr_warn("new interfaces will be attached only on SIGHUP");
+	if (d->cfg.nglobs && kd_links_init(&d->links, d->cfg.pin, d->cfg.globs, d->cfg.nglobs, &e)) {
+		pr_err("%s", e.msg);
+		if (!d->cfg.once)
+			pr_warn("new interfaces will be attached only on SIGHUP");
+	}
 	if (!d->cfg.nglobs)
 		d->links.fd = -1;
 	time(&d->started);
