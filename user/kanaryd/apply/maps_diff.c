@@ -16,7 +16,7 @@ static bool retired(const struct kanary_subset *s)
 	return s->weight_milli == 0 && s->n_backends == 0;
 }
 
-/* Whether sub's backends as the maps hold them (in any order) are d's. */
+/* Whether subset ms's backends be, as the maps hold them (in any order), are d's. */
 static bool backends_equal(const struct kd_desired_subset *d, const struct kanary_subset *ms,
 			   const struct kanary_backend *be)
 {
