@@ -122,8 +122,8 @@ static void reconcile(struct kd_daemon *d)
 	kd_results_free(&d->results);
 	d->results = res;
 	set_apply_error(d, NULL);
-	if (d->applied.dirty && kd_applied_save(&d->applied, d->applied_path, err, sizeof(err)))
-		pr_warn("%s: kanaryctl overrides will not be recognised after a restart", err);
+	if (d->applied.dirty && kd_applied_save(&d->applied, d->applied_path, &e))
+		pr_warn("%s: kanaryctl overrides will not be recognised after a restart", e.msg);
 	if (res.writes)
 		time(&d->updated);
 }

@@ -341,8 +341,8 @@ static int start(struct kd_daemon *d)
 	pr_info("kanary loaded at %s (pins reused when present); %s %s", d->cfg.pin,
 		d->cfg.kube ? "API server" : "manifests", d->cfg.kube ? kc.server : d->cfg.manifests);
 	warn_max_services_kept(d->cfg.pin, d->cfg.max_services);
-	if (kd_applied_load(&d->applied, d->applied_path, err, sizeof(err)))
-		pr_warn("%s", err);
+	if (kd_applied_load(&d->applied, d->applied_path, &e))
+		pr_warn("%s", e.msg);
 	if (d->cfg.kube) {
 		pr_info("API server credentials: %s", kc.source);
 		d->watch.fd = d->watch.wd = -1;
@@ -364,9 +364,11 @@ static int start(struct kd_daemon *d)
 		}
 		pr_info("serving /healthz, /readyz and /metrics on %s", d->cfg.health_listen);
 	}
-	if (d->cfg.nglobs && kd_links_init(&d->links, d->cfg.pin, d->cfg.globs, d->cfg.nglobs) &&
-	    !d->cfg.once)
-		pr_warn("new interfaces will be attached only on SIGHUP");
+	if (d->cfg.nglobs && kd_links_init(&d->links, d->cfg.pin, d->cfg.globs, d->cfg.nglobs, &e)) {
+		pr_err("%s", e.msg);
+		if (!d->cfg.once)
+			pr_warn("new interfaces will be attached only on SIGHUP");
+	}
 	if (!d->cfg.nglobs)
 		d->links.fd = -1;
 	time(&d->started);

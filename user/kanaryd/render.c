@@ -4,7 +4,7 @@
 #include "kanary_json.h"
 #include "render.h"
 
-static json_t *backends_json(const struct kd_dsubset *sub)
+static json_t *backends_json(const struct kd_desired_subset *sub)
 {
 	json_t *a = json_array();
 	char buf[64];
@@ -17,7 +17,7 @@ static json_t *backends_json(const struct kd_dsubset *sub)
 }
 
 /* [{route, match, to: [{subset, weight}]}]: kanary_rule_json, led by where each rule came from. */
-static json_t *rules_json(const struct kd_dservice *s)
+static json_t *rules_json(const struct kd_desired_service *s)
 {
 	const char *names[KANARY_MAX_SUBSETS];
 	json_t *a = json_array();
@@ -30,7 +30,7 @@ static json_t *rules_json(const struct kd_dservice *s)
 	return a;
 }
 
-json_t *kd_dservice_json(const struct kd_dservice *s)
+json_t *kd_desired_service_json(const struct kd_desired_service *s)
 {
 	json_t *o = json_object(), *subs = json_array();
 	char buf[64];
@@ -66,7 +66,7 @@ json_t *kd_desired_json(const struct kd_desired *d)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < d->n; i++)
-		json_array_append_new(a, kd_dservice_json(&d->v[i]));
+		json_array_append_new(a, kd_desired_service_json(&d->v[i]));
 	return a;
 }
 

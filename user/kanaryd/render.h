@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include "desired/desired.h"
 
-json_t *kd_dservice_json(const struct kd_dservice *s);
+json_t *kd_desired_service_json(const struct kd_desired_service *s);
 /* [ service, ... ] */
 json_t *kd_desired_json(const struct kd_desired *d);
 json_t *kd_diags_json(const struct kd_diags *d, enum kd_level worst_shown);

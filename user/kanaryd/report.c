@@ -58,11 +58,11 @@ static json_t *services_json(const struct kd_daemon *d)
 	char summary[600];
 
 	for (size_t i = 0; i < d->desired.n; i++) {
-		const struct kd_dservice *s = &d->desired.v[i];
+		const struct kd_desired_service *s = &d->desired.v[i];
 		const struct kd_result *r = kd_results_find(&d->results, s->name);
-		json_t *o = kd_dservice_json(s);
+		json_t *o = kd_desired_service_json(s);
 
-		kd_dservice_summary(s, summary, sizeof(summary));
+		kd_desired_service_summary(s, summary, sizeof(summary));
 		json_object_set_new(o, "summary", json_string(summary));
 		json_object_set_new(o, "state", json_string(r ? kd_outcome_name(r->outcome) : "pending"));
 		json_object_set_new(o, "message", r && r->msg ? json_string(r->msg) : json_null());

@@ -112,9 +112,9 @@ void kdt_free(struct kdt_world *w)
 	memset(w, 0, sizeof(*w));
 }
 
-const struct kd_dservice *kdt_service(struct kdt_world *w, const char *name)
+const struct kd_desired_service *kdt_service(struct kdt_world *w, const char *name)
 {
-	const struct kd_dservice *s = kd_desired_find(&w->desired, name);
+	const struct kd_desired_service *s = kd_desired_find(&w->desired, name);
 
 	if (!s) {
 		fprintf(stderr, "no desired service %s; there are:", name);
@@ -127,7 +127,7 @@ const struct kd_dservice *kdt_service(struct kdt_world *w, const char *name)
 	return s;
 }
 
-const struct kd_dsubset *kdt_subset(const struct kd_dservice *s, const char *name)
+const struct kd_desired_subset *kdt_subset(const struct kd_desired_service *s, const char *name)
 {
 	for (__u32 i = 0; i < s->nsub; i++)
 		if (strcmp(s->sub[i].name, name) == 0)
@@ -136,7 +136,7 @@ const struct kd_dsubset *kdt_subset(const struct kd_dservice *s, const char *nam
 	return NULL;
 }
 
-bool kdt_has_backend(const struct kd_dsubset *sub, const char *ipport)
+bool kdt_has_backend(const struct kd_desired_subset *sub, const char *ipport)
 {
 	char buf[64];
 

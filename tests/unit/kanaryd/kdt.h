@@ -47,9 +47,9 @@ extern const char kdt_base_yaml[];
 int kdt_load_vs(struct kdt_world *w, const char *vs_spec);
 void kdt_free(struct kdt_world *w);
 
-const struct kd_dservice *kdt_service(struct kdt_world *w, const char *name);
-const struct kd_dsubset *kdt_subset(const struct kd_dservice *s, const char *name);
-bool kdt_has_backend(const struct kd_dsubset *sub, const char *ipport);
+const struct kd_desired_service *kdt_service(struct kdt_world *w, const char *name);
+const struct kd_desired_subset *kdt_subset(const struct kd_desired_service *s, const char *name);
+bool kdt_has_backend(const struct kd_desired_subset *sub, const char *ipport);
 /* A diagnostic of that level containing every needle (NULL-terminated). */
 bool kdt_diag(const struct kd_diags *d, enum kd_level level, ...);
 /* Prints every diagnostic, so a failing test shows what was said. */

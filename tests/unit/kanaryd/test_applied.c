@@ -9,7 +9,8 @@
 
 START_TEST(save_and_load_round_trip)
 {
-	char path[] = "/tmp/kdt-applied.XXXXXX", err[256];
+	char path[] = "/tmp/kdt-applied.XXXXXX";
+	struct kanary_err e = { "" };
 	struct kd_applied a = { 0 }, b;
 	__u64 h;
 	int fd = mkstemp(path);
@@ -21,9 +22,9 @@ START_TEST(save_and_load_round_trip)
 	kd_applied_set(&a, "shop/gone", 2);
 	kd_applied_del(&a, "shop/gone");
 	ck_assert(a.dirty);
-	ck_assert_int_eq(kd_applied_save(&a, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(kd_applied_save(&a, path, &e), 0);
 	ck_assert(!a.dirty);
-	ck_assert_int_eq(kd_applied_load(&b, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(kd_applied_load(&b, path, &e), 0);
 	ck_assert(kd_applied_get(&b, "shop/greeting", &h));
 	ck_assert_uint_eq(h, 0xfedcba9876543210ull);
 	ck_assert(kd_applied_get(&b, "shop/cart/80", &h));
@@ -38,19 +39,20 @@ END_TEST
 
 START_TEST(missing_is_empty_and_corrupt_is_reported)
 {
-	char path[] = "/tmp/kdt-applied.XXXXXX", err[256];
+	char path[] = "/tmp/kdt-applied.XXXXXX";
+	struct kanary_err e = { "" };
 	struct kd_applied a;
 	int fd = mkstemp(path);
 
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, "{\"services\": {\"x/y\": ", 21), 21);
 	close(fd);
-	ck_assert_int_ne(kd_applied_load(&a, path, err, sizeof(err)), 0);
-	ck_assert_ptr_nonnull(strstr(err, path));
+	ck_assert_int_ne(kd_applied_load(&a, path, &e), 0);
+	ck_assert_ptr_nonnull(strstr(e.msg, path));
 	ck_assert_uint_eq(a.n, 0);
 	kd_applied_free(&a);
 	unlink(path);
-	ck_assert_int_eq(kd_applied_load(&a, path, err, sizeof(err)), 0);
+	ck_assert_int_eq(kd_applied_load(&a, path, &e), 0);
 	ck_assert_uint_eq(a.n, 0);
 	kd_applied_free(&a);
 }

@@ -16,8 +16,8 @@ static void shop(struct kdt_world *w)
 START_TEST(no_virtual_service_means_one_default_subset_of_ready_pods)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
-	const struct kd_dsubset *d;
+	const struct kd_desired_service *s;
+	const struct kd_desired_subset *d;
 	char vip[64];
 
 	shop(&w);
@@ -45,7 +45,7 @@ START_TEST(terminating_unready_pending_and_foreign_pods_are_not_backends)
 		"10.244.3.11",	/* same labels, other namespace */
 	};
 	struct kdt_world w = { 0 };
-	const struct kd_dsubset *d;
+	const struct kd_desired_subset *d;
 	char buf[64];
 
 	shop(&w);
@@ -67,7 +67,7 @@ END_TEST
 START_TEST(multi_port_service_gets_one_service_per_tcp_port)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *grpc;
+	const struct kd_desired_service *grpc;
 
 	shop(&w);
 	ck_assert_ptr_null(kd_desired_find(&w.desired, "shop/cart"));
@@ -110,7 +110,7 @@ START_TEST(backends_are_sorted_so_order_in_files_does_not_matter)
 		"apiVersion: v1\nkind: Service\nmetadata: {name: x}\n"
 		"spec: {clusterIP: 10.96.0.99, selector: {app: x}, ports: [{port: 80}]}\n";
 	struct kdt_world w1 = { 0 }, w2 = { 0 };
-	const struct kd_dservice *s1, *s2;
+	const struct kd_desired_service *s1, *s2;
 
 	kdt_load_text(&w1, "svc.yaml", svc);
 	kdt_load_text(&w1, "a.yaml", a);
@@ -133,18 +133,18 @@ END_TEST
 START_TEST(hash_follows_what_is_written)
 {
 	struct kdt_world w = { 0 };
-	struct kd_dservice copy;
+	struct kd_desired_service copy;
 	__u64 h;
 
 	shop(&w);
 	copy = *kdt_service(&w, "shop/greeting");
 	h = copy.hash;
-	ck_assert_uint_eq(kd_dservice_hash(&copy), h);
+	ck_assert_uint_eq(kd_desired_service_hash(&copy), h);
 	copy.sub[0].weight_milli++;
-	ck_assert_uint_ne(kd_dservice_hash(&copy), h);
+	ck_assert_uint_ne(kd_desired_service_hash(&copy), h);
 	copy.sub[0].weight_milli--;
 	copy.sub[0].n--;
-	ck_assert_uint_ne(kd_dservice_hash(&copy), h);
+	ck_assert_uint_ne(kd_desired_service_hash(&copy), h);
 	kdt_free(&w);
 }
 END_TEST

@@ -61,7 +61,7 @@ struct sub_spec {
 static void dservice(struct kd_desired *d, const char *name, const char *vip, int port,
 		     const struct sub_spec *subs, size_t nsubs)
 {
-	struct kd_dservice s;
+	struct kd_desired_service s;
 
 	ck_assert_msg(!d->n || strcmp(d->v[d->n - 1].name, name) < 0,
 		      "%s after %s: a desired state is sorted by name", name, d->v[d->n - 1].name);
@@ -71,7 +71,7 @@ static void dservice(struct kd_desired *d, const char *name, const char *vip, in
 	s.key.port = htons((__u16)port);
 	s.key.proto = IPPROTO_TCP;
 	for (size_t i = 0; i < nsubs; i++) {
-		struct kd_dsubset *sub = &s.sub[s.nsub++];
+		struct kd_desired_subset *sub = &s.sub[s.nsub++];
 
 		snprintf(sub->name, sizeof(sub->name), "%s", subs[i].name);
 		sub->weight_milli = W(subs[i].weight);
@@ -82,14 +82,14 @@ static void dservice(struct kd_desired *d, const char *name, const char *vip, in
 			ck_assert_int_eq(kanary_parse_ipport(subs[i].backends[k], &sub->be[k].addr,
 							     &sub->be[k].port, NULL), 0);
 	}
-	s.hash = kd_dservice_hash(&s);
+	s.hash = kd_desired_service_hash(&s);
 	KD_PUSH(d->v, d->n, d->cap, s);
 }
 
 /* Appends to service i of d a rule "header ARG to SUBSET", as kanaryd builds them. */
 static void add_rule(struct kd_desired *d, size_t i, const char *header_arg, const char *subset)
 {
-	struct kd_dservice *s = &d->v[i];
+	struct kd_desired_service *s = &d->v[i];
 	struct kanary_rule_spec sp;
 	struct kanary_err e = { "" };
 	__u32 k;
@@ -109,7 +109,7 @@ static void add_rule(struct kd_desired *d, size_t i, const char *header_arg, con
 	ck_assert_msg(kanary_rules_insert(s->rules, s->rules->n_rules, &sp, &e) == 0, "%s", e.msg);
 	snprintf(s->rule_route[s->rules->n_rules - 1], sizeof(s->rule_route[0]), "spec.http[%u]",
 		 s->rules->n_rules - 1);
-	s->hash = kd_dservice_hash(s);
+	s->hash = kd_desired_service_hash(s);
 }
 
 static enum kd_outcome pass(const struct kd_desired *d)

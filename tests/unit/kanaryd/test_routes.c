@@ -20,8 +20,8 @@ START_TEST(each_istio_version_gives_its_weights)
 					     "istio-v1alpha3.yaml" };
 	static const unsigned safe[] = { 90, 80, 70 };
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
-	const struct kd_dsubset *sf, *rk;
+	const struct kd_desired_service *s;
+	const struct kd_desired_subset *sf, *rk;
 
 	shop_with(&w, files[_i]);
 	s = kdt_service(&w, "shop/greeting");
@@ -44,7 +44,7 @@ END_TEST
 START_TEST(first_route_without_match_decides_and_other_subsets_get_zero)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 
 	shop_with(&w, "istio-features.yaml");
 	s = kdt_service(&w, "shop/greeting");
@@ -65,7 +65,7 @@ END_TEST
 START_TEST(host_level_canary_routes_to_other_services)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 
 	ck_assert_int_eq(kdt_load(&w, "istio-hosts.yaml"), 0);
 	kdt_build(&w);
@@ -93,7 +93,7 @@ static struct kdt_world *with_vs(struct kdt_world *w, const char *vs_spec)
 START_TEST(lone_destination_without_weight_takes_all)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 
 	with_vs(&w, "  hosts: [g]\n  http:\n  - route:\n    - destination: {host: g, subset: b}\n");
 	s = kdt_service(&w, "n/g/80");
@@ -107,7 +107,7 @@ END_TEST
 START_TEST(missing_weights_among_several_are_zero_and_repeats_add_up)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 
 	with_vs(&w, "  hosts: [g]\n  http:\n  - route:\n"
 		"    - destination: {host: g, subset: a}\n      weight: 10\n"
@@ -140,7 +140,7 @@ END_TEST
 START_TEST(tcp_routes_apply_when_no_http_route_does)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 
 	with_vs(&w, "  hosts: [g]\n  tcp:\n  - route:\n"
 		"    - destination: {host: g, subset: a}\n      weight: 60\n"
@@ -156,7 +156,7 @@ END_TEST
 START_TEST(only_header_routes_leave_all_pods_to_the_split)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 
 	with_vs(&w, "  hosts: [g]\n  http:\n  - match: [{headers: {x: {exact: y}}}]\n"
 		"    route:\n    - destination: {host: g, subset: b}\n");
@@ -175,7 +175,7 @@ END_TEST
 START_TEST(unknown_subset_and_unknown_host_are_warned)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 
 	with_vs(&w, "  hosts: [g, '*.example.com', nothere]\n  http:\n  - route:\n"
 		"    - destination: {host: g, subset: a}\n      weight: 50\n"
@@ -196,7 +196,7 @@ END_TEST
 START_TEST(gateway_only_virtual_service_leaves_the_default)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 
 	with_vs(&w, "  hosts: [g]\n  gateways: [public]\n  http:\n  - route:\n"
 		"    - destination: {host: g, subset: b}\n");
@@ -246,7 +246,7 @@ START_TEST(own_namespace_wins_among_rules_and_virtual_services_for_a_host)
 		"metadata: {name: g-late, namespace: other2}\nspec:\n  hosts: [g.n]\n"
 		"  http:\n  - route:\n    - destination: {host: g.n, subset: b}\n";
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 
 	/* Others' objects for the host both before and after the Service's own. */
 	ck_assert_int_eq(kdt_load_text(&w, "early.yaml", early), 0);

@@ -19,19 +19,20 @@
 		"    - destination: {host: g, subset: a}\n      weight: 80\n"	\
 		"    - destination: {host: g, subset: b}\n      weight: 20\n"
 
-static const struct kd_dservice *build(struct kdt_world *w, const char *vs_spec, const char *name)
+static const struct kd_desired_service *build(struct kdt_world *w, const char *vs_spec,
+					       const char *name)
 {
 	ck_assert_int_eq(kdt_load_vs(w, vs_spec), 0);
 	kdt_build(w);
 	return kdt_service(w, name);
 }
 
-static __u32 nrules(const struct kd_dservice *s)
+static __u32 nrules(const struct kd_desired_service *s)
 {
 	return s->rules ? s->rules->n_rules : 0;
 }
 
-static struct kanary_rule_spec spec_of(const struct kd_dservice *s, __u32 rule)
+static struct kanary_rule_spec spec_of(const struct kd_desired_service *s, __u32 rule)
 {
 	struct kanary_rule_spec sp;
 	struct kanary_err e = { "" };
@@ -52,7 +53,8 @@ static const char *cond_words(const struct kanary_rule_spec *sp, __u32 m, __u32 
 	return buf;
 }
 
-static const char *dest_name(const struct kd_dservice *s, const struct kanary_rule_spec *sp, __u32 d)
+static const char *dest_name(const struct kd_desired_service *s, const struct kanary_rule_spec *sp,
+			     __u32 d)
 {
 	ck_assert_uint_lt(d, sp->n_dests);
 	ck_assert_uint_lt(sp->dest_subset[d], s->nsub);
@@ -62,7 +64,7 @@ static const char *dest_name(const struct kd_dservice *s, const struct kanary_ru
 START_TEST(header_exact_becomes_a_rule_ahead_of_the_split)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 	struct kanary_rule_spec sp;
 	char summary[256];
 	json_t *j, *rule;
@@ -84,9 +86,9 @@ START_TEST(header_exact_becomes_a_rule_ahead_of_the_split)
 	ck_assert_str_eq(s->rule_route[0], "spec.http[0]");
 	ck_assert_uint_eq(kd_diag_count(&w.diags, KD_WARN), 0);
 	/* The status says so: a count for people, the rules for programs. */
-	kd_dservice_summary(s, summary, sizeof(summary));
+	kd_desired_service_summary(s, summary, sizeof(summary));
 	ck_assert_ptr_nonnull(strstr(summary, "; 1 rule"));
-	j = kd_dservice_json(s);
+	j = kd_desired_service_json(s);
 	ck_assert_uint_eq(json_array_size(json_object_get(j, "rules")), 1);
 	rule = json_array_get(json_object_get(j, "rules"), 0);
 	ck_assert_str_eq(json_string_value(json_object_get(rule, "route")), "spec.http[0]");
@@ -102,7 +104,7 @@ END_TEST
 START_TEST(conditions_of_one_element_are_anded)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 	struct kanary_rule_spec sp;
 
 	s = build(&w, "  hosts: [g]\n  http:\n  - match:\n    - uri: {exact: /api/v2}\n"
@@ -130,7 +132,7 @@ END_TEST
 START_TEST(elements_of_a_match_list_are_ored)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 	struct kanary_rule_spec sp;
 
 	s = build(&w, "  hosts: [g]\n  http:\n  - match:\n    - headers: {x-my-header: {exact: dark}}\n"
@@ -152,7 +154,7 @@ END_TEST
 START_TEST(a_rule_splits_by_weight_and_repeats_add_up)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 	struct kanary_rule_spec sp;
 
 	s = build(&w, "  hosts: [g]\n  http:\n  - match: [{headers: {x-beta: {exact: '1'}}}]\n    route:\n"
@@ -177,7 +179,7 @@ END_TEST
 START_TEST(a_rule_to_a_subset_outside_the_split_adds_it_at_weight_zero)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 
 	s = build(&w, "  hosts: [g]\n  http:\n  - match: [{headers: {x-my-header: {exact: dark}}}]\n"
 		  "    route:\n    - destination: {host: g, subset: b}\n"
@@ -218,7 +220,7 @@ static const struct {
 START_TEST(what_kanary_cannot_evaluate_ends_the_rules)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 	struct kanary_rule_spec sp;
 	char spec[1024];
 
@@ -245,7 +247,7 @@ END_TEST
 START_TEST(empty_or_false_fields_change_nothing)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 	struct kanary_rule_spec sp;
 
 	s = build(&w, "  hosts: [g]\n  http:\n  - match:\n    - headers: {x-my-header: {exact: dark}}\n"
@@ -263,7 +265,7 @@ END_TEST
 START_TEST(what_every_request_passes_is_no_condition)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 	struct kanary_rule_spec sp;
 
 	/* Istio reads a header regex of ".*" or "*" as presence; an empty URI prefix matches all. */
@@ -287,7 +289,7 @@ END_TEST
 START_TEST(elements_for_other_ports_or_gateways_are_left_out)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s80, *s9090;
+	const struct kd_desired_service *s80, *s9090;
 	struct kanary_rule_spec sp;
 
 	s80 = build(&w, "  hosts: [g]\n  http:\n"
@@ -330,7 +332,7 @@ START_TEST(routes_kanary_cannot_send_anywhere_end_the_rules)
 					   "none of its destinations is a Service",
 					   "every destination has weight 0" };
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 	char spec[1024];
 
 	snprintf(spec, sizeof(spec), "  hosts: [g]\n  http:\n  - match: [{headers: {x-a: {exact: '1'}}}]\n%s"
@@ -372,7 +374,7 @@ END_TEST
 START_TEST(limits_hold_the_service)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 	char spec[8000] = "  hosts: [g]\n  http:\n", value[80];
 
 	switch (_i) {
@@ -423,7 +425,7 @@ END_TEST
 START_TEST(a_manifest_with_the_forms_kanary_applies_and_one_it_cannot)
 {
 	struct kdt_world w = { 0 };
-	const struct kd_dservice *s;
+	const struct kd_desired_service *s;
 	struct kanary_rule_spec sp;
 	char where[64];
 
@@ -480,7 +482,7 @@ END_TEST
 /* The log line says a weight as the operator wrote it: never rounded (was "%.3g": 124, 1e+03). */
 START_TEST(the_summary_prints_weights_exactly)
 {
-	struct kd_dservice s = { .nsub = 3 };
+	struct kd_desired_service s = { .nsub = 3 };
 	char summary[256];
 
 	snprintf(s.sub[0].name, sizeof(s.sub[0].name), "a");
@@ -491,7 +493,7 @@ START_TEST(the_summary_prints_weights_exactly)
 	s.sub[1].n = 2;
 	snprintf(s.sub[2].name, sizeof(s.sub[2].name), "c");
 	s.sub[2].weight_milli = W(1000000);
-	kd_dservice_summary(&s, summary, sizeof(summary));
+	kd_desired_service_summary(&s, summary, sizeof(summary));
 	ck_assert_str_eq(summary, "a 123.5 [1 pod], b 1000.5 [2 pods], c 1000000 [0 pods]");
 }
 END_TEST

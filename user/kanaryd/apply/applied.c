@@ -69,20 +69,19 @@ void kd_applied_free(struct kd_applied *a)
 	memset(a, 0, sizeof(*a));
 }
 
-int kd_applied_load(struct kd_applied *a, const char *path, char *err, size_t errlen)
+int kd_applied_load(struct kd_applied *a, const char *path, struct kanary_err *e)
 {
 	json_error_t jerr;
 	json_t *root, *svcs, *v;
 	const char *name;
 
 	memset(a, 0, sizeof(*a));
-	err[0] = '\0';
 	root = json_load_file(path, 0, &jerr);
 	if (!root) {
 		if (access(path, F_OK) == 0)
-			snprintf(err, errlen, "%s:%d: %s; starting without a record of what was applied",
-				 path, jerr.line, jerr.text);
-		return access(path, F_OK) == 0 ? -EINVAL : 0;
+			return kanary_errf(e, EINVAL, "%s:%d: %s; starting without a record of what "
+					   "was applied", path, jerr.line, jerr.text);
+		return 0;
 	}
 	svcs = json_object_get(root, "services");
 	json_object_foreach(svcs, name, v) {
@@ -103,7 +102,7 @@ int kd_applied_load(struct kd_applied *a, const char *path, char *err, size_t er
 	return 0;
 }
 
-int kd_applied_save(struct kd_applied *a, const char *path, char *err, size_t errlen)
+int kd_applied_save(struct kd_applied *a, const char *path, struct kanary_err *e)
 {
 	json_t *root = json_object(), *svcs = json_object();
 	char tmp[4096], hex[32];
@@ -117,9 +116,8 @@ int kd_applied_save(struct kd_applied *a, const char *path, char *err, size_t er
 	json_object_set_new(root, "services", svcs);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if (json_dump_file(root, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) || rename(tmp, path)) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		ret = kanary_errf(e, EIO, "cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
-		ret = -EIO;
 	} else {
 		a->dirty = false;
 	}

@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "kanary/abi.h"
+#include "kanary.h"
 
 struct kd_applied_entry {
 	char name[KANARY_NAME_LEN];
@@ -24,10 +24,10 @@ struct kd_applied {
 	bool dirty;		/* changed since load or save */
 };
 
-/* A missing file is an empty record; an unreadable one too, with a message in err. */
-int kd_applied_load(struct kd_applied *a, const char *path, char *err, size_t errlen);
-/* Written to a temporary file, then renamed over path: never half written. */
-int kd_applied_save(struct kd_applied *a, const char *path, char *err, size_t errlen);
+/* A missing file is an empty record; an unreadable one too, but -EINVAL (e says why). */
+int kd_applied_load(struct kd_applied *a, const char *path, struct kanary_err *e);
+/* Written to a temporary file, then renamed over path: never half written.  0 or -EIO. */
+int kd_applied_save(struct kd_applied *a, const char *path, struct kanary_err *e);
 bool kd_applied_get(const struct kd_applied *a, const char *name, __u64 *hash);
 void kd_applied_set(struct kd_applied *a, const char *name, __u64 hash);
 void kd_applied_del(struct kd_applied *a, const char *name);

@@ -100,7 +100,8 @@ void kd_links_sync(struct kd_links *l)
 	if_freenameindex(all);
 }
 
-int kd_links_init(struct kd_links *l, const char *pin, char **globs, size_t nglobs)
+int kd_links_init(struct kd_links *l, const char *pin, char **globs, size_t nglobs,
+		  struct kanary_err *e)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
 	int rcvbuf = 1 << 20;
@@ -116,11 +117,11 @@ int kd_links_init(struct kd_links *l, const char *pin, char **globs, size_t nglo
 	if (l->fd < 0 || bind(l->fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		int err = errno;
 
-		pr_err("cannot listen to link notifications (rtnetlink): %s", strerror(err));
 		if (l->fd >= 0)
 			close(l->fd);
 		l->fd = -1;
-		return -err;
+		return kanary_errf(e, err, "cannot listen to link notifications (rtnetlink): %s",
+				   strerror(err));
 	}
 	/* Many veths at once (a node starting its pods) must not overrun the queue. */
 	setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));

@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "kanary.h"
 
 struct kd_link {
 	int ifindex;
@@ -26,8 +27,9 @@ struct kd_links {
 	bool changed;		/* since the caller last looked */
 };
 
-/* Subscribes first, then attaches to what is there, so no new link is missed. */
-int kd_links_init(struct kd_links *l, const char *pin, char **globs, size_t nglobs);
+/* Subscribes first, then attaches to what is there, so no new link is missed; 0 or -errno. */
+int kd_links_init(struct kd_links *l, const char *pin, char **globs, size_t nglobs,
+		  struct kanary_err *e);
 /* Every current interface: attaches to matches not attached yet (start, SIGHUP, overrun). */
 void kd_links_sync(struct kd_links *l);
 /* Handles pending link notifications. */

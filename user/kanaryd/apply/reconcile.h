@@ -52,6 +52,6 @@ void kd_results_free(struct kd_results *r);
 const struct kd_result *kd_results_find(const struct kd_results *r, const char *name);
 
 /* "safe 80 [2 pods], risky 20 [1 pod]", then "; 1 rule" when it has rules */
-void kd_dservice_summary(const struct kd_dservice *d, char *buf, size_t len);
+void kd_desired_service_summary(const struct kd_desired_service *d, char *buf, size_t len);
 
 #endif

@@ -15,7 +15,7 @@ static int committed_index(const struct kanary_svc_config *cfg, const char *name
 	return -1;
 }
 
-bool kd_rules_committed(const struct kd_dservice *d, const struct kanary_svc_config *cfg,
+bool kd_rules_committed(const struct kd_desired_service *d, const struct kanary_svc_config *cfg,
 			struct kanary_rules *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -45,7 +45,7 @@ static bool same_rules(const struct kanary_rules *a, const struct kanary_rules *
 	       memcmp(a->rules, b->rules, a->n_rules * sizeof(a->rules[0])) == 0;
 }
 
-bool kd_rules_in_maps(struct kanary_maps *m, const struct kd_dservice *d,
+bool kd_rules_in_maps(struct kanary_maps *m, const struct kd_desired_service *d,
 		      const struct kanary_service *s, bool *stale)
 {
 	struct kanary_rules *have = kd_xcalloc(1, sizeof(*have)), *want = kd_xcalloc(1, sizeof(*want));
@@ -62,7 +62,7 @@ bool kd_rules_in_maps(struct kanary_maps *m, const struct kd_dservice *d,
 	return equal;
 }
 
-int kd_rules_apply(struct kanary_maps *m, const struct kd_dservice *d,
+int kd_rules_apply(struct kanary_maps *m, const struct kd_desired_service *d,
 		   const struct kanary_service *s, struct kanary_err *e)
 {
 	struct kanary_rules *rs;
@@ -80,7 +80,7 @@ int kd_rules_apply(struct kanary_maps *m, const struct kd_dservice *d,
 	return err;
 }
 
-const char *kd_rules_count_text(const struct kd_dservice *d, char *buf, size_t len)
+const char *kd_rules_count_text(const struct kd_desired_service *d, char *buf, size_t len)
 {
 	__u32 n = d->rules ? d->rules->n_rules : 0;
 

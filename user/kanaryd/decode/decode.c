@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -142,7 +143,7 @@ int kd_dec_protocol(struct kd_dec *d, struct kd_node map, const char *path, cons
 	}
 	kd_dec_error(d, x, "%s: expected TCP, UDP or SCTP, got %s", path,
 		     s ? s : kd_kind_name(x));
-	return -1;
+	return -EINVAL;
 }
 
 void kd_dec_check_fields(struct kd_dec *d, struct kd_node map, const char *path,

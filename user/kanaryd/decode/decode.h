@@ -45,7 +45,7 @@ void kd_dec_labels(struct kd_dec *d, struct kd_node x, const char *path, struct 
 bool kd_dec_list(struct kd_dec *d, struct kd_node x, const char *path);
 /* True when x is a mapping; an error when present and anything else. */
 bool kd_dec_map(struct kd_dec *d, struct kd_node x, const char *path, bool required);
-/* "TCP", "UDP", "SCTP" (default TCP) into IPPROTO_*; -1 when unknown. */
+/* "TCP", "UDP", "SCTP" (default TCP) into IPPROTO_*; -EINVAL (an error recorded) otherwise. */
 int kd_dec_protocol(struct kd_dec *d, struct kd_node map, const char *path, const char **name);
 /*
  * Warns about every key of map that rules mark unsupported, and about keys
@@ -60,6 +60,10 @@ void kd_dec_route_match(struct kd_dec *d, struct kd_node route, const char *path
 /* A gateways list that is absent or names mesh: the rules apply to traffic from pods. */
 bool kd_gateways_include_mesh(struct kd_node gws);
 
+/*
+ * One object of each kind into d->out; 0, or -EINVAL when it has an error
+ * (recorded in d->diags) and is left out.
+ */
 int kd_decode_service(struct kd_dec *d, struct kd_node obj, const struct kd_meta *m);
 int kd_decode_pod(struct kd_dec *d, struct kd_node obj, const struct kd_meta *m);
 int kd_decode_destination_rule(struct kd_dec *d, struct kd_node obj, const struct kd_meta *m);

@@ -3,6 +3,7 @@
  * Decodes an Istio DestinationRule (networking.istio.io v1, v1beta1 and
  * v1alpha3 share this schema): the host and its subsets' labels.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "decode/decode.h"
@@ -65,7 +66,7 @@ int kd_decode_destination_rule(struct kd_dec *d, struct kd_node obj, const struc
 	int errors = d->errors;
 
 	if (!kd_dec_map(d, spec, "spec", true))
-		return -1;
+		return -EINVAL;
 	r = kd_alloc(&d->out->arena, sizeof(*r));
 	r->m = *m;
 	kd_dec_check_fields(d, spec, "spec", spec_fields);
@@ -75,7 +76,7 @@ int kd_decode_destination_rule(struct kd_dec *d, struct kd_node obj, const struc
 		kd_dec_error(d, spec, "spec.host: missing: expected the service's host name");
 	decode_subsets(d, spec, r);
 	if (d->errors != errors)
-		return -1;
+		return -EINVAL;
 	KD_PUSH(d->out->dr, d->out->ndr, d->out->cap_dr, r);
 	return 0;
 }

@@ -4,6 +4,7 @@
  * http[] and tcp[] routes with their match lists (match.c) and weighted
  * destinations.  The route features kanary does not do are reported.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "kanary/abi.h"
@@ -167,7 +168,7 @@ int kd_decode_virtual_service(struct kd_dec *d, struct kd_node obj, const struct
 	int errors = d->errors;
 
 	if (!kd_dec_map(d, spec, "spec", true))
-		return -1;
+		return -EINVAL;
 	v = kd_alloc(&d->out->arena, sizeof(*v));
 	v->m = *m;
 	kd_dec_check_fields(d, spec, "spec", spec_fields);
@@ -188,7 +189,7 @@ int kd_decode_virtual_service(struct kd_dec *d, struct kd_node obj, const struct
 			decode_route(d, kd_at(tcp, i), KD_ROUTE_TCP, (int)i, &v->routes[v->nroutes++]);
 	}
 	if (d->errors != errors)
-		return -1;
+		return -EINVAL;
 	KD_PUSH(d->out->vs, d->out->nvs, d->out->cap_vs, v);
 	return 0;
 }

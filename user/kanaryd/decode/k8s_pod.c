@@ -4,6 +4,7 @@
  * (Running, Ready, not terminating), as the endpoints controller decides.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -99,7 +100,7 @@ int kd_decode_pod(struct kd_dec *d, struct kd_node obj, const struct kd_meta *m)
 		decode_ip(d, status, p);
 	}
 	if (d->errors != errors)
-		return -1;
+		return -EINVAL;
 	KD_PUSH(d->out->pod, d->out->npod, d->out->cap_pod, p);
 	return 0;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Decodes a v1 Service: its cluster IP, selector and ports. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +97,7 @@ int kd_decode_service(struct kd_dec *d, struct kd_node obj, const struct kd_meta
 	int errors = d->errors;
 
 	if (!kd_dec_map(d, spec, "spec", true))
-		return -1;
+		return -EINVAL;
 	s = kd_alloc(&d->out->arena, sizeof(*s));
 	s->m = *m;
 	type = kd_dec_str(d, spec, "type", "spec.type");
@@ -118,7 +119,7 @@ int kd_decode_service(struct kd_dec *d, struct kd_node obj, const struct kd_meta
 			    "spec.internalTrafficPolicy: %s is not applied: kanary sends to pods on any node",
 			    itp);
 	if (d->errors != errors)
-		return -1;
+		return -EINVAL;
 	KD_PUSH(d->out->svc, d->out->nsvc, d->out->cap_svc, s);
 	return 0;
 }

@@ -38,7 +38,7 @@ static void fnv64(__u64 *h, const void *p, size_t n)
 		*h = (*h ^ b[i]) * 1099511628211ull;
 }
 
-__u64 kd_dservice_hash(const struct kd_dservice *s)
+__u64 kd_desired_service_hash(const struct kd_desired_service *s)
 {
 	__u64 h = 14695981039346656037ull;
 
@@ -138,7 +138,7 @@ static void build_service(struct kd_build *c, size_t svc, struct kd_desired *out
 		return;
 	for (size_t i = 0; i < s->nports; i++) {
 		const struct kd_svc_port *sp = &s->ports[i];
-		struct kd_dservice ds;
+		struct kd_desired_service ds;
 
 		if (sp->proto != IPPROTO_TCP || kd_tcp_port(s, sp->port) != sp)
 			continue;	/* not TCP, or the same port listed twice */
@@ -180,15 +180,17 @@ static void warn_unmatched_hosts(struct kd_build *c)
 				  c->dr[i]->m.ns, c->dr[i]->m.name, c->dr[i]->host, c->dr_fqdn[i]);
 }
 
-static int cmp_dservice(const void *a, const void *b)
+static int cmp_desired_service(const void *a, const void *b)
 {
-	return strcmp(((const struct kd_dservice *)a)->name, ((const struct kd_dservice *)b)->name);
+	const struct kd_desired_service *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
 }
 
 static int cmp_key_then_place(const void *pa, const void *pb)
 {
-	const struct kd_dservice *a = *(const struct kd_dservice *const *)pa;
-	const struct kd_dservice *b = *(const struct kd_dservice *const *)pb;
+	const struct kd_desired_service *a = *(const struct kd_desired_service *const *)pa;
+	const struct kd_desired_service *b = *(const struct kd_desired_service *const *)pb;
 	int r = memcmp(&a->key, &b->key, sizeof(a->key));
 
 	if (!r)
@@ -202,7 +204,7 @@ static int cmp_key_then_place(const void *pa, const void *pb)
  */
 static void check_keys(struct kd_desired *out)
 {
-	const struct kd_dservice **by_key;
+	const struct kd_desired_service **by_key;
 	char addr[64];
 
 	if (!out->n)
@@ -212,7 +214,7 @@ static void check_keys(struct kd_desired *out)
 		by_key[i] = &out->v[i];
 	qsort(by_key, out->n, sizeof(*by_key), cmp_key_then_place);
 	for (size_t i = 1, first = 0; i < out->n; i++) {
-		const struct kd_dservice *f = by_key[first];
+		const struct kd_desired_service *f = by_key[first];
 
 		if (memcmp(&by_key[i]->key, &f->key, sizeof(f->key)) != 0) {
 			first = i;
@@ -240,17 +242,17 @@ void kd_desired_build(struct kd_objects *const *sets, size_t nsets,
 		build_service(&c, i, out);
 	warn_unmatched_hosts(&c);
 	if (out->n)
-		qsort(out->v, out->n, sizeof(*out->v), cmp_dservice);
+		qsort(out->v, out->n, sizeof(*out->v), cmp_desired_service);
 	check_keys(out);
 	for (size_t i = 0; i < out->n; i++)
-		out->v[i].hash = kd_dservice_hash(&out->v[i]);
+		out->v[i].hash = kd_desired_service_hash(&out->v[i]);
 	kd_ctx_free(&c);
 }
 
 void kd_desired_free(struct kd_desired *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
-		struct kd_dservice *s = &d->v[i];
+		struct kd_desired_service *s = &d->v[i];
 
 		for (__u32 k = 0; k < s->nsub; k++)
 			free(s->sub[k].be);
@@ -264,7 +266,15 @@ void kd_desired_free(struct kd_desired *d)
 	memset(d, 0, sizeof(*d));
 }
 
-const struct kd_dservice *kd_desired_find(const struct kd_desired *d, const char *name)
+int kd_desired_subset_index(const struct kd_desired_service *d, const char *name)
+{
+	for (__u32 i = 0; i < d->nsub; i++)
+		if (strncmp(d->sub[i].name, name, KANARY_SUBSET_NAME_LEN) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct kd_desired_service *kd_desired_find(const struct kd_desired *d, const char *name)
 {
 	return KD_SORTED_FIND(d->v, d->n, name, name);
 }

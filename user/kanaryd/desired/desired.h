@@ -21,7 +21,7 @@ struct kd_desired_opts {
 	const char *domain;	/* cluster DNS domain; NULL: cluster.local */
 };
 
-struct kd_dsubset {
+struct kd_desired_subset {
 	char name[KANARY_SUBSET_NAME_LEN];
 	__u32 weight_milli;
 	__u32 n;
@@ -29,7 +29,7 @@ struct kd_dsubset {
 	bool filled;			/* backends computed (while building) */
 };
 
-struct kd_dservice {
+struct kd_desired_service {
 	char name[KANARY_NAME_LEN];	/* NAMESPACE/NAME, or NAMESPACE/NAME/PORT */
 	struct kanary_svc_key key;
 	char *origin;		/* "Service ns/name port 80 (file:line)" */
@@ -42,7 +42,7 @@ struct kd_dservice {
 	bool hold;
 	char *problem;
 	__u32 nsub;
-	struct kd_dsubset sub[KANARY_MAX_SUBSETS];
+	struct kd_desired_subset sub[KANARY_MAX_SUBSETS];
 	/*
 	 * Dark-release rules from the VirtualService's http[] routes with a
 	 * match, in order; NULL when there are none.  Their destinations are
@@ -55,7 +55,7 @@ struct kd_dservice {
 
 struct kd_desired {
 	size_t n, cap;
-	struct kd_dservice *v;	/* sorted by name */
+	struct kd_desired_service *v;	/* sorted by name */
 };
 
 /* Builds out from the objects of every good file, in file order; warnings go to diags. */
@@ -63,10 +63,12 @@ void kd_desired_build(struct kd_objects *const *sets, size_t nsets,
 		      const struct kd_desired_opts *opts, struct kd_desired *out,
 		      struct kd_diags *diags);
 void kd_desired_free(struct kd_desired *d);
-const struct kd_dservice *kd_desired_find(const struct kd_desired *d, const char *name);
+const struct kd_desired_service *kd_desired_find(const struct kd_desired *d, const char *name);
+/* The index in d->sub of the subset named name (as the maps hold it: no NUL at full length), or -1. */
+int kd_desired_subset_index(const struct kd_desired_service *d, const char *name);
 /* The order of a subset's backends: address, then port (qsort comparator). */
 int kd_backend_cmp(const void *a, const void *b);
 /* The hash kd_desired_build stores, over the fields reconcile writes. */
-__u64 kd_dservice_hash(const struct kd_dservice *s);
+__u64 kd_desired_service_hash(const struct kd_desired_service *s);
 
 #endif

@@ -4,6 +4,7 @@
  * duplicates dropped, FQDNs computed and indexed once, and the lookups Istio
  * does.
  */
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,54 @@
 #include "desired/desired_int.h"
 #include "desired/hostname.h"
 
-/* A warning once per build, even when several ports of a Service hit it. */
+/* ---- warnings once ---- */
+
+static size_t text_hash(const char *s)
+{
+	size_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* Where text is in x, or the empty place it would take. */
+static size_t text_place(const struct kd_text_set *x, const char *text)
+{
+	size_t i = text_hash(text) & (x->cap - 1);
+
+	while (x->v[i] && strcmp(x->v[i], text) != 0)
+		i = (i + 1) & (x->cap - 1);
+	return i;
+}
+
+static void text_set_add(struct kd_text_set *x, const char *text)
+{
+	size_t at;
+
+	if (2 * (x->n + 1) > x->cap) {
+		struct kd_text_set big = { 0, x->cap ? 2 * x->cap : 64, NULL };
+
+		big.v = kd_xcalloc(big.cap, sizeof(*big.v));
+		for (size_t i = 0; i < x->cap; i++)
+			if (x->v[i])
+				big.v[text_place(&big, x->v[i])] = x->v[i];
+		big.n = x->n;
+		free(x->v);
+		*x = big;
+	}
+	at = text_place(x, text);
+	if (!x->v[at]) {
+		x->v[at] = text;
+		x->n++;
+	}
+}
+
+/*
+ * Adds the warning unless diags has its text already (from this build, or
+ * from decoding).  The diags texts are hashed as they come: a scan of them
+ * all for each warning made a build O(warnings^2).
+ */
 void kd_warn_once(struct kd_build *c, const char *fmt, ...)
 {
 	char msg[1024];
@@ -20,7 +68,9 @@ void kd_warn_once(struct kd_build *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (!kd_diag_has(c->diags, msg))
+	for (; c->nsaid < c->diags->n; c->nsaid++)
+		text_set_add(&c->said, c->diags->v[c->nsaid].msg);
+	if (!c->said.cap || !c->said.v[text_place(&c->said, msg)])
 		kd_diag_add(c->diags, KD_WARN, "%s", msg);
 }
 
@@ -143,6 +193,7 @@ void kd_ctx_free(struct kd_build *c)
 	kd_name_index_free(&c->svc_by_fqdn);
 	kd_name_index_free(&c->dr_by_fqdn);
 	kd_name_index_free(&c->vs_by_host);
+	free(c->said.v);
 	free(c->svc_fqdn);
 	free(c->dr_fqdn);
 	free(c->svc);
@@ -215,3 +266,19 @@ const struct kd_dr_subset *kd_subset_of(const struct kd_destination_rule *r, con
 	return NULL;
 }
 
+const struct kd_svc_port *kd_tcp_port(const struct kd_service *s, int port)
+{
+	for (size_t i = 0; i < s->nports; i++)
+		if (s->ports[i].port == port && s->ports[i].proto == IPPROTO_TCP)
+			return &s->ports[i];
+	return NULL;
+}
+
+size_t kd_tcp_ports(const struct kd_service *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nports; i++)
+		n += s->ports[i].proto == IPPROTO_TCP;
+	return n;
+}

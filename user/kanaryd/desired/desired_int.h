@@ -1,11 +1,21 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Shared by desired.c, desired_index.c and desired_route.c only. */
+/*
+ * Private to the files of desired/: the build of the desired state in layers, each
+ * calling only those below it:
+ * desired.c -> desired_route.c -> desired_rules.c -> desired_subset.c -> desired_index.c.
+ */
 #ifndef KD_DESIRED_INT_H
 #define KD_DESIRED_INT_H
 
 #include <sys/types.h>
 #include "desired/desired.h"
 #include "base/sorted_names.h"
+
+/* Texts, hashed (open addressing): kd_warn_once looks one up without a scan. */
+struct kd_text_set {
+	size_t n, cap;		/* cap: 0 or a power of two */
+	const char **v;		/* NULL: an empty place */
+};
 
 struct kd_build {
 	const char *domain;
@@ -20,45 +30,58 @@ struct kd_build {
 	/* Lookups by FQDN (positions in svc, dr, vs), so the build is not O(Services x rules). */
 	struct kd_name_index svc_by_fqdn, dr_by_fqdn;
 	struct kd_name_index vs_by_host;	/* of mesh VirtualServices; its names are owned */
+	struct kd_text_set said;	/* the texts of diags->v[0..nsaid) */
+	size_t nsaid;
 };
 
-/* A warning once per build, even when several ports of a Service hit it. */
-void kd_warn_once(struct kd_build *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ---- desired_index.c: the objects gathered, and lookups among them ---- */
 
-/* desired_index.c */
 void kd_ctx_init(struct kd_build *c, struct kd_objects *const *sets, size_t nsets);
 void kd_ctx_free(struct kd_build *c);
+/* A warning once per build, even when several ports of a Service hit it. */
+void kd_warn_once(struct kd_build *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 ssize_t kd_service_by_fqdn(struct kd_build *c, const char *fqdn);
 const struct kd_destination_rule *kd_rule_for(struct kd_build *c, size_t svc);
 const struct kd_virtual_service *kd_vs_for(struct kd_build *c, size_t svc);
 const struct kd_dr_subset *kd_subset_of(const struct kd_destination_rule *r, const char *name);
-
-/* desired_route.c */
-void kd_route_service(struct kd_build *c, struct kd_dservice *ds, size_t svc,
-		      const struct kd_svc_port *sp);
 const struct kd_svc_port *kd_tcp_port(const struct kd_service *s, int port);
 size_t kd_tcp_ports(const struct kd_service *s);
+
+/* ---- desired_subset.c: a service's subsets, as routes and rules name them ---- */
+
 /* Marks ds held with problem (taking it), unless it already is. */
-void kd_hold(struct kd_dservice *ds, char *problem);
+void kd_hold(struct kd_desired_service *ds, char *problem);
+/*
+ * The subset of ds named name: Service svc's pods for port sp that carry
+ * labels (NULL: all it selects), added at weight 0 when new.  NULL when
+ * all its slots are taken.
+ */
+struct kd_desired_subset *kd_selected_subset(struct kd_build *c, struct kd_desired_service *ds,
+					     size_t svc, const struct kd_svc_port *sp,
+					     const char *name, const struct kd_labels *labels);
 /*
  * The subset of ds that destination di of route r names, with its backends,
  * added at weight 0 when new.  NULL when it takes no traffic (warned) or
  * cannot be added (ds is held).
  */
-struct kd_dsubset *kd_destination_subset(struct kd_build *c, struct kd_dservice *ds, size_t svc,
-					 const struct kd_svc_port *sp,
-					 const struct kd_virtual_service *v,
-					 const struct kd_route *r, size_t di);
+struct kd_desired_subset *kd_destination_subset(struct kd_build *c, struct kd_desired_service *ds,
+						size_t svc, const struct kd_svc_port *sp,
+						const struct kd_virtual_service *v,
+						const struct kd_route *r, size_t di);
 /* cur_milli plus destination di's weight (Istio's defaults), x1000, capped. */
 __u32 kd_add_weight(__u32 cur_milli, const struct kd_route *r, size_t di);
-/* Whether r takes all of the traffic to port (no match condition for it). */
-bool kd_route_takes_all(const struct kd_route *r, int port);
 /* Whether match element m can match traffic from pods to port. */
 bool kd_match_applies(const struct kd_match *m, int port);
 
-/* desired_rules.c: ds->rules from the http[] routes of v before routes[stop]. */
-void kd_rules_service(struct kd_build *c, struct kd_dservice *ds, size_t svc,
+/* ---- desired_rules.c: ds->rules from the http[] routes of v before routes[stop] ---- */
+
+void kd_rules_service(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
 		      const struct kd_svc_port *sp, const struct kd_virtual_service *v,
 		      size_t stop);
+
+/* ---- desired_route.c: a Service port's weighted split, then its rules ---- */
+
+void kd_route_service(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
+		      const struct kd_svc_port *sp);
 
 #endif

@@ -14,6 +14,7 @@
  * weighted split.  A route over kanary's limits holds the service instead,
  * as other bad input does: the maps keep their last good state.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,27 +23,25 @@
 #include "rule_set.h"
 #include "desired/desired_int.h"
 
-enum verdict {
-	RULE_OK,
-	RULE_SKIP,	/* no element of its match list applies to this port */
-	RULE_STOP,	/* kanary cannot evaluate or route it: why says so */
-	RULE_HOLD,	/* over a limit: the service is held */
-};
-
+/*
+ * A route's rule is built, or fails with
+ *   -ENOENT      no element of its match list applies to this port;
+ *   -EOPNOTSUPP  kanary cannot evaluate or route it (e says why);
+ *   -E2BIG       it is over a limit of kanary's: the service is held.
+ */
 struct rule_build {
 	struct kd_build *c;
-	struct kd_dservice *ds;
+	struct kd_desired_service *ds;
 	size_t svc;
 	const struct kd_svc_port *sp;
 	const struct kd_virtual_service *v;
 	const struct kd_route *r;
-	char why[600];
 };
 
-static enum verdict hold(struct rule_build *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static int hold(struct rule_build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static enum verdict hold(struct rule_build *b, const char *fmt, ...)
+/* Holds the service, the problem at route b->r (fmt follows its spec.http[N]); -E2BIG. */
+static int hold(struct rule_build *b, const char *fmt, ...)
 {
 	const struct kd_virtual_service *v = b->v;
 	char what[400];
@@ -53,15 +52,15 @@ static enum verdict hold(struct rule_build *b, const char *fmt, ...)
 	va_end(ap);
 	kd_hold(b->ds, kd_xasprintf("%s:%d: VirtualService %s/%s: spec.http[%d]%s", v->m.file,
 				    b->r->line, v->m.ns, v->m.name, b->r->index, what));
-	return RULE_HOLD;
+	return -E2BIG;
 }
 
 /* One condition as the rules ABI holds it; kanary_cond_check says whether the matcher can evaluate it. */
-static enum verdict to_cond(struct rule_build *b, const struct kd_match *m,
-			    const struct kd_condition *kc, struct kanary_cond *out)
+static int to_cond(struct rule_build *b, const struct kd_match *m, const struct kd_condition *kc,
+		   struct kanary_cond *out, struct kanary_err *e)
 {
 	char path[200], field[160];
-	struct kanary_err e = { "" };
+	struct kanary_err why = { "" };
 	size_t nlen = kc->header ? strlen(kc->header) : 0, vlen = kc->value ? strlen(kc->value) : 0;
 
 	if (kc->header)
@@ -87,14 +86,13 @@ static enum verdict to_cond(struct rule_build *b, const struct kd_match *m,
 	if (vlen)
 		memcpy(out->value, kc->value, vlen);
 	out->value_len = (__u8)vlen;
-	if (kanary_cond_check(out, &e)) {
-		snprintf(b->why, sizeof(b->why), "%s: kanary cannot evaluate it: %s", path, e.msg);
-		return RULE_STOP;
-	}
-	return RULE_OK;
+	if (kanary_cond_check(out, &why))
+		return kanary_errf(e, EOPNOTSUPP, "%s: kanary cannot evaluate it: %s", path, why.msg);
+	return 0;
 }
 
-static enum verdict match_alternatives(struct rule_build *b, struct kanary_rule_spec *spec)
+static int match_alternatives(struct rule_build *b, struct kanary_rule_spec *spec,
+			      struct kanary_err *e)
 {
 	const struct kd_route *r = b->r;
 	size_t applies = 0;
@@ -104,14 +102,12 @@ static enum verdict match_alternatives(struct rule_build *b, struct kanary_rule_
 
 		if (!kd_match_applies(m, b->sp->port))
 			continue;	/* never true for this port: leaving it out is exact */
-		if (m->unsupported) {
-			snprintf(b->why, sizeof(b->why), "%s", m->unsupported);
-			return RULE_STOP;
-		}
+		if (m->unsupported)
+			return kanary_errf(e, EOPNOTSUPP, "%s", m->unsupported);
 		applies++;
 	}
 	if (!applies)
-		return RULE_SKIP;
+		return -ENOENT;
 	if (applies > KANARY_RULE_MATCHES_MAX)
 		return hold(b, ".match: %zu of its elements apply to port %d; a kanary rule has at "
 			    "most %d alternatives: split the route", applies, b->sp->port,
@@ -126,34 +122,33 @@ static enum verdict match_alternatives(struct rule_build *b, struct kanary_rule_
 			return hold(b, ".match[%d]: %zu conditions; kanary takes at most %d per element",
 				    m->index, m->nconds, KANARY_MATCH_CONDS_MAX);
 		for (size_t k = 0; k < m->nconds; k++) {
-			enum verdict vd = to_cond(b, m, &m->conds[k], &spec->conds[at][k]);
+			int err = to_cond(b, m, &m->conds[k], &spec->conds[at][k], e);
 
-			if (vd != RULE_OK)
-				return vd;
+			if (err)
+				return err;
 		}
 		spec->n_conds[at] = (__u32)m->nconds;
 		spec->n_matches++;
 	}
-	return RULE_OK;
+	return 0;
 }
 
 /* Where the rule's connections go: the route's destinations as subsets of ds, weights as the split's. */
-static enum verdict destinations(struct rule_build *b, struct kanary_rule_spec *spec)
+static int destinations(struct rule_build *b, struct kanary_rule_spec *spec, struct kanary_err *e)
 {
 	const struct kd_route *r = b->r;
 	__u64 total = 0;
 
-	if (!r->routable) {
-		snprintf(b->why, sizeof(b->why), "spec.http[%d] has no destination kanary routes to "
-			 "(a redirect, directResponse or delegate, or no route)", r->index);
-		return RULE_STOP;
-	}
+	if (!r->routable)
+		return kanary_errf(e, EOPNOTSUPP, "spec.http[%d] has no destination kanary routes to "
+				   "(a redirect, directResponse or delegate, or no route)", r->index);
 	for (size_t di = 0; di < r->ndests; di++) {
-		struct kd_dsubset *slot = kd_destination_subset(b->c, b->ds, b->svc, b->sp, b->v, r, di);
+		struct kd_desired_subset *slot = kd_destination_subset(b->c, b->ds, b->svc, b->sp,
+								       b->v, r, di);
 		__u32 idx, d;
 
 		if (b->ds->hold)
-			return RULE_HOLD;
+			return -E2BIG;
 		if (!slot)
 			continue;	/* not a Service (warned): takes nothing, as in the split */
 		idx = (__u32)(slot - b->ds->sub);
@@ -167,28 +162,22 @@ static enum verdict destinations(struct rule_build *b, struct kanary_rule_spec *
 	}
 	for (__u32 d = 0; d < spec->n_dests; d++)
 		total += spec->dest_weight_milli[d];
-	if (!spec->n_dests) {
-		snprintf(b->why, sizeof(b->why), "spec.http[%d]: none of its destinations is a Service "
-			 "in the manifests", r->index);
-		return RULE_STOP;
-	}
-	if (!total) {
-		snprintf(b->why, sizeof(b->why), "spec.http[%d]: every destination has weight 0",
-			 r->index);
-		return RULE_STOP;
-	}
-	return RULE_OK;
+	if (!spec->n_dests)
+		return kanary_errf(e, EOPNOTSUPP, "spec.http[%d]: none of its destinations is a "
+				   "Service in the manifests", r->index);
+	if (!total)
+		return kanary_errf(e, EOPNOTSUPP, "spec.http[%d]: every destination has weight 0",
+				   r->index);
+	return 0;
 }
 
-static enum verdict route_rule(struct rule_build *b, struct kanary_rule_spec *spec)
+static int route_rule(struct rule_build *b, struct kanary_rule_spec *spec, struct kanary_err *e)
 {
-	enum verdict vd;
+	int err;
 
 	memset(spec, 0, sizeof(*spec));
-	vd = match_alternatives(b, spec);
-	if (vd != RULE_OK)
-		return vd;
-	return destinations(b, spec);
+	err = match_alternatives(b, spec, e);
+	return err ? err : destinations(b, spec, e);
 }
 
 /* Routes with a match after routes[i], up to stop, that could take traffic to the port. */
@@ -208,7 +197,8 @@ static size_t later_match_routes(const struct kd_virtual_service *v, size_t i, s
 	return n;
 }
 
-static void warn_stop(struct rule_build *b, size_t i, size_t stop)
+/* Why route i ends the rules (why), and which later routes it leaves out. */
+static void warn_stop(struct rule_build *b, size_t i, size_t stop, const char *why)
 {
 	const struct kd_virtual_service *v = b->v;
 	size_t later = later_match_routes(v, i, stop, b->sp->port);
@@ -220,10 +210,10 @@ static void warn_stop(struct rule_build *b, size_t i, size_t stop)
 			 later == 1 ? "is" : "are", later, later == 1 ? "" : "s", b->r->index);
 	kd_warn_once(b->c, "%s:%d: VirtualService %s/%s: spec.http[%d] is not applied to port %d as a "
 		  "dark-release rule: %s%s; those connections take the weighted split",
-		  v->m.file, b->r->line, v->m.ns, v->m.name, b->r->index, b->sp->port, b->why, rest);
+		  v->m.file, b->r->line, v->m.ns, v->m.name, b->r->index, b->sp->port, why, rest);
 }
 
-void kd_rules_service(struct kd_build *c, struct kd_dservice *ds, size_t svc,
+void kd_rules_service(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
 		      const struct kd_svc_port *sp, const struct kd_virtual_service *v,
 		      size_t stop)
 {
@@ -232,17 +222,17 @@ void kd_rules_service(struct kd_build *c, struct kd_dservice *ds, size_t svc,
 
 	for (size_t i = 0; i < stop && i < v->nroutes && !ds->hold; i++) {
 		struct kanary_err e = { "" };
-		enum verdict vd;
+		int err;
 
 		b.r = &v->routes[i];
 		if (b.r->kind != KD_ROUTE_HTTP)
 			continue;
-		vd = route_rule(&b, &spec);
-		if (vd == RULE_SKIP)
+		err = route_rule(&b, &spec, &e);
+		if (err == -ENOENT)
 			continue;
-		if (vd == RULE_STOP)
-			warn_stop(&b, i, stop);
-		if (vd != RULE_OK)
+		if (err == -EOPNOTSUPP)
+			warn_stop(&b, i, stop, e.msg);
+		if (err)
 			return;
 		if (!ds->rules)
 			ds->rules = kd_xcalloc(1, sizeof(*ds->rules));
