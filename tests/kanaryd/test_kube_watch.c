@@ -140,7 +140,7 @@ static void put_pod(const char *name, const char *version)
 
 static const char *pod_version(const char *key)
 {
-	const struct kd_kube_obj *o = kd_kube_store_find(&kube.kinds[KD_KUBE_PODS].store, key);
+	const struct kd_store_item *o = kd_store_find(&kube.kinds[KD_KUBE_PODS].store, key);
 
 	return o && o->good && o->good->npod ? kd_label(&o->good->pod[0]->labels, "version") : NULL;
 }
@@ -193,7 +193,7 @@ START_TEST(list_pages_then_watch)
 	put_pod("extra-1", "safe");
 	WAIT_N(KD_KUBE_PODS, 5);
 	put_pod("extra-1", "risky");
-	ck_assert_msg(kubet_wait(pod_is_risky, "default/extra-1"), "MODIFIED not applied");
+	ck_assert_msg(kubet_wait(pod_is_risky, "api:Pod/default/extra-1"), "MODIFIED not applied");
 	r = kubet_ctl(&srv, "DELETE", "/_test/objects/pods/default/extra-1", NULL);
 	ck_assert_ptr_nonnull(r);
 	json_decref(r);

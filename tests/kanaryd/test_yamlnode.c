@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The node layer: shapes, scalars, documents, and syntax errors' lines. */
+#include <errno.h>
 #include <string.h>
 #include "kdt.h"
 #include "decode/yamlnode.h"
 
 static struct kd_yaml parse_ok(const char *text)
 {
+	struct kanary_err e = { "" };
 	struct kd_yaml y;
-	char err[256];
-	int line;
 
-	ck_assert_msg(kd_yaml_parse(&y, text, strlen(text), err, sizeof(err), &line) == 0,
-		      "parse failed: %s", err);
+	ck_assert_msg(kd_yaml_parse(&y, text, strlen(text), &e, NULL) == 0, "parse failed: %s",
+		      e.msg);
 	return y;
 }
 
@@ -113,15 +113,15 @@ END_TEST
 START_TEST(syntax_error_has_its_line_and_keeps_nothing)
 {
 	const char *text = "a: 1\n---\nb: [1, 2\nc: 3\n";
+	struct kanary_err e = { "" };
 	struct kd_yaml y;
-	char err[256];
 	int line = 0;
 
-	ck_assert_int_ne(kd_yaml_parse(&y, text, strlen(text), err, sizeof(err), &line), 0);
+	ck_assert_int_eq(kd_yaml_parse(&y, text, strlen(text), &e, &line), -EINVAL);
 	ck_assert_int_ge(line, 3);
 	ck_assert_uint_eq(y.ndocs, 0);	/* the good first document is not kept either */
 	ck_assert_ptr_null(y.docs);
-	ck_assert_msg(strstr(err, "flow sequence") != NULL, "message: %s", err);
+	ck_assert_msg(strstr(e.msg, "flow sequence") != NULL, "message: %s", e.msg);
 }
 END_TEST
 

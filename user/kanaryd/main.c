@@ -222,17 +222,17 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 static int check_only(struct kd_daemon *d)
 {
 	struct kd_desired_opts opts = { .domain = d->cfg.domain };
-	struct kd_diags fresh = { 0 };
+	struct kd_diags said = { 0 };
 	struct kd_objects **sets;
 	size_t nsets;
 	json_t *out;
-	int bad = 0;
+	int bad;
 
-	kd_sources_init(&d->src, d->cfg.manifests);
-	kd_sources_scan(&d->src, true, &fresh);
-	kd_diag_log(&fresh);
-	kd_diags_free(&fresh);
-	sets = kd_sources_sets(&d->src, &nsets);
+	kd_files_init(&d->files, d->cfg.manifests);
+	kd_files_scan(&d->files, true, &said);
+	kd_diag_log(&said);
+	kd_diags_free(&said);
+	sets = kd_source_good_sets(&d->files.source, &nsets);
 	kd_desired_build(sets, nsets, &opts, &d->desired, &d->build_diags);
 	free(sets);
 	kd_diag_log(&d->build_diags);
@@ -240,9 +240,7 @@ static int check_only(struct kd_daemon *d)
 	json_dumpf(out, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(out);
-	for (size_t i = 0; i < d->src.n; i++)
-		bad |= d->src.v[i].error != NULL;
-	bad |= d->src.root_error != NULL;
+	bad = kd_source_bad(&d->files.source) != 0;
 	kd_daemon_free(d);
 	return bad ? 1 : 0;
 }
@@ -349,8 +347,10 @@ static int start(struct kd_daemon *d)
 		d->kube = kd_xcalloc(1, sizeof(*d->kube));
 		if (kd_kube_start(d->kube, &kc, d->cfg.kube_page_size))
 			return -1;
+		d->source = &d->kube->source;
 	} else {
-		kd_sources_init(&d->src, d->cfg.manifests);
+		kd_files_init(&d->files, d->cfg.manifests);
+		d->source = &d->files.source;
 		if (!d->cfg.once)
 			kd_watch_init(&d->watch, d->cfg.manifests);
 		else
@@ -374,13 +374,11 @@ static int start(struct kd_daemon *d)
 	return 0;
 }
 
+/* --once: the exit status.  A bad file or API object fails it, even with a last good version. */
 static bool all_applied(const struct kd_daemon *d)
 {
-	if (d->apply_error || d->src.root_error)
+	if (d->apply_error || d->source_bad)
 		return false;
-	for (size_t i = 0; i < d->src.n; i++)
-		if (d->src.v[i].error)
-			return false;
 	for (size_t i = 0; i < d->results.n; i++)
 		if (d->results.v[i].outcome == KD_OUT_FAILED || d->results.v[i].outcome == KD_OUT_HELD)
 			return false;
@@ -398,12 +396,15 @@ static void block_signals(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
-/* --once --kube: until the first list of every kind is applied, or a minute has passed. */
+/*
+ * --once --kube: as --once reads the files once, one pass once every kind
+ * has been listed (or a minute has passed).
+ */
 static void once_kube(struct kd_daemon *d)
 {
 	struct pollfd p = { .fd = d->kube->efd, .events = POLLIN };
 
-	for (int i = 0; i < 600 && !d->ready; i++) {
+	for (int i = 0; i < 600 && !d->source_synced; i++) {
 		if (poll(&p, 1, 100) > 0)
 			kd_kube_ack(d->kube);
 		kd_daemon_apply(d, false);

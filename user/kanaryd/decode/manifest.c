@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,28 +152,36 @@ static int decode_object(struct kd_dec *d, struct kd_node obj, const char *list_
 	return fn(d, obj, &m);
 }
 
-int kd_manifest_decode(const char *file, const void *buf, size_t len, struct kd_objects *out,
-		       struct kd_diags *diags)
+int kd_manifest_decode_yaml(const char *file, struct kd_yaml *y, struct kd_objects *out,
+			    struct kd_diags *diags)
 {
 	struct kd_dec d = { .file = file, .out = out, .diags = diags };
-	struct kd_yaml y;
-	char err[512];
-	int line;
 
-	if (kd_yaml_parse(&y, buf, len, err, sizeof(err), &line)) {
-		kd_diag_add(diags, KD_ERROR, "%s:%s (invalid YAML/JSON; the whole file is ignored)",
-			    file, err);
-		return -1;
-	}
-	for (size_t i = 0; i < y.ndocs; i++) {
-		struct kd_node root = kd_yaml_root(&y, i);
+	for (size_t i = 0; i < y->ndocs; i++) {
+		struct kd_node root = kd_yaml_root(y, i);
 
 		if (kd_is_null(root))
 			continue;	/* an empty document between two --- */
 		decode_object(&d, root, NULL, NULL, 0);
 	}
+	return d.errors ? -EINVAL : 0;
+}
+
+int kd_manifest_decode(const char *file, const void *buf, size_t len, struct kd_objects *out,
+		       struct kd_diags *diags)
+{
+	struct kanary_err e = { "" };
+	struct kd_yaml y;
+	int ret;
+
+	if (kd_yaml_parse(&y, buf, len, &e, NULL)) {
+		kd_diag_add(diags, KD_ERROR, "%s:%s (invalid YAML/JSON; the whole file is ignored)",
+			    file, e.msg);
+		return -EINVAL;
+	}
+	ret = kd_manifest_decode_yaml(file, &y, out, diags);
 	kd_yaml_free(&y);
-	return d.errors ? -1 : 0;
+	return ret;
 }
 
 void kd_objects_free(struct kd_objects *o)

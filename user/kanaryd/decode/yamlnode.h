@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <yaml.h>
+#include "kanary.h"
 
 struct kd_yaml {
 	size_t ndocs;
@@ -23,11 +24,10 @@ struct kd_node {
 };
 
 /*
- * Parses every document of buf.  On a syntax error nothing is kept and err
- * gets "LINE:COL: problem", *line the 1-based line.
+ * Parses every document of buf.  On a syntax error nothing is kept, e says
+ * "LINE:COL: problem" and *line (when not NULL) is the 1-based line.
  */
-int kd_yaml_parse(struct kd_yaml *y, const void *buf, size_t len, char *err, size_t errlen,
-		  int *line);
+int kd_yaml_parse(struct kd_yaml *y, const void *buf, size_t len, struct kanary_err *e, int *line);
 void kd_yaml_free(struct kd_yaml *y);
 struct kd_node kd_yaml_root(struct kd_yaml *y, size_t doc);
 

@@ -226,12 +226,12 @@ int kd_kube_config_load(struct kd_kube_config *c, const char *path, const char *
 {
 	struct kd_node root, ctx, cluster, user;
 	const char *cname, *uname, *server, *tok;
+	struct kanary_err pe = { "" };
 	char perr[512];
 	struct kd_yaml y;
 	size_t len;
 	char *buf;
 	bool b;
-	int line;
 
 	config_init(c);
 	buf = read_small(path, &len, perr, sizeof(perr));
@@ -239,8 +239,8 @@ int kd_kube_config_load(struct kd_kube_config *c, const char *path, const char *
 		snprintf(err, errlen, "kubeconfig %s", perr);
 		return -1;
 	}
-	if (kd_yaml_parse(&y, buf, len, perr, sizeof(perr), &line)) {
-		snprintf(err, errlen, "kubeconfig %s:%s", path, perr);
+	if (kd_yaml_parse(&y, buf, len, &pe, NULL)) {
+		snprintf(err, errlen, "kubeconfig %s:%s", path, pe.msg);
 		free(buf);
 		return -1;
 	}
