@@ -4,6 +4,7 @@
  * resourceVersion tracking, bookmarks, 410 in the stream and as a status,
  * closed streams, a rotated token, missing CRDs, a server that goes away.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +21,11 @@ static bool kube_on;
 static void start_kube(void)
 {
 	struct kd_kube_config c;
-	char err[512];
+	struct kanary_err ke = { "" };
+	char *err = ke.msg;
 
-	ck_assert_msg(kd_kube_config_load(&c, srv.kubeconfig, NULL, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_int_eq(kd_kube_start(&kube, &c, 2), 0);
+	ck_assert_msg(kd_kube_config_load(&c, srv.kubeconfig, NULL, &ke) == 0, "%s", err);
+	ck_assert_int_eq(kd_kube_start(&kube, &c, 2, NULL), 0);
 	kube_on = true;
 }
 

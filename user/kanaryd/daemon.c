@@ -239,17 +239,20 @@ void kd_daemon_apply(struct kd_daemon *d, bool force)
 	report(d);
 }
 
+/* The fd, or -errno. */
 static int signals_fd(void)
 {
 	sigset_t set;
+	int fd;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return -1;
-	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+		return -errno;
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 /* SIGHUP: load again (programs, pins), look at every interface, re-read everything. */
@@ -274,7 +277,7 @@ int kd_daemon_run(struct kd_daemon *d)
 	int sfd = signals_fd();
 
 	if (sfd < 0) {
-		pr_err("cannot set up signal handling: %s", strerror(errno));
+		pr_err("cannot set up signal handling: %s", strerror(-sfd));
 		return 1;
 	}
 	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };

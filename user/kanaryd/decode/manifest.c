@@ -62,20 +62,20 @@ static int decode_list(struct kd_dec *d, struct kd_node obj, const char *kind, c
 		kd_diag_add(d->diags, KD_ERROR, "%s:%d: a %s inside a list is not supported", d->file,
 			    kd_line(obj), kind);
 		d->errors++;
-		return -1;
+		return -EINVAL;
 	}
 	if (!kd_is_null(items) && !kd_is_seq(items)) {
 		kd_diag_add(d->diags, KD_ERROR, "%s:%d: %s.items: expected a list, got %s", d->file,
 			    kd_line(items), kind, kd_kind_name(items));
 		d->errors++;
-		return -1;
+		return -EINVAL;
 	}
 	if (strcmp(kind, "List") != 0)
 		snprintf(item_kind, sizeof(item_kind), "%.*s", (int)(strlen(kind) - 4), kind);
 	for (size_t i = 0; i < kd_len(items); i++)
 		if (decode_object(d, kd_at(items, i), item_kind[0] ? item_kind : NULL,
 				  item_kind[0] ? api : NULL, depth + 1))
-			ret = -1;
+			ret = -EINVAL;
 	return ret;
 }
 
@@ -90,7 +90,7 @@ static int decode_meta(struct kd_dec *d, struct kd_node obj, const char *kind,
 		kd_diag_add(d->diags, KD_ERROR, "%s:%d: %s: metadata.name: missing: every %s needs a name",
 			    d->file, kd_line(kd_is_map(meta) ? meta : obj), kind, kind);
 		d->errors++;
-		return -1;
+		return -EINVAL;
 	}
 	m->kind = kd_strdup(&d->out->arena, kind);
 	m->name = kd_strdup(&d->out->arena, name);
@@ -114,7 +114,7 @@ static int decode_object(struct kd_dec *d, struct kd_node obj, const char *list_
 			    "%s:%d: expected a Kubernetes object (a mapping with apiVersion and kind), got %s",
 			    d->file, kd_line(obj), kd_kind_name(obj));
 		d->errors++;
-		return -1;
+		return -EINVAL;
 	}
 	kind = kd_str(kd_get(obj, "kind"));
 	api = kd_str(kd_get(obj, "apiVersion"));
@@ -148,7 +148,7 @@ static int decode_object(struct kd_dec *d, struct kd_node obj, const char *list_
 		break;
 	}
 	if (decode_meta(d, obj, kind, &m))
-		return -1;
+		return -EINVAL;
 	return fn(d, obj, &m);
 }
 

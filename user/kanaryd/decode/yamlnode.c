@@ -199,15 +199,15 @@ int kd_int(struct kd_node x, long long *out)
 	bool neg = false;
 
 	if (!s || kd_is_quoted(x))
-		return -1;
+		return -EINVAL;
 	p = s;
 	if (*p == '+' || *p == '-')
 		neg = *p++ == '-';
 	if (!*p || strspn(p, "0123456789") != strlen(p))
-		return -1;
+		return -EINVAL;
 	for (; *p; p++) {
 		if (v > (LLONG_MAX - 9) / 10)
-			return -1;
+			return -ERANGE;
 		v = v * 10 + (*p - '0');
 	}
 	*out = neg ? -v : v;
@@ -221,7 +221,7 @@ int kd_bool(struct kd_node x, bool *out)
 	const char *s = kd_str(x);
 
 	if (!s || kd_is_quoted(x))
-		return -1;
+		return -EINVAL;
 	for (size_t i = 0; i < 3; i++) {
 		if (strcasecmp(s, yes[i]) == 0) {
 			*out = true;
@@ -232,5 +232,5 @@ int kd_bool(struct kd_node x, bool *out)
 			return 0;
 		}
 	}
-	return -1;
+	return -EINVAL;
 }

@@ -58,9 +58,9 @@ struct kd_node kd_val_at(struct kd_node map, size_t i);
 const char *kd_str(struct kd_node x);
 /* A quoted scalar is text even when it reads "80"; a plain one may be a number. */
 bool kd_is_quoted(struct kd_node x);
-/* A plain decimal integer; -1 when x is not one (quoted, text, out of range). */
+/* A plain decimal integer; -EINVAL when x is not one (quoted, text), -ERANGE when too large. */
 int kd_int(struct kd_node x, long long *out);
-/* true/false (also yes/no/on/off, as YAML 1.1 and kubectl's parser take them). */
+/* true/false (also yes/no/on/off, as YAML 1.1 and kubectl's parser take them); else -EINVAL. */
 int kd_bool(struct kd_node x, bool *out);
 
 #endif

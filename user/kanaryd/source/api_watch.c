@@ -125,7 +125,7 @@ static void log_diags(struct kd_diags *d)
 /*
  * Istio's group: which version to use (v1, else v1beta1, else v1alpha3,
  * as the manifest decoder reads).  1: served; 0: the group is not
- * served (no CRDs); -1: could not ask.
+ * served (no CRDs); -EIO: could not ask.
  */
 static int discover(struct kd_kube_kind *c, struct kd_kube_http *h)
 {
@@ -140,7 +140,7 @@ static int discover(struct kd_kube_kind *c, struct kd_kube_http *h)
 		if (r.code == 404)
 			return 0;
 		kind_error(c, "GET %s: %s", path, r.err);
-		return -1;
+		return -EIO;
 	}
 	j = json_loads(r.body, 0, NULL);
 	kd_kube_resp_free(&r);
@@ -160,7 +160,7 @@ static int discover(struct kd_kube_kind *c, struct kd_kube_http *h)
 	if (!j)
 		kind_error(c, "GET %s: not a JSON APIGroup", path);
 	json_decref(j);
-	return j ? ret : -1;
+	return j ? ret : -EIO;
 }
 
 static char *collection_path(struct kd_kube_kind *c)
@@ -170,7 +170,7 @@ static char *collection_path(struct kd_kube_kind *c)
 	return kd_xasprintf("/apis/%s/%s", c->api, c->resource);
 }
 
-/* 1: listed and the cache replaced; 0: not served (404); -1: failed (410 in r->code too). */
+/* 1: listed and the cache replaced; 0: not served (404); -EIO: failed (410 in *code too). */
 static int list_all(struct kd_kube_kind *c, struct kd_kube_http *h, long *code)
 {
 	struct kd_store fresh = { 0 };
@@ -240,7 +240,7 @@ fail:
 	kd_store_free(&fresh);
 	free(cont);
 	free(base);
-	return *code == 404 ? 0 : -1;
+	return *code == 404 ? 0 : -EIO;
 }
 
 struct stream_ctx {
@@ -315,7 +315,7 @@ static int on_event(void *arg, const char *line, size_t len)
 	return 0;
 }
 
-/* Watches from c->rv until the stream ends.  Sets *relist on 410; -1 on failure. */
+/* Watches from c->rv until the stream ends.  Sets *relist on 410; -EIO on failure. */
 static int watch(struct kd_kube_kind *c, struct kd_kube_http *h, bool *relist, bool *missing)
 {
 	long timeout = WATCH_TIMEOUT_MIN_S + rand_below(WATCH_TIMEOUT_MIN_S);
@@ -348,7 +348,7 @@ static int watch(struct kd_kube_kind *c, struct kd_kube_http *h, bool *relist, b
 			*missing = true;
 		else if (!x.failed && !atomic_load(&c->k->stop))
 			kind_error(c, "WATCH: %s", r.err);
-		return -1;
+		return -EIO;
 	}
 	kd_kube_lock(c->k);
 	c->st.restarts++;
@@ -356,7 +356,7 @@ static int watch(struct kd_kube_kind *c, struct kd_kube_http *h, bool *relist, b
 	pr_debug("%s: the server ended the watch after %llu events; resuming from %s", c->resource,
 		 x.n, c->rv);
 	if (x.n == 0 && mono_ms() - t0 < QUICK_CLOSE_MS)
-		return -1;	/* closed at once, again and again: back off */
+		return -EIO;	/* closed at once, again and again: back off */
 	kind_ok(c, "watching");
 	return 0;
 }
@@ -449,7 +449,8 @@ static void global_init(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-int kd_kube_start(struct kd_kube *k, struct kd_kube_config *cfg, unsigned page_size)
+int kd_kube_start(struct kd_kube *k, struct kd_kube_config *cfg, unsigned page_size,
+		  struct kanary_err *e)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -462,10 +463,8 @@ int kd_kube_start(struct kd_kube *k, struct kd_kube_config *cfg, unsigned page_s
 	pthread_mutex_init(&k->lock, NULL);
 	atomic_init(&k->stop, false);
 	k->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (k->efd < 0) {
-		pr_err("eventfd: %s", strerror(errno));
-		return -1;
-	}
+	if (k->efd < 0)
+		return kanary_errf(e, errno, "eventfd: %s", strerror(errno));
 	pthread_once(&once, global_init);
 	for (int i = 0; i < KD_KUBE_NKINDS; i++) {
 		struct kd_kube_kind *c = &k->kinds[i];
@@ -481,9 +480,9 @@ int kd_kube_start(struct kd_kube *k, struct kd_kube_config *cfg, unsigned page_s
 		int err = pthread_create(&c->thread, NULL, kind_thread, c);
 
 		if (err) {
-			pr_err("cannot start the %s watch: %s", c->resource, strerror(err));
 			kd_kube_stop(k);
-			return -1;
+			return kanary_errf(e, err, "cannot start the %s watch: %s", c->resource,
+					   strerror(err));
 		}
 		c->started = true;
 	}

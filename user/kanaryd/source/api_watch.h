@@ -67,8 +67,9 @@ struct kd_kube {
 	struct kd_kube_kind kinds[KD_KUBE_NKINDS];
 };
 
-/* Takes cfg (moved in), starts the threads.  -1 when they cannot start. */
-int kd_kube_start(struct kd_kube *k, struct kd_kube_config *cfg, unsigned page_size);
+/* Takes cfg (moved in), starts the threads.  -errno with e when they cannot start. */
+int kd_kube_start(struct kd_kube *k, struct kd_kube_config *cfg, unsigned page_size,
+		  struct kanary_err *e);
 void kd_kube_stop(struct kd_kube *k);
 
 void kd_kube_lock(struct kd_kube *k);
