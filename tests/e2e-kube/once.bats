@@ -35,5 +35,6 @@ kd_once() {
 		{ echo "expected the bad object named, with no good version" >&2; return 1; }
 	[[ $output == *"bad with no good version seen since kanaryd started; nothing is applied"* ]] ||
 		{ echo "expected nothing applied, as for a bad file" >&2; return 1; }
-	(( SECONDS - t0 < 30 )) || { echo "took $((SECONDS - t0)) s: waited for a readiness it cannot get" >&2; return 1; }
+	(( SECONDS - t0 < 30 )) ||
+		{ echo "took $((SECONDS - t0)) s: waited for a readiness it cannot get" >&2; return 1; }
 }

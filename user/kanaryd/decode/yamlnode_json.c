@@ -12,7 +12,8 @@ struct json_builder {
 };
 
 /* Adds a scalar at the current line; its id, 0 when libyaml cannot. */
-static int add_scalar(struct json_builder *b, const char *text, size_t len, yaml_scalar_style_t style)
+static int add_scalar(struct json_builder *b, const char *text, size_t len,
+		      yaml_scalar_style_t style)
 {
 	int id = yaml_document_add_scalar(b->doc, NULL, (yaml_char_t *)text, (int)len, style);
 	yaml_node_t *n = yaml_document_get_node(b->doc, id);

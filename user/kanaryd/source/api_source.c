@@ -107,24 +107,25 @@ static void api_release(struct kd_source *s)
 	kd_kube_unlock(kube_of(s));
 }
 
-static size_t api_unknown(struct kd_source *s)
+/* fn summed over the kinds' stores. */
+static size_t sum_over_kinds(struct kd_source *s, size_t (*fn)(const struct kd_store *))
 {
 	struct kd_kube *k = kube_of(s);
 	size_t n = 0;
 
 	for (int i = 0; i < KD_KUBE_NKINDS; i++)
-		n += kd_store_unknown(&k->kinds[i].store);
+		n += fn(&k->kinds[i].store);
 	return n;
+}
+
+static size_t api_unknown(struct kd_source *s)
+{
+	return sum_over_kinds(s, kd_store_unknown);
 }
 
 static size_t api_bad(struct kd_source *s)
 {
-	struct kd_kube *k = kube_of(s);
-	size_t n = 0;
-
-	for (int i = 0; i < KD_KUBE_NKINDS; i++)
-		n += kd_store_bad(&k->kinds[i].store);
-	return n;
+	return sum_over_kinds(s, kd_store_bad);
 }
 
 /* Kind by kind, in name order. */
