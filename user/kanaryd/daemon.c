@@ -143,58 +143,74 @@ static void publish_health(struct kd_daemon *d)
 	kd_health_update(d->health, &d->hs);
 }
 
-void kd_daemon_apply(struct kd_daemon *d, bool force)
+/* Expected at start, not an error: said once, shown as why nothing is applied yet. */
+static void set_waiting(struct kd_daemon *d, const char *msg)
+{
+	if (!d->apply_error)
+		pr_info("%s", msg);
+	free(d->apply_error);
+	d->apply_error = kd_xstrdup(msg);
+}
+
+/*
+ * Stage 1: the source reads what changed.  true when there is something
+ * new to build from; the source is then held until the build is done.
+ */
+static bool refresh_source(struct kd_daemon *d, bool force, struct kd_refresh *r)
+{
+	struct kanary_err e = { "" };
+	struct kd_diags said = { 0 };
+	int ret = kd_source_refresh(d->source, force, r, &said, &e);
+
+	kd_diag_log(&said);
+	kd_diags_free(&said);
+	if (ret) {
+		set_waiting(d, e.msg);
+		kd_source_release(d->source);
+		return false;
+	}
+	d->source_synced = true;
+	d->source_bad = kd_source_bad(d->source);
+	if (!r->changed && !force && !d->retry && d->have_desired) {
+		kd_source_release(d->source);
+		return false;
+	}
+	return true;
+}
+
+/* Stage 2: the desired state from the good objects; releases the source. */
+static bool build_desired(struct kd_daemon *d, bool force)
 {
 	struct kd_desired_opts opts = { .domain = d->cfg.domain };
-	struct kd_diags fresh = { 0 }, build = { 0 };
+	size_t nsets, unknown = kd_source_unknown(d->source);
+	struct kd_diags build = { 0 };
 	struct kd_objects **sets;
-	size_t nsets, unknown;
-	bool changed, locked = d->kube != NULL;
-	long long event_ms = 0;
-	char msg[512], why[128];
+	char msg[512];
 
-	if (d->kube) {
-		/* Held until the build is done: the watch threads change the objects. */
-		kd_kube_lock(d->kube);
-		changed = kd_kube_take_changed(d->kube, &event_ms);
-		if (!kd_kube_synced(d->kube, why, sizeof(why))) {
-			snprintf(msg, sizeof(msg), "waiting for the first list of %s from the API "
-				 "server; the maps keep their state", why);
-			if (!d->apply_error)
-				pr_info("%s", msg);	/* expected at start: not an error */
-			free(d->apply_error);
-			d->apply_error = kd_xstrdup(msg);
-			goto out;
-		}
-	} else {
-		changed = kd_sources_scan(&d->src, force, &fresh);
-	}
-	kd_diag_log(&fresh);
-	kd_diags_free(&fresh);
-	if (!changed && !force && !d->retry && d->have_desired)
-		goto out;
-
-	unknown = d->kube ? kd_kube_unknown(d->kube) : kd_sources_unknown(&d->src);
 	if (unknown) {
-		/* What those files held is unknown: deleting or rewriting could undo a good state. */
+		kd_source_release(d->source);
+		/* What those items held is unknown: deleting or rewriting could undo a good state. */
 		snprintf(msg, sizeof(msg), "%zu manifest file%s bad with no good version seen since "
 			 "kanaryd started; nothing is applied until %s fixed (the maps keep their state)",
 			 unknown, unknown == 1 ? " is" : "s are", unknown == 1 ? "it is" : "they are");
 		set_apply_error(d, msg);
-		goto out;
+		return false;
 	}
-	sets = d->kube ? kd_kube_sets(d->kube, &nsets) : kd_sources_sets(&d->src, &nsets);
+	sets = kd_source_good_sets(d->source, &nsets);
 	kd_desired_free(&d->desired);
 	kd_desired_build(sets, nsets, &opts, &d->desired, &build);
 	free(sets);
-	if (d->kube) {
-		kd_kube_unlock(d->kube);
-		locked = false;
-	}
+	kd_source_release(d->source);
 	d->have_desired = true;
 	log_new_diags(&build, &d->build_diags, force);
 	kd_diags_free(&d->build_diags);
 	d->build_diags = build;
+	return true;
+}
+
+/* Stage 3: the maps made equal to the desired state (services, then rules). */
+static void apply_desired(struct kd_daemon *d, long long event_ms)
+{
 	reconcile(d);
 	d->ready |= !d->apply_error;
 	if (!d->apply_error && !d->retry) {
@@ -205,24 +221,38 @@ void kd_daemon_apply(struct kd_daemon *d, bool force)
 	}
 	if (event_ms && d->results.writes)	/* printed, never asserted: see the e2e tests */
 		pr_info("watch event to kernel maps: %lld ms", now_ms() - event_ms);
-out:
-	if (d->kube && locked)
-		kd_kube_unlock(d->kube);
+}
+
+/* Stage 4: the status file and /healthz, /readyz, /metrics. */
+static void report(struct kd_daemon *d)
+{
 	kd_report_write(d);
 	publish_health(d);
 }
 
+void kd_daemon_apply(struct kd_daemon *d, bool force)
+{
+	struct kd_refresh r = { 0 };
+
+	if (refresh_source(d, force, &r) && build_desired(d, force))
+		apply_desired(d, r.event_ms);
+	report(d);
+}
+
+/* The fd, or -errno. */
 static int signals_fd(void)
 {
 	sigset_t set;
+	int fd;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL))
-		return -1;
-	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+		return -errno;
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 /* SIGHUP: load again (programs, pins), look at every interface, re-read everything. */
@@ -247,7 +277,7 @@ int kd_daemon_run(struct kd_daemon *d)
 	int sfd = signals_fd();
 
 	if (sfd < 0) {
-		pr_err("cannot set up signal handling: %s", strerror(errno));
+		pr_err("cannot set up signal handling: %s", strerror(-sfd));
 		return 1;
 	}
 	pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
@@ -327,7 +357,7 @@ void kd_daemon_free(struct kd_daemon *d)
 		free(d->kube);
 		d->kube = NULL;
 	}
-	kd_sources_free(&d->src);
+	kd_files_free(&d->files);
 	kd_watch_free(&d->watch);
 	kd_links_free(&d->links);
 	kd_applied_free(&d->applied);

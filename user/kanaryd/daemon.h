@@ -13,6 +13,7 @@
 #include "apply/links.h"
 #include "apply/reconcile.h"
 #include "source/manifest_files.h"
+#include "source/source.h"
 #include "source/file_watch.h"
 #include "source/api_watch.h"
 #include "health.h"
@@ -38,8 +39,11 @@ struct kd_config {
 
 struct kd_daemon {
 	struct kd_config cfg;
-	struct kd_sources src;
+	struct kd_source *source;	/* &files.source or &kube->source, chosen at start */
+	struct kd_files files;		/* --manifests; empty with --kube */
 	struct kd_kube *kube;		/* --kube; NULL in file mode */
+	bool source_synced;		/* the source has had something to go by */
+	size_t source_bad;		/* its items whose last version is bad, at the last pass */
 	struct kd_watch watch;
 	struct kd_links links;
 	struct kd_applied applied;
@@ -58,8 +62,8 @@ struct kd_daemon {
 };
 
 /*
- * Re-reads the manifests; when they changed (or force), rebuilds the
- * desired state and reconciles the maps.  Writes the status file.
+ * One pass: the source refreshed; when it changed (or force), the desired
+ * state rebuilt and the maps reconciled; the status file written.
  */
 void kd_daemon_apply(struct kd_daemon *d, bool force);
 /* Until SIGTERM/SIGINT; SIGHUP reloads everything. Returns the exit code. */

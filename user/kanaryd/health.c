@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -300,10 +301,10 @@ int kd_health_parse_listen(const char *listen, void *ss, unsigned *len)
 	long port;
 
 	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host))
-		return -1;
+		return -EINVAL;
 	port = strtol(colon + 1, &end, 10);
 	if (*end || end == colon + 1 || port < 1 || port > 65535)
-		return -1;
+		return -EINVAL;
 	memcpy(host, listen, (size_t)(colon - listen));
 	host[colon - listen] = '\0';
 	memset(ss, 0, sizeof(struct sockaddr_storage));
@@ -312,7 +313,7 @@ int kd_health_parse_listen(const char *listen, void *ss, unsigned *len)
 
 		host[strlen(host) - 1] = '\0';
 		if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
-			return -1;
+			return -EINVAL;
 		a->sin6_family = AF_INET6;
 		a->sin6_port = htons((unsigned short)port);
 		*len = sizeof(*a);
@@ -322,7 +323,7 @@ int kd_health_parse_listen(const char *listen, void *ss, unsigned *len)
 		struct sockaddr_in *a = ss;
 
 		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-			return -1;
+			return -EINVAL;
 		a->sin_family = AF_INET;
 		a->sin_port = htons((unsigned short)port);
 		*len = sizeof(*a);
@@ -330,18 +331,17 @@ int kd_health_parse_listen(const char *listen, void *ss, unsigned *len)
 	return 0;
 }
 
-struct kd_health *kd_health_start(const char *listen, const char *pin_path, struct kd_kube *kube,
-				  char *err, size_t errlen)
+int kd_health_start(struct kd_health **out, const char *listen, const char *pin_path,
+		    struct kd_kube *kube, struct kanary_err *e)
 {
 	struct sockaddr_storage ss;
 	struct kd_health *h;
 	unsigned len;
 
-	if (kd_health_parse_listen(listen, &ss, &len)) {
-		snprintf(err, errlen, "--health-listen: expected ADDR:PORT (10.0.0.5:9808, [::1]:9808), got '%s'",
-			 listen);
-		return NULL;
-	}
+	*out = NULL;
+	if (kd_health_parse_listen(listen, &ss, &len))
+		return kanary_errf(e, EINVAL, "--health-listen: expected ADDR:PORT (10.0.0.5:9808, "
+				   "[::1]:9808), got '%s'", listen);
 	h = kd_xcalloc(1, sizeof(*h));
 	pthread_mutex_init(&h->lock, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &h->beat);
@@ -355,13 +355,14 @@ struct kd_health *kd_health_start(const char *listen, const char *pin_path, stru
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
 				  MHD_OPTION_END);
 	if (!h->mhd) {
-		snprintf(err, errlen, "--health-listen %s: cannot listen (address in use, or not "
-			 "an address of this host?)", listen);
+		pthread_mutex_destroy(&h->lock);
 		free(h->pin);
 		free(h);
-		return NULL;
+		return kanary_errf(e, EADDRNOTAVAIL, "--health-listen %s: cannot listen (address in "
+				   "use, or not an address of this host?)", listen);
 	}
-	return h;
+	*out = h;
+	return 0;
 }
 
 void kd_health_update(struct kd_health *h, const struct kd_health_state *st)

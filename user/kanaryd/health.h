@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
+#include "kanary.h"
 
 struct kd_kube;
 struct kd_health;
@@ -26,15 +27,16 @@ struct kd_health_state {
 
 /*
  * Serves on listen ("0.0.0.0:9808", "10.0.0.5:9808", "[::1]:9808").  kube
- * may be NULL (file mode).  NULL with err when it cannot listen.
+ * may be NULL (file mode).  0 with *h set, or -errno with e saying why it
+ * cannot listen.
  */
-struct kd_health *kd_health_start(const char *listen, const char *pin_path, struct kd_kube *kube,
-				  char *err, size_t errlen);
+int kd_health_start(struct kd_health **h, const char *listen, const char *pin_path,
+		    struct kd_kube *kube, struct kanary_err *e);
 /* Publishes the loop's state; also the liveness heartbeat. */
 void kd_health_update(struct kd_health *h, const struct kd_health_state *st);
 void kd_health_stop(struct kd_health *h);
 
-/* Parses ADDR:PORT into a sockaddr; -1 when malformed. For flag checking too. */
+/* Parses ADDR:PORT into a sockaddr; -EINVAL when malformed. For flag checking too. */
 int kd_health_parse_listen(const char *listen, void *sockaddr_storage, unsigned *len);
 
 #endif

@@ -222,17 +222,17 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 static int check_only(struct kd_daemon *d)
 {
 	struct kd_desired_opts opts = { .domain = d->cfg.domain };
-	struct kd_diags fresh = { 0 };
+	struct kd_diags said = { 0 };
 	struct kd_objects **sets;
 	size_t nsets;
 	json_t *out;
-	int bad = 0;
+	int bad;
 
-	kd_sources_init(&d->src, d->cfg.manifests);
-	kd_sources_scan(&d->src, true, &fresh);
-	kd_diag_log(&fresh);
-	kd_diags_free(&fresh);
-	sets = kd_sources_sets(&d->src, &nsets);
+	kd_files_init(&d->files, d->cfg.manifests);
+	kd_files_scan(&d->files, true, &said);
+	kd_diag_log(&said);
+	kd_diags_free(&said);
+	sets = kd_source_good_sets(&d->files.source, &nsets);
 	kd_desired_build(sets, nsets, &opts, &d->desired, &d->build_diags);
 	free(sets);
 	kd_diag_log(&d->build_diags);
@@ -240,9 +240,7 @@ static int check_only(struct kd_daemon *d)
 	json_dumpf(out, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(out);
-	for (size_t i = 0; i < d->src.n; i++)
-		bad |= d->src.v[i].error != NULL;
-	bad |= d->src.root_error != NULL;
+	bad = kd_source_bad(&d->files.source) != 0;
 	kd_daemon_free(d);
 	return bad ? 1 : 0;
 }
@@ -257,38 +255,32 @@ static int mkdir_p(const char *dir)
 			continue;
 		*p = '\0';
 		if (mkdir(buf, 0755) && errno != EEXIST)
-			return -1;
+			return -errno;
 		*p = '/';
 	}
-	return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
+	return mkdir(buf, 0755) && errno != EEXIST ? -errno : 0;
 }
 
-/* One kanaryd per pin path: a second would fight the first over the maps. */
-static int take_instance_lock(const char *pin)
+/* One kanaryd per pin path: a second would fight the first over the maps.  The fd, or -errno. */
+static int take_instance_lock(const char *pin, struct kanary_err *e)
 {
-	struct kanary_err e = { "" };
 	char path[PATH_MAX];
-	int fd;
+	int fd, ret;
 
-	if (mkdir_p(kanary_run_dir())) {
-		pr_err("cannot create %s: %s (set %s to a writable directory)", kanary_run_dir(),
-		       strerror(errno), KANARY_RUN_DIR_ENV);
-		return -1;
-	}
-	if (kanary_run_file(pin, "lock", path, sizeof(path), &e)) {
-		pr_err("%s", e.msg);
-		return -1;
-	}
+	ret = mkdir_p(kanary_run_dir());
+	if (ret)
+		return kanary_errf(e, -ret, "cannot create %s: %s (set %s to a writable directory)",
+				   kanary_run_dir(), strerror(-ret), KANARY_RUN_DIR_ENV);
+	ret = kanary_run_file(pin, "lock", path, sizeof(path), e);
+	if (ret)
+		return ret;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		pr_err("cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return kanary_errf(e, errno, "cannot open %s: %s", path, strerror(errno));
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		pr_err("another kanaryd already manages pin path %s (lock %s held); see "
-		       "'kanaryctl status'", pin, path);
 		close(fd);
-		return -1;
+		return kanary_errf(e, EBUSY, "another kanaryd already manages pin path %s (lock %s "
+				   "held); see 'kanaryctl status'", pin, path);
 	}
 	return fd;	/* held until exit */
 }
@@ -307,65 +299,73 @@ static void warn_max_services_kept(const char *pin, __u32 want)
 	kanary_maps_close(&m);
 }
 
-static int start(struct kd_daemon *d)
+/* The source chosen: the API server's watches, or the files (watched unless --once). */
+static int start_source(struct kd_daemon *d, struct kd_kube_config *kc, struct kanary_err *e)
+{
+	if (d->cfg.kube) {
+		pr_info("API server credentials: %s", kc->source);
+		d->watch.fd = d->watch.wd = -1;
+		d->kube = kd_xcalloc(1, sizeof(*d->kube));
+		if (kd_kube_start(d->kube, kc, d->cfg.kube_page_size, e))
+			return -EAGAIN;
+		d->source = &d->kube->source;
+		return 0;
+	}
+	kd_files_init(&d->files, d->cfg.manifests);
+	d->source = &d->files.source;
+	if (!d->cfg.once)
+		kd_watch_init(&d->watch, d->cfg.manifests);
+	else
+		d->watch.fd = d->watch.wd = -1;
+	return 0;
+}
+
+static int start(struct kd_daemon *d, struct kanary_err *e)
 {
 	struct kanary_load_opts lo = { .ct_size = d->cfg.ct_size,
 				       .max_services = d->cfg.max_services, .verbose = d->cfg.verbose };
-	struct kanary_err e = { "" };
 	struct kd_kube_config kc = { 0 };
-	char err[600];
+	struct kanary_err le = { "" };
 	struct stat st;
+	int ret;
 
 	if (d->cfg.kube) {
-		if (d->cfg.kubeconfig ? kd_kube_config_load(&kc, d->cfg.kubeconfig, d->cfg.context, err,
-							     sizeof(err))
-				      : kd_kube_config_in_cluster(&kc, KD_SA_DIR, err, sizeof(err))) {
-			pr_err("%s", err);
-			return -1;
-		}
+		ret = d->cfg.kubeconfig ? kd_kube_config_load(&kc, d->cfg.kubeconfig, d->cfg.context, e)
+					: kd_kube_config_in_cluster(&kc, KD_SA_DIR, e);
+		if (ret)
+			return ret;
 	} else if (stat(d->cfg.manifests, &st)) {
-		pr_err("--manifests %s: %s", d->cfg.manifests, strerror(errno));
-		return -1;
+		return kanary_errf(e, errno, "--manifests %s: %s", d->cfg.manifests, strerror(errno));
 	}
-	if (take_instance_lock(d->cfg.pin) < 0)
-		return -1;
-	if (kanary_run_file(d->cfg.pin, "status.json", d->status_path, sizeof(d->status_path), &e) ||
-	    kanary_run_file(d->cfg.pin, "applied.json", d->applied_path, sizeof(d->applied_path), &e)) {
-		pr_err("%s", e.msg);
-		return -1;
-	}
-	if (kanary_load(d->cfg.pin, &lo, &e)) {
-		pr_err("cannot load kanary at %s: %s", d->cfg.pin, e.msg);
-		return -1;
-	}
+	ret = take_instance_lock(d->cfg.pin, e);
+	if (ret < 0)
+		return ret;
+	ret = kanary_run_file(d->cfg.pin, "status.json", d->status_path, sizeof(d->status_path), e);
+	if (!ret)
+		ret = kanary_run_file(d->cfg.pin, "applied.json", d->applied_path,
+				      sizeof(d->applied_path), e);
+	if (ret)
+		return ret;
+	ret = kanary_load(d->cfg.pin, &lo, &le);
+	if (ret)
+		return kanary_errf(e, -ret, "cannot load kanary at %s: %s", d->cfg.pin, le.msg);
 	pr_info("kanary loaded at %s (pins reused when present); %s %s", d->cfg.pin,
 		d->cfg.kube ? "API server" : "manifests", d->cfg.kube ? kc.server : d->cfg.manifests);
 	warn_max_services_kept(d->cfg.pin, d->cfg.max_services);
-	if (kd_applied_load(&d->applied, d->applied_path, &e))
-		pr_warn("%s", e.msg);
-	if (d->cfg.kube) {
-		pr_info("API server credentials: %s", kc.source);
-		d->watch.fd = d->watch.wd = -1;
-		d->kube = kd_xcalloc(1, sizeof(*d->kube));
-		if (kd_kube_start(d->kube, &kc, d->cfg.kube_page_size))
-			return -1;
-	} else {
-		kd_sources_init(&d->src, d->cfg.manifests);
-		if (!d->cfg.once)
-			kd_watch_init(&d->watch, d->cfg.manifests);
-		else
-			d->watch.fd = d->watch.wd = -1;
-	}
+	/* Not fatal: without the record, an operator's override is taken for drift. */
+	if (kd_applied_load(&d->applied, d->applied_path, &le))
+		pr_warn("%s", le.msg);
+	ret = start_source(d, &kc, e);
+	if (ret)
+		return ret;
 	if (d->cfg.health_listen) {
-		d->health = kd_health_start(d->cfg.health_listen, d->cfg.pin, d->kube, err, sizeof(err));
-		if (!d->health) {
-			pr_err("%s", err);
-			return -1;
-		}
+		ret = kd_health_start(&d->health, d->cfg.health_listen, d->cfg.pin, d->kube, e);
+		if (ret)
+			return ret;
 		pr_info("serving /healthz, /readyz and /metrics on %s", d->cfg.health_listen);
 	}
-	if (d->cfg.nglobs && kd_links_init(&d->links, d->cfg.pin, d->cfg.globs, d->cfg.nglobs, &e)) {
-		pr_err("%s", e.msg);
+	if (d->cfg.nglobs && kd_links_init(&d->links, d->cfg.pin, d->cfg.globs, d->cfg.nglobs, &le)) {
+		pr_err("%s", le.msg);
 		if (!d->cfg.once)
 			pr_warn("new interfaces will be attached only on SIGHUP");
 	}
@@ -376,13 +376,11 @@ static int start(struct kd_daemon *d)
 	return 0;
 }
 
+/* --once: the exit status.  A bad file or API object fails it, even with a last good version. */
 static bool all_applied(const struct kd_daemon *d)
 {
-	if (d->apply_error || d->src.root_error)
+	if (d->apply_error || d->source_bad)
 		return false;
-	for (size_t i = 0; i < d->src.n; i++)
-		if (d->src.v[i].error)
-			return false;
 	for (size_t i = 0; i < d->results.n; i++)
 		if (d->results.v[i].outcome == KD_OUT_FAILED || d->results.v[i].outcome == KD_OUT_HELD)
 			return false;
@@ -400,12 +398,15 @@ static void block_signals(void)
 	sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
-/* --once --kube: until the first list of every kind is applied, or a minute has passed. */
+/*
+ * --once --kube: as --once reads the files once, one pass once every kind
+ * has been listed (or a minute has passed).
+ */
 static void once_kube(struct kd_daemon *d)
 {
 	struct pollfd p = { .fd = d->kube->efd, .events = POLLIN };
 
-	for (int i = 0; i < 600 && !d->ready; i++) {
+	for (int i = 0; i < 600 && !d->source_synced; i++) {
 		if (poll(&p, 1, 100) > 0)
 			kd_kube_ack(d->kube);
 		kd_daemon_apply(d, false);
@@ -414,6 +415,7 @@ static void once_kube(struct kd_daemon *d)
 
 int main(int argc, char **argv)
 {
+	struct kanary_err e = { "" };
 	struct kd_daemon d;
 	int ret;
 
@@ -429,7 +431,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Before any thread starts (watches, health): they inherit it, so signals reach the loop's signalfd. */
 	block_signals();
-	if (start(&d)) {
+	if (start(&d, &e)) {
+		pr_err("%s", e.msg);
 		kd_daemon_free(&d);
 		free(d.cfg.globs);
 		return 1;

@@ -25,15 +25,15 @@ static json_t *time_json(time_t t)
 	return json_string(buf);
 }
 
-static json_t *files_json(const struct kd_sources *s)
+static json_t *files_json(const struct kd_files *fs)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < s->n; i++) {
-		const struct kd_source_file *f = &s->v[i];
+	for (size_t i = 0; i < fs->store.n; i++) {
+		const struct kd_store_item *f = &fs->store.v[i];
 		json_t *o = json_object(), *objs = json_object();
 
-		json_object_set_new(o, "path", json_string(f->path));
+		json_object_set_new(o, "path", json_string(f->name));
 		json_object_set_new(o, "state", json_string(f->error ? "bad" : "ok"));
 		json_object_set_new(o, "error", f->error ? json_string(f->error) : json_null());
 		/* A bad file's objects are those of its last good version, if any. */
@@ -81,14 +81,14 @@ static json_t *problems_json(const struct kd_daemon *d)
 {
 	json_t *a = json_array();
 
-	if (d->src.root_error)
+	if (d->files.root_error)
 		json_array_append_new(a, json_pack("{s:s, s:s}", "level", "error", "message",
-						   d->src.root_error));
+						   d->files.root_error));
 	if (d->apply_error)
 		json_array_append_new(a, json_pack("{s:s, s:s}", "level", "error", "message",
 						   d->apply_error));
-	for (size_t i = 0; i < d->src.n; i++)
-		extend_new(a, kd_diags_json(&d->src.v[i].diags, KD_WARN));
+	for (size_t i = 0; i < d->files.store.n; i++)
+		extend_new(a, kd_diags_json(&d->files.store.v[i].diags, KD_WARN));
 	extend_new(a, kd_diags_json(&d->build_diags, KD_WARN));
 	for (size_t i = 0; i < d->results.n; i++) {
 		const struct kd_result *r = &d->results.v[i];
@@ -114,7 +114,7 @@ json_t *kd_report_json(const struct kd_daemon *d)
 	if (d->cfg.check) {
 		/* What the manifests mean; nothing was applied. */
 		json_object_set_new(o, "manifests", json_string(d->cfg.manifests));
-		json_object_set_new(o, "files", files_json(&d->src));
+		json_object_set_new(o, "files", files_json(&d->files));
 		json_object_set_new(o, "services", kd_desired_json(&d->desired));
 		json_object_set_new(o, "problems", problems_json(d));
 		json_decref(ifaces);
@@ -139,7 +139,7 @@ json_t *kd_report_json(const struct kd_daemon *d)
 	json_object_set_new(ifaces, "patterns", globs);
 	json_object_set_new(ifaces, "attached", att);
 	json_object_set_new(o, "interfaces", ifaces);
-	json_object_set_new(o, "files", files_json(&d->src));
+	json_object_set_new(o, "files", files_json(&d->files));
 	json_object_set_new(o, "services", services_json(d));
 	for (size_t i = 0; i < d->results.n; i++)
 		if (d->results.v[i].outcome == KD_OUT_DELETED)

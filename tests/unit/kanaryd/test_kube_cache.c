@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The per-kind cache: objects from the API decoded by the manifest decoder. */
+/* The API source's stores: objects from the API decoded by the manifest decoder. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kdt.h"
-#include "source/api_store.h"
+#include "source/api_source.h"
 
 static json_t *pod(const char *name, const char *ip)
 {
@@ -21,67 +22,67 @@ static json_t *pod(const char *name, const char *ip)
 
 START_TEST(list_item_without_kind_is_decoded)
 {
-	struct kd_kube_store s = { 0 };
+	struct kd_store s = { 0 };
 	struct kd_diags d = { 0 };
-	const struct kd_kube_obj *o;
+	const struct kd_store_item *o;
 	json_t *p = pod("cart-1", "10.244.9.2");
 
 	/* As in a PodList: no kind or apiVersion on the item. */
-	ck_assert_int_eq(kd_kube_store_put(&s, "Pod", "v1", p, &d), 0);
-	o = kd_kube_store_find(&s, "shop/cart-1");
+	ck_assert_int_eq(kd_api_object_put(&s, "Pod", "v1", p, &d), 0);
+	o = kd_store_find(&s, "api:Pod/shop/cart-1");
 	ck_assert_ptr_nonnull(o);
 	ck_assert_ptr_nonnull(o->good);
 	ck_assert_uint_eq(o->good->npod, 1);
 	ck_assert_str_eq(o->good->pod[0]->m.ns, "shop");
 	ck_assert(o->good->pod[0]->ready && o->good->pod[0]->running);
 	ck_assert_str_eq(kd_label(&o->good->pod[0]->labels, "version"), "safe");
-	ck_assert_str_eq(o->file, "api:Pod/shop/cart-1");
-	ck_assert_uint_eq(kd_kube_store_unknown(&s), 0);
+	ck_assert_str_eq(o->name, "api:Pod/shop/cart-1");
+	ck_assert_uint_eq(kd_store_unknown(&s), 0);
 	json_decref(p);
 	kd_diags_free(&d);
-	kd_kube_store_free(&s);
+	kd_store_free(&s);
 }
 END_TEST
 
 START_TEST(bad_version_keeps_last_good)
 {
-	struct kd_kube_store s = { 0 };
+	struct kd_store s = { 0 };
 	struct kd_diags d = { 0 };
-	const struct kd_kube_obj *o;
+	const struct kd_store_item *o;
 	json_t *p = pod("cart-1", "10.244.9.2"), *bad = pod("cart-1", "10.244.9.3"), *other;
 
-	kd_kube_store_put(&s, "Pod", "v1", p, &d);
+	kd_api_object_put(&s, "Pod", "v1", p, &d);
 	/* A port kanary cannot use: the decoder says so; the old version stays. */
 	json_object_set_new(json_array_get(json_object_get(json_array_get(json_object_get(
 		json_object_get(bad, "spec"), "containers"), 0), "ports"), 0), "containerPort",
 		json_integer(70000));
-	kd_kube_store_put(&s, "Pod", "v1", bad, &d);
-	o = kd_kube_store_find(&s, "shop/cart-1");
+	kd_api_object_put(&s, "Pod", "v1", bad, &d);
+	o = kd_store_find(&s, "api:Pod/shop/cart-1");
 	ck_assert_ptr_nonnull(o->error);
 	ck_assert_ptr_nonnull(o->good);
-	ck_assert_uint_eq(kd_kube_store_unknown(&s), 0);
+	ck_assert_uint_eq(kd_store_unknown(&s), 0);
 	KDT_ASSERT_DIAG(&d, KD_ERROR, "api:Pod/shop/cart-1", "last good version stays applied");
 	/* A bad object never seen good is unknown: nothing is applied, as for a bad file. */
 	other = json_deep_copy(bad);
 	json_object_set_new(json_object_get(other, "metadata"), "name", json_string("cart-2"));
-	kd_kube_store_put(&s, "Pod", "v1", other, &d);
-	ck_assert_uint_eq(kd_kube_store_unknown(&s), 1);
+	kd_api_object_put(&s, "Pod", "v1", other, &d);
+	ck_assert_uint_eq(kd_store_unknown(&s), 1);
 	/* Deleted, it no longer counts. */
-	ck_assert(kd_kube_store_del(&s, other));
-	ck_assert(!kd_kube_store_del(&s, other));
-	ck_assert_uint_eq(kd_kube_store_unknown(&s), 0);
+	ck_assert(kd_api_object_del(&s, "Pod", other));
+	ck_assert(!kd_api_object_del(&s, "Pod", other));
+	ck_assert_uint_eq(kd_store_unknown(&s), 0);
 	ck_assert_uint_eq(s.n, 1);
 	json_decref(p);
 	json_decref(bad);
 	json_decref(other);
 	kd_diags_free(&d);
-	kd_kube_store_free(&s);
+	kd_store_free(&s);
 }
 END_TEST
 
 START_TEST(sorted_and_warned_once)
 {
-	struct kd_kube_store s = { 0 };
+	struct kd_store s = { 0 };
 	struct kd_diags d = { 0 };
 	static const char *const names[] = { "c", "a", "b" };
 	struct kd_objects **sets = NULL;
@@ -90,12 +91,12 @@ START_TEST(sorted_and_warned_once)
 
 	for (int i = 0; i < 3; i++) {
 		p = pod(names[i], "10.244.9.2");
-		kd_kube_store_put(&s, "Pod", "v1", p, &d);
+		kd_api_object_put(&s, "Pod", "v1", p, &d);
 		json_decref(p);
 	}
-	ck_assert_str_eq(s.v[0].key, "shop/a");
-	ck_assert_str_eq(s.v[2].key, "shop/c");
-	kd_kube_store_sets(&s, &sets, &n, &cap);
+	ck_assert_str_eq(s.v[0].name, "api:Pod/shop/a");
+	ck_assert_str_eq(s.v[2].name, "api:Pod/shop/c");
+	kd_store_sets(&s, &sets, &n, &cap);
 	ck_assert_uint_eq(n, 3);
 	ck_assert_str_eq(sets[1]->pod[0]->m.name, "b");
 	free(sets);
@@ -106,16 +107,16 @@ START_TEST(sorted_and_warned_once)
 			      "metadata", "name", "cart", "namespace", "shop", "resourceVersion", i ? "2" : "1",
 			      "spec", "clusterIP", "10.96.5.5", "sessionAffinity", "ClientIP",
 			      "selector", "app", "cart", "ports", "port", 80);
-		kd_kube_store_put(&s, "Service", "v1", p, &d);
+		kd_api_object_put(&s, "Service", "v1", p, &d);
 		json_decref(p);
 	}
 	KDT_ASSERT_DIAG(&d, KD_WARN, "api:Service/shop/cart", "sessionAffinity");
 	ck_assert_uint_eq(kd_diag_count(&d, KD_WARN), 1);
 	p = json_pack("{s:{}}", "metadata");
-	ck_assert_int_eq(kd_kube_store_put(&s, "Pod", "v1", p, &d), -1);
+	ck_assert_int_eq(kd_api_object_put(&s, "Pod", "v1", p, &d), -EINVAL);
 	json_decref(p);
 	kd_diags_free(&d);
-	kd_kube_store_free(&s);
+	kd_store_free(&s);
 }
 END_TEST
 

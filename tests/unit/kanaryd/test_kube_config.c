@@ -55,21 +55,22 @@ START_TEST(base64_vectors)
 		ck_assert_mem_eq(out, v[i].out, len);
 		free(out);
 	}
-	ck_assert_int_eq(kd_base64_decode("Zm9v!", &out, &len), -1);
-	ck_assert_int_eq(kd_base64_decode("Zg==Zg", &out, &len), -1);
+	ck_assert_int_eq(kd_base64_decode("Zm9v!", &out, &len), -EINVAL);
+	ck_assert_int_eq(kd_base64_decode("Zg==Zg", &out, &len), -EINVAL);
 }
 END_TEST
 
 START_TEST(in_cluster)
 {
 	struct kd_kube_config c;
-	char err[512], *tok;
+	struct kanary_err ke = { "" };
+	char *err = ke.msg, *tok;
 
 	put("token", "  sa-token-1\n");
 	put("ca.crt", "-----BEGIN CERTIFICATE-----\n");
 	setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
 	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
-	ck_assert_msg(kd_kube_config_in_cluster(&c, dir, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(kd_kube_config_in_cluster(&c, dir, &ke) == 0, "%s", err);
 	ck_assert_str_eq(c.server, "https://10.96.0.1:443");
 	ck_assert_str_eq(c.token, "sa-token-1");
 	ck_assert_ptr_nonnull(strstr(c.ca_file, "/ca.crt"));
@@ -90,7 +91,7 @@ START_TEST(in_cluster)
 
 	setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
 	put("token", "t\n");
-	ck_assert_int_eq(kd_kube_config_in_cluster(&c, dir, err, sizeof(err)), 0);
+	ck_assert_int_eq(kd_kube_config_in_cluster(&c, dir, &ke), 0);
 	ck_assert_str_eq(c.server, "https://[fd00::1]:443");
 	kd_kube_config_free(&c);
 	unsetenv("KUBERNETES_SERVICE_HOST");
@@ -101,17 +102,18 @@ END_TEST
 START_TEST(in_cluster_missing)
 {
 	struct kd_kube_config c;
-	char err[512];
+	struct kanary_err ke = { "" };
+	char *err = ke.msg;
 
 	unsetenv("KUBERNETES_SERVICE_HOST");
-	ck_assert_int_eq(kd_kube_config_in_cluster(&c, dir, err, sizeof(err)), -1);
+	ck_assert_int_eq(kd_kube_config_in_cluster(&c, dir, &ke), -ENOENT);
 	ck_assert_msg(strstr(err, "KUBERNETES_SERVICE_HOST") && strstr(err, "--kubeconfig"), "%s", err);
 	setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
 	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
-	ck_assert_int_eq(kd_kube_config_in_cluster(&c, dir, err, sizeof(err)), -1);
+	ck_assert_int_eq(kd_kube_config_in_cluster(&c, dir, &ke), -ENOENT);
 	ck_assert_msg(strstr(err, "token") && strstr(err, dir), "%s", err);
 	put("token", "t");
-	ck_assert_int_eq(kd_kube_config_in_cluster(&c, dir, err, sizeof(err)), -1);
+	ck_assert_int_eq(kd_kube_config_in_cluster(&c, dir, &ke), -ENOENT);
 	ck_assert_msg(strstr(err, "ca.crt"), "%s", err);
 	unsetenv("KUBERNETES_SERVICE_HOST");
 	unsetenv("KUBERNETES_SERVICE_PORT");
@@ -142,9 +144,10 @@ START_TEST(kubeconfig_contexts)
 {
 	const char *path = put("config", KUBECONFIG_HEAD);
 	struct kd_kube_config c;
-	char err[512], want[PATH_MAX + 32];
+	struct kanary_err ke = { "" };
+	char *err = ke.msg, want[PATH_MAX + 32];
 
-	ck_assert_msg(kd_kube_config_load(&c, path, NULL, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(kd_kube_config_load(&c, path, NULL, &ke) == 0, "%s", err);
 	ck_assert_str_eq(c.server, "https://a.example:6443");	/* trailing slash dropped */
 	ck_assert_str_eq(c.token, "inline-token");
 	ck_assert_uint_eq(c.ca_len, 10);
@@ -152,7 +155,7 @@ START_TEST(kubeconfig_contexts)
 	ck_assert_ptr_null(c.token_file);
 	kd_kube_config_free(&c);
 
-	ck_assert_msg(kd_kube_config_load(&c, path, "b", err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(kd_kube_config_load(&c, path, "b", &ke) == 0, "%s", err);
 	snprintf(want, sizeof(want), "%s/certs/b.crt", dir);	/* relative to the kubeconfig */
 	ck_assert_str_eq(c.ca_file, want);
 	snprintf(want, sizeof(want), "%s/certs/u.crt", dir);
@@ -167,30 +170,31 @@ START_TEST(kubeconfig_errors)
 {
 	const char *path = put("config", KUBECONFIG_HEAD);
 	struct kd_kube_config c;
-	char err[512];
+	struct kanary_err ke = { "" };
+	char *err = ke.msg;
 
-	ck_assert_int_eq(kd_kube_config_load(&c, path, "c", err, sizeof(err)), -1);
+	ck_assert_int_eq(kd_kube_config_load(&c, path, "c", &ke), -EINVAL);
 	ck_assert_msg(strstr(err, "exec") && strstr(err, "uc"), "%s", err);
-	ck_assert_int_eq(kd_kube_config_load(&c, path, "d", err, sizeof(err)), -1);
+	ck_assert_int_eq(kd_kube_config_load(&c, path, "d", &ke), -EINVAL);
 	ck_assert_msg(strstr(err, "no credentials") && strstr(err, "ud"), "%s", err);
-	ck_assert_int_eq(kd_kube_config_load(&c, path, "e", err, sizeof(err)), -1);
+	ck_assert_int_eq(kd_kube_config_load(&c, path, "e", &ke), -EINVAL);
 	ck_assert_msg(strstr(err, "client-certificate-data") && strstr(err, "base64"), "%s", err);
-	ck_assert_int_eq(kd_kube_config_load(&c, path, "nope", err, sizeof(err)), -1);
+	ck_assert_int_eq(kd_kube_config_load(&c, path, "nope", &ke), -EINVAL);
 	ck_assert_msg(strstr(err, "context 'nope' not found"), "%s", err);
 
 	path = put("noca", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: k, user: u}\n"
 		   "clusters:\n- name: k\n  cluster: {server: 'https://k:6443'}\n"
 		   "users:\n- name: u\n  user: {token: t}\n");
-	ck_assert_int_eq(kd_kube_config_load(&c, path, NULL, err, sizeof(err)), -1);
+	ck_assert_int_eq(kd_kube_config_load(&c, path, NULL, &ke), -EINVAL);
 	ck_assert_msg(strstr(err, "certificate-authority"), "%s", err);
 	path = put("noserver", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: k, user: u}\n"
 		   "clusters:\n- name: k\n  cluster: {server: 'k:6443'}\n");
-	ck_assert_int_eq(kd_kube_config_load(&c, path, NULL, err, sizeof(err)), -1);
+	ck_assert_int_eq(kd_kube_config_load(&c, path, NULL, &ke), -EINVAL);
 	ck_assert_msg(strstr(err, "expected server: https://HOST:PORT, got k:6443"), "%s", err);
 	path = put("bad", "clusters: [\n");
-	ck_assert_int_eq(kd_kube_config_load(&c, path, NULL, err, sizeof(err)), -1);
+	ck_assert_int_eq(kd_kube_config_load(&c, path, NULL, &ke), -EINVAL);
 	ck_assert_msg(strstr(err, path), "%s", err);
-	ck_assert_int_eq(kd_kube_config_load(&c, "/nonexistent/kubeconfig", NULL, err, sizeof(err)), -1);
+	ck_assert_int_eq(kd_kube_config_load(&c, "/nonexistent/kubeconfig", NULL, &ke), -ENOENT);
 	ck_assert_msg(strstr(err, "No such file"), "%s", err);
 }
 END_TEST
@@ -199,13 +203,14 @@ START_TEST(kubeconfig_token_file)
 {
 	const char *path;
 	struct kd_kube_config c;
-	char err[512], *tok;
+	struct kanary_err ke = { "" };
+	char *err = ke.msg, *tok;
 
 	put("tok", "file-token-1\n");
 	path = put("config", "current-context: x\ncontexts:\n- name: x\n  context: {cluster: k, user: u}\n"
 		   "clusters:\n- name: k\n  cluster: {server: 'https://k:6443', insecure-skip-tls-verify: true}\n"
 		   "users:\n- name: u\n  user: {tokenFile: tok}\n");
-	ck_assert_msg(kd_kube_config_load(&c, path, NULL, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(kd_kube_config_load(&c, path, NULL, &ke) == 0, "%s", err);
 	ck_assert(c.insecure);
 	ck_assert_str_eq(c.token, "file-token-1");
 	put("tok", "file-token-2\n");

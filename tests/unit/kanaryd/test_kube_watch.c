@@ -4,6 +4,7 @@
  * resourceVersion tracking, bookmarks, 410 in the stream and as a status,
  * closed streams, a rotated token, missing CRDs, a server that goes away.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +21,11 @@ static bool kube_on;
 static void start_kube(void)
 {
 	struct kd_kube_config c;
-	char err[512];
+	struct kanary_err ke = { "" };
+	char *err = ke.msg;
 
-	ck_assert_msg(kd_kube_config_load(&c, srv.kubeconfig, NULL, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_int_eq(kd_kube_start(&kube, &c, 2), 0);
+	ck_assert_msg(kd_kube_config_load(&c, srv.kubeconfig, NULL, &ke) == 0, "%s", err);
+	ck_assert_int_eq(kd_kube_start(&kube, &c, 2, NULL), 0);
 	kube_on = true;
 }
 
@@ -140,7 +142,7 @@ static void put_pod(const char *name, const char *version)
 
 static const char *pod_version(const char *key)
 {
-	const struct kd_kube_obj *o = kd_kube_store_find(&kube.kinds[KD_KUBE_PODS].store, key);
+	const struct kd_store_item *o = kd_store_find(&kube.kinds[KD_KUBE_PODS].store, key);
 
 	return o && o->good && o->good->npod ? kd_label(&o->good->pod[0]->labels, "version") : NULL;
 }
@@ -193,7 +195,7 @@ START_TEST(list_pages_then_watch)
 	put_pod("extra-1", "safe");
 	WAIT_N(KD_KUBE_PODS, 5);
 	put_pod("extra-1", "risky");
-	ck_assert_msg(kubet_wait(pod_is_risky, "default/extra-1"), "MODIFIED not applied");
+	ck_assert_msg(kubet_wait(pod_is_risky, "api:Pod/default/extra-1"), "MODIFIED not applied");
 	r = kubet_ctl(&srv, "DELETE", "/_test/objects/pods/default/extra-1", NULL);
 	ck_assert_ptr_nonnull(r);
 	json_decref(r);

@@ -44,10 +44,10 @@ static const char svc_b[] = "apiVersion: v1\nkind: Service\nmetadata: {name: b}\
 			    "spec: {clusterIP: 10.96.0.2, selector: {app: b}, ports: [{port: 80}]}\n";
 static const char broken[] = "apiVersion: v1\nkind: Service\nmetadata: {name: a\n";
 
-static size_t services(struct kd_sources *s)
+static size_t services(struct kd_files *s)
 {
 	size_t n, total = 0;
-	struct kd_objects **sets = kd_sources_sets(s, &n);
+	struct kd_objects **sets = kd_source_good_sets(&s->source, &n);
 
 	for (size_t i = 0; i < n; i++)
 		total += sets[i]->nsvc;
@@ -57,7 +57,7 @@ static size_t services(struct kd_sources *s)
 
 START_TEST(directory_reads_manifest_files_only)
 {
-	struct kd_sources s;
+	struct kd_files s;
 	struct kd_diags d = { 0 };
 	char sub[128];
 
@@ -70,89 +70,89 @@ START_TEST(directory_reads_manifest_files_only)
 	snprintf(sub, sizeof(sub), "%s/sub", dir);
 	ck_assert_int_eq(mkdir(sub, 0755), 0);
 	put("sub/c.yaml", svc_b);
-	kd_sources_init(&s, dir);
-	ck_assert(kd_sources_scan(&s, false, &d));
-	ck_assert_uint_eq(s.n, 3);
+	kd_files_init(&s, dir);
+	ck_assert(kd_files_scan(&s, false, &d));
+	ck_assert_uint_eq(s.store.n, 3);
 	ck_assert_uint_eq(services(&s), 2);
 	ck_assert_uint_eq(kd_diag_count(&d, KD_ERROR), 0);
 	/* Nothing changed: nothing to do. */
-	ck_assert(!kd_sources_scan(&s, false, &d));
-	kd_sources_free(&s);
+	ck_assert(!kd_files_scan(&s, false, &d));
+	kd_files_free(&s);
 	kd_diags_free(&d);
 }
 END_TEST
 
 START_TEST(bad_version_keeps_the_last_good_one)
 {
-	struct kd_sources s;
+	struct kd_files s;
 	struct kd_diags d = { 0 };
 
 	put("a.yaml", svc_a);
-	kd_sources_init(&s, dir);
-	ck_assert(kd_sources_scan(&s, false, &d));
+	kd_files_init(&s, dir);
+	ck_assert(kd_files_scan(&s, false, &d));
 	ck_assert_uint_eq(services(&s), 1);
 
 	put("a.yaml", broken);
-	ck_assert(!kd_sources_scan(&s, false, &d));
+	ck_assert(!kd_files_scan(&s, false, &d));
 	ck_assert_uint_eq(services(&s), 1);	/* still the good version */
-	ck_assert_ptr_nonnull(s.v[0].error);
-	ck_assert_ptr_nonnull(strstr(s.v[0].error, "a.yaml:"));
+	ck_assert_ptr_nonnull(s.store.v[0].error);
+	ck_assert_ptr_nonnull(strstr(s.store.v[0].error, "a.yaml:"));
 	KDT_ASSERT_DIAG(&d, KD_ERROR, "a.yaml", "last good version stays applied");
-	ck_assert_uint_eq(kd_sources_unknown(&s), 0);
+	ck_assert_uint_eq(kd_store_unknown(&s.store), 0);
 
 	put("a.yaml", svc_b);
-	ck_assert(kd_sources_scan(&s, false, &d));
-	ck_assert_ptr_null(s.v[0].error);
-	ck_assert_str_eq(s.v[0].good->svc[0]->m.name, "b");
-	kd_sources_free(&s);
+	ck_assert(kd_files_scan(&s, false, &d));
+	ck_assert_ptr_null(s.store.v[0].error);
+	ck_assert_str_eq(s.store.v[0].good->svc[0]->m.name, "b");
+	kd_files_free(&s);
 	kd_diags_free(&d);
 }
 END_TEST
 
 START_TEST(bad_from_the_start_is_unknown)
 {
-	struct kd_sources s;
+	struct kd_files s;
 	struct kd_diags d = { 0 };
 
 	put("a.yaml", broken);
 	put("b.yaml", svc_b);
-	kd_sources_init(&s, dir);
-	kd_sources_scan(&s, false, &d);
-	ck_assert_uint_eq(kd_sources_unknown(&s), 1);
+	kd_files_init(&s, dir);
+	kd_files_scan(&s, false, &d);
+	ck_assert_uint_eq(kd_store_unknown(&s.store), 1);
 	KDT_ASSERT_DIAG(&d, KD_ERROR, "no good version");
 	put("a.yaml", svc_a);
-	kd_sources_scan(&s, false, &d);
-	ck_assert_uint_eq(kd_sources_unknown(&s), 0);
+	kd_files_scan(&s, false, &d);
+	ck_assert_uint_eq(kd_store_unknown(&s.store), 0);
 	ck_assert_uint_eq(services(&s), 2);
-	kd_sources_free(&s);
+	kd_files_free(&s);
 	kd_diags_free(&d);
 }
 END_TEST
 
 START_TEST(removed_file_takes_its_objects_away)
 {
-	struct kd_sources s;
+	struct kd_files s;
 	struct kd_diags d = { 0 };
 	char path[256];
 
 	put("a.yaml", svc_a);
 	put("b.yaml", svc_b);
-	kd_sources_init(&s, dir);
-	kd_sources_scan(&s, false, &d);
+	kd_files_init(&s, dir);
+	kd_files_scan(&s, false, &d);
 	ck_assert_uint_eq(services(&s), 2);
 	snprintf(path, sizeof(path), "%s/b.yaml", dir);
 	ck_assert_int_eq(unlink(path), 0);
-	ck_assert(kd_sources_scan(&s, false, &d));
+	ck_assert(kd_files_scan(&s, false, &d));
 	ck_assert_uint_eq(services(&s), 1);
-	ck_assert_uint_eq(s.n, 1);
-	kd_sources_free(&s);
+	ck_assert_uint_eq(s.store.n, 1);
+	kd_files_free(&s);
 	kd_diags_free(&d);
 }
 END_TEST
 
 START_TEST(missing_path_keeps_everything)
 {
-	struct kd_sources s;
+	struct kd_files s;
 	struct kd_diags d = { 0 };
 	char path[256], moved[256];
 
@@ -160,35 +160,35 @@ START_TEST(missing_path_keeps_everything)
 	snprintf(moved, sizeof(moved), "%s/m.away", dir);
 	ck_assert_int_eq(mkdir(path, 0755), 0);
 	put("m/a.yaml", svc_a);
-	kd_sources_init(&s, path);
-	kd_sources_scan(&s, false, &d);
+	kd_files_init(&s, path);
+	kd_files_scan(&s, false, &d);
 	ck_assert_int_eq(rename(path, moved), 0);
-	ck_assert(!kd_sources_scan(&s, false, &d));
+	ck_assert(!kd_files_scan(&s, false, &d));
 	ck_assert_ptr_nonnull(s.root_error);
 	ck_assert_uint_eq(services(&s), 1);
 	KDT_ASSERT_DIAG(&d, KD_ERROR, "--manifests", "everything loaded stays applied");
 	ck_assert_int_eq(rename(moved, path), 0);
-	kd_sources_scan(&s, false, &d);
+	kd_files_scan(&s, false, &d);
 	ck_assert_ptr_null(s.root_error);
-	kd_sources_free(&s);
+	kd_files_free(&s);
 	kd_diags_free(&d);
 }
 END_TEST
 
 START_TEST(single_file_path)
 {
-	struct kd_sources s;
+	struct kd_files s;
 	struct kd_diags d = { 0 };
 	char path[256];
 
 	put("only.yaml", svc_a);
 	put("other.yaml", svc_b);
 	snprintf(path, sizeof(path), "%s/only.yaml", dir);
-	kd_sources_init(&s, path);
-	ck_assert(kd_sources_scan(&s, false, &d));
-	ck_assert_uint_eq(s.n, 1);
+	kd_files_init(&s, path);
+	ck_assert(kd_files_scan(&s, false, &d));
+	ck_assert_uint_eq(s.store.n, 1);
 	ck_assert_uint_eq(services(&s), 1);
-	kd_sources_free(&s);
+	kd_files_free(&s);
 	kd_diags_free(&d);
 }
 END_TEST

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The node layer: shapes, scalars, documents, and syntax errors' lines. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "kdt.h"
+#include <glob.h>
 #include "decode/yamlnode.h"
+#include "decode/yamlnode_json.h"
 
 static struct kd_yaml parse_ok(const char *text)
 {
+	struct kanary_err e = { "" };
 	struct kd_yaml y;
-	char err[256];
-	int line;
 
-	ck_assert_msg(kd_yaml_parse(&y, text, strlen(text), err, sizeof(err), &line) == 0,
-		      "parse failed: %s", err);
+	ck_assert_msg(kd_yaml_parse(&y, text, strlen(text), &e, NULL) == 0, "parse failed: %s",
+		      e.msg);
 	return y;
 }
 
@@ -113,15 +116,78 @@ END_TEST
 START_TEST(syntax_error_has_its_line_and_keeps_nothing)
 {
 	const char *text = "a: 1\n---\nb: [1, 2\nc: 3\n";
+	struct kanary_err e = { "" };
 	struct kd_yaml y;
-	char err[256];
 	int line = 0;
 
-	ck_assert_int_ne(kd_yaml_parse(&y, text, strlen(text), err, sizeof(err), &line), 0);
+	ck_assert_int_eq(kd_yaml_parse(&y, text, strlen(text), &e, &line), -EINVAL);
 	ck_assert_int_ge(line, 3);
 	ck_assert_uint_eq(y.ndocs, 0);	/* the good first document is not kept either */
 	ck_assert_ptr_null(y.docs);
-	ck_assert_msg(strstr(err, "flow sequence") != NULL, "message: %s", err);
+	ck_assert_msg(strstr(e.msg, "flow sequence") != NULL, "message: %s", e.msg);
+}
+END_TEST
+
+/* The same shape, lines, styles and text in both trees. */
+static void assert_same_nodes(struct kd_node a, struct kd_node b, const char *where)
+{
+	ck_assert_msg(a.n->type == b.n->type, "%s: node type", where);
+	ck_assert_msg(kd_line(a) == kd_line(b), "%s: line %d, printed and parsed %d", where,
+		      kd_line(a), kd_line(b));
+	ck_assert_msg(kd_is_quoted(a) == kd_is_quoted(b), "%s: quoted", where);
+	ck_assert_uint_eq(kd_len(a), kd_len(b));
+	if (kd_is_scalar(a)) {
+		ck_assert_uint_eq(a.n->data.scalar.length, b.n->data.scalar.length);
+		ck_assert_msg(memcmp(a.n->data.scalar.value, b.n->data.scalar.value,
+				     a.n->data.scalar.length) == 0, "%s: text", where);
+	}
+	for (size_t i = 0; i < kd_len(a); i++) {
+		if (kd_is_map(a)) {
+			assert_same_nodes(kd_key_at(a, i), kd_key_at(b, i), where);
+			assert_same_nodes(kd_val_at(a, i), kd_val_at(b, i), where);
+		} else {
+			assert_same_nodes(kd_at(a, i), kd_at(b, i), where);
+		}
+	}
+}
+
+static void assert_built_as_parsed(json_t *obj, const char *where)
+{
+	char *text = json_dumps(obj, JSON_INDENT(2));
+	struct kanary_err e = { "" };
+	struct kd_yaml built, parsed;
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(kd_yaml_from_json(&built, obj, &e), 0);
+	ck_assert_msg(kd_yaml_parse(&parsed, text, strlen(text), &e, NULL) == 0, "%s", e.msg);
+	ck_assert_uint_eq(built.ndocs, 1);
+	assert_same_nodes(kd_yaml_root(&built, 0), kd_yaml_root(&parsed, 0), where);
+	kd_yaml_free(&built);
+	kd_yaml_free(&parsed);
+	free(text);
+}
+
+/* What the API source decodes: as if printed as indented JSON and parsed again. */
+START_TEST(built_from_json_as_printed_and_parsed)
+{
+	json_error_t je;
+	glob_t g;
+	json_t *o = json_loads("{\"a\": {}, \"b\": [], \"c\": [[1, 2.5, -0.125], {\"d\": null}],"
+			       " \"e\": true, \"f\": false, \"g\": \"80\", \"h\": 80, \"i\": 1e300,"
+			       " \"j\": \"x\\u0000y\", \"k\": \"\", \"\": {\"l\": [{}]}}",
+			       JSON_ALLOW_NUL, &je);
+
+	ck_assert_msg(o, "%s", je.text);
+	assert_built_as_parsed(o, "crafted");
+	json_decref(o);
+	ck_assert_int_eq(glob("tests/lib/kube/fixtures/*.json", 0, NULL, &g), 0);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		o = json_load_file(g.gl_pathv[i], 0, &je);
+		ck_assert_msg(o, "%s: %s", g.gl_pathv[i], je.text);
+		assert_built_as_parsed(o, g.gl_pathv[i]);
+		json_decref(o);
+	}
+	globfree(&g);
 }
 END_TEST
 
@@ -136,6 +202,7 @@ Suite *yamlnode_suite(void)
 	tcase_add_test(tc, json_is_read_too);
 	tcase_add_test(tc, text_with_nul_is_not_text);
 	tcase_add_test(tc, syntax_error_has_its_line_and_keeps_nothing);
+	tcase_add_test(tc, built_from_json_as_printed_and_parsed);
 	suite_add_tcase(s, tc);
 	return s;
 }

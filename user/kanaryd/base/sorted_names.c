@@ -34,13 +34,30 @@ size_t kd_sorted_lower_bound(const void *base, size_t n, size_t size, size_t off
 	return lower_bound(base, n, size, off, false, name);
 }
 
-void *kd_sorted_find(const void *base, size_t n, size_t size, size_t off, const char *name)
+static void *find(const void *base, size_t n, size_t size, size_t off, bool by_pointer,
+		  const char *name)
 {
-	size_t i = lower_bound(base, n, size, off, false, name);
+	size_t i = lower_bound(base, n, size, off, by_pointer, name);
 
-	if (i == n || strcmp(name_at(base, size, off, false, i), name) != 0)
+	if (i == n || strcmp(name_at(base, size, off, by_pointer, i), name) != 0)
 		return NULL;
 	return (char *)base + i * size;
+}
+
+void *kd_sorted_find(const void *base, size_t n, size_t size, size_t off, const char *name)
+{
+	return find(base, n, size, off, false, name);
+}
+
+size_t kd_sorted_ptr_lower_bound(const void *base, size_t n, size_t size, size_t off,
+				 const char *name)
+{
+	return lower_bound(base, n, size, off, true, name);
+}
+
+void *kd_sorted_ptr_find(const void *base, size_t n, size_t size, size_t off, const char *name)
+{
+	return find(base, n, size, off, true, name);
 }
 
 void kd_name_index_add(struct kd_name_index *x, const char *name, size_t at)

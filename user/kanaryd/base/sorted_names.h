@@ -27,6 +27,14 @@ void *kd_sorted_find(const void *base, size_t n, size_t size, size_t off, const 
 	((__typeof__(&(arr)[0]))kd_sorted_find((arr), (n), sizeof((arr)[0]),		\
 					       offsetof(__typeof__((arr)[0]), field), (name)))
 
+/* The same where the name member is a pointer to the chars (char *name). */
+size_t kd_sorted_ptr_lower_bound(const void *base, size_t n, size_t size, size_t off,
+				 const char *name);
+void *kd_sorted_ptr_find(const void *base, size_t n, size_t size, size_t off, const char *name);
+#define KD_SORTED_PTR_FIND(arr, n, field, name)						\
+	((__typeof__(&(arr)[0]))kd_sorted_ptr_find((arr), (n), sizeof((arr)[0]),		\
+						   offsetof(__typeof__((arr)[0]), field), (name)))
+
 struct kd_name_ref {
 	const char *name;	/* the caller's, valid while the index is used */
 	size_t at;		/* the position of what it names, in the caller's array */

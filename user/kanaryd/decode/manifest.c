@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,20 +62,20 @@ static int decode_list(struct kd_dec *d, struct kd_node obj, const char *kind, c
 		kd_diag_add(d->diags, KD_ERROR, "%s:%d: a %s inside a list is not supported", d->file,
 			    kd_line(obj), kind);
 		d->errors++;
-		return -1;
+		return -EINVAL;
 	}
 	if (!kd_is_null(items) && !kd_is_seq(items)) {
 		kd_diag_add(d->diags, KD_ERROR, "%s:%d: %s.items: expected a list, got %s", d->file,
 			    kd_line(items), kind, kd_kind_name(items));
 		d->errors++;
-		return -1;
+		return -EINVAL;
 	}
 	if (strcmp(kind, "List") != 0)
 		snprintf(item_kind, sizeof(item_kind), "%.*s", (int)(strlen(kind) - 4), kind);
 	for (size_t i = 0; i < kd_len(items); i++)
 		if (decode_object(d, kd_at(items, i), item_kind[0] ? item_kind : NULL,
 				  item_kind[0] ? api : NULL, depth + 1))
-			ret = -1;
+			ret = -EINVAL;
 	return ret;
 }
 
@@ -89,7 +90,7 @@ static int decode_meta(struct kd_dec *d, struct kd_node obj, const char *kind,
 		kd_diag_add(d->diags, KD_ERROR, "%s:%d: %s: metadata.name: missing: every %s needs a name",
 			    d->file, kd_line(kd_is_map(meta) ? meta : obj), kind, kind);
 		d->errors++;
-		return -1;
+		return -EINVAL;
 	}
 	m->kind = kd_strdup(&d->out->arena, kind);
 	m->name = kd_strdup(&d->out->arena, name);
@@ -113,7 +114,7 @@ static int decode_object(struct kd_dec *d, struct kd_node obj, const char *list_
 			    "%s:%d: expected a Kubernetes object (a mapping with apiVersion and kind), got %s",
 			    d->file, kd_line(obj), kd_kind_name(obj));
 		d->errors++;
-		return -1;
+		return -EINVAL;
 	}
 	kind = kd_str(kd_get(obj, "kind"));
 	api = kd_str(kd_get(obj, "apiVersion"));
@@ -147,32 +148,40 @@ static int decode_object(struct kd_dec *d, struct kd_node obj, const char *list_
 		break;
 	}
 	if (decode_meta(d, obj, kind, &m))
-		return -1;
+		return -EINVAL;
 	return fn(d, obj, &m);
 }
 
-int kd_manifest_decode(const char *file, const void *buf, size_t len, struct kd_objects *out,
-		       struct kd_diags *diags)
+int kd_manifest_decode_yaml(const char *file, struct kd_yaml *y, struct kd_objects *out,
+			    struct kd_diags *diags)
 {
 	struct kd_dec d = { .file = file, .out = out, .diags = diags };
-	struct kd_yaml y;
-	char err[512];
-	int line;
 
-	if (kd_yaml_parse(&y, buf, len, err, sizeof(err), &line)) {
-		kd_diag_add(diags, KD_ERROR, "%s:%s (invalid YAML/JSON; the whole file is ignored)",
-			    file, err);
-		return -1;
-	}
-	for (size_t i = 0; i < y.ndocs; i++) {
-		struct kd_node root = kd_yaml_root(&y, i);
+	for (size_t i = 0; i < y->ndocs; i++) {
+		struct kd_node root = kd_yaml_root(y, i);
 
 		if (kd_is_null(root))
 			continue;	/* an empty document between two --- */
 		decode_object(&d, root, NULL, NULL, 0);
 	}
+	return d.errors ? -EINVAL : 0;
+}
+
+int kd_manifest_decode(const char *file, const void *buf, size_t len, struct kd_objects *out,
+		       struct kd_diags *diags)
+{
+	struct kanary_err e = { "" };
+	struct kd_yaml y;
+	int ret;
+
+	if (kd_yaml_parse(&y, buf, len, &e, NULL)) {
+		kd_diag_add(diags, KD_ERROR, "%s:%s (invalid YAML/JSON; the whole file is ignored)",
+			    file, e.msg);
+		return -EINVAL;
+	}
+	ret = kd_manifest_decode_yaml(file, &y, out, diags);
 	kd_yaml_free(&y);
-	return d.errors ? -1 : 0;
+	return ret;
 }
 
 void kd_objects_free(struct kd_objects *o)

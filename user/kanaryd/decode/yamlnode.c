@@ -8,19 +8,17 @@
 #include "base/arena.h"
 #include "decode/yamlnode.h"
 
-int kd_yaml_parse(struct kd_yaml *y, const void *buf, size_t len, char *err, size_t errlen,
-		  int *line)
+int kd_yaml_parse(struct kd_yaml *y, const void *buf, size_t len, struct kanary_err *e, int *line)
 {
 	yaml_parser_t parser;
 	size_t cap = 0;
 	int ret = 0;
 
 	memset(y, 0, sizeof(*y));
-	if (!yaml_parser_initialize(&parser)) {
-		snprintf(err, errlen, "cannot initialise the YAML parser");
+	if (line)
 		*line = 0;
-		return -ENOMEM;
-	}
+	if (!yaml_parser_initialize(&parser))
+		return kanary_errf(e, ENOMEM, "cannot initialise the YAML parser");
 	yaml_parser_set_input_string(&parser, buf, len);
 	for (;;) {
 		yaml_document_t doc;
@@ -28,11 +26,12 @@ int kd_yaml_parse(struct kd_yaml *y, const void *buf, size_t len, char *err, siz
 		if (!yaml_parser_load(&parser, &doc)) {
 			const yaml_mark_t *mk = &parser.problem_mark;
 
-			*line = (int)mk->line + 1;
-			snprintf(err, errlen, "%d:%d: %s%s%s", *line, (int)mk->column + 1,
-				 parser.problem ? parser.problem : "invalid YAML",
-				 parser.context ? " " : "", parser.context ? parser.context : "");
-			ret = -EINVAL;
+			if (line)
+				*line = (int)mk->line + 1;
+			ret = kanary_errf(e, EINVAL, "%d:%d: %s%s%s", (int)mk->line + 1,
+					  (int)mk->column + 1,
+					  parser.problem ? parser.problem : "invalid YAML",
+					  parser.context ? " " : "", parser.context ? parser.context : "");
 			break;
 		}
 		if (!yaml_document_get_root_node(&doc)) {
@@ -200,15 +199,15 @@ int kd_int(struct kd_node x, long long *out)
 	bool neg = false;
 
 	if (!s || kd_is_quoted(x))
-		return -1;
+		return -EINVAL;
 	p = s;
 	if (*p == '+' || *p == '-')
 		neg = *p++ == '-';
 	if (!*p || strspn(p, "0123456789") != strlen(p))
-		return -1;
+		return -EINVAL;
 	for (; *p; p++) {
 		if (v > (LLONG_MAX - 9) / 10)
-			return -1;
+			return -ERANGE;
 		v = v * 10 + (*p - '0');
 	}
 	*out = neg ? -v : v;
@@ -222,7 +221,7 @@ int kd_bool(struct kd_node x, bool *out)
 	const char *s = kd_str(x);
 
 	if (!s || kd_is_quoted(x))
-		return -1;
+		return -EINVAL;
 	for (size_t i = 0; i < 3; i++) {
 		if (strcasecmp(s, yes[i]) == 0) {
 			*out = true;
@@ -233,5 +232,5 @@ int kd_bool(struct kd_node x, bool *out)
 			return 0;
 		}
 	}
-	return -1;
+	return -EINVAL;
 }

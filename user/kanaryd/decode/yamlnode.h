@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <yaml.h>
+#include "kanary.h"
 
 struct kd_yaml {
 	size_t ndocs;
@@ -23,11 +24,10 @@ struct kd_node {
 };
 
 /*
- * Parses every document of buf.  On a syntax error nothing is kept and err
- * gets "LINE:COL: problem", *line the 1-based line.
+ * Parses every document of buf.  On a syntax error nothing is kept, e says
+ * "LINE:COL: problem" and *line (when not NULL) is the 1-based line.
  */
-int kd_yaml_parse(struct kd_yaml *y, const void *buf, size_t len, char *err, size_t errlen,
-		  int *line);
+int kd_yaml_parse(struct kd_yaml *y, const void *buf, size_t len, struct kanary_err *e, int *line);
 void kd_yaml_free(struct kd_yaml *y);
 struct kd_node kd_yaml_root(struct kd_yaml *y, size_t doc);
 
@@ -58,9 +58,9 @@ struct kd_node kd_val_at(struct kd_node map, size_t i);
 const char *kd_str(struct kd_node x);
 /* A quoted scalar is text even when it reads "80"; a plain one may be a number. */
 bool kd_is_quoted(struct kd_node x);
-/* A plain decimal integer; -1 when x is not one (quoted, text, out of range). */
+/* A plain decimal integer; -EINVAL when x is not one (quoted, text), -ERANGE when too large. */
 int kd_int(struct kd_node x, long long *out);
-/* true/false (also yes/no/on/off, as YAML 1.1 and kubectl's parser take them). */
+/* true/false (also yes/no/on/off, as YAML 1.1 and kubectl's parser take them); else -EINVAL. */
 int kd_bool(struct kd_node x, bool *out);
 
 #endif

@@ -26,18 +26,17 @@ static void config_init(struct kd_kube_config *c)
 	pthread_mutex_init(&c->lock, NULL);
 }
 
-/* A whole small file, NUL-terminated; NULL with err on failure. */
-static char *read_small(const char *path, size_t *len, char *err, size_t errlen)
+/* A whole small file, NUL-terminated, into *out. */
+static int read_small(const char *path, char **out, size_t *len, struct kanary_err *e)
 {
 	size_t n = 0, cap = 4096;
-	char *b = kd_xcalloc(cap, 1);
+	char *b;
 	FILE *f = fopen(path, "re");
 
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		free(b);
-		return NULL;
-	}
+	*out = NULL;
+	if (!f)
+		return kanary_errf(e, errno, "%s: %s", path, strerror(errno));
+	b = kd_xcalloc(cap, 1);
 	for (;;) {
 		size_t r = fread(b + n, 1, cap - n - 1, f);
 
@@ -46,42 +45,43 @@ static char *read_small(const char *path, size_t *len, char *err, size_t errlen)
 			break;
 		if (n + 1 == cap) {
 			if (cap >= (16u << 20)) {
-				snprintf(err, errlen, "%s: larger than 16 MiB", path);
 				fclose(f);
 				free(b);
-				return NULL;
+				return kanary_errf(e, EFBIG, "%s: larger than 16 MiB", path);
 			}
 			cap *= 2;
 			b = kd_xrealloc(b, cap, 1);
 		}
 	}
 	if (ferror(f)) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		int err = errno;
+
 		fclose(f);
 		free(b);
-		return NULL;
+		return kanary_errf(e, err, "%s: cannot read: %s", path, strerror(err));
 	}
 	fclose(f);
 	b[n] = '\0';
 	if (len)
 		*len = n;
-	return b;
+	*out = b;
+	return 0;
 }
 
-/* A token file's content without surrounding white space; NULL when empty or unreadable. */
-static char *read_token(const char *path, char *err, size_t errlen)
+/* A token file's content without surrounding white space; NULL with e when empty or unreadable. */
+static char *read_token(const char *path, struct kanary_err *e)
 {
-	char *t = read_small(path, NULL, err, errlen), *s, *e;
+	char *t, *s, *end;
 
-	if (!t)
+	if (read_small(path, &t, NULL, e))
 		return NULL;
 	for (s = t; *s == ' ' || *s == '\n' || *s == '\r' || *s == '\t'; s++)
 		;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\n' || e[-1] == '\r' || e[-1] == '\t'))
-		*--e = '\0';
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\r' || end[-1] == '\t'))
+		*--end = '\0';
 	if (!*s) {
-		snprintf(err, errlen, "%s: empty token", path);
+		kanary_errf(e, ENODATA, "%s: empty token", path);
 		free(t);
 		return NULL;
 	}
@@ -89,36 +89,35 @@ static char *read_token(const char *path, char *err, size_t errlen)
 	return t;
 }
 
-int kd_kube_config_in_cluster(struct kd_kube_config *c, const char *sa_dir, char *err,
-			      size_t errlen)
+int kd_kube_config_in_cluster(struct kd_kube_config *c, const char *sa_dir, struct kanary_err *e)
 {
 	const char *host = getenv("KUBERNETES_SERVICE_HOST");
 	const char *port = getenv("KUBERNETES_SERVICE_PORT");
-	char path[PATH_MAX], e2[512];
+	struct kanary_err te = { "" };
+	char path[PATH_MAX];
+	int err;
 
 	config_init(c);
-	if (!host || !*host || !port || !*port) {
-		snprintf(err, errlen, "not running in a pod: KUBERNETES_SERVICE_HOST and "
-			 "KUBERNETES_SERVICE_PORT are not set (use --kubeconfig FILE outside the cluster)");
-		return -1;
-	}
+	if (!host || !*host || !port || !*port)
+		return kanary_errf(e, ENOENT, "not running in a pod: KUBERNETES_SERVICE_HOST and "
+				   "KUBERNETES_SERVICE_PORT are not set (use --kubeconfig FILE outside "
+				   "the cluster)");
 	/* An IPv6 service address needs brackets in a URL. */
 	c->server = strchr(host, ':') ? kd_xasprintf("https://[%s]:%s", host, port)
 				      : kd_xasprintf("https://%s:%s", host, port);
 	snprintf(path, sizeof(path), "%s/token", sa_dir);
 	c->token_file = kd_xstrdup(path);
-	c->token = read_token(path, e2, sizeof(e2));
+	c->token = read_token(path, &te);
 	if (!c->token) {
-		snprintf(err, errlen, "service account token: %s", e2);
 		kd_kube_config_free(c);
-		return -1;
+		return kanary_errf(e, ENOENT, "service account token: %s", te.msg);
 	}
 	c->token_ms = mono_ms();
 	snprintf(path, sizeof(path), "%s/ca.crt", sa_dir);
 	if (access(path, R_OK)) {
-		snprintf(err, errlen, "service account CA %s: %s", path, strerror(errno));
+		err = errno;
 		kd_kube_config_free(c);
-		return -1;
+		return kanary_errf(e, err, "service account CA %s: %s", path, strerror(err));
 	}
 	c->ca_file = kd_xstrdup(path);
 	c->source = kd_xasprintf("in-cluster service account (%s)", sa_dir);
@@ -169,7 +168,7 @@ int kd_base64_decode(const char *in, char **out, size_t *outlen)
 	return 0;
 bad:
 	free(o);
-	return -1;
+	return -EINVAL;
 }
 
 /* name -> its entry's `field` mapping in a kubeconfig list (clusters, users, contexts). */
@@ -198,10 +197,9 @@ static char *resolve(const char *kubeconfig, const char *p)
 	return kd_xasprintf("%s/%s", dirname(dir), p);
 }
 
-/* field-data (base64) or field (a path): either fills pem/file; -1 with err when invalid. */
+/* field-data (base64) or field (a path): either fills pem/file; -EINVAL with e when invalid. */
 static int pem_or_file(struct kd_node m, const char *field, const char *kubeconfig,
-		       const char *what, char **pem, size_t *len, char **file, char *err,
-		       size_t errlen)
+		       const char *what, char **pem, size_t *len, char **file, struct kanary_err *e)
 {
 	char key[64];
 	const char *v;
@@ -209,10 +207,9 @@ static int pem_or_file(struct kd_node m, const char *field, const char *kubeconf
 	snprintf(key, sizeof(key), "%s-data", field);
 	v = kd_str(kd_get(m, key));
 	if (v) {
-		if (kd_base64_decode(v, pem, len) || !*len) {
-			snprintf(err, errlen, "%s: %s.%s: not valid base64", kubeconfig, what, key);
-			return -1;
-		}
+		if (kd_base64_decode(v, pem, len) || !*len)
+			return kanary_errf(e, EINVAL, "%s: %s.%s: not valid base64", kubeconfig, what,
+					   key);
 		return 0;
 	}
 	v = kd_str(kd_get(m, field));
@@ -222,48 +219,44 @@ static int pem_or_file(struct kd_node m, const char *field, const char *kubeconf
 }
 
 int kd_kube_config_load(struct kd_kube_config *c, const char *path, const char *context,
-			char *err, size_t errlen)
+			struct kanary_err *e)
 {
 	struct kd_node root, ctx, cluster, user;
 	const char *cname, *uname, *server, *tok;
-	char perr[512];
+	struct kanary_err pe = { "" };
 	struct kd_yaml y;
 	size_t len;
+	int ret;
 	char *buf;
 	bool b;
-	int line;
 
 	config_init(c);
-	buf = read_small(path, &len, perr, sizeof(perr));
-	if (!buf) {
-		snprintf(err, errlen, "kubeconfig %s", perr);
-		return -1;
-	}
-	if (kd_yaml_parse(&y, buf, len, perr, sizeof(perr), &line)) {
-		snprintf(err, errlen, "kubeconfig %s:%s", path, perr);
-		free(buf);
-		return -1;
-	}
+	ret = read_small(path, &buf, &len, &pe);
+	if (ret)
+		return kanary_errf(e, -ret, "kubeconfig %s", pe.msg);
+	ret = kd_yaml_parse(&y, buf, len, &pe, NULL);
 	free(buf);
+	if (ret)
+		return kanary_errf(e, -ret, "kubeconfig %s:%s", path, pe.msg);
 	root = kd_yaml_root(&y, 0);
 	if (!context)
 		context = kd_str(kd_get(root, "current-context"));
 	if (!context || !*context) {
-		snprintf(err, errlen, "kubeconfig %s: no current-context (name one with --context)", path);
+		ret = kanary_errf(e, EINVAL, "kubeconfig %s: no current-context (name one with --context)", path);
 		goto fail;
 	}
 	ctx = named(root, "contexts", "context", context);
 	cname = kd_str(kd_get(ctx, "cluster"));
 	uname = kd_str(kd_get(ctx, "user"));
 	if (!kd_is_map(ctx) || !cname) {
-		snprintf(err, errlen, "kubeconfig %s: context '%s' not found, or without a cluster",
+		ret = kanary_errf(e, EINVAL, "kubeconfig %s: context '%s' not found, or without a cluster",
 			 path, context);
 		goto fail;
 	}
 	cluster = named(root, "clusters", "cluster", cname);
 	server = kd_str(kd_get(cluster, "server"));
 	if (!server || (strncmp(server, "https://", 8) != 0 && strncmp(server, "http://", 7) != 0)) {
-		snprintf(err, errlen, "kubeconfig %s: cluster '%s': expected server: https://HOST:PORT, got %s",
+		ret = kanary_errf(e, EINVAL, "kubeconfig %s: cluster '%s': expected server: https://HOST:PORT, got %s",
 			 path, cname, server ? server : "nothing");
 		goto fail;
 	}
@@ -273,39 +266,43 @@ int kd_kube_config_load(struct kd_kube_config *c, const char *path, const char *
 		c->server[--len] = '\0';
 	if (!kd_bool(kd_get(cluster, "insecure-skip-tls-verify"), &b))
 		c->insecure = b;
-	if (pem_or_file(cluster, "certificate-authority", path, "cluster", &c->ca_pem, &c->ca_len,
-			&c->ca_file, err, errlen))
+	ret = pem_or_file(cluster, "certificate-authority", path, "cluster", &c->ca_pem,
+			  &c->ca_len, &c->ca_file, e);
+	if (ret)
 		goto fail;
 	user = uname ? named(root, "users", "user", uname) : (struct kd_node){ 0 };
 	if (kd_present(kd_get(user, "exec")) || kd_present(kd_get(user, "auth-provider"))) {
-		snprintf(err, errlen, "kubeconfig %s: user '%s': exec and auth-provider plugins are not "
+		ret = kanary_errf(e, EINVAL, "kubeconfig %s: user '%s': exec and auth-provider plugins are not "
 			 "supported; use a token, a tokenFile or a client certificate", path, uname);
 		goto fail;
 	}
-	if (pem_or_file(user, "client-certificate", path, "user", &c->cert_pem, &c->cert_len,
-			&c->cert_file, err, errlen) ||
-	    pem_or_file(user, "client-key", path, "user", &c->key_pem, &c->key_len, &c->key_file,
-			err, errlen))
+	ret = pem_or_file(user, "client-certificate", path, "user", &c->cert_pem, &c->cert_len,
+			  &c->cert_file, e);
+	if (!ret)
+		ret = pem_or_file(user, "client-key", path, "user", &c->key_pem, &c->key_len,
+				  &c->key_file, e);
+	if (ret)
 		goto fail;
 	tok = kd_str(kd_get(user, "token"));
 	if (tok)
 		c->token = kd_xstrdup(tok);
 	else if (kd_str(kd_get(user, "tokenFile"))) {
 		c->token_file = resolve(path, kd_str(kd_get(user, "tokenFile")));
-		c->token = read_token(c->token_file, perr, sizeof(perr));
+		c->token = read_token(c->token_file, &pe);
 		if (!c->token) {
-			snprintf(err, errlen, "kubeconfig %s: user '%s': tokenFile %s", path, uname, perr);
+			ret = kanary_errf(e, ENOENT, "kubeconfig %s: user '%s': tokenFile %s", path,
+					  uname, pe.msg);
 			goto fail;
 		}
 		c->token_ms = mono_ms();
 	}
 	if (strncmp(c->server, "https://", 8) == 0 && !c->ca_file && !c->ca_pem && !c->insecure) {
-		snprintf(err, errlen, "kubeconfig %s: cluster '%s': no certificate-authority or "
+		ret = kanary_errf(e, EINVAL, "kubeconfig %s: cluster '%s': no certificate-authority or "
 			 "certificate-authority-data to verify %s with", path, cname, c->server);
 		goto fail;
 	}
 	if (!c->token && !((c->cert_file || c->cert_pem) && (c->key_file || c->key_pem))) {
-		snprintf(err, errlen, "kubeconfig %s: user '%s': no credentials: expected token, "
+		ret = kanary_errf(e, EINVAL, "kubeconfig %s: user '%s': no credentials: expected token, "
 			 "tokenFile, or client-certificate and client-key", path, uname ? uname : "(none)");
 		goto fail;
 	}
@@ -315,16 +312,17 @@ int kd_kube_config_load(struct kd_kube_config *c, const char *path, const char *
 fail:
 	kd_yaml_free(&y);
 	kd_kube_config_free(c);
-	return -1;
+	return ret;
 }
 
 char *kd_kube_config_token(struct kd_kube_config *c, bool force)
 {
-	char err[512], *t, *copy;
+	struct kanary_err e = { "" };
+	char *t, *copy;
 
 	pthread_mutex_lock(&c->lock);
 	if (c->token_file && (force || mono_ms() - c->token_ms >= KD_TOKEN_REREAD_MS)) {
-		t = read_token(c->token_file, err, sizeof(err));
+		t = read_token(c->token_file, &e);
 		c->token_ms = mono_ms();
 		if (t) {
 			if (c->token && strcmp(c->token, t) != 0)
@@ -333,7 +331,7 @@ char *kd_kube_config_token(struct kd_kube_config *c, bool force)
 			c->token = t;
 		} else {
 			/* Rotation writes a new file and swaps a link: keep the old token meanwhile. */
-			pr_warn("cannot re-read the token: %s; using the last one", err);
+			pr_warn("cannot re-read the token: %s; using the last one", e.msg);
 		}
 	}
 	copy = c->token ? kd_xstrdup(c->token) : NULL;

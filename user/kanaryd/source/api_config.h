@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "kanary.h"
 
 #define KD_SA_DIR		"/var/run/secrets/kubernetes.io/serviceaccount"
 #define KD_TOKEN_REREAD_MS	60000
@@ -33,13 +34,12 @@ struct kd_kube_config {
 
 /*
  * From $KUBERNETES_SERVICE_HOST/PORT and sa_dir's token and ca.crt.
- * Returns 0, or -1 with err saying what is missing.
+ * Returns 0, or -errno with e saying what is missing.
  */
-int kd_kube_config_in_cluster(struct kd_kube_config *c, const char *sa_dir, char *err,
-			      size_t errlen);
-/* From a kubeconfig (context NULL: its current-context).  Returns 0 or -1 with err. */
+int kd_kube_config_in_cluster(struct kd_kube_config *c, const char *sa_dir, struct kanary_err *e);
+/* From a kubeconfig (context NULL: its current-context).  Returns 0 or -errno with e. */
 int kd_kube_config_load(struct kd_kube_config *c, const char *path, const char *context,
-			char *err, size_t errlen);
+			struct kanary_err *e);
 /*
  * The bearer token to send now (a copy for the caller to free, NULL when
  * none): read again from token_file when it is older than a minute, or
@@ -48,7 +48,7 @@ int kd_kube_config_load(struct kd_kube_config *c, const char *path, const char *
 char *kd_kube_config_token(struct kd_kube_config *c, bool force);
 void kd_kube_config_free(struct kd_kube_config *c);
 
-/* Standard base64, as kubeconfig's *-data fields hold; -1 when invalid. */
+/* Standard base64, as kubeconfig's *-data fields hold; -EINVAL when invalid. */
 int kd_base64_decode(const char *in, char **out, size_t *outlen);
 
 #endif

@@ -125,7 +125,7 @@ static void log_diags(struct kd_diags *d)
 /*
  * Istio's group: which version to use (v1, else v1beta1, else v1alpha3,
  * as the manifest decoder reads).  1: served; 0: the group is not
- * served (no CRDs); -1: could not ask.
+ * served (no CRDs); -EIO: could not ask.
  */
 static int discover(struct kd_kube_kind *c, struct kd_kube_http *h)
 {
@@ -140,7 +140,7 @@ static int discover(struct kd_kube_kind *c, struct kd_kube_http *h)
 		if (r.code == 404)
 			return 0;
 		kind_error(c, "GET %s: %s", path, r.err);
-		return -1;
+		return -EIO;
 	}
 	j = json_loads(r.body, 0, NULL);
 	kd_kube_resp_free(&r);
@@ -160,7 +160,7 @@ static int discover(struct kd_kube_kind *c, struct kd_kube_http *h)
 	if (!j)
 		kind_error(c, "GET %s: not a JSON APIGroup", path);
 	json_decref(j);
-	return j ? ret : -1;
+	return j ? ret : -EIO;
 }
 
 static char *collection_path(struct kd_kube_kind *c)
@@ -170,10 +170,10 @@ static char *collection_path(struct kd_kube_kind *c)
 	return kd_xasprintf("/apis/%s/%s", c->api, c->resource);
 }
 
-/* 1: listed and the cache replaced; 0: not served (404); -1: failed (410 in r->code too). */
+/* 1: listed and the cache replaced; 0: not served (404); -EIO: failed (410 in *code too). */
 static int list_all(struct kd_kube_kind *c, struct kd_kube_http *h, long *code)
 {
-	struct kd_kube_store fresh = { 0 };
+	struct kd_store fresh = { 0 };
 	struct kd_diags diags = { 0 };
 	char *base = collection_path(c), *cont = NULL, rv[64] = "";
 	unsigned pages = 0;
@@ -207,7 +207,7 @@ static int list_all(struct kd_kube_kind *c, struct kd_kube_http *h, long *code)
 			goto fail;
 		}
 		for (size_t i = 0; i < json_array_size(items); i++)
-			kd_kube_store_put(&fresh, c->kind, c->api, json_array_get(items, i), &diags);
+			kd_api_object_put(&fresh, c->kind, c->api, json_array_get(items, i), &diags);
 		total += json_array_size(items);
 		pages++;
 		if (!rv[0] && (v = json_string_value(json_object_get(meta, "resourceVersion"))))
@@ -223,7 +223,7 @@ static int list_all(struct kd_kube_kind *c, struct kd_kube_http *h, long *code)
 	}
 	log_diags(&diags);
 	kd_kube_lock(c->k);
-	kd_kube_store_free(&c->store);
+	kd_store_free(&c->store);
 	c->store = fresh;
 	c->synced = true;
 	c->missing = false;
@@ -237,10 +237,10 @@ static int list_all(struct kd_kube_kind *c, struct kd_kube_http *h, long *code)
 	return 1;
 fail:
 	log_diags(&diags);
-	kd_kube_store_free(&fresh);
+	kd_store_free(&fresh);
 	free(cont);
 	free(base);
-	return *code == 404 ? 0 : -1;
+	return *code == 404 ? 0 : -EIO;
 }
 
 struct stream_ctx {
@@ -280,12 +280,12 @@ static int on_event(void *arg, const char *line, size_t len)
 		kind_ok(c, "watching");	/* the server answers again after an outage */
 	kd_kube_lock(c->k);
 	if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0) {
-		kd_kube_store_put(&c->store, c->kind, c->api, obj, &diags);
+		kd_api_object_put(&c->store, c->kind, c->api, obj, &diags);
 		set_rv(c, obj);
 		c->st.events++;
 		notify(c->k);
 	} else if (strcmp(type, "DELETED") == 0) {
-		kd_kube_store_del(&c->store, obj);
+		kd_api_object_del(&c->store, c->kind, obj);
 		set_rv(c, obj);
 		c->st.events++;
 		notify(c->k);
@@ -315,7 +315,7 @@ static int on_event(void *arg, const char *line, size_t len)
 	return 0;
 }
 
-/* Watches from c->rv until the stream ends.  Sets *relist on 410; -1 on failure. */
+/* Watches from c->rv until the stream ends.  Sets *relist on 410; -EIO on failure. */
 static int watch(struct kd_kube_kind *c, struct kd_kube_http *h, bool *relist, bool *missing)
 {
 	long timeout = WATCH_TIMEOUT_MIN_S + rand_below(WATCH_TIMEOUT_MIN_S);
@@ -348,7 +348,7 @@ static int watch(struct kd_kube_kind *c, struct kd_kube_http *h, bool *relist, b
 			*missing = true;
 		else if (!x.failed && !atomic_load(&c->k->stop))
 			kind_error(c, "WATCH: %s", r.err);
-		return -1;
+		return -EIO;
 	}
 	kd_kube_lock(c->k);
 	c->st.restarts++;
@@ -356,7 +356,7 @@ static int watch(struct kd_kube_kind *c, struct kd_kube_http *h, bool *relist, b
 	pr_debug("%s: the server ended the watch after %llu events; resuming from %s", c->resource,
 		 x.n, c->rv);
 	if (x.n == 0 && mono_ms() - t0 < QUICK_CLOSE_MS)
-		return -1;	/* closed at once, again and again: back off */
+		return -EIO;	/* closed at once, again and again: back off */
 	kind_ok(c, "watching");
 	return 0;
 }
@@ -366,7 +366,7 @@ static void set_missing(struct kd_kube_kind *c, bool *said)
 {
 	kd_kube_lock(c->k);
 	if (!c->synced || c->store.n || !c->missing) {
-		kd_kube_store_free(&c->store);
+		kd_store_free(&c->store);
 		notify(c->k);
 	}
 	c->synced = true;
@@ -449,11 +449,13 @@ static void global_init(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-int kd_kube_start(struct kd_kube *k, struct kd_kube_config *cfg, unsigned page_size)
+int kd_kube_start(struct kd_kube *k, struct kd_kube_config *cfg, unsigned page_size,
+		  struct kanary_err *e)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 	memset(k, 0, sizeof(*k));
+	k->source.ops = &kd_api_source_ops;
 	k->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	pthread_mutex_init(&k->cfg.lock, NULL);
@@ -461,10 +463,8 @@ int kd_kube_start(struct kd_kube *k, struct kd_kube_config *cfg, unsigned page_s
 	pthread_mutex_init(&k->lock, NULL);
 	atomic_init(&k->stop, false);
 	k->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (k->efd < 0) {
-		pr_err("eventfd: %s", strerror(errno));
-		return -1;
-	}
+	if (k->efd < 0)
+		return kanary_errf(e, errno, "eventfd: %s", strerror(errno));
 	pthread_once(&once, global_init);
 	for (int i = 0; i < KD_KUBE_NKINDS; i++) {
 		struct kd_kube_kind *c = &k->kinds[i];
@@ -480,9 +480,9 @@ int kd_kube_start(struct kd_kube *k, struct kd_kube_config *cfg, unsigned page_s
 		int err = pthread_create(&c->thread, NULL, kind_thread, c);
 
 		if (err) {
-			pr_err("cannot start the %s watch: %s", c->resource, strerror(err));
 			kd_kube_stop(k);
-			return -1;
+			return kanary_errf(e, err, "cannot start the %s watch: %s", c->resource,
+					   strerror(err));
 		}
 		c->started = true;
 	}
@@ -498,7 +498,7 @@ void kd_kube_stop(struct kd_kube *k)
 		if (c->started)
 			pthread_join(c->thread, NULL);
 		c->started = false;
-		kd_kube_store_free(&c->store);
+		kd_store_free(&c->store);
 		free(c->last_error);
 		c->last_error = NULL;
 	}
@@ -540,26 +540,6 @@ bool kd_kube_synced(struct kd_kube *k, char *why, size_t len)
 	return off == 0;
 }
 
-size_t kd_kube_unknown(struct kd_kube *k)
-{
-	size_t n = 0;
-
-	for (int i = 0; i < KD_KUBE_NKINDS; i++)
-		n += kd_kube_store_unknown(&k->kinds[i].store);
-	return n;
-}
-
-struct kd_objects **kd_kube_sets(struct kd_kube *k, size_t *n)
-{
-	struct kd_objects **sets = NULL;
-	size_t cap = 0;
-
-	*n = 0;
-	for (int i = 0; i < KD_KUBE_NKINDS; i++)
-		kd_kube_store_sets(&k->kinds[i].store, &sets, n, &cap);
-	return sets;
-}
-
 void kd_kube_ack(struct kd_kube *k)
 {
 	uint64_t v;
@@ -582,7 +562,7 @@ json_t *kd_kube_json(struct kd_kube *k)
 		for (size_t j = 0; j < c->store.n; j++)
 			if (c->store.v[j].error)
 				json_array_append_new(bad, json_pack("{s:s, s:s, s:b}", "object",
-					c->store.v[j].file, "error", c->store.v[j].error,
+					c->store.v[j].name, "error", c->store.v[j].error,
 					"last_good_in_use", c->store.v[j].good != NULL));
 		json_object_set_new(kinds_o, c->resource, json_pack(
 			"{s:s, s:b, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",

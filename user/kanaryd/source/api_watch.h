@@ -11,7 +11,8 @@
  *     and jitter, while the maps keep the last good state;
  *   - a kind the server does not serve (no Istio CRDs) is logged once and
  *     looked for again every minute.
- * The main loop is woken through an eventfd and reads the cache under lock.
+ * The main loop is woken through an eventfd and reads the stores under lock,
+ * through k->source (api_source.c).
  */
 #ifndef KD_KUBE_WATCH_H
 #define KD_KUBE_WATCH_H
@@ -20,7 +21,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <jansson.h>
-#include "source/api_store.h"
+#include "source/api_source.h"
+#include "source/store.h"
 #include "source/api_config.h"
 
 #define KD_KUBE_PAGE_SIZE	500
@@ -44,7 +46,7 @@ struct kd_kube_kind {
 	pthread_t thread;
 	bool started;
 	/* Under k->lock: */
-	struct kd_kube_store store;
+	struct kd_store store;	/* items "api:KIND/NAMESPACE/NAME" */
 	bool synced;		/* listed at least once, or known not served */
 	bool missing;		/* the server does not serve this kind */
 	char api[96];		/* "v1", "networking.istio.io/v1" */
@@ -54,6 +56,7 @@ struct kd_kube_kind {
 };
 
 struct kd_kube {
+	struct kd_source source;	/* first: kd_api_source_ops, for the loop */
 	struct kd_kube_config cfg;
 	unsigned page_size;
 	pthread_mutex_t lock;
@@ -64,8 +67,9 @@ struct kd_kube {
 	struct kd_kube_kind kinds[KD_KUBE_NKINDS];
 };
 
-/* Takes cfg (moved in), starts the threads.  -1 when they cannot start. */
-int kd_kube_start(struct kd_kube *k, struct kd_kube_config *cfg, unsigned page_size);
+/* Takes cfg (moved in), starts the threads.  -errno with e when they cannot start. */
+int kd_kube_start(struct kd_kube *k, struct kd_kube_config *cfg, unsigned page_size,
+		  struct kanary_err *e);
 void kd_kube_stop(struct kd_kube *k);
 
 void kd_kube_lock(struct kd_kube *k);
@@ -74,9 +78,6 @@ void kd_kube_unlock(struct kd_kube *k);
 bool kd_kube_take_changed(struct kd_kube *k, long long *event_ms);
 /* Under lock: every kind listed once (or known missing); else why not, in why. */
 bool kd_kube_synced(struct kd_kube *k, char *why, size_t len);
-size_t kd_kube_unknown(struct kd_kube *k);
-/* Under lock: good object sets, kind by kind, in key order; free the array. */
-struct kd_objects **kd_kube_sets(struct kd_kube *k, size_t *n);
 /* What the status file shows: the server, and per kind its state and counters (takes the lock). */
 json_t *kd_kube_json(struct kd_kube *k);
 /* Drains the eventfd. */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The files source: list, read, hash and decode the manifest files. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,12 +11,6 @@
 #include "base/arena.h"
 #include "decode/manifest.h"
 #include "source/manifest_files.h"
-
-void kd_sources_init(struct kd_sources *s, const char *root)
-{
-	memset(s, 0, sizeof(*s));
-	s->root = kd_xstrdup(root);
-}
 
 static bool wanted_name(const char *name)
 {
@@ -39,7 +34,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The file paths PATH stands for, sorted; -errno when PATH cannot be read. */
-static int list_paths(const char *root, char ***out, size_t *n, char *err, size_t errlen)
+static int list_paths(const char *root, char ***out, size_t *n, struct kanary_err *e)
 {
 	size_t cap = 0;
 	struct dirent *de;
@@ -48,19 +43,15 @@ static int list_paths(const char *root, char ***out, size_t *n, char *err, size_
 
 	*out = NULL;
 	*n = 0;
-	if (stat(root, &st)) {
-		snprintf(err, errlen, "%s: %s", root, strerror(errno));
-		return -errno;
-	}
+	if (stat(root, &st))
+		return kanary_errf(e, errno, "%s: %s", root, strerror(errno));
 	if (!S_ISDIR(st.st_mode)) {
 		KD_PUSH(*out, *n, cap, kd_xstrdup(root));
 		return 0;
 	}
 	dir = opendir(root);
-	if (!dir) {
-		snprintf(err, errlen, "%s: %s", root, strerror(errno));
-		return -errno;
-	}
+	if (!dir)
+		return kanary_errf(e, errno, "%s: %s", root, strerror(errno));
 	while ((de = readdir(dir))) {
 		char path[4096];
 
@@ -77,26 +68,23 @@ static int list_paths(const char *root, char ***out, size_t *n, char *err, size_
 	return 0;
 }
 
-static int read_all(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+static int read_all(const char *path, char **buf, size_t *len, struct kanary_err *e)
 {
 	size_t cap = 0, n = 0;
 	char *b = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return kanary_errf(e, errno, "%s: cannot open: %s", path, strerror(errno));
 	for (;;) {
 		ssize_t r;
 
 		if (n == cap) {
 			if (cap >= KD_MANIFEST_MAX_BYTES) {
-				snprintf(err, errlen, "%s: larger than %u MiB; not read", path,
-					 KD_MANIFEST_MAX_BYTES >> 20);
 				free(b);
 				close(fd);
-				return -1;
+				return kanary_errf(e, EFBIG, "%s: larger than %u MiB; not read", path,
+						   KD_MANIFEST_MAX_BYTES >> 20);
 			}
 			cap = cap ? cap * 2 : 64 * 1024;
 			b = kd_xrealloc(b, cap, 1);
@@ -105,10 +93,11 @@ static int read_all(const char *path, char **buf, size_t *len, char *err, size_t
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+			int err = errno;
+
 			free(b);
 			close(fd);
-			return -1;
+			return kanary_errf(e, err, "%s: cannot read: %s", path, strerror(err));
 		}
 		if (r == 0)
 			break;
@@ -129,54 +118,18 @@ static unsigned long long content_hash(const char *b, size_t n)
 	return h;
 }
 
-static struct kd_source_file *file_get(struct kd_sources *s, const char *path)
-{
-	struct kd_source_file *f;
-
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->v[i].path, path) == 0)
-			return &s->v[i];
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 8;
-		s->v = kd_xrealloc(s->v, s->cap, sizeof(*s->v));
-	}
-	f = &s->v[s->n++];
-	memset(f, 0, sizeof(*f));
-	f->path = kd_xstrdup(path);
-	return f;
-}
-
-static void file_drop_objects(struct kd_source_file *f)
-{
-	if (f->good) {
-		kd_objects_free(f->good);
-		free(f->good);
-		f->good = NULL;
-	}
-}
-
-static void set_error(struct kd_source_file *f, const char *msg)
-{
-	free(f->error);
-	f->error = msg ? kd_xstrdup(msg) : NULL;
-}
-
 /* Reads and, when its content changed, decodes one file; true when its objects changed. */
-static bool file_load(struct kd_source_file *f, bool force, struct kd_diags *diags)
+static bool file_load(struct kd_store_item *f, bool force, struct kd_diags *said)
 {
+	struct kanary_err e = { "" };
 	struct kd_diags mine = { 0 };
 	struct kd_objects *objs;
-	char err[1024], *buf;
 	unsigned long long h;
-	size_t len;
+	size_t len = 0;
+	char *buf = NULL;
 
-	if (read_all(f->path, &buf, &len, err, sizeof(err))) {
-		if (!f->error || strcmp(f->error, err) != 0)
-			kd_diag_add(diags, KD_ERROR, "%s (the last good version stays applied)", err);
-		set_error(f, err);
-		kd_diags_free(&f->diags);
-		kd_diag_add(&f->diags, KD_ERROR, "%s", err);
-		f->has_hash = false;
+	if (read_all(f->name, &buf, &len, &e)) {
+		kd_store_record_unreadable(f, e.msg, said);
 		return false;
 	}
 	h = content_hash(buf, len);
@@ -187,107 +140,116 @@ static bool file_load(struct kd_source_file *f, bool force, struct kd_diags *dia
 	f->hash = h;
 	f->has_hash = true;
 	objs = kd_xcalloc(1, sizeof(*objs));
-	if (kd_manifest_decode(f->path, buf, len, objs, &mine)) {
-		set_error(f, kd_diag_first(&mine, KD_ERROR));
-		if (f->good)
-			kd_diag_add(&mine, KD_ERROR, "%s: bad; its last good version stays applied", f->path);
-		else
-			kd_diag_add(&mine, KD_ERROR, "%s: bad, and no good version of it has been seen "
-				    "since kanaryd started", f->path);
+	if (kd_manifest_decode(f->name, buf, len, objs, &mine)) {
 		kd_objects_free(objs);
 		free(objs);
-		kd_diags_free(&f->diags);
-		kd_diag_copy(&f->diags, &mine, KD_WARN);
-		kd_diag_move(diags, &mine);
-		free(buf);
-		return false;
+		objs = NULL;
 	}
 	free(buf);
-	set_error(f, NULL);
-	kd_diags_free(&f->diags);
-	kd_diag_copy(&f->diags, &mine, KD_WARN);
-	kd_diag_move(diags, &mine);
-	file_drop_objects(f);
-	f->good = objs;
-	return true;
+	return kd_store_record(f, objs, &mine, true, said);
 }
 
-bool kd_sources_scan(struct kd_sources *s, bool force, struct kd_diags *diags)
+/* Files no longer there: their objects are gone. */
+static bool drop_removed(struct kd_files *fs, char **paths, size_t n, struct kd_diags *said)
 {
-	char err[1024], **paths;
 	bool changed = false;
-	size_t n, k = 0;
 
-	if (list_paths(s->root, &paths, &n, err, sizeof(err))) {
-		/* Unmounted or mid-replace: keeping everything is safer than deleting it. */
-		if (!s->root_error || strcmp(s->root_error, err) != 0)
-			kd_diag_add(diags, KD_ERROR, "--manifests %s; everything loaded stays applied", err);
-		free(s->root_error);
-		s->root_error = kd_xstrdup(err);
-		return false;
-	}
-	free(s->root_error);
-	s->root_error = NULL;
-	for (size_t i = 0; i < s->n; i++)
-		s->v[i].present = false;
-	for (size_t i = 0; i < n; i++) {
-		struct kd_source_file *f = file_get(s, paths[i]);
+	for (size_t i = 0; i < fs->store.n;) {
+		struct kd_store_item *f = &fs->store.v[i];
 
-		f->present = true;
-		changed |= file_load(f, force, diags);
-		free(paths[i]);
-	}
-	free(paths);
-	for (size_t i = 0; i < s->n; i++) {
-		struct kd_source_file *f = &s->v[i];
-
-		if (f->present) {
-			s->v[k++] = *f;
+		if (n && bsearch(&f->name, paths, n, sizeof(*paths), cmp_str)) {
+			i++;
 			continue;
 		}
-		kd_diag_add(diags, KD_INFO, "%s: removed; its objects are gone", f->path);
+		kd_diag_add(said, KD_INFO, "%s: removed; its objects are gone", f->name);
 		changed |= f->good != NULL;
-		file_drop_objects(f);
-		kd_diags_free(&f->diags);
-		free(f->path);
-		free(f->error);
+		kd_store_remove(&fs->store, f->name);	/* the next one moves to i */
 	}
-	s->n = k;
-	if (s->n)
-		qsort(s->v, s->n, sizeof(*s->v), cmp_str);	/* path is the first member */
 	return changed;
 }
 
-struct kd_objects **kd_sources_sets(const struct kd_sources *s, size_t *n)
+bool kd_files_scan(struct kd_files *fs, bool force, struct kd_diags *said)
 {
-	struct kd_objects **sets = kd_xcalloc(s->n, sizeof(*sets));
+	struct kanary_err e = { "" };
+	bool changed = false;
+	char **paths;
+	size_t n;
+
+	if (list_paths(fs->root, &paths, &n, &e)) {
+		/* Unmounted or mid-replace: keeping everything is safer than deleting it. */
+		if (!fs->root_error || strcmp(fs->root_error, e.msg) != 0)
+			kd_diag_add(said, KD_ERROR, "--manifests %s; everything loaded stays applied",
+				    e.msg);
+		free(fs->root_error);
+		fs->root_error = kd_xstrdup(e.msg);
+		return false;
+	}
+	free(fs->root_error);
+	fs->root_error = NULL;
+	for (size_t i = 0; i < n; i++)
+		changed |= file_load(kd_store_item(&fs->store, paths[i]), force, said);
+	changed |= drop_removed(fs, paths, n, said);
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	return changed;
+}
+
+static int files_refresh(struct kd_source *s, bool force, struct kd_refresh *r,
+			 struct kd_diags *said, struct kanary_err *e)
+{
+	(void)e;
+	r->changed = kd_files_scan((struct kd_files *)s, force, said);
+	r->event_ms = 0;
+	return 0;
+}
+
+static void files_release(struct kd_source *s)
+{
+	(void)s;
+}
+
+static size_t files_unknown(struct kd_source *s)
+{
+	return kd_store_unknown(&((struct kd_files *)s)->store);
+}
+
+static size_t files_bad(struct kd_source *s)
+{
+	struct kd_files *fs = (struct kd_files *)s;
+
+	return kd_store_bad(&fs->store) + (fs->root_error != NULL);
+}
+
+static struct kd_objects **files_good_sets(struct kd_source *s, size_t *n)
+{
+	struct kd_objects **sets = NULL;
+	size_t cap = 0;
 
 	*n = 0;
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].good)
-			sets[(*n)++] = s->v[i].good;
+	kd_store_sets(&((struct kd_files *)s)->store, &sets, n, &cap);
 	return sets;
 }
 
-size_t kd_sources_unknown(const struct kd_sources *s)
-{
-	size_t n = 0;
+static const struct kd_source_ops files_ops = {
+	.refresh = files_refresh,
+	.release = files_release,
+	.unknown = files_unknown,
+	.bad = files_bad,
+	.good_sets = files_good_sets,
+};
 
-	for (size_t i = 0; i < s->n; i++)
-		n += s->v[i].error && !s->v[i].good;
-	return n;
+void kd_files_init(struct kd_files *fs, const char *root)
+{
+	memset(fs, 0, sizeof(*fs));
+	fs->source.ops = &files_ops;
+	fs->root = kd_xstrdup(root);
 }
 
-void kd_sources_free(struct kd_sources *s)
+void kd_files_free(struct kd_files *fs)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		file_drop_objects(&s->v[i]);
-		kd_diags_free(&s->v[i].diags);
-		free(s->v[i].path);
-		free(s->v[i].error);
-	}
-	free(s->v);
-	free(s->root);
-	free(s->root_error);
-	memset(s, 0, sizeof(*s));
+	kd_store_free(&fs->store);
+	free(fs->root);
+	free(fs->root_error);
+	memset(fs, 0, sizeof(*fs));
 }
