@@ -35,7 +35,7 @@
 #define KANARY_HO_STAT(svc, field)						\
 	do {									\
 		__u32 __k = (svc);						\
-		struct kanary_ho_stats *__s = bpf_map_lookup_elem(&kanary_hostat_v1, &__k); \
+		struct kanary_ho_stats *__s = bpf_map_lookup_elem(&kanary_hostat_v2, &__k); \
 		if (__s)							\
 			__s->field++;						\
 	} while (0)
@@ -66,7 +66,7 @@ static __always_inline void kanary_ho_forget(const struct kanary_ct_key *fwd,
 		bpf_map_delete_elem(&kanary_ct_v1, &rk);
 	}
 	bpf_map_delete_elem(&kanary_stash_v1, fwd);
-	bpf_map_delete_elem(&kanary_ho_v1, fwd);
+	bpf_map_delete_elem(&kanary_ho_v2, fwd);
 }
 
 static __always_inline struct kanary_ho_scratch *kanary_ho_scratch_get(void)
@@ -184,7 +184,7 @@ static __noinline int kanary_ho_accept(struct __sk_buff *skb, const struct kanar
 				  kanary_hash_seed() ^ KANARY_HASH_ISN);
 	ho.mss = kanary_tcp_opt_mss(skb, p, &sc->walk);
 	ho.svc_id = ref->id;
-	if (bpf_map_update_elem(&kanary_ho_v1, fwd, &ho, BPF_ANY))
+	if (bpf_map_update_elem(&kanary_ho_v2, fwd, &ho, BPF_ANY))
 		return TC_ACT_SHOT;
 	return kanary_ho_synack(skb, p, &ho);
 }
@@ -667,7 +667,7 @@ static __always_inline void kanary_ct_forget_stale_reverse(const struct kanary_p
 	if (rev->flags & KANARY_CT_F_HANDOFF) {
 		kanary_ct_key_v4(&k, p->saddr, rev->addr.w[3], p->sport, rev->port,
 				 KANARY_CT_FORWARD);
-		ho = bpf_map_lookup_elem(&kanary_ho_v1, &k);
+		ho = bpf_map_lookup_elem(&kanary_ho_v2, &k);
 		if (ho && ho->state == KANARY_HO_SYN_SENT && ho->client_isn == p->seq)
 			return;
 	}
@@ -685,7 +685,7 @@ static __noinline int kanary_ho_egress(struct __sk_buff *skb, const struct kanar
 	struct kanary_ct_key fwd;
 
 	kanary_ct_key_v4(&fwd, p->daddr, vip, p->dport, vport, KANARY_CT_FORWARD);
-	ho = bpf_map_lookup_elem(&kanary_ho_v1, &fwd);
+	ho = bpf_map_lookup_elem(&kanary_ho_v2, &fwd);
 	if (!ho || ho->backend.w[3] != p->saddr || ho->backend_port != p->sport) {
 		/* The connection is gone: its replies mean nothing to the client. */
 		bpf_map_delete_elem(&kanary_ct_v1, rkey);

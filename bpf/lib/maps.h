@@ -59,7 +59,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kanary_subset_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_stat_v2 SEC(".maps");
+} kanary_stat_v3 SEC(".maps");
 
 /* enum kanary_counter -> per-CPU datapath event counts. */
 struct {
@@ -87,7 +87,7 @@ struct {
 	__type(key, struct kanary_ct_key);
 	__type(value, struct kanary_ho_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_ho_v1 SEC(".maps");
+} kanary_ho_v2 SEC(".maps");
 
 /* Client -> VIP tuple -> its first data, until the backend acks it. */
 struct {
@@ -105,7 +105,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kanary_ho_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_hostat_v1 SEC(".maps");
+} kanary_hostat_v2 SEC(".maps");
 
 /* What reshaping a segment needs and the stack cannot hold (512 bytes across calls). */
 struct kanary_ho_scratch {

@@ -139,7 +139,7 @@ extern const char *const kanary_counter_names[KANARY_CNT__MAX];
 /* Handoff failures of a service (include/kanary/handoff.h), by reason. */
 int kanary_ho_stats_read(struct kanary_maps *m, __u32 svc_id, struct kanary_ho_stats *sum,
 			 struct kanary_err *e);
-#define KANARY_HO_STAT_FIELDS	6
+#define KANARY_HO_STAT_FIELDS	15
 struct kanary_ho_stat_field {
 	const char *name;
 	size_t offset;

@@ -159,7 +159,7 @@ one_doc() {
 	add_greeting
 	[ "$(bpftool -j map dump pinned "$PIN/kanary_be_v1" | jq length)" -gt 0 ]
 	# Fake datapath counts on subset 0 of service id 0, on every CPU.
-	bpftool map update pinned "$PIN/kanary_stat_v2" key 0 0 0 0 value \
+	bpftool map update pinned "$PIN/kanary_stat_v3" key 0 0 0 0 value \
 		1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 2 0 0 0 0 0 0 0 3 0 0 0 0 0 0 0 4 0 0 0 0 0 0 0 5 0 0 0 0 0 0 0
 	run --separate-stderr k -j stats greeting
 	jq_is '.[0].subsets[0].connections' "$(possible_cpus)"
@@ -169,7 +169,7 @@ one_doc() {
 	k service add greeting 10.96.0.10:80
 	run --separate-stderr k -j stats greeting
 	jq_is '.[0].subsets | length' 0
-	[ "$(bpftool -j map lookup pinned "$PIN/kanary_stat_v2" key 0 0 0 0 |
+	[ "$(bpftool -j map lookup pinned "$PIN/kanary_stat_v3" key 0 0 0 0 |
 		jq '[.formatted.values[].value[]] | add')" = 0 ]
 }
 
@@ -457,13 +457,13 @@ one_doc() {
 	local ncpu
 	ncpu=$(possible_cpus)
 	# svc id 0: subset 0 gets 3 connections per CPU, subset 1 gets 1 per CPU.
-	bpftool map update pinned "$PIN/kanary_stat_v2" key 0 0 0 0 value \
+	bpftool map update pinned "$PIN/kanary_stat_v3" key 0 0 0 0 value \
 		3 0 0 0 0 0 0 0 2 0 0 0 0 0 0 0 5 0 0 0 0 0 0 0 7 0 0 0 0 0 0 0 11 0 0 0 0 0 0 0 13 0 0 0 0 0 0 0
-	bpftool map update pinned "$PIN/kanary_stat_v2" key 1 0 0 0 value \
+	bpftool map update pinned "$PIN/kanary_stat_v3" key 1 0 0 0 value \
 		1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0
 	bpftool map update pinned "$PIN/kanary_cnt_v1" key 3 0 0 0 value 2 0 0 0 0 0 0 0
 	# Handoff failures of svc id 0: backend_silent 4 per CPU, the rest 0.
-	bpftool map update pinned "$PIN/kanary_hostat_v1" key 0 0 0 0 value \
+	bpftool map update pinned "$PIN/kanary_hostat_v2" key 0 0 0 0 value \
 		0 0 0 0 0 0 0 0 4 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 \
 		0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
 	run --separate-stderr k -j stats
