@@ -104,6 +104,9 @@ $(OUTPUT)/bpf-test/%.o: tests/bpf/%.c $(BPFT_HDRS) $(wildcard user/lib/*.h) $(BP
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf -c $< -o $@
 
+# The framer's BPF test loads the test-only program.
+$(OUTPUT)/bpf-test/test_http_frame.o: $(OUTPUT)/http_match_test.skel.h
+
 $(BIN)/kanary_bpf_test: $(BPFT_OBJS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs check) -o $@
