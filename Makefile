@@ -148,7 +148,12 @@ $(BIN)/http_match_diff: tests/fuzz/http_match_diff.c tests/bpf/prog_run.c $(HM_S
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/fuzz -Itests/bpf $(filter %.c,$^) -lbpf -lelf -lz -o $@
 
-FUZZ_BINS := $(BIN)/fuzz_manifest $(BIN)/fuzz_http_match $(BIN)/http_match_diff
+# The framer, against its plain reference.
+$(BIN)/fuzz_http_frame: tests/fuzz/fuzz_http_frame.c tests/fuzz/ref_frame.c tests/fuzz/ref_frame.h $(BPF_HDRS) | $(BIN) $(DEPS_STAMP)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -fno-sanitize-recover=undefined -Itests/fuzz $(filter %.c,$^) -o $@
+
+FUZZ_BINS := $(BIN)/fuzz_manifest $(BIN)/fuzz_http_match $(BIN)/fuzz_http_frame $(BIN)/http_match_diff
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/run-fuzz 120
