@@ -104,6 +104,9 @@ $(OUTPUT)/bpf-test/%.o: tests/bpf/%.c $(BPFT_HDRS) $(wildcard user/lib/*.h) $(BP
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf -c $< -o $@
 
+# The framer's BPF test loads the test-only program.
+$(OUTPUT)/bpf-test/test_http_frame.o: $(OUTPUT)/http_match_test.skel.h
+
 $(BIN)/kanary_bpf_test: $(BPFT_OBJS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs check) -o $@
@@ -145,7 +148,12 @@ $(BIN)/http_match_diff: tests/fuzz/http_match_diff.c tests/bpf/prog_run.c $(HM_S
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/fuzz -Itests/bpf $(filter %.c,$^) -lbpf -lelf -lz -o $@
 
-FUZZ_BINS := $(BIN)/fuzz_manifest $(BIN)/fuzz_http_match $(BIN)/http_match_diff
+# The framer, against its plain reference.
+$(BIN)/fuzz_http_frame: tests/fuzz/fuzz_http_frame.c tests/fuzz/ref_frame.c tests/fuzz/ref_frame.h $(BPF_HDRS) | $(BIN) $(DEPS_STAMP)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -fno-sanitize-recover=undefined -Itests/fuzz $(filter %.c,$^) -o $@
+
+FUZZ_BINS := $(BIN)/fuzz_manifest $(BIN)/fuzz_http_match $(BIN)/fuzz_http_frame $(BIN)/http_match_diff
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/run-fuzz 120
