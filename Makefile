@@ -50,7 +50,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary_unit $(BIN)/kanary_bpf_test $(BIN)/kanaryd_unit
+all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary_unit $(BIN)/kanary_bpf_test $(BIN)/kanaryd_unit $(BIN)/delayline
 
 # Installs what is missing (apt-get).  Every rule that compiles or links has it
 # as an order-only prerequisite, so a fresh clone builds in any order, with -j.
@@ -127,6 +127,11 @@ $(OUTPUT)/kanaryd-unit/%.o: tests/unit/kanaryd/%.c $(wildcard tests/unit/kanaryd
 $(BIN)/kanaryd_unit: $(KDU_OBJS) $(KD_CORE) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(KD_LDLIBS) $(shell pkg-config --libs check) -o $@
+
+# The e2e tests' delay line (no netem here): holds a pod's packets in an NFQUEUE.
+$(BIN)/delayline: tests/lib/delayline.c | $(BIN) $(DEPS_STAMP)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(shell pkg-config --libs libnetfilter_queue) -o $@
 
 # libFuzzer targets (clang, with ASan and UBSan); tests/run-fuzz runs them all.
 $(BIN)/fuzz_manifest: tests/fuzz/fuzz_manifest.c $(filter-out user/kanaryd/main.c,$(KD_SRCS)) $(KD_HDRS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
