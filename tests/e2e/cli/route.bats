@@ -84,8 +84,9 @@ RULE_SIZE=92
 	run --separate-stderr k -j route help
 	[ "$status" -eq 0 ]
 	jq -e '.help | contains("route del SERVICE INDEX")' <<<"$output" >/dev/null
+	jq -e '.help | contains("route per-request SERVICE { on | off }")' <<<"$output" >/dev/null
 	run --separate-stderr k help
-	[[ "$output" == *"route { add | del | list | help }"* ]] ||
+	[[ "$output" == *"route { add | del | list | per-request | help }"* ]] ||
 		{ echo "kanaryctl help does not list route: $output"; return 1; }
 }
 
