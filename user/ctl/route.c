@@ -382,9 +382,10 @@ static int route_per_request(int argc, char **argv)
 	REQ_ARGS(2, "SERVICE on|off");
 	svc = argv[0];
 	NEXT_ARG();
-	on = match_word(*argv, onoff) == 0;
-	if (!on && match_word(*argv, onoff) != 1)
+	on = match_word(*argv, onoff);
+	if (on < 0)
 		return BAD_ARG("on or off");
+	on = on == 0;
 	NEXT_ARG();
 	NO_MORE_ARGS("nothing after on|off");
 	if (route_open(&c, svc))
@@ -398,7 +399,7 @@ static int route_per_request(int argc, char **argv)
 		goto out;
 	}
 	if (c.stale)
-		p_note("rules that a deleted service left under the id of %s were dropped",
+		p_note("rules that a deleted service left under the id of %s were replaced",
 		       c.s->cfg.name);
 	if (json_output) {
 		out_json(rules_json(c.s, c.rs));
