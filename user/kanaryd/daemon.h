@@ -33,7 +33,7 @@ struct kd_config {
 	bool kube;		/* --kube: objects come from the API server, not --manifests */
 	const char *kubeconfig;	/* NULL: in-cluster service account */
 	const char *context;
-	unsigned kube_page_size;
+	__u32 kube_page_size;
 	const char *health_listen;	/* --health-listen ADDR:PORT, or NULL */
 };
 
