@@ -142,6 +142,7 @@ static struct kd_objects **api_good_sets(struct kd_source *s, size_t *n)
 }
 
 const struct kd_source_ops kd_api_source_ops = {
+	.item = "API object",
 	.refresh = api_refresh,
 	.release = api_release,
 	.unknown = api_unknown,

@@ -14,6 +14,7 @@
 #include "source/api_http.h"
 #include "source/api_watch.h"
 #include "base/log.h"
+#include "base/clock.h"
 
 #define ISTIO_GROUP		"networking.istio.io"
 #define BACKOFF_MIN_MS		500
@@ -31,30 +32,22 @@ static const struct {
 	[KD_KUBE_VIRTUALSERVICES] = { "VirtualService", "virtualservices", ISTIO_GROUP },
 };
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static unsigned int rand_below(unsigned int n)
 {
 	unsigned int r = 0;
 
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-		r = (unsigned int)mono_ms() * 2654435761u;
+		r = (unsigned int)kd_mono_ms() * 2654435761u;
 	return n ? r % n : 0;
 }
 
 /* Sleeps up to ms, waking early when stopping; false when stopping. */
 static bool nap(struct kd_kube *k, long long ms)
 {
-	long long end = mono_ms() + ms;
+	long long end = kd_mono_ms() + ms;
 
 	while (!atomic_load(&k->stop)) {
-		long long left = end - mono_ms();
+		long long left = end - kd_mono_ms();
 		struct timespec ts = { 0, 50 * 1000000L };
 
 		if (left <= 0)
@@ -80,7 +73,7 @@ static void notify(struct kd_kube *k)
 	uint64_t one = 1;
 
 	if (!k->changed)
-		k->event_ms = mono_ms();
+		k->event_ms = kd_mono_ms();
 	k->changed = true;
 	if (write(k->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		pr_warn("eventfd: %s", strerror(errno));
@@ -322,7 +315,7 @@ static int watch(struct kd_kube_kind *c, struct kd_kube_http *h, bool *relist, b
 	struct stream_ctx x = { .c = c };
 	struct kd_kube_resp r;
 	char *base = collection_path(c), *path, rv[64];
-	long long t0 = mono_ms();
+	long long t0 = kd_mono_ms();
 	int ret;
 
 	kd_kube_lock(c->k);
@@ -355,7 +348,7 @@ static int watch(struct kd_kube_kind *c, struct kd_kube_http *h, bool *relist, b
 	kd_kube_unlock(c->k);
 	pr_debug("%s: the server ended the watch after %llu events; resuming from %s", c->resource,
 		 x.n, c->rv);
-	if (x.n == 0 && mono_ms() - t0 < QUICK_CLOSE_MS)
+	if (x.n == 0 && kd_mono_ms() - t0 < QUICK_CLOSE_MS)
 		return -EIO;	/* closed at once, again and again: back off */
 	kind_ok(c, "watching");
 	return 0;
