@@ -8,30 +8,18 @@
  */
 #include <errno.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "base/arena.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "source/api_http.h"
 #include "source/api_list_watch.h"
+#include "source/api_object.h"
 
 #define WATCH_TIMEOUT_MIN_S	300	/* as client-go: 5 to 10 minutes, spread */
 #define QUICK_CLOSE_MS		1000	/* a stream that ends sooner than this counts as a failure */
-
-static void notify(struct kd_kube *k)
-{
-	uint64_t one = 1;
-
-	if (!k->changed)
-		k->event_ms = kd_mono_ms();
-	k->changed = true;
-	if (write(k->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		pr_warn("eventfd: %s", strerror(errno));
-}
 
 /* A failure, logged when it differs from the last one (a down server is said once). */
 static void kind_error(struct kd_kube_kind *c, const char *fmt, ...)
@@ -171,7 +159,7 @@ int kd_api_list(struct kd_kube_kind *c, struct kd_kube_http *h, long *code)
 	c->missing = false;
 	snprintf(c->rv, sizeof(c->rv), "%s", rv);
 	c->st.lists++;
-	notify(c->k);
+	kd_kube_notify(c->k);
 	kd_kube_unlock(c->k);
 	pr_info("%s: listed %zu in %u page%s at resourceVersion %s", c->resource, total, pages,
 		pages == 1 ? "" : "s", rv);
@@ -225,12 +213,12 @@ static int on_event(void *arg, const char *line, size_t len)
 		kd_api_object_put(&c->store, c->kind, c->api, obj, &diags);
 		set_rv(c, obj);
 		c->st.events++;
-		notify(c->k);
+		kd_kube_notify(c->k);
 	} else if (strcmp(type, "DELETED") == 0) {
 		kd_api_object_del(&c->store, c->kind, obj);
 		set_rv(c, obj);
 		c->st.events++;
-		notify(c->k);
+		kd_kube_notify(c->k);
 	} else if (strcmp(type, "BOOKMARK") == 0) {
 		set_rv(c, obj);
 		c->st.bookmarks++;
@@ -308,7 +296,7 @@ void kd_api_set_missing(struct kd_kube_kind *c, bool *said)
 	kd_kube_lock(c->k);
 	if (!c->synced || c->store.n || !c->missing) {
 		kd_store_free(&c->store);
-		notify(c->k);
+		kd_kube_notify(c->k);
 	}
 	c->synced = true;
 	c->missing = true;

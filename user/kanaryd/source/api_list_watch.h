@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include "source/api_http.h"
-#include "source/api_watch.h"
+#include "source/api_cache.h"
 
 #define KD_API_MISSING_RECHECK_MS	60000	/* how often a kind not served is looked for */
 
