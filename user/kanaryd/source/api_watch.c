@@ -8,7 +8,6 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <curl/curl.h>
-#include "base/arena.h"
 #include "source/api_http.h"
 #include "source/api_list_watch.h"
 #include "source/api_source.h"
