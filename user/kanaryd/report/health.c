@@ -12,7 +12,7 @@
 #include <microhttpd.h>
 #include "kanary.h"
 #include "base/arena.h"
-#include "health.h"
+#include "report/health.h"
 #include "source/api_watch.h"
 #include "base/log.h"
 
