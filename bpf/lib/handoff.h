@@ -291,7 +291,8 @@ static __always_inline int kanary_ho_established(struct __sk_buff *skb, const st
 						 struct kanary_ho_entry *ho,
 						 const struct kanary_svc_ref *ref)
 {
-	if (!ho->pinned && p->payload_len && !p->rst) {
+	/* A request that ends the client's side (FIN) goes where the connection is. */
+	if (!ho->pinned && p->payload_len && !p->rst && !p->fin) {
 		if (p->seq == ho->req_end)
 			return kanary_ho_request(skb, p, fwd, ho, ref);
 		if (kanary_seq_gt(p->seq + p->payload_len, ho->req_end))

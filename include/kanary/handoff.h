@@ -138,7 +138,12 @@ struct kanary_ho_stats {
 	__u64	state_lost;		/* packet of a rule-path connection with no state: reset */
 	__u64	switches;		/* requests moved to another backend: legs opened after the first */
 	__u64	switch_failed;		/* a later leg refused or silent: the client was reset */
-	__u64	pinned[8];		/* connections pinned, by enum kanary_ho_pin (0 unused) */
+	/*
+	 * Requests that could not be routed on their own, by enum
+	 * kanary_ho_pin (0 unused): for every reason but LARGE the first
+	 * such request of a connection, which then stays pinned.
+	 */
+	__u64	pinned[8];
 };
 
 _Static_assert(sizeof(struct kanary_ho_entry) == 96, "handoff entry layout");
