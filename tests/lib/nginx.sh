@@ -44,6 +44,8 @@ nginx_conf_write() {
 		listen $(pod_ip "$pod"):80 backlog=8192;
 		root $KN_TMP/www;
 		location = / { default_type text/plain; return 200 "$pod\n"; }
+		# Which pod, and the dark-release header it got: pairs an answer with its request.
+		location = /echo { default_type text/plain; return 200 "$pod \$http_x_my_header\n"; }
 		location = /big { }
 		location = /small.txt { }
 	}

@@ -42,3 +42,22 @@ teardown_file() { e2e_teardown_file; }
 	expect_between "$(($(service_stat_sum greeting connections) - c0))" "$n" "$((n + 200 + 1))" "kanary connections vs wrk's requests"
 	expect_ho_drained
 }
+
+@test "wrk, 200 keep-alive connections for 30 s, the header on every other request: no error, each answer from its request's subset, no state left" {
+	local json n dark plain risky_plain sw0
+	sw0=$(handoff_stat greeting switches)
+	json=$(WRK_EXPECT="safe1 safe2 risky1" WRK_ALTERNATE=1 \
+		wrk_run "${KN_VIP_URL}echo" 30 200 keepalive "$BATS_TEST_TMPDIR/wrk.out")
+	echo "wrk: $json"
+	wrk_expect_clean "$json"
+	n=$(json_get "$json" '.requests')
+	dark=$(json_get "$json" '.bodies["risky1/dark"] // 0')
+	risky_plain=$(json_get "$json" '.bodies["risky1/plain"] // 0')
+	plain=$(($(json_get "$json" '.bodies["safe1/plain"] // 0') + $(json_get "$json" '.bodies["safe2/plain"] // 0') + risky_plain))
+	expect_eq "$((dark + plain))" "$n" "answers checked vs requests"
+	# Every other request per thread: about half are dark (wrk stops mid-flight).
+	expect_between "$(pct "$dark" "$n")" 45 55 "dark share of requests (%)"
+	expect_between "$(pct "$risky_plain" "$plain")" 15 25 "risky share of ordinary requests (%)"
+	expect_between "$(($(handoff_stat greeting switches) - sw0))" 1 1e12 "kanary switches"
+	expect_ho_drained
+}
