@@ -95,7 +95,8 @@ static __noinline int kanary_ho_bind(struct __sk_buff *skb, const struct kanary_
 	why = kanary_ho_frame_request(sc, len, p->seq, ho);
 	if (why)
 		kanary_ho_pin(ho, why);
-	kanary_ho_count_request(ho->svc_id, ho->subset, by_rule);
+	if (why != KANARY_HO_PIN_NOT_HTTP && why != KANARY_HO_PIN_HTTP2)
+		kanary_ho_count_request(ho->svc_id, ho->subset, by_rule);
 
 	sc->stash.len = len;
 	if (bpf_map_update_elem(&kanary_stash_v1, fwd, &sc->stash, BPF_ANY))

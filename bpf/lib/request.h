@@ -173,7 +173,9 @@ static __always_inline __u8 kanary_ho_frame_request(struct kanary_ho_scratch *sc
 		return KANARY_HO_PIN_HTTP2;
 	if (f->result == KANARY_FRAME_PARTIAL)
 		return KANARY_HO_PIN_HEAD_SPLIT;
-	if (f->result != KANARY_FRAME_COMPLETE || (f->flags & KANARY_FRAME_F_UPGRADE))
+	/* An upgrade or a CONNECT turns the connection into something else. */
+	if (f->result != KANARY_FRAME_COMPLETE ||
+	    (f->flags & (KANARY_FRAME_F_UPGRADE | KANARY_FRAME_F_CONNECT_METHOD)))
 		return KANARY_HO_PIN_NOT_HTTP;
 	if (f->body == KANARY_BODY_LENGTH) {
 		if (f->body_len > KANARY_HO_BODY_MAX)
