@@ -93,6 +93,8 @@ static __noinline int kanary_ho_bind(struct __sk_buff *skb, const struct kanary_
 	    KANARY_HO_SYN_RCVD)
 		return TC_ACT_SHOT;
 	why = kanary_ho_frame_request(sc, len, p->seq, ho);
+	if (!why && kanary_seq_gt(p->seq + len, ho->req_end))
+		why = KANARY_HO_PIN_PIPELINED;	/* more requests follow in the same bytes */
 	if (why)
 		kanary_ho_pin(ho, why);
 	if (why != KANARY_HO_PIN_NOT_HTTP && why != KANARY_HO_PIN_HTTP2)
@@ -275,6 +277,9 @@ static __noinline int kanary_ho_request(struct __sk_buff *skb, const struct kana
 		stay = 1;
 	}
 	kanary_ho_count_request(ho->svc_id, stay ? ho->subset : be->subset, sc->by_rule);
+	/* Requests after this one in the same segment go with it, and pin. */
+	if (kanary_seq_gt(p->seq + len, ho->req_end))
+		kanary_ho_pin(ho, KANARY_HO_PIN_PIPELINED);
 	if (stay)
 		return kanary_ho_forward(skb, p, fwd, ho);
 	sc->stash.len = len;
