@@ -436,7 +436,18 @@ static __noinline int kanary_ho_reply(struct __sk_buff *skb, const struct kanary
 	struct kanary_subset_stats *st = kanary_subset_stats(ho->svc_id, ho->subset);
 	__u32 seq = p->seq + ho->delta;
 	__be32 old = bpf_htonl(p->seq), new = bpf_htonl(seq);
-	int done = p->rst || kanary_ho_closed_out(p, seq, ho);
+	int done;
+
+	/*
+	 * A late segment of an earlier leg to the same backend (a connection
+	 * that came back to a pod reuses the tuple) is not this leg's: before
+	 * its first byte, or further ahead of the client than an unscaled
+	 * window lets a sender be.
+	 */
+	if (!kanary_seq_geq(p->seq, ho->backend_isn + 1) ||
+	    kanary_seq_gt(seq + p->payload_len, ho->srv_nxt + 65535))
+		return TC_ACT_SHOT;
+	done = p->rst || kanary_ho_closed_out(p, seq, ho);
 
 	if (st) {
 		st->packets_out += kanary_segs(skb);
