@@ -100,30 +100,33 @@ static void ka_respond(struct ka *k, const char *data)
 	k->snxt += len;
 }
 
-/* The client acks all it got: the backend sees the ack in its own space. */
-static void ka_client_ack(const struct ka *k)
+/*
+ * The client sends data (or a bare ACK when data is NULL), acking all it
+ * got: it stays on the current leg, its ack in the backend's space.
+ */
+static void ka_client_sends(struct ka *k, const char *data, const char *what)
 {
-	struct tcp4_spec s = hc_from_client(&k->c, TF_ACK, k->cnxt, k->snxt, NULL, 0);
+	size_t len = data ? strlen(data) : 0;
+	struct tcp4_spec s = hc_from_client(&k->c, data ? TF_ACK | TF_PSH : TF_ACK, k->cnxt,
+					    k->snxt, data, len);
 	struct tcp4_spec want = hc_to_backend(&k->c, s);
 	struct pkt out;
 
-	ck_verdict(hc_ingress(&s, &out), TC_ACT_OK, "client ACK");
+	ck_verdict(hc_ingress(&s, &out), TC_ACT_OK, what);
 	want.ack = k->bnxt;
-	hc_expect_frame(&out, &want, false, "client ACK to the backend");
+	hc_expect_frame(&out, &want, false, what);
+	k->cnxt += len;
 }
 
-/* A request that must stay on the current leg: DNAT, ack into the backend's space. */
+static void ka_client_ack(struct ka *k)
+{
+	ka_client_sends(k, NULL, "client ACK to the current backend");
+}
+
+/* A request that must stay on the current leg. */
 static void ka_request_stays(struct ka *k, const char *req)
 {
-	size_t len = strlen(req);
-	struct tcp4_spec s = hc_from_client(&k->c, TF_ACK | TF_PSH, k->cnxt, k->snxt, req, len);
-	struct tcp4_spec want = hc_to_backend(&k->c, s);
-	struct pkt out;
-
-	ck_verdict(hc_ingress(&s, &out), TC_ACT_OK, "request that stays");
-	want.ack = k->bnxt;
-	hc_expect_frame(&out, &want, false, "request to the current backend");
-	k->cnxt += len;
+	ka_client_sends(k, req, "request to the current backend");
 }
 
 static void ka_state(const struct ka *k, struct kanary_ho_entry *e)
