@@ -229,7 +229,11 @@ static __noinline int kanary_ho_switch(struct __sk_buff *skb, const struct kanar
 		goto fail;
 	return kanary_ho_syn_to_backend(skb, &sc->pkt, ho);
 fail:
-	/* The old leg may be reset already: the client is told, not left to hang. */
+	/*
+	 * The old leg may be reset already: forget the connection, so that the
+	 * client's retransmission of the request meets no state and is reset
+	 * (kanary_ho_orphan) rather than left to hang.
+	 */
 	kanary_ho_forget(fwd, ho);
 	return TC_ACT_SHOT;
 }
