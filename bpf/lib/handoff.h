@@ -47,7 +47,6 @@ static __noinline int kanary_ho_accept(struct __sk_buff *skb, const struct kanar
 	ho.svc_id = ref->id;
 	ho.leg_isn = p->seq;
 	ho.srv_nxt = ho.our_isn + 1;
-	ho.srv_acked = p->seq + 1;
 	if (bpf_map_update_elem(&kanary_ho_v2, fwd, &ho, BPF_ANY))
 		return TC_ACT_SHOT;
 	return kanary_ho_synack(skb, p, &ho);
@@ -257,11 +256,9 @@ static __noinline int kanary_ho_request(struct __sk_buff *skb, const struct kana
 		kanary_ho_pin(ho, KANARY_HO_PIN_PIPELINED);
 		return kanary_ho_forward(skb, p, fwd, ho);
 	}
-	len = kanary_ho_load_payload(skb, p, sc->stash.data);
-	if (len < 0) {
-		kanary_ho_pin(ho, KANARY_HO_PIN_LARGE);
-		return kanary_ho_forward(skb, p, fwd, ho);
-	}
+	len = kanary_ho_load_head(skb, p, sc->stash.data);
+	if (len < 0)
+		return TC_ACT_SHOT;
 	why = kanary_ho_frame_request(sc, len, p->seq, ho);
 	if (why) {
 		kanary_ho_pin(ho, why);
@@ -276,13 +273,13 @@ static __noinline int kanary_ho_request(struct __sk_buff *skb, const struct kana
 	if (!stay && be->addr.w[3] == ho->backend.w[3] && be->port == ho->backend_port)
 		stay = 1;
 	/* Only a request the stash holds whole can wait for a leg to open. */
-	if (!stay && kanary_seq_gt(ho->req_end, p->seq + KANARY_HTTP_STASH)) {
+	if (!stay && (p->payload_len > len || kanary_seq_gt(ho->req_end, p->seq + KANARY_HTTP_STASH))) {
 		kanary_ho_count_pin(ho->svc_id, KANARY_HO_PIN_LARGE);
 		stay = 1;
 	}
 	kanary_ho_count_request(ho->svc_id, stay ? ho->subset : be->subset, sc->by_rule);
 	/* Requests after this one in the same segment go with it, and pin. */
-	if (kanary_seq_gt(p->seq + len, ho->req_end))
+	if (kanary_seq_gt(p->seq + p->payload_len, ho->req_end))
 		kanary_ho_pin(ho, KANARY_HO_PIN_PIPELINED);
 	if (stay)
 		return kanary_ho_forward(skb, p, fwd, ho);

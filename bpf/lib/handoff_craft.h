@@ -81,6 +81,23 @@ static __always_inline int kanary_ho_load_payload(struct __sk_buff *skb,
 }
 
 /*
+ * Loads the first bytes of p's payload, at most KANARY_HTTP_STASH, into
+ * buf, zero-padded to a multiple of 4: a request's head, for the matcher
+ * and the framer, even when its body makes the segment larger.  Returns
+ * how many, or -1.
+ */
+static __always_inline int kanary_ho_load_head(struct __sk_buff *skb, const struct kanary_pkt *p,
+					       __u8 *buf)
+{
+	__u32 len = p->payload_len > KANARY_HTTP_STASH ? KANARY_HTTP_STASH : p->payload_len;
+
+	if (len < 1 || bpf_skb_load_bytes(skb, p->l4_off + p->tcp_hlen, buf, len))
+		return -1;
+	kanary_pad4(buf, len);
+	return len;
+}
+
+/*
  * Reshapes p into a segment of the same direction or turned around, with
  * header fields m, the options in sc->opts and no payload.  The payload's
  * bytes leave the checksum too: the caller has loaded them into

@@ -12,11 +12,15 @@
  *     chunk, or no body), seen leaving the backend;
  *   - the client acks every byte the backend sent (ack == srv_nxt): none
  *     is in flight, so none can arrive after the new leg's;
- *   - the backend has acked every byte of the client's (srv_acked == seq):
- *     the old leg holds nothing of the client's either;
  *   - neither side has sent a FIN.
- * Then the old backend is reset at the sequence it expects and the new one
- * gets a SYN whose ISN is the request's seq - 1: the client's sequence
+ * The old backend need not have acked all of the previous request: a
+ * server may answer before it reads a body (nginx's `return` does), and
+ * the client sends its next request on the answer, before the server's
+ * delayed ACK of the body.  Nothing it owes the client is left, and the
+ * new leg's acks cover those bytes for the client.  Then the old backend
+ * is reset at the request's seq (if it has not received all before, its
+ * challenge ACK reaches the client un-NATed, whose stack answers with the
+ * exact RST) and the new one gets a SYN whose ISN is the request's seq - 1: the client's sequence
  * numbers need no offset on any leg, and the backend's are rebased so its
  * first byte is the one the client expects next.
  *
@@ -196,7 +200,7 @@ static __always_inline int kanary_ho_exchange_done(const struct kanary_pkt *p,
 						   const struct kanary_ho_entry *ho)
 {
 	return ho->resp == KANARY_HO_RESP_DONE && p->ack && p->ack_seq == ho->srv_nxt &&
-	       ho->srv_acked == p->seq && !ho->fin_in && !ho->fin_out;
+	       !ho->fin_in && !ho->fin_out;
 }
 
 /* ---- responses, seen leaving the backend (egress) ---- */
@@ -284,8 +288,6 @@ static __always_inline void kanary_ho_track_response(struct __sk_buff *skb,
 {
 	__u32 end = cseq + p->payload_len;
 
-	if (p->ack && kanary_seq_gt(p->ack_seq, ho->srv_acked))
-		ho->srv_acked = p->ack_seq;
 	if (!p->payload_len)
 		return;
 	if (kanary_seq_gt(end, ho->srv_nxt))

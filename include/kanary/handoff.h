@@ -110,7 +110,7 @@ struct kanary_ho_entry {
 	__u32	resp_start;	/* the first byte of the current response */
 	__u32	resp_end;	/* its end, when framed by length (KANARY_HO_RESP_LENGTH) */
 	__u32	srv_nxt;	/* after the last byte the backend sent */
-	__u32	srv_acked;	/* the highest client byte the backend acked */
+	__u32	pad;
 	__u8	resp;		/* enum kanary_ho_resp */
 	__u8	pinned;		/* enum kanary_ho_pin */
 	__u8	head_req;	/* the current request is a HEAD: its response has no body */
