@@ -23,6 +23,9 @@ setup_file() {
 			nginx_reload "$pod" || return 1
 	done
 	head -c 1500 /dev/urandom >"$KN_TMP/body1500" && head -c 65536 /dev/urandom >"$KN_TMP/body64k" || return 1
+	# Served as /big256 and uploaded from the client; goes with cluster_down.
+	BIG256_SHA=$(www_random big256 256) || return 1
+	export BIG256_SHA BIG256="$KN_TMP/www/big256"
 }
 teardown_file() { e2e_teardown_file; }
 teardown() { bg_stop_all; }
@@ -58,9 +61,9 @@ expect_no_pins() {
 
 # accepts_all: "POD=N ..." nginx accepts of every server pod.
 accepts_all() {
-	local pod out=()
-	for pod in "${KN_SERVER_PODS[@]}"; do out+=("$pod=$(pod_accepts "$pod")") || return 1; done
-	echo "${out[*]}"
+	local pod pairs=()
+	for pod in "${KN_SERVER_PODS[@]}"; do pairs+=("$pod=$(pod_accepts "$pod")") || return 1; done
+	echo "${pairs[*]}"
 }
 
 # legs_opened BEFORE AFTER: connections the server pods' nginx accepted
@@ -117,7 +120,7 @@ transfer_lines() {
 # its text in the body; checks the rule, one connection, kanary's counts.
 # Leaves ORDINARY_RISKY (answers by risky1 to the others) and ORDINARY.
 mix_round() {
-	local out=$BATS_TEST_TMPDIR/mix s0 s1 a0 a1 sub pod t0=$SECONDS
+	local out=$BATS_TEST_TMPDIR/mix s0 s1 a0 a1 pod t0=$SECONDS
 	s0=$(svc_stats greeting)
 	a0=$(accepts_all)
 	ka_client mix "$KN_VIP" "$KN_VIP_PORT" 300 "$RANDOM" >"$out"
@@ -430,14 +433,10 @@ large_round() {
 }
 
 @test "256 MiB down and up on keep-alive connections that switch before and after, default offloads" {
-	BIG256_SHA=$(www_random big256 256)
-	BIG256=$KN_TMP/www/big256
 	large_round
 }
 
 @test "256 MiB down and up on keep-alive connections that switch before and after, tx checksum offload off" {
-	BIG256_SHA=$(sha_stdin <"$KN_TMP/www/big256")
-	BIG256=$KN_TMP/www/big256
 	cluster_tx_offload off
 	local pod
 	for pod in client "${KN_SERVER_PODS[@]}"; do
