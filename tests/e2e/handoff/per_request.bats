@@ -8,7 +8,7 @@
 # http.client, curl, a raw socket) on ONE connection each, real nginx pods
 # answering their names, and kanary's own counts: requests per subset,
 # switches, pinned_*.  The framing cases are compared with the plain DNAT
-# path where that helps.  Last, 256 MiB each way on a connection that
+# path where that helps.  Last, 1 GiB each way on a connection that
 # switches before and after, with tx checksum offload on and off.
 
 source "$BATS_TEST_DIRNAME/../../lib/handoff.bash"
@@ -23,9 +23,9 @@ setup_file() {
 			nginx_reload "$pod" || return 1
 	done
 	head -c 1500 /dev/urandom >"$KN_TMP/body1500" && head -c 65536 /dev/urandom >"$KN_TMP/body64k" || return 1
-	# Served as /big256 and uploaded from the client; goes with cluster_down.
-	BIG256_SHA=$(www_random big256 256) || return 1
-	export BIG256_SHA BIG256="$KN_TMP/www/big256"
+	# Served as /bigxfer and uploaded from the client; goes with cluster_down.
+	BIGXFER_SHA=$(www_random bigxfer 1024) || return 1
+	export BIGXFER_SHA BIGXFER="$KN_TMP/www/bigxfer"
 }
 teardown_file() { e2e_teardown_file; }
 teardown() { bg_stop_all; }
@@ -391,9 +391,9 @@ chunked_chain() {
 
 # ---- 5. large transfers on a switching connection ----
 
-# large_round: on one greeting connection, GET / (safe), GET /big256 with
+# large_round: on one greeting connection, GET / (safe), GET /bigxfer with
 # the header (risky1: a switch), GET / (safe: a switch back); on one bulk
-# connection, GET (safe), GET with the header (risky1), PUT 256 MiB with
+# connection, GET (safe), GET with the header (risky1), PUT 1 GiB with
 # it (risky1), GET (safe).  Intact by sha256; no bad checksum anywhere.
 large_round() {
 	local down=$BATS_TEST_TMPDIR/down up=$BATS_TEST_TMPDIR/up pod g0 g1 b0 b1 t0
@@ -405,21 +405,21 @@ large_round() {
 	b0=$(svc_stats bulk)
 	t0=$SECONDS
 	steps_run "$down" "$KN_VIP" "$KN_VIP_PORT" '[{"kind": "get"},
-		{"kind": "dark", "path": "/big256", "headers": {"x-my-header": "dark"}}, {"kind": "get"}]'
-	echo "# 256 MiB download on a switching connection in $((SECONDS - t0)) s" >&3
+		{"kind": "dark", "path": "/bigxfer", "headers": {"x-my-header": "dark"}}, {"kind": "get"}]'
+	echo "# 1 GiB download on a switching connection in $((SECONDS - t0)) s" >&3
 	t0=$SECONDS
-	steps_run "$up" "$KN_VIP" "$KN_BULK_PORT" "$(jq -nc --arg f "$BIG256" '[{kind: "get"},
+	steps_run "$up" "$KN_VIP" "$KN_BULK_PORT" "$(jq -nc --arg f "$BIGXFER" '[{kind: "get"},
 		{kind: "dark", headers: {"x-my-header": "dark"}},
 		{kind: "dark", method: "PUT", path: "/up", body_file: $f, headers: {"x-my-header": "dark"}},
 		{kind: "get"}]')"
-	echo "# 256 MiB upload on a switching connection in $((SECONDS - t0)) s" >&3
+	echo "# 1 GiB upload on a switching connection in $((SECONDS - t0)) s" >&3
 	g1=$(svc_stats greeting)
 	b1=$(svc_stats bulk)
 
 	expect_one_connection "$down" 3
 	expect_one_connection "$up" 4
-	expect_eq "$(jq -sr '.[1] | "\(.status) \(.length) \(.sha256)"' "$down")" "200 $((256 << 20)) $BIG256_SHA" "256 MiB download with the header"
-	expect_eq "$(jq -sr '.[2].pod' "$up")" "risky1 $BIG256_SHA $((256 << 20))" "what the sink in risky1 got, 256 MiB upload"
+	expect_eq "$(jq -sr '.[1] | "\(.status) \(.length) \(.sha256)"' "$down")" "200 $((1024 << 20)) $BIGXFER_SHA" "1 GiB download with the header"
+	expect_eq "$(jq -sr '.[2].pod' "$up")" "risky1 $BIGXFER_SHA $((1024 << 20))" "what the sink in risky1 got, 1 GiB upload"
 	expect_eq "$(jq -sr '[.[0].pod[:4], .[2].pod[:4]] | join(" ")' "$down")" "safe safe" "subsets answering before and after the download"
 	expect_eq "$(jq -sr '[.[0].pod[:4], .[1].pod, .[3].pod[:4]] | join(" ")' "$up")" "safe risky1 safe" "pods answering before and after the upload"
 	expect_eq "$(ho_delta "$g0" "$g1" switches)" 2 "kanary switches on greeting (before and after the download)"
@@ -432,11 +432,11 @@ large_round() {
 	expect_ho_drained
 }
 
-@test "256 MiB down and up on keep-alive connections that switch before and after, default offloads" {
+@test "1 GiB down and up on keep-alive connections that switch before and after, default offloads" {
 	large_round
 }
 
-@test "256 MiB down and up on keep-alive connections that switch before and after, tx checksum offload off" {
+@test "1 GiB down and up on keep-alive connections that switch before and after, tx checksum offload off" {
 	cluster_tx_offload off
 	local pod
 	for pod in client "${KN_SERVER_PODS[@]}"; do

@@ -5,9 +5,10 @@
 # (tests/lib/delay.bash) at 300 us, then at 1 ms, so the rule path's
 # backend SYN-ACK comes back late, as from another node.  A client that
 # writes a POST as head, then body, must not lose its second segment while
-# the handoff binds: the assertion is that the client's netns retransmits
-# nothing (each retransmission there is a client that waited for an RTO),
-# not a time.  Times are printed as information.
+# the handoff binds, and a keep-alive connection whose requests move from
+# pod to pod must not wait either: the assertion is that the client's netns
+# retransmits nothing (each retransmission there is a client that waited
+# for an RTO), not a time.  Times are printed as information.
 
 source "$BATS_TEST_DIRNAME/../../lib/handoff.bash"
 source "$BATS_TEST_DIRNAME/../../lib/delay.bash"
@@ -117,6 +118,30 @@ two_segment_posts() {
 	esac
 }
 
+# keepalive_switches USEC: 150 requests on one keep-alive connection
+# (keepalive_client.py mix: with the header, without, and POSTs written as
+# head then body), so that legs open to pods USEC away again and again:
+# each answered by its request's subset, one client connection, kanary
+# switched, and the client's netns retransmitted nothing.
+keepalive_switches() {
+	local usec=$1 out=$BATS_TEST_TMPDIR/mix r0 sw0 t0
+	delay_servers "$usec" || return 1
+	r0=$(retrans_segs client) || return 1
+	sw0=$(handoff_stat greeting switches) || return 1
+	t0=$(date +%s%N)
+	ip netns exec "$(ns_of client)" "$HO_PYTHON" "$KN_LIB_DIR/keepalive_client.py" \
+		mix "$KN_VIP" "$KN_VIP_PORT" 150 11 >"$out" ||
+		{ echo "FAIL: the keep-alive client failed: $(tail -1 "$out")" >&2; return 1; }
+	echo "# $usec us: 150 requests on one connection in $((($(date +%s%N) - t0) / 1000000)) ms," \
+		"$(($(handoff_stat greeting switches) - sw0)) switches" >&3
+	expect_eq "$(jq -s '[.[] | select(.status == 200)] | length' "$out")" 150 "answers 200" || return 1
+	expect_eq "$(jq -s '[.[] | select(.kind == "dark" and .pod != "risky1")] | length' "$out")" 0 \
+		"requests with the header not answered by risky1" || return 1
+	expect_eq "$(jq -s '[.[].lport] | unique | length' "$out")" 1 "client connections" || return 1
+	expect_between "$(($(handoff_stat greeting switches) - sw0))" 1 1e12 "kanary switches" || return 1
+	expect_eq "$(($(retrans_segs client) - r0))" 0 "segments the client retransmitted"
+}
+
 @test "the delay line holds every server pod's packets 300 us" {
 	delay_line_works 300
 }
@@ -133,6 +158,10 @@ two_segment_posts() {
 	two_segment_posts 300 rule
 }
 
+@test "300 us away: 150 requests on one keep-alive connection switch legs, each answered right, no client retransmission" {
+	keepalive_switches 300
+}
+
 @test "the delay line holds every server pod's packets 1 ms" {
 	delay_line_works 1000
 }
@@ -147,4 +176,8 @@ two_segment_posts() {
 
 @test "1 ms away: two-segment POSTs on the rule path are answered right, the client retransmits nothing" {
 	two_segment_posts 1000 rule
+}
+
+@test "1 ms away: 150 requests on one keep-alive connection switch legs, each answered right, no client retransmission" {
+	keepalive_switches 1000
 }
