@@ -143,7 +143,7 @@ static __noinline int kanary_ho_reset_client(struct __sk_buff *skb, const struct
 	return bpf_redirect_peer(skb->ifindex, 0);
 }
 
-/* Our SYN-ACK: the client may send one segment of at most the stash before we choose. */
+/* Our SYN-ACK's window: what the client may send before we choose, all of it stashed. */
 static __always_inline __u16 kanary_ho_first_flight(__u16 client_mss)
 {
 	return client_mss < KANARY_HTTP_STASH ? client_mss : KANARY_HTTP_STASH;
