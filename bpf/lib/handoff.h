@@ -194,21 +194,31 @@ static __noinline int kanary_ho_forward(struct __sk_buff *skb, const struct kana
 }
 
 /*
- * Moves the request p carries (its payload in sc->stash, which the caller
- * filled) to backend be: the old leg is reset, the request stashed and
- * turned into the new leg's SYN.  The leg then opens as the first did.
+ * Moves the request rq, the part of p from the request's start (its
+ * payload in sc->stash, which the caller filled), to backend sc->be: the
+ * old leg is reset, the request stashed and p turned into the new leg's
+ * SYN.  The leg then opens as the first did.
  */
 static __noinline int kanary_ho_switch(struct __sk_buff *skb, const struct kanary_pkt *p,
 				       const struct kanary_ct_key *fwd, struct kanary_ho_entry *ho,
-				       const struct kanary_ct_entry *be)
+				       const struct kanary_pkt *rq)
 {
 	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
+	struct kanary_ct_entry *be;
 
 	if (!sc || __sync_val_compare_and_swap(&ho->state, KANARY_HO_ESTABLISHED,
 					       KANARY_HO_SYN_SENT) != KANARY_HO_ESTABLISHED)
 		return TC_ACT_SHOT;
-	if (bpf_map_update_elem(&kanary_stash_v1, fwd, &sc->stash, BPF_ANY) ||
-	    kanary_ho_reset_leg(skb, p, ho))
+	be = &sc->be;
+	if (bpf_map_update_elem(&kanary_stash_v1, fwd, &sc->stash, BPF_ANY))
+		goto fail;
+	/*
+	 * The reset needs all of p's payload, a previous request's tail too
+	 * (the caller saw that the stash holds it).
+	 */
+	if (rq->seq != p->seq && kanary_ho_load_head(skb, p, 0, sc->stash.data) < 0)
+		goto fail;
+	if (kanary_ho_reset_leg(skb, p, ho, rq->seq))
 		goto fail;
 	kanary_ho_rev_key(&sc->key, fwd, ho);
 	bpf_map_delete_elem(&kanary_ct_v1, &sc->key);
@@ -217,7 +227,7 @@ static __noinline int kanary_ho_switch(struct __sk_buff *skb, const struct kanar
 	ho->backend_port = be->port;
 	ho->subset = be->subset;
 	ho->window = bpf_ntohs(p->window);
-	ho->leg_isn = p->seq - 1;
+	ho->leg_isn = rq->seq - 1;
 	ho->stash_len = sc->stash.len;
 	ho->stash_acked = 0;
 	ho->tries = 1;
@@ -238,15 +248,21 @@ fail:
 }
 
 /*
- * A request that starts where the previous one ended: route it (see
- * request.h for when it may move and what pins).
+ * A segment that holds a request's start at ho->req_end: route the request
+ * (see request.h for when it may move and what pins).  The segment may lead
+ * with the previous request's tail, which the old backend never acked and
+ * the client sent again with this request (Linux collapses
+ * retransmissions): that exchange is over, so the tail goes with the old
+ * leg, and the request is seen from its own start (rq).
  */
 static __noinline int kanary_ho_request(struct __sk_buff *skb, const struct kanary_pkt *p,
 					const struct kanary_ct_key *fwd, struct kanary_ho_entry *ho,
 					const struct kanary_svc_ref *ref)
 {
 	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
+	struct kanary_pkt *rq;
 	struct kanary_ct_entry *be;
+	__u32 tail;
 	__u8 why;
 	int len, stay;
 
@@ -256,24 +272,33 @@ static __noinline int kanary_ho_request(struct __sk_buff *skb, const struct kana
 		kanary_ho_pin(ho, KANARY_HO_PIN_PIPELINED);
 		return kanary_ho_forward(skb, p, fwd, ho);
 	}
-	len = kanary_ho_load_head(skb, p, sc->stash.data);
+	tail = ho->req_end - p->seq;	/* < p->payload_len: the caller saw it cross */
+	rq = &sc->req;
+	*rq = *p;
+	rq->seq = ho->req_end;
+	rq->payload_len -= tail;
+	len = kanary_ho_load_head(skb, rq, tail, sc->stash.data);
 	if (len < 0)
 		return TC_ACT_SHOT;
-	why = kanary_ho_frame_request(sc, len, p->seq, ho);
+	why = kanary_ho_frame_request(sc, len, rq->seq, ho);
 	if (why) {
 		kanary_ho_pin(ho, why);
 		return kanary_ho_forward(skb, p, fwd, ho);
 	}
 	be = &sc->be;
-	stay = kanary_ho_choose(ref, p, kanary_ho_match(ref, len), ho->subset);
+	stay = kanary_ho_choose(ref, rq, kanary_ho_match(ref, len), ho->subset);
 	if (stay < 0) {
 		KANARY_HO_STAT(ho->svc_id, no_backend);
 		stay = 1;
 	}
 	if (!stay && be->addr.w[3] == ho->backend.w[3] && be->port == ho->backend_port)
 		stay = 1;
-	/* Only a request the stash holds whole can wait for a leg to open. */
-	if (!stay && (p->payload_len > len || kanary_seq_gt(ho->req_end, p->seq + KANARY_HTTP_STASH))) {
+	/*
+	 * Only a request the stash holds whole can wait for a leg to open, and
+	 * the old leg's reset takes all of p's payload out of its checksum.
+	 */
+	if (!stay && (p->payload_len > KANARY_HTTP_STASH ||
+		      kanary_seq_gt(ho->req_end, rq->seq + KANARY_HTTP_STASH))) {
 		kanary_ho_count_pin(ho->svc_id, KANARY_HO_PIN_LARGE);
 		stay = 1;
 	}
@@ -285,13 +310,16 @@ static __noinline int kanary_ho_request(struct __sk_buff *skb, const struct kana
 		return kanary_ho_forward(skb, p, fwd, ho);
 	sc->stash.len = len;
 	ho->by_rule = sc->by_rule;
-	return kanary_ho_switch(skb, p, fwd, ho, be);
+	return kanary_ho_switch(skb, p, fwd, ho, rq);
 }
 
 /*
- * Ingress, an established leg: a segment that starts a request is routed;
- * one that crosses a request's end without starting there cannot be
- * followed, so it pins.
+ * Ingress, an established leg: a segment that holds a request's start is
+ * routed, whether it starts there or is a retransmission that leads with
+ * the previous request's unacked tail.  One that starts after a request's
+ * end came before the segment that starts the next request, lost or late:
+ * it waits (dropped) for that one, which the client sends again, and then
+ * again itself, as it would after any loss without SACK.
  */
 static __always_inline int kanary_ho_established(struct __sk_buff *skb, const struct kanary_pkt *p,
 						 const struct kanary_ct_key *fwd,
@@ -300,10 +328,12 @@ static __always_inline int kanary_ho_established(struct __sk_buff *skb, const st
 {
 	/* A request that ends the client's side (FIN) goes where the connection is. */
 	if (!ho->pinned && p->payload_len && !p->rst && !p->fin) {
-		if (p->seq == ho->req_end)
+		if (kanary_seq_gt(p->seq, ho->req_end)) {
+			if (!kanary_seq_gt(p->seq, ho->req_end + KANARY_HO_WINDOW_MAX))
+				return TC_ACT_SHOT;
+		} else if (kanary_seq_gt(p->seq + p->payload_len, ho->req_end)) {
 			return kanary_ho_request(skb, p, fwd, ho, ref);
-		if (kanary_seq_gt(p->seq + p->payload_len, ho->req_end))
-			kanary_ho_pin(ho, KANARY_HO_PIN_PIPELINED);
+		}
 	}
 	return kanary_ho_forward(skb, p, fwd, ho);
 }
@@ -338,6 +368,14 @@ static __always_inline int kanary_ho_ingress(struct __sk_buff *skb, const struct
 			return kanary_ho_retry(skb, p, fwd, ho);
 		return TC_ACT_SHOT;
 	}
+	/*
+	 * A later leg's request sent again from further back: bytes of the
+	 * previous request the old backend never acked, then the request
+	 * (Linux collapses them into one retransmission).  Only the SYN goes.
+	 */
+	if (p->payload_len && state == KANARY_HO_SYN_SENT && ho->legs > 1 &&
+	    kanary_seq_gt(ho->leg_isn + 1, p->seq) && kanary_seq_gt(p->seq + p->payload_len, ho->leg_isn + 1))
+		return kanary_ho_retry(skb, p, fwd, ho);
 	if (p->payload_len && state == KANARY_HO_SYN_SENT)
 		return kanary_ho_stash_append(skb, p, fwd, ho);
 	/* A FIN before any data: nothing to route on. */
@@ -446,7 +484,7 @@ static __noinline int kanary_ho_reply(struct __sk_buff *skb, const struct kanary
 	 * window lets a sender be.
 	 */
 	if (!kanary_seq_geq(p->seq, ho->backend_isn + 1) ||
-	    kanary_seq_gt(seq + p->payload_len, ho->srv_nxt + 65535))
+	    kanary_seq_gt(seq + p->payload_len, ho->srv_nxt + KANARY_HO_WINDOW_MAX))
 		return TC_ACT_SHOT;
 	done = p->rst || kanary_ho_closed_out(p, seq, ho);
 

@@ -28,6 +28,9 @@
 			__s->field++;						\
 	} while (0)
 
+/* Windows are never scaled on the rule path (the handshakes strip the option). */
+#define KANARY_HO_WINDOW_MAX	65535
+
 /* a is b or after it in sequence space. */
 static __always_inline int kanary_seq_geq(__u32 a, __u32 b)
 {
@@ -87,11 +90,15 @@ static __always_inline int kanary_ho_load_payload(struct __sk_buff *skb,
  * how many, or -1.
  */
 static __always_inline int kanary_ho_load_head(struct __sk_buff *skb, const struct kanary_pkt *p,
-					       __u8 *buf)
+					       __u32 skip, __u8 *buf)
 {
-	__u32 len = p->payload_len > KANARY_HTTP_STASH ? KANARY_HTTP_STASH : p->payload_len;
+	__u64 len = p->payload_len;
 
-	if (len < 1 || bpf_skb_load_bytes(skb, p->l4_off + p->tcp_hlen, buf, len))
+	if (len > KANARY_HTTP_STASH)
+		len = KANARY_HTTP_STASH;
+	/* Keeps clang from bounding one copy of len and passing another. */
+	barrier_var(len);
+	if (len < 1 || bpf_skb_load_bytes(skb, p->l4_off + p->tcp_hlen + skip, buf, len))
 		return -1;
 	kanary_pad4(buf, len);
 	return len;
@@ -303,16 +310,20 @@ static __noinline int kanary_ho_clear_timewait(struct __sk_buff *skb, const stru
 /*
  * Closes the leg a request leaves: a copy of p, a request from the client
  * whose payload sc->stash.data holds, goes to the old backend as a RST at
- * the sequence it expects next (p's own: the backend has acked everything
- * before it).  A RST frees the backend's socket at once, with no
- * TIME-WAIT to get in the way of a later leg on the same tuple.  p's skb
- * stays a RST to the old backend; the caller reshapes it again.
+ * the sequence it expects next.  That is p's own, unless p leads with the
+ * previous request's tail and only its ACK was lost: then it is req_seq,
+ * where the request starts, and a second RST goes there (Linux drops a RST
+ * before its window silently, so at most one of the two lands).  A RST
+ * frees the backend's socket at once, with no TIME-WAIT to get in the way
+ * of a later leg on the same tuple.  p's skb stays a RST to the old
+ * backend; the caller reshapes it again.
  */
 static __noinline int kanary_ho_reset_leg(struct __sk_buff *skb, const struct kanary_pkt *p,
-					  const struct kanary_ho_entry *ho)
+					  const struct kanary_ho_entry *ho, __u32 req_seq)
 {
 	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
 	struct kanary_tcp_mut m = {};
+	__be32 old, new;
 
 	if (!sc)
 		return -1;
@@ -323,6 +334,14 @@ static __noinline int kanary_ho_reset_leg(struct __sk_buff *skb, const struct ka
 	if (kanary_ho_reshape(skb, p, &m, sc, 0) ||
 	    kanary_nat_rewrite(skb, p, KANARY_IP_DADDR_OFF, p->daddr, ho->backend.w[3],
 			       KANARY_TCP_DPORT_OFF(p), p->dport, ho->backend_port) ||
+	    bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS))
+		return -1;
+	if (req_seq == p->seq)
+		return 0;
+	old = m.seq;
+	new = bpf_htonl(req_seq);
+	if (bpf_skb_store_bytes(skb, p->l4_off + offsetof(struct tcphdr, seq), &new, sizeof(new), 0) ||
+	    bpf_l4_csum_replace(skb, KANARY_TCP_CSUM_OFF(p), old, new, sizeof(new)) ||
 	    bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS))
 		return -1;
 	return 0;

@@ -120,6 +120,7 @@ struct kanary_ho_scratch {
 	__u8	by_rule;		/* ... by a rule (else by the weights) */
 	struct kanary_ct_key key;	/* a key being built */
 	struct kanary_pkt pkt;		/* a segment reshaped, parsed again */
+	struct kanary_pkt req;		/* a segment from a request's start on */
 };
 
 /* 0 -> this CPU's struct kanary_ho_scratch for one program run; never pinned. */

@@ -237,7 +237,7 @@ static __noinline void kanary_ho_frame_response(struct __sk_buff *skb, const str
 						__u32 cseq, struct kanary_ho_entry *ho)
 {
 	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
-	__u32 n = p->payload_len, end = cseq + p->payload_len;
+	__u32 n = p->payload_len;
 	struct kanary_http_frame *f;
 
 	if (!sc)
@@ -267,10 +267,10 @@ static __noinline void kanary_ho_frame_response(struct __sk_buff *skb, const str
 		ho->resp = KANARY_HO_RESP_DONE;
 	} else if (f->body == KANARY_BODY_LENGTH && f->body_len <= KANARY_HO_BODY_MAX) {
 		ho->resp_end = cseq + f->head_len + (__u32)f->body_len;
-		ho->resp = kanary_seq_geq(end, ho->resp_end) ? KANARY_HO_RESP_DONE :
+		ho->resp = kanary_seq_geq(ho->srv_nxt, ho->resp_end) ? KANARY_HO_RESP_DONE :
 							       KANARY_HO_RESP_LENGTH;
 	} else if (f->body == KANARY_BODY_CHUNKED) {
-		ho->resp = kanary_ho_last_chunk(skb, p) ? KANARY_HO_RESP_DONE :
+		ho->resp = ho->nxt_last_chunk ? KANARY_HO_RESP_DONE :
 							 KANARY_HO_RESP_CHUNKED;
 	} else {
 		kanary_ho_pin(ho, KANARY_HO_PIN_UNFRAMED);
@@ -290,20 +290,23 @@ static __always_inline void kanary_ho_track_response(struct __sk_buff *skb,
 
 	if (!p->payload_len)
 		return;
-	if (kanary_seq_gt(end, ho->srv_nxt))
+	/*
+	 * The furthest byte sent, and whether the segment that reached it
+	 * ended a chunked body: a response's first segment may come last
+	 * (lost, then sent again), after the others have gone by.
+	 */
+	if (kanary_seq_gt(end, ho->srv_nxt)) {
 		ho->srv_nxt = end;
+		ho->nxt_last_chunk = !ho->pinned && kanary_ho_last_chunk(skb, p);
+	}
 	if (ho->pinned)
 		return;
-	if (ho->resp == KANARY_HO_RESP_WAIT) {
-		if (cseq == ho->resp_start)
-			kanary_ho_frame_response(skb, p, cseq, ho);
-	} else if (ho->resp == KANARY_HO_RESP_LENGTH) {
-		if (kanary_seq_geq(end, ho->resp_end))
-			ho->resp = KANARY_HO_RESP_DONE;
-	} else if (ho->resp == KANARY_HO_RESP_CHUNKED) {
-		if (end == ho->srv_nxt && kanary_ho_last_chunk(skb, p))
-			ho->resp = KANARY_HO_RESP_DONE;
-	}
+	if (ho->resp == KANARY_HO_RESP_WAIT && cseq == ho->resp_start)
+		kanary_ho_frame_response(skb, p, cseq, ho);
+	else if (ho->resp == KANARY_HO_RESP_LENGTH && kanary_seq_geq(ho->srv_nxt, ho->resp_end))
+		ho->resp = KANARY_HO_RESP_DONE;
+	else if (ho->resp == KANARY_HO_RESP_CHUNKED && ho->nxt_last_chunk)
+		ho->resp = KANARY_HO_RESP_DONE;
 }
 
 #endif /* KANARY_BPF_REQUEST_H */

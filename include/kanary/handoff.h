@@ -43,8 +43,13 @@ static inline __u32 kanary_handoff_size(__u32 ct_size)
 
 /* Connections between the first data and the backend's ack of it, per node. */
 #define KANARY_DEFAULT_STASH_SLOTS	4096
-/* SYNs sent to a backend (one per client retransmission) before giving up. */
-#define KANARY_HO_SYN_TRIES		3
+/*
+ * SYNs sent to a backend (one per client retransmission) before giving up:
+ * about 12.6 s at the client's 200 ms minimum RTO, as many as Linux's
+ * tcp_syn_retries, so that a few lost SYNs or SYN-ACKs (the backend sends
+ * those again after 1, 3 and 7 s) do not reset a client on a lossy path.
+ */
+#define KANARY_HO_SYN_TRIES		6
 
 enum kanary_ho_state {
 	KANARY_HO_SYN_RCVD = 1,	/* our SYN-ACK sent; waiting for the first data */
@@ -110,7 +115,8 @@ struct kanary_ho_entry {
 	__u32	resp_start;	/* the first byte of the current response */
 	__u32	resp_end;	/* its end, when framed by length (KANARY_HO_RESP_LENGTH) */
 	__u32	srv_nxt;	/* after the last byte the backend sent */
-	__u32	pad;
+	__u8	nxt_last_chunk;	/* the segment that ended at srv_nxt ended a chunked body */
+	__u8	pad[3];
 	__u8	resp;		/* enum kanary_ho_resp */
 	__u8	pinned;		/* enum kanary_ho_pin */
 	__u8	head_req;	/* the current request is a HEAD: its response has no body */

@@ -7,6 +7,7 @@
  * what pins a connection, and a refused leg.  Under BPF_PROG_TEST_RUN the
  * RST clone to the old backend is not seen: its reverse entry's going is.
  */
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
@@ -138,22 +139,31 @@ static void ka_state(const struct ka *k, struct kanary_ho_entry *e)
 }
 
 /*
- * A request that must move to a backend of subset: it leaves as the new
- * leg's SYN (ISN its seq - 1, the client's MSS, no payload), the old
- * leg's reverse entry goes; the new backend (ISN bisn) answers and gets
- * the request in the ACK.
+ * A request that must move to a backend of subset, in a segment that
+ * leads with tail, the previous request's last bytes the old backend never
+ * acked (a retransmission): it leaves as the new leg's SYN (ISN the
+ * request's seq - 1, the client's MSS, no payload), the old leg's reverse
+ * entry goes; the new backend (ISN bisn) answers and gets the request, and
+ * nothing of tail, in the ACK.
  */
-static void ka_request_switches(struct ka *k, const char *req, int subset, __u32 bisn)
+static void ka_request_switches_after(struct ka *k, const char *tail, const char *req, int subset,
+				      __u32 bisn)
 {
-	size_t len = strlen(req);
-	struct tcp4_spec s = hc_from_client(&k->c, TF_ACK | TF_PSH, k->cnxt, k->snxt, req, len);
+	size_t tl = strlen(tail), len = strlen(req);
+	char seg[256];
+	struct tcp4_spec s;
 	struct kanary_ct_key old_rev = kt_ct_rev_key(&k->c.f, &k->c.be);
 	struct kanary_ct_entry ce;
 	struct tcp4_spec want;
 	struct pkt out;
 	__u8 opts[40];
 
+	ck_assert(tl + len <= sizeof(seg));
+	memcpy(seg, tail, tl);
+	memcpy(seg + tl, req, len);
+	s = hc_from_client(&k->c, TF_ACK | TF_PSH, k->cnxt, k->snxt, seg, tl + len);
 	ck_verdict(hc_ingress(&s, &out), TC_ACT_OK, "request that moves");
+	k->cnxt += tl;
 	k->c.be = hc_backend_of(&out, subset);
 	want = hc_to_backend(&k->c, hc_from_client(&k->c, TF_SYN, k->cnxt - 1, 0, NULL, 0));
 	want.tcp_opts = hc_mss_opts(opts, k->c.mss, 4);
@@ -168,6 +178,11 @@ static void ka_request_switches(struct ka *k, const char *req, int subset, __u32
 	hc_backend_synack_leg(&k->c, k->cnxt - 1, req, len, &out);
 	k->cnxt += len;
 	k->bnxt = bisn + 1;
+}
+
+static void ka_request_switches(struct ka *k, const char *req, int subset, __u32 bisn)
+{
+	ka_request_switches_after(k, "", req, subset, bisn);
 }
 
 /* One exchange on the current leg, over: response, and the client's ack of it. */
@@ -373,6 +388,56 @@ START_TEST(pipelined_request_pins)
 }
 END_TEST
 
+/*
+ * The old backend answered a POST before its body arrived; the client
+ * sends the body again collapsed with its next request (as Linux
+ * retransmits).  The exchange is over: the request moves, the body's bytes
+ * go nowhere, and the new leg starts at the request.
+ */
+START_TEST(retransmitted_tail_then_request_moves)
+{
+	struct kanary_ho_stats want = { .switches = 1 };
+	struct kanary_ho_entry e;
+	struct ka k;
+
+	per_request_service();
+	k = ka_open(1, req_dark, 1);
+	ka_exchange_done(&k, resp_len);
+	ka_request_stays(&k, post_head);	/* the body is lost on its way */
+	ka_exchange_done(&k, resp_other);
+	ka_request_switches_after(&k, post_body, req_plain, 0, 0x44000000);
+	ka_state(&k, &e);
+	ck_assert_uint_eq(e.pinned, 0);
+	ck_assert_uint_eq(e.legs, 2);
+	hc_expect_ho_stats(&want);
+	expect_requests(0, 1, 0);
+	expect_requests(1, 2, 2);
+	ka_exchange_done(&k, resp_len);
+	ka_request_stays(&k, req_plain);
+}
+END_TEST
+
+/* The same retransmission before the old backend's response is over: it stays, and pins. */
+START_TEST(retransmitted_tail_before_response_pins)
+{
+	struct kanary_ho_stats want = { .pinned[KANARY_HO_PIN_PIPELINED] = 1 };
+	char seg[128];
+	struct kanary_ho_entry e;
+	struct ka k;
+
+	per_request_service();
+	k = ka_open(1, req_dark, 1);
+	ka_exchange_done(&k, resp_len);
+	ka_request_stays(&k, post_head);
+	snprintf(seg, sizeof(seg), "%s%s", post_body, req_plain);
+	ka_request_stays(&k, seg);
+	ka_state(&k, &e);
+	ck_assert_uint_eq(e.pinned, KANARY_HO_PIN_PIPELINED);
+	ck_assert_uint_eq(e.legs, 1);
+	hc_expect_ho_stats(&want);
+}
+END_TEST
+
 /* Request 2 after a complete exchange, which pins the connection for why. */
 static void second_request_pins(const char *req, __u8 why)
 {
@@ -503,6 +568,8 @@ Suite *per_request_suite(void)
 	tcase_add_test(tc, leg_back_to_same_backend_drops_old_leg_segment);
 	tcase_add_test(tc, request_to_current_subset_stays);
 	tcase_add_test(tc, pipelined_request_pins);
+	tcase_add_test(tc, retransmitted_tail_then_request_moves);
+	tcase_add_test(tc, retransmitted_tail_before_response_pins);
 	tcase_add_test(tc, chunked_request_pins);
 	tcase_add_test(tc, split_head_pins);
 	tcase_add_test(tc, http2_preface_pins);

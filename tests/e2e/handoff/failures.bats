@@ -37,7 +37,7 @@ client_small_rcvbuf() {
 curl_exit() {
 	local url=$1 rc=0
 	shift
-	in_ns client curl -sS -o /dev/null --retry 0 --max-time 10 -H 'Connection: close' "$@" "$url" || rc=$?
+	in_ns client curl -sS -o /dev/null --retry 0 --max-time 25 -H 'Connection: close' "$@" "$url" || rc=$?
 	echo "$rc"
 }
 

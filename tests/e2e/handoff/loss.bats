@@ -102,7 +102,7 @@ loss_drops() {
 		{ echo "FAIL: the keep-alive client failed under loss: $(tail -1 "$out")" >&2; return 1; }
 	for pod in client "${KN_SERVER_PODS[@]}"; do pod_nft_del "$pod" kn_loss; done
 	n=$(($(handoff_stat greeting switches) - sw0))
-	echo "switches under loss: $n"
+	echo "switches under loss: $n; handoff counters: $(kctl -j stats greeting | jq -c '.[0].handoff')"
 	expect_eq "$(jq -s 'length' "$out")" 200 "answers"
 	expect_eq "$(jq -s '[.[] | select(.status != 200)] | length' "$out")" 0 "answers other than 200"
 	expect_eq "$(jq -s '[.[] | select(.kind == "dark" and .pod != "risky1")] | length' "$out")" 0 \
