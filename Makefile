@@ -50,7 +50,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary_unit $(BIN)/kanary_bpf_test $(BIN)/kanaryd_unit
+all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary_unit $(BIN)/kanary_bpf_test $(BIN)/kanaryd_unit $(BIN)/delayline
 
 # Installs what is missing (apt-get).  Every rule that compiles or links has it
 # as an order-only prerequisite, so a fresh clone builds in any order, with -j.
@@ -104,6 +104,9 @@ $(OUTPUT)/bpf-test/%.o: tests/bpf/%.c $(BPFT_HDRS) $(wildcard user/lib/*.h) $(BP
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf -c $< -o $@
 
+# The framer's BPF test loads the test-only program.
+$(OUTPUT)/bpf-test/test_http_frame.o: $(OUTPUT)/http_match_test.skel.h
+
 $(BIN)/kanary_bpf_test: $(BPFT_OBJS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(shell pkg-config --libs check) -o $@
@@ -125,6 +128,11 @@ $(BIN)/kanaryd_unit: $(KDU_OBJS) $(KD_CORE) $(OUTPUT)/libkanary.a | $(BIN) $(DEP
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(KD_LDLIBS) $(shell pkg-config --libs check) -o $@
 
+# The e2e tests' delay line (no netem here): holds a pod's packets in an NFQUEUE.
+$(BIN)/delayline: tests/lib/delayline.c | $(BIN) $(DEPS_STAMP)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(shell pkg-config --libs libnetfilter_queue) -o $@
+
 # libFuzzer targets (clang, with ASan and UBSan); tests/run-fuzz runs them all.
 $(BIN)/fuzz_manifest: tests/fuzz/fuzz_manifest.c $(filter-out user/kanaryd/main.c,$(KD_SRCS)) $(KD_HDRS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,FUZZ,$@)
@@ -145,7 +153,12 @@ $(BIN)/http_match_diff: tests/fuzz/http_match_diff.c tests/bpf/prog_run.c $(HM_S
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/fuzz -Itests/bpf $(filter %.c,$^) -lbpf -lelf -lz -o $@
 
-FUZZ_BINS := $(BIN)/fuzz_manifest $(BIN)/fuzz_http_match $(BIN)/http_match_diff
+# The framer, against its plain reference.
+$(BIN)/fuzz_http_frame: tests/fuzz/fuzz_http_frame.c tests/fuzz/ref_frame.c tests/fuzz/ref_frame.h $(BPF_HDRS) | $(BIN) $(DEPS_STAMP)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -fno-sanitize-recover=undefined -Itests/fuzz $(filter %.c,$^) -o $@
+
+FUZZ_BINS := $(BIN)/fuzz_manifest $(BIN)/fuzz_http_match $(BIN)/fuzz_http_frame $(BIN)/http_match_diff
 
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/run-fuzz 120

@@ -77,7 +77,7 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
 
 	if (ct && !(new_conn && (ct->flags & KANARY_CT_F_CLOSING)))
 		return -1;
-	ho = bpf_map_lookup_elem(&kanary_ho_v1, fwd);
+	ho = bpf_map_lookup_elem(&kanary_ho_v2, fwd);
 	if (ho)
 		return kanary_ho_ingress(skb, p, fwd, ho, ref);
 	if (!bpf_map_lookup_elem(&kanary_rules_v1, &ref->id))

@@ -18,7 +18,7 @@ static __always_inline struct kanary_subset_stats *kanary_subset_stats(__u32 svc
 {
 	__u32 key = KANARY_STATS_INDEX(svc_id, subset);
 
-	return bpf_map_lookup_elem(&kanary_stat_v2, &key);
+	return bpf_map_lookup_elem(&kanary_stat_v3, &key);
 }
 
 /* A GSO skb carries several segments; count what goes on the wire. */

@@ -13,6 +13,7 @@
 #include "kanary/rules.h"
 #include "kanary/handoff.h"
 #include "kanary/http_match.h"
+#include "kanary/http_frame.h"
 #include "segment.h"
 
 /* VIP:port/proto -> which service id and config slot is live. */
@@ -59,7 +60,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kanary_subset_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_stat_v2 SEC(".maps");
+} kanary_stat_v3 SEC(".maps");
 
 /* enum kanary_counter -> per-CPU datapath event counts. */
 struct {
@@ -87,7 +88,7 @@ struct {
 	__type(key, struct kanary_ct_key);
 	__type(value, struct kanary_ho_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_ho_v1 SEC(".maps");
+} kanary_ho_v2 SEC(".maps");
 
 /* Client -> VIP tuple -> its first data, until the backend acks it. */
 struct {
@@ -105,15 +106,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kanary_ho_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_hostat_v1 SEC(".maps");
+} kanary_hostat_v2 SEC(".maps");
 
 /* What reshaping a segment needs and the stack cannot hold (512 bytes across calls). */
 struct kanary_ho_scratch {
 	struct kanary_http_state st;	/* the matcher's */
+	struct kanary_http_frame frame;	/* the framer's: where a request or response ends */
 	struct kanary_stash stash;	/* a copy of a segment's payload */
 	struct kanary_tcp_opts opts;	/* options being written */
 	struct kanary_tcp_opts old_opts;	/* options being replaced */
 	struct kanary_opt_walk walk;	/* a SYN's options, being read */
+	struct kanary_ct_entry be;	/* a request's backend, being chosen */
+	__u8	by_rule;		/* ... by a rule (else by the weights) */
+	struct kanary_ct_key key;	/* a key being built */
+	struct kanary_pkt pkt;		/* a segment reshaped, parsed again */
+	struct kanary_pkt req;		/* a segment from a request's start on */
 };
 
 /* 0 -> this CPU's struct kanary_ho_scratch for one program run; never pinned. */

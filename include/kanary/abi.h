@@ -33,7 +33,7 @@
 #define KANARY_MAP_CONFIGS	"kanary_cfg_v1"
 #define KANARY_MAP_BACKENDS	"kanary_be_v1"
 #define KANARY_MAP_CT		"kanary_ct_v1"
-#define KANARY_MAP_STATS	"kanary_stat_v2"
+#define KANARY_MAP_STATS	"kanary_stat_v3"
 #define KANARY_MAP_COUNTERS	"kanary_cnt_v1"
 #define KANARY_MAP_GLOBALS	"kanary_glob_v1"
 #define KANARY_PROG_INGRESS	"prog_ingress"
@@ -137,6 +137,8 @@ struct kanary_subset_stats {
 	__u64	packets_out;	/* service -> client */
 	__u64	bytes_in;
 	__u64	bytes_out;
+	__u64	requests;	/* rule path: HTTP requests routed here, each on its own */
+	__u64	rule_requests;	/* of which by a dark-release rule */
 };
 
 /* Per-CPU datapath counters, one array slot each. */
@@ -163,7 +165,7 @@ _Static_assert(sizeof(struct kanary_backend_key) == 8, "backend key layout");
 _Static_assert(sizeof(struct kanary_backend) == 20, "backend layout");
 _Static_assert(sizeof(struct kanary_ct_key) == 40, "ct key layout");
 _Static_assert(sizeof(struct kanary_ct_entry) == 24, "ct entry layout");
-_Static_assert(sizeof(struct kanary_subset_stats) == 48, "stats layout");
+_Static_assert(sizeof(struct kanary_subset_stats) == 64, "stats layout");
 _Static_assert(sizeof(struct kanary_globals) == 8, "globals layout");
 
 #endif /* KANARY_ABI_H */

@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The ABI of the dark-release handoff: how a connection to a service with
- * rules is held while the datapath reads its first request, and what it
- * counts.  bpf/lib/handoff.h is the state machine; README.md draws it.
+ * The ABI of the rule path (the dark-release handoff): how a connection to a
+ * service with rules is held while the datapath reads each request, and what
+ * it counts.  bpf/lib/handoff.h is the state machine; docs/per-request.md
+ * draws it.
  *
- * A connection on the rule path has one entry in kanary_ho_v1, keyed by its
- * forward conntrack key (client -> VIP), and once its backend is chosen a
+ * A connection on the rule path has one entry in kanary_ho_v2, keyed by its
+ * forward conntrack key (client -> VIP), and once a backend is chosen a
  * reverse entry in kanary_ct_v1 flagged KANARY_CT_F_HANDOFF, so replies
- * find it.  While the backend has not acknowledged the client's first data,
- * that data waits in kanary_stash_v1 under the same key.
+ * find it.  While a backend has not acknowledged the request it was opened
+ * for, that request waits in kanary_stash_v1 under the same key.
  *
- * Sequence numbers are host order here.  The client keeps its own ISN end
- * to end; the datapath answered the SYN with our_isn, the backend with
- * backend_isn, so replies get seq += our_isn - backend_isn and the client's
- * acks get the opposite.  Timestamps, SACK, window scaling, ECN and TFO are
- * stripped at the handshake on both sides, so nothing else needs changing.
+ * One client connection, one or more backend connections ("legs") over its
+ * life, one at a time.  Each leg opens with a SYN whose ISN is the client
+ * sequence just before the request it carries, so the client's sequence
+ * numbers go to every backend unchanged; only the backend's side moves:
+ * backend seq + delta = the seq the client sees, and the client's acks get
+ * delta taken off.  Sequence numbers are host order here.  Timestamps, SACK,
+ * window scaling, ECN and TFO are stripped at the handshakes on both sides,
+ * so nothing else needs changing.
  */
 #ifndef KANARY_HANDOFF_H
 #define KANARY_HANDOFF_H
@@ -23,13 +27,13 @@
 #include "kanary/abi.h"
 #include "kanary/rules.h"
 
-#define KANARY_MAP_HANDOFF	"kanary_ho_v1"
+#define KANARY_MAP_HANDOFF	"kanary_ho_v2"
 #define KANARY_MAP_STASH	"kanary_stash_v1"
-#define KANARY_MAP_HO_STATS	"kanary_hostat_v1"
+#define KANARY_MAP_HO_STATS	"kanary_hostat_v2"
 
 /*
  * Rule-path connections tracked per node: a quarter of the conntrack size
- * (64 bytes of state each, 11 MiB at the default), as only services with
+ * (96 bytes of state each, 12 MiB at the default), as only services with
  * rules take the handoff.
  */
 static inline __u32 kanary_handoff_size(__u32 ct_size)
@@ -39,14 +43,43 @@ static inline __u32 kanary_handoff_size(__u32 ct_size)
 
 /* Connections between the first data and the backend's ack of it, per node. */
 #define KANARY_DEFAULT_STASH_SLOTS	4096
-/* SYNs sent to a backend (one per client retransmission) before giving up. */
-#define KANARY_HO_SYN_TRIES		3
+/*
+ * SYNs sent to a backend (one per client retransmission) before giving up:
+ * about 12.6 s at the client's 200 ms minimum RTO, as many as Linux's
+ * tcp_syn_retries, so that a few lost SYNs or SYN-ACKs (the backend sends
+ * those again after 1, 3 and 7 s) do not reset a client on a lossy path.
+ */
+#define KANARY_HO_SYN_TRIES		6
 
 enum kanary_ho_state {
 	KANARY_HO_SYN_RCVD = 1,	/* our SYN-ACK sent; waiting for the first data */
-	KANARY_HO_SYN_SENT,	/* backend chosen; SYN sent with the client's ISN */
+	KANARY_HO_SYN_SENT,	/* backend chosen; SYN sent to it (a leg opening) */
 	KANARY_HO_BINDING,	/* one CPU is turning the backend's SYN-ACK into the stash */
 	KANARY_HO_ESTABLISHED,	/* translating both ways */
+};
+
+/* What the datapath knows of the response to the current request. */
+enum kanary_ho_resp {
+	KANARY_HO_RESP_WAIT = 0,	/* no byte of it yet */
+	KANARY_HO_RESP_LENGTH,		/* framed: it ends at resp_end */
+	KANARY_HO_RESP_CHUNKED,		/* chunked: it ends with the last chunk */
+	KANARY_HO_RESP_DONE,		/* complete */
+};
+
+/*
+ * Why a connection stays on the backend it has (kanary_ho_entry.pinned);
+ * each is counted in struct kanary_ho_stats.  Once pinned, always pinned:
+ * the datapath stops following the requests' framing.
+ */
+enum kanary_ho_pin {
+	KANARY_HO_PIN_NONE = 0,
+	KANARY_HO_PIN_PIPELINED,	/* a request before the previous exchange was complete */
+	KANARY_HO_PIN_HEAD_SPLIT,	/* a request head not within one segment */
+	KANARY_HO_PIN_LARGE,		/* a request segment larger than the stash */
+	KANARY_HO_PIN_CHUNKED,		/* a chunked (or otherwise unframed) request body */
+	KANARY_HO_PIN_HTTP2,		/* the HTTP/2 preface */
+	KANARY_HO_PIN_NOT_HTTP,		/* not an HTTP/1.x request, or an upgrade (101) */
+	KANARY_HO_PIN_UNFRAMED,		/* a response whose end only the close tells */
 };
 
 /*
@@ -75,9 +108,26 @@ struct kanary_ho_entry {
 	__u8	fin_out;	/* the backend sent FIN ... */
 	__u8	fin_in_acked;	/* ... and the backend acked it */
 	__u8	fin_out_acked;	/* ... and the client acked it */
+	/* Per request; every sequence number here is in the client's space. */
+	__u32	leg_isn;	/* the ISN our SYN to the current backend carried */
+	__u32	delta;		/* current leg: backend seq + delta = the client's view */
+	__u32	req_end;	/* the end of the current request: the next starts here */
+	__u32	resp_start;	/* the first byte of the current response */
+	__u32	resp_end;	/* its end, when framed by length (KANARY_HO_RESP_LENGTH) */
+	__u32	srv_nxt;	/* after the last byte the backend sent */
+	__u8	nxt_last_chunk;	/* the segment that ended at srv_nxt ended a chunked body */
+	__u8	pad[3];
+	__u8	resp;		/* enum kanary_ho_resp */
+	__u8	pinned;		/* enum kanary_ho_pin */
+	__u8	head_req;	/* the current request is a HEAD: its response has no body */
+	__u8	legs;		/* backend connections opened, saturating at 255 */
 };
 
-/* Value of kanary_stash_v1: the client's first data, resent until acked. */
+/*
+ * Value of kanary_stash_v1: the request a leg opens with (the client's
+ * first data, with every in-window segment that follows it before the
+ * backend answers), resent until acked.
+ */
 struct kanary_stash {
 	__u32	len;
 	__u32	pad;
@@ -92,10 +142,19 @@ struct kanary_ho_stats {
 	__u64	stash_lost;		/* first data evicted before the backend took it */
 	__u64	no_backend;		/* no subset could take the connection */
 	__u64	state_lost;		/* packet of a rule-path connection with no state: reset */
+	__u64	switches;		/* requests moved to another backend: legs opened after the first */
+	__u64	switch_failed;		/* a later leg refused or silent: the client was reset */
+	/*
+	 * Requests that could not be routed on their own, by enum
+	 * kanary_ho_pin (0 unused): for every reason but LARGE the first
+	 * such request of a connection, which then stays pinned.
+	 */
+	__u64	pinned[8];
 };
 
-_Static_assert(sizeof(struct kanary_ho_entry) == 64, "handoff entry layout");
+_Static_assert(sizeof(struct kanary_ho_entry) == 96, "handoff entry layout");
+_Static_assert(KANARY_HO_PIN_UNFRAMED < 8, "pinned[] holds every reason");
 _Static_assert(sizeof(struct kanary_stash) == 8 + KANARY_HTTP_STASH, "stash layout");
-_Static_assert(sizeof(struct kanary_ho_stats) == 6 * 8, "handoff stats layout");
+_Static_assert(sizeof(struct kanary_ho_stats) == 16 * 8, "handoff stats layout");
 
 #endif /* KANARY_HANDOFF_H */

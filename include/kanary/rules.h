@@ -13,7 +13,9 @@
  * The map (proposed for bpf/lib/maps.h): KANARY_MAP_RULES, a hash from the
  * service id (__u32) to struct kanary_rules, BPF_F_NO_PREALLOC so that an
  * update replaces the whole value at once for readers.  A service without
- * rules has no entry.
+ * rules has no entry, unless it opted into per-request weighting
+ * (KANARY_RULES_F_PER_REQUEST): an entry with n_rules = 0 puts it on the
+ * rule path, where every request takes the weighted split on its own.
  */
 #ifndef KANARY_RULES_H
 #define KANARY_RULES_H
@@ -85,12 +87,16 @@ struct kanary_rule {
 };
 
 /* Value of the rules map: a service's whole rule set, replaced at once. */
+/* Keep the rule path with no rules: per-request weighting. */
+#define KANARY_RULES_F_PER_REQUEST	1u
+#define KANARY_RULES_F_ALL		KANARY_RULES_F_PER_REQUEST
+
 struct kanary_rules {
 	char	service[KANARY_NAME_LEN];	/* owner: an entry of another name is stale */
 	__u32	generation;	/* bumped on every write */
 	__u32	n_rules;	/* 0..KANARY_RULES_MAX */
 	__u32	n_conds;	/* 0..KANARY_CONDS_MAX */
-	__u32	pad;
+	__u32	flags;		/* KANARY_RULES_F_* */
 	struct kanary_cond conds[KANARY_CONDS_MAX];
 	struct kanary_rule rules[KANARY_RULES_MAX];
 };

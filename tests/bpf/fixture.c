@@ -367,6 +367,8 @@ void kt_stats(__u32 svc_id, __u32 subset, struct kanary_subset_stats *sum)
 		sum->packets_out += v[i].packets_out;
 		sum->bytes_in += v[i].bytes_in;
 		sum->bytes_out += v[i].bytes_out;
+		sum->requests += v[i].requests;
+		sum->rule_requests += v[i].rule_requests;
 	}
 }
 
@@ -388,7 +390,7 @@ void kt_counters(__u64 out[KANARY_CNT__MAX])
 void kt_ho_stats(__u32 svc_id, struct kanary_ho_stats *sum)
 {
 	struct kanary_ho_stats v[kt.ncpus];
-	int i;
+	int i, j;
 
 	memset(sum, 0, sizeof(*sum));
 	ck_assert_msg(bpf_map_lookup_elem(kt.maps.ho_stats, &svc_id, v) == 0,
@@ -400,6 +402,10 @@ void kt_ho_stats(__u32 svc_id, struct kanary_ho_stats *sum)
 		sum->stash_lost += v[i].stash_lost;
 		sum->no_backend += v[i].no_backend;
 		sum->state_lost += v[i].state_lost;
+		sum->switches += v[i].switches;
+		sum->switch_failed += v[i].switch_failed;
+		for (j = 0; j < 8; j++)
+			sum->pinned[j] += v[i].pinned[j];
 	}
 }
 

@@ -12,5 +12,7 @@ Suite *split_suite(void);
 Suite *conntrack_suite(void);
 Suite *stats_suite(void);
 Suite *handoff_suite(void);	/* tests/bpf/test_handoff.c: the dark-release handoff datapath */
+Suite *http_frame_bpf_suite(void);
+Suite *per_request_suite(void);	/* test_per_request.c: per-request routing on keep-alive connections */	/* test_http_frame.c: the framer's BPF build */
 
 #endif /* KT_SUITES_H */

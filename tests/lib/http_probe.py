@@ -4,9 +4,11 @@
 it (in two segments with a pause, or followed by a half-close), the answer
 read as the test needs it (paced, into a small receive buffer), and what
 came back, as one JSON line: status, body (its length, sha256, and its text
-when short), whether Content-Length was honoured, and the TCP options the
+when short), whether Content-Length was honoured, the TCP options the
 handshake agreed (from TCP_INFO), which tell kanary's handoff (it strips
-timestamps and SACK) from the plain DNAT path (the pod's own options).
+timestamps and SACK) from the plain DNAT path (the pod's own options), the
+client's own counts (writes, data segments sent, retransmissions) and the
+time from connect() to the end of the answer.
 
 Exit status: 0 when a response was read, 1 otherwise (the JSON says why).
 """
@@ -96,13 +98,16 @@ def main():
         sock.settimeout(args.timeout)
         if args.rcvbuf:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, args.rcvbuf)
+        t0 = time.monotonic()
         sock.connect((args.host, args.port))
         # Each write leaves as its own segment: no coalescing by Nagle.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.sendall(req[:cut])
+        out["writes"] = 1
         if cut < len(req):
             time.sleep(args.pause)
             sock.sendall(req[cut:])
+            out["writes"] = 2
         if args.half_close:
             sock.shutdown(socket.SHUT_WR)
         chunks, got, start = [], 0, time.monotonic()
@@ -118,6 +123,7 @@ def main():
                 break
             chunks.append(b)
             got += len(b)
+        out["elapsed_ms"] = round((time.monotonic() - t0) * 1000, 3)
         out.update(tcp_info(sock))
         sock.close()
         status, length, body = parse_response(b"".join(chunks))

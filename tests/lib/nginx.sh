@@ -31,10 +31,12 @@ EOF
 # GET / answers the pod's name (so a client learns who served it), /big and
 # /small.txt are static files; stub_status listens on a unix socket so that
 # reading the counters needs no netns and sends nothing over the veths.
+# A test adds to the pod's server (locations, keepalive_timeout) with
+# files DIR/server.d/*.conf and nginx_reload; there are none by default.
 nginx_conf_write() {
 	local pod=$1 dir
 	dir=$(nginx_dir "$pod")
-	mkdir -p "$dir/tmp" || return 1
+	mkdir -p "$dir/tmp" "$dir/server.d" || return 1
 	{
 		nginx_conf_head "$dir" 1
 		cat <<EOF
@@ -44,8 +46,11 @@ nginx_conf_write() {
 		listen $(pod_ip "$pod"):80 backlog=8192;
 		root $KN_TMP/www;
 		location = / { default_type text/plain; return 200 "$pod\n"; }
+		# Which pod, and the dark-release header it got: pairs an answer with its request.
+		location = /echo { default_type text/plain; return 200 "$pod \$http_x_my_header\n"; }
 		location = /big { }
 		location = /small.txt { }
+		include $dir/server.d/*.conf;
 	}
 	server {
 		listen unix:$dir/status.sock;
@@ -68,6 +73,24 @@ nginx_start() {
 		cat "$dir/start.log" "$dir/error.log" >&2 2>/dev/null
 		return 1
 	fi
+}
+
+# nginx_reload POD: the pod's nginx rereads its configuration.  Returns
+# once the master has started new workers (the old ones finish what they
+# serve), so a new connection gets the new configuration.
+nginx_reload() {
+	local dir master before
+	dir=$(nginx_dir "$1")
+	master=$(cat "$dir/nginx.pid") || return 1
+	before=$(pgrep -P "$master" | sort)
+	in_ns "$1" nginx -e "$dir/error.log" -p "$dir" -c "$dir/nginx.conf" -s reload || return 1
+	for _ in $(seq 50); do
+		[[ -n $(comm -13 <(echo "$before") <(pgrep -P "$master" | sort)) ]] && return 0
+		sleep 0.1
+	done
+	echo "nginx_reload: nginx $master in $1 started no new worker:" >&2
+	tail -5 "$dir/error.log" >&2
+	return 1
 }
 
 # A zombie counts as gone: here pid 1 may take seconds to reap a daemon.

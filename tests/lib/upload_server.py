@@ -3,6 +3,8 @@
 """An upload sink for the e2e tests, since nginx-light cannot store a body:
 PUT or POST on any path reads the whole body (Content-Length, any size) and
 answers "NAME SHA256 LENGTH\\n"; GET answers "NAME\\n".  Nothing is stored.
+The connection stays open for more requests unless the client asks for
+"Connection: close" or its body could not be read.
 
 usage: upload_server.py NAME ADDR PORT
 """
@@ -17,15 +19,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # HTTP/1.1 so that "Expect: 100-continue" is answered, not waited out.
     protocol_version = "HTTP/1.1"
 
-    def reply(self, code, text):
+    def reply(self, code, text, close=False):
         data = text.encode()
+        self.close_connection = self.close_connection or close
         self.send_response(code)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("Connection", "close")
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
-        self.close_connection = True
 
     def do_GET(self):
         self.reply(200, f"{self.server.name}\n")
@@ -33,7 +36,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_PUT(self):
         length = self.headers.get("Content-Length")
         if length is None or not length.isdigit():
-            self.reply(411, "Content-Length required\n")
+            self.reply(411, "Content-Length required\n", close=True)
             return
         left, h = int(length), hashlib.sha256()
         while left:

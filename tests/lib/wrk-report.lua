@@ -6,6 +6,12 @@
 -- body is also checked to be exactly one of those names plus "\n", and
 -- counted per name: a truncated, empty or foreign body counts as bad.
 -- Without it no body is looked at, so the bench measures wrk, not Lua.
+--
+-- With WRK_ALTERNATE=1 as well, requests go to /echo and every other one
+-- carries "x-my-header: dark" (per thread, so each connection gets a mix);
+-- /echo answers "POD HEADER", so each answer is checked against its own
+-- request: a dark one must come from risky1, the others from any of
+-- WRK_EXPECT.  Bodies are counted as "POD/dark" and "POD/plain".
 
 local expect = os.getenv("WRK_EXPECT")
 local threads = {}
@@ -26,8 +32,35 @@ if expect then
 		bad_sample = ""
 	end
 
+	local alternate = os.getenv("WRK_ALTERNATE") == "1"
+	if alternate then
+		local sent = 0
+		function request()
+			sent = sent + 1
+			if sent % 2 == 0 then
+				return wrk.format("GET", "/echo", { ["x-my-header"] = "dark" })
+			end
+			return wrk.format("GET", "/echo")
+		end
+	end
+
+	-- The pod's name, suffixed "/dark" or "/plain" under WRK_ALTERNATE; nil if wrong.
+	local function answer(body)
+		if not alternate then
+			return names[body]
+		end
+		local pod, hdr = string.match(body, "^(%S+) (%S*)\n$")
+		if not pod or not names[pod .. "\n"] or (hdr ~= "" and hdr ~= "dark") then
+			return nil
+		end
+		if hdr == "dark" then
+			return pod == "risky1" and "risky1/dark" or nil
+		end
+		return pod .. "/plain"
+	end
+
 	function response(status, headers, body)
-		local name = names[body or ""]
+		local name = answer(body or "")
 		if status == 200 and name then
 			counts[name] = (counts[name] or 0) + 1
 		else

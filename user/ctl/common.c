@@ -53,15 +53,9 @@ struct kanary_service *service_arg_read(int argc, char **argv)
 
 int parse_u32_arg(const char *arg, const char *what, __u32 min, __u32 max, __u32 *out)
 {
-	unsigned long long v = 0;
-	size_t n = strlen(arg);
+	struct kanary_err e;
 
-	if (n == 0 || n > 10 || strspn(arg, "0123456789") != n)
-		return p_err("'%s' is not a valid %s: expected a whole number from %u to %u", arg,
-			     what, min, max);
-	v = strtoull(arg, NULL, 10);
-	if (v < min || v > max)
-		return p_err("%s %s is out of range: expected %u to %u", what, arg, min, max);
-	*out = (__u32)v;
+	if (kanary_parse_u32(arg, what, min, max, out, &e))
+		return p_err("%s", e.msg);
 	return 0;
 }

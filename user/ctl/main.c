@@ -86,7 +86,7 @@ static int do_help(int argc, char **argv)
 		"       kanaryctl [OPTIONS] service { add | del | list | show | help }\n"
 		"       kanaryctl [OPTIONS] backend { add | del | list | help }\n"
 		"       kanaryctl [OPTIONS] weight { set | show | help }\n"
-		"       kanaryctl [OPTIONS] route { add | del | list | help }\n"
+		"       kanaryctl [OPTIONS] route { add | del | list | per-request | help }\n"
 		"       kanaryctl [OPTIONS] stats [SERVICE] [--watch SECONDS]\n"
 		"       kanaryctl [OPTIONS] counters\n"
 		"       kanaryctl [OPTIONS] status\n"

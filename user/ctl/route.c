@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* route add / list / del: dark-release rules, tried in order before the weighted split. */
+/*
+ * route add / list / del / per-request: dark-release rules, tried in order
+ * on each request before the weighted split, and per-request weighting for
+ * a service without rules.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,18 +15,25 @@ static int route_help(int argc, char **argv)
 {
 	return out_help(
 		"Usage: kanaryctl [OPTIONS] route add SERVICE COND... [or COND...]... to SUBSET [WEIGHT [SUBSET WEIGHT]...]\n"
-		"       kanaryctl [OPTIONS] route list SERVICE\n"
+		"       kanaryctl [OPTIONS] route { list | show } SERVICE\n"
 		"       kanaryctl [OPTIONS] route del SERVICE INDEX\n"
+		"       kanaryctl [OPTIONS] route per-request SERVICE { on | off }\n"
 		"       kanaryctl [OPTIONS] route help\n"
 		"\n"
-		"add   appends a rule to SERVICE.  Its rules are tried in order on the first\n"
-		"      request of each new connection, before the weighted split; the first\n"
-		"      that matches picks the connection's subset, for its whole life.  The\n"
-		"      conditions of a rule must all hold; 'or' starts an alternative.  The\n"
-		"      connection goes to SUBSET, or to one of several by their WEIGHT.\n"
+		"add   appends a rule to SERVICE.  Its rules are tried in order on each\n"
+		"      HTTP request, before the weighted split; the first that matches picks\n"
+		"      the request's subset.  The conditions of a rule must all hold; 'or'\n"
+		"      starts an alternative.  The request goes to SUBSET, or to one of\n"
+		"      several by their WEIGHT.\n"
 		"      e.g. route add default/greeting header x-my-header=dark to risky\n"
-		"list  the rules in the order they are tried.\n"
+		"list  the rules in the order they are tried, and whether per-request\n"
+		"      weighting is on.\n"
 		"del   removes rule INDEX; the rules after it move up.\n"
+		"per-request\n"
+		"      on: SERVICE takes the rule path even without rules, so each request\n"
+		"      of a keep-alive connection takes the weighted split on its own; it\n"
+		"      stays on when the last rule is deleted.  off (the default): without\n"
+		"      rules, a connection's subset is chosen once, at its SYN.\n"
 		"\n"
 		HELP_SERVICE
 		HELP_COND
@@ -36,9 +47,9 @@ static int route_help(int argc, char **argv)
 		"does not end within them.  Requests that are not well-formed HTTP/1.x, and\n"
 		"paths with dot segments (/../), match no rule.  A rule whose subsets have\n"
 		"no backends leaves its connections to the weighted split.\n"
-		"A service with rules takes the TCP handoff: kanary answers the client's\n"
-		"SYN itself and opens the connection to the chosen pod once it has read\n"
-		"the first request (see README.md).  Services without rules do not.\n"
+		"A service with rules (or per-request on) takes the TCP handoff: kanary\n"
+		"answers the client's SYN itself and opens a connection to the chosen pod\n"
+		"once it has read a request (see README.md).  Other services do not.\n"
 		HELP_OPTIONS);
 }
 
@@ -81,8 +92,9 @@ static json_t *rules_json(const struct kanary_service *s, const struct kanary_ru
 							    rs, i, names, s->cfg.n_subsets,
 							    KANARY_RULE_JSON_REAL_WEIGHTS |
 							    KANARY_RULE_JSON_PERCENT));
-	return json_pack("{s:s, s:I, s:o}", "service", s->cfg.name, "generation",
-			 (json_int_t)rs->generation, "rules", arr);
+	return json_pack("{s:s, s:I, s:b, s:o}", "service", s->cfg.name, "generation",
+			 (json_int_t)rs->generation, "per_request",
+			 !!(rs->flags & KANARY_RULES_F_PER_REQUEST), "rules", arr);
 }
 
 static void rules_print(const struct kanary_service *s, const struct kanary_rules *rs)
@@ -90,13 +102,18 @@ static void rules_print(const struct kanary_service *s, const struct kanary_rule
 	static const char *const hdr[] = { "INDEX", "MATCH", "TO" };
 	struct table *t;
 
+	bool per_request = rs->flags & KANARY_RULES_F_PER_REQUEST;
+
 	if (!rs->n_rules) {
-		printf("service %s has no rules: every connection takes the weighted split\n",
-		       s->cfg.name);
+		printf("service %s has no rules: every %s takes the weighted split%s\n", s->cfg.name,
+		       per_request ? "request" : "connection",
+		       per_request ? " on its own (per-request on)" : "");
 		return;
 	}
-	printf("service %s: %u rule%s, tried in order before the weighted split (generation %u)\n",
+	printf("service %s: %u rule%s, tried in order on each request before the weighted split (generation %u)\n",
 	       s->cfg.name, rs->n_rules, rs->n_rules == 1 ? "" : "s", rs->generation);
+	if (per_request)
+		printf("per-request on: without rules, each request still takes the weighted split on its own\n");
 	t = table_new(3, hdr);
 	for (__u32 i = 0; i < rs->n_rules; i++) {
 		const struct kanary_rule *ru = &rs->rules[i];
@@ -354,12 +371,56 @@ out:
 	return ret;
 }
 
+static int route_per_request(int argc, char **argv)
+{
+	static const char *const onoff[] = { "on", "off", NULL };
+	struct kanary_err e = {};
+	struct route_ctx c;
+	const char *svc;
+	int on, ret = -1;
+
+	REQ_ARGS(2, "SERVICE on|off");
+	svc = argv[0];
+	NEXT_ARG();
+	on = match_word(*argv, onoff);
+	if (on < 0)
+		return BAD_ARG("on or off");
+	on = on == 0;
+	NEXT_ARG();
+	NO_MORE_ARGS("nothing after on|off");
+	if (route_open(&c, svc))
+		return -1;
+	if (on)
+		c.rs->flags |= KANARY_RULES_F_PER_REQUEST;
+	else
+		c.rs->flags &= ~KANARY_RULES_F_PER_REQUEST;
+	if (kanary_rules_write(&c.m, c.s, c.rs, &e)) {
+		p_kerr(&e);
+		goto out;
+	}
+	if (c.stale)
+		p_note("rules that a deleted service left under the id of %s were replaced",
+		       c.s->cfg.name);
+	if (json_output) {
+		out_json(rules_json(c.s, c.rs));
+	} else {
+		printf("per-request %s for service %s\n", on ? "on" : "off", c.s->cfg.name);
+		rules_print(c.s, c.rs);
+	}
+	ret = 0;
+out:
+	route_close(&c);
+	return ret;
+}
+
 int do_route(int argc, char **argv)
 {
 	static const struct cmd cmds[] = {
 		{ "add",	route_add },
 		{ "del",	route_del },
 		{ "list",	route_list },
+		{ "show",	route_list },
+		{ "per-request", route_per_request },
 		{ "help",	route_help },
 		{ NULL, NULL },
 	};

@@ -18,10 +18,11 @@ static int stats_help(void)
 		"       kanaryctl [OPTIONS] counters\n"
 		"\n"
 		"stats     one row per service and subset: configured share of new\n"
-		"          connections, observed share, connections (and of them, those a\n"
-		"          dark-release rule routed), packets and bytes in (client to\n"
-		"          service) and out; then each service's handoff failures by reason,\n"
-		"          when there are any, and the datapath counters.\n"
+		"          connections, observed share, connections and requests (and of\n"
+		"          them, those a dark-release rule routed), packets and bytes (in +\n"
+		"          out; -j splits them); then each service's rule-path counters\n"
+		"          (handoff failures, switches, pinned connections by reason), when\n"
+		"          any is not zero, and the datapath counters.\n"
 		"          --watch redraws every SECONDS (1-3600) with per-second rates until\n"
 		"          Ctrl-C; with -j it prints one JSON document per line per sample.\n"
 		"counters  the datapath's event counters (conntrack, pass-through).\n"
@@ -181,21 +182,35 @@ static json_t *ho_json(const struct kanary_ho_stats *ho)
 	return o;
 }
 
-/* One line per service whose handoffs failed; silence when none did. */
-static void print_ho_failures(const struct sample *cur)
+#define LINE_WIDTH	100
+
+/*
+ * "handoff SERVICE:" then every counter as "name value", wrapped under the
+ * first at LINE_WIDTH; silence for a service whose counters are all zero.
+ */
+static void print_ho_counters(const struct sample *cur)
 {
 	for (int k = 0; k < cur->n; k++) {
 		const struct svc_sample *v = &cur->svcs[k];
 		bool any = false;
+		int indent, col;
 
 		for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++)
 			any |= kanary_ho_stat_get(&v->ho, f) != 0;
 		if (!any)
 			continue;
-		printf("\nhandoff %s:", v->name);
-		for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++)
-			printf("  %s %llu", kanary_ho_stat_fields[f].name,
-			       (unsigned long long)kanary_ho_stat_get(&v->ho, f));
+		indent = col = printf("\nhandoff %s:", v->name) - 1;
+		for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++) {
+			char pair[64];
+			int len = snprintf(pair, sizeof(pair), "  %s %llu", kanary_ho_stat_fields[f].name,
+					   (unsigned long long)kanary_ho_stat_get(&v->ho, f));
+
+			if (col + len > LINE_WIDTH && col > indent) {
+				printf("\n%*s", indent, "");
+				col = indent;
+			}
+			col += printf("%s", pair);
+		}
 	}
 }
 
@@ -210,12 +225,14 @@ static json_t *sample_json(const struct sample *cur, const struct sample *prev)
 		for (__u32 i = 0; i < v->n; i++) {
 			const struct kanary_subset_stats *st = &v->st[i];
 			struct rates r;
-			json_t *o = json_pack("{s:s, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I}",
+			json_t *o = json_pack("{s:s, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 					      "name", v->subset[i],
 					      "weight_percent", v->parts[i] / 100.0,
 					      "observed_percent", observed(v, i),
 					      "connections", (json_int_t)st->connections,
 					      "rule_connections", (json_int_t)st->rule_connections,
+					      "requests", (json_int_t)st->requests,
+					      "rule_requests", (json_int_t)st->rule_requests,
 					      "packets_in", (json_int_t)st->packets_in,
 					      "packets_out", (json_int_t)st->packets_out,
 					      "bytes_in", (json_int_t)st->bytes_in,
@@ -266,54 +283,53 @@ static void fmt_rate(char *buf, bool ok, double v)
 		strcpy(buf, "-");
 }
 
-/* Plain table; in watch mode totals are in+out and each has its rate. */
+/*
+ * Plain table, 11 columns either way to stay readable in 100: packets and
+ * bytes are in + out (-j splits them); in watch mode each total has its rate
+ * in place of the rule and request counts.
+ */
 static void sample_print(const struct sample *cur, const struct sample *prev, bool watch)
 {
 	static const char *const hdr[] = { "SERVICE", "VIP", "SUBSET", "WEIGHT%", "OBSERVED%",
-					   "CONNS", "BY_RULE", "PKTS_IN", "PKTS_OUT", "BYTES_IN",
-					   "BYTES_OUT" };
+					   "CONNS", "BY_RULE", "REQS", "RULE_REQS", "PKTS",
+					   "BYTES" };
 	static const char *const whdr[] = { "SERVICE", "VIP", "SUBSET", "WEIGHT%", "OBSERVED%",
 					    "CONNS", "CONN/S", "PKTS", "PKT/S", "BYTES", "BYTES/S" };
-	struct table *t = watch ? table_new(11, whdr) : table_new(11, hdr);
+	struct table *t = table_new(11, watch ? whdr : hdr);
 
 	for (int k = 0; k < cur->n; k++) {
 		const struct svc_sample *v = &cur->svcs[k];
 
-		if (!v->n && watch)
+		if (!v->n)
 			table_add(t, v->name, v->vip, "(none)", "-", "-", "-", "-", "-", "-", "-", "-");
-		else if (!v->n)
-			table_add(t, v->name, v->vip, "(none)", "-", "-", "-", "-", "-", "-", "-",
-				  "-");
 		for (__u32 i = 0; i < v->n; i++) {
 			const struct kanary_subset_stats *st = &v->st[i];
-			char c[9][24];
+			char c[8][24];
 			struct rates r = {};
 			bool ok = rates_of(prev, cur, v, i, &r);
 
 			snprintf(c[0], sizeof(c[0]), "%.2f", v->parts[i] / 100.0);
 			snprintf(c[1], sizeof(c[1]), "%.2f", observed(v, i));
 			fmt_u64(c[2], st->connections);
-			if (!watch) {
+			if (watch) {
+				fmt_rate(c[3], ok, r.conn);
+				fmt_u64(c[4], st->packets_in + st->packets_out);
+				fmt_rate(c[5], ok, r.pkt);
+				fmt_u64(c[6], st->bytes_in + st->bytes_out);
+				fmt_rate(c[7], ok, r.bytes);
+			} else {
 				fmt_u64(c[3], st->rule_connections);
-				fmt_u64(c[4], st->packets_in);
-				fmt_u64(c[5], st->packets_out);
-				fmt_u64(c[6], st->bytes_in);
-				fmt_u64(c[7], st->bytes_out);
-				table_add(t, v->name, v->vip, v->subset[i], c[0], c[1], c[2], c[3],
-					  c[4], c[5], c[6], c[7]);
-				continue;
+				fmt_u64(c[4], st->requests);
+				fmt_u64(c[5], st->rule_requests);
+				fmt_u64(c[6], st->packets_in + st->packets_out);
+				fmt_u64(c[7], st->bytes_in + st->bytes_out);
 			}
-			fmt_rate(c[3], ok, r.conn);
-			fmt_u64(c[4], st->packets_in + st->packets_out);
-			fmt_rate(c[5], ok, r.pkt);
-			fmt_u64(c[6], st->bytes_in + st->bytes_out);
-			fmt_rate(c[7], ok, r.bytes);
 			table_add(t, v->name, v->vip, v->subset[i], c[0], c[1], c[2], c[3], c[4],
 				  c[5], c[6], c[7]);
 		}
 	}
 	table_print(t);
-	print_ho_failures(cur);
+	print_ho_counters(cur);
 	print_counters();
 }
 

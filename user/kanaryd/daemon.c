@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "base/log.h"
 #include "base/sorted_names.h"
+#include "base/clock.h"
 
 /*
  * Manifest changes are read once their files are complete and the burst is
@@ -33,14 +34,6 @@
 #define REARM_MS		1000
 #define RETRY_MS		2000	/* after a failed write or unreadable maps */
 #define KUBE_GATHER_MS		20	/* after a watch event */
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_apply_error(struct kd_daemon *d, const char *msg)
 {
@@ -190,9 +183,10 @@ static bool build_desired(struct kd_daemon *d, bool force)
 	if (unknown) {
 		kd_source_release(d->source);
 		/* What those items held is unknown: deleting or rewriting could undo a good state. */
-		snprintf(msg, sizeof(msg), "%zu manifest file%s bad with no good version seen since "
+		snprintf(msg, sizeof(msg), "%zu %s%s bad with no good version seen since "
 			 "kanaryd started; nothing is applied until %s fixed (the maps keep their state)",
-			 unknown, unknown == 1 ? " is" : "s are", unknown == 1 ? "it is" : "they are");
+			 unknown, kd_source_item(d->source), unknown == 1 ? " is" : "s are",
+			 unknown == 1 ? "it is" : "they are");
 		set_apply_error(d, msg);
 		return false;
 	}
@@ -220,7 +214,7 @@ static void apply_desired(struct kd_daemon *d, long long event_ms)
 		d->hs.sync_failures++;
 	}
 	if (event_ms && d->results.writes)	/* printed, never asserted: see the e2e tests */
-		pr_info("watch event to kernel maps: %lld ms", now_ms() - event_ms);
+		pr_info("watch event to kernel maps: %lld ms", kd_mono_ms() - event_ms);
 }
 
 /* Stage 4: the status file and /healthz, /readyz, /metrics. */
@@ -272,7 +266,7 @@ static void reload(struct kd_daemon *d)
 
 int kd_daemon_run(struct kd_daemon *d)
 {
-	long long deadline = 0, first = 0, next_scan = now_ms() + RESCAN_MS;
+	long long deadline = 0, first = 0, next_scan = kd_mono_ms() + RESCAN_MS;
 	struct pollfd pfd[4];
 	int sfd = signals_fd();
 
@@ -285,7 +279,7 @@ int kd_daemon_run(struct kd_daemon *d)
 	pfd[2] = (struct pollfd){ .fd = d->links.fd, .events = POLLIN };
 	pfd[3] = (struct pollfd){ .fd = d->kube ? d->kube->efd : -1, .events = POLLIN };
 	for (;;) {
-		long long now = now_ms(), wake = next_scan;
+		long long now = kd_mono_ms(), wake = next_scan;
 		int timeout;
 
 		if (deadline && deadline < wake)
@@ -319,7 +313,7 @@ int kd_daemon_run(struct kd_daemon *d)
 				kd_report_write(d);
 			}
 		}
-		now = now_ms();
+		now = kd_mono_ms();
 		if ((pfd[1].revents & POLLIN) && kd_watch_read(&d->watch)) {
 			if (!deadline)
 				first = now;

@@ -16,7 +16,7 @@
 #include "source/source.h"
 #include "source/file_watch.h"
 #include "source/api_watch.h"
-#include "health.h"
+#include "report/health.h"
 
 struct kd_config {
 	const char *manifests;
@@ -33,7 +33,7 @@ struct kd_config {
 	bool kube;		/* --kube: objects come from the API server, not --manifests */
 	const char *kubeconfig;	/* NULL: in-cluster service account */
 	const char *context;
-	unsigned kube_page_size;
+	__u32 kube_page_size;
 	const char *health_listen;	/* --health-listen ADDR:PORT, or NULL */
 };
 
@@ -70,7 +70,7 @@ void kd_daemon_apply(struct kd_daemon *d, bool force);
 int kd_daemon_run(struct kd_daemon *d);
 void kd_daemon_free(struct kd_daemon *d);
 
-/* report.c: the status file (kanary_status_read reads it back). */
+/* report/status_file.c: the status file (kanary_status_read reads it back). */
 void kd_report_write(struct kd_daemon *d);
 /* Its content; with cfg.check, only what the manifests mean. */
 json_t *kd_report_json(const struct kd_daemon *d);

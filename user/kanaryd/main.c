@@ -116,7 +116,6 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 		{ NULL, 0, NULL, 0 },
 	};
 	size_t cap = 0;
-	char *end;
 	int o;
 
 	opterr = 0;
@@ -134,21 +133,14 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 			c->pin = optarg;
 			break;
 		case OPT_CT:
-			errno = 0;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || optarg[0] == '-' || v < 1 || v > CT_SIZE_MAX)
+			if (kanary_parse_u32(optarg, "", 1, CT_SIZE_MAX, &c->ct_size, NULL))
 				return bad_usage("--ct-size: expected a number of entries 1-67108864, got '%s'",
 						 optarg);
-			c->ct_size = (__u32)v;
 			break;
 		case OPT_MAX_SERVICES:
-			errno = 0;
-			unsigned long ms = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || optarg[0] == '-' || ms < 1 ||
-			    ms > MAX_SERVICES_MAX)
+			if (kanary_parse_u32(optarg, "", 1, MAX_SERVICES_MAX, &c->max_services, NULL))
 				return bad_usage("--max-services: expected a number of services 1-1048576, got '%s'",
 						 optarg);
-			c->max_services = (__u32)ms;
 			break;
 		case OPT_DOMAIN:
 			if (!*optarg || strchr(optarg, '/'))
@@ -176,12 +168,9 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 			c->context = optarg;
 			break;
 		case OPT_PAGE:
-			errno = 0;
-			unsigned long pg = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || optarg[0] == '-' || pg < 1 || pg > 100000)
+			if (kanary_parse_u32(optarg, "", 1, 100000, &c->kube_page_size, NULL))
 				return bad_usage("--kube-page-size: expected a number of objects 1-100000, got '%s'",
 						 optarg);
-			c->kube_page_size = (unsigned)pg;
 			break;
 		case OPT_HEALTH: {
 			struct sockaddr_storage ss;

@@ -139,7 +139,7 @@ extern const char *const kanary_counter_names[KANARY_CNT__MAX];
 /* Handoff failures of a service (include/kanary/handoff.h), by reason. */
 int kanary_ho_stats_read(struct kanary_maps *m, __u32 svc_id, struct kanary_ho_stats *sum,
 			 struct kanary_err *e);
-#define KANARY_HO_STAT_FIELDS	6
+#define KANARY_HO_STAT_FIELDS	15
 struct kanary_ho_stat_field {
 	const char *name;
 	size_t offset;
@@ -153,6 +153,12 @@ __u64 kanary_ho_stat_get(const struct kanary_ho_stats *ho, int f);
 /* "A.B.C.D:PORT" into a v4-mapped address and a network-order port. */
 int kanary_parse_ipport(const char *s, union kanary_addr *addr, __be16 *port,
 			struct kanary_err *e);
+/*
+ * A whole number from min to max, digits only (no sign, space or base
+ * prefix); e names it as what.
+ */
+int kanary_parse_u32(const char *s, const char *what, __u32 min, __u32 max, __u32 *out,
+		     struct kanary_err *e);
 /* Non-negative decimal weight ("80", "0.5") into thousandths. */
 int kanary_parse_weight(const char *s, __u32 *milli, struct kanary_err *e);
 /*

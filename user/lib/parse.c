@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 
@@ -87,6 +88,22 @@ int kanary_parse_ipport(const char *s, union kanary_addr *addr, __be16 *port,
 				   colon + 1, s);
 	kanary_addr_from_v4(addr, in.s_addr);
 	*port = htons(p);
+	return 0;
+}
+
+int kanary_parse_u32(const char *s, const char *what, __u32 min, __u32 max, __u32 *out,
+		     struct kanary_err *e)
+{
+	size_t n = strlen(s);
+	unsigned long long v;
+
+	if (n == 0 || n > 10 || strspn(s, "0123456789") != n)
+		return kanary_errf(e, EINVAL, "'%s' is not a valid %s: expected a whole number from %u to %u",
+				   s, what, min, max);
+	v = strtoull(s, NULL, 10);
+	if (v < min || v > max)
+		return kanary_errf(e, ERANGE, "%s %s is out of range: expected %u to %u", what, s, min, max);
+	*out = (__u32)v;
 	return 0;
 }
 

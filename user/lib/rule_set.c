@@ -228,7 +228,7 @@ int kanary_rules_validate(const struct kanary_rules *rs, __u32 n_subsets, struct
 	if (rs->n_rules > KANARY_RULES_MAX || rs->n_conds > KANARY_CONDS_MAX)
 		return kanary_errf(e, EINVAL, "%u rules and %u conditions: at most %d and %d",
 				   rs->n_rules, rs->n_conds, KANARY_RULES_MAX, KANARY_CONDS_MAX);
-	if (rs->pad || !memchr(rs->service, '\0', sizeof(rs->service)))
+	if ((rs->flags & ~KANARY_RULES_F_ALL) || !memchr(rs->service, '\0', sizeof(rs->service)))
 		return kanary_errf(e, EINVAL, "the rule set's header is malformed");
 	for (__u32 c = 0; c < rs->n_conds; c++) {
 		err = kanary_cond_check(&rs->conds[c], e);

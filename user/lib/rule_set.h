@@ -55,8 +55,8 @@ int kanary_rules_read(struct kanary_maps *m, const struct kanary_service *s,
 		      struct kanary_rules *out, bool *stale, struct kanary_err *e);
 /*
  * Validates rs against s, bumps its generation and replaces the entry in
- * one update (or deletes it when rs has no rules, so the service pays
- * nothing for rules).
+ * one update (or deletes it when rs has no rules and no
+ * KANARY_RULES_F_PER_REQUEST, so the service pays nothing for rules).
  */
 int kanary_rules_write(struct kanary_maps *m, const struct kanary_service *s,
 		       struct kanary_rules *rs, struct kanary_err *e);

@@ -57,7 +57,6 @@ int kanary_rules_write(struct kanary_maps *m, const struct kanary_service *s,
 
 	memset(rs->service, 0, sizeof(rs->service));
 	snprintf(rs->service, sizeof(rs->service), "%s", s->cfg.name);
-	rs->pad = 0;
 	err = kanary_rules_validate(rs, s->cfg.n_subsets, e);
 	if (err)
 		return err;
@@ -68,7 +67,7 @@ int kanary_rules_write(struct kanary_maps *m, const struct kanary_service *s,
 		rs->generation = old->generation;
 	free(old);
 	rs->generation++;
-	if (rs->n_rules == 0) {
+	if (rs->n_rules == 0 && !(rs->flags & KANARY_RULES_F_PER_REQUEST)) {
 		err = bpf_map_delete_elem(m->rules, &key) && errno != ENOENT ? errno : 0;
 		if (err)
 			return kanary_errf(e, err, "cannot remove the rules of service %s: %s",

@@ -63,6 +63,8 @@ out:
 }
 
 #define HO_STAT(f) { #f, offsetof(struct kanary_ho_stats, f) }
+#define HO_PIN(name, reason) \
+	{ "pinned_" #name, offsetof(struct kanary_ho_stats, pinned) + (reason) * sizeof(__u64) }
 const struct kanary_ho_stat_field kanary_ho_stat_fields[KANARY_HO_STAT_FIELDS] = {
 	HO_STAT(backend_refused),
 	HO_STAT(backend_silent),
@@ -70,8 +72,18 @@ const struct kanary_ho_stat_field kanary_ho_stat_fields[KANARY_HO_STAT_FIELDS] =
 	HO_STAT(stash_lost),
 	HO_STAT(no_backend),
 	HO_STAT(state_lost),
+	HO_STAT(switches),
+	HO_STAT(switch_failed),
+	HO_PIN(pipelined, KANARY_HO_PIN_PIPELINED),
+	HO_PIN(head_split, KANARY_HO_PIN_HEAD_SPLIT),
+	HO_PIN(large, KANARY_HO_PIN_LARGE),
+	HO_PIN(chunked, KANARY_HO_PIN_CHUNKED),
+	HO_PIN(http2, KANARY_HO_PIN_HTTP2),
+	HO_PIN(not_http, KANARY_HO_PIN_NOT_HTTP),
+	HO_PIN(unframed, KANARY_HO_PIN_UNFRAMED),
 };
-_Static_assert(KANARY_HO_STAT_FIELDS * sizeof(__u64) == sizeof(struct kanary_ho_stats),
+/* Every word but pinned[KANARY_HO_PIN_NONE], which is never counted. */
+_Static_assert((KANARY_HO_STAT_FIELDS + 1) * sizeof(__u64) == sizeof(struct kanary_ho_stats),
 	       "kanary_ho_stat_fields is out of date with handoff.h");
 
 __u64 kanary_ho_stat_get(const struct kanary_ho_stats *ho, int f)

@@ -159,8 +159,7 @@ one_doc() {
 	add_greeting
 	[ "$(bpftool -j map dump pinned "$PIN/kanary_be_v1" | jq length)" -gt 0 ]
 	# Fake datapath counts on subset 0 of service id 0, on every CPU.
-	bpftool map update pinned "$PIN/kanary_stat_v2" key 0 0 0 0 value \
-		1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 2 0 0 0 0 0 0 0 3 0 0 0 0 0 0 0 4 0 0 0 0 0 0 0 5 0 0 0 0 0 0 0
+	bpftool map update pinned "$PIN/kanary_stat_v3" key 0 0 0 0 value $(u64s 1 0 2 3 4 5 6 7)
 	run --separate-stderr k -j stats greeting
 	jq_is '.[0].subsets[0].connections' "$(possible_cpus)"
 	k service del greeting
@@ -169,7 +168,7 @@ one_doc() {
 	k service add greeting 10.96.0.10:80
 	run --separate-stderr k -j stats greeting
 	jq_is '.[0].subsets | length' 0
-	[ "$(bpftool -j map lookup pinned "$PIN/kanary_stat_v2" key 0 0 0 0 |
+	[ "$(bpftool -j map lookup pinned "$PIN/kanary_stat_v3" key 0 0 0 0 |
 		jq '[.formatted.values[].value[]] | add')" = 0 ]
 }
 
@@ -456,30 +455,47 @@ one_doc() {
 	add_greeting
 	local ncpu
 	ncpu=$(possible_cpus)
-	# svc id 0: subset 0 gets 3 connections per CPU, subset 1 gets 1 per CPU.
-	bpftool map update pinned "$PIN/kanary_stat_v2" key 0 0 0 0 value \
-		3 0 0 0 0 0 0 0 2 0 0 0 0 0 0 0 5 0 0 0 0 0 0 0 7 0 0 0 0 0 0 0 11 0 0 0 0 0 0 0 13 0 0 0 0 0 0 0
-	bpftool map update pinned "$PIN/kanary_stat_v2" key 1 0 0 0 value \
-		1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0 1 0 0 0 0 0 0 0
+	# svc id 0: subset 0 gets 3 connections per CPU, subset 1 gets 1 per CPU;
+	# then packets, bytes and requests (struct kanary_subset_stats order).
+	bpftool map update pinned "$PIN/kanary_stat_v3" key 0 0 0 0 value $(u64s 3 2 5 7 11 13 17 19)
+	bpftool map update pinned "$PIN/kanary_stat_v3" key 1 0 0 0 value $(u64s 1 0 1 1 1 1 23 0)
 	bpftool map update pinned "$PIN/kanary_cnt_v1" key 3 0 0 0 value 2 0 0 0 0 0 0 0
-	# Handoff failures of svc id 0: backend_silent 4 per CPU, the rest 0.
-	bpftool map update pinned "$PIN/kanary_hostat_v1" key 0 0 0 0 value \
-		0 0 0 0 0 0 0 0 4 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 \
-		0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+	# Handoff counters of svc id 0 (struct kanary_ho_stats order): backend_silent 4,
+	# switches 6, switch_failed 8, pinned[] by reason: 99 in the unused slot 0,
+	# which must show nowhere, pipelined 9, unframed 10; the rest 0.
+	bpftool map update pinned "$PIN/kanary_hostat_v2" key 0 0 0 0 value \
+		$(u64s 0 4 0 0 0 0 6 8 99 9 0 0 0 0 0 10)
 	run --separate-stderr k -j stats
 	[ "$status" -eq 0 ]
 	jq_is '.[0] | "\(.service) \(.vip)"' "greeting 10.96.0.10:80"
-	jq_is '.[0].subsets[0] | [.name, .weight_percent, .observed_percent, .connections, .rule_connections, .packets_in, .packets_out, .bytes_in, .bytes_out] | join(" ")' \
-		"safe 80 75 $((3 * ncpu)) $((2 * ncpu)) $((5 * ncpu)) $((7 * ncpu)) $((11 * ncpu)) $((13 * ncpu))"
+	jq_is '.[0].subsets[0] | [.name, .weight_percent, .observed_percent, .connections, .rule_connections, .requests, .rule_requests, .packets_in, .packets_out, .bytes_in, .bytes_out] | join(" ")' \
+		"safe 80 75 $((3 * ncpu)) $((2 * ncpu)) $((17 * ncpu)) $((19 * ncpu)) $((5 * ncpu)) $((7 * ncpu)) $((11 * ncpu)) $((13 * ncpu))"
 	jq_is '.[0].handoff | keys_unsorted | join(",")' \
-		backend_refused,backend_silent,beyond_first_flight,stash_lost,no_backend,state_lost
-	jq_is '.[0].handoff.backend_silent' $((4 * ncpu))
-	jq_is '.[0].subsets[1] | [.name, .weight_percent, .observed_percent, .connections] | join(" ")' \
-		"risky 20 25 $ncpu"
+		backend_refused,backend_silent,beyond_first_flight,stash_lost,no_backend,state_lost,switches,switch_failed,pinned_pipelined,pinned_head_split,pinned_large,pinned_chunked,pinned_http2,pinned_not_http,pinned_unframed
+	jq_is '.[0].handoff | [.backend_silent, .switches, .switch_failed, .pinned_pipelined, .pinned_head_split, .pinned_unframed] | join(" ")' \
+		"$((4 * ncpu)) $((6 * ncpu)) $((8 * ncpu)) $((9 * ncpu)) 0 $((10 * ncpu))"
+	jq_is '.[0].subsets[1] | [.name, .weight_percent, .observed_percent, .connections, .requests, .rule_requests] | join(" ")' \
+		"risky 20 25 $ncpu $((23 * ncpu)) 0"
 	run --separate-stderr k stats greeting
 	[[ "$output" == *"greeting"*"safe"*"80.00"*"75.00"*"$((3 * ncpu))"* ]]
+	local squeezed
+	squeezed=$(tr -s ' ' <<<"$output")
+	[[ "$squeezed" == *"SERVICE VIP SUBSET WEIGHT% OBSERVED% CONNS BY_RULE REQS RULE_REQS PKTS BYTES"* ]]
+	[[ "$squeezed" == *"greeting 10.96.0.10:80 safe 80.00 75.00 $((3 * ncpu)) $((2 * ncpu)) $((17 * ncpu)) $((19 * ncpu)) $((12 * ncpu)) $((24 * ncpu))"* ]]
+	[[ "$squeezed" == *"risky 20.00 25.00 $ncpu 0 $((23 * ncpu)) 0 $((2 * ncpu)) $((2 * ncpu))"* ]]
 	[[ "$output" == *"no_backend $((2 * ncpu))"* ]]
 	[[ "$output" == *"handoff greeting:  backend_refused 0  backend_silent $((4 * ncpu))"* ]]
+	local pair
+	for pair in "switches $((6 * ncpu))" "switch_failed $((8 * ncpu))" \
+		"pinned_pipelined $((9 * ncpu))" "pinned_head_split 0" "pinned_unframed $((10 * ncpu))"; do
+		[[ "$output" =~ [[:space:]]"$pair"($|[[:space:]]) ]] || { echo "no '$pair' in: $output"; return 1; }
+	done
+	[[ "$output" != *"$((99 * ncpu))"* ]]
+	# The handoff lines wrap to stay within 100 columns.
+	local line
+	while IFS= read -r line; do
+		[ "${#line}" -le 100 ] || { echo "wider than 100: '$line'"; return 1; }
+	done <<<"$output"
 	run --separate-stderr k -j counters
 	jq_is 'keys_unsorted | join(",")' ct_new,ct_rederived,ct_reused,no_backend
 	jq_is .no_backend $((2 * ncpu))

@@ -114,6 +114,11 @@ map_cfg() {	# SVC_ID -> the live config as JSON
 		jq -c --argjson slot "$slot" '.formatted.value + {slot: $slot}'
 }
 
+u64s() {	# V...: each value (0-255) as the 8 little-endian bytes bpftool takes
+	local v
+	for v; do printf '%d 0 0 0 0 0 0 0 ' "$v"; done
+}
+
 possible_cpus() {	# what libbpf_num_possible_cpus() counts
 	local n=0 part lo hi
 	local -a parts

@@ -68,6 +68,7 @@ text_at() {
 # Layout of struct kanary_rules (include/kanary/rules.h).
 OFF_N_RULES=68
 OFF_N_CONDS=72
+OFF_FLAGS=76	# KANARY_RULES_F_PER_REQUEST = 1
 OFF_CONDS=80
 COND_SIZE=132
 OFF_RULES=$((80 + 32 * 132))
@@ -83,8 +84,9 @@ RULE_SIZE=92
 	run --separate-stderr k -j route help
 	[ "$status" -eq 0 ]
 	jq -e '.help | contains("route del SERVICE INDEX")' <<<"$output" >/dev/null
+	jq -e '.help | contains("route per-request SERVICE { on | off }")' <<<"$output" >/dev/null
 	run --separate-stderr k help
-	[[ "$output" == *"route { add | del | list | help }"* ]] ||
+	[[ "$output" == *"route { add | del | list | per-request | help }"* ]] ||
 		{ echo "kanaryctl help does not list route: $output"; return 1; }
 }
 
@@ -170,7 +172,7 @@ RULE_SIZE=92
 	jq_is '.rules[0].match[0] | map(.type) | join(",")' header,path
 	run --separate-stderr k route
 	[ "$status" -ne 0 ]
-	[[ "$stderr" == *"missing route command: expected add, del, list or help"* ]]
+	[[ "$stderr" == *"missing route command: expected add, del, list, show, per-request or help"* ]]
 }
 
 # expect_route_fail MESSAGE ARGS...: as expect_fail, and the rules map is untouched.
@@ -253,7 +255,8 @@ expect_route_fail() {
 
 @test "every route command prints one JSON document" {
 	local cmd
-	for cmd in "route add greeting header x-a to risky" "route list greeting" "route del greeting 1"; do
+	for cmd in "route add greeting header x-a to risky" "route list greeting" "route del greeting 1" \
+		"route per-request greeting on" "route show greeting" "route per-request greeting off"; do
 		# shellcheck disable=SC2086
 		run --separate-stderr k -j $cmd
 		[ "$status" -eq 0 ] || { echo "$cmd: $stderr"; return 1; }
@@ -272,4 +275,50 @@ expect_route_fail() {
 	run --separate-stderr k -j route list greeting
 	[ "$status" -eq 0 ]
 	jq_is '.rules | length' 0
+}
+
+@test "route per-request: an entry with no rules, kept by route del, gone when off" {
+	run --separate-stderr k -j route per-request greeting on
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	jq_is '.per_request' true
+	jq_is '.rules | length' 0
+	[ "$(u32_at "$(rules_bytes 0)" $OFF_N_RULES)" = 0 ] || { echo "no entry, or rules in it"; return 1; }
+	[ "$(u32_at "$(rules_bytes 0)" $OFF_FLAGS)" = 1 ]
+	[ "$(text_at "$(rules_bytes 0)" 0 8)" = greeting ]
+	run --separate-stderr k route show greeting
+	[[ "$output" == *"service greeting has no rules: every request takes the weighted split on its own (per-request on)"* ]] ||
+		{ echo "$output"; return 1; }
+	# A rule comes and goes: the opt-in stays.
+	k route add greeting header x-a to risky >/dev/null
+	[ "$(u32_at "$(rules_bytes 0)" $OFF_FLAGS)" = 1 ]
+	run --separate-stderr k route list greeting
+	[[ "$output" == *"per-request on"* ]] || { echo "$output"; return 1; }
+	k route del greeting 1 >/dev/null
+	[ "$(u32_at "$(rules_bytes 0)" $OFF_N_RULES)" = 0 ] || { echo "route del of the last rule dropped the per-request entry"; return 1; }
+	[ "$(u32_at "$(rules_bytes 0)" $OFF_FLAGS)" = 1 ]
+	# Prefixes, as elsewhere; off with no rules removes the entry.
+	run --separate-stderr k ro pe greeting of
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[[ "$output" == *"per-request off for service greeting"* ]]
+	[[ "$output" == *"every connection takes the weighted split"* ]]
+	[ -z "$(rules_bytes 0)" ] || { echo "per-request off without rules left an entry"; return 1; }
+	run --separate-stderr k -j route list greeting
+	jq_is '.per_request' false
+	# Off with rules keeps them.
+	k route add greeting header x-a to risky >/dev/null
+	k route per-request greeting on >/dev/null
+	k route per-request greeting off >/dev/null
+	[ "$(u32_at "$(rules_bytes 0)" $OFF_N_RULES)" = 1 ]
+	[ "$(u32_at "$(rules_bytes 0)" $OFF_FLAGS)" = 0 ]
+}
+
+@test "route per-request: bad input is refused and changes nothing" {
+	k route per-request greeting on >/dev/null
+	expect_route_fail "missing argument: expected SERVICE on|off" route per-request
+	expect_route_fail "missing argument: expected SERVICE on|off" route per-request greeting
+	expect_route_fail "what is 'yes'? expected on or off" route per-request greeting yes
+	expect_route_fail "what is 'o'? expected on or off" route per-request greeting o
+	expect_route_fail "what is 'now'? expected nothing after on|off" route per-request greeting off now
+	expect_route_fail "no service named 'nope'" route per-request nope on
+	[ "$(u32_at "$(rules_bytes 0)" $OFF_FLAGS)" = 1 ]
 }

@@ -22,6 +22,7 @@ teardown() {
 	in_ns client sysctl -qw net.ipv4.tcp_rmem="$RMEM0"
 	pod_nft_del risky1 kn_silent
 	nginx_ensure risky1
+	kctl weight set greeting safe 80 risky 20 >/dev/null
 }
 
 # client_small_rcvbuf: a receive buffer no test file fits in, so that a
@@ -36,7 +37,7 @@ client_small_rcvbuf() {
 curl_exit() {
 	local url=$1 rc=0
 	shift
-	in_ns client curl -sS -o /dev/null --retry 0 --max-time 10 -H 'Connection: close' "$@" "$url" || rc=$?
+	in_ns client curl -sS -o /dev/null --retry 0 --max-time 25 -H 'Connection: close' "$@" "$url" || rc=$?
 	echo "$rc"
 }
 
@@ -68,6 +69,42 @@ expect_reset() {
 	expect_reset "$(curl_exit "$KN_VIP_URL" -H "$HO_HEADER")" "header request while risky1 drops everything"
 	expect_eq "$(($(handoff_stat greeting backend_silent) - r0))" 1 "kanary handoff.backend_silent"
 	expect_ho_drained
+}
+
+# switch_fails COUNTER WHAT: on one keep-alive connection, a request
+# answered by safe (weights 100/0), then one with the header, which must
+# move to risky1 while risky1 refuses or is silent (as set up by the
+# caller): the client's second request fails with a reset within a bounded
+# time (the timeout only catches a hang), and COUNTER and switch_failed
+# count it.
+switch_fails() {
+	local counter=$1 what=$2 out=$BATS_TEST_TMPDIR/steps f0 s0 rc=0
+	f0=$(handoff_stat greeting switch_failed)
+	s0=$(handoff_stat greeting "$counter")
+	timeout 30 ip netns exec "$(ns_of client)" "$HO_PYTHON" "$KN_LIB_DIR/keepalive_client.py" \
+		steps "$KN_VIP" "$KN_VIP_PORT" - >"$out" <<<'[{"kind": "get", "path": "/"},
+		{"kind": "dark", "path": "/", "headers": {"x-my-header": "dark"}}]' || rc=$?
+	cat "$out"
+	expect_eq "$rc" 1 "keep-alive client's exit (1: a request failed; 124: it hung)"
+	[[ $(jq -sr '.[0].pod' "$out") =~ ^safe[12]$ ]] ||
+		{ echo "FAIL: the first request was not answered by safe: $(head -1 "$out")" >&2; return 1; }
+	expect_eq "$(jq -sr '.[1].error // "none" | test("Reset|RemoteDisconnected|BadStatusLine")' "$out")" true \
+		"the request that moved to $what failed with a reset ($(jq -sr '.[1].error // "none"' "$out"))"
+	expect_eq "$(($(handoff_stat greeting switch_failed) - f0))" 1 "kanary handoff.switch_failed"
+	expect_eq "$(($(handoff_stat greeting "$counter") - s0))" 1 "kanary handoff.$counter"
+	expect_ho_drained
+}
+
+@test "a request that moves to a backend that refuses: the client gets a reset, not a timeout" {
+	kctl weight set greeting safe 100 risky 0 >/dev/null
+	nginx_stop risky1
+	switch_fails backend_refused "a refusing risky1"
+}
+
+@test "a request that moves to a backend that never answers: the client gets a reset after bounded tries" {
+	kctl weight set greeting safe 100 risky 0 >/dev/null
+	pod_nft risky1 kn_silent "chain in { type filter hook input priority 0; tcp dport 80 drop; }"
+	switch_fails backend_silent "a silent risky1"
 }
 
 # killed_mid_transfer URL [CURL_ARG...]: downloads /big slowly, into a

@@ -88,3 +88,28 @@ loss_drops() {
 	# Connections that ended under loss may still be retransmitting a FIN.
 	expect_ho_drained 15
 }
+
+# Per-request routing under loss: the requests, the new legs' SYNs and
+# SYN-ACKs, the stashes and the first bytes of answers are all lost at
+# times, and every request still gets its own subset's answer, on the one
+# connection the client opened.
+@test "with ~5 % loss each way, 200 mixed requests on one keep-alive connection: each from its request's subset" {
+	local out=$BATS_TEST_TMPDIR/mix pod sw0 n
+	sw0=$(handoff_stat greeting switches)
+	for pod in client "${KN_SERVER_PODS[@]}"; do loss_on "$pod"; done
+	timeout 600 ip netns exec "$(ns_of client)" "$HO_PYTHON" "$KN_LIB_DIR/keepalive_client.py" \
+		mix "$KN_VIP" "$KN_VIP_PORT" 200 7 >"$out" ||
+		{ echo "FAIL: the keep-alive client failed under loss: $(tail -1 "$out")" >&2; return 1; }
+	for pod in client "${KN_SERVER_PODS[@]}"; do pod_nft_del "$pod" kn_loss; done
+	n=$(($(handoff_stat greeting switches) - sw0))
+	echo "switches under loss: $n; handoff counters: $(kctl -j stats greeting | jq -c '.[0].handoff')"
+	expect_eq "$(jq -s 'length' "$out")" 200 "answers"
+	expect_eq "$(jq -s '[.[] | select(.status != 200)] | length' "$out")" 0 "answers other than 200"
+	expect_eq "$(jq -s '[.[] | select(.kind == "dark" and .pod != "risky1")] | length' "$out")" 0 \
+		"requests with the header not answered by risky1"
+	expect_eq "$(jq -s '[.[] | select(.kind != "dark" and (.pod | IN("safe1", "safe2", "risky1") | not))] | length' "$out")" 0 \
+		"other requests answered by no pod of greeting"
+	expect_eq "$(jq -s '[.[].lport] | unique | length' "$out")" 1 "client connections"
+	expect_between "$n" 1 1e12 "kanary switches"
+	expect_ho_drained
+}

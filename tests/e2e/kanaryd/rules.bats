@@ -135,3 +135,35 @@ kd_wait_problem() {
 	kctl status | grep -q "regex matches are not supported" ||
 		{ echo "FAIL: kanaryctl status does not show the problem" >&2; kctl status >&2; return 1; }
 }
+
+# annotate_greeting [VALUE]: services.yaml with kanary.io/per-request: VALUE
+# on the greeting Service (none without VALUE), written as an editor does.
+annotate_greeting() {
+	local f="$KD_MANIFESTS/services.yaml"
+	[[ -f $KN_TMP/services.orig ]] || cp "$f" "$KN_TMP/services.orig"
+	awk -v v="${1-}" '{ print }
+		/^  annotations:$/ && ++n == 2 && v != "" { print "    kanary.io/per-request: \"" v "\"" }' \
+		"$KN_TMP/services.orig" >"$f.tmp" && mv "$f.tmp" "$f"
+}
+
+@test "kanary.io/per-request: \"true\" keeps an entry with no rules; a bad value keeps the last good" {
+	write_vs ""
+	annotate_greeting true
+	grep -q 'kanary.io/per-request: "true"' "$KD_MANIFESTS/services.yaml"
+	kd_wait_rules '.per_request == true and (.rules | length == 0)'
+	kctl status | grep -E '^  default/greeting .*; per-request$' ||
+		{ echo "FAIL: kanaryctl status does not say per-request:" >&2; kctl status >&2; return 1; }
+	# With a rule and without it again: still on.
+	write_vs "$DARK_ROUTE"
+	kd_wait_rules '.per_request == true and (.rules | length == 1)'
+	write_vs ""
+	kd_wait_rules '.per_request == true and (.rules | length == 0)'
+	annotate_greeting maybe
+	kd_wait_problem "metadata.annotations.kanary.io/per-request: expected \"true\" or \"false\", got 'maybe'"
+	grep -q "services.yaml:[0-9]*:.*kanary.io/per-request" "$KD_LOG" ||
+		{ echo "FAIL: no file:line for the bad annotation in the log" >&2; tail -5 "$KD_LOG" >&2; return 1; }
+	kd_wait_rules '.per_request == true'
+	expect_eq "$(kd_weights "$KD_SERVICE")" "safe=80 risky=20" "weights in the maps"
+	annotate_greeting
+	kd_wait_rules '.per_request == false and (.rules | length == 0)'
+}

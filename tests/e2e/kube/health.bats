@@ -19,6 +19,13 @@ setup_file() {
 }
 teardown_file() { kube_teardown_file; }
 
+# u32le V / u64le V...: values as the little-endian bytes bpftool takes.
+u32le() { printf '%d %d %d %d' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
+u64le() {
+	local v
+	for v; do printf '%s 0 0 0 0 ' "$(u32le "$v")"; done
+}
+
 # hget PATH: "CODE BODY" from the health endpoint, seen from the node netns.
 hget() {
 	ip netns exec "$KN_NODE" curl -s -o "$BATS_TEST_TMPDIR/body" -w '%{http_code}' "http://$HL$1"
@@ -65,4 +72,35 @@ hget() {
 	grep -q '^# TYPE kanary_subset_connections_total counter$' "$BATS_TEST_TMPDIR/body"
 	grep -q '^kanary_subset_rule_connections_total{service="default/greeting",subset="risky"} [0-9][0-9]*$' "$BATS_TEST_TMPDIR/body"
 	grep -q '^kanary_handoff_failures_total{service="default/greeting",reason="backend_refused"} 0$' "$BATS_TEST_TMPDIR/body"
+}
+
+@test "/metrics: request, switch and pinned counters, by the names of kanaryctl stats" {
+	local id ncpu b=$BATS_TEST_TMPDIR/body
+	id=$(kctl -j service list | jq -r '.[] | select(.service == "default/greeting") | .id')
+	[[ $id =~ ^[0-9]+$ ]] || { echo "no id for default/greeting: '$id'" >&2; return 1; }
+	ncpu=$(bpftool -j map lookup pinned "$KN_PIN/kanary_hostat_v2" key $(u32le "$id") | jq '.values | length')
+	# struct kanary_subset_stats of subset 0 (KANARY_STATS_INDEX: id * 8 + 0):
+	# requests 17, rule_requests 19 per CPU.  Handoff counters: backend_silent 4,
+	# switches 6, switch_failed 8, pinned[] 99 in the unused slot 0, pipelined 9,
+	# unframed 10.
+	bpftool map update pinned "$KN_PIN/kanary_stat_v3" key $(u32le $((id * 8))) value \
+		$(u64le 0 0 0 0 0 0 17 19)
+	bpftool map update pinned "$KN_PIN/kanary_hostat_v2" key $(u32le "$id") value \
+		$(u64le 0 4 0 0 0 0 6 8 99 9 0 0 0 0 0 10)
+	expect_eq "$(hget /metrics)" 200 "/metrics"
+	local sub
+	sub=$(kctl -j stats default/greeting | jq -r '.[0].subsets[0].name')
+	grep -qx "kanary_subset_requests_total{service=\"default/greeting\",subset=\"$sub\"} $((17 * ncpu))" "$b"
+	grep -qx "kanary_subset_rule_requests_total{service=\"default/greeting\",subset=\"$sub\"} $((19 * ncpu))" "$b"
+	grep -qx '# TYPE kanary_subset_requests_total counter' "$b"
+	grep -qx "kanary_handoff_failures_total{service=\"default/greeting\",reason=\"backend_silent\"} $((4 * ncpu))" "$b"
+	grep -qx "kanary_handoff_switches_total{service=\"default/greeting\"} $((6 * ncpu))" "$b"
+	grep -qx "kanary_handoff_switch_failures_total{service=\"default/greeting\"} $((8 * ncpu))" "$b"
+	grep -qx "kanary_handoff_pinned_total{service=\"default/greeting\",reason=\"pipelined\"} $((9 * ncpu))" "$b"
+	grep -qx "kanary_handoff_pinned_total{service=\"default/greeting\",reason=\"head_split\"} 0" "$b"
+	grep -qx "kanary_handoff_pinned_total{service=\"default/greeting\",reason=\"unframed\"} $((10 * ncpu))" "$b"
+	# Only the six failure reasons are failures; slot 0 of pinned[] is never shown.
+	expect_eq "$(grep -c '^kanary_handoff_failures_total{service="default/greeting"' "$b")" 6 "failure reasons"
+	expect_eq "$(grep -c '^kanary_handoff_pinned_total{service="default/greeting"' "$b")" 7 "pinned reasons"
+	! grep -q " $((99 * ncpu))\$" "$b"
 }

@@ -33,7 +33,7 @@ kd_once() {
 	expect_eq "$status" 1 "exit status"
 	[[ $output == *"api:Pod/default/greeting-bad-1"*"no good version"* ]] ||
 		{ echo "expected the bad object named, with no good version" >&2; return 1; }
-	[[ $output == *"bad with no good version seen since kanaryd started; nothing is applied"* ]] ||
+	[[ $output == *"1 API object is bad with no good version seen since kanaryd started; nothing is applied"* ]] ||
 		{ echo "expected nothing applied, as for a bad file" >&2; return 1; }
 	(( SECONDS - t0 < 30 )) ||
 		{ echo "took $((SECONDS - t0)) s: waited for a readiness it cannot get" >&2; return 1; }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "kdt.h"
+#include "apply/rules_map_write.h"
 
 static const struct kd_pod *pod(const struct kd_objects *o, const char *name)
 {
@@ -86,6 +87,49 @@ START_TEST(multi_document_services)
 	ck_assert_int_eq(service(&w.sets[0], "draft")->cip, KD_CIP_MISSING);
 	ck_assert_int_eq(service(&w.sets[0], "draft")->ports[0].target_num, 80);	/* default: port */
 	ck_assert(service(&w.sets[0], "payments")->external_name);
+	kdt_free(&w);
+}
+END_TEST
+
+/* kanary.io/per-request: "true" reaches the rules entry kanaryd writes; "false" is the default. */
+START_TEST(per_request_annotation)
+{
+	static const char *const vals[] = { "'true'", "'false'", NULL };
+	struct kanary_svc_config cfg = { .n_subsets = 0 };
+	struct kanary_rules rs;
+
+	for (int i = 0; i < 3; i++) {
+		struct kdt_world w = { 0 };
+		char text[512];
+		const struct kd_desired_service *ds;
+
+		snprintf(text, sizeof(text), "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n"
+			 "  namespace: n\n%s%s%s\nspec: {clusterIP: 10.96.0.9, selector: {app: s}, "
+			 "ports: [{port: 80}]}\n", vals[i] ? "  annotations: {kanary.io/per-request: " : "",
+			 vals[i] ? vals[i] : "  labels: {a: b}", vals[i] ? "}" : "");
+		ck_assert_int_eq(kdt_load_text(&w, "s.yaml", text), 0);
+		ck_assert_int_eq(service(&w.sets[0], "s")->per_request, i == 0);
+		kdt_build(&w);
+		ds = kdt_service(&w, "n/s");
+		ck_assert_int_eq(ds->per_request, i == 0);
+		ck_assert(kd_rules_committed(ds, &cfg, &rs));
+		ck_assert_uint_eq(rs.n_rules, 0);
+		ck_assert_uint_eq(rs.flags, i == 0 ? KANARY_RULES_F_PER_REQUEST : 0);
+		kdt_free(&w);
+	}
+}
+END_TEST
+
+START_TEST(per_request_annotation_bad_value)
+{
+	struct kdt_world w = { 0 };
+
+	ck_assert_int_ne(kdt_load_text(&w, "pr.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n"
+				       "  name: s\n  annotations:\n    kanary.io/per-request: 'yes'\n"
+				       "spec: {clusterIP: 10.96.0.9, ports: [{port: 80}]}\n"), 0);
+	KDT_ASSERT_DIAG(&w.diags, KD_ERROR, "pr.yaml:6:", "Service default/s",
+			"metadata.annotations.kanary.io/per-request: expected \"true\" or \"false\", got 'yes'");
+	ck_assert_uint_eq(w.sets[0].nsvc, 0);
 	kdt_free(&w);
 }
 END_TEST
@@ -279,6 +323,8 @@ Suite *decode_suite(void)
 	tcase_add_test(tc, unknown_kinds_and_documents_without_kind_do_not_fail);
 	tcase_add_test(tc, unsupported_fields_are_warnings_naming_object_and_field);
 	tcase_add_test(tc, gateway_only_virtual_service_is_not_mesh);
+	tcase_add_test(tc, per_request_annotation);
+	tcase_add_test(tc, per_request_annotation_bad_value);
 	suite_add_tcase(s, tc);
 	return s;
 }

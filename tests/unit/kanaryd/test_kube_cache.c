@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kdt.h"
-#include "source/api_source.h"
+#include "source/api_object.h"
 
 static json_t *pod(const char *name, const char *ip)
 {

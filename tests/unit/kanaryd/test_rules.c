@@ -9,7 +9,7 @@
 #include <string.h>
 #include "kdt.h"
 #include "apply/reconcile.h"
-#include "render.h"
+#include "report/desired_json.h"
 #include "rule_set.h"
 
 #define W(x) ((x) * KANARY_WEIGHT_MILLI)

@@ -8,11 +8,13 @@
 
 Suite *lib_suite(void);		/* test_lib.c: libkanary alone */
 Suite *http_match_suite(void);	/* test_http_match.c: the dark-release matcher, no BPF */
+Suite *http_frame_suite(void);	/* test_http_frame.c: the HTTP/1.x framer, no BPF */
 Suite *service_index_suite(void);	/* test_service_index.c: name -> id, free ids */
 
 int main(void)
 {
-	Suite *const suites[] = { lib_suite(), http_match_suite(), service_index_suite() };
+	Suite *const suites[] = { lib_suite(), http_match_suite(), http_frame_suite(),
+				service_index_suite() };
 
 	return kt_main("kanary_unit", suites, sizeof(suites) / sizeof(suites[0]));
 }

@@ -245,6 +245,33 @@ START_TEST(format_weight_table)
 }
 END_TEST
 
+/* Whole numbers for flags (kanaryd's sizes, kanaryctl's indexes): digits only, in range. */
+START_TEST(parse_u32_table)
+{
+	static const struct { const char *in; int err; __u32 out; } cases[] = {
+		{ "1", 0, 1 },		{ "4294967295", 0, 4294967295u },	{ "007", 0, 7 },
+		{ "0", -ERANGE, 0 },	{ "4294967296", -ERANGE, 0 },	{ "99999999999", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },	{ "-1", -EINVAL, 0 },	{ "+1", -EINVAL, 0 },
+		{ " 1", -EINVAL, 0 },	{ "1 ", -EINVAL, 0 },	{ "0x10", -EINVAL, 0 },
+		{ "1e3", -EINVAL, 0 },	{ "1.0", -EINVAL, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct kanary_err e = { .msg = "" };
+		__u32 got = 0xdeadbeef;
+		int err = kanary_parse_u32(cases[i].in, "count", 1, 0xffffffffu, &got, &e);
+
+		ck_assert_msg(err == cases[i].err, "'%s': got %d, expected %d", cases[i].in, err,
+			      cases[i].err);
+		if (!err)
+			ck_assert_uint_eq(got, cases[i].out);
+		else
+			ck_assert_msg(got == 0xdeadbeef && strstr(e.msg, "count") && strstr(e.msg, "expected"),
+				      "'%s': out written or no sentence: '%s'", cases[i].in, e.msg);
+	}
+}
+END_TEST
+
 START_TEST(parse_ipport_good)
 {
 	union kanary_addr a;
@@ -364,6 +391,7 @@ Suite *lib_suite(void)
 	tcase_add_test(w, normalize_properties);
 	tcase_add_test(p, parse_weight_table);
 	tcase_add_test(p, format_weight_table);
+	tcase_add_test(p, parse_u32_table);
 	tcase_add_test(p, parse_ipport_good);
 	tcase_add_test(p, parse_ipport_bad);
 	tcase_add_test(o, subset_find_creates);

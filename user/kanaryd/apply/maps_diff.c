@@ -8,8 +8,12 @@
 #include <string.h>
 #include "base/arena.h"
 #include "apply/maps_diff.h"
-#include "apply/reconcile.h"
 #include "apply/rules_map_write.h"
+
+bool kd_owned_name(const char *name)
+{
+	return strchr(name, '/') != NULL;
+}
 
 static bool retired(const struct kanary_subset *s)
 {

@@ -11,6 +11,9 @@
 #include "desired/desired.h"
 #include "base/sorted_names.h"
 
+/* kanaryd owns the services named NAMESPACE/NAME[/PORT]: those with a '/'. */
+bool kd_owned_name(const char *name);
+
 /* What a pass saw of one owned service in the maps. */
 struct kd_diff_seen {
 	char name[KANARY_NAME_LEN];

@@ -15,11 +15,6 @@
 #include "apply/rules_map_write.h"
 #include "apply/service_write.h"
 
-bool kd_owned_name(const char *name)
-{
-	return strchr(name, '/') != NULL;
-}
-
 const char *kd_outcome_name(enum kd_outcome o)
 {
 	static const char *const names[] = {

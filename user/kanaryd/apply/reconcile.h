@@ -36,7 +36,6 @@ struct kd_results {
 	size_t writes;		/* services created, updated or deleted */
 };
 
-bool kd_owned_name(const char *name);
 const char *kd_outcome_name(enum kd_outcome o);
 
 /*

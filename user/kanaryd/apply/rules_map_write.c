@@ -19,9 +19,9 @@ bool kd_rules_committed(const struct kd_desired_service *d, const struct kanary_
 			struct kanary_rules *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (!d->rules)
-		return true;
-	*out = *d->rules;
+	if (d->rules)
+		*out = *d->rules;
+	out->flags = d->per_request ? KANARY_RULES_F_PER_REQUEST : 0;
 	for (__u32 r = 0; r < out->n_rules; r++) {
 		struct kanary_rule *ru = &out->rules[r];
 
@@ -39,7 +39,7 @@ bool kd_rules_committed(const struct kd_desired_service *d, const struct kanary_
 
 static bool same_rules(const struct kanary_rules *a, const struct kanary_rules *b)
 {
-	return a->n_rules == b->n_rules && a->n_conds == b->n_conds &&
+	return a->n_rules == b->n_rules && a->n_conds == b->n_conds && a->flags == b->flags &&
 	       a->n_rules <= KANARY_RULES_MAX && a->n_conds <= KANARY_CONDS_MAX &&
 	       memcmp(a->conds, b->conds, a->n_conds * sizeof(a->conds[0])) == 0 &&
 	       memcmp(a->rules, b->rules, a->n_rules * sizeof(a->rules[0])) == 0;
@@ -68,7 +68,7 @@ int kd_rules_apply(struct kanary_maps *m, const struct kd_desired_service *d,
 	struct kanary_rules *rs;
 	int err;
 
-	if (!d->rules || !d->rules->n_rules)
+	if ((!d->rules || !d->rules->n_rules) && !d->per_request)
 		return kanary_rules_clear(m, s->id, e);
 	rs = kd_xcalloc(1, sizeof(*rs));
 	if (!kd_rules_committed(d, &s->cfg, rs))
@@ -83,10 +83,11 @@ int kd_rules_apply(struct kanary_maps *m, const struct kd_desired_service *d,
 const char *kd_rules_count_text(const struct kd_desired_service *d, char *buf, size_t len)
 {
 	__u32 n = d->rules ? d->rules->n_rules : 0;
+	const char *pr = d->per_request ? "; per-request" : "";
 
 	if (!n)
-		snprintf(buf, len, "%s", "");
+		snprintf(buf, len, "%s", pr);
 	else
-		snprintf(buf, len, "; %u rule%s", n, n == 1 ? "" : "s");
+		snprintf(buf, len, "; %u rule%s%s", n, n == 1 ? "" : "s", pr);
 	return buf;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Decodes a v1 Service: its cluster IP, selector and ports. */
+/* Decodes a v1 Service: its cluster IP, selector, ports and kanary's annotations. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -89,6 +89,24 @@ static void decode_ports(struct kd_dec *d, struct kd_node spec, struct kd_servic
 	}
 }
 
+#define KD_ANNOTATION_PER_REQUEST	"kanary.io/per-request"
+
+/* "true" puts a service without rules on the rule path, each request weighted on its own. */
+static void decode_per_request(struct kd_dec *d, struct kd_node obj, struct kd_service *s)
+{
+	struct kd_node ann = kd_get(kd_get(obj, "metadata"), "annotations");
+	const char *v = kd_dec_str(d, ann, KD_ANNOTATION_PER_REQUEST, "metadata.annotations");
+
+	if (!v || strcmp(v, "false") == 0)
+		return;
+	if (strcmp(v, "true") == 0)
+		s->per_request = true;
+	else
+		kd_dec_error(d, kd_get(ann, KD_ANNOTATION_PER_REQUEST),
+			     "metadata.annotations." KD_ANNOTATION_PER_REQUEST
+			     ": expected \"true\" or \"false\", got '%s'", v);
+}
+
 int kd_decode_service(struct kd_dec *d, struct kd_node obj, const struct kd_meta *m)
 {
 	struct kd_node spec = kd_get(obj, "spec");
@@ -107,6 +125,7 @@ int kd_decode_service(struct kd_dec *d, struct kd_node obj, const struct kd_meta
 	s->has_selector = kd_len(kd_get(spec, "selector")) > 0;
 	kd_dec_labels(d, kd_get(spec, "selector"), "spec.selector", &s->selector);
 	decode_ports(d, spec, s);
+	decode_per_request(d, obj, s);
 
 	affinity = kd_dec_str(d, spec, "sessionAffinity", "spec.sessionAffinity");
 	if (affinity && strcmp(affinity, "None") != 0)

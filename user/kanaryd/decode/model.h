@@ -53,6 +53,7 @@ struct kd_service {
 	struct kd_labels selector;
 	size_t nports;
 	struct kd_svc_port *ports;
+	bool per_request;	/* annotation kanary.io/per-request: "true" */
 };
 
 struct kd_container_port {

@@ -61,6 +61,8 @@ __u64 kd_desired_service_hash(const struct kd_desired_service *s)
 		fnv64(&h, s->rules->conds, s->rules->n_conds * sizeof(s->rules->conds[0]));
 		fnv64(&h, s->rules->rules, s->rules->n_rules * sizeof(s->rules->rules[0]));
 	}
+	if (s->per_request)
+		fnv64(&h, &s->per_request, sizeof(s->per_request));
 	return h;
 }
 
@@ -147,6 +149,7 @@ static void build_service(struct kd_build *c, size_t svc, struct kd_desired *out
 		kanary_addr_from_v4(&ds.key.vip, s->vip);
 		ds.key.port = htons((__u16)sp->port);
 		ds.key.proto = IPPROTO_TCP;
+		ds.per_request = s->per_request;
 		ds.origin = kd_xasprintf("Service %s/%s port %d (%s:%d)", s->m.ns, s->m.name, sp->port,
 				      s->m.file, sp->line);
 		kd_route_service(c, &ds, svc, sp);

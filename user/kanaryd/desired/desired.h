@@ -50,7 +50,9 @@ struct kd_desired_service {
 	 */
 	struct kanary_rules *rules;
 	char rule_route[KANARY_RULES_MAX][24];	/* "spec.http[N]" each rule comes from */
-	__u64 hash;		/* of name, key, subsets, weights, backends and rules */
+	/* The Service's kanary.io/per-request: the rule path even without rules. */
+	bool per_request;
+	__u64 hash;		/* of name, key, subsets, weights, backends, rules, per_request */
 };
 
 struct kd_desired {

@@ -11,14 +11,7 @@
 #include "source/api_config.h"
 #include "base/log.h"
 #include "decode/yamlnode.h"
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "base/clock.h"
 
 static void config_init(struct kd_kube_config *c)
 {
@@ -112,7 +105,7 @@ int kd_kube_config_in_cluster(struct kd_kube_config *c, const char *sa_dir, stru
 		kd_kube_config_free(c);
 		return kanary_errf(e, ENOENT, "service account token: %s", te.msg);
 	}
-	c->token_ms = mono_ms();
+	c->token_ms = kd_mono_ms();
 	snprintf(path, sizeof(path), "%s/ca.crt", sa_dir);
 	if (access(path, R_OK)) {
 		err = errno;
@@ -294,7 +287,7 @@ int kd_kube_config_load(struct kd_kube_config *c, const char *path, const char *
 					  uname, pe.msg);
 			goto fail;
 		}
-		c->token_ms = mono_ms();
+		c->token_ms = kd_mono_ms();
 	}
 	if (strncmp(c->server, "https://", 8) == 0 && !c->ca_file && !c->ca_pem && !c->insecure) {
 		ret = kanary_errf(e, EINVAL, "kubeconfig %s: cluster '%s': no certificate-authority or "
@@ -321,9 +314,9 @@ char *kd_kube_config_token(struct kd_kube_config *c, bool force)
 	char *t, *copy;
 
 	pthread_mutex_lock(&c->lock);
-	if (c->token_file && (force || mono_ms() - c->token_ms >= KD_TOKEN_REREAD_MS)) {
+	if (c->token_file && (force || kd_mono_ms() - c->token_ms >= KD_TOKEN_REREAD_MS)) {
 		t = read_token(c->token_file, &e);
-		c->token_ms = mono_ms();
+		c->token_ms = kd_mono_ms();
 		if (t) {
 			if (c->token && strcmp(c->token, t) != 0)
 				pr_info("bearer token changed in %s; using the new one", c->token_file);

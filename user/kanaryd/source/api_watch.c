@@ -1,26 +1,23 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* kanaryd --kube: the kinds' threads, their waiting and backoff; their start and stop. */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
 #include <curl/curl.h>
-#include "base/arena.h"
 #include "source/api_http.h"
+#include "source/api_list_watch.h"
+#include "source/api_source.h"
 #include "source/api_watch.h"
 #include "base/log.h"
+#include "base/clock.h"
 
 #define ISTIO_GROUP		"networking.istio.io"
 #define BACKOFF_MIN_MS		500
 #define BACKOFF_MAX_MS		30000
-#define MISSING_RECHECK_MS	60000
-#define WATCH_TIMEOUT_MIN_S	300	/* as client-go: 5 to 10 minutes, spread */
-#define QUICK_CLOSE_MS		1000	/* a stream that ends sooner than this counts as a failure */
 
 static const struct {
 	const char *kind, *resource, *group;
@@ -31,30 +28,13 @@ static const struct {
 	[KD_KUBE_VIRTUALSERVICES] = { "VirtualService", "virtualservices", ISTIO_GROUP },
 };
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static unsigned int rand_below(unsigned int n)
-{
-	unsigned int r = 0;
-
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-		r = (unsigned int)mono_ms() * 2654435761u;
-	return n ? r % n : 0;
-}
-
 /* Sleeps up to ms, waking early when stopping; false when stopping. */
 static bool nap(struct kd_kube *k, long long ms)
 {
-	long long end = mono_ms() + ms;
+	long long end = kd_mono_ms() + ms;
 
 	while (!atomic_load(&k->stop)) {
-		long long left = end - mono_ms();
+		long long left = end - kd_mono_ms();
 		struct timespec ts = { 0, 50 * 1000000L };
 
 		if (left <= 0)
@@ -72,311 +52,7 @@ static long long backoff_next(long long *cur)
 	*cur = *cur ? *cur * 2 : BACKOFF_MIN_MS;
 	if (*cur > BACKOFF_MAX_MS)
 		*cur = BACKOFF_MAX_MS;
-	return *cur / 2 + rand_below((unsigned int)(*cur / 2) + 1);
-}
-
-static void notify(struct kd_kube *k)
-{
-	uint64_t one = 1;
-
-	if (!k->changed)
-		k->event_ms = mono_ms();
-	k->changed = true;
-	if (write(k->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		pr_warn("eventfd: %s", strerror(errno));
-}
-
-/* A failure, logged when it differs from the last one (a down server is said once). */
-static void kind_error(struct kd_kube_kind *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void kind_error(struct kd_kube_kind *c, const char *fmt, ...)
-{
-	char msg[700];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	kd_kube_lock(c->k);
-	c->st.errors++;
-	if (!c->last_error || strcmp(c->last_error, msg) != 0)
-		pr_err("%s: %s; the maps keep their state, retrying with backoff", c->resource, msg);
-	free(c->last_error);
-	c->last_error = kd_xstrdup(msg);
-	kd_kube_unlock(c->k);
-}
-
-static void kind_ok(struct kd_kube_kind *c, const char *what)
-{
-	kd_kube_lock(c->k);
-	if (c->last_error)
-		pr_info("%s: %s again", c->resource, what);
-	free(c->last_error);
-	c->last_error = NULL;
-	kd_kube_unlock(c->k);
-}
-
-static void log_diags(struct kd_diags *d)
-{
-	kd_diag_log(d);
-	kd_diags_free(d);
-}
-
-/*
- * Istio's group: which version to use (v1, else v1beta1, else v1alpha3,
- * as the manifest decoder reads).  1: served; 0: the group is not
- * served (no CRDs); -EIO: could not ask.
- */
-static int discover(struct kd_kube_kind *c, struct kd_kube_http *h)
-{
-	static const char *const prefer[] = { "v1", "v1beta1", "v1alpha3" };
-	struct kd_kube_resp r;
-	char path[128];
-	json_t *j, *vs;
-	int ret = 0;
-
-	snprintf(path, sizeof(path), "/apis/%s", c->group);
-	if (kd_kube_get(h, path, &r)) {
-		if (r.code == 404)
-			return 0;
-		kind_error(c, "GET %s: %s", path, r.err);
-		return -EIO;
-	}
-	j = json_loads(r.body, 0, NULL);
-	kd_kube_resp_free(&r);
-	vs = json_object_get(j, "versions");
-	for (size_t p = 0; p < 3 && ret == 0; p++)
-		for (size_t i = 0; i < json_array_size(vs); i++) {
-			const char *v = json_string_value(json_object_get(json_array_get(vs, i), "version"));
-
-			if (v && strcmp(v, prefer[p]) == 0) {
-				kd_kube_lock(c->k);
-				snprintf(c->api, sizeof(c->api), "%s/%s", c->group, v);
-				kd_kube_unlock(c->k);
-				ret = 1;
-				break;
-			}
-		}
-	if (!j)
-		kind_error(c, "GET %s: not a JSON APIGroup", path);
-	json_decref(j);
-	return j ? ret : -EIO;
-}
-
-static char *collection_path(struct kd_kube_kind *c)
-{
-	if (!c->group)
-		return kd_xasprintf("/api/v1/%s", c->resource);
-	return kd_xasprintf("/apis/%s/%s", c->api, c->resource);
-}
-
-/* 1: listed and the cache replaced; 0: not served (404); -EIO: failed (410 in *code too). */
-static int list_all(struct kd_kube_kind *c, struct kd_kube_http *h, long *code)
-{
-	struct kd_store fresh = { 0 };
-	struct kd_diags diags = { 0 };
-	char *base = collection_path(c), *cont = NULL, rv[64] = "";
-	unsigned pages = 0;
-	size_t total = 0;
-
-	*code = 0;
-	for (;;) {
-		struct kd_kube_resp r;
-		char *path, *esc = cont ? curl_easy_escape(NULL, cont, 0) : NULL;
-		json_t *j, *items, *meta;
-		const char *v;
-
-		path = esc ? kd_xasprintf("%s?limit=%u&continue=%s", base, c->k->page_size, esc)
-			   : kd_xasprintf("%s?limit=%u", base, c->k->page_size);
-		curl_free(esc);
-		if (kd_kube_get(h, path, &r)) {
-			*code = r.code;
-			if (r.code != 404)
-				kind_error(c, "LIST %s: %s", path, r.err);
-			free(path);
-			goto fail;
-		}
-		free(path);
-		j = json_loads(r.body, 0, NULL);
-		kd_kube_resp_free(&r);
-		items = json_object_get(j, "items");
-		meta = json_object_get(j, "metadata");
-		if (!j || !json_is_array(items) || !json_is_object(meta)) {
-			kind_error(c, "LIST %s: the answer is not a %sList", base, c->kind);
-			json_decref(j);
-			goto fail;
-		}
-		for (size_t i = 0; i < json_array_size(items); i++)
-			kd_api_object_put(&fresh, c->kind, c->api, json_array_get(items, i), &diags);
-		total += json_array_size(items);
-		pages++;
-		if (!rv[0] && (v = json_string_value(json_object_get(meta, "resourceVersion"))))
-			snprintf(rv, sizeof(rv), "%s", v);	/* the snapshot's: the first page's */
-		v = json_string_value(json_object_get(meta, "continue"));
-		free(cont);
-		cont = v && *v ? kd_xstrdup(v) : NULL;
-		json_decref(j);
-		if (!cont)
-			break;
-		if (atomic_load(&c->k->stop))
-			goto fail;
-	}
-	log_diags(&diags);
-	kd_kube_lock(c->k);
-	kd_store_free(&c->store);
-	c->store = fresh;
-	c->synced = true;
-	c->missing = false;
-	snprintf(c->rv, sizeof(c->rv), "%s", rv);
-	c->st.lists++;
-	notify(c->k);
-	kd_kube_unlock(c->k);
-	pr_info("%s: listed %zu in %u page%s at resourceVersion %s", c->resource, total, pages,
-		pages == 1 ? "" : "s", rv);
-	free(base);
-	return 1;
-fail:
-	log_diags(&diags);
-	kd_store_free(&fresh);
-	free(cont);
-	free(base);
-	return *code == 404 ? 0 : -EIO;
-}
-
-struct stream_ctx {
-	struct kd_kube_kind *c;
-	bool gone;		/* an ERROR event with code 410 */
-	bool failed;		/* another ERROR event, or an undecodable line */
-	unsigned long long n;
-};
-
-static void set_rv(struct kd_kube_kind *c, json_t *obj)
-{
-	const char *v = json_string_value(json_object_get(json_object_get(obj, "metadata"),
-							   "resourceVersion"));
-
-	if (v && *v)
-		snprintf(c->rv, sizeof(c->rv), "%s", v);
-}
-
-static int on_event(void *arg, const char *line, size_t len)
-{
-	struct stream_ctx *x = arg;
-	struct kd_kube_kind *c = x->c;
-	struct kd_diags diags = { 0 };
-	json_error_t je;
-	json_t *ev = json_loadb(line, len, 0, &je), *obj;
-	const char *type;
-
-	type = json_string_value(json_object_get(ev, "type"));
-	obj = json_object_get(ev, "object");
-	if (!type || !json_is_object(obj)) {
-		kind_error(c, "WATCH: not an event: %s", ev ? "no type or object" : je.text);
-		json_decref(ev);
-		x->failed = true;
-		return 1;
-	}
-	if (x->n++ == 0)
-		kind_ok(c, "watching");	/* the server answers again after an outage */
-	kd_kube_lock(c->k);
-	if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0) {
-		kd_api_object_put(&c->store, c->kind, c->api, obj, &diags);
-		set_rv(c, obj);
-		c->st.events++;
-		notify(c->k);
-	} else if (strcmp(type, "DELETED") == 0) {
-		kd_api_object_del(&c->store, c->kind, obj);
-		set_rv(c, obj);
-		c->st.events++;
-		notify(c->k);
-	} else if (strcmp(type, "BOOKMARK") == 0) {
-		set_rv(c, obj);
-		c->st.bookmarks++;
-	} else if (strcmp(type, "ERROR") == 0) {
-		json_int_t code = json_integer_value(json_object_get(obj, "code"));
-		const char *msg = json_string_value(json_object_get(obj, "message"));
-
-		kd_kube_unlock(c->k);
-		if (code == 410) {
-			pr_info("%s: watch: 410 Gone (%s): listing again", c->resource, msg ? msg : "");
-			x->gone = true;
-		} else {
-			kind_error(c, "WATCH: ERROR event %lld: %s", (long long)code, msg ? msg : "");
-			x->failed = true;
-		}
-		json_decref(ev);	/* msg points into it */
-		return 1;
-	} else {
-		pr_debug("%s: watch: event type %s ignored", c->resource, type);
-	}
-	kd_kube_unlock(c->k);
-	log_diags(&diags);
-	json_decref(ev);
-	return 0;
-}
-
-/* Watches from c->rv until the stream ends.  Sets *relist on 410; -EIO on failure. */
-static int watch(struct kd_kube_kind *c, struct kd_kube_http *h, bool *relist, bool *missing)
-{
-	long timeout = WATCH_TIMEOUT_MIN_S + rand_below(WATCH_TIMEOUT_MIN_S);
-	struct stream_ctx x = { .c = c };
-	struct kd_kube_resp r;
-	char *base = collection_path(c), *path, rv[64];
-	long long t0 = mono_ms();
-	int ret;
-
-	kd_kube_lock(c->k);
-	snprintf(rv, sizeof(rv), "%s", c->rv);
-	kd_kube_unlock(c->k);
-	path = kd_xasprintf("%s?watch=1&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=%ld",
-			    base, rv, timeout);
-	pr_debug("%s: watching from resourceVersion %s", c->resource, rv);
-	ret = kd_kube_stream(h, path, timeout + 30, on_event, &x, &r);
-	free(base);
-	free(path);
-	if (x.gone || r.code == 410) {
-		if (r.code == 410)
-			pr_info("%s: watch: %s: listing again", c->resource, r.err);
-		kd_kube_lock(c->k);
-		c->st.relists_410++;
-		kd_kube_unlock(c->k);
-		*relist = true;
-		return 0;
-	}
-	if (ret || x.failed) {
-		if (r.code == 404)
-			*missing = true;
-		else if (!x.failed && !atomic_load(&c->k->stop))
-			kind_error(c, "WATCH: %s", r.err);
-		return -EIO;
-	}
-	kd_kube_lock(c->k);
-	c->st.restarts++;
-	kd_kube_unlock(c->k);
-	pr_debug("%s: the server ended the watch after %llu events; resuming from %s", c->resource,
-		 x.n, c->rv);
-	if (x.n == 0 && mono_ms() - t0 < QUICK_CLOSE_MS)
-		return -EIO;	/* closed at once, again and again: back off */
-	kind_ok(c, "watching");
-	return 0;
-}
-
-/* The kind is not served: the objects it had are gone; said once until it is served again. */
-static void set_missing(struct kd_kube_kind *c, bool *said)
-{
-	kd_kube_lock(c->k);
-	if (!c->synced || c->store.n || !c->missing) {
-		kd_store_free(&c->store);
-		notify(c->k);
-	}
-	c->synced = true;
-	c->missing = true;
-	kd_kube_unlock(c->k);
-	if (!*said)
-		pr_warn("%s: not served by the API server (are the Istio CRDs installed?); "
-			"plain Services work without them; checking again every %d s", c->resource,
-			MISSING_RECHECK_MS / 1000);
-	*said = true;
+	return *cur / 2 + kd_jitter_below((unsigned int)(*cur / 2) + 1);
 }
 
 static void *kind_thread(void *arg)
@@ -397,10 +73,10 @@ static void *kind_thread(void *arg)
 		int r;
 
 		if (relist && c->group) {
-			r = discover(c, &h);
+			r = kd_api_discover(c, &h);
 			if (r == 0) {
-				set_missing(c, &said_missing);
-				nap(k, MISSING_RECHECK_MS);
+				kd_api_set_missing(c, &said_missing);
+				nap(k, KD_API_MISSING_RECHECK_MS);
 				continue;
 			}
 			if (r < 0) {
@@ -409,10 +85,10 @@ static void *kind_thread(void *arg)
 			}
 		}
 		if (relist) {
-			r = list_all(c, &h, &code);
+			r = kd_api_list(c, &h, &code);
 			if (r == 0) {
-				set_missing(c, &said_missing);
-				nap(k, MISSING_RECHECK_MS);
+				kd_api_set_missing(c, &said_missing);
+				nap(k, KD_API_MISSING_RECHECK_MS);
 				continue;
 			}
 			if (r < 0) {
@@ -424,12 +100,12 @@ static void *kind_thread(void *arg)
 			if (said_missing)
 				pr_info("%s: served now", c->resource);
 			said_missing = false;
-			kind_ok(c, "listing");
+			kd_api_kind_ok(c, "listing");
 			relist = false;
 			delay = 0;
 		}
 		relist = false;
-		if (watch(c, &h, &relist, &missing)) {
+		if (kd_api_watch(c, &h, &relist, &missing)) {
 			if (missing) {
 				relist = true;
 				continue;
@@ -507,75 +183,4 @@ void kd_kube_stop(struct kd_kube *k)
 	k->efd = -1;
 	pthread_mutex_destroy(&k->lock);
 	kd_kube_config_free(&k->cfg);
-}
-
-void kd_kube_lock(struct kd_kube *k)
-{
-	pthread_mutex_lock(&k->lock);
-}
-
-void kd_kube_unlock(struct kd_kube *k)
-{
-	pthread_mutex_unlock(&k->lock);
-}
-
-bool kd_kube_take_changed(struct kd_kube *k, long long *event_ms)
-{
-	bool c = k->changed;
-
-	if (event_ms)
-		*event_ms = c ? k->event_ms : 0;
-	k->changed = false;
-	return c;
-}
-
-bool kd_kube_synced(struct kd_kube *k, char *why, size_t len)
-{
-	size_t off = 0;
-
-	for (int i = 0; i < KD_KUBE_NKINDS; i++)
-		if (!k->kinds[i].synced && off < len)
-			off += (size_t)snprintf(why + off, len - off, "%s%s", off ? ", " : "",
-						k->kinds[i].resource);
-	return off == 0;
-}
-
-void kd_kube_ack(struct kd_kube *k)
-{
-	uint64_t v;
-
-	while (read(k->efd, &v, sizeof(v)) == sizeof(v))
-		;
-}
-
-json_t *kd_kube_json(struct kd_kube *k)
-{
-	json_t *o = json_object(), *kinds_o = json_object();
-
-	json_object_set_new(o, "server", json_string(k->cfg.server));
-	json_object_set_new(o, "credentials", json_string(k->cfg.source));
-	kd_kube_lock(k);
-	for (int i = 0; i < KD_KUBE_NKINDS; i++) {
-		struct kd_kube_kind *c = &k->kinds[i];
-		json_t *bad = json_array();
-
-		for (size_t j = 0; j < c->store.n; j++)
-			if (c->store.v[j].error)
-				json_array_append_new(bad, json_pack("{s:s, s:s, s:b}", "object",
-					c->store.v[j].name, "error", c->store.v[j].error,
-					"last_good_in_use", c->store.v[j].good != NULL));
-		json_object_set_new(kinds_o, c->resource, json_pack(
-			"{s:s, s:b, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
-			"api", c->api, "synced", c->synced, "served", !c->missing,
-			"resource_version", c->rv, "objects", (json_int_t)c->store.n,
-			"lists", (json_int_t)c->st.lists, "events", (json_int_t)c->st.events,
-			"bookmarks", (json_int_t)c->st.bookmarks,
-			"watch_restarts", (json_int_t)c->st.restarts,
-			"relists_410", (json_int_t)c->st.relists_410, "errors", (json_int_t)c->st.errors,
-			"last_error", c->last_error ? json_string(c->last_error) : json_null(),
-			"bad_objects", bad));
-	}
-	kd_kube_unlock(k);
-	json_object_set_new(o, "kinds", kinds_o);
-	return o;
 }

@@ -232,6 +232,7 @@ static struct kd_objects **files_good_sets(struct kd_source *s, size_t *n)
 }
 
 static const struct kd_source_ops files_ops = {
+	.item = "manifest file",
 	.refresh = files_refresh,
 	.release = files_release,
 	.unknown = files_unknown,

@@ -21,6 +21,7 @@ struct kd_refresh {
 };
 
 struct kd_source_ops {
+	const char *item;	/* what an item is, for messages: "manifest file", "API object" */
 	/*
 	 * Brings the stores up to date (force: reads everything again, so its
 	 * warnings are said again) and holds them until release: the API's
@@ -50,6 +51,11 @@ static inline int kd_source_refresh(struct kd_source *s, bool force, struct kd_r
 static inline void kd_source_release(struct kd_source *s)
 {
 	s->ops->release(s);
+}
+
+static inline const char *kd_source_item(const struct kd_source *s)
+{
+	return s->ops->item;
 }
 
 static inline size_t kd_source_unknown(struct kd_source *s)

@@ -2,7 +2,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include "kanary_json.h"
-#include "render.h"
+#include "report/desired_json.h"
 
 static json_t *backends_json(const struct kd_desired_subset *sub)
 {

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 #include <microhttpd.h>
 #include "kanary.h"
 #include "base/arena.h"
-#include "health.h"
+#include "report/health.h"
 #include "source/api_watch.h"
 #include "base/log.h"
 
@@ -80,6 +81,8 @@ static const struct {
 } subset_metrics[] = {
 	{ "kanary_subset_connections_total", "New connections steered to the subset.", "counter" },
 	{ "kanary_subset_rule_connections_total", "Of them, those a dark-release rule routed.", "counter" },
+	{ "kanary_subset_requests_total", "HTTP requests routed to the subset, each on its own (rule path).", "counter" },
+	{ "kanary_subset_rule_requests_total", "Of them, those a dark-release rule routed.", "counter" },
 	{ "kanary_subset_packets_total", "Packets of the subset's connections.", "counter" },
 	{ "kanary_subset_bytes_total", "Bytes of the subset's connections.", "counter" },
 	{ "kanary_subset_weight", "The subset's weight as configured (before normalising).", "gauge" },
@@ -97,7 +100,7 @@ static int subset_rows(const struct kanary_service *s, void *arg)
 		struct kanary_subset_stats st = { 0 };
 		const char *l1 = esc(c->name, sv, sizeof(sv)), *l2 = esc(c->subsets[i].name, sb, sizeof(sb));
 
-		if (x->pass < 4 && kanary_subset_stats_read(x->m, s->id, i, &st, &e))
+		if (x->pass < 6 && kanary_subset_stats_read(x->m, s->id, i, &st, &e))
 			continue;
 		switch (x->pass) {
 		case 0:
@@ -109,22 +112,30 @@ static int subset_rows(const struct kanary_service *s, void *arg)
 				l1, l2, (unsigned long long)st.rule_connections);
 			break;
 		case 2:
+			tprintf(x->t, "kanary_subset_requests_total{service=\"%s\",subset=\"%s\"} %llu\n",
+				l1, l2, (unsigned long long)st.requests);
+			break;
+		case 3:
+			tprintf(x->t, "kanary_subset_rule_requests_total{service=\"%s\",subset=\"%s\"} %llu\n",
+				l1, l2, (unsigned long long)st.rule_requests);
+			break;
+		case 4:
 			tprintf(x->t, "kanary_subset_packets_total{service=\"%s\",subset=\"%s\",direction=\"in\"} %llu\n"
 				"kanary_subset_packets_total{service=\"%s\",subset=\"%s\",direction=\"out\"} %llu\n",
 				l1, l2, (unsigned long long)st.packets_in, l1, l2,
 				(unsigned long long)st.packets_out);
 			break;
-		case 3:
+		case 5:
 			tprintf(x->t, "kanary_subset_bytes_total{service=\"%s\",subset=\"%s\",direction=\"in\"} %llu\n"
 				"kanary_subset_bytes_total{service=\"%s\",subset=\"%s\",direction=\"out\"} %llu\n",
 				l1, l2, (unsigned long long)st.bytes_in, l1, l2,
 				(unsigned long long)st.bytes_out);
 			break;
-		case 4:
+		case 6:
 			kanary_weight_format(w, sizeof(w), c->subsets[i].weight_milli);
 			tprintf(x->t, "kanary_subset_weight{service=\"%s\",subset=\"%s\"} %s\n", l1, l2, w);
 			break;
-		case 5:
+		case 7:
 			tprintf(x->t, "kanary_subset_backends{service=\"%s\",subset=\"%s\"} %u\n", l1, l2,
 				c->subsets[i].n_backends);
 			break;
@@ -133,19 +144,58 @@ static int subset_rows(const struct kanary_service *s, void *arg)
 	return 0;
 }
 
+/*
+ * The handoff counters (kanary_ho_stat_fields, in struct kanary_ho_stats
+ * order) as four families; a field belongs to the last family whose first
+ * field is at or before it.
+ */
+static const struct {
+	const char *name, *help;
+	size_t first;		/* offset in struct kanary_ho_stats */
+	const char *reason_prefix;	/* the field name less this is the reason; NULL: no label */
+} ho_metrics[] = {
+	{ "kanary_handoff_failures_total", "Dark-release handoffs that failed or fell back, by reason.",
+	  offsetof(struct kanary_ho_stats, backend_refused), "" },
+	{ "kanary_handoff_switches_total", "Requests moved to another backend (legs opened after the first).",
+	  offsetof(struct kanary_ho_stats, switches), NULL },
+	{ "kanary_handoff_switch_failures_total", "Later legs refused or silent: the client was reset.",
+	  offsetof(struct kanary_ho_stats, switch_failed), NULL },
+	{ "kanary_handoff_pinned_total", "Rule-path connections pinned to their backend, by reason.",
+	  offsetof(struct kanary_ho_stats, pinned), "pinned_" },
+};
+#define HO_METRICS	(int)(sizeof(ho_metrics) / sizeof(ho_metrics[0]))
+
+static int ho_metric_of(int field)
+{
+	int fam = 0;
+
+	while (fam + 1 < HO_METRICS && kanary_ho_stat_fields[field].offset >= ho_metrics[fam + 1].first)
+		fam++;
+	return fam;
+}
+
 static int handoff_rows(const struct kanary_service *s, void *arg)
 {
 	struct scrape *x = arg;
 	char sv[2 * KANARY_NAME_LEN];
 	struct kanary_ho_stats ho;
 	struct kanary_err e;
+	const char *svc = esc(s->cfg.name, sv, sizeof(sv));
 
 	if (kanary_ho_stats_read(x->m, s->id, &ho, &e))
 		return 0;
-	for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++)
-		tprintf(x->t, "kanary_handoff_failures_total{service=\"%s\",reason=\"%s\"} %llu\n",
-			esc(s->cfg.name, sv, sizeof(sv)), kanary_ho_stat_fields[f].name,
-			(unsigned long long)kanary_ho_stat_get(&ho, f));
+	for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++) {
+		const char *prefix = ho_metrics[x->pass].reason_prefix;
+		unsigned long long v = kanary_ho_stat_get(&ho, f);
+
+		if (ho_metric_of(f) != x->pass)
+			continue;
+		if (prefix)
+			tprintf(x->t, "%s{service=\"%s\",reason=\"%s\"} %llu\n", ho_metrics[x->pass].name,
+				svc, kanary_ho_stat_fields[f].name + strlen(prefix), v);
+		else
+			tprintf(x->t, "%s{service=\"%s\"} %llu\n", ho_metrics[x->pass].name, svc, v);
+	}
 	return 0;
 }
 
@@ -168,11 +218,11 @@ static void datapath_metrics(struct kd_health *h, struct text *t)
 			subset_metrics[p].name, subset_metrics[p].type);
 		kanary_service_foreach(&m, subset_rows, &x, &e);
 	}
-	{
-		struct scrape x = { .t = t, .m = &m };
+	for (int p = 0; p < HO_METRICS; p++) {
+		struct scrape x = { .t = t, .m = &m, .pass = p };
 
-		tprintf(t, "# HELP kanary_handoff_failures_total Dark-release handoffs that failed or fell back, by reason.\n"
-			"# TYPE kanary_handoff_failures_total counter\n");
+		tprintf(t, "# HELP %s %s\n# TYPE %s counter\n", ho_metrics[p].name, ho_metrics[p].help,
+			ho_metrics[p].name);
 		kanary_service_foreach(&m, handoff_rows, &x, &e);
 	}
 	if (!kanary_counters_read(&m, cnt, &e)) {

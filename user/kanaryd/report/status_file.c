@@ -12,7 +12,7 @@
 #include "daemon.h"
 #include "base/log.h"
 #include "apply/reconcile.h"
-#include "render.h"
+#include "report/desired_json.h"
 
 static json_t *time_json(time_t t)
 {

@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The segments the rule path makes: our SYN-ACK to the client, a leg's SYN
+ * to a backend, the ACK that hands a backend its stashed request, RSTs to
+ * either side.  Every one is the skb the program was given, reshaped by
+ * segment.h; nothing is allocated, and only clones (a RST ahead of a SYN)
+ * go out twice.  The state machine that sends them is handoff.h.
+ */
+#ifndef KANARY_BPF_HANDOFF_CRAFT_H
+#define KANARY_BPF_HANDOFF_CRAFT_H
+
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+#include "maps.h"
+#include "parse.h"
+#include "csum.h"
+#include "conntrack.h"
+#include "counters.h"
+#include "segment.h"
+
+#define KANARY_HO_STAT(svc, field)						\
+	do {									\
+		__u32 __k = (svc);						\
+		struct kanary_ho_stats *__s = bpf_map_lookup_elem(&kanary_hostat_v2, &__k); \
+		if (__s)							\
+			__s->field++;						\
+	} while (0)
+
+/* Windows are never scaled on the rule path (the handshakes strip the option). */
+#define KANARY_HO_WINDOW_MAX	65535
+
+/* a is b or after it in sequence space. */
+static __always_inline int kanary_seq_geq(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) >= 0;
+}
+
+/* The reverse conntrack key of a handoff connection, from its state. */
+static __always_inline void kanary_ho_rev_key(struct kanary_ct_key *k,
+					      const struct kanary_ct_key *fwd,
+					      const struct kanary_ho_entry *ho)
+{
+	kanary_ct_key_v4(k, ho->backend.w[3], fwd->src.w[3], ho->backend_port, fwd->sport,
+			 KANARY_CT_REVERSE);
+}
+
+/* Forgets a connection: its state, its reverse entry and its stash. */
+static __always_inline void kanary_ho_forget(const struct kanary_ct_key *fwd,
+					     const struct kanary_ho_entry *ho)
+{
+	struct kanary_ct_key rk;
+
+	if (ho->state >= KANARY_HO_SYN_SENT) {
+		kanary_ho_rev_key(&rk, fwd, ho);
+		bpf_map_delete_elem(&kanary_ct_v1, &rk);
+	}
+	bpf_map_delete_elem(&kanary_stash_v1, fwd);
+	bpf_map_delete_elem(&kanary_ho_v2, fwd);
+}
+
+static __always_inline struct kanary_ho_scratch *kanary_ho_scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&kanary_ho_scratch_pcpu, &zero);
+}
+
+/*
+ * Loads the payload of p (1..KANARY_HTTP_STASH bytes) into buf, zero-padded
+ * to a multiple of 4.  Returns its length, or -1.
+ */
+static __always_inline int kanary_ho_load_payload(struct __sk_buff *skb,
+						  const struct kanary_pkt *p, __u8 *buf)
+{
+	__u32 len = p->payload_len;
+
+	if (len < 1 || len > KANARY_HTTP_STASH ||
+	    bpf_skb_load_bytes(skb, p->l4_off + p->tcp_hlen, buf, len))
+		return -1;
+	kanary_pad4(buf, len);
+	return len;
+}
+
+/*
+ * Loads the first bytes of p's payload, at most KANARY_HTTP_STASH, into
+ * buf, zero-padded to a multiple of 4: a request's head, for the matcher
+ * and the framer, even when its body makes the segment larger.  Returns
+ * how many, or -1.
+ */
+static __always_inline int kanary_ho_load_head(struct __sk_buff *skb, const struct kanary_pkt *p,
+					       __u32 skip, __u8 *buf)
+{
+	__u64 len = p->payload_len;
+
+	if (len > KANARY_HTTP_STASH)
+		len = KANARY_HTTP_STASH;
+	/* Keeps clang from bounding one copy of len and passing another. */
+	barrier_var(len);
+	if (len < 1 || bpf_skb_load_bytes(skb, p->l4_off + p->tcp_hlen + skip, buf, len))
+		return -1;
+	kanary_pad4(buf, len);
+	return len;
+}
+
+/*
+ * Reshapes p into a segment of the same direction or turned around, with
+ * header fields m, the options in sc->opts and no payload.  The payload's
+ * bytes leave the checksum too: the caller has loaded them into
+ * sc->stash.data (kanary_ho_load_payload).
+ */
+static __always_inline int kanary_ho_reshape(struct __sk_buff *skb, const struct kanary_pkt *p,
+					     const struct kanary_tcp_mut *m,
+					     struct kanary_ho_scratch *sc, int reverse)
+{
+	__s64 acc;
+
+	if (p->payload_len && bpf_skb_change_tail(skb, p->l4_off + p->tcp_hlen, 0))
+		return -1;
+	if (reverse && kanary_seg_reverse(skb, p))
+		return -1;
+	acc = kanary_seg_header(skb, p, m, &sc->opts, &sc->old_opts);
+	if (p->payload_len)
+		acc = kanary_csum_buf(sc->stash.data, p->payload_len, acc, 1);
+	if (kanary_l4_apply(skb, p, acc))
+		return -1;
+	return kanary_seg_set_len(skb, p, p->tcp_hlen);
+}
+
+/*
+ * Answers p, a segment from the client, with a RST carrying seq (the
+ * sequence the client expects) straight back into the client's netns.
+ */
+static __noinline int kanary_ho_reset_client(struct __sk_buff *skb, const struct kanary_pkt *p,
+						  __u32 seq)
+{
+	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
+	struct kanary_tcp_mut m = {};
+
+	if (!sc || (p->payload_len && kanary_ho_load_payload(skb, p, sc->stash.data) < 0))
+		return TC_ACT_SHOT;
+	m.seq = bpf_htonl(seq);
+	m.ack_seq = bpf_htonl(p->seq + p->payload_len + p->syn + p->fin);
+	m.doff_res = (p->tcp_hlen / 4) << 4;
+	m.flags = KANARY_TF_RST | KANARY_TF_ACK;
+	kanary_opts_fill(&sc->opts, 0, 0);
+	if (kanary_ho_reshape(skb, p, &m, sc, 1))
+		return TC_ACT_SHOT;
+	return bpf_redirect_peer(skb->ifindex, 0);
+}
+
+/* Our SYN-ACK's window: what the client may send before we choose, all of it stashed. */
+static __always_inline __u16 kanary_ho_first_flight(__u16 client_mss)
+{
+	return client_mss < KANARY_HTTP_STASH ? client_mss : KANARY_HTTP_STASH;
+}
+
+/* Turns the client's SYN into our SYN-ACK and sends it back. */
+static __noinline int kanary_ho_synack(struct __sk_buff *skb, const struct kanary_pkt *p,
+					    const struct kanary_ho_entry *ho)
+{
+	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
+	__u16 flight = kanary_ho_first_flight(ho->mss);
+	struct kanary_tcp_mut m = {};
+
+	/* Data on a SYN (TFO) is not acked: the client sends it again. */
+	if (!sc || (p->payload_len && kanary_ho_load_payload(skb, p, sc->stash.data) < 0))
+		return TC_ACT_SHOT;
+	m.seq = bpf_htonl(ho->our_isn);
+	m.ack_seq = bpf_htonl(ho->client_isn + 1);
+	m.doff_res = (p->tcp_hlen / 4) << 4;
+	m.flags = KANARY_TF_SYN | KANARY_TF_ACK;
+	m.window = bpf_htons(flight);
+	/* MSS only: no timestamps, SACK, window scaling, ECN or TFO cookie. */
+	kanary_opts_fill(&sc->opts, flight, kanary_tcp_opts_len(p));
+	if (kanary_ho_reshape(skb, p, &m, sc, 1))
+		return TC_ACT_SHOT;
+	return bpf_redirect_peer(skb->ifindex, 0);
+}
+
+/*
+ * Turns a segment towards the backend (a request that opens a leg, or a
+ * crafted RST) into the leg's SYN: ISN leg_isn, the client's MSS as the
+ * only option, no payload.  The header grows to hold the MSS (data segments
+ * carry no options once timestamps are stripped): its last 4 bytes take
+ * the place of the old options and payload, which sc->stash.data holds
+ * (kanary_ho_load_payload) when there is one.
+ */
+static __noinline int kanary_ho_syn_to_backend(struct __sk_buff *skb,
+					       const struct kanary_pkt *p,
+					       const struct kanary_ho_entry *ho)
+{
+	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
+	__u32 olen = kanary_tcp_opts_len(p), off = p->l4_off + KANARY_TCP_MUT_OFF;
+	__u32 hlen = sizeof(struct tcphdr) + 4;
+	struct kanary_tcp_mut m = {}, old;
+	__s64 acc;
+
+	if (!sc || olen > KANARY_TCP_OPTS_MAX)
+		return TC_ACT_SHOT;
+	if (olen && bpf_skb_load_bytes(skb, p->l4_off + sizeof(struct tcphdr), sc->old_opts.b, olen))
+		return TC_ACT_SHOT;
+	if (bpf_skb_load_bytes(skb, off, &old, sizeof(old)) ||
+	    bpf_skb_change_tail(skb, p->l4_off + hlen, 0))
+		return TC_ACT_SHOT;
+	m.seq = bpf_htonl(ho->leg_isn);
+	m.doff_res = (hlen / 4) << 4;
+	m.flags = KANARY_TF_SYN;
+	m.window = bpf_htons(ho->window);
+	kanary_opts_fill(&sc->opts, ho->mss, 4);
+	if (bpf_skb_store_bytes(skb, off, &m, sizeof(m), 0) ||
+	    bpf_skb_store_bytes(skb, p->l4_off + sizeof(struct tcphdr), sc->opts.b, 4, 0))
+		return TC_ACT_SHOT;
+	acc = bpf_csum_diff((__be32 *)&old, sizeof(old), (__be32 *)&m, sizeof(m), 0);
+	if (olen && acc >= 0)
+		acc = bpf_csum_diff((__be32 *)sc->old_opts.b, olen, NULL, 0, (__u32)acc);
+	if (p->payload_len)
+		acc = kanary_csum_buf(sc->stash.data, p->payload_len, acc, 1);
+	if (acc >= 0)
+		acc = bpf_csum_diff(NULL, 0, (__be32 *)sc->opts.b, 4, (__u32)acc);
+	if (kanary_l4_apply(skb, p, acc) || kanary_seg_set_len(skb, p, hlen))
+		return TC_ACT_SHOT;
+	if (kanary_nat_rewrite(skb, p, KANARY_IP_DADDR_OFF, p->daddr, ho->backend.w[3],
+			       KANARY_TCP_DPORT_OFF(p), p->dport, ho->backend_port))
+		return TC_ACT_SHOT;
+	return TC_ACT_OK;
+}
+
+/* The reverse entry that leads the backend's replies to the handoff state. */
+static __noinline int kanary_ho_track_reverse(const struct kanary_ct_key *fwd,
+					      const struct kanary_ho_entry *ho)
+{
+	struct kanary_ct_entry rev = {};
+	struct kanary_ct_key rk;
+
+	kanary_ho_rev_key(&rk, fwd, ho);
+	__builtin_memcpy(&rev.addr, &fwd->dst, sizeof(rev.addr));
+	rev.port = fwd->dport;
+	rev.subset = ho->subset;
+	rev.flags = KANARY_CT_F_HANDOFF;
+	rev.svc_id = ho->svc_id;
+	return bpf_map_update_elem(&kanary_ct_v1, &rk, &rev, BPF_ANY) ? -1 : 0;
+}
+
+/*
+ * Turns the backend's SYN-ACK into the ACK that completes its handshake and
+ * carries the stash (the request the leg opens with), and re-injects it as if the client had sent it.  Its
+ * destination MAC is the host veth's own (the SYN-ACK's source), or the
+ * node would drop it as another host's.
+ */
+static __noinline int kanary_ho_deliver_stash(struct __sk_buff *skb,
+						   const struct kanary_pkt *p,
+						   const struct kanary_ho_entry *ho,
+						   const struct kanary_stash *stash)
+{
+	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
+	__u32 len = stash->len, off = p->l4_off + p->tcp_hlen;
+	struct kanary_tcp_mut m = {};
+	__s64 acc;
+
+	if (!sc || p->payload_len || len < 1 || len > KANARY_HTTP_STASH)
+		return TC_ACT_SHOT;
+	if (bpf_skb_change_tail(skb, off + len, 0) ||
+	    bpf_skb_store_bytes(skb, off, stash->data, len, 0) ||
+	    kanary_seg_reverse(skb, p))
+		return TC_ACT_SHOT;
+	m.seq = bpf_htonl(ho->leg_isn + 1);
+	m.ack_seq = bpf_htonl(ho->backend_isn + 1);
+	m.doff_res = (p->tcp_hlen / 4) << 4;
+	m.flags = KANARY_TF_ACK | KANARY_TF_PSH;
+	m.window = bpf_htons(ho->window);
+	kanary_opts_fill(&sc->opts, 0, 0);
+	acc = kanary_seg_header(skb, p, &m, &sc->opts, &sc->old_opts);
+	acc = kanary_csum_buf(stash->data, len, acc, 0);
+	if (kanary_l4_apply(skb, p, acc) || kanary_seg_set_len(skb, p, p->tcp_hlen + len))
+		return TC_ACT_SHOT;
+	return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
+}
+
+/*
+ * The backend answered our SYN with a bare ACK: it holds the tuple in
+ * TIME-WAIT from an earlier connection, and our SYN, which carries the
+ * client's ISN and no timestamp, did not pass for a new one (as when the
+ * client reached the pod directly before: its ISNs came from another
+ * tuple).  A RST at the sequence the ACK names ends the TIME-WAIT; a copy
+ * of it goes first, then the same skb, reshaped again, brings the SYN.
+ */
+static __noinline int kanary_ho_clear_timewait(struct __sk_buff *skb, const struct kanary_pkt *p,
+					       const struct kanary_ho_entry *ho)
+{
+	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
+	struct kanary_tcp_mut m = {};
+	struct kanary_pkt rst;
+
+	if (!sc || p->payload_len)
+		return TC_ACT_SHOT;
+	m.seq = bpf_htonl(p->ack_seq);
+	m.doff_res = (p->tcp_hlen / 4) << 4;
+	m.flags = KANARY_TF_RST;
+	kanary_opts_fill(&sc->opts, 0, 0);
+	if (kanary_ho_reshape(skb, p, &m, sc, 1) ||
+	    bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS) ||
+	    kanary_parse_tcp4(skb, &rst) ||
+	    kanary_ho_syn_to_backend(skb, &rst, ho) != TC_ACT_OK)
+		return TC_ACT_SHOT;
+	return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
+}
+
+/*
+ * Closes the leg a request leaves: a copy of p, a request from the client
+ * whose payload sc->stash.data holds, goes to the old backend as a RST at
+ * the sequence it expects next.  That is p's own, unless p leads with the
+ * previous request's tail and only its ACK was lost: then it is req_seq,
+ * where the request starts, and a second RST goes there (Linux drops a RST
+ * before its window silently, so at most one of the two lands).  A RST
+ * frees the backend's socket at once, with no TIME-WAIT to get in the way
+ * of a later leg on the same tuple.  p's skb stays a RST to the old
+ * backend; the caller reshapes it again.
+ */
+static __noinline int kanary_ho_reset_leg(struct __sk_buff *skb, const struct kanary_pkt *p,
+					  const struct kanary_ho_entry *ho, __u32 req_seq)
+{
+	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
+	struct kanary_tcp_mut m = {};
+	__be32 old, new;
+
+	if (!sc)
+		return -1;
+	m.seq = bpf_htonl(p->seq);
+	m.doff_res = (p->tcp_hlen / 4) << 4;
+	m.flags = KANARY_TF_RST;
+	kanary_opts_fill(&sc->opts, 0, 0);
+	if (kanary_ho_reshape(skb, p, &m, sc, 0) ||
+	    kanary_nat_rewrite(skb, p, KANARY_IP_DADDR_OFF, p->daddr, ho->backend.w[3],
+			       KANARY_TCP_DPORT_OFF(p), p->dport, ho->backend_port) ||
+	    bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS))
+		return -1;
+	if (req_seq == p->seq)
+		return 0;
+	old = m.seq;
+	new = bpf_htonl(req_seq);
+	if (bpf_skb_store_bytes(skb, p->l4_off + offsetof(struct tcphdr, seq), &new, sizeof(new), 0) ||
+	    bpf_l4_csum_replace(skb, KANARY_TCP_CSUM_OFF(p), old, new, sizeof(new)) ||
+	    bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS))
+		return -1;
+	return 0;
+}
+
+#endif /* KANARY_BPF_HANDOFF_CRAFT_H */
