@@ -176,15 +176,9 @@ static __noinline int kanary_ho_forward(struct __sk_buff *skb, const struct kana
 		st->packets_in += kanary_segs(skb);
 		st->bytes_in += skb->len;
 	}
-	if (p->ack) {
-		__be32 old = bpf_htonl(p->ack_seq);
-		__be32 new = bpf_htonl(p->ack_seq - ho->delta);
-		__u32 off = p->l4_off + offsetof(struct tcphdr, ack_seq);
-
-		if (bpf_skb_store_bytes(skb, off, &new, sizeof(new), 0) ||
-		    bpf_l4_csum_replace(skb, KANARY_TCP_CSUM_OFF(p), old, new, sizeof(new)))
-			return TC_ACT_SHOT;
-	}
+	if (p->ack && kanary_tcp_set32(skb, p, offsetof(struct tcphdr, ack_seq),
+				       bpf_htonl(p->ack_seq), bpf_htonl(p->ack_seq - ho->delta)))
+		return TC_ACT_SHOT;
 	if (kanary_nat_rewrite(skb, p, KANARY_IP_DADDR_OFF, p->daddr, ho->backend.w[3],
 			       KANARY_TCP_DPORT_OFF(p), p->dport, ho->backend_port))
 		return TC_ACT_SHOT;
@@ -328,12 +322,11 @@ static __always_inline int kanary_ho_established(struct __sk_buff *skb, const st
 {
 	/* A request that ends the client's side (FIN) goes where the connection is. */
 	if (!ho->pinned && p->payload_len && !p->rst && !p->fin) {
-		if (kanary_seq_gt(p->seq, ho->req_end)) {
-			if (!kanary_seq_gt(p->seq, ho->req_end + KANARY_HO_WINDOW_MAX))
-				return TC_ACT_SHOT;
-		} else if (kanary_seq_gt(p->seq + p->payload_len, ho->req_end)) {
+		if (kanary_seg_holds(p, ho->req_end))
 			return kanary_ho_request(skb, p, fwd, ho, ref);
-		}
+		if (kanary_seq_gt(p->seq, ho->req_end) &&
+		    !kanary_seq_gt(p->seq, ho->req_end + KANARY_HO_WINDOW_MAX))
+			return TC_ACT_SHOT;
 	}
 	return kanary_ho_forward(skb, p, fwd, ho);
 }
@@ -373,8 +366,8 @@ static __always_inline int kanary_ho_ingress(struct __sk_buff *skb, const struct
 	 * previous request the old backend never acked, then the request
 	 * (Linux collapses them into one retransmission).  Only the SYN goes.
 	 */
-	if (p->payload_len && state == KANARY_HO_SYN_SENT && ho->legs > 1 &&
-	    kanary_seq_gt(ho->leg_isn + 1, p->seq) && kanary_seq_gt(p->seq + p->payload_len, ho->leg_isn + 1))
+	if (state == KANARY_HO_SYN_SENT && ho->legs > 1 && p->seq != ho->leg_isn + 1 &&
+	    kanary_seg_holds(p, ho->leg_isn + 1))
 		return kanary_ho_retry(skb, p, fwd, ho);
 	if (p->payload_len && state == KANARY_HO_SYN_SENT)
 		return kanary_ho_stash_append(skb, p, fwd, ho);
@@ -498,8 +491,7 @@ static __noinline int kanary_ho_reply(struct __sk_buff *skb, const struct kanary
 		bpf_map_delete_elem(&kanary_stash_v1, fwd);
 	}
 	kanary_ho_track_response(skb, p, seq, ho);
-	if (bpf_skb_store_bytes(skb, p->l4_off + offsetof(struct tcphdr, seq), &new, sizeof(new), 0) ||
-	    bpf_l4_csum_replace(skb, KANARY_TCP_CSUM_OFF(p), old, new, sizeof(new)) ||
+	if (kanary_tcp_set32(skb, p, offsetof(struct tcphdr, seq), old, new) ||
 	    kanary_nat_rewrite(skb, p, KANARY_IP_SADDR_OFF, p->saddr, vip,
 			       KANARY_TCP_SPORT_OFF(p), p->sport, vport))
 		return TC_ACT_SHOT;

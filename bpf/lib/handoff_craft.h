@@ -37,6 +37,18 @@ static __always_inline int kanary_seq_geq(__u32 a, __u32 b)
 	return (__s32)(a - b) >= 0;
 }
 
+/* a is after b in sequence space. */
+static __always_inline int kanary_seq_gt(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) > 0;
+}
+
+/* p's payload holds the byte at sequence x. */
+static __always_inline int kanary_seg_holds(const struct kanary_pkt *p, __u32 x)
+{
+	return kanary_seq_geq(x, p->seq) && kanary_seq_gt(p->seq + p->payload_len, x);
+}
+
 /* The reverse conntrack key of a handoff connection, from its state. */
 static __always_inline void kanary_ho_rev_key(struct kanary_ct_key *k,
 					      const struct kanary_ct_key *fwd,
@@ -323,7 +335,6 @@ static __noinline int kanary_ho_reset_leg(struct __sk_buff *skb, const struct ka
 {
 	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
 	struct kanary_tcp_mut m = {};
-	__be32 old, new;
 
 	if (!sc)
 		return -1;
@@ -336,13 +347,9 @@ static __noinline int kanary_ho_reset_leg(struct __sk_buff *skb, const struct ka
 			       KANARY_TCP_DPORT_OFF(p), p->dport, ho->backend_port) ||
 	    bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS))
 		return -1;
-	if (req_seq == p->seq)
-		return 0;
-	old = m.seq;
-	new = bpf_htonl(req_seq);
-	if (bpf_skb_store_bytes(skb, p->l4_off + offsetof(struct tcphdr, seq), &new, sizeof(new), 0) ||
-	    bpf_l4_csum_replace(skb, KANARY_TCP_CSUM_OFF(p), old, new, sizeof(new)) ||
-	    bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS))
+	if (req_seq != p->seq &&
+	    (kanary_tcp_set32(skb, p, offsetof(struct tcphdr, seq), m.seq, bpf_htonl(req_seq)) ||
+	     bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS)))
 		return -1;
 	return 0;
 }

@@ -42,11 +42,6 @@
 /* Bodies framed beyond this do not fit the sequence arithmetic: unframed. */
 #define KANARY_HO_BODY_MAX	(1u << 30)
 
-static __always_inline int kanary_seq_gt(__u32 a, __u32 b)
-{
-	return (__s32)(a - b) > 0;
-}
-
 /* Counts a request that could not be routed on its own, by why. */
 static __always_inline void kanary_ho_count_pin(__u32 svc_id, __u8 why)
 {

@@ -106,6 +106,16 @@ static __always_inline __u16 kanary_tcp_opt_mss(struct __sk_buff *skb, const str
 	return w->mss;
 }
 
+/* Sets the 32-bit TCP header field at field_off (seq or ack_seq) from old to new. */
+static __always_inline int kanary_tcp_set32(struct __sk_buff *skb, const struct kanary_pkt *p,
+					    __u32 field_off, __be32 old, __be32 new)
+{
+	if (bpf_skb_store_bytes(skb, p->l4_off + field_off, &new, sizeof(new), 0) ||
+	    bpf_l4_csum_replace(skb, KANARY_TCP_CSUM_OFF(p), old, new, sizeof(new)))
+		return -1;
+	return 0;
+}
+
 /* Folds a csum_diff result into the TCP check field; a negative one is an error. */
 static __always_inline int kanary_l4_apply(struct __sk_buff *skb, const struct kanary_pkt *p,
 					   __s64 diff)

@@ -139,6 +139,22 @@ static void ka_state(const struct ka *k, struct kanary_ho_entry *e)
 }
 
 /*
+ * The connection holds legs legs and is pinned for pinned (-1: either
+ * unchecked), and the handoff counters are want.
+ */
+static void ka_expect(const struct ka *k, int legs, int pinned, const struct kanary_ho_stats *want)
+{
+	struct kanary_ho_entry e;
+
+	ka_state(k, &e);
+	if (legs >= 0)
+		ck_assert_msg(e.legs == legs, "%u legs, want %d", e.legs, legs);
+	if (pinned >= 0)
+		ck_assert_msg(e.pinned == pinned, "pinned %u, want %d", e.pinned, pinned);
+	hc_expect_ho_stats(want);
+}
+
+/*
  * A request that must move to a backend of subset, in a segment that
  * leads with tail, the previous request's last bytes the old backend never
  * acked (a retransmission): it leaves as the new leg's SYN (ISN the
@@ -253,12 +269,10 @@ START_TEST(keepalive_request_moves_to_rule_backend)
 	ka_exchange_done(&k, resp_len);
 	s = k.cnxt;
 	ka_request_switches(&k, req_dark, 1, 0x7a000000);
+	ka_expect(&k, 2, 0, &want);
 	ka_state(&k, &e);
 	ck_assert_msg(e.leg_isn == s - 1, "leg_isn %#x, want %#x", e.leg_isn, s - 1);
-	ck_assert_uint_eq(e.legs, 2);
 	ck_assert_int_eq(e.subset, kt_subset_idx(KT_SVC, 1));
-	ck_assert_uint_eq(e.pinned, 0);
-	hc_expect_ho_stats(&want);
 	expect_requests(0, 1, 0);
 	expect_requests(1, 1, 1);
 	/* The new backend's first byte is the one after backend 1's last. */
@@ -271,7 +285,6 @@ END_TEST
 START_TEST(three_legs_translate_each)
 {
 	struct kanary_ho_stats want = { .switches = 2 };
-	struct kanary_ho_entry e;
 	struct ka k;
 
 	per_request_service();
@@ -282,9 +295,7 @@ START_TEST(three_legs_translate_each)
 	ka_request_switches(&k, req_blue, 2, 0xfffffff0);	/* its seq wraps */
 	ka_exchange_done(&k, resp_len);
 	ka_exchange_done(&k, resp_chunk_done);
-	ka_state(&k, &e);
-	ck_assert_uint_eq(e.legs, 3);
-	hc_expect_ho_stats(&want);
+	ka_expect(&k, 3, -1, &want);
 	expect_requests(0, 1, 0);
 	expect_requests(1, 1, 1);
 	expect_requests(2, 1, 1);
@@ -350,7 +361,6 @@ END_TEST
 START_TEST(request_to_current_subset_stays)
 {
 	struct kanary_ho_stats none = { 0 };
-	struct kanary_ho_entry e;
 	struct ka k;
 
 	per_request_service();
@@ -359,10 +369,7 @@ START_TEST(request_to_current_subset_stays)
 	ka_request_stays(&k, req_plain);
 	ka_exchange_done(&k, resp_len);
 	ka_request_stays(&k, req_plain);
-	ka_state(&k, &e);
-	ck_assert_uint_eq(e.legs, 1);
-	ck_assert_uint_eq(e.pinned, 0);
-	hc_expect_ho_stats(&none);
+	ka_expect(&k, 1, 0, &none);
 	expect_requests(0, 3, 0);
 }
 END_TEST
@@ -370,7 +377,6 @@ END_TEST
 START_TEST(pipelined_request_pins)
 {
 	struct kanary_ho_stats want = { .pinned[KANARY_HO_PIN_PIPELINED] = 1 };
-	struct kanary_ho_entry e;
 	struct ka k;
 
 	per_request_service();
@@ -381,10 +387,7 @@ START_TEST(pipelined_request_pins)
 	ka_request_stays(&k, req_dark);
 	ka_exchange_done(&k, resp_len);
 	ka_request_stays(&k, req_blue);
-	ka_state(&k, &e);
-	ck_assert_uint_eq(e.pinned, KANARY_HO_PIN_PIPELINED);
-	ck_assert_uint_eq(e.legs, 1);
-	hc_expect_ho_stats(&want);
+	ka_expect(&k, 1, KANARY_HO_PIN_PIPELINED, &want);
 }
 END_TEST
 
@@ -397,7 +400,6 @@ END_TEST
 START_TEST(retransmitted_tail_then_request_moves)
 {
 	struct kanary_ho_stats want = { .switches = 1 };
-	struct kanary_ho_entry e;
 	struct ka k;
 
 	per_request_service();
@@ -406,10 +408,7 @@ START_TEST(retransmitted_tail_then_request_moves)
 	ka_request_stays(&k, post_head);	/* the body is lost on its way */
 	ka_exchange_done(&k, resp_other);
 	ka_request_switches_after(&k, post_body, req_plain, 0, 0x44000000);
-	ka_state(&k, &e);
-	ck_assert_uint_eq(e.pinned, 0);
-	ck_assert_uint_eq(e.legs, 2);
-	hc_expect_ho_stats(&want);
+	ka_expect(&k, 2, 0, &want);
 	expect_requests(0, 1, 0);
 	expect_requests(1, 2, 2);
 	ka_exchange_done(&k, resp_len);
@@ -422,7 +421,6 @@ START_TEST(retransmitted_tail_before_response_pins)
 {
 	struct kanary_ho_stats want = { .pinned[KANARY_HO_PIN_PIPELINED] = 1 };
 	char seg[128];
-	struct kanary_ho_entry e;
 	struct ka k;
 
 	per_request_service();
@@ -431,10 +429,7 @@ START_TEST(retransmitted_tail_before_response_pins)
 	ka_request_stays(&k, post_head);
 	snprintf(seg, sizeof(seg), "%s%s", post_body, req_plain);
 	ka_request_stays(&k, seg);
-	ka_state(&k, &e);
-	ck_assert_uint_eq(e.pinned, KANARY_HO_PIN_PIPELINED);
-	ck_assert_uint_eq(e.legs, 1);
-	hc_expect_ho_stats(&want);
+	ka_expect(&k, 1, KANARY_HO_PIN_PIPELINED, &want);
 }
 END_TEST
 
@@ -442,17 +437,14 @@ END_TEST
 static void second_request_pins(const char *req, __u8 why)
 {
 	struct kanary_ho_stats want = { 0 };
-	struct kanary_ho_entry e;
 	struct ka k;
 
 	per_request_service();
 	k = ka_open(1, req_plain, 0);
 	ka_exchange_done(&k, resp_len);
 	ka_request_stays(&k, req);
-	ka_state(&k, &e);
-	ck_assert_msg(e.pinned == why, "pinned %u, want %u", e.pinned, why);
 	want.pinned[why] = 1;
-	hc_expect_ho_stats(&want);
+	ka_expect(&k, -1, why, &want);
 }
 
 START_TEST(chunked_request_pins)
@@ -470,30 +462,24 @@ END_TEST
 START_TEST(http2_preface_pins)
 {
 	struct kanary_ho_stats want = { .pinned[KANARY_HO_PIN_HTTP2] = 1 };
-	struct kanary_ho_entry e;
 	struct ka k;
 
 	per_request_service();
 	k = ka_open(1, h2_preface, 0);
-	ka_state(&k, &e);
-	ck_assert_uint_eq(e.pinned, KANARY_HO_PIN_HTTP2);
-	hc_expect_ho_stats(&want);
+	ka_expect(&k, -1, KANARY_HO_PIN_HTTP2, &want);
 }
 END_TEST
 
 START_TEST(response_until_close_pins)
 {
 	struct kanary_ho_stats want = { .pinned[KANARY_HO_PIN_UNFRAMED] = 1 };
-	struct kanary_ho_entry e;
 	struct ka k;
 
 	per_request_service();
 	k = ka_open(1, req_plain, 0);
 	ka_exchange_done(&k, resp_until_close);
 	ka_request_stays(&k, req_dark);
-	ka_state(&k, &e);
-	ck_assert_uint_eq(e.pinned, KANARY_HO_PIN_UNFRAMED);
-	hc_expect_ho_stats(&want);
+	ka_expect(&k, -1, KANARY_HO_PIN_UNFRAMED, &want);
 }
 END_TEST
 
@@ -517,16 +503,13 @@ END_TEST
 START_TEST(chunked_response_open_keeps_request)
 {
 	struct kanary_ho_stats want = { .pinned[KANARY_HO_PIN_PIPELINED] = 1 };
-	struct kanary_ho_entry e;
 	struct ka k;
 
 	per_request_service();
 	k = ka_open(1, req_plain, 0);
 	ka_exchange_done(&k, resp_chunk_open);
 	ka_request_stays(&k, req_dark);
-	ka_state(&k, &e);
-	ck_assert_uint_eq(e.legs, 1);
-	hc_expect_ho_stats(&want);
+	ka_expect(&k, 1, -1, &want);
 }
 END_TEST
 
