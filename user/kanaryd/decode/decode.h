@@ -18,6 +18,7 @@ struct kd_dec {
 	struct kd_diags *diags;
 	char what[200];		/* "VirtualService default/greeting" */
 	int errors;
+	size_t objects;		/* decoded so far in this file, list items included */
 };
 
 /* A field kanary reads elsewhere or does not need, and one it cannot honour. */

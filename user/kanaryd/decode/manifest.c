@@ -5,6 +5,7 @@
 #include <string.h>
 #include "decode/decode.h"
 #include "decode/manifest.h"
+#include "decode/yaml_limits.h"
 
 #define ISTIO_GROUP	"networking.istio.io/"
 
@@ -109,6 +110,15 @@ static int decode_object(struct kd_dec *d, struct kd_node obj, const char *list_
 	decode_fn fn = NULL;
 	size_t klen;
 
+	if (++d->objects > KD_YAML_MAX_OBJECTS) {
+		if (d->objects == KD_YAML_MAX_OBJECTS + 1) {
+			kd_diag_add(d->diags, KD_ERROR, "%s:%d: more than %d objects in one file "
+				    "(over kanaryd's limit, see docs/kanaryd.md)", d->file, kd_line(obj),
+				    KD_YAML_MAX_OBJECTS);
+			d->errors++;
+		}
+		return -EINVAL;
+	}
 	if (!kd_is_map(obj)) {
 		kd_diag_add(d->diags, KD_ERROR,
 			    "%s:%d: expected a Kubernetes object (a mapping with apiVersion and kind), got %s",
@@ -174,9 +184,11 @@ int kd_manifest_decode(const char *file, const void *buf, size_t len, struct kd_
 	struct kd_yaml y;
 	int ret;
 
-	if (kd_yaml_parse(&y, buf, len, &e, NULL)) {
-		kd_diag_add(diags, KD_ERROR, "%s:%s (invalid YAML/JSON; the whole file is ignored)",
-			    file, e.msg);
+	ret = kd_yaml_parse(&y, buf, len, &e, NULL);
+	if (ret) {
+		kd_diag_add(diags, KD_ERROR, "%s:%s (%s; the whole file is ignored)", file, e.msg,
+			    ret == -E2BIG ? "over kanaryd's limit, see docs/kanaryd.md"
+					  : "invalid YAML/JSON");
 		return -EINVAL;
 	}
 	ret = kd_manifest_decode_yaml(file, &y, out, diags);
