@@ -34,4 +34,7 @@
 /* Objects per file: documents, and the items of kind: List. */
 #define KD_YAML_MAX_OBJECTS	10000
 
+/* Warnings and errors shown per file: the rest are counted in one line. */
+#define KD_YAML_MAX_DIAGS	100
+
 #endif
