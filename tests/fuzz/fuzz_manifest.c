@@ -2,7 +2,8 @@
 /*
  * libFuzzer target: any bytes as a manifest file, decoded and turned into a
  * desired state, as kanaryd does with every file it reads.  Seeds:
- * tests/unit/kanaryd/fixtures and examples.
+ * tests/unit/kanaryd/fixtures (with fixtures/bombs: aliases, depth, a cycle,
+ * a key twice; libFuzzer reads seed folders recursively) and examples.
  */
 #include <stddef.h>
 #include <stdint.h>

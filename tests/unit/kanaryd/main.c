@@ -48,6 +48,7 @@ int main(void)
 	}
 	setenv(KDT_BASE_ENV, base, 1);
 	sr = srunner_create(yamlnode_suite());
+	srunner_add_suite(sr, yaml_limits_suite());
 	srunner_add_suite(sr, decode_suite());
 	srunner_add_suite(sr, desired_suite());
 	srunner_add_suite(sr, routes_suite());

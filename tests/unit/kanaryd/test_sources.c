@@ -109,6 +109,46 @@ START_TEST(bad_version_keeps_the_last_good_one)
 }
 END_TEST
 
+/* A file past the decoder's limits is bad like any other: the good version stays. */
+START_TEST(bombs_keep_the_last_good_version)
+{
+	struct kd_files s;
+	struct kd_diags d = { 0 };
+	size_t len;
+	char *bomb = kdt_read(kdt_fixture("bombs/billion-laughs.yaml"), &len), *big;
+	char path[128];
+	FILE *f;
+
+	put("a.yaml", svc_a);
+	kd_files_init(&s, dir);
+	ck_assert(kd_files_scan(&s, false, &d));
+	put("a.yaml", bomb);
+	ck_assert(!kd_files_scan(&s, false, &d));
+	ck_assert_uint_eq(services(&s), 1);
+	ck_assert_ptr_nonnull(strstr(s.store.v[0].error, "a.yaml:11:10: the file has more than"));
+	KDT_ASSERT_DIAG(&d, KD_ERROR, "a.yaml", "last good version stays applied");
+
+	/* 64 MiB of one comment line: read up to the limit only, and reported on line 1. */
+	big = malloc(64u << 20);
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'x', 64u << 20);
+	big[0] = '#';
+	snprintf(path, sizeof(path), "%s/a.yaml", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(big, 1, 64u << 20, f), 64u << 20);
+	fclose(f);
+	ck_assert(!kd_files_scan(&s, false, &d));
+	ck_assert_uint_eq(services(&s), 1);
+	ck_assert_msg(strstr(s.store.v[0].error, "a.yaml:1: the file goes past 4 MiB here"), "%s",
+		      s.store.v[0].error);
+	free(big);
+	free(bomb);
+	kd_files_free(&s);
+	kd_diags_free(&d);
+}
+END_TEST
+
 START_TEST(bad_from_the_start_is_unknown)
 {
 	struct kd_files s;
@@ -201,6 +241,7 @@ Suite *sources_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, directory_reads_manifest_files_only);
 	tcase_add_test(tc, bad_version_keeps_the_last_good_one);
+	tcase_add_test(tc, bombs_keep_the_last_good_version);
 	tcase_add_test(tc, bad_from_the_start_is_unknown);
 	tcase_add_test(tc, removed_file_takes_its_objects_away);
 	tcase_add_test(tc, missing_path_keeps_everything);

@@ -7,6 +7,22 @@
 #include <string.h>
 #include <strings.h>
 #include "decode/decode.h"
+#include "decode/yaml_limits.h"
+
+void kd_dec_say(struct kd_dec *d, enum kd_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level == KD_ERROR)
+		d->errors++;
+	if (level <= KD_WARN && d->said++ >= KD_YAML_MAX_DIAGS) {
+		d->unsaid++;
+		return;
+	}
+	va_start(ap, fmt);
+	kd_diag_addv(d->diags, level, fmt, ap);
+	va_end(ap);
+}
 
 static void dec_add(struct kd_dec *d, enum kd_level level, struct kd_node at, const char *fmt,
 		    va_list ap)
@@ -14,7 +30,7 @@ static void dec_add(struct kd_dec *d, enum kd_level level, struct kd_node at, co
 	char text[768];
 
 	vsnprintf(text, sizeof(text), fmt, ap);
-	kd_diag_add(d->diags, level, "%s:%d: %s: %s", d->file, kd_line(at), d->what, text);
+	kd_dec_say(d, level, "%s:%d: %s: %s", d->file, kd_line(at), d->what, text);
 }
 
 void kd_dec_warn(struct kd_dec *d, struct kd_node at, const char *fmt, ...)
@@ -33,7 +49,6 @@ void kd_dec_error(struct kd_dec *d, struct kd_node at, const char *fmt, ...)
 	va_start(ap, fmt);
 	dec_add(d, KD_ERROR, at, fmt, ap);
 	va_end(ap);
-	d->errors++;
 }
 
 const char *kd_dec_str(struct kd_dec *d, struct kd_node map, const char *key, const char *path)

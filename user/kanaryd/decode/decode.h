@@ -18,6 +18,9 @@ struct kd_dec {
 	struct kd_diags *diags;
 	char what[200];		/* "VirtualService default/greeting" */
 	int errors;
+	size_t objects;		/* decoded so far in this file, list items included */
+	size_t said;		/* warnings and errors added to diags */
+	size_t unsaid;		/* those past KD_YAML_MAX_DIAGS, only counted */
 };
 
 /* A field kanary reads elsewhere or does not need, and one it cannot honour. */
@@ -26,6 +29,13 @@ struct kd_field_rule {
 	const char *unsupported;	/* NULL: fine; else why it is ignored */
 };
 
+/*
+ * Adds "FILE:..." to d->diags; past KD_YAML_MAX_DIAGS warnings and errors
+ * in one file they are only counted, so a file of a million bad items
+ * costs neither memory nor a flooded log.  Counts an error in d->errors.
+ */
+void kd_dec_say(struct kd_dec *d, enum kd_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void kd_dec_warn(struct kd_dec *d, struct kd_node at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void kd_dec_error(struct kd_dec *d, struct kd_node at, const char *fmt, ...)

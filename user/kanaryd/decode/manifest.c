@@ -5,6 +5,7 @@
 #include <string.h>
 #include "decode/decode.h"
 #include "decode/manifest.h"
+#include "decode/yaml_limits.h"
 
 #define ISTIO_GROUP	"networking.istio.io/"
 
@@ -59,15 +60,13 @@ static int decode_list(struct kd_dec *d, struct kd_node obj, const char *kind, c
 	int ret = 0;
 
 	if (depth > 0) {
-		kd_diag_add(d->diags, KD_ERROR, "%s:%d: a %s inside a list is not supported", d->file,
-			    kd_line(obj), kind);
-		d->errors++;
+		kd_dec_say(d, KD_ERROR, "%s:%d: a %s inside a list is not supported", d->file,
+			   kd_line(obj), kind);
 		return -EINVAL;
 	}
 	if (!kd_is_null(items) && !kd_is_seq(items)) {
-		kd_diag_add(d->diags, KD_ERROR, "%s:%d: %s.items: expected a list, got %s", d->file,
-			    kd_line(items), kind, kd_kind_name(items));
-		d->errors++;
+		kd_dec_say(d, KD_ERROR, "%s:%d: %s.items: expected a list, got %s", d->file,
+			   kd_line(items), kind, kd_kind_name(items));
 		return -EINVAL;
 	}
 	if (strcmp(kind, "List") != 0)
@@ -87,9 +86,8 @@ static int decode_meta(struct kd_dec *d, struct kd_node obj, const char *kind,
 	const char *ns = kd_str(kd_get(meta, "namespace"));
 
 	if (!kd_is_map(meta) || !name || !*name) {
-		kd_diag_add(d->diags, KD_ERROR, "%s:%d: %s: metadata.name: missing: every %s needs a name",
-			    d->file, kd_line(kd_is_map(meta) ? meta : obj), kind, kind);
-		d->errors++;
+		kd_dec_say(d, KD_ERROR, "%s:%d: %s: metadata.name: missing: every %s needs a name",
+			   d->file, kd_line(kd_is_map(meta) ? meta : obj), kind, kind);
 		return -EINVAL;
 	}
 	m->kind = kd_strdup(&d->out->arena, kind);
@@ -109,11 +107,19 @@ static int decode_object(struct kd_dec *d, struct kd_node obj, const char *list_
 	decode_fn fn = NULL;
 	size_t klen;
 
-	if (!kd_is_map(obj)) {
-		kd_diag_add(d->diags, KD_ERROR,
-			    "%s:%d: expected a Kubernetes object (a mapping with apiVersion and kind), got %s",
-			    d->file, kd_line(obj), kd_kind_name(obj));
+	if (++d->objects > KD_YAML_MAX_OBJECTS) {
+		/* Said even past the diagnostics' cap: it is why the rest was not read. */
+		if (d->objects == KD_YAML_MAX_OBJECTS + 1)
+			kd_diag_add(d->diags, KD_ERROR, "%s:%d: more than %d objects in one file "
+				    "(over kanaryd's limit, see docs/kanaryd.md)", d->file, kd_line(obj),
+				    KD_YAML_MAX_OBJECTS);
 		d->errors++;
+		return -EINVAL;
+	}
+	if (!kd_is_map(obj)) {
+		kd_dec_say(d, KD_ERROR,
+			   "%s:%d: expected a Kubernetes object (a mapping with apiVersion and kind), got %s",
+			   d->file, kd_line(obj), kd_kind_name(obj));
 		return -EINVAL;
 	}
 	kind = kd_str(kd_get(obj, "kind"));
@@ -123,8 +129,8 @@ static int decode_object(struct kd_dec *d, struct kd_node obj, const char *list_
 	if (!api)
 		api = list_api;
 	if (!kind || !*kind) {
-		kd_diag_add(d->diags, KD_WARN, "%s:%d: not a Kubernetes object (no kind); skipped",
-			    d->file, kd_line(obj));
+		kd_dec_say(d, KD_WARN, "%s:%d: not a Kubernetes object (no kind); skipped",
+			   d->file, kd_line(obj));
 		return 0;
 	}
 	klen = strlen(kind);
@@ -136,13 +142,13 @@ static int decode_object(struct kd_dec *d, struct kd_node obj, const char *list_
 	switch (kind_api(kind, api, &fn)) {
 	case API_UNKNOWN_KIND:
 		d->out->nignored++;
-		kd_diag_add(d->diags, KD_DEBUG, "%s:%d: %s %s: not read by kanary; skipped", d->file,
-			    kd_line(obj), api ? api : "(no apiVersion)", kind);
+		kd_dec_say(d, KD_DEBUG, "%s:%d: %s %s: not read by kanary; skipped", d->file,
+			   kd_line(obj), api ? api : "(no apiVersion)", kind);
 		return 0;
 	case API_BAD_VERSION:
-		kd_diag_add(d->diags, KD_WARN,
-			    "%s:%d: %s %s: unsupported apiVersion (expected networking.istio.io/v1, "
-			    "v1beta1 or v1alpha3); skipped", d->file, kd_line(obj), api, kind);
+		kd_dec_say(d, KD_WARN,
+			   "%s:%d: %s %s: unsupported apiVersion (expected networking.istio.io/v1, "
+			   "v1beta1 or v1alpha3); skipped", d->file, kd_line(obj), api, kind);
 		return 0;
 	case API_OK:
 		break;
@@ -164,6 +170,10 @@ int kd_manifest_decode_yaml(const char *file, struct kd_yaml *y, struct kd_objec
 			continue;	/* an empty document between two --- */
 		decode_object(&d, root, NULL, NULL, 0);
 	}
+	if (d.unsaid)
+		kd_diag_add(diags, d.errors ? KD_ERROR : KD_WARN,
+			    "%s: %zu more warnings and errors not shown (kanaryd shows %d per file)",
+			    file, d.unsaid, KD_YAML_MAX_DIAGS);
 	return d.errors ? -EINVAL : 0;
 }
 
@@ -174,9 +184,11 @@ int kd_manifest_decode(const char *file, const void *buf, size_t len, struct kd_
 	struct kd_yaml y;
 	int ret;
 
-	if (kd_yaml_parse(&y, buf, len, &e, NULL)) {
-		kd_diag_add(diags, KD_ERROR, "%s:%s (invalid YAML/JSON; the whole file is ignored)",
-			    file, e.msg);
+	ret = kd_yaml_parse(&y, buf, len, &e, NULL);
+	if (ret) {
+		kd_diag_add(diags, KD_ERROR, "%s:%s (%s; the whole file is ignored)", file, e.msg,
+			    ret == -E2BIG ? "over kanaryd's limit, see docs/kanaryd.md"
+					  : "invalid YAML/JSON");
 		return -EINVAL;
 	}
 	ret = kd_manifest_decode_yaml(file, &y, out, diags);

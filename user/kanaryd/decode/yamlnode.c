@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Typed access to the nodes of a parsed document (yaml_load.c builds them). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -7,48 +8,6 @@
 #include <strings.h>
 #include "base/arena.h"
 #include "decode/yamlnode.h"
-
-int kd_yaml_parse(struct kd_yaml *y, const void *buf, size_t len, struct kanary_err *e, int *line)
-{
-	yaml_parser_t parser;
-	size_t cap = 0;
-	int ret = 0;
-
-	memset(y, 0, sizeof(*y));
-	if (line)
-		*line = 0;
-	if (!yaml_parser_initialize(&parser))
-		return kanary_errf(e, ENOMEM, "cannot initialise the YAML parser");
-	yaml_parser_set_input_string(&parser, buf, len);
-	for (;;) {
-		yaml_document_t doc;
-
-		if (!yaml_parser_load(&parser, &doc)) {
-			const yaml_mark_t *mk = &parser.problem_mark;
-
-			if (line)
-				*line = (int)mk->line + 1;
-			ret = kanary_errf(e, EINVAL, "%d:%d: %s%s%s", (int)mk->line + 1,
-					  (int)mk->column + 1,
-					  parser.problem ? parser.problem : "invalid YAML",
-					  parser.context ? " " : "", parser.context ? parser.context : "");
-			break;
-		}
-		if (!yaml_document_get_root_node(&doc)) {
-			yaml_document_delete(&doc);	/* end of the stream */
-			break;
-		}
-		if (y->ndocs == cap) {
-			cap = cap ? cap * 2 : 4;
-			y->docs = kd_xrealloc(y->docs, cap, sizeof(*y->docs));
-		}
-		y->docs[y->ndocs++] = doc;
-	}
-	yaml_parser_delete(&parser);
-	if (ret)
-		kd_yaml_free(y);
-	return ret;
-}
 
 void kd_yaml_free(struct kd_yaml *y)
 {

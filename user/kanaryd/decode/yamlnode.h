@@ -24,8 +24,10 @@ struct kd_node {
 };
 
 /*
- * Parses every document of buf.  On a syntax error nothing is kept, e says
- * "LINE:COL: problem" and *line (when not NULL) is the 1-based line.
+ * Parses every document of buf (yaml_load.c), within yaml_limits.h.  On an
+ * error nothing is kept, e says "LINE:COL: problem" and *line (when not
+ * NULL) is the 1-based line.  -EINVAL: not valid YAML, or a mapping with a
+ * key twice (as kubectl's strict decoding); -E2BIG: past one of the limits.
  */
 int kd_yaml_parse(struct kd_yaml *y, const void *buf, size_t len, struct kanary_err *e, int *line);
 void kd_yaml_free(struct kd_yaml *y);

@@ -4,11 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "base/arena.h"
+#include "decode/yaml_limits.h"
 #include "decode/yamlnode_json.h"
 
 struct json_builder {
 	yaml_document_t *doc;
 	int line;		/* 1-based: where the next node would be printed */
+	int depth;		/* containers open */
+	int too_deep;		/* the line past KD_YAML_MAX_DEPTH, 0 none */
 };
 
 /* Adds a scalar at the current line; its id, 0 when libyaml cannot. */
@@ -52,6 +55,11 @@ static int add_container(struct json_builder *b, json_t *v)
 	if (!n)
 		return 0;
 	n->start_mark.line = n->end_mark.line = (size_t)(b->line - 1);
+	if (b->depth == KD_YAML_MAX_DEPTH) {
+		b->too_deep = b->line;
+		return 0;
+	}
+	b->depth++;
 	if (map ? json_object_size(v) : json_array_size(v))
 		b->line++;
 	if (map) {
@@ -71,6 +79,7 @@ static int add_container(struct json_builder *b, json_t *v)
 		}
 	}
 	b->line++;	/* the closing bracket, or "{}" / "[]" */
+	b->depth--;
 	return id;
 }
 
@@ -104,6 +113,9 @@ int kd_yaml_from_json(struct kd_yaml *y, json_t *obj, struct kanary_err *e)
 	b.doc = y->docs;
 	if (!add_node(&b, obj)) {
 		kd_yaml_free(y);
+		if (b.too_deep)
+			return kanary_errf(e, E2BIG, "line %d: nested more than %d deep (over kanaryd's "
+					   "limit, see docs/kanaryd.md)", b.too_deep, KD_YAML_MAX_DEPTH);
 		return kanary_errf(e, ENOMEM, "cannot build the object's document: out of memory");
 	}
 	return 0;

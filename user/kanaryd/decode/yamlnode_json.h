@@ -13,7 +13,10 @@
 #include "kanary.h"
 #include "decode/yamlnode.h"
 
-/* One document holding obj; strings are quoted scalars, numbers and literals plain ones. */
+/*
+ * One document holding obj; strings are quoted scalars, numbers and literals
+ * plain ones.  -E2BIG when obj nests deeper than KD_YAML_MAX_DEPTH.
+ */
 int kd_yaml_from_json(struct kd_yaml *y, json_t *obj, struct kanary_err *e);
 
 #endif

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include "base/arena.h"
 #include "decode/manifest.h"
+#include "decode/yaml_limits.h"
 #include "source/manifest_files.h"
 
 static bool wanted_name(const char *name)
@@ -68,6 +69,11 @@ static int list_paths(const char *root, char ***out, size_t *n, struct kanary_er
 	return 0;
 }
 
+/*
+ * The file's bytes, at most one past the decoder's limit: a huge file costs
+ * no more memory than that, and the hash of what was read still tells when
+ * a file under the limit changed.
+ */
 static int read_all(const char *path, char **buf, size_t *len, struct kanary_err *e)
 {
 	size_t cap = 0, n = 0;
@@ -79,14 +85,11 @@ static int read_all(const char *path, char **buf, size_t *len, struct kanary_err
 	for (;;) {
 		ssize_t r;
 
+		if (n == KD_YAML_MAX_BYTES + 1)
+			break;	/* the decoder reports where the file goes past its limit */
 		if (n == cap) {
-			if (cap >= KD_MANIFEST_MAX_BYTES) {
-				free(b);
-				close(fd);
-				return kanary_errf(e, EFBIG, "%s: larger than %u MiB; not read", path,
-						   KD_MANIFEST_MAX_BYTES >> 20);
-			}
 			cap = cap ? cap * 2 : 64 * 1024;
+			cap = cap > KD_YAML_MAX_BYTES + 1 ? KD_YAML_MAX_BYTES + 1 : cap;
 			b = kd_xrealloc(b, cap, 1);
 		}
 		r = read(fd, b + n, cap - n);

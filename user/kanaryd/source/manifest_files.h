@@ -13,8 +13,6 @@
 #include "source/source.h"
 #include "source/store.h"
 
-#define KD_MANIFEST_MAX_BYTES	(256u << 20)
-
 struct kd_files {
 	struct kd_source source;	/* its interface, for the loop */
 	char *root;
