@@ -79,5 +79,6 @@ Suite *status_suite(void);
 Suite *kube_config_suite(void);
 Suite *kube_cache_suite(void);
 Suite *kube_watch_suite(void);
+Suite *health_suite(void);
 
 #endif

@@ -253,12 +253,12 @@ static int listener_start(struct listener *l, struct kd_health *h, const char *l
 	l->mhd = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
 				  (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 				  0, NULL, NULL, fn, h,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, l,	/* first, or MHD says so */
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				  MHD_OPTION_CONNECTION_LIMIT, lim->conns,
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 				  is_loopback(&ss) ? lim->per_ip_loopback : lim->per_ip,
 				  MHD_OPTION_CONNECTION_TIMEOUT, lim->timeout_s,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, l,
 				  MHD_OPTION_END);
 	if (!l->mhd)
 		return kanary_errf(e, EADDRNOTAVAIL, "%s %s: cannot listen (address in use, or not "
