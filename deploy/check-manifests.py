@@ -87,6 +87,41 @@ def kanaryd_container(spec):
     return cs[0] if len(cs) == 1 else None
 
 
+def flag_value(args, flag):
+    vals = [a.split("=", 1)[1] for a in args if a.startswith(flag + "=")]
+    return vals[0] if vals else None
+
+
+def listen_port(listen):
+    m = re.fullmatch(r"(.*):([0-9]+)", listen or "")
+    return (m.group(1), int(m.group(2))) if m else (None, None)
+
+
+def check_listeners(where, c, field, args):
+    """The probes on loopback (anyone on the network could hold the port
+    shut, and the kubelet's restarts follow), /metrics on a port of its own
+    (a flood there must not starve the probes)."""
+    health = flag_value(args, "--health-listen")
+    addr, port = listen_port(health) if health is not None else ("127.0.0.1", 9808)
+    if addr != "127.0.0.1":
+        bad(where, field + ".args", "expected --health-listen=127.0.0.1:PORT (or no --health-listen, the default), got %r" % health)
+    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
+        p = c.get(probe) or {}
+        if get(p, "httpGet.path") != path:
+            bad(where, "%s.%s.httpGet.path" % (field, probe), "expected %s" % path)
+        if get(p, "httpGet.host") != "127.0.0.1":
+            bad(where, "%s.%s.httpGet.host" % (field, probe), "expected 127.0.0.1, where --health-listen is")
+        if port is not None and get(p, "httpGet.port") != port:
+            bad(where, "%s.%s.httpGet.port" % (field, probe), "expected %d, the --health-listen port" % port)
+    maddr, mport = listen_port(flag_value(args, "--metrics-listen"))
+    if mport is None:
+        bad(where, field + ".args", "expected --metrics-listen=ADDR:PORT, /metrics on a port of its own")
+    elif mport == port:
+        bad(where, field + ".args", "--metrics-listen: expected a port other than the probes' %d" % port)
+    elif not any(p.get("containerPort") == mport for p in c.get("ports") or []):
+        bad(where, field + ".ports", "expected a containerPort %d, the --metrics-listen port" % mport)
+
+
 def check_daemonset(where, ds, accounts):
     spec = get(ds, "spec.template.spec", {})
     if get(ds, "spec.updateStrategy.type") != "RollingUpdate":
@@ -123,16 +158,7 @@ def check_daemonset(where, ds, accounts):
     env = {e.get("name"): e for e in c.get("env") or []}
     if get(env.get("NODE_NAME", {}), "valueFrom.fieldRef.fieldPath") != "spec.nodeName":
         bad(where, field + ".env[NODE_NAME]", "expected valueFrom.fieldRef.fieldPath: spec.nodeName")
-    listen = [a.split("=", 1)[1] for a in args if a.startswith("--health-listen=")]
-    port = int(re.sub(r".*:", "", listen[0])) if listen else None
-    if port is None:
-        bad(where, field + ".args", "expected --health-listen=ADDR:PORT for the probes")
-    for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
-        p = c.get(probe) or {}
-        if get(p, "httpGet.path") != path:
-            bad(where, "%s.%s.httpGet.path" % (field, probe), "expected %s" % path)
-        elif port is not None and get(p, "httpGet.port") not in (port, "health"):
-            bad(where, "%s.%s.httpGet.port" % (field, probe), "expected %d, the --health-listen port" % port)
+    check_listeners(where, c, field, args)
     for k in ("requests", "limits"):
         r = get(c, "resources." + k) or {}
         if not r.get("cpu") or not r.get("memory"):

@@ -133,7 +133,7 @@ static void publish_health(struct kd_daemon *d)
 	d->hs.ready = d->ready;
 	d->hs.services = owned;
 	snprintf(d->hs.why, sizeof(d->hs.why), "%s", d->apply_error ? d->apply_error : "");
-	kd_health_update(d->health, &d->hs);
+	kd_health_publish(d->health, &d->hs, d->kube);
 }
 
 /* Expected at start, not an error: said once, shown as why nothing is applied yet. */
@@ -344,7 +344,7 @@ int kd_daemon_run(struct kd_daemon *d)
 
 void kd_daemon_free(struct kd_daemon *d)
 {
-	kd_health_stop(d->health);	/* first: it reads the kube cache */
+	kd_health_stop(d->health);
 	d->health = NULL;
 	if (d->kube) {
 		kd_kube_stop(d->kube);

@@ -34,7 +34,8 @@ struct kd_config {
 	const char *kubeconfig;	/* NULL: in-cluster service account */
 	const char *context;
 	__u32 kube_page_size;
-	const char *health_listen;	/* --health-listen ADDR:PORT, or NULL */
+	const char *health_listen;	/* --health-listen ADDR:PORT, or NULL: none */
+	const char *metrics_listen;	/* --metrics-listen ADDR:PORT, or NULL: none */
 };
 
 struct kd_daemon {
@@ -57,7 +58,7 @@ struct kd_daemon {
 	bool retry;			/* the last pass failed: try again on the next tick */
 	time_t started, updated;
 	bool ready;			/* the first full sync is in the maps (/readyz) */
-	struct kd_health *health;	/* --health-listen; NULL without */
+	struct kd_health *health;	/* --health-listen, --metrics-listen; NULL without */
 	struct kd_health_state hs;	/* what it was last told */
 };
 

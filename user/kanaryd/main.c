@@ -52,8 +52,11 @@ static void usage(FILE *f)
 "                           certificate from FILE (implies --kube)\n"
 "      --context NAME       the kubeconfig context (default: its current-context)\n"
 "      --kube-page-size N   objects per LIST page (default %u)\n"
-"      --health-listen ADDR:PORT  serve /healthz, /readyz (the first sync is in the\n"
-"                           maps) and /metrics (Prometheus) on this address\n"
+"      --health-listen ADDR:PORT  serve the probes /healthz (the loop runs) and\n"
+"                           /readyz (the first sync is in the maps) on this address\n"
+"                           (default with --kube: " KD_HEALTH_DEFAULT_LISTEN "; 'none': off)\n"
+"      --metrics-listen ADDR:PORT  serve /metrics (Prometheus) on this address, a\n"
+"                           port of its own (default: none)\n"
 "  -i, --iface GLOB         attach to every interface matching GLOB ('veth*', 'cali*',\n"
 "                           'lxc*'), now and whenever one appears; repeatable\n"
 "      --pin-path DIR       the kanary instance (default $%s, else %s)\n"
@@ -92,10 +95,19 @@ static int bad_usage(const char *fmt, const char *arg)
 	return 2;
 }
 
+static bool bad_listen(const char *listen)
+{
+	struct sockaddr_storage ss;
+	unsigned len;
+
+	return kd_health_parse_listen(listen, &ss, &len) != 0;
+}
+
 static int parse_args(int argc, char **argv, struct kd_config *c)
 {
 	enum { OPT_PIN = 256, OPT_CT, OPT_DOMAIN, OPT_DETACH, OPT_CHECK, OPT_ONCE, OPT_KUBE,
-	       OPT_KUBECONFIG, OPT_CONTEXT, OPT_PAGE, OPT_HEALTH, OPT_MAX_SERVICES };
+	       OPT_KUBECONFIG, OPT_CONTEXT, OPT_PAGE, OPT_HEALTH, OPT_METRICS,
+	       OPT_MAX_SERVICES };
 	static const struct option opts[] = {
 		{ "manifests", required_argument, NULL, 'm' },
 		{ "iface", required_argument, NULL, 'i' },
@@ -111,10 +123,12 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 		{ "context", required_argument, NULL, OPT_CONTEXT },
 		{ "kube-page-size", required_argument, NULL, OPT_PAGE },
 		{ "health-listen", required_argument, NULL, OPT_HEALTH },
+		{ "metrics-listen", required_argument, NULL, OPT_METRICS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	bool health_set = false;
 	size_t cap = 0;
 	int o;
 
@@ -172,16 +186,19 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 				return bad_usage("--kube-page-size: expected a number of objects 1-100000, got '%s'",
 						 optarg);
 			break;
-		case OPT_HEALTH: {
-			struct sockaddr_storage ss;
-			unsigned len;
-
-			if (kd_health_parse_listen(optarg, &ss, &len))
-				return bad_usage("--health-listen: expected ADDR:PORT (10.0.0.5:9808, "
-						 "0.0.0.0:9808, [::1]:9808), got '%s'", optarg);
-			c->health_listen = optarg;
+		case OPT_HEALTH:
+			health_set = true;
+			c->health_listen = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			if (c->health_listen && bad_listen(optarg))
+				return bad_usage("--health-listen: expected ADDR:PORT (127.0.0.1:9808, "
+						 "[::1]:9808) or none, got '%s'", optarg);
 			break;
-		}
+		case OPT_METRICS:
+			c->metrics_listen = optarg;
+			if (bad_listen(optarg))
+				return bad_usage("--metrics-listen: expected ADDR:PORT (10.0.0.5:9809, "
+						 "[::1]:9809), got '%s'", optarg);
+			break;
 		case 'v':
 			c->verbose = true;
 			break;
@@ -205,6 +222,9 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 	if (!c->manifests && !c->kube)
 		return bad_usage("%s--manifests PATH is required: a manifest file or a directory of "
 				 "them (or --kube: the Kubernetes API server)", "");
+	/* In a DaemonSet the kubelet probes it; a one-shot run has nothing to probe. */
+	if (!health_set && c->kube && !c->once)
+		c->health_listen = KD_HEALTH_DEFAULT_LISTEN;
 	return 0;
 }
 
@@ -347,11 +367,17 @@ static int start(struct kd_daemon *d, struct kanary_err *e)
 	ret = start_source(d, &kc, e);
 	if (ret)
 		return ret;
-	if (d->cfg.health_listen) {
-		ret = kd_health_start(&d->health, d->cfg.health_listen, d->cfg.pin, d->kube, e);
+	if (d->cfg.health_listen || d->cfg.metrics_listen) {
+		struct kd_health_opts ho = { .health_listen = d->cfg.health_listen,
+					     .metrics_listen = d->cfg.metrics_listen, .pin_path = d->cfg.pin };
+
+		ret = kd_health_start(&d->health, &ho, e);
 		if (ret)
 			return ret;
-		pr_info("serving /healthz, /readyz and /metrics on %s", d->cfg.health_listen);
+		if (ho.health_listen)
+			pr_info("serving /healthz and /readyz on %s", ho.health_listen);
+		if (ho.metrics_listen)
+			pr_info("serving /metrics on %s", ho.metrics_listen);
 	}
 	if (d->cfg.nglobs && kd_links_init(&d->links, d->cfg.pin, d->cfg.globs, d->cfg.nglobs, &le)) {
 		pr_err("%s", le.msg);

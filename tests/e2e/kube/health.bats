@@ -1,17 +1,20 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# --health-listen: /healthz answers while the API server is away, /readyz
-# only once the first sync is in the maps, /metrics has the per-subset
-# counters and the watch's own state.
+# The probes (127.0.0.1:9808 by default with --kube): /healthz answers while
+# the API server is away, /readyz only once the first sync is in the maps,
+# and both keep answering under slow clients.  --metrics-listen: /metrics
+# has the per-subset counters and the watch's own state, on its own port,
+# where a flood holds one address to its limit until the idle timeout.
 
 source "$BATS_TEST_DIRNAME/kube.bash"
 
 setup_file() {
 	kube_setup_file || return 1
-	export HL="127.0.0.1:$((20000 + RANDOM % 20000))"
+	export HL="127.0.0.1:9808"	# the default: the node netns is ours alone
+	export MP=$((20000 + RANDOM % 20000))
 	kapi_stop	# kanaryd starts before the API server is reachable
 	KANARY_PIN_PATH="$KN_PIN" ip netns exec "$KN_NODE" "$KANARYD" \
-		--kubeconfig "$KAPI_DIR/kubeconfig" --iface 'h-*' --health-listen "$HL" -v \
+		--kubeconfig "$KAPI_DIR/kubeconfig" --iface 'h-*' --metrics-listen "0.0.0.0:$MP" -v \
 		3>&- 2>>"$KD_LOG" &
 	KD_PID=$!
 	export KD_PID
@@ -26,10 +29,66 @@ u64le() {
 	for v; do printf '%s 0 0 0 0 ' "$(u32le "$v")"; done
 }
 
-# hget PATH: "CODE BODY" from the health endpoint, seen from the node netns.
+# hget PATH: the HTTP code from the probes' listener, seen from the node
+# netns (the body in $BATS_TEST_TMPDIR/body); 000 when it did not answer
+# within a probe's default timeout, 1 s.
 hget() {
-	ip netns exec "$KN_NODE" curl -s -o "$BATS_TEST_TMPDIR/body" -w '%{http_code}' "http://$HL$1"
+	ip netns exec "$KN_NODE" curl -s --max-time 1 -o "$BATS_TEST_TMPDIR/body" -w '%{http_code}' "http://$HL$1"
 }
+# mget [ADDR]: the same for /metrics, on 127.0.0.1 or ADDR (the client's address too).
+mget() {
+	ip netns exec "$KN_NODE" curl -s --max-time 5 -o "$BATS_TEST_TMPDIR/body" -w '%{http_code}' \
+		"http://${1:-127.0.0.1}:$MP/metrics"
+}
+
+# slow_start PORT N SRC...: N connections from the node netns to
+# 127.0.0.1:PORT, from the source addresses SRC in turn, each sending half a
+# request and holding it.  Prints nothing; slow_open says how many of them
+# the server still holds open.  $SLOW_PID, $SLOW_OUT.
+slow_start() {
+	SLOW_OUT="$BATS_TEST_TMPDIR/slow.$1"
+	ip netns exec "$KN_NODE" python3 -u -c '
+import signal, socket, sys, time
+port, n, srcs = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+socks = []
+for i in range(n):
+    s = socket.socket()
+    s.bind((srcs[i % len(srcs)], 0))
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: kanaryd\r\n")  # no blank line: never complete
+    socks.append(s)
+def still_open():
+    k = 0
+    for s in socks:
+        try:
+            k += s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+        except BlockingIOError:
+            k += 1
+        except OSError:
+            pass
+    return k
+signal.signal(signal.SIGUSR1, lambda *_: print("open", still_open()))
+print("held", n)
+for _ in range(600):
+    time.sleep(0.1)
+' "$@" >"$SLOW_OUT" 2>&1 &
+	SLOW_PID=$!
+	for _ in $(seq 50); do grep -q '^held' "$SLOW_OUT" && return 0; sleep 0.1; done
+	echo "the slow clients did not connect:" >&2
+	cat "$SLOW_OUT" >&2
+	return 1
+}
+slow_open() {
+	local before
+	before=$(grep -c '^open' "$SLOW_OUT")
+	kill -USR1 "$SLOW_PID"
+	for _ in $(seq 50); do
+		(($(grep -c '^open' "$SLOW_OUT") > before)) && break
+		sleep 0.1
+	done
+	sed -n 's/^open //p' "$SLOW_OUT" | tail -1
+}
+slow_stop() { kill "$SLOW_PID" 2>/dev/null; wait "$SLOW_PID" 2>/dev/null || true; }
 
 @test "without the API server: alive, not ready, and says why" {
 	local code
@@ -38,6 +97,7 @@ hget() {
 	expect_eq "$(hget /readyz)" 503 "/readyz before the first sync"
 	grep -q "waiting for the first list" "$BATS_TEST_TMPDIR/body" || { cat "$BATS_TEST_TMPDIR/body" >&2; return 1; }
 	expect_eq "$(hget /nope)" 404 "an unknown path"
+	expect_eq "$(hget /metrics)" 404 "/metrics on the probes' port"
 }
 
 @test "the API server comes: ready once the maps hold the split" {
@@ -58,11 +118,11 @@ hget() {
 
 @test "/metrics: subset counters follow the traffic, and the watch's state is there" {
 	local before after
-	expect_eq "$(hget /metrics)" 200 "/metrics"
+	expect_eq "$(mget)" 200 "/metrics"
 	before=$(sed -n 's/^kanary_subset_connections_total{service="default\/greeting",subset="risky"} //p' "$BATS_TEST_TMPDIR/body")
 	[[ -n $before ]] || { echo "no risky connections metric:" >&2; cat "$BATS_TEST_TMPDIR/body" >&2; return 1; }
 	measure 500
-	hget /metrics >/dev/null
+	mget >/dev/null
 	after=$(sed -n 's/^kanary_subset_connections_total{service="default\/greeting",subset="risky"} //p' "$BATS_TEST_TMPDIR/body")
 	expect_eq "$((after - before))" "${SERVED[risky1]}" "risky connections counted by /metrics"
 	grep -qx 'kanaryd_kube_objects{resource="pods"} 4' "$BATS_TEST_TMPDIR/body"
@@ -87,7 +147,7 @@ hget() {
 		$(u64le 0 0 0 0 0 0 17 19)
 	bpftool map update pinned "$KN_PIN/kanary_hostat_v2" key $(u32le "$id") value \
 		$(u64le 0 4 0 0 0 0 6 8 99 9 0 0 0 0 0 10)
-	expect_eq "$(hget /metrics)" 200 "/metrics"
+	expect_eq "$(mget)" 200 "/metrics"
 	local sub
 	sub=$(kctl -j stats default/greeting | jq -r '.[0].subsets[0].name')
 	grep -qx "kanary_subset_requests_total{service=\"default/greeting\",subset=\"$sub\"} $((17 * ncpu))" "$b"
@@ -103,4 +163,43 @@ hget() {
 	expect_eq "$(grep -c '^kanary_handoff_failures_total{service="default/greeting"' "$b")" 6 "failure reasons"
 	expect_eq "$(grep -c '^kanary_handoff_pinned_total{service="default/greeting"' "$b")" 7 "pinned reasons"
 	! grep -q " $((99 * ncpu))\$" "$b"
+}
+
+# Answers counted, not timed: each probe has curl's 1 s, the kubelet's default.
+@test "64 slow clients from one and from many addresses: every probe still answers 200" {
+	local ok=0 i
+	for _ in $(seq 50); do [[ $(hget /healthz) == 200 ]] && break; sleep 0.1; done
+	slow_start 9808 64 127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4 || return 1
+	for i in $(seq 10); do
+		[[ $(hget /healthz) == 200 ]] && ok=$((ok + 1))
+		[[ $(hget /readyz) == 200 ]] && ok=$((ok + 1))
+	done
+	local open
+	open=$(slow_open)
+	slow_stop
+	expect_eq "$ok" 20 "probes answered 200 of 20"
+	expect_eq "$open" 64 "slow clients still held open after the probes"
+}
+
+@test "a flood on /metrics: probes answer, other addresses scrape, and it is dropped after the timeout" {
+	local ok=0 i node_ip code open
+	node_ip=$(ip -n "$KN_NODE" -4 -o addr show scope global | awk '{ sub("/.*", "", $4); print $4; exit }')
+	[[ -n $node_ip ]] || { echo "no global address in $KN_NODE" >&2; return 1; }
+	slow_start "$MP" 64 127.0.0.1 || return 1
+	for i in $(seq 10); do
+		[[ $(hget /healthz) == 200 ]] && ok=$((ok + 1))
+	done
+	expect_eq "$ok" 10 "probes answered 200 of 10 during the flood on /metrics"
+	expect_eq "$(mget "$node_ip")" 200 "/metrics from $node_ip during the flood from 127.0.0.1"
+	expect_eq "$(slow_open)" 4 "connections 127.0.0.1 holds (the per-address limit)"
+	# The idle timeout is 10 s: scrapes from 127.0.0.1 answer again within 20.
+	for _ in $(seq 40); do
+		code=$(mget) || true	# 000 while refused
+		[[ $code == 200 ]] && break
+		sleep 0.5
+	done
+	open=$(slow_open)
+	slow_stop
+	expect_eq "$code" 200 "/metrics from 127.0.0.1 after the slow clients' timeout"
+	expect_eq "$open" 0 "slow clients the server still holds after its timeout"
 }

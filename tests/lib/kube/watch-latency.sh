@@ -31,7 +31,7 @@ mkdir -p "$T/bpffs" "$T/run" && mount -t bpf bpf "$T/bpffs" || exit 1
 export KANARY_PIN_PATH="$T/bpffs/kanary" KANARY_RUN_DIR="$T/run"
 kapi_start "$T/api" >/dev/null || exit 1
 kapi_put "$KAPI_FIXTURES"/*.json || exit 1
-"$KANARYD" --kubeconfig "$KAPI_DIR/kubeconfig" 2>"$T/kanaryd.log" &
+"$KANARYD" --kubeconfig "$KAPI_DIR/kubeconfig" --health-listen none 2>"$T/kanaryd.log" &
 KD=$!
 
 weights() { "$KANARYCTL" -j weight show default/greeting 2>/dev/null | jq -r '[.subsets[].weight] | join(" ")' 2>/dev/null; }

@@ -38,6 +38,12 @@ broken() {
 @test "bpffs without Bidirectional propagation" { broken 's/Bidirectional/HostToContainer/' daemonset.yaml mountPropagation; }
 @test "NODE_NAME not from the downward API" { broken 's/fieldPath: spec.nodeName/fieldPath: metadata.name/' daemonset.yaml 'env[NODE_NAME]'; }
 @test "a probe on another port" { broken '0,/port: 9808/s//port: 9809/' daemonset.yaml 'livenessProbe.httpGet.port'; }
+@test "a liveness probe on the host's address" { broken '0,/host: 127.0.0.1/{//d}' daemonset.yaml 'livenessProbe.httpGet.host'; }
+@test "a readiness probe on the host's address" { broken '/readinessProbe/,/port:/{/host: 127.0.0.1/d}' daemonset.yaml 'readinessProbe.httpGet.host'; }
+@test "the probes' listener on the host's address" { broken 's/--health-listen=127.0.0.1:9808/--health-listen=$(HOST_IP):9808/' daemonset.yaml 'expected --health-listen=127.0.0.1'; }
+@test "no metrics listener" { broken '/--metrics-listen/d' daemonset.yaml 'expected --metrics-listen'; }
+@test "metrics on the probes' port" { broken 's/--metrics-listen=$(HOST_IP):9809/--metrics-listen=$(HOST_IP):9808/' daemonset.yaml "a port other than the probes'"; }
+@test "the metrics port not declared" { broken 's/containerPort: 9809/containerPort: 9810/' daemonset.yaml 'containerPort 9809'; }
 @test "no memory limit" { broken 's/limits: {cpu: "1", memory: 512Mi}/limits: {cpu: "1"}/' daemonset.yaml 'resources.limits'; }
 @test "kanaryd privileged" { broken '/^      containers:/,$ s/privileged: false/privileged: true/' daemonset.yaml 'securityContext.privileged'; }
 @test "kanaryd with SYS_ADMIN too" { broken 's/add: \[BPF, PERFMON, NET_ADMIN\]/add: [BPF, PERFMON, NET_ADMIN, SYS_ADMIN]/' daemonset.yaml 'capabilities.add'; }

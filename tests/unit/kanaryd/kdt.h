@@ -80,5 +80,6 @@ Suite *kube_config_suite(void);
 Suite *kube_cache_suite(void);
 Suite *kube_watch_suite(void);
 Suite *yaml_limits_suite(void);
+Suite *health_suite(void);
 
 #endif

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * --health-listen ADDR:PORT: /healthz, /readyz and /metrics over HTTP
- * (libmicrohttpd, in its own thread) for the kubelet's probes and for
- * Prometheus.  The loop publishes a snapshot of its state here; counters
- * are read from the pinned maps at each scrape.
+ * The probes and the metrics, each on a listener of its own (libmicrohttpd,
+ * each in its own thread): --health-listen serves /healthz and /readyz to
+ * the kubelet (127.0.0.1:9808 by default with --kube), --metrics-listen
+ * serves /metrics to Prometheus.  A flood on one cannot starve the other.
+ * Neither reads the loop's state: the loop publishes an immutable snapshot
+ * after each pass, and the listeners serve that (and the maps' counters).
  */
 #ifndef KD_HEALTH_H
 #define KD_HEALTH_H
@@ -16,6 +18,8 @@
 struct kd_kube;
 struct kd_health;
 
+#define KD_HEALTH_DEFAULT_LISTEN	"127.0.0.1:9808"
+
 /* What the loop last said about itself. */
 struct kd_health_state {
 	bool ready;		/* the first full sync is in the maps */
@@ -25,15 +29,23 @@ struct kd_health_state {
 	unsigned long long syncs, sync_failures;
 };
 
+struct kd_health_opts {
+	const char *health_listen;	/* /healthz, /readyz; NULL: none */
+	const char *metrics_listen;	/* /metrics; NULL: none */
+	const char *pin_path;		/* the maps whose counters /metrics shows */
+};
+
 /*
- * Serves on listen ("0.0.0.0:9808", "10.0.0.5:9808", "[::1]:9808").  kube
- * may be NULL (file mode).  0 with *h set, or -errno with e saying why it
- * cannot listen.
+ * Listens on "ADDR:PORT" ("127.0.0.1:9808", "10.0.0.5:9809", "[::1]:9808").
+ * 0 with *h set, or -errno with e naming the flag and why it cannot listen.
  */
-int kd_health_start(struct kd_health **h, const char *listen, const char *pin_path,
-		    struct kd_kube *kube, struct kanary_err *e);
-/* Publishes the loop's state; also the liveness heartbeat. */
-void kd_health_update(struct kd_health *h, const struct kd_health_state *st);
+int kd_health_start(struct kd_health **h, const struct kd_health_opts *o, struct kanary_err *e);
+/*
+ * The loop's state after a pass, rendered here (in the loop's thread, with
+ * kube's counters when kube is set) and swapped in whole; also /healthz's
+ * heartbeat.  NULL h: nothing.
+ */
+void kd_health_publish(struct kd_health *h, const struct kd_health_state *st, struct kd_kube *kube);
 void kd_health_stop(struct kd_health *h);
 
 /* Parses ADDR:PORT into a sockaddr; -EINVAL when malformed. For flag checking too. */

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* /metrics' text: the loop's part and the datapath's (see metrics_text.h). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include "kanary.h"
+#include "base/arena.h"
+#include "report/metrics_text.h"
+#include "source/api_watch.h"
+
+void kd_text_printf(struct kd_text *t, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	for (;;) {
+		va_start(ap, fmt);
+		len = vsnprintf(t->b ? t->b + t->n : NULL, t->b ? t->cap - t->n : 0, fmt, ap);
+		va_end(ap);
+		if (len >= 0 && t->b && t->n + (size_t)len < t->cap) {
+			t->n += (size_t)len;
+			return;
+		}
+		t->cap = (t->cap ? t->cap : 4096) * 2 + (size_t)(len > 0 ? len : 0);
+		t->b = kd_xrealloc(t->b, t->cap, 1);
+	}
+}
+
+/* A label value as the exposition format wants it: \, " and newline escaped. */
+static const char *esc(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s && o + 3 < len; s++) {
+		if (*s == '\\' || *s == '"' || *s == '\n') {
+			buf[o++] = '\\';
+			buf[o++] = *s == '\n' ? 'n' : *s;
+		} else {
+			buf[o++] = *s;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+struct scrape {
+	struct kd_text *t;
+	struct kanary_maps *m;
+	int pass;		/* which metric family this foreach prints */
+};
+
+static const struct {
+	const char *name, *help, *type;
+} subset_metrics[] = {
+	{ "kanary_subset_connections_total", "New connections steered to the subset.", "counter" },
+	{ "kanary_subset_rule_connections_total", "Of them, those a dark-release rule routed.", "counter" },
+	{ "kanary_subset_requests_total", "HTTP requests routed to the subset, each on its own (rule path).", "counter" },
+	{ "kanary_subset_rule_requests_total", "Of them, those a dark-release rule routed.", "counter" },
+	{ "kanary_subset_packets_total", "Packets of the subset's connections.", "counter" },
+	{ "kanary_subset_bytes_total", "Bytes of the subset's connections.", "counter" },
+	{ "kanary_subset_weight", "The subset's weight as configured (before normalising).", "gauge" },
+	{ "kanary_subset_backends", "Backends in the subset.", "gauge" },
+};
+
+static int subset_rows(const struct kanary_service *s, void *arg)
+{
+	struct scrape *x = arg;
+	const struct kanary_svc_config *c = &s->cfg;
+	char sv[2 * KANARY_NAME_LEN], sb[2 * KANARY_SUBSET_NAME_LEN], w[KANARY_WEIGHT_STR_LEN];
+	struct kanary_err e;
+
+	for (__u32 i = 0; i < c->n_subsets && i < KANARY_MAX_SUBSETS; i++) {
+		struct kanary_subset_stats st = { 0 };
+		const char *l1 = esc(c->name, sv, sizeof(sv)), *l2 = esc(c->subsets[i].name, sb, sizeof(sb));
+
+		if (x->pass < 6 && kanary_subset_stats_read(x->m, s->id, i, &st, &e))
+			continue;
+		switch (x->pass) {
+		case 0:
+			kd_text_printf(x->t, "kanary_subset_connections_total{service=\"%s\",subset=\"%s\"} %llu\n",
+				l1, l2, (unsigned long long)st.connections);
+			break;
+		case 1:
+			kd_text_printf(x->t, "kanary_subset_rule_connections_total{service=\"%s\",subset=\"%s\"} %llu\n",
+				l1, l2, (unsigned long long)st.rule_connections);
+			break;
+		case 2:
+			kd_text_printf(x->t, "kanary_subset_requests_total{service=\"%s\",subset=\"%s\"} %llu\n",
+				l1, l2, (unsigned long long)st.requests);
+			break;
+		case 3:
+			kd_text_printf(x->t, "kanary_subset_rule_requests_total{service=\"%s\",subset=\"%s\"} %llu\n",
+				l1, l2, (unsigned long long)st.rule_requests);
+			break;
+		case 4:
+			kd_text_printf(x->t, "kanary_subset_packets_total{service=\"%s\",subset=\"%s\",direction=\"in\"} %llu\n"
+				"kanary_subset_packets_total{service=\"%s\",subset=\"%s\",direction=\"out\"} %llu\n",
+				l1, l2, (unsigned long long)st.packets_in, l1, l2,
+				(unsigned long long)st.packets_out);
+			break;
+		case 5:
+			kd_text_printf(x->t, "kanary_subset_bytes_total{service=\"%s\",subset=\"%s\",direction=\"in\"} %llu\n"
+				"kanary_subset_bytes_total{service=\"%s\",subset=\"%s\",direction=\"out\"} %llu\n",
+				l1, l2, (unsigned long long)st.bytes_in, l1, l2,
+				(unsigned long long)st.bytes_out);
+			break;
+		case 6:
+			kanary_weight_format(w, sizeof(w), c->subsets[i].weight_milli);
+			kd_text_printf(x->t, "kanary_subset_weight{service=\"%s\",subset=\"%s\"} %s\n", l1, l2, w);
+			break;
+		case 7:
+			kd_text_printf(x->t, "kanary_subset_backends{service=\"%s\",subset=\"%s\"} %u\n", l1, l2,
+				c->subsets[i].n_backends);
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The handoff counters (kanary_ho_stat_fields, in struct kanary_ho_stats
+ * order) as four families; a field belongs to the last family whose first
+ * field is at or before it.
+ */
+static const struct {
+	const char *name, *help;
+	size_t first;		/* offset in struct kanary_ho_stats */
+	const char *reason_prefix;	/* the field name less this is the reason; NULL: no label */
+} ho_metrics[] = {
+	{ "kanary_handoff_failures_total", "Dark-release handoffs that failed or fell back, by reason.",
+	  offsetof(struct kanary_ho_stats, backend_refused), "" },
+	{ "kanary_handoff_switches_total", "Requests moved to another backend (legs opened after the first).",
+	  offsetof(struct kanary_ho_stats, switches), NULL },
+	{ "kanary_handoff_switch_failures_total", "Later legs refused or silent: the client was reset.",
+	  offsetof(struct kanary_ho_stats, switch_failed), NULL },
+	{ "kanary_handoff_pinned_total", "Rule-path connections pinned to their backend, by reason.",
+	  offsetof(struct kanary_ho_stats, pinned), "pinned_" },
+};
+#define HO_METRICS	(int)(sizeof(ho_metrics) / sizeof(ho_metrics[0]))
+
+static int ho_metric_of(int field)
+{
+	int fam = 0;
+
+	while (fam + 1 < HO_METRICS && kanary_ho_stat_fields[field].offset >= ho_metrics[fam + 1].first)
+		fam++;
+	return fam;
+}
+
+static int handoff_rows(const struct kanary_service *s, void *arg)
+{
+	struct scrape *x = arg;
+	char sv[2 * KANARY_NAME_LEN];
+	struct kanary_ho_stats ho;
+	struct kanary_err e;
+	const char *svc = esc(s->cfg.name, sv, sizeof(sv));
+
+	if (kanary_ho_stats_read(x->m, s->id, &ho, &e))
+		return 0;
+	for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++) {
+		const char *prefix = ho_metrics[x->pass].reason_prefix;
+		unsigned long long v = kanary_ho_stat_get(&ho, f);
+
+		if (ho_metric_of(f) != x->pass)
+			continue;
+		if (prefix)
+			kd_text_printf(x->t, "%s{service=\"%s\",reason=\"%s\"} %llu\n", ho_metrics[x->pass].name,
+				svc, kanary_ho_stat_fields[f].name + strlen(prefix), v);
+		else
+			kd_text_printf(x->t, "%s{service=\"%s\"} %llu\n", ho_metrics[x->pass].name, svc, v);
+	}
+	return 0;
+}
+
+void kd_metrics_datapath_text(struct kd_text *t, const char *pin)
+{
+	struct kanary_err e = { "" };
+	__u64 cnt[KANARY_CNT__MAX];
+	struct kanary_maps m;
+
+	if (kanary_maps_open(&m, pin, &e)) {
+		kd_text_printf(t, "# kanary maps unreadable: %s\n", e.msg);
+		kd_text_printf(t, "# TYPE kanaryd_maps_readable gauge\nkanaryd_maps_readable 0\n");
+		return;
+	}
+	kd_text_printf(t, "# TYPE kanaryd_maps_readable gauge\nkanaryd_maps_readable 1\n");
+	for (int p = 0; p < (int)(sizeof(subset_metrics) / sizeof(subset_metrics[0])); p++) {
+		struct scrape x = { .t = t, .m = &m, .pass = p };
+
+		kd_text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", subset_metrics[p].name, subset_metrics[p].help,
+			subset_metrics[p].name, subset_metrics[p].type);
+		kanary_service_foreach(&m, subset_rows, &x, &e);
+	}
+	for (int p = 0; p < HO_METRICS; p++) {
+		struct scrape x = { .t = t, .m = &m, .pass = p };
+
+		kd_text_printf(t, "# HELP %s %s\n# TYPE %s counter\n", ho_metrics[p].name, ho_metrics[p].help,
+			ho_metrics[p].name);
+		kanary_service_foreach(&m, handoff_rows, &x, &e);
+	}
+	if (!kanary_counters_read(&m, cnt, &e)) {
+		kd_text_printf(t, "# HELP kanary_datapath_events_total Datapath events by kind.\n"
+			"# TYPE kanary_datapath_events_total counter\n");
+		for (int i = 0; i < KANARY_CNT__MAX; i++)
+			kd_text_printf(t, "kanary_datapath_events_total{event=\"%s\"} %llu\n",
+				kanary_counter_names[i], (unsigned long long)cnt[i]);
+	}
+	kanary_maps_close(&m);
+}
+
+static void kube_text(struct kd_kube *k, struct kd_text *t)
+{
+	static const struct {
+		const char *name, *help, *type;
+		size_t off;	/* in kd_kube_stats; -1: objects; -2: synced */
+	} fam[] = {
+		{ "kanaryd_kube_objects", "Objects of the kind in the cache.", "gauge", (size_t)-1 },
+		{ "kanaryd_kube_synced", "1 once the kind was listed (or is known not served).", "gauge", (size_t)-2 },
+		{ "kanaryd_kube_lists_total", "Complete LISTs of the kind.", "counter", offsetof(struct kd_kube_stats, lists) },
+		{ "kanaryd_kube_events_total", "ADDED, MODIFIED and DELETED watch events.", "counter", offsetof(struct kd_kube_stats, events) },
+		{ "kanaryd_kube_bookmarks_total", "BOOKMARK watch events.", "counter", offsetof(struct kd_kube_stats, bookmarks) },
+		{ "kanaryd_kube_watch_restarts_total", "Watches the server ended, resumed from the last resourceVersion.", "counter", offsetof(struct kd_kube_stats, restarts) },
+		{ "kanaryd_kube_relists_410_total", "410 Gone answered by a new LIST.", "counter", offsetof(struct kd_kube_stats, relists_410) },
+		{ "kanaryd_kube_errors_total", "Failed requests and broken streams.", "counter", offsetof(struct kd_kube_stats, errors) },
+	};
+
+	kd_kube_lock(k);
+	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		kd_text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name, fam[f].help, fam[f].name, fam[f].type);
+		for (int i = 0; i < KD_KUBE_NKINDS; i++) {
+			const struct kd_kube_kind *c = &k->kinds[i];
+			unsigned long long v;
+
+			if (fam[f].off == (size_t)-1)
+				v = c->store.n;
+			else if (fam[f].off == (size_t)-2)
+				v = c->synced;
+			else
+				v = *(const unsigned long long *)((const char *)&c->st + fam[f].off);
+			kd_text_printf(t, "%s{resource=\"%s\"} %llu\n", fam[f].name, c->resource, v);
+		}
+	}
+	kd_kube_unlock(k);
+}
+
+void kd_metrics_loop_text(struct kd_text *t, const struct kd_health_state *st, struct kd_kube *kube)
+{
+	kd_text_printf(t, "# HELP kanaryd_ready 1 once the first full sync is in the kernel maps.\n"
+		       "# TYPE kanaryd_ready gauge\nkanaryd_ready %d\n", st->ready);
+	kd_text_printf(t, "# HELP kanaryd_services kanary services kanaryd manages.\n"
+		       "# TYPE kanaryd_services gauge\nkanaryd_services %zu\n", st->services);
+	kd_text_printf(t, "# HELP kanaryd_last_sync_timestamp_seconds When the maps were last made to match.\n"
+		       "# TYPE kanaryd_last_sync_timestamp_seconds gauge\n"
+		       "kanaryd_last_sync_timestamp_seconds %lld\n", (long long)st->last_sync);
+	kd_text_printf(t, "# HELP kanaryd_syncs_total Passes that left the maps as desired.\n"
+		       "# TYPE kanaryd_syncs_total counter\nkanaryd_syncs_total %llu\n", st->syncs);
+	kd_text_printf(t, "# HELP kanaryd_sync_failures_total Passes that could not apply everything.\n"
+		       "# TYPE kanaryd_sync_failures_total counter\nkanaryd_sync_failures_total %llu\n",
+		       st->sync_failures);
+	if (kube)
+		kube_text(kube, t);
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The Prometheus text of /metrics, in two parts: what the loop knows
+ * (rendered by the loop after each pass, under the kube cache's lock it
+ * already takes), and the datapath's counters (read from the pinned maps
+ * at each scrape, which takes no lock of kanaryd's).
+ */
+#ifndef KD_METRICS_TEXT_H
+#define KD_METRICS_TEXT_H
+
+#include <stddef.h>
+#include "report/health.h"
+
+struct kd_kube;
+
+/* A growing text buffer; b is NUL-terminated once anything is printed. */
+struct kd_text {
+	char *b;
+	size_t n, cap;
+};
+
+void kd_text_printf(struct kd_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* kanaryd_* from st, and kanaryd_kube_* when kube is set (takes its lock). */
+void kd_metrics_loop_text(struct kd_text *t, const struct kd_health_state *st, struct kd_kube *kube);
+/* kanary_* from the maps pinned at pin; says so when they cannot be opened. */
+void kd_metrics_datapath_text(struct kd_text *t, const char *pin);
+
+#endif
