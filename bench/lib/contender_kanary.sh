@@ -53,3 +53,28 @@ kanary_rule_one_up() {
 kanary_rule_one_enter() { kanary_enter; }
 kanary_rule_one_leave() { kanary_leave; }
 kanary_rule_one_url() { echo "http://${CONTENDER_VIP[kanary_rule_one]}/"; }
+
+# kanary_hdr: header routing alone, on the per-request rule path: safe 100,
+# risky 0, x-my-header=dark -> risky.  Plain requests stay on the safe pod
+# of their connection, dark ones on risky1, so a load that alternates the
+# header switches the connection's backend on every request.
+kanary_hdr_up() {
+	local pod vip=${CONTENDER_VIP[kanary_hdr]}
+	kctl service add bench_hdr "$vip:80" >/dev/null 2>&1 || return 1
+	for pod in "${SPLIT_SAFE[@]}"; do kctl backend add bench_hdr safe "$(pod_ip "$pod"):80" >/dev/null || return 1; done
+	for pod in "${SPLIT_RISKY[@]}"; do kctl backend add bench_hdr risky "$(pod_ip "$pod"):80" >/dev/null 2>&1 || return 1; done
+	kctl weight set bench_hdr safe 100 risky 0 >/dev/null &&
+		kctl route add bench_hdr header x-my-header=dark to risky >/dev/null
+}
+kanary_hdr_enter() { kanary_enter; }
+kanary_hdr_leave() { kanary_leave; }
+kanary_hdr_url() { echo "http://${CONTENDER_VIP[kanary_hdr]}/"; }
+
+# The kanary service behind a contender, for its switch counter; empty if none.
+declare -A KANARY_SERVICE_OF=([kanary]=bench [kanary_one]=bench1 [kanary_rule]=bench_rule
+	[kanary_rule_one]=bench_rule1 [kanary_hdr]=bench_hdr)
+kanary_switches() {	# kanary_switches CONTENDER: the service's handoff.switches, or null
+	local svc=${KANARY_SERVICE_OF[$1]:-}
+	[[ -n $svc ]] || { echo null; return 0; }
+	kctl -j stats "$svc" | jq --arg s "$svc" '[.[] | select(.service == $s) | .handoff.switches] | first // null'
+}
