@@ -30,14 +30,19 @@ kanary_url() { echo "http://${CONTENDER_VIP[kanary]}/"; }
 
 # kanary's rule path: the same 80/20 split behind the dark-release rule
 # x-my-header=dark -> risky, so every connection takes the TCP handoff
-# (the load sends no header: the weights choose after the first request).
-kanary_rule_up() {
-	local pod vip=${CONTENDER_VIP[kanary_rule]}
-	kctl service add bench_rule "$vip:80" >/dev/null 2>&1 || return 1
-	for pod in "${SPLIT_SAFE[@]}"; do kctl backend add bench_rule safe "$(pod_ip "$pod"):80" >/dev/null || return 1; done
-	for pod in "${SPLIT_RISKY[@]}"; do kctl backend add bench_rule risky "$(pod_ip "$pod"):80" >/dev/null 2>&1 || return 1; done
-	kctl weight set bench_rule safe 80 risky 20 >/dev/null &&
-		kctl route add bench_rule header x-my-header=dark to risky >/dev/null
+# (the load sends no header: the weights choose for every request, so
+# about a third of keep-alive requests switch backend; docs/per-request.md).
+kanary_rule_up() { kanary_rule_service bench_rule "${CONTENDER_VIP[kanary_rule]}" 80 20; }
+
+# kanary_rule_service NAME VIP SAFE% RISKY%: the safe and risky pods behind
+# the rule x-my-header=dark -> risky.
+kanary_rule_service() {
+	local pod name=$1 vip=$2
+	kctl service add "$name" "$vip:80" >/dev/null 2>&1 || return 1
+	for pod in "${SPLIT_SAFE[@]}"; do kctl backend add "$name" safe "$(pod_ip "$pod"):80" >/dev/null || return 1; done
+	for pod in "${SPLIT_RISKY[@]}"; do kctl backend add "$name" risky "$(pod_ip "$pod"):80" >/dev/null 2>&1 || return 1; done
+	kctl weight set "$name" safe "$3" risky "$4" >/dev/null &&
+		kctl route add "$name" header x-my-header=dark to risky >/dev/null
 }
 kanary_rule_enter() { kanary_enter; }
 kanary_rule_leave() { kanary_leave; }
@@ -53,3 +58,21 @@ kanary_rule_one_up() {
 kanary_rule_one_enter() { kanary_enter; }
 kanary_rule_one_leave() { kanary_leave; }
 kanary_rule_one_url() { echo "http://${CONTENDER_VIP[kanary_rule_one]}/"; }
+
+# kanary_hdr: header routing alone, on the per-request rule path: safe 100,
+# risky 0, x-my-header=dark -> risky.  Plain requests stay on the safe pod
+# of their connection, dark ones on risky1, so a load that alternates the
+# header switches the connection's backend on every request.
+kanary_hdr_up() { kanary_rule_service bench_hdr "${CONTENDER_VIP[kanary_hdr]}" 100 0; }
+kanary_hdr_enter() { kanary_enter; }
+kanary_hdr_leave() { kanary_leave; }
+kanary_hdr_url() { echo "http://${CONTENDER_VIP[kanary_hdr]}/"; }
+
+# The kanary service behind a contender, for its switch counter; empty if none.
+declare -A KANARY_SERVICE_OF=([kanary]=bench [kanary_one]=bench1 [kanary_rule]=bench_rule
+	[kanary_rule_one]=bench_rule1 [kanary_hdr]=bench_hdr)
+kanary_switches() {	# kanary_switches CONTENDER: the service's handoff.switches, or null
+	local svc=${KANARY_SERVICE_OF[$1]:-}
+	[[ -n $svc ]] || { echo null; return 0; }
+	kctl -j stats "$svc" | jq --arg s "$svc" '[.[] | select(.service == $s) | .handoff.switches] | first // null'
+}

@@ -2,12 +2,20 @@
 # shellcheck shell=bash
 # nginx as the L7 proxy users would run instead, in the node netns on its
 # own address: split_clients 80/20 per request, map $http_x_my_header for
-# the dark route, keep-alive to the pods, as many workers as cores.
+# the dark route, keep-alive to the pods, as many workers as cores.  A
+# second address (nginx_hdr) routes by the header alone: plain to the safe
+# pods, dark to risky1, as kanary_hdr does.
 
 nginx_proxy_dir() { echo "$KN_TMP/bench/nginx"; }
 
+# Upstream keep-alive needs HTTP/1.1 and no "Connection: close" to the pods.
+nginx_proxy_keepalive() {
+	printf '\t\t\t%s\n' 'proxy_http_version 1.1;' 'proxy_set_header Connection "";' \
+		'# Bulk bodies stream through memory, never a temp file.' 'proxy_max_temp_file_size 0;'
+}
+
 nginx_up() {
-	local d pod vip=${CONTENDER_VIP[nginx]} safe="" risky=""
+	local d pod vip=${CONTENDER_VIP[nginx]} hdr=${CONTENDER_VIP[nginx_hdr]} safe="" risky=""
 	d=$(nginx_proxy_dir)
 	mkdir -p "$d/tmp" || return 1
 	for pod in "${SPLIT_SAFE[@]}"; do safe+="server $(pod_ip "$pod"):80; "; done
@@ -19,20 +27,26 @@ nginx_up() {
 	upstream risky { $risky keepalive 64; }
 	split_clients "\$request_id" \$split { 80% safe; * risky; }
 	map \$http_x_my_header \$pool { dark risky; default \$split; }
+	map \$http_x_my_header \$hdr_pool { dark risky; default safe; }
 	server {
 		listen $vip:80 backlog=8192;
 		location / {
 			proxy_pass http://\$pool;
-			proxy_http_version 1.1;
-			proxy_set_header Connection "";
-			# Bulk bodies stream through memory, never a temp file.
-			proxy_max_temp_file_size 0;
+$(nginx_proxy_keepalive)
+		}
+	}
+	server {
+		listen $hdr:80 backlog=8192;
+		location / {
+			proxy_pass http://\$hdr_pool;
+$(nginx_proxy_keepalive)
 		}
 	}
 }
 EOF2
 	} >"$d/nginx.conf"
 	in_ns node ip addr add "$vip/32" dev lo || return 1
+	in_ns node ip addr add "$hdr/32" dev lo || return 1
 	in_ns node nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf" </dev/null >"$d/start.log" 2>&1 || {
 		echo "bench: the nginx proxy did not start:" >&2
 		cat "$d/start.log" "$d/error.log" >&2

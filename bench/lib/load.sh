@@ -1,19 +1,20 @@
-# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# shellcheck shell=bash
 # The load generators, all run in the client pod; each prints one JSON object.
 #   load_rps URL SECS close|keepalive   closed loop, wrk (tests/lib/traffic.sh)
-#   load_fixed URL SECS RATE            open loop at RATE req/s, h2load: latency
-#                                       percentiles and whole-machine CPU
+#   load_rps_spread SECS close|keepalive  the same, one wrk per pod with
+#                                       SPREAD_SHARE % of the connections, summed
+#   load_hdr URL SECS same|switch       keep-alive, one connection per wrk
+#                                       thread, every request (same) or every
+#                                       other one (switch) with x-my-header:
+#                                       dark; CPU per request
+#   load_fixed SECS RATE LOG CLIENTS@URL...  open loop at RATE req/s in all,
+#                                       h2load per target: latency percentiles
+#                                       (every request's time kept in LOG) and CPU
 #   load_bulk URL SECS STREAMS          /big over STREAMS keep-alive streams
 # Sourced by bench/run after tests/lib/cluster.sh.
 
 # Busy and total jiffies of the whole machine (all CPUs, softirq included).
 cpu_jiffies() {
 	awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat
-}
-
-load_rps() {
-	wrk_run "$1" "$2" "$BENCH_CONNS" "$3"
 }
 
 # CPU ticks (utime + stime) of every process in the bench's server-side
@@ -28,33 +29,93 @@ ns_ticks() {
 		awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t + 0 }'
 }
 
-# h2load holds FIXED_CLIENTS keep-alive connections, each sending RATE /
-# FIXED_CLIENTS requests a second whatever the answers' pace (open loop), and
-# logs every request's time; percentiles come from that log.  CPU per
+load_rps() {
+	wrk_run "$1" "$2" "$BENCH_CONNS" "$3"
+}
+
+# Direct spread: the client's connections over the pods as the 80/20
+# contenders spread theirs, one wrk (-t2) per pod running at once.
+load_rps_spread() {
+	local secs=$1 mode=$2 pod conns out=() pids=() i
+	for pod in "${!SPREAD_SHARE[@]}"; do
+		conns=$(((BENCH_CONNS * SPREAD_SHARE[$pod] + 50) / 100))
+		out+=("$(mktemp "$KN_TMP/spread.XXXXXX")")
+		wrk_run "http://$(pod_ip "$pod")/" "$secs" "$conns" "$mode" >"${out[-1]}" &
+		pids+=($!)
+	done
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}" || { echo "load_rps_spread: a wrk failed" >&2; rm -f "${out[@]}"; return 1; }
+	done
+	jq -cs '{requests: (map(.requests) | add), rps: (map(.rps) | add),
+		errors: (map(.errors) | reduce .[] as $e ({}; . as $a | $e | with_entries(.value += ($a[.key] // 0)))),
+		latency_us: {p99: (map(.latency_us.p99) | max)}, parts: length}' "${out[@]}"
+	rm -f "${out[@]}"
+}
+
+# client_timed OUT CMD...: CMD in the client pod, its output in OUT; prints
+# CMD's user + system seconds (bash's `times` of its children).
+client_timed() {
+	local out=$1
+	shift
+	ip netns exec "$(ns_of client)" bash -c '
+		out=$1; shift
+		"$@" >"$out" 2>&1 || exit 1
+		times | awk "NR == 2 { gsub(/[ms]/, \" \"); print \$1 * 60 + \$2 + \$3 * 60 + \$4 }"' _ "$out" "$@"
+}
+
+# Keep-alive with header routing.  One connection per wrk thread (-t N -c
+# N): wrk's request() counts per thread, so "switch" strictly alternates the
+# header on every connection.  CPU per request is counted as in load_fixed
+# (client + every process of the pods and the node), over the whole run.
+load_hdr() {
+	local url=$1 secs=$2 kind=$3 c=$HDR_CONNS out n0 n1 client_s alt=none
+	[[ $kind == switch ]] && alt=1
+	[[ $kind == same ]] || [[ $kind == switch ]] || { echo "load_hdr: same or switch, got '$kind'" >&2; return 1; }
+	out=$(mktemp "$KN_TMP/hdr.XXXXXX")
+	n0=$(ns_ticks)
+	client_s=$(WRK_ALTERNATE=$alt client_timed "$out" timeout --foreground $((secs + 30)) \
+		wrk -t "$c" -c "$c" -d "${secs}s" --timeout 2s \
+		-s "$KN_LIB_DIR/wrk-report.lua" "${url}echo") || {
+		echo "load_hdr: wrk to ${url}echo failed:" >&2; cat "$out" >&2; rm -f "$out"; return 1; }
+	n1=$(ns_ticks)
+	sed -n 's/^WRK_JSON //p' "$out" | jq -c --argjson client "$client_s" --argjson ns "$((n1 - n0))" \
+		--argjson hz "$(getconf CLK_TCK)" --argjson conns "$c" \
+		'{requests, rps, errors, conns: $conns, latency_us: {p50: .latency_us.p50, p99: .latency_us.p99},
+		  cpu: {client_s: $client, servers_s: ($ns / $hz), us_per_request: (($client + $ns / $hz) * 1e6 / .requests)}}'
+	rm -f "$out"
+}
+
+# h2load holds CLIENTS keep-alive connections per target, each sending
+# RATE / FIXED_CLIENTS requests a second whatever the answers' pace (open
+# loop), and logs every request's time (all targets' in LOG); percentiles
+# come from that log.  Several targets run at once (Direct spread).  CPU per
 # request is counted two ways: "us_per_request" sums the CPU of every
 # process taking part (h2load, pods, proxies, and the softirq work done in
 # their context), the figure the goals use; "machine_us_per_request" is the
 # whole machine's busy time from /proc/stat, which other processes on a
 # shared machine make noisy.
 load_fixed() {
-	local url=$1 secs=$2 rate=$3 log out b0 t0 b1 t1 n0 n1 client_s hz
-	local per=$((rate / FIXED_CLIENTS))
-	log=$(mktemp "$KN_TMP/h2load.XXXXXX")
+	local secs=$1 rate=$2 log=$3 b0 t0 b1 t1 n0 n1 client_s hz t out
+	shift 3
+	local per=$((rate / FIXED_CLIENTS)) script='' i=0
 	hz=$(getconf CLK_TCK)
+	out=$(mktemp "$KN_TMP/h2load.XXXXXX")
+	for t in "$@"; do
+		script+="h2load --h1 -c ${t%%@*} --rps $per -D $secs --log-file $log.$i ${t#*@} >$out.$i 2>&1 & "
+		i=$((i + 1))
+	done
+	script+='for p in $(jobs -p); do wait $p || exit 1; done'
 	n0=$(ns_ticks)
 	read -r b0 t0 < <(cpu_jiffies)
-	# `times` prints the shell's children's user and system time: h2load's.
-	client_s=$(timeout --foreground $((secs + 30)) ip netns exec "$(ns_of client)" bash -c '
-		h2load --h1 -c "$1" --rps "$2" -D "$3" --log-file "$4" "$5" >"$4.out" 2>&1 || exit 1
-		times | awk "NR == 2 { gsub(/[ms]/, \" \"); print \$1 * 60 + \$2 + \$3 * 60 + \$4 }"' \
-		_ "$FIXED_CLIENTS" "$per" "$secs" "$log" "$url") || {
-		echo "load_fixed: h2load to $url failed:" >&2
-		cat "$log.out" >&2
-		rm -f "$log" "$log.out"
+	client_s=$(client_timed "$out" timeout --foreground $((secs + 30)) bash -c "$script") || {
+		echo "load_fixed: h2load to $* failed:" >&2
+		cat "$out"* >&2
+		rm -f "$out"* "$log".*
 		return 1
 	}
 	read -r b1 t1 < <(cpu_jiffies)
 	n1=$(ns_ticks)
+	cat "$log".* >"$log" && rm -f "$log".* "$out"*
 	# Columns: start (us since epoch), status, microseconds to the end of the response.
 	sort -n -k3,3 "$log" | awk -v busy=$((b1 - b0)) -v total=$((t1 - t0)) -v hz="$hz" \
 		-v ns=$((n1 - n0)) -v client="$client_s" -v secs="$secs" -v rate="$rate" '
@@ -68,9 +129,18 @@ load_fixed() {
 				client, ns / hz, (client + ns / hz) * 1e6 / n
 			printf "\"busy_s\":%.3f,\"total_s\":%.3f,\"machine_us_per_request\":%.2f}}\n", \
 				busy / hz, total / hz, busy / hz * 1e6 / n
-		}' || { echo "load_fixed: h2load to $url logged no request: $(cat "$log.out")" >&2; rm -f "$log" "$log.out"; return 1; }
-	rm -f "$log" "$log.out"
+		}' || { echo "load_fixed: h2load to $* logged no request" >&2; return 1; }
 }
+
+# Percentiles of every request a contender made over all latency rounds
+# (its LOG files pooled): one figure from many rounds' samples.
+pooled_latency() {	# pooled_latency LOG...
+	cat "$@" | sort -n -k3,3 | awk '
+		{ n++; v[n] = $3 }
+		function pct(p,  i) { i = int(n * p / 100 + 0.999999); if (i < 1) i = 1; return v[i] }
+		END { if (n) printf "{\"requests\":%d,\"p50\":%d,\"p99\":%d,\"p999\":%d}\n", n, pct(50), pct(99), pct(99.9) }'
+}
+
 
 load_bulk() {
 	local url=$1 secs=$2 streams=$3 threads=1 text

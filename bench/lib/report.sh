@@ -3,15 +3,22 @@
 # Prints a results file as tables, then each goal with PASS or MISS, and
 # draws one chart per metric (bench/plot.gp).
 
+# The contenders in the order of the tables and charts.
+REPORT_ORDER='["direct", "direct_again", "direct_spread", "kanary", "kanary_one", "kanary_rule", "kanary_rule_one",
+	"iptables", "nftables", "nginx", "haproxy", "kanary_hdr", "nginx_hdr", "haproxy_hdr"]'
+
 report_print() {
 	local f=$1
 	jq -r '
 	def r: if . == null then "n/a" else (. * 1000 | round / 1000 | tostring) end;
 	def n: if . == null then "n/a" elif . >= 100 then (. | round | tostring) else (. * 100 | round / 100 | tostring) end;
+	def ci: if .ci95 == null then "" else " 95% CI \(.ci95[0] | r)..\(.ci95[1] | r)" end;
 	.summary | to_entries[] | .key as $m | .value as $v
-	| "\($m) (\($v.unit), \($v.better) is better): median [min..max]; ratio to Direct in the same repetition",
+	| "\($m) (\($v.unit), \($v.better) is better): median [min..max]; ratio to Direct in the same repetition: median [min..max], CI of the geometric mean",
 	  ($v.contenders | to_entries[] |
-	   "  \(.key | . + "            " | .[:12]) \(.value.value.median | n) [\(.value.value.min | n)..\(.value.value.max | n)]   x\(.value.ratio.median | r) [\(.value.ratio.min | r)..\(.value.ratio.max | r)]")' "$f"
+	   "  \(.key | . + "              " | .[:14]) \(.value.value.median | n) [\(.value.value.min | n)..\(.value.value.max | n)]   x\(.value.ratio.median | r) [\(.value.ratio.min | r)..\(.value.ratio.max | r)]\(.value.ratio | ci)\(if .value.ratio_spread.n > 0 and .key != "direct_spread" then "   vs Direct spread x\(.value.ratio_spread.median | r)\(.value.ratio_spread | ci)" else "" end)")' "$f"
+	echo "latency pooled over every round (all requests of a contender), and its ratio to Direct's:"
+	jq -r '.latency_pooled as $p | $p | to_entries[] | "  \(.key | . + "              " | .[:14]) \(.value.requests) requests  p50 \(.value.p50)  p99 \(.value.p99)  p99.9 \(.value.p999) us   p99 x\(if $p.direct.p99 then .value.p99 / $p.direct.p99 * 1000 | round / 1000 else "n/a" end)"' "$f"
 	jq -r '.not_measured | to_entries[] | "  \(.key): \(.value)"' "$f"
 	echo
 	echo "iptables (kube-proxy style), new connections/s by number of services:"
@@ -45,13 +52,33 @@ report_goals() {
 	    { goal: "rule path req/s, keep-alive >= 0.95 x Direct", v: med("rps_keepalive"; "kanary_rule"; "ratio"), lim: 0.95, dir: "ge" },
 	    { goal: "(rule path alone, one backend) req/s, new connections >= 0.90 x Direct", v: med("rps_close"; "kanary_rule_one"; "ratio"), lim: 0.90, dir: "ge" },
 	    { goal: "(rule path alone, one backend) req/s, keep-alive >= 0.95 x Direct", v: med("rps_keepalive"; "kanary_rule_one"; "ratio"), lim: 0.95, dir: "ge" },
-	    { goal: "CPU per request <= 1.05 x Direct (every process taking part, softirq included)", v: med("cpu_per_req"; "kanary"; "ratio"), lim: 1.05, dir: "le" } ]
+	    { goal: "CPU per request <= 1.05 x Direct (every process taking part, softirq included)", v: med("cpu_per_req"; "kanary"; "ratio"), lim: 1.05, dir: "le" },
+	    { goal: "80/20 canary path req/s, new connections >= 0.95 x Direct spread", v: med("rps_close"; "kanary"; "ratio_spread"), lim: 0.95, dir: "ge" },
+	    { goal: "80/20 canary path req/s, keep-alive >= 0.95 x Direct spread", v: med("rps_keepalive"; "kanary"; "ratio_spread"), lim: 0.95, dir: "ge" },
+	    { goal: "(80/20 rule path) req/s, new connections >= 0.95 x Direct spread", v: med("rps_close"; "kanary_rule"; "ratio_spread"), lim: 0.95, dir: "ge" },
+	    { goal: "(80/20 rule path) req/s, keep-alive >= 0.95 x Direct spread", v: med("rps_keepalive"; "kanary_rule"; "ratio_spread"), lim: 0.95, dir: "ge" },
+	    { goal: "rule path, keep-alive with no switch: req/s >= 0.95 x Direct", v: med("ka_noswitch_rps"; "kanary_hdr"; "ratio"), lim: 0.95, dir: "ge" } ]
 	| map(. + { got: (if .v == null then "not measured" else "x\(.v | fmt)" end),
 	            pass: (if .v == null then null elif .dir == "ge" then .v >= .lim else .v <= .lim end) })
 	+ [ ($r | med("lat_p99"; "kanary"; "added")) as $k | ($r | med("lat_p99"; "nginx"; "added")) as $n
 	    | { goal: "p99 added over Direct <= 1/10 of what nginx adds",
 	        got: "kanary \(if $k >= 0 then "+" else "" end)\($k | fmt) us, nginx \(if $n >= 0 then "+" else "" end)\($n | fmt) us",
 	        pass: (if $k == null or $n == null or $n <= 0 then null else $k <= $n / 10 end) },
+	    ($r | med("ka_switch_rps"; "kanary_hdr"; "value")) as $k | ($r | med("ka_switch_rps"; "nginx_hdr"; "value")) as $n
+	    | ($r | med("ka_switch_rps"; "haproxy_hdr"; "value")) as $h | ($r | med("ka_switch_rate"; "kanary_hdr"; "value")) as $sw
+	    | { goal: "switch on every request: rule path req/s > nginx and > HAProxy",
+	        got: "kanary \($k | round? // "n/a"), nginx \($n | round? // "n/a"), HAProxy \($h | round? // "n/a") req/s; kanary switched on \(($sw // 0) * 100 | round) % of requests",
+	        pass: (if $k == null or $n == null or $h == null then null else $k > $n and $k > $h end) },
+	    ($r | med("ka_switch_cpu"; "kanary_hdr"; "value")) as $k | ($r | med("ka_switch_cpu"; "nginx_hdr"; "value")) as $n
+	    | ($r | med("ka_switch_cpu"; "haproxy_hdr"; "value")) as $h
+	    | { goal: "switch on every request: rule path CPU per request < nginx and < HAProxy",
+	        got: "kanary \($k | fmt), nginx \($n | fmt), HAProxy \($h | fmt) us",
+	        pass: (if $k == null or $n == null or $h == null then null else $k < $n and $k < $h end) },
+	    ($r.summary.lat_p99.contenders.direct_again.ratio // {}) as $a
+	    | ($r.latency_pooled // {}) as $p
+	    | { goal: "latency method: Direct again / Direct, p99, 95% CI within x0.95..x1.05",
+	        got: "x\($a.gmean | fmt) (95% CI \($a.ci95[0]? | fmt)..\($a.ci95[1]? | fmt)); pooled over the rounds x\(if $p.direct_again and $p.direct then $p.direct_again.p99 / $p.direct.p99 | fmt else "n/a" end)",
+	        pass: (if $a.ci95 == null then null else $a.ci95[0] >= 0.95 and $a.ci95[1] <= 1.05 end) },
 	    ($r.bpf_cost.results // []) as $b
 	    | ($b | map(select(.services == 1)) | first | .established_ns) as $e1
 	    | ($b | map(select(.services == 10000)) | first | .established_ns) as $e2
@@ -72,7 +99,7 @@ report_plots() {
 	local f=$1 stem=$2 m dat
 	for m in $(jq -r '.summary | keys[]' "$f"); do
 		dat=$(mktemp)
-		jq -r --arg m "$m" '["direct", "kanary", "kanary_one", "kanary_rule", "kanary_rule_one", "iptables", "nftables", "nginx", "haproxy"] as $order
+		jq -r --arg m "$m" "$REPORT_ORDER"' as $order
 			| .summary[$m].contenders | to_entries | sort_by(.key as $k | $order | index($k) // 99)[]
 			| select(.value.ratio.median != null)
 			| "\(.key) \(.value.ratio.median) \(.value.ratio.min) \(.value.ratio.max)"' "$f" >"$dat"
@@ -84,17 +111,26 @@ report_plots() {
 	done
 }
 
-# A Markdown table of the medians and ratios (for docs/bench.md), and the goals.
+# A Markdown table of the medians and ratios (for docs/bench.md): the main
+# metrics, the 80/20 contenders against Direct spread, the switching runs.
 report_markdown() {
-	jq -r '
-	def r: if . == null then "n/a" else (. * 100 | round / 100 | tostring) end;
+	jq -r "$REPORT_ORDER"' as $order | .summary as $s
+	| def r: if . == null then "n/a" else (. * 100 | round / 100 | tostring) end;
 	def n: if . == null then "n/a" elif . >= 100 then (. | round | tostring) else (. * 10 | round / 10 | tostring) end;
-	["direct", "kanary", "kanary_one", "kanary_rule", "kanary_rule_one", "iptables", "nftables", "nginx", "haproxy"] as $order
-	| .summary as $s
-	| ["rps_close", "rps_keepalive", "lat_p50", "lat_p99", "lat_p999", "cpu_per_req", "bulk_1", "bulk_8"] as $ms
-	| "| contender | " + ($ms | map(. + " (" + $s[.].unit + ")") | join(" | ")) + " |",
+	def cell: "\(.value.median | n) (x\(.ratio.median | r) [\(.ratio.min | r)..\(.ratio.max | r)])";
+	def table($ms):
+	  "| contender | " + ($ms | map(. + " (" + $s[.].unit + ")") | join(" | ")) + " |",
 	  "| --- |" + ($ms | map(" ---:|") | join("")),
-	  ($order[] as $c | select($s.rps_close.contenders[$c] != null)
-	   | "| \($c) | " + ($ms | map($s[.].contenders[$c] as $x
-	       | "\($x.value.median | n) (x\($x.ratio.median | r) [\($x.ratio.min | r)..\($x.ratio.max | r)])") | join(" | ")) + " |")' "$1"
+	  ($order[] as $c | select([$ms[] | $s[.].contenders[$c]] | any(. != null))
+	   | "| \($c) | " + ($ms | map($s[.].contenders[$c] | if . == null then "" else cell end) | join(" | ")) + " |");
+	table(["rps_close", "rps_keepalive", "lat_p50", "lat_p99", "lat_p999", "cpu_per_req", "bulk_1", "bulk_8"]),
+	  "",
+	  "Against Direct spread: median ratio [min..max] and the 95 % CI of the geometric mean",
+	  "",
+	  ("| contender | rps_close | rps_keepalive | cpu_per_req |", "| --- | ---:| ---:| ---:|",
+	   ($order[] as $c | select($c != "direct_spread" and $s.rps_close.contenders[$c].ratio_spread.n > 0)
+	    | "| \($c) | " + (["rps_close", "rps_keepalive", "cpu_per_req"] | map($s[.].contenders[$c].ratio_spread
+	        | "x\(.median | r) [\(.min | r)..\(.max | r)] (CI \(.ci95[0] | r)..\(.ci95[1] | r))") | join(" | ")) + " |")),
+	  "",
+	  table(["ka_noswitch_rps", "ka_noswitch_p99", "ka_noswitch_cpu", "ka_switch_rps", "ka_switch_p99", "ka_switch_cpu", "ka_switch_rate"])' "$1"
 }

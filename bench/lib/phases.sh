@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# shellcheck shell=bash
+# The timed phases of bench/run, each appending one JSON object per
+# contender and repetition (or round) to RAW; summary.jq merges the objects
+# of the same contender and repetition.
+#   phase_throughput   wrk: new connections, keep-alive, bulk
+#   phase_switching    keep-alive with header routing, no switch and a
+#                      switch on every request (HDR contenders)
+#   phase_latency      open loop at FIXED_RATE, in rounds; every request's
+#                      time kept for pooled percentiles
+# Sourced by bench/run after load.sh and contenders.sh.
+
+# rotated NAME REP LIST...: LIST rotated by REP-1, so each contender is first
+# in one repetition and last in another.
+rotated() {
+	local rep=$1 i
+	shift
+	local -a l=("$@")
+	for ((i = 0; i < ${#l[@]}; i++)); do echo "${l[$(((i + rep - 1) % ${#l[@]}))]}"; done
+}
+
+# Every request of a short alternating run answered by the right subset, and
+# the proxies' keep-alive to the pods really on (new pod connections per
+# request).  Prints one line for the log; fails when the routing is wrong.
+check_alternating() {
+	local c=$1 url json a0=0 a1=0 pod n opened plain_ok="safe1 safe2 risky1"
+	url=$(contender_url "$c")
+	[[ $c == *_hdr ]] && plain_ok="safe1 safe2"
+	for pod in "${KN_SERVER_PODS[@]}"; do a0=$((a0 + $(pod_accepts "$pod"))); done
+	json=$(WRK_EXPECT="safe1 safe2 risky1" WRK_ALTERNATE=1 \
+		wrk_run "${url}echo" 1 4 keepalive "" -t 4) || return 1
+	for pod in "${KN_SERVER_PODS[@]}"; do a1=$((a1 + $(pod_accepts "$pod"))); done
+	n=$(jq '.requests' <<<"$json")
+	opened=$((a1 - a0 - ${#KN_SERVER_PODS[@]}))
+	jq -e --arg ok "$plain_ok" '.bad_bodies == 0 and .errors.status == 0 and (.bodies["risky1/dark"] // 0) > 0
+		and ([.bodies | to_entries[] | select(.key | endswith("/plain")) | .key | rtrimstr("/plain")]
+		     | all(. as $p | $ok | split(" ") | index($p)))' <<<"$json" >/dev/null || {
+		echo "bench/run: $c: alternating x-my-header routed wrong: $json" >&2
+		return 1
+	}
+	echo "alternating header: $n requests, each answered by its subset; $opened pod connections opened"
+}
+
+phase_throughput() {
+	local rep c url close keep bulk1 bulk8 sw0 sw1
+	for ((rep = 1; rep <= REPS; rep++)); do
+		for c in $(rotated "$rep" "${ACTIVE[@]}"); do
+			url=$(contender_url "$c")
+			contender_call "$c" enter
+			bulk1=null bulk8=null
+			if [[ $c == direct_spread ]]; then
+				close=$(load_rps_spread "$RPS_SECS" close)
+				keep=$(load_rps_spread "$RPS_SECS" keepalive)
+			else
+				close=$(load_rps "$url" "$RPS_SECS" close)
+				sw0=$(kanary_switches "$c")
+				keep=$(load_rps "$url" "$RPS_SECS" keepalive)
+				sw1=$(kanary_switches "$c")
+				keep=$(jq -c --argjson a "$sw0" --argjson b "$sw1" '. + {switches: (if $a == null then null else $b - $a end)}' <<<"$keep")
+				if ((BULK_SECS > 0)); then
+					bulk1=$(load_bulk "$url" "$BULK_SECS" 1)
+					bulk8=$(load_bulk "$url" "$BULK_SECS" 8)
+				fi
+			fi
+			contender_call "$c" leave
+			jq -cn --arg c "$c" --argjson rep "$rep" --argjson close "$close" --argjson keep "$keep" \
+				--argjson b1 "$bulk1" --argjson b8 "$bulk8" \
+				'{contender: $c, rep: $rep, rps_close: $close, rps_keepalive: $keep, bulk_1: $b1, bulk_8: $b8}' >>"$RAW"
+			tail -1 "$RAW" | jq -r '"    rep \(.rep) \(.contender | .+ "             " | .[:13]) close \(.rps_close.rps | floor) keep-alive \(.rps_keepalive.rps | floor) req/s\(if .rps_keepalive.switches then " (\(.rps_keepalive.switches) switches)" else "" end)  bulk \(if .bulk_1 then "\(.bulk_1.gbit_s * 10 | floor / 10)/\(.bulk_8.gbit_s * 10 | floor / 10) Gbit/s" else "-" end)"'
+		done
+	done
+}
+
+# hdr_run C KIND: load_hdr with kanary's switch count for the run added.
+hdr_run() {
+	local c=$1 kind=$2 sw0 sw1 json
+	sw0=$(kanary_switches "$c")
+	json=$(load_hdr "$(contender_url "$c")" "$HDR_SECS" "$kind") || return 1
+	sw1=$(kanary_switches "$c")
+	jq -c --argjson a "$sw0" --argjson b "$sw1" \
+		'. + {switches: (if $a == null then null else $b - $a end)}
+		 | . + {switch_rate: (if .switches == null then null else .switches / .requests end)}' <<<"$json"
+}
+
+phase_switching() {
+	local rep c same switch
+	for ((rep = 1; rep <= HDR_REPS; rep++)); do
+		for c in $(rotated "$rep" "${HDR_ACTIVE[@]}"); do
+			contender_call "$c" enter
+			same=$(hdr_run "$c" same)
+			switch=$(hdr_run "$c" switch)
+			contender_call "$c" leave
+			jq -cn --arg c "$c" --argjson rep "$rep" --argjson same "$same" --argjson switch "$switch" \
+				'{contender: $c, rep: $rep, hdr_same: $same, hdr_switch: $switch}' >>"$RAW"
+			tail -1 "$RAW" | jq -r 'def f: "\(.rps | floor) req/s p99 \(.latency_us.p99) us cpu \(.cpu.us_per_request * 10 | floor / 10) us/req\(if .switches != null then " switches/req \(.switch_rate * 1000 | floor / 1000)" else "" end)";
+				"    rep \(.rep) \(.contender | .+ "             " | .[:13]) no switch \(.hdr_same | f) | alternating \(.hdr_switch | f)"'
+		done
+	done
+}
+
+# fixed_targets C: h2load's CLIENTS@URL targets for a contender.
+fixed_targets() {
+	local pod
+	if [[ $1 == direct_spread ]]; then
+		for pod in "${!SPREAD_SHARE[@]}"; do
+			echo "$((FIXED_CLIENTS * SPREAD_SHARE[$pod] / 100))@http://$(pod_ip "$pod")/"
+		done
+	else
+		echo "$FIXED_CLIENTS@$(contender_url "$1")"
+	fi
+}
+
+phase_latency() {
+	local round c fixed dir=$KN_TMP/bench/latency
+	mkdir -p "$dir"
+	for ((round = 1; round <= LAT_ROUNDS; round++)); do
+		for c in $(rotated "$round" "${ACTIVE[@]}"); do
+			contender_call "$c" enter
+			# shellcheck disable=SC2046 # one target per word
+			fixed=$(load_fixed "$LAT_SECS" "$FIXED_RATE" "$dir/$c.$round" $(fixed_targets "$c"))
+			contender_call "$c" leave
+			jq -cn --arg c "$c" --argjson rep "$round" --argjson fixed "$fixed" \
+				'{contender: $c, rep: $rep, fixed: $fixed, cpu_us_per_request: $fixed.cpu.us_per_request}' >>"$RAW"
+		done
+		jq -rs --argjson r "$round" '[.[] | select(.rep == $r and .fixed)] | "    round \($r): p99 " + (map("\(.contender) \(.fixed.latency_us.p99)") | join(", ")) + " us"' "$RAW"
+	done
+}
+
+# { contender: {requests, p50, p99, p999} } over every latency round.
+latency_pooled() {
+	local c dir=$KN_TMP/bench/latency
+	for c in "${ACTIVE[@]}"; do
+		pooled_latency "$dir/$c".* | jq -c --arg c "$c" '{($c): .}'
+	done | jq -cs 'add'
+}
