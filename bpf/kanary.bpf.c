@@ -18,36 +18,45 @@
 #include "lib/select.h"
 #include "lib/counters.h"
 #include "lib/handoff.h"
+#include "lib/exchange.h"
 
 /*
- * Returns the backend of a flow on the canary path in *out: the tracked one
- * (ct, when not NULL), or a new choice for a new connection (or for one
- * whose entry was evicted).
+ * The backend of a flow on the canary path: the tracked one (ct, when not
+ * NULL), or a new choice for a new connection (or for one whose entry was
+ * evicted), made in this CPU's scratch, off the program's stack.  NULL: no
+ * subset can take the flow.
  */
-static __always_inline int kanary_lookup_or_choose(const struct kanary_pkt *p,
-						   const struct kanary_svc_ref *ref,
-						   const struct kanary_ct_key *fwd,
-						   struct kanary_ct_entry *ct,
-						   struct kanary_ct_entry *out)
+static __always_inline const struct kanary_ct_entry *
+kanary_lookup_or_choose(const struct kanary_pkt *p, const struct kanary_svc_ref *ref,
+			const struct kanary_ct_key *fwd, struct kanary_ct_entry *ct)
 {
 	const struct kanary_svc_config *cfg;
+	struct kanary_ho_scratch *sc;
+	struct kanary_ct_entry *out;
 	int new_conn = p->syn && !p->ack;
 
 	if (ct && !(new_conn && (ct->flags & KANARY_CT_F_CLOSING))) {
 		/* Seen once, not again: a FIN retransmission must not rewrite it. */
 		if ((p->fin || p->rst) && !(ct->flags & KANARY_CT_F_CLOSING))
 			ct->flags |= KANARY_CT_F_CLOSING;
-		__builtin_memcpy(out, ct, sizeof(*out));
-		return 0;
+		return ct;
 	}
 
+	sc = kanary_ho_scratch_get();
+	if (!sc)
+		return NULL;
+	out = &sc->be;
 	cfg = kanary_live_config(ref);
 	if (!cfg || kanary_select(ref, cfg, p, kanary_hash_seed(), out)) {
 		kanary_count(KANARY_CNT_NO_BACKEND);
-		return -1;
+		return NULL;
 	}
 	if (p->fin || p->rst)
 		out->flags |= KANARY_CT_F_CLOSING;
+	/* From its SYN the exchange waits for the first data; mid-flow, for a request. */
+	__builtin_memset(&out->xchg, 0, sizeof(out->xchg));
+	out->xchg.cli_nxt = new_conn ? p->seq + 1 : p->seq;
+	out->xchg.phase = new_conn ? KANARY_XCHG_NEW : KANARY_XCHG_IDLE;
 	kanary_ct_create(p, fwd, out);
 
 	if (!new_conn) {
@@ -59,7 +68,7 @@ static __always_inline int kanary_lookup_or_choose(const struct kanary_pkt *p,
 		if (st)
 			st->connections++;
 	}
-	return 0;
+	return out;
 }
 
 /*
@@ -77,7 +86,7 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
 
 	if (ct && !(new_conn && (ct->flags & KANARY_CT_F_CLOSING)))
 		return -1;
-	ho = bpf_map_lookup_elem(&kanary_ho_v2, fwd);
+	ho = bpf_map_lookup_elem(&kanary_ho_v3, fwd);
 	if (ho)
 		return kanary_ho_ingress(skb, p, fwd, ho, ref);
 	if (!bpf_map_lookup_elem(&kanary_rules_v1, &ref->id))
@@ -86,8 +95,45 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
 		return kanary_ho_orphan(skb, p, ref->id);
 	/* The closed canary connection on this tuple must not catch the new one's packets. */
 	if (ct)
-		bpf_map_delete_elem(&kanary_ct_v1, fwd);
+		bpf_map_delete_elem(&kanary_ct_v2, fwd);
 	return kanary_ho_accept(skb, p, fwd, ref);
+}
+
+/*
+ * The client's side of the connection's HTTP exchange (lib/exchange.h), in
+ * its forward entry (ct, or looked up when just made); a request's start
+ * stamps the reverse entry, which egress reads when the response comes.
+ */
+static __noinline void kanary_xchg_ingress(struct __sk_buff *skb, const struct kanary_pkt *p,
+						const struct kanary_ct_key *fwd,
+						struct kanary_ct_entry *ct,
+						const struct kanary_ct_entry *be)
+{
+	struct kanary_ct_entry *rev;
+	struct kanary_ct_key rkey;
+	int ev;
+
+	if (!p->payload_len && !p->rst)
+		return;
+	if (!ct)
+		ct = bpf_map_lookup_elem(&kanary_ct_v2, fwd);
+	if (!ct)
+		return;
+	ev = kanary_xchg_client(skb, p, &ct->xchg);
+	if (ev == KANARY_XCHG_EV_NONE)
+		return;
+	if (ev == KANARY_XCHG_EV_OTHER) {
+		kanary_http_count_other(be->svc_id, be->subset);
+		return;
+	}
+	kanary_ct_key_v4(&rkey, be->addr.w[3], p->saddr, be->port, p->sport, KANARY_CT_REVERSE);
+	rev = bpf_map_lookup_elem(&kanary_ct_v2, &rkey);
+	if (!rev)
+		return;
+	if (ev == KANARY_XCHG_EV_REQUEST)
+		kanary_xchg_stamp(&rev->xchg);
+	else
+		kanary_xchg_ended(&rev->xchg, be->svc_id, be->subset);
 }
 
 SEC("tc")
@@ -96,7 +142,8 @@ int kanary_ingress(struct __sk_buff *skb)
 	struct kanary_svc_key key = {};
 	struct kanary_subset_stats *st;
 	struct kanary_svc_ref *ref;
-	struct kanary_ct_entry be, *ct;
+	const struct kanary_ct_entry *be;
+	struct kanary_ct_entry *ct;
 	struct kanary_ct_key fwd;
 	struct kanary_pkt p;
 	int verdict;
@@ -115,35 +162,70 @@ int kanary_ingress(struct __sk_buff *skb)
 	}
 
 	kanary_ct_key_v4(&fwd, p.saddr, p.daddr, p.sport, p.dport, KANARY_CT_FORWARD);
-	ct = bpf_map_lookup_elem(&kanary_ct_v1, &fwd);
+	ct = bpf_map_lookup_elem(&kanary_ct_v2, &fwd);
 	verdict = kanary_rule_path(skb, &p, ref, &fwd, ct);
 	if (verdict >= 0)
 		return verdict;
-	if (kanary_lookup_or_choose(&p, ref, &fwd, ct, &be))
+	be = kanary_lookup_or_choose(&p, ref, &fwd, ct);
+	if (!be)
 		return TC_ACT_OK;
 
-	st = kanary_subset_stats(be.svc_id, be.subset);
+	st = kanary_subset_stats(be->svc_id, be->subset);
 	if (st) {
 		st->packets_in += kanary_segs(skb);
 		st->bytes_in += skb->len;
 	}
+	kanary_xchg_ingress(skb, &p, &fwd, be == ct ? ct : NULL, be);
 
-	kanary_nat_rewrite(skb, &p, KANARY_IP_DADDR_OFF, p.daddr, be.addr.w[3],
-			   KANARY_TCP_DPORT_OFF(&p), p.dport, be.port);
+	kanary_nat_rewrite(skb, &p, KANARY_IP_DADDR_OFF, p.daddr, be->addr.w[3],
+			   KANARY_TCP_DPORT_OFF(&p), p.dport, be->port);
 	return TC_ACT_OK;
+}
+
+static __always_inline struct kanary_ct_entry *kanary_ct_forward_of(const struct kanary_pkt *p,
+								     const struct kanary_ct_entry *rev)
+{
+	struct kanary_ct_key fwd;
+
+	kanary_ct_key_v4(&fwd, p->daddr, rev->addr.w[3], p->dport, rev->port, KANARY_CT_FORWARD);
+	return bpf_map_lookup_elem(&kanary_ct_v2, &fwd);
 }
 
 /* A backend's RST ends the connection too, so a SYN reusing the tuple chooses afresh. */
 static __always_inline void kanary_mark_closing(const struct kanary_pkt *p,
 						const struct kanary_ct_entry *rev)
 {
-	struct kanary_ct_entry *ct;
-	struct kanary_ct_key fwd;
+	struct kanary_ct_entry *ct = kanary_ct_forward_of(p, rev);
 
-	kanary_ct_key_v4(&fwd, p->daddr, rev->addr.w[3], p->dport, rev->port, KANARY_CT_FORWARD);
-	ct = bpf_map_lookup_elem(&kanary_ct_v1, &fwd);
 	if (ct)
 		ct->flags |= KANARY_CT_F_CLOSING;
+}
+
+/*
+ * The backend's side of the exchange, in its reverse entry rev: the
+ * response to the awaited request begins (the client side in the forward
+ * entry turns idle for the next), or the connection ends without one.
+ */
+static __always_inline void kanary_xchg_egress(struct __sk_buff *skb, const struct kanary_pkt *p,
+					       struct kanary_ct_entry *rev)
+{
+	struct kanary_ct_entry *ct;
+	__u32 code;
+
+	if (p->syn) {
+		kanary_xchg_server_isn(&rev->xchg, p->seq);
+		return;
+	}
+	code = kanary_xchg_server(skb, p, p->seq, &rev->xchg);
+	if (code && !kanary_http_interim(code)) {
+		__u8 phase = kanary_xchg_answered(&rev->xchg, rev->svc_id, rev->subset, code);
+
+		ct = kanary_ct_forward_of(p, rev);
+		if (ct)
+			ct->xchg.phase = phase;
+	}
+	if (p->fin || p->rst)
+		kanary_xchg_ended(&rev->xchg, rev->svc_id, rev->subset);
 }
 
 SEC("tc")
@@ -160,7 +242,7 @@ int kanary_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 
 	kanary_ct_key_v4(&key, p.saddr, p.daddr, p.sport, p.dport, KANARY_CT_REVERSE);
-	rev = bpf_map_lookup_elem(&kanary_ct_v1, &key);
+	rev = bpf_map_lookup_elem(&kanary_ct_v2, &key);
 	if (!rev)
 		return TC_ACT_OK;
 	if (rev->flags & KANARY_CT_F_HANDOFF)
@@ -173,6 +255,8 @@ int kanary_egress(struct __sk_buff *skb)
 		st->packets_out += kanary_segs(skb);
 		st->bytes_out += skb->len;
 	}
+	if (p.syn || p.payload_len || p.fin || p.rst)
+		kanary_xchg_egress(skb, &p, rev);
 	if (p.rst)
 		kanary_mark_closing(&p, rev);
 

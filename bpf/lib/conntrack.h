@@ -41,8 +41,8 @@ static __always_inline void kanary_ct_create(const struct kanary_pkt *p,
 	rev.subset = chosen->subset;
 	rev.svc_id = chosen->svc_id;
 
-	bpf_map_update_elem(&kanary_ct_v1, fwd, chosen, BPF_ANY);
-	bpf_map_update_elem(&kanary_ct_v1, &rkey, &rev, BPF_ANY);
+	bpf_map_update_elem(&kanary_ct_v2, fwd, chosen, BPF_ANY);
+	bpf_map_update_elem(&kanary_ct_v2, &rkey, &rev, BPF_ANY);
 }
 
 #endif /* KANARY_BPF_CONNTRACK_H */

@@ -34,22 +34,27 @@ static __noinline int kanary_ho_accept(struct __sk_buff *skb, const struct kanar
 					    const struct kanary_svc_ref *ref)
 {
 	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
-	struct kanary_ho_entry ho = {};
+	struct kanary_ho_entry *ho;
 
 	if (!sc)
 		return TC_ACT_SHOT;
-	ho.state = KANARY_HO_SYN_RCVD;
-	ho.client_isn = p->seq;
+	/* Made in the scratch: on the stack it would not leave room for the calls after it. */
+	ho = &sc->ho;
+	__builtin_memset(ho, 0, sizeof(*ho));
+	ho->state = KANARY_HO_SYN_RCVD;
+	ho->client_isn = p->seq;
 	/* From the flow and the client's ISN: a retransmitted SYN gets the same answer. */
-	ho.our_isn = kanary_hash3(p->saddr ^ bpf_htonl(p->seq), p->daddr, kanary_flow_ports(p),
-				  kanary_hash_seed() ^ KANARY_HASH_ISN);
-	ho.mss = kanary_tcp_opt_mss(skb, p, &sc->walk);
-	ho.svc_id = ref->id;
-	ho.leg_isn = p->seq;
-	ho.srv_nxt = ho.our_isn + 1;
-	if (bpf_map_update_elem(&kanary_ho_v2, fwd, &ho, BPF_ANY))
+	ho->our_isn = kanary_hash3(p->saddr ^ bpf_htonl(p->seq), p->daddr, kanary_flow_ports(p),
+				   kanary_hash_seed() ^ KANARY_HASH_ISN);
+	ho->mss = kanary_tcp_opt_mss(skb, p, &sc->walk);
+	ho->svc_id = ref->id;
+	ho->leg_isn = p->seq;
+	ho->srv_nxt = ho->our_isn + 1;
+	ho->xchg.cli_nxt = p->seq + 1;
+	kanary_xchg_server_isn(&ho->xchg, ho->our_isn);
+	if (bpf_map_update_elem(&kanary_ho_v3, fwd, ho, BPF_ANY))
 		return TC_ACT_SHOT;
-	return kanary_ho_synack(skb, p, &ho);
+	return kanary_ho_synack(skb, p, ho);
 }
 
 /* The first data: read it, choose, and open the first leg. */
@@ -98,6 +103,9 @@ static __noinline int kanary_ho_bind(struct __sk_buff *skb, const struct kanary_
 		kanary_ho_pin(ho, why);
 	if (why != KANARY_HO_PIN_NOT_HTTP && why != KANARY_HO_PIN_HTTP2)
 		kanary_ho_count_request(ho->svc_id, ho->subset, by_rule);
+	/* The exchange read these bytes before (kanary_ho_xchg_in), with no subset yet. */
+	if (ho->xchg.phase == KANARY_XCHG_OFF)
+		kanary_http_count_other(ho->svc_id, ho->subset);
 
 	sc->stash.len = len;
 	if (bpf_map_update_elem(&kanary_stash_v1, fwd, &sc->stash, BPF_ANY))
@@ -215,7 +223,7 @@ static __noinline int kanary_ho_switch(struct __sk_buff *skb, const struct kanar
 	if (kanary_ho_reset_leg(skb, p, ho, rq->seq))
 		goto fail;
 	kanary_ho_rev_key(&sc->key, fwd, ho);
-	bpf_map_delete_elem(&kanary_ct_v1, &sc->key);
+	bpf_map_delete_elem(&kanary_ct_v2, &sc->key);
 
 	__builtin_memcpy(&ho->backend, &be->addr, sizeof(ho->backend));
 	ho->backend_port = be->port;
@@ -331,6 +339,22 @@ static __always_inline int kanary_ho_established(struct __sk_buff *skb, const st
 	return kanary_ho_forward(skb, p, fwd, ho);
 }
 
+/*
+ * The client's side of the HTTP exchange, read before the segment is
+ * routed or reshaped; both sides live in ho.  A connection whose first
+ * data is not HTTP is counted once bound, when its subset is known.
+ */
+static __noinline void kanary_ho_xchg_in(struct __sk_buff *skb, const struct kanary_pkt *p,
+					      struct kanary_ho_entry *ho)
+{
+	int ev = kanary_xchg_client(skb, p, &ho->xchg);
+
+	if (ev == KANARY_XCHG_EV_REQUEST)
+		kanary_xchg_stamp(&ho->xchg);
+	else if (ev == KANARY_XCHG_EV_ABORT)
+		kanary_xchg_ended(&ho->xchg, ho->svc_id, ho->subset);
+}
+
 /* Ingress: a packet of a connection on the rule path. */
 static __always_inline int kanary_ho_ingress(struct __sk_buff *skb, const struct kanary_pkt *p,
 					     const struct kanary_ct_key *fwd,
@@ -348,6 +372,8 @@ static __always_inline int kanary_ho_ingress(struct __sk_buff *skb, const struct
 		kanary_ho_forget(fwd, ho);
 		return kanary_ho_accept(skb, p, fwd, ref);
 	}
+	if (p->payload_len || p->rst)
+		kanary_ho_xchg_in(skb, p, ho);
 	if (state == KANARY_HO_ESTABLISHED)
 		return kanary_ho_established(skb, p, fwd, ho, ref);
 	if (p->rst) {
@@ -458,6 +484,18 @@ static __noinline int kanary_ho_refused(struct __sk_buff *skb, const struct kana
 	return TC_ACT_OK;
 }
 
+/* The backend's side of the HTTP exchange: a response begins, or the connection ends. */
+static __always_inline void kanary_ho_xchg_out(struct __sk_buff *skb, const struct kanary_pkt *p,
+					       __u32 seq, struct kanary_ho_entry *ho)
+{
+	__u32 code = kanary_xchg_server(skb, p, seq, &ho->xchg);
+
+	if (code && !kanary_http_interim(code))
+		ho->xchg.phase = kanary_xchg_answered(&ho->xchg, ho->svc_id, ho->subset, code);
+	if (p->fin || p->rst)
+		kanary_xchg_ended(&ho->xchg, ho->svc_id, ho->subset);
+}
+
 /* An established leg, backend to client: SNAT, and seq into the client's view. */
 static __noinline int kanary_ho_reply(struct __sk_buff *skb, const struct kanary_pkt *p,
 					   const struct kanary_ct_key *fwd,
@@ -491,6 +529,7 @@ static __noinline int kanary_ho_reply(struct __sk_buff *skb, const struct kanary
 		bpf_map_delete_elem(&kanary_stash_v1, fwd);
 	}
 	kanary_ho_track_response(skb, p, seq, ho);
+	kanary_ho_xchg_out(skb, p, seq, ho);
 	if (kanary_tcp_set32(skb, p, offsetof(struct tcphdr, seq), old, new) ||
 	    kanary_nat_rewrite(skb, p, KANARY_IP_SADDR_OFF, p->saddr, vip,
 			       KANARY_TCP_SPORT_OFF(p), p->sport, vport))
@@ -514,17 +553,17 @@ static __always_inline void kanary_ct_forget_stale_reverse(const struct kanary_p
 	struct kanary_ct_key rk, k;
 
 	kanary_ct_key_v4(&rk, p->daddr, p->saddr, p->dport, p->sport, KANARY_CT_REVERSE);
-	rev = bpf_map_lookup_elem(&kanary_ct_v1, &rk);
+	rev = bpf_map_lookup_elem(&kanary_ct_v2, &rk);
 	if (!rev)
 		return;
 	if (rev->flags & KANARY_CT_F_HANDOFF) {
 		kanary_ct_key_v4(&k, p->saddr, rev->addr.w[3], p->sport, rev->port,
 				 KANARY_CT_FORWARD);
-		ho = bpf_map_lookup_elem(&kanary_ho_v2, &k);
+		ho = bpf_map_lookup_elem(&kanary_ho_v3, &k);
 		if (ho && ho->state == KANARY_HO_SYN_SENT && ho->leg_isn == p->seq)
 			return;
 	}
-	bpf_map_delete_elem(&kanary_ct_v1, &rk);
+	bpf_map_delete_elem(&kanary_ct_v2, &rk);
 }
 
 /* Egress: a packet from the backend of a rule-path connection (rev is its reverse entry). */
@@ -538,10 +577,10 @@ static __noinline int kanary_ho_egress(struct __sk_buff *skb, const struct kanar
 	struct kanary_ct_key fwd;
 
 	kanary_ct_key_v4(&fwd, p->daddr, vip, p->dport, vport, KANARY_CT_FORWARD);
-	ho = bpf_map_lookup_elem(&kanary_ho_v2, &fwd);
+	ho = bpf_map_lookup_elem(&kanary_ho_v3, &fwd);
 	if (!ho || ho->backend.w[3] != p->saddr || ho->backend_port != p->sport) {
 		/* The connection is gone: its replies mean nothing to the client. */
-		bpf_map_delete_elem(&kanary_ct_v1, rkey);
+		bpf_map_delete_elem(&kanary_ct_v2, rkey);
 		return TC_ACT_SHOT;
 	}
 	if (p->syn)

@@ -18,6 +18,7 @@
 #include "csum.h"
 #include "conntrack.h"
 #include "counters.h"
+#include "exchange.h"
 #include "segment.h"
 
 #define KANARY_HO_STAT(svc, field)						\
@@ -30,24 +31,6 @@
 
 /* Windows are never scaled on the rule path (the handshakes strip the option). */
 #define KANARY_HO_WINDOW_MAX	65535
-
-/* a is b or after it in sequence space. */
-static __always_inline int kanary_seq_geq(__u32 a, __u32 b)
-{
-	return (__s32)(a - b) >= 0;
-}
-
-/* a is after b in sequence space. */
-static __always_inline int kanary_seq_gt(__u32 a, __u32 b)
-{
-	return (__s32)(a - b) > 0;
-}
-
-/* p's payload holds the byte at sequence x. */
-static __always_inline int kanary_seg_holds(const struct kanary_pkt *p, __u32 x)
-{
-	return kanary_seq_geq(x, p->seq) && kanary_seq_gt(p->seq + p->payload_len, x);
-}
 
 /* The reverse conntrack key of a handoff connection, from its state. */
 static __always_inline void kanary_ho_rev_key(struct kanary_ct_key *k,
@@ -64,12 +47,15 @@ static __always_inline void kanary_ho_forget(const struct kanary_ct_key *fwd,
 {
 	struct kanary_ct_key rk;
 
+	/* A request still awaited, with the client reset or gone: no response. */
+	if (ho->xchg.req_ns)
+		kanary_http_count_lost(ho->svc_id, ho->subset);
 	if (ho->state >= KANARY_HO_SYN_SENT) {
 		kanary_ho_rev_key(&rk, fwd, ho);
-		bpf_map_delete_elem(&kanary_ct_v1, &rk);
+		bpf_map_delete_elem(&kanary_ct_v2, &rk);
 	}
 	bpf_map_delete_elem(&kanary_stash_v1, fwd);
-	bpf_map_delete_elem(&kanary_ho_v2, fwd);
+	bpf_map_delete_elem(&kanary_ho_v3, fwd);
 }
 
 static __always_inline struct kanary_ho_scratch *kanary_ho_scratch_get(void)
@@ -252,7 +238,7 @@ static __noinline int kanary_ho_track_reverse(const struct kanary_ct_key *fwd,
 	rev.subset = ho->subset;
 	rev.flags = KANARY_CT_F_HANDOFF;
 	rev.svc_id = ho->svc_id;
-	return bpf_map_update_elem(&kanary_ct_v1, &rk, &rev, BPF_ANY) ? -1 : 0;
+	return bpf_map_update_elem(&kanary_ct_v2, &rk, &rev, BPF_ANY) ? -1 : 0;
 }
 
 /*

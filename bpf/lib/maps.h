@@ -14,6 +14,7 @@
 #include "kanary/handoff.h"
 #include "kanary/http_match.h"
 #include "kanary/http_frame.h"
+#include "kanary/http_stats.h"
 #include "segment.h"
 
 /* VIP:port/proto -> which service id and config slot is live. */
@@ -51,7 +52,7 @@ struct {
 	__type(key, struct kanary_ct_key);
 	__type(value, struct kanary_ct_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_ct_v1 SEC(".maps");
+} kanary_ct_v2 SEC(".maps");
 
 /* svc_id*8+subset -> per-CPU connection, packet and byte counters. */
 struct {
@@ -61,6 +62,19 @@ struct {
 	__type(value, struct kanary_subset_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } kanary_stat_v3 SEC(".maps");
+
+/*
+ * svc_id*8+subset -> HTTP exchanges by status code and latency (exchange.h).
+ * Shared, not per-CPU: 608 bytes a slot, counted once per exchange with
+ * atomic adds, where per-CPU copies would cost that much per CPU.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KANARY_DEFAULT_MAX_SERVICES * KANARY_MAX_SUBSETS);
+	__type(key, __u32);
+	__type(value, struct kanary_http_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_http_v1 SEC(".maps");
 
 /* enum kanary_counter -> per-CPU datapath event counts. */
 struct {
@@ -88,7 +102,7 @@ struct {
 	__type(key, struct kanary_ct_key);
 	__type(value, struct kanary_ho_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_ho_v2 SEC(".maps");
+} kanary_ho_v3 SEC(".maps");
 
 /* Client -> VIP tuple -> its first data, until the backend acks it. */
 struct {
@@ -116,11 +130,12 @@ struct kanary_ho_scratch {
 	struct kanary_tcp_opts opts;	/* options being written */
 	struct kanary_tcp_opts old_opts;	/* options being replaced */
 	struct kanary_opt_walk walk;	/* a SYN's options, being read */
-	struct kanary_ct_entry be;	/* a request's backend, being chosen */
+	struct kanary_ct_entry be;	/* a backend being chosen: a request's, or a new flow's */
 	__u8	by_rule;		/* ... by a rule (else by the weights) */
 	struct kanary_ct_key key;	/* a key being built */
 	struct kanary_pkt pkt;		/* a segment reshaped, parsed again */
 	struct kanary_pkt req;		/* a segment from a request's start on */
+	struct kanary_ho_entry ho;	/* a rule-path connection's state, being made */
 };
 
 /* 0 -> this CPU's struct kanary_ho_scratch for one program run; never pinned. */

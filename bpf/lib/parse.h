@@ -101,4 +101,22 @@ static __always_inline int kanary_parse_tcp4(struct __sk_buff *skb, struct kanar
 	return 0;
 }
 
+/* a is b or after it in sequence space. */
+static __always_inline int kanary_seq_geq(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) >= 0;
+}
+
+/* a is after b in sequence space. */
+static __always_inline int kanary_seq_gt(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) > 0;
+}
+
+/* p's payload holds the byte at sequence x. */
+static __always_inline int kanary_seg_holds(const struct kanary_pkt *p, __u32 x)
+{
+	return kanary_seq_geq(x, p->seq) && kanary_seq_gt(p->seq + p->payload_len, x);
+}
+
 #endif /* KANARY_BPF_PARSE_H */

@@ -32,7 +32,7 @@
 #define KANARY_MAP_SERVICES	"kanary_svc_v1"
 #define KANARY_MAP_CONFIGS	"kanary_cfg_v1"
 #define KANARY_MAP_BACKENDS	"kanary_be_v1"
-#define KANARY_MAP_CT		"kanary_ct_v1"
+#define KANARY_MAP_CT		"kanary_ct_v2"
 #define KANARY_MAP_STATS	"kanary_stat_v3"
 #define KANARY_MAP_COUNTERS	"kanary_cnt_v1"
 #define KANARY_MAP_GLOBALS	"kanary_glob_v1"
@@ -121,12 +121,38 @@ enum kanary_ct_flags {
 	KANARY_CT_F_HANDOFF = 1 << 1,	/* reverse entry of a rule-path connection: see handoff.h */
 };
 
+/* Where a connection's HTTP/1.x exchange is (bpf/lib/exchange.h). */
+enum kanary_xchg_phase {
+	KANARY_XCHG_NEW = 0,	/* no client data yet */
+	KANARY_XCHG_IDLE,	/* the client's next data starts a request */
+	KANARY_XCHG_REQUEST,	/* a request sent; its response not begun */
+	KANARY_XCHG_OFF,	/* not HTTP/1.x, or upgraded: TCP-level counts only */
+};
+
+/*
+ * A connection's request/response exchange, as far as the datapath follows
+ * it: the first bytes of each request and response, nothing in between.
+ * On the canary path the client's side lives in the forward conntrack
+ * entry and the backend's in the reverse one, so each direction reads only
+ * the entry it already holds; the rule path keeps both in its handoff entry.
+ */
+struct kanary_xchg {
+	__u64	req_ns;		/* backend side: the awaited request's first byte at tc; 0: none */
+	__u32	cli_nxt;	/* client side: after the furthest byte of client data seen */
+	__u32	srv_nxt;	/* backend side: the same for the backend's data */
+	__u8	phase;		/* client side: enum kanary_xchg_phase */
+	__u8	srv_known;	/* backend side: srv_nxt is set */
+	__u16	pad;
+	__u32	pad2;
+};
+
 struct kanary_ct_entry {
 	union kanary_addr addr;	/* forward: the backend; reverse: the VIP */
 	__be16	port;		/* forward: backend port; reverse: service port */
 	__u8	subset;
 	__u8	flags;		/* enum kanary_ct_flags */
 	__u32	svc_id;
+	struct kanary_xchg xchg;
 };
 
 /* Per-CPU, indexed by svc_id * KANARY_MAX_SUBSETS + subset. */
@@ -164,7 +190,8 @@ _Static_assert(sizeof(struct kanary_svc_config) == 64 + 20 + 8 + 32 + 8 * 40, "c
 _Static_assert(sizeof(struct kanary_backend_key) == 8, "backend key layout");
 _Static_assert(sizeof(struct kanary_backend) == 20, "backend layout");
 _Static_assert(sizeof(struct kanary_ct_key) == 40, "ct key layout");
-_Static_assert(sizeof(struct kanary_ct_entry) == 24, "ct entry layout");
+_Static_assert(sizeof(struct kanary_xchg) == 24, "exchange layout");
+_Static_assert(sizeof(struct kanary_ct_entry) == 48, "ct entry layout");
 _Static_assert(sizeof(struct kanary_subset_stats) == 64, "stats layout");
 _Static_assert(sizeof(struct kanary_globals) == 8, "globals layout");
 

@@ -5,9 +5,9 @@
  * it counts.  bpf/lib/handoff.h is the state machine; docs/per-request.md
  * draws it.
  *
- * A connection on the rule path has one entry in kanary_ho_v2, keyed by its
+ * A connection on the rule path has one entry in kanary_ho_v3, keyed by its
  * forward conntrack key (client -> VIP), and once a backend is chosen a
- * reverse entry in kanary_ct_v1 flagged KANARY_CT_F_HANDOFF, so replies
+ * reverse entry in kanary_ct_v2 flagged KANARY_CT_F_HANDOFF, so replies
  * find it.  While a backend has not acknowledged the request it was opened
  * for, that request waits in kanary_stash_v1 under the same key.
  *
@@ -27,14 +27,14 @@
 #include "kanary/abi.h"
 #include "kanary/rules.h"
 
-#define KANARY_MAP_HANDOFF	"kanary_ho_v2"
+#define KANARY_MAP_HANDOFF	"kanary_ho_v3"
 #define KANARY_MAP_STASH	"kanary_stash_v1"
 #define KANARY_MAP_HO_STATS	"kanary_hostat_v2"
 
 /*
  * Rule-path connections tracked per node: a quarter of the conntrack size
- * (96 bytes of state each, 12 MiB at the default), as only services with
- * rules take the handoff.
+ * (120 bytes of state each, about 13 MiB at the default with the keys and
+ * the map's own overhead), as only services with rules take the handoff.
  */
 static inline __u32 kanary_handoff_size(__u32 ct_size)
 {
@@ -83,7 +83,7 @@ enum kanary_ho_pin {
 };
 
 /*
- * Value of kanary_ho_v1.  Ingress and egress may run at once on two CPUs:
+ * Value of kanary_ho_v3.  Ingress and egress may run at once on two CPUs:
  * the state moves by compare-and-swap, and every event flag is a byte of
  * its own, set once, so no read-modify-write of one side loses the other's.
  */
@@ -121,6 +121,7 @@ struct kanary_ho_entry {
 	__u8	pinned;		/* enum kanary_ho_pin */
 	__u8	head_req;	/* the current request is a HEAD: its response has no body */
 	__u8	legs;		/* backend connections opened, saturating at 255 */
+	struct kanary_xchg xchg;	/* both sides of the HTTP accounting (http_stats.h) */
 };
 
 /*
@@ -152,7 +153,7 @@ struct kanary_ho_stats {
 	__u64	pinned[8];
 };
 
-_Static_assert(sizeof(struct kanary_ho_entry) == 96, "handoff entry layout");
+_Static_assert(sizeof(struct kanary_ho_entry) == 120, "handoff entry layout");
 _Static_assert(KANARY_HO_PIN_UNFRAMED < 8, "pinned[] holds every reason");
 _Static_assert(sizeof(struct kanary_stash) == 8 + KANARY_HTTP_STASH, "stash layout");
 _Static_assert(sizeof(struct kanary_ho_stats) == 16 * 8, "handoff stats layout");

@@ -218,6 +218,31 @@ static void expect_requests(int subset, __u64 requests, __u64 rule_requests)
 		      st.requests, st.rule_requests, requests, rule_requests);
 }
 
+/*
+ * The HTTP accounting (bpf/lib/exchange.h) of subset: exchanges ended,
+ * of which unanswered, connections not HTTP, and responses of code.
+ */
+static void expect_http(int subset, __u64 requests, __u64 no_response, __u64 other_conns,
+			int code, __u64 of_code)
+{
+	struct kanary_http_stats st;
+	struct kanary_err e = { 0 };
+	char name[KANARY_HTTP_SLOT_NAME_LEN], want[KANARY_HTTP_SLOT_NAME_LEN];
+	__u64 n = 0;
+
+	ck_assert_msg(kanary_http_stats_read(&kt.maps, hc_svc_id, kt_subset_idx(KT_SVC, subset),
+					     &st, &e) == 0, "kanary_http_stats_read: %s", e.msg);
+	snprintf(want, sizeof(want), "%d", code);
+	for (int i = 0; i < KANARY_HTTP_SLOTS; i++)
+		if (kanary_http_slot_name(i, name) == 0 && !strcmp(name, want))
+			n = st.codes[i];
+	ck_assert_msg(st.requests == requests && st.no_response == no_response &&
+		      st.other_conns == other_conns && n == of_code,
+		      "subset s%d: %llu exchanges, %llu unanswered, %llu not HTTP, %llu of %d; "
+		      "want %llu, %llu, %llu, %llu", subset, st.requests, st.no_response,
+		      st.other_conns, n, code, requests, no_response, other_conns, of_code);
+}
+
 /* ---- the stash of a leg opening ---- */
 
 START_TEST(second_segment_joins_stash)
@@ -299,6 +324,10 @@ START_TEST(three_legs_translate_each)
 	expect_requests(0, 1, 0);
 	expect_requests(1, 1, 1);
 	expect_requests(2, 1, 1);
+	/* Each exchange under the subset that answered; the last response answered nothing. */
+	expect_http(0, 1, 0, 0, 200, 1);
+	expect_http(1, 1, 0, 0, 404, 1);
+	expect_http(2, 1, 0, 0, 200, 1);
 }
 END_TEST
 
@@ -467,6 +496,7 @@ START_TEST(http2_preface_pins)
 	per_request_service();
 	k = ka_open(1, h2_preface, 0);
 	ka_expect(&k, -1, KANARY_HO_PIN_HTTP2, &want);
+	expect_http(0, 0, 0, 1, 200, 0);
 }
 END_TEST
 
@@ -534,6 +564,8 @@ START_TEST(new_leg_refused_resets_client)
 	hc_expect_rst_to_client(&k.c, &out, k.snxt, "RST for the refused leg");
 	hc_expect_ho_stats(&want);
 	hc_expect_forgotten(&k.c);
+	expect_http(0, 1, 0, 0, 200, 1);
+	expect_http(1, 1, 1, 0, 200, 0);
 }
 END_TEST
 

@@ -12,6 +12,7 @@
 #include <linux/limits.h>
 #include "kanary/abi.h"
 #include "kanary/handoff.h"
+#include "kanary/http_stats.h"
 
 #define KANARY_PIN_PATH_DEFAULT	"/sys/fs/bpf/kanary"
 #define KANARY_PIN_PATH_ENV	"KANARY_PIN_PATH"
@@ -69,7 +70,7 @@ struct kanary_name_index;
 
 struct kanary_maps {
 	char pin_path[PATH_MAX];
-	int svc, cfg, be, ct, stats, counters, globals, rules, handoff, stash, ho_stats;
+	int svc, cfg, be, ct, stats, counters, globals, rules, handoff, stash, ho_stats, http_stats;
 	__u32 max_services;	/* from the pinned config map */
 	int lock_fd;		/* flock on the pin dir, held while open */
 	/*
@@ -147,6 +148,25 @@ struct kanary_ho_stat_field {
 extern const struct kanary_ho_stat_field kanary_ho_stat_fields[KANARY_HO_STAT_FIELDS];
 /* Field f (an index into kanary_ho_stat_fields) of ho. */
 __u64 kanary_ho_stat_get(const struct kanary_ho_stats *ho, int f);
+
+/* ---- HTTP figures (http_stats.c) ---- */
+
+/* The datapath's counts of a subset: a snapshot, not atomic across fields. */
+int kanary_http_stats_read(struct kanary_maps *m, __u32 svc_id, __u32 subset,
+			   struct kanary_http_stats *out, struct kanary_err *e);
+/* now -= before, field by field (a rate's numerator); a counter reset gives 0. */
+void kanary_http_stats_sub(struct kanary_http_stats *now, const struct kanary_http_stats *before);
+extern const __u32 kanary_http_latency_bounds_us[KANARY_HTTP_BOUNDS];
+/* A codes[] slot as a label: "404", or "4xx" for the class of the others; -1: no such slot. */
+#define KANARY_HTTP_SLOT_NAME_LEN	8
+int kanary_http_slot_name(int slot, char buf[KANARY_HTTP_SLOT_NAME_LEN]);
+/* The class (1-5) of a codes[] slot; 0: no such slot. */
+int kanary_http_slot_class(int slot);
+/* Responses of class cls (1-5: 1xx-5xx), exact codes and the rest alike. */
+__u64 kanary_http_class_count(const struct kanary_http_stats *st, int cls);
+__u64 kanary_http_responses(const struct kanary_http_stats *st);
+/* The q-quantile (0-1) of the latency in microseconds, as histogram_quantile; -1: none. */
+double kanary_http_quantile_us(const struct kanary_http_stats *st, double q);
 
 /* ---- parsing (parse.c) ---- */
 

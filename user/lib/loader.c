@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include "internal.h"
 #include "kanary/handoff.h"
+#include "kanary/http_stats.h"
 #include "kanary/rules.h"
 #include "kanary.skel.h"
 
@@ -151,7 +152,8 @@ static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 s
 				entries = svc;
 			else if (!strcmp(spec->name, KANARY_MAP_CONFIGS))
 				entries = 2 * svc;
-			else if (!strcmp(spec->name, KANARY_MAP_STATS))
+			else if (!strcmp(spec->name, KANARY_MAP_STATS) ||
+				 !strcmp(spec->name, KANARY_MAP_HTTP_STATS))
 				entries = svc * KANARY_MAX_SUBSETS;
 			else if (!strcmp(spec->name, KANARY_MAP_BACKENDS))
 				entries = be;

@@ -116,7 +116,7 @@ out:
 	return err;
 }
 
-/* A new service in a reused id starts from zero: subset and handoff stats. */
+/* A new service in a reused id starts from zero: subset, handoff and HTTP stats. */
 int kanary_stats_zero(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e)
 {
 	size_t size = sizeof(struct kanary_subset_stats) > sizeof(struct kanary_ho_stats) ?
@@ -138,9 +138,21 @@ int kanary_stats_zero(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e)
 			goto out;
 		}
 	}
-	if (bpf_map_update_elem(m->ho_stats, &svc_id, zero, BPF_ANY))
+	if (bpf_map_update_elem(m->ho_stats, &svc_id, zero, BPF_ANY)) {
 		err = kanary_errf(e, errno, "cannot reset handoff stats of service id %u: %s",
 				  svc_id, strerror(errno));
+		goto out;
+	}
+	for (__u32 i = 0; i < KANARY_MAX_SUBSETS; i++) {
+		struct kanary_http_stats http = {};
+		__u32 key = KANARY_STATS_INDEX(svc_id, i);
+
+		if (bpf_map_update_elem(m->http_stats, &key, &http, BPF_ANY)) {
+			err = kanary_errf(e, errno, "cannot reset HTTP stats of service id %u: %s",
+					  svc_id, strerror(errno));
+			goto out;
+		}
+	}
 out:
 	free(zero);
 	return err;

@@ -317,7 +317,7 @@ one_doc() {
 	jq_is .ct_size 1024
 	jq_is .max_services 16
 	jq_is .max_backends 512
-	[ "$(bpftool -j map show pinned "$PIN/kanary_ct_v1" | jq .max_entries)" = 1024 ]
+	[ "$(bpftool -j map show pinned "$PIN/kanary_ct_v2" | jq .max_entries)" = 1024 ]
 	[ "$(bpftool -j map dump pinned "$PIN/kanary_glob_v1" | jq '.[0].formatted.value.hash_seed')" = "$seed" ]
 	[ "$(snapshot)" = "$before" ]
 	# Commits keep working on the reused maps.
