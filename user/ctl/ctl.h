@@ -65,6 +65,25 @@ bool out_done(void);
 /* Help text: plain to stdout, or {"help": text} in JSON mode; returns 0. */
 int out_help(const char *text);
 
+/* ---- HTTP figures of stats (stats_http.c) ---- */
+
+struct http_summary {
+	__u64 requests;
+	double rate;		/* requests per second; -1: no interval */
+	double error_percent;	/* 5xx among the responses; -1: no response */
+	double p50_ms, p90_ms, p99_ms;	/* -1: no response */
+};
+/* st over secs seconds (a delta), or since the start (secs 0: no rate). */
+void http_summarise(const struct kanary_http_stats *st, double secs, struct http_summary *s);
+/* requests, responses by class and exact code, no_response, latency_ms quantiles. */
+json_t *http_json(const struct kanary_http_stats *st);
+/* A latency ("0.42", "17") or a percentage ("9.8"); "-" when negative (none). */
+void fmt_ms(char *buf, size_t len, double ms);
+void fmt_percent(char *buf, size_t len, double pct);
+/* One line: the canary's 5xx share and p99 beside the baseline's, worse ones highlighted. */
+void http_print_compare(const char *service, const char *canary, const struct http_summary *c,
+			const char *baseline, const struct http_summary *b, bool color);
+
 /* ---- tables (table.c): plain output in aligned columns ---- */
 
 struct table;

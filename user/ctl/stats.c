@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* stats [SERVICE] [--watch SECONDS] and counters: what the datapath did. */
+/* stats [SERVICE] [--watch [SECONDS]] and counters: what the datapath did. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,17 +14,22 @@
 static int stats_help(void)
 {
 	return out_help(
-		"Usage: kanaryctl [OPTIONS] stats [SERVICE] [--watch SECONDS]\n"
+		"Usage: kanaryctl [OPTIONS] stats [SERVICE] [--watch [SECONDS]]\n"
 		"       kanaryctl [OPTIONS] counters\n"
 		"\n"
 		"stats     one row per service and subset: configured share of new\n"
-		"          connections, observed share, connections and requests (and of\n"
-		"          them, those a dark-release rule routed), packets and bytes (in +\n"
-		"          out; -j splits them); then each service's rule-path counters\n"
-		"          (handoff failures, switches, pinned connections by reason), when\n"
-		"          any is not zero, and the datapath counters.\n"
-		"          --watch redraws every SECONDS (1-3600) with per-second rates until\n"
-		"          Ctrl-C; with -j it prints one JSON document per line per sample.\n"
+		"          connections, observed share, connections (and of them, those a\n"
+		"          dark-release rule routed), HTTP requests (and those a rule\n"
+		"          routed), the 5xx share of responses, p50 and p99 latency in ms\n"
+		"          (request's first byte to response's first byte), packets and\n"
+		"          bytes (in + out; -j splits them and adds responses by code); each\n"
+		"          canary beside its service's heaviest subset, worse ones marked;\n"
+		"          then each service's rule-path counters (handoff failures,\n"
+		"          switches, pinned connections by reason), when any is not zero,\n"
+		"          and the datapath counters.\n"
+		"          --watch redraws every SECONDS (1-3600, default 1) with rates and\n"
+		"          the last interval's errors and latency until Ctrl-C; with -j it\n"
+		"          prints one JSON document per line per sample.\n"
 		"counters  the datapath's event counters (conntrack, pass-through).\n"
 		"\n"
 		HELP_SERVICE
@@ -37,6 +42,7 @@ struct svc_sample {
 	char subset[KANARY_MAX_SUBSETS][KANARY_SUBSET_NAME_LEN];
 	__u32 parts[KANARY_MAX_SUBSETS];
 	struct kanary_subset_stats st[KANARY_MAX_SUBSETS];
+	struct kanary_http_stats http[KANARY_MAX_SUBSETS];
 	struct kanary_ho_stats ho;
 };
 
@@ -84,6 +90,8 @@ static int add_service(const struct kanary_service *s, void *ctx)
 			 s->cfg.subsets[i].name);
 		v->parts[i] = subset_parts(&s->cfg, i);
 		smp->err = kanary_subset_stats_read(smp->m, s->id, i, &v->st[i], &smp->e);
+		if (!smp->err)
+			smp->err = kanary_http_stats_read(smp->m, s->id, i, &v->http[i], &smp->e);
 		if (smp->err)
 			return 1;
 	}
@@ -136,8 +144,8 @@ static double observed(const struct svc_sample *v, __u32 i)
 }
 
 /* The same subset in the previous sample, if the service is still the same one. */
-static const struct kanary_subset_stats *prev_of(const struct sample *prev,
-						 const struct svc_sample *v, __u32 i)
+static const struct svc_sample *prev_of(const struct sample *prev, const struct svc_sample *v,
+					__u32 i)
 {
 	if (!prev)
 		return NULL;
@@ -147,29 +155,88 @@ static const struct kanary_subset_stats *prev_of(const struct sample *prev,
 		if (p->id != v->id || strcmp(p->name, v->name) || i >= p->n ||
 		    strcmp(p->subset[i], v->subset[i]))
 			continue;
-		if (p->st[i].connections > v->st[i].connections)
+		if (p->st[i].connections > v->st[i].connections ||
+		    p->http[i].requests > v->http[i].requests)
 			return NULL;	/* counters were reset */
-		return &p->st[i];
+		return p;
 	}
 	return NULL;
 }
 
 struct rates {
 	double conn, pkt, bytes;
+	struct http_summary http;	/* over the interval */
+	struct kanary_http_stats http_delta;
 };
 
 static bool rates_of(const struct sample *prev, const struct sample *cur,
 		     const struct svc_sample *v, __u32 i, struct rates *r)
 {
-	const struct kanary_subset_stats *p = prev_of(prev, v, i), *c = &v->st[i];
+	const struct svc_sample *pv = prev_of(prev, v, i);
+	const struct kanary_subset_stats *c = &v->st[i], *p;
 	double dt = prev ? cur->t - prev->t : 0;
 
-	if (!p || dt <= 0)
+	if (!pv || dt <= 0)
 		return false;
+	p = &pv->st[i];
 	r->conn = (double)(c->connections - p->connections) / dt;
 	r->pkt = (double)((c->packets_in + c->packets_out) - (p->packets_in + p->packets_out)) / dt;
 	r->bytes = (double)((c->bytes_in + c->bytes_out) - (p->bytes_in + p->bytes_out)) / dt;
+	r->http_delta = v->http[i];
+	kanary_http_stats_sub(&r->http_delta, &pv->http[i]);
+	http_summarise(&r->http_delta, dt, &r->http);
 	return true;
+}
+
+/*
+ * The subset a canary is judged against: the heaviest by weight, the first
+ * of equals.  -1 when the service has fewer than two.
+ */
+static int baseline_of(const struct svc_sample *v)
+{
+	int b = 0;
+
+	if (v->n < 2)
+		return -1;
+	for (__u32 i = 1; i < v->n; i++)
+		if (v->parts[i] > v->parts[b])
+			b = (int)i;
+	return b;
+}
+
+/* Each other subset that answered beside the baseline, over the interval when watching. */
+static void print_compare(const struct sample *cur, const struct sample *prev)
+{
+	bool color = isatty(STDOUT_FILENO), first = true;
+
+	for (int k = 0; k < cur->n; k++) {
+		const struct svc_sample *v = &cur->svcs[k];
+		struct http_summary sum[KANARY_MAX_SUBSETS];
+		int b = baseline_of(v);
+
+		if (b < 0)
+			continue;
+		for (__u32 i = 0; i < v->n; i++) {
+			struct rates r;
+
+			if (prev) {
+				if (!rates_of(prev, cur, v, i, &r))
+					memset(&r.http, 0, sizeof(r.http));
+				sum[i] = r.http;
+			} else {
+				http_summarise(&v->http[i], 0, &sum[i]);
+			}
+		}
+		for (__u32 i = 0; i < v->n; i++) {
+			if ((int)i == b || !sum[i].requests || !sum[b].requests)
+				continue;
+			if (first)
+				putchar('\n');
+			first = false;
+			http_print_compare(v->name, v->subset[i], &sum[i], v->subset[b], &sum[b],
+					   color);
+		}
+	}
 }
 
 static json_t *ho_json(const struct kanary_ho_stats *ho)
@@ -231,17 +298,20 @@ static json_t *sample_json(const struct sample *cur, const struct sample *prev)
 					      "observed_percent", observed(v, i),
 					      "connections", (json_int_t)st->connections,
 					      "rule_connections", (json_int_t)st->rule_connections,
-					      "requests", (json_int_t)st->requests,
+					      "routed_requests", (json_int_t)st->requests,
 					      "rule_requests", (json_int_t)st->rule_requests,
 					      "packets_in", (json_int_t)st->packets_in,
 					      "packets_out", (json_int_t)st->packets_out,
 					      "bytes_in", (json_int_t)st->bytes_in,
 					      "bytes_out", (json_int_t)st->bytes_out);
 
+			json_object_update_new(o, http_json(&v->http[i]));
 			if (rates_of(prev, cur, v, i, &r)) {
 				json_object_set_new(o, "connections_per_sec", json_real(r.conn));
 				json_object_set_new(o, "packets_per_sec", json_real(r.pkt));
 				json_object_set_new(o, "bytes_per_sec", json_real(r.bytes));
+				json_object_set_new(o, "requests_per_sec", json_real(r.http.rate));
+				json_object_set_new(o, "interval", http_json(&r.http_delta));
 			}
 			json_array_append_new(subs, o);
 		}
@@ -284,51 +354,62 @@ static void fmt_rate(char *buf, bool ok, double v)
 }
 
 /*
- * Plain table, 11 columns either way to stay readable in 100: packets and
- * bytes are in + out (-j splits them); in watch mode each total has its rate
- * in place of the rule and request counts.
+ * Plain table, 12 columns either way to stay within 100: BY_RULE counts
+ * the requests a rule routed, bytes are in + out; -j has the rest (rule
+ * connections, packets, in and out apart, responses by code).  In watch
+ * mode rates replace totals, and the errors and latency are the last
+ * interval's, not since the start.
  */
 static void sample_print(const struct sample *cur, const struct sample *prev, bool watch)
 {
 	static const char *const hdr[] = { "SERVICE", "VIP", "SUBSET", "WEIGHT%", "OBSERVED%",
-					   "CONNS", "BY_RULE", "REQS", "RULE_REQS", "PKTS",
+					   "CONNS", "REQS", "BY_RULE", "5XX%", "P50MS", "P99MS",
 					   "BYTES" };
 	static const char *const whdr[] = { "SERVICE", "VIP", "SUBSET", "WEIGHT%", "OBSERVED%",
-					    "CONNS", "CONN/S", "PKTS", "PKT/S", "BYTES", "BYTES/S" };
-	struct table *t = table_new(11, watch ? whdr : hdr);
+					    "CONN/S", "REQS", "REQ/S", "5XX%", "P50MS", "P99MS",
+					    "BYTES/S" };
+	struct table *t = table_new(12, watch ? whdr : hdr);
 
 	for (int k = 0; k < cur->n; k++) {
 		const struct svc_sample *v = &cur->svcs[k];
 
 		if (!v->n)
-			table_add(t, v->name, v->vip, "(none)", "-", "-", "-", "-", "-", "-", "-", "-");
+			table_add(t, v->name, v->vip, "(none)", "-", "-", "-", "-", "-", "-", "-",
+				  "-", "-");
 		for (__u32 i = 0; i < v->n; i++) {
 			const struct kanary_subset_stats *st = &v->st[i];
-			char c[8][24];
+			char c[9][24];
 			struct rates r = {};
+			struct http_summary h;
 			bool ok = rates_of(prev, cur, v, i, &r);
 
+			if (watch)
+				h = ok ? r.http : (struct http_summary){ .error_percent = -1,
+									  .p50_ms = -1,
+									  .p99_ms = -1 };
+			else
+				http_summarise(&v->http[i], 0, &h);
 			snprintf(c[0], sizeof(c[0]), "%.2f", v->parts[i] / 100.0);
 			snprintf(c[1], sizeof(c[1]), "%.2f", observed(v, i));
-			fmt_u64(c[2], st->connections);
+			fmt_u64(c[3], v->http[i].requests);
+			fmt_percent(c[5], sizeof(c[5]), h.error_percent);
+			fmt_ms(c[6], sizeof(c[6]), h.p50_ms);
+			fmt_ms(c[7], sizeof(c[7]), h.p99_ms);
 			if (watch) {
-				fmt_rate(c[3], ok, r.conn);
-				fmt_u64(c[4], st->packets_in + st->packets_out);
-				fmt_rate(c[5], ok, r.pkt);
-				fmt_u64(c[6], st->bytes_in + st->bytes_out);
-				fmt_rate(c[7], ok, r.bytes);
+				fmt_rate(c[2], ok, r.conn);
+				fmt_rate(c[4], ok, r.http.rate);
+				fmt_rate(c[8], ok, r.bytes);
 			} else {
-				fmt_u64(c[3], st->rule_connections);
-				fmt_u64(c[4], st->requests);
-				fmt_u64(c[5], st->rule_requests);
-				fmt_u64(c[6], st->packets_in + st->packets_out);
-				fmt_u64(c[7], st->bytes_in + st->bytes_out);
+				fmt_u64(c[2], st->connections);
+				fmt_u64(c[4], st->rule_requests);
+				fmt_u64(c[8], st->bytes_in + st->bytes_out);
 			}
 			table_add(t, v->name, v->vip, v->subset[i], c[0], c[1], c[2], c[3], c[4],
-				  c[5], c[6], c[7]);
+				  c[5], c[6], c[7], c[8]);
 		}
 	}
 	table_print(t);
+	print_compare(cur, watch ? prev : NULL);
 	print_ho_counters(cur);
 	print_counters();
 }
@@ -388,15 +469,17 @@ int do_stats(int argc, char **argv)
 		if (!strcmp(*argv, "help") && !only && argc == 1)
 			return stats_help();
 		if (!strcmp(*argv, "--watch") || !strcmp(*argv, "-w")) {
-			NEXT_ARG();
-			if (argc < 1)
-				return p_err("--watch needs a number of seconds: expected --watch SECONDS");
-			if (parse_u32_arg(*argv, "--watch interval", 1, 3600, &watch))
-				return -1;
+			watch = 1;
+			/* SECONDS is optional: a service name never starts with a digit. */
+			if (argc > 1 && argv[1][0] >= '0' && argv[1][0] <= '9') {
+				NEXT_ARG();
+				if (parse_u32_arg(*argv, "--watch interval", 1, 3600, &watch))
+					return -1;
+			}
 		} else if (!only && **argv != '-') {
 			only = *argv;
 		} else {
-			return BAD_ARG(only ? "--watch SECONDS" : "SERVICE or --watch SECONDS");
+			return BAD_ARG(only ? "--watch [SECONDS]" : "SERVICE or --watch [SECONDS]");
 		}
 		NEXT_ARG();
 	}

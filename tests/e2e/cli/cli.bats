@@ -208,7 +208,7 @@ one_doc() {
 	expect_fail "not a valid ct-size: expected a whole number" load ct-size abc
 	expect_fail "ct-size 0 is out of range" load ct-size 0
 	expect_fail "ct-size needs a number" load ct-size
-	expect_fail "is not a valid --watch interval" stats --watch x
+	expect_fail "is not a valid --watch interval" stats --watch 1x
 	expect_fail "--watch interval 0 is out of range" stats --watch 0
 	expect_fail "no interface 'nosuch0'" attach nosuch0
 }
@@ -465,24 +465,44 @@ one_doc() {
 	# which must show nowhere, pipelined 9, unframed 10; the rest 0.
 	bpftool map update pinned "$PIN/kanary_hostat_v2" key 0 0 0 0 value \
 		$(u64s 0 4 0 0 0 0 6 8 99 9 0 0 0 0 0 10)
+	# HTTP figures of safe, one shared copy (struct kanary_http_stats order):
+	# 10 exchanges, 1 unanswered, 2 connections not HTTP; responses 200 x6,
+	# 404, 503 and one other 5xx; all 9 in the bucket of 0.7-1 ms.
+	local -a codes lat
+	codes=($(for i in $(seq 0 31); do echo 0; done))
+	lat=($(for i in $(seq 0 39); do echo 0; done))
+	codes[0]=6 codes[13]=1 codes[24]=1 codes[30]=1 lat[8]=9
+	bpftool map update pinned "$PIN/kanary_http_v1" key 0 0 0 0 value \
+		$(u64s 10 1 2 0 "${codes[@]}" "${lat[@]}")
+	# risky: 5 exchanges, 200 x3, 504 x2, all in the bucket of 3-5 ms.
+	codes[13]=0 codes[24]=0 codes[30]=0 lat[8]=0
+	codes[0]=3 codes[25]=2 lat[12]=5
+	bpftool map update pinned "$PIN/kanary_http_v1" key 1 0 0 0 value \
+		$(u64s 5 0 0 0 "${codes[@]}" "${lat[@]}")
 	run --separate-stderr k -j stats
 	[ "$status" -eq 0 ]
 	jq_is '.[0] | "\(.service) \(.vip)"' "greeting 10.96.0.10:80"
-	jq_is '.[0].subsets[0] | [.name, .weight_percent, .observed_percent, .connections, .rule_connections, .requests, .rule_requests, .packets_in, .packets_out, .bytes_in, .bytes_out] | join(" ")' \
+	jq_is '.[0].subsets[0] | [.name, .weight_percent, .observed_percent, .connections, .rule_connections, .routed_requests, .rule_requests, .packets_in, .packets_out, .bytes_in, .bytes_out] | join(" ")' \
 		"safe 80 75 $((3 * ncpu)) $((2 * ncpu)) $((17 * ncpu)) $((19 * ncpu)) $((5 * ncpu)) $((7 * ncpu)) $((11 * ncpu)) $((13 * ncpu))"
+	# p50 and p99 by linear interpolation in the bucket, as histogram_quantile does.
+	jq_is '.[0].subsets[0] | [.requests, .no_response, .other_connections, (.responses | tojson), (.error_percent * 10 | round), (.latency_ms | [.p50, .p90, .p99] | map(. * 1000 | round) | join(","))] | join(" ")' \
+		'10 1 2 {"1xx":0,"2xx":6,"3xx":0,"4xx":1,"5xx":2,"codes":{"200":6,"404":1,"503":1}} 222 850,970,997'
+	jq_is '.[0].subsets[1] | [.requests, .error_percent, (.latency_ms.p99 * 1000 | round)] | tojson' '[5,40,4980]'
 	jq_is '.[0].handoff | keys_unsorted | join(",")' \
 		backend_refused,backend_silent,beyond_first_flight,stash_lost,no_backend,state_lost,switches,switch_failed,pinned_pipelined,pinned_head_split,pinned_large,pinned_chunked,pinned_http2,pinned_not_http,pinned_unframed
 	jq_is '.[0].handoff | [.backend_silent, .switches, .switch_failed, .pinned_pipelined, .pinned_head_split, .pinned_unframed] | join(" ")' \
 		"$((4 * ncpu)) $((6 * ncpu)) $((8 * ncpu)) $((9 * ncpu)) 0 $((10 * ncpu))"
-	jq_is '.[0].subsets[1] | [.name, .weight_percent, .observed_percent, .connections, .requests, .rule_requests] | join(" ")' \
+	jq_is '.[0].subsets[1] | [.name, .weight_percent, .observed_percent, .connections, .routed_requests, .rule_requests] | join(" ")' \
 		"risky 20 25 $ncpu $((23 * ncpu)) 0"
 	run --separate-stderr k stats greeting
 	[[ "$output" == *"greeting"*"safe"*"80.00"*"75.00"*"$((3 * ncpu))"* ]]
 	local squeezed
 	squeezed=$(tr -s ' ' <<<"$output")
-	[[ "$squeezed" == *"SERVICE VIP SUBSET WEIGHT% OBSERVED% CONNS BY_RULE REQS RULE_REQS PKTS BYTES"* ]]
-	[[ "$squeezed" == *"greeting 10.96.0.10:80 safe 80.00 75.00 $((3 * ncpu)) $((2 * ncpu)) $((17 * ncpu)) $((19 * ncpu)) $((12 * ncpu)) $((24 * ncpu))"* ]]
-	[[ "$squeezed" == *"risky 20.00 25.00 $ncpu 0 $((23 * ncpu)) 0 $((2 * ncpu)) $((2 * ncpu))"* ]]
+	[[ "$squeezed" == *"SERVICE VIP SUBSET WEIGHT% OBSERVED% CONNS REQS BY_RULE 5XX% P50MS P99MS BYTES"* ]]
+	[[ "$squeezed" == *"greeting 10.96.0.10:80 safe 80.00 75.00 $((3 * ncpu)) 10 $((19 * ncpu)) 22.2 0.85 1.00 $((24 * ncpu))"* ]]
+	[[ "$squeezed" == *"risky 20.00 25.00 $ncpu 5 0 40.0 4.00 4.98 $((2 * ncpu))"* ]]
+	# The canary beside the heaviest subset; worse on both counts.
+	[[ "$squeezed" == *"greeting: risky vs safe: 5xx 40.0% vs 22.2% (+17.8 pts) p99 4.98 ms vs 1.00 ms (x4.99) WORSE"* ]]
 	[[ "$output" == *"no_backend $((2 * ncpu))"* ]]
 	[[ "$output" == *"handoff greeting:  backend_refused 0  backend_silent $((4 * ncpu))"* ]]
 	local pair
