@@ -165,6 +165,40 @@ slow_stop() { kill "$SLOW_PID" 2>/dev/null; wait "$SLOW_PID" 2>/dev/null || true
 	! grep -q " $((99 * ncpu))\$" "$b"
 }
 
+@test "/metrics: HTTP exchanges by code and their latency histogram, per namespace, service, subset" {
+	local id sub b=$BATS_TEST_TMPDIR/body l
+	id=$(kctl -j service list | jq -r '.[] | select(.service == "default/greeting") | .id')
+	[[ $id =~ ^[0-9]+$ ]] || { echo "no id for default/greeting: '$id'" >&2; return 1; }
+	sub=$(kctl -j stats default/greeting | jq -r '.[0].subsets[0].name')
+	# struct kanary_http_stats of subset 0: 10 exchanges, 1 unanswered, 2
+	# connections not HTTP, latencies summing to 4321 us; responses 200 x6,
+	# 404 and 5xx (codes[30], the class of the rare ones) x2; all 9 in the
+	# bucket of 0.7-1 ms (latency[8]).
+	local -a codes lat
+	codes=($(for i in $(seq 0 31); do echo 0; done))
+	lat=($(for i in $(seq 0 39); do echo 0; done))
+	codes[0]=6 codes[13]=1 codes[30]=2 lat[8]=9
+	bpftool map update pinned "$KN_PIN/kanary_http_v1" key $(u32le $((id * 8))) value \
+		$(u64le 10 1 2 4321 "${codes[@]}" "${lat[@]}")
+	expect_eq "$(mget)" 200 "/metrics"
+	l="namespace=\"default\",service=\"greeting\",subset=\"$sub\""
+	grep -qx "kanary_http_requests_total{$l,code=\"200\"} 6" "$b"
+	grep -qx "kanary_http_requests_total{$l,code=\"404\"} 1" "$b"
+	grep -qx "kanary_http_requests_total{$l,code=\"5xx\"} 2" "$b"
+	grep -qx "kanary_http_requests_total{$l,code=\"0\"} 1" "$b"
+	# Codes never seen are not series: the label set stays what happened.
+	! grep -q "kanary_http_requests_total{$l,code=\"503\"}" "$b"
+	grep -qx "kanary_http_request_duration_seconds_bucket{$l,le=\"0.0007\"} 0" "$b"
+	grep -qx "kanary_http_request_duration_seconds_bucket{$l,le=\"0.001\"} 9" "$b"
+	grep -qx "kanary_http_request_duration_seconds_bucket{$l,le=\"60\"} 9" "$b"
+	grep -qx "kanary_http_request_duration_seconds_bucket{$l,le=\"+Inf\"} 9" "$b"
+	grep -qx "kanary_http_request_duration_seconds_count{$l} 9" "$b"
+	grep -qx "kanary_http_request_duration_seconds_sum{$l} 0.004321" "$b"
+	grep -qx "kanary_http_other_connections_total{$l} 2" "$b"
+	grep -qx '# TYPE kanary_http_request_duration_seconds histogram' "$b"
+	expect_eq "$(grep -c "^kanary_http_request_duration_seconds_bucket{$l," "$b")" 39 "buckets"
+}
+
 # Answers counted, not timed: each probe has curl's 1 s, the kubelet's default.
 @test "64 slow clients from one and from many addresses: every probe still answers 200" {
 	local ok=0 i

@@ -27,8 +27,7 @@ void kd_text_printf(struct kd_text *t, const char *fmt, ...)
 	}
 }
 
-/* A label value as the exposition format wants it: \, " and newline escaped. */
-static const char *esc(const char *s, char *buf, size_t len)
+const char *kd_label_escape(const char *s, char *buf, size_t len)
 {
 	size_t o = 0;
 
@@ -72,7 +71,7 @@ static int subset_rows(const struct kanary_service *s, void *arg)
 
 	for (__u32 i = 0; i < c->n_subsets && i < KANARY_MAX_SUBSETS; i++) {
 		struct kanary_subset_stats st = { 0 };
-		const char *l1 = esc(c->name, sv, sizeof(sv)), *l2 = esc(c->subsets[i].name, sb, sizeof(sb));
+		const char *l1 = kd_label_escape(c->name, sv, sizeof(sv)), *l2 = kd_label_escape(c->subsets[i].name, sb, sizeof(sb));
 
 		if (x->pass < 6 && kanary_subset_stats_read(x->m, s->id, i, &st, &e))
 			continue;
@@ -154,7 +153,7 @@ static int handoff_rows(const struct kanary_service *s, void *arg)
 	char sv[2 * KANARY_NAME_LEN];
 	struct kanary_ho_stats ho;
 	struct kanary_err e;
-	const char *svc = esc(s->cfg.name, sv, sizeof(sv));
+	const char *svc = kd_label_escape(s->cfg.name, sv, sizeof(sv));
 
 	if (kanary_ho_stats_read(x->m, s->id, &ho, &e))
 		return 0;
@@ -199,6 +198,7 @@ void kd_metrics_datapath_text(struct kd_text *t, const char *pin)
 			ho_metrics[p].name);
 		kanary_service_foreach(&m, handoff_rows, &x, &e);
 	}
+	kd_metrics_http_text(t, &m);
 	if (!kanary_counters_read(&m, cnt, &e)) {
 		kd_text_printf(t, "# HELP kanary_datapath_events_total Datapath events by kind.\n"
 			"# TYPE kanary_datapath_events_total counter\n");

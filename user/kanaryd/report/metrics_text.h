@@ -25,5 +25,10 @@ void kd_text_printf(struct kd_text *t, const char *fmt, ...) __attribute__((form
 void kd_metrics_loop_text(struct kd_text *t, const struct kd_health_state *st, struct kd_kube *kube);
 /* kanary_* from the maps pinned at pin; says so when they cannot be opened. */
 void kd_metrics_datapath_text(struct kd_text *t, const char *pin);
+/* kanary_http_* (metrics_http.c), from open maps. */
+struct kanary_maps;
+void kd_metrics_http_text(struct kd_text *t, struct kanary_maps *m);
+/* A label value as the exposition format wants it: \, " and newline escaped, into buf. */
+const char *kd_label_escape(const char *s, char *buf, size_t len);
 
 #endif

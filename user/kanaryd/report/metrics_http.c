@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * /metrics' HTTP families, from kanary_http_v1: exchanges by subset and
+ * status code, and their latency as a Prometheus histogram.  The label set
+ * stays bounded: codes outside the exact list are their class ("4xx"),
+ * and an exchange without a response is code "0", as Istio reports it.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "kanary.h"
+#include "report/metrics_text.h"
+
+struct http_scrape {
+	struct kd_text *t;
+	struct kanary_maps *m;
+	int family;
+};
+
+/* "ns/name" as two labels; a name without a namespace (kanaryctl's) has "". */
+static void split_name(const char *full, char *ns, size_t nslen, char *name, size_t namelen)
+{
+	const char *slash = strchr(full, '/');
+	char a[KANARY_NAME_LEN], b[KANARY_NAME_LEN];
+
+	snprintf(a, sizeof(a), "%.*s", slash ? (int)(slash - full) : 0, full);
+	snprintf(b, sizeof(b), "%s", slash ? slash + 1 : full);
+	kd_label_escape(a, ns, nslen);
+	kd_label_escape(b, name, namelen);
+}
+
+/* A bucket bound in seconds, shortest exact decimal: 0.00005, 0.0015, 60. */
+static void fmt_le(char *buf, size_t len, __u32 us)
+{
+	char *end;
+
+	snprintf(buf, len, "%u.%06u", us / 1000000, us % 1000000);
+	end = buf + strlen(buf) - 1;
+	while (*end == '0')
+		*end-- = '\0';
+	if (*end == '.')
+		*end = '\0';
+}
+
+static void requests_rows(struct kd_text *t, const char *labels, const struct kanary_http_stats *st)
+{
+	char code[KANARY_HTTP_SLOT_NAME_LEN];
+
+	for (int s = 0; s < KANARY_HTTP_SLOT_CLASSES_END; s++)
+		if (st->codes[s] && !kanary_http_slot_name(s, code))
+			kd_text_printf(t, "kanary_http_requests_total{%s,code=\"%s\"} %llu\n", labels, code,
+				       (unsigned long long)st->codes[s]);
+	kd_text_printf(t, "kanary_http_requests_total{%s,code=\"0\"} %llu\n", labels,
+		       (unsigned long long)st->no_response);
+}
+
+static void duration_rows(struct kd_text *t, const char *labels, const struct kanary_http_stats *st)
+{
+	unsigned long long cum = 0;
+	char le[24];
+
+	for (int b = 0; b < KANARY_HTTP_BOUNDS; b++) {
+		cum += st->latency[b];
+		fmt_le(le, sizeof(le), kanary_http_latency_bounds_us[b]);
+		kd_text_printf(t, "kanary_http_request_duration_seconds_bucket{%s,le=\"%s\"} %llu\n",
+			       labels, le, cum);
+	}
+	cum += st->latency[KANARY_HTTP_BOUNDS];
+	kd_text_printf(t, "kanary_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n"
+		       "kanary_http_request_duration_seconds_sum{%s} %.6f\n"
+		       "kanary_http_request_duration_seconds_count{%s} %llu\n",
+		       labels, cum, labels, (double)st->latency_sum_us / 1e6, labels, cum);
+}
+
+static int http_rows(const struct kanary_service *s, void *arg)
+{
+	struct http_scrape *x = arg;
+	char ns[2 * KANARY_NAME_LEN], name[2 * KANARY_NAME_LEN], sub[2 * KANARY_SUBSET_NAME_LEN];
+	char labels[8 * KANARY_NAME_LEN];
+	struct kanary_err e;
+
+	split_name(s->cfg.name, ns, sizeof(ns), name, sizeof(name));
+	for (__u32 i = 0; i < s->cfg.n_subsets && i < KANARY_MAX_SUBSETS; i++) {
+		struct kanary_http_stats st;
+
+		if (kanary_http_stats_read(x->m, s->id, i, &st, &e))
+			continue;
+		kd_label_escape(s->cfg.subsets[i].name, sub, sizeof(sub));
+		snprintf(labels, sizeof(labels), "namespace=\"%s\",service=\"%s\",subset=\"%s\"", ns, name,
+			 sub);
+		if (x->family == 0)
+			requests_rows(x->t, labels, &st);
+		else if (x->family == 1)
+			duration_rows(x->t, labels, &st);
+		else
+			kd_text_printf(x->t, "kanary_http_other_connections_total{%s} %llu\n", labels,
+				       (unsigned long long)st.other_conns);
+	}
+	return 0;
+}
+
+void kd_metrics_http_text(struct kd_text *t, struct kanary_maps *m)
+{
+	static const struct {
+		const char *name, *help, *type;
+	} fam[] = {
+		{ "kanary_http_requests_total",
+		  "HTTP/1.x exchanges by status code (a class for the rare ones; 0: no response).",
+		  "counter" },
+		{ "kanary_http_request_duration_seconds",
+		  "From a request's first byte to its response's first byte, at tc.", "histogram" },
+		{ "kanary_http_other_connections_total",
+		  "Connections whose first data was not an HTTP/1.x request: TCP-level counts only.",
+		  "counter" },
+	};
+	struct kanary_err e;
+
+	for (int f = 0; f < (int)(sizeof(fam) / sizeof(fam[0])); f++) {
+		struct http_scrape x = { .t = t, .m = m, .family = f };
+
+		kd_text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", fam[f].name, fam[f].help, fam[f].name,
+			       fam[f].type);
+		kanary_service_foreach(m, http_rows, &x, &e);
+	}
+}
