@@ -64,12 +64,16 @@ static __always_inline void kanary_http_count_response(__u32 svc_id, __u8 subset
 {
 	struct kanary_http_stats *st = kanary_http_stats(svc_id, subset);
 	__u64 us = (bpf_ktime_get_ns() - req_ns) / 1000;
+	__u32 b = kanary_http_bucket(us);
 
 	if (!st)
 		return;
+	/* Bounds the verifier can see (KANARY_HTTP_BUCKETS is no power of two: no mask). */
+	if (b >= KANARY_HTTP_BUCKETS)
+		b = KANARY_HTTP_BUCKETS - 1;
 	__sync_fetch_and_add(&st->requests, 1);
 	__sync_fetch_and_add(&st->codes[kanary_http_slot(code) & (KANARY_HTTP_SLOTS - 1)], 1);
-	__sync_fetch_and_add(&st->latency[kanary_http_bucket(us) & (KANARY_HTTP_BUCKETS - 1)], 1);
+	__sync_fetch_and_add(&st->latency[b], 1);
 	__sync_fetch_and_add(&st->latency_sum_us, us);
 }
 
