@@ -82,7 +82,7 @@ for h in "x-my-header: none" "X-My-Header: dark"; do
 	printf "    \$ curl -H '%s' http://%s/  ->  %s\n" "$h" "$KN_VIP" \
 		"$(in_ns client curl -s --max-time 5 -H "$h" "http://$KN_VIP/")"
 done
-say "kanary's view: BY_RULE counts the connections the rule routed"
+say "kanary's view: requests, 5xx share and latency per subset; BY_RULE counts the requests the rule routed"
 show stats greeting
 
 say "done"
