@@ -120,6 +120,9 @@ def check_listeners(where, c, field, args):
         bad(where, field + ".args", "--metrics-listen: expected a port other than the probes' %d" % port)
     elif not any(p.get("containerPort") == mport for p in c.get("ports") or []):
         bad(where, field + ".ports", "expected a containerPort %d, the --metrics-listen port" % mport)
+    # Flagger's built-in Istio checks, and Istio dashboards, read these.
+    if "--istio-metrics" not in args:
+        bad(where, field + ".args", "expected --istio-metrics: istio_* families for Flagger's Istio checks")
 
 
 def check_daemonset(where, ds, accounts):

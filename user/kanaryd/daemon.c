@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include "base/arena.h"
 #include "daemon.h"
+#include "report/istio_ids.h"
 #include "base/log.h"
 #include "base/sorted_names.h"
 #include "base/clock.h"
@@ -133,7 +134,8 @@ static void publish_health(struct kd_daemon *d)
 	d->hs.ready = d->ready;
 	d->hs.services = owned;
 	snprintf(d->hs.why, sizeof(d->hs.why), "%s", d->apply_error ? d->apply_error : "");
-	kd_health_publish(d->health, &d->hs, d->kube);
+	kd_health_publish(d->health, &d->hs, d->kube,
+			  d->cfg.istio_metrics ? kd_istio_ids_build(&d->desired, d->cfg.domain) : NULL);
 }
 
 /* Expected at start, not an error: said once, shown as why nothing is applied yet. */

@@ -36,6 +36,7 @@ struct kd_config {
 	__u32 kube_page_size;
 	const char *health_listen;	/* --health-listen ADDR:PORT, or NULL: none */
 	const char *metrics_listen;	/* --metrics-listen ADDR:PORT, or NULL: none */
+	bool istio_metrics;	/* --istio-metrics: istio_* families on /metrics too */
 };
 
 struct kd_daemon {

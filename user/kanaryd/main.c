@@ -57,6 +57,9 @@ static void usage(FILE *f)
 "                           (default with --kube: " KD_HEALTH_DEFAULT_LISTEN "; 'none': off)\n"
 "      --metrics-listen ADDR:PORT  serve /metrics (Prometheus) on this address, a\n"
 "                           port of its own (default: none)\n"
+"      --istio-metrics      /metrics also has istio_requests_total and\n"
+"                           istio_request_duration_milliseconds, labelled as Istio's\n"
+"                           destination reporter, for Flagger and Istio dashboards\n"
 "  -i, --iface GLOB         attach to every interface matching GLOB ('veth*', 'cali*',\n"
 "                           'lxc*'), now and whenever one appears; repeatable\n"
 "      --pin-path DIR       the kanary instance (default $%s, else %s)\n"
@@ -107,7 +110,7 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 {
 	enum { OPT_PIN = 256, OPT_CT, OPT_DOMAIN, OPT_DETACH, OPT_CHECK, OPT_ONCE, OPT_KUBE,
 	       OPT_KUBECONFIG, OPT_CONTEXT, OPT_PAGE, OPT_HEALTH, OPT_METRICS,
-	       OPT_MAX_SERVICES };
+	       OPT_MAX_SERVICES, OPT_ISTIO };
 	static const struct option opts[] = {
 		{ "manifests", required_argument, NULL, 'm' },
 		{ "iface", required_argument, NULL, 'i' },
@@ -124,6 +127,7 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 		{ "kube-page-size", required_argument, NULL, OPT_PAGE },
 		{ "health-listen", required_argument, NULL, OPT_HEALTH },
 		{ "metrics-listen", required_argument, NULL, OPT_METRICS },
+		{ "istio-metrics", no_argument, NULL, OPT_ISTIO },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -198,6 +202,9 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 			if (bad_listen(optarg))
 				return bad_usage("--metrics-listen: expected ADDR:PORT (10.0.0.5:9809, "
 						 "[::1]:9809), got '%s'", optarg);
+			break;
+		case OPT_ISTIO:
+			c->istio_metrics = true;
 			break;
 		case 'v':
 			c->verbose = true;

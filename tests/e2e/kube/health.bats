@@ -14,7 +14,7 @@ setup_file() {
 	export MP=$((20000 + RANDOM % 20000))
 	kapi_stop	# kanaryd starts before the API server is reachable
 	KANARY_PIN_PATH="$KN_PIN" ip netns exec "$KN_NODE" "$KANARYD" \
-		--kubeconfig "$KAPI_DIR/kubeconfig" --iface 'h-*' --metrics-listen "0.0.0.0:$MP" -v \
+		--kubeconfig "$KAPI_DIR/kubeconfig" --iface 'h-*' --metrics-listen "0.0.0.0:$MP" --istio-metrics -v \
 		3>&- 2>>"$KD_LOG" &
 	KD_PID=$!
 	export KD_PID
@@ -197,6 +197,25 @@ slow_stop() { kill "$SLOW_PID" 2>/dev/null; wait "$SLOW_PID" 2>/dev/null || true
 	grep -qx "kanary_http_other_connections_total{$l} 2" "$b"
 	grep -qx '# TYPE kanary_http_request_duration_seconds histogram' "$b"
 	expect_eq "$(grep -c "^kanary_http_request_duration_seconds_bucket{$l," "$b")" 39 "buckets"
+	# The same as Istio's families (--istio-metrics), named after the pod's
+	# Deployment (greeting-safe-7c9d8b6f4d-2xkqp's ReplicaSet less its hash).
+	local i
+	i=$(grep -o '^istio_requests_total{[^}]*destination_workload="greeting-safe"[^}]*response_code="200"} [0-9]*$' "$b") ||
+		{ echo "no istio_requests_total for greeting-safe:" >&2; grep '^istio_' "$b" >&2; return 1; }
+	[[ $i == *' 6' ]] || { echo "istio 200s: $i" >&2; return 1; }
+	local want
+	for want in 'reporter="destination"' 'destination_workload_namespace="default"' 'destination_version="safe"' \
+		'destination_service="greeting.default.svc.cluster.local"' 'destination_service_name="greeting"' \
+		'destination_app="greeting"'; do
+		[[ $i == *"$want"* ]] || { echo "no $want in: $i" >&2; return 1; }
+	done
+	grep -q '^istio_requests_total{[^}]*destination_workload="greeting-safe"[^}]*response_code="0"} 1$' "$b"
+	grep -q '^istio_request_duration_milliseconds_bucket{[^}]*destination_workload="greeting-safe"[^}]*le="1"} 9$' "$b"
+	grep -q '^istio_request_duration_milliseconds_sum{[^}]*destination_workload="greeting-safe"[^}]*} 4.321$' "$b"
+	grep -qx '# TYPE istio_request_duration_milliseconds histogram' "$b"
+	# One series per code and workload: the families are not interleaved.
+	expect_eq "$(grep -c '^# TYPE istio_requests_total ' "$b")" 1 "istio_requests_total families"
+	expect_eq "$(awk '/^istio_requests_total/ { a = NR } /^istio_request_duration/ && !d { d = NR } END { print (a < d) }' "$b")" 1 "istio_requests_total before the histogram"
 }
 
 # Answers counted, not timed: each probe has curl's 1 s, the kubelet's default.

@@ -43,6 +43,7 @@ broken() {
 @test "the probes' listener on the host's address" { broken 's/--health-listen=127.0.0.1:9808/--health-listen=$(HOST_IP):9808/' daemonset.yaml 'expected --health-listen=127.0.0.1'; }
 @test "no metrics listener" { broken '/--metrics-listen/d' daemonset.yaml 'expected --metrics-listen'; }
 @test "metrics on the probes' port" { broken 's/--metrics-listen=$(HOST_IP):9809/--metrics-listen=$(HOST_IP):9808/' daemonset.yaml "a port other than the probes'"; }
+@test "no Istio families on /metrics" { broken '/--istio-metrics/d' daemonset.yaml 'expected --istio-metrics'; }
 @test "the metrics port not declared" { broken 's/containerPort: 9809/containerPort: 9810/' daemonset.yaml 'containerPort 9809'; }
 @test "no memory limit" { broken 's/limits: {cpu: "1", memory: 512Mi}/limits: {cpu: "1"}/' daemonset.yaml 'resources.limits'; }
 @test "kanaryd privileged" { broken '/^      containers:/,$ s/privileged: false/privileged: true/' daemonset.yaml 'securityContext.privileged'; }

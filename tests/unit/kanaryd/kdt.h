@@ -81,5 +81,6 @@ Suite *kube_cache_suite(void);
 Suite *kube_watch_suite(void);
 Suite *yaml_limits_suite(void);
 Suite *health_suite(void);
+Suite *istio_ids_suite(void);
 
 #endif

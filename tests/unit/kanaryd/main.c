@@ -63,6 +63,7 @@ int main(void)
 	srunner_add_suite(sr, kube_cache_suite());
 	srunner_add_suite(sr, kube_watch_suite());
 	srunner_add_suite(sr, health_suite());
+	srunner_add_suite(sr, istio_ids_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -78,7 +78,7 @@ START_TEST(metrics_answer_while_the_loop_holds_the_kube_lock)
 		k.kinds[i].resource = res[i];
 	k.kinds[KD_KUBE_PODS].st.events = 42;
 	ht_start(&t);
-	kd_health_publish(t.h, &st, &k);
+	kd_health_publish(t.h, &st, &k, NULL);
 	/* The loop holds it through a whole rebuild (seconds on a large cluster). */
 	kd_kube_lock(&k);
 	ck_assert_int_eq(ht_get(&t, t.metrics, "/metrics"), 200);
@@ -101,13 +101,13 @@ START_TEST(each_listener_serves_its_own_paths_from_the_last_snapshot)
 	ht_start(&t);
 	ck_assert_int_eq(ht_get(&t, t.probes, "/readyz"), 503);
 	ck_assert_msg(strstr(t.body, "kanaryd is starting"), "%s", t.body);
-	kd_health_publish(t.h, &st, NULL);
+	kd_health_publish(t.h, &st, NULL, NULL);
 	ck_assert_int_eq(ht_get(&t, t.probes, "/readyz"), 503);
 	ck_assert_msg(strstr(t.body, "waiting for the first list"), "%s", t.body);
 	ck_assert_int_eq(ht_get(&t, t.metrics, "/metrics"), 200);
 	ck_assert_msg(strstr(t.body, "\nkanaryd_ready 0\n"), "%s", t.body);
 	st.ready = true;
-	kd_health_publish(t.h, &st, NULL);
+	kd_health_publish(t.h, &st, NULL, NULL);
 	ck_assert_int_eq(ht_get(&t, t.probes, "/readyz"), 200);
 	ck_assert_int_eq(ht_get(&t, t.probes, "/healthz"), 200);
 	ck_assert_int_eq(ht_get(&t, t.metrics, "/metrics"), 200);

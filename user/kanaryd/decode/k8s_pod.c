@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Decodes a v1 Pod: labels, IP, and whether it may take connections
- * (Running, Ready, not terminating), as the endpoints controller decides.
+ * (Running, Ready, not terminating), as the endpoints controller decides;
+ * and its owner, which names its workload in the metrics.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -80,6 +81,35 @@ static void decode_container_ports(struct kd_dec *d, struct kd_node spec, struct
 	}
 }
 
+static void decode_owner(struct kd_dec *d, struct kd_node meta, struct kd_pod *p)
+{
+	struct kd_node refs = kd_get(meta, "ownerReferences");
+	char path[64];
+
+	if (!kd_dec_list(d, refs, "metadata.ownerReferences"))
+		return;
+	for (size_t i = 0; i < kd_len(refs); i++) {
+		struct kd_node r = kd_at(refs, i), ctl;
+		const char *kind, *name;
+		bool controller = false;
+
+		snprintf(path, sizeof(path), "metadata.ownerReferences[%zu]", i);
+		if (!kd_dec_map(d, r, path, true))
+			continue;
+		kind = kd_dec_str(d, r, "kind", path);
+		name = kd_dec_str(d, r, "name", path);
+		ctl = kd_get(r, "controller");
+		if (!kd_is_null(ctl) && kd_bool(ctl, &controller) < 0)
+			kd_dec_error(d, ctl, "%s.controller: expected true or false", path);
+		if (!kind || !name || (p->owner_name && !controller))
+			continue;
+		p->owner_kind = kind;
+		p->owner_name = name;
+		if (controller)
+			return;
+	}
+}
+
 int kd_decode_pod(struct kd_dec *d, struct kd_node obj, const struct kd_meta *m)
 {
 	struct kd_node meta = kd_get(obj, "metadata"), status = kd_get(obj, "status");
@@ -90,6 +120,7 @@ int kd_decode_pod(struct kd_dec *d, struct kd_node obj, const struct kd_meta *m)
 	p->m = *m;
 	kd_dec_labels(d, kd_get(meta, "labels"), "metadata.labels", &p->labels);
 	p->terminating = !kd_is_null(kd_get(meta, "deletionTimestamp"));
+	decode_owner(d, meta, p);
 	kd_dec_map(d, kd_get(obj, "spec"), "spec", false);
 	decode_container_ports(d, kd_get(obj, "spec"), p);
 	/* A pod as written, before the scheduler, has no status: not a backend yet. */

@@ -65,6 +65,8 @@ struct kd_container_port {
 struct kd_pod {
 	struct kd_meta m;
 	struct kd_labels labels;
+	/* metadata.ownerReferences: the controller's (else the first); NULL: none. */
+	const char *owner_kind, *owner_name;
 	__be32 ip;		/* 0: no IPv4 podIP */
 	const char *phase;
 	bool running, ready, terminating;

@@ -27,6 +27,12 @@ struct kd_desired_subset {
 	__u32 n;
 	struct kanary_backend *be;	/* sorted by address then port, no duplicates; NULL when n is 0 */
 	bool filled;			/* backends computed (while building) */
+	/*
+	 * For the metrics only, never written to the maps: the workload,
+	 * version and app of the subset's first pod by name (workload.c);
+	 * empty when it has none.
+	 */
+	char workload[KANARY_NAME_LEN], version[KANARY_NAME_LEN], app[KANARY_NAME_LEN];
 };
 
 struct kd_desired_service {
@@ -70,6 +76,11 @@ const struct kd_desired_service *kd_desired_find(const struct kd_desired *d, con
 int kd_desired_subset_index(const struct kd_desired_service *d, const char *name);
 /* The order of a subset's backends: address, then port (qsort comparator). */
 int kd_backend_cmp(const void *a, const void *b);
+/* A pod's workload as Istio names it: its Deployment, else its owner, else itself. */
+struct kd_pod;
+void kd_pod_workload(const struct kd_pod *p, char *buf, size_t len);
+/* sub's workload, version and app, from pod p. */
+void kd_subset_identity(struct kd_desired_subset *sub, const struct kd_pod *p);
 /* The hash kd_desired_build stores, over the fields reconcile writes. */
 __u64 kd_desired_service_hash(const struct kd_desired_service *s);
 

@@ -58,6 +58,7 @@ static void fill_backends(struct kd_build *c, struct kd_desired_service *ds,
 			  const struct kd_svc_port *sp, const struct kd_labels *labels)
 {
 	struct kanary_backend *be = NULL;
+	const struct kd_pod *first = NULL;
 	size_t n = 0, cap = 0, k = 0;
 
 	for (size_t i = 0; sp && i < c->npod; i++) {
@@ -72,6 +73,8 @@ static void fill_backends(struct kd_build *c, struct kd_desired_service *ds,
 		port = pod_port(p, sp);
 		if (!port)
 			continue;
+		if (!first || strcmp(p->m.name, first->m.name) < 0)
+			first = p;
 		memset(&b, 0, sizeof(b));
 		kanary_addr_from_v4(&b.addr, p->ip);
 		b.port = htons((__u16)port);
@@ -84,6 +87,8 @@ static void fill_backends(struct kd_build *c, struct kd_desired_service *ds,
 			be[k++] = be[i];
 	sub->be = be;
 	sub->n = (__u32)k;
+	if (first)
+		kd_subset_identity(sub, first);
 	if (k > KANARY_MAX_BACKENDS)
 		kd_hold(ds, kd_xasprintf("subset %s has %zu ready pods; kanary takes at most %d per subset",
 				   sub->name, k, KANARY_MAX_BACKENDS));

@@ -27,6 +27,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "report/health.h"
+#include "report/istio_ids.h"
 #include "report/metrics_text.h"
 
 /* The loop passes at least every 30 s; three times that without a word means it is stuck. */
@@ -55,6 +56,7 @@ static const struct listener_limits metrics_limits = { "--metrics-listen", 64, 4
 struct snap {
 	atomic_uint refs;
 	struct kd_health_state st;
+	struct kd_istio_ids *ids;	/* owned; NULL without --istio-metrics */
 	size_t len;
 	char text[];	/* the loop's part of /metrics */
 };
@@ -79,12 +81,14 @@ struct kd_health {
 	atomic_llong beat_ms;	/* kd_mono_ms() of the last publish */
 };
 
-static struct snap *snap_new(const struct kd_health_state *st, const struct kd_text *t)
+static struct snap *snap_new(const struct kd_health_state *st, const struct kd_text *t,
+			     struct kd_istio_ids *ids)
 {
 	struct snap *s = kd_xcalloc(1, sizeof(*s) + t->n + 1);
 
 	atomic_init(&s->refs, 1);
 	s->st = *st;
+	s->ids = ids;
 	s->len = t->n;
 	if (t->n)
 		memcpy(s->text, t->b, t->n);
@@ -93,8 +97,10 @@ static struct snap *snap_new(const struct kd_health_state *st, const struct kd_t
 
 static void snap_put(struct snap *s)
 {
-	if (s && atomic_fetch_sub(&s->refs, 1) == 1)
+	if (s && atomic_fetch_sub(&s->refs, 1) == 1) {
+		kd_istio_ids_free(s->ids);
 		free(s);
+	}
 }
 
 static struct snap *snap_get(struct kd_health *h)
@@ -173,8 +179,8 @@ static enum MHD_Result on_metrics(void *arg, struct MHD_Connection *c, const cha
 		return reply_text(c, 404, kd_xstrdup("not found: try /metrics\n"));
 	s = snap_get(h);
 	kd_text_printf(&t, "%.*s", (int)s->len, s->text);
+	kd_metrics_datapath_text(&t, h->pin, s->ids);
 	snap_put(s);
-	kd_metrics_datapath_text(&t, h->pin);
 	return reply(c, 200, t.b, t.n, "text/plain; version=0.0.4; charset=utf-8");
 }
 
@@ -277,7 +283,7 @@ int kd_health_start(struct kd_health **out, const struct kd_health_opts *o, stru
 	h = kd_xcalloc(1, sizeof(*h));
 	pthread_mutex_init(&h->swap, NULL);
 	atomic_init(&h->beat_ms, kd_mono_ms());
-	h->cur = snap_new(&none, &empty);
+	h->cur = snap_new(&none, &empty, NULL);
 	h->pin = kd_xstrdup(o->pin_path);
 	if (o->health_listen)
 		ret = listener_start(&h->probes, h, o->health_listen, &probe_limits, on_probe, e);
@@ -291,16 +297,19 @@ int kd_health_start(struct kd_health **out, const struct kd_health_opts *o, stru
 	return 0;
 }
 
-void kd_health_publish(struct kd_health *h, const struct kd_health_state *st, struct kd_kube *kube)
+void kd_health_publish(struct kd_health *h, const struct kd_health_state *st, struct kd_kube *kube,
+		       struct kd_istio_ids *ids)
 {
 	struct kd_text t = { 0 };
 	struct snap *s, *old;
 
-	if (!h)
+	if (!h) {
+		kd_istio_ids_free(ids);
 		return;
+	}
 	if (h->metrics.mhd)
 		kd_metrics_loop_text(&t, st, kube);
-	s = snap_new(st, &t);
+	s = snap_new(st, &t, ids);
 	free(t.b);
 	pthread_mutex_lock(&h->swap);
 	old = h->cur;

@@ -40,12 +40,15 @@ struct kd_health_opts {
  * 0 with *h set, or -errno with e naming the flag and why it cannot listen.
  */
 int kd_health_start(struct kd_health **h, const struct kd_health_opts *o, struct kanary_err *e);
+struct kd_istio_ids;
 /*
  * The loop's state after a pass, rendered here (in the loop's thread, with
- * kube's counters when kube is set) and swapped in whole; also /healthz's
- * heartbeat.  NULL h: nothing.
+ * kube's counters when kube is set) and swapped in whole, with the Istio
+ * labels of the subsets (ids, taken over; NULL: no Istio families); also
+ * /healthz's heartbeat.  NULL h: nothing.
  */
-void kd_health_publish(struct kd_health *h, const struct kd_health_state *st, struct kd_kube *kube);
+void kd_health_publish(struct kd_health *h, const struct kd_health_state *st, struct kd_kube *kube,
+		       struct kd_istio_ids *ids);
 void kd_health_stop(struct kd_health *h);
 
 /* Parses ADDR:PORT into a sockaddr; -EINVAL when malformed. For flag checking too. */

@@ -7,7 +7,10 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include "kanary.h"
+#include "base/arena.h"
+#include "report/istio_ids.h"
 #include "report/metrics_text.h"
 
 struct http_scrape {
@@ -121,4 +124,98 @@ void kd_metrics_http_text(struct kd_text *t, struct kanary_maps *m)
 			       fam[f].type);
 		kanary_service_foreach(m, http_rows, &x, &e);
 	}
+}
+
+/* ---- Istio's families, for tools written for Istio (istio_ids.h) ---- */
+
+struct istio_scrape {
+	const struct kd_istio_ids *ids;
+	struct kanary_maps *m;
+	struct kanary_http_stats *sum;	/* by group */
+};
+
+static int istio_sum(const struct kanary_service *s, void *arg)
+{
+	struct istio_scrape *x = arg;
+	struct kanary_err e;
+
+	for (__u32 i = 0; i < s->cfg.n_subsets && i < KANARY_MAX_SUBSETS; i++) {
+		char sub[KANARY_SUBSET_NAME_LEN + 1];
+		const struct kd_istio_id *id;
+		struct kanary_http_stats st;
+		__u64 *to, *from = (__u64 *)&st;
+
+		snprintf(sub, sizeof(sub), "%.*s", KANARY_SUBSET_NAME_LEN, s->cfg.subsets[i].name);
+		id = kd_istio_ids_find(x->ids, s->cfg.name, sub);
+		if (!id || kanary_http_stats_read(x->m, s->id, i, &st, &e))
+			continue;
+		to = (__u64 *)&x->sum[id->group];
+		for (size_t w = 0; w < sizeof(st) / sizeof(__u64); w++)
+			to[w] += from[w];
+	}
+	return 0;
+}
+
+static void istio_requests_rows(struct kd_text *t, const char *labels,
+				const struct kanary_http_stats *st)
+{
+	char code[KANARY_HTTP_SLOT_NAME_LEN];
+
+	for (int s = 0; s < KANARY_HTTP_SLOT_CLASSES_END; s++)
+		if (st->codes[s] && !kanary_http_slot_name(s, code))
+			kd_text_printf(t, "istio_requests_total{%s,response_code=\"%s\"} %llu\n", labels,
+				       code, (unsigned long long)st->codes[s]);
+	if (st->no_response)
+		kd_text_printf(t, "istio_requests_total{%s,response_code=\"0\"} %llu\n", labels,
+			       (unsigned long long)st->no_response);
+}
+
+/* A bucket bound in milliseconds, shortest exact decimal: 0.05, 1.5, 60000. */
+static void fmt_le_ms(char *buf, size_t len, __u32 us)
+{
+	snprintf(buf, len, "%u.%03u", us / 1000, us % 1000);
+	while (buf[strlen(buf) - 1] == '0')
+		buf[strlen(buf) - 1] = '\0';
+	if (buf[strlen(buf) - 1] == '.')
+		buf[strlen(buf) - 1] = '\0';
+}
+
+static void istio_duration_rows(struct kd_text *t, const char *labels,
+				const struct kanary_http_stats *st)
+{
+	unsigned long long cum = 0;
+	char le[24];
+
+	for (int b = 0; b < KANARY_HTTP_BOUNDS; b++) {
+		cum += st->latency[b];
+		fmt_le_ms(le, sizeof(le), kanary_http_latency_bounds_us[b]);
+		kd_text_printf(t, "istio_request_duration_milliseconds_bucket{%s,le=\"%s\"} %llu\n",
+			       labels, le, cum);
+	}
+	cum += st->latency[KANARY_HTTP_BOUNDS];
+	kd_text_printf(t, "istio_request_duration_milliseconds_bucket{%s,le=\"+Inf\"} %llu\n"
+		       "istio_request_duration_milliseconds_sum{%s} %.3f\n"
+		       "istio_request_duration_milliseconds_count{%s} %llu\n",
+		       labels, cum, labels, (double)st->latency_sum_us / 1e3, labels, cum);
+}
+
+void kd_metrics_istio_text(struct kd_text *t, struct kanary_maps *m, const struct kd_istio_ids *ids)
+{
+	struct istio_scrape x = { .ids = ids, .m = m };
+	struct kanary_err e;
+
+	if (!ids)
+		return;
+	x.sum = kd_xcalloc(ids->ngroups ? ids->ngroups : 1, sizeof(*x.sum));
+	kanary_service_foreach(m, istio_sum, &x, &e);
+	kd_text_printf(t, "# HELP istio_requests_total Requests, as Istio's destination reporter "
+		       "counts them (from kanary's datapath).\n# TYPE istio_requests_total counter\n");
+	for (size_t g = 0; g < ids->ngroups; g++)
+		istio_requests_rows(t, ids->labels[g], &x.sum[g]);
+	kd_text_printf(t, "# HELP istio_request_duration_milliseconds Request to response's first "
+		       "byte (from kanary's datapath).\n"
+		       "# TYPE istio_request_duration_milliseconds histogram\n");
+	for (size_t g = 0; g < ids->ngroups; g++)
+		istio_duration_rows(t, ids->labels[g], &x.sum[g]);
+	free(x.sum);
 }

@@ -172,7 +172,7 @@ static int handoff_rows(const struct kanary_service *s, void *arg)
 	return 0;
 }
 
-void kd_metrics_datapath_text(struct kd_text *t, const char *pin)
+void kd_metrics_datapath_text(struct kd_text *t, const char *pin, const struct kd_istio_ids *ids)
 {
 	struct kanary_err e = { "" };
 	__u64 cnt[KANARY_CNT__MAX];
@@ -199,6 +199,7 @@ void kd_metrics_datapath_text(struct kd_text *t, const char *pin)
 		kanary_service_foreach(&m, handoff_rows, &x, &e);
 	}
 	kd_metrics_http_text(t, &m);
+	kd_metrics_istio_text(t, &m, ids);
 	if (!kanary_counters_read(&m, cnt, &e)) {
 		kd_text_printf(t, "# HELP kanary_datapath_events_total Datapath events by kind.\n"
 			"# TYPE kanary_datapath_events_total counter\n");

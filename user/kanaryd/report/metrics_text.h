@@ -23,11 +23,17 @@ void kd_text_printf(struct kd_text *t, const char *fmt, ...) __attribute__((form
 
 /* kanaryd_* from st, and kanaryd_kube_* when kube is set (takes its lock). */
 void kd_metrics_loop_text(struct kd_text *t, const struct kd_health_state *st, struct kd_kube *kube);
-/* kanary_* from the maps pinned at pin; says so when they cannot be opened. */
-void kd_metrics_datapath_text(struct kd_text *t, const char *pin);
+struct kd_istio_ids;
+/*
+ * kanary_* from the maps pinned at pin, and Istio's families when ids is
+ * set (--istio-metrics); says so when the maps cannot be opened.
+ */
+void kd_metrics_datapath_text(struct kd_text *t, const char *pin, const struct kd_istio_ids *ids);
 /* kanary_http_* (metrics_http.c), from open maps. */
 struct kanary_maps;
 void kd_metrics_http_text(struct kd_text *t, struct kanary_maps *m);
+/* istio_requests_total and istio_request_duration_milliseconds, summed by ids' groups. */
+void kd_metrics_istio_text(struct kd_text *t, struct kanary_maps *m, const struct kd_istio_ids *ids);
 /* A label value as the exposition format wants it: \, " and newline escaped, into buf. */
 const char *kd_label_escape(const char *s, char *buf, size_t len);
 
