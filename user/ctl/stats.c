@@ -37,6 +37,7 @@ struct svc_sample {
 	char subset[KANARY_MAX_SUBSETS][KANARY_SUBSET_NAME_LEN];
 	__u32 parts[KANARY_MAX_SUBSETS];
 	struct kanary_subset_stats st[KANARY_MAX_SUBSETS];
+	struct kanary_tcp_stats tcp[KANARY_MAX_SUBSETS];
 	struct kanary_ho_stats ho;
 };
 
@@ -84,6 +85,8 @@ static int add_service(const struct kanary_service *s, void *ctx)
 			 s->cfg.subsets[i].name);
 		v->parts[i] = subset_parts(&s->cfg, i);
 		smp->err = kanary_subset_stats_read(smp->m, s->id, i, &v->st[i], &smp->e);
+		if (!smp->err)
+			smp->err = kanary_tcp_stats_read(smp->m, s->id, i, &v->tcp[i], &smp->e);
 		if (smp->err)
 			return 1;
 	}
@@ -182,6 +185,18 @@ static json_t *ho_json(const struct kanary_ho_stats *ho)
 	return o;
 }
 
+/* The clients' TCP health (sockops); srtt_us is the mean over sampled connections, or null. */
+static json_t *tcp_json(const struct kanary_tcp_stats *t)
+{
+	double srtt;
+
+	return json_pack("{s:I, s:I, s:o}",
+			 "connect_failures", (json_int_t)t->connect_failures,
+			 "retransmits", (json_int_t)t->retransmits,
+			 "srtt_us", kanary_tcp_srtt_mean_us(t, &srtt) ?
+				    json_integer((json_int_t)(srtt + 0.5)) : json_null());
+}
+
 #define LINE_WIDTH	100
 
 /*
@@ -238,6 +253,7 @@ static json_t *sample_json(const struct sample *cur, const struct sample *prev)
 					      "bytes_in", (json_int_t)st->bytes_in,
 					      "bytes_out", (json_int_t)st->bytes_out);
 
+			json_object_set_new(o, "tcp", tcp_json(&v->tcp[i]));
 			if (rates_of(prev, cur, v, i, &r)) {
 				json_object_set_new(o, "connections_per_sec", json_real(r.conn));
 				json_object_set_new(o, "packets_per_sec", json_real(r.pkt));
