@@ -6,6 +6,8 @@
  * Egress sees what the pod receives: replies from that backend get the VIP
  * back as their source, so the client never sees a pod address.
  * A service with dark-release rules takes the handoff instead (lib/handoff.h).
+ * A sockops program on the cgroup v2 root counts the clients' TCP health
+ * per subset (lib/tcp_health.h).
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -19,6 +21,7 @@
 #include "lib/counters.h"
 #include "lib/handoff.h"
 #include "lib/exchange.h"
+#include "lib/tcp_health.h"
 
 /*
  * The backend of a flow on the canary path: the tracked one (ct, when not
@@ -263,6 +266,24 @@ int kanary_egress(struct __sk_buff *skb)
 	kanary_nat_rewrite(skb, &p, KANARY_IP_SADDR_OFF, p.saddr, vip,
 			   KANARY_TCP_SPORT_OFF(&p), p.sport, vport);
 	return TC_ACT_OK;
+}
+
+/* Every TCP socket of the node, at the events it asked for; returns 1 (nothing refused). */
+SEC("sockops")
+int kanary_sockops(struct bpf_sock_ops *skops)
+{
+	switch (skops->op) {
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		kanary_tcp_watch(skops);
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		kanary_tcp_state(skops, skops->args[0], skops->args[1]);
+		break;
+	case BPF_SOCK_OPS_RETRANS_CB:
+		kanary_tcp_retrans(skops);
+		break;
+	}
+	return 1;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

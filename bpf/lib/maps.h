@@ -15,6 +15,7 @@
 #include "kanary/http_match.h"
 #include "kanary/http_frame.h"
 #include "kanary/http_stats.h"
+#include "kanary/tcp_stats.h"
 #include "segment.h"
 
 /* VIP:port/proto -> which service id and config slot is live. */
@@ -121,6 +122,15 @@ struct {
 	__type(value, struct kanary_ho_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } kanary_hostat_v2 SEC(".maps");
+
+/* svc_id*8+subset -> per-CPU TCP health of the clients' connections (sockops). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KANARY_DEFAULT_MAX_SERVICES * KANARY_MAX_SUBSETS);
+	__type(key, __u32);
+	__type(value, struct kanary_tcp_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_tcpstat_v1 SEC(".maps");
 
 /* What reshaping a segment needs and the stack cannot hold (512 bytes across calls). */
 struct kanary_ho_scratch {

@@ -17,12 +17,13 @@ greeting_up() {
 		kctl weight set greeting safe 80 risky 20
 }
 
-# subset_stat SERVICE SUBSET FIELD: one number from `kanaryctl -j stats`.
+# subset_stat SERVICE SUBSET FIELD: one number from `kanaryctl -j stats`;
+# FIELD may be a path (tcp.retransmits).
 subset_stat() {
 	local json
 	json=$(kctl -j stats "$1") || return 1
 	jq -er --arg svc "$1" --arg sub "$2" --arg f "$3" \
-		'.[] | select(.service == $svc) | .subsets[] | select(.name == $sub) | .[$f] | numbers' \
+		'.[] | select(.service == $svc) | .subsets[] | select(.name == $sub) | getpath($f | split(".")) | numbers' \
 		<<<"$json" || {
 		echo "subset_stat: no numeric '$3' for subset '$2' of '$1' in: $json" >&2
 		return 1

@@ -14,6 +14,7 @@ static int load_help(void)
 {
 	return out_help(
 		"Usage: kanaryctl [OPTIONS] load [ct-size N] [max-services N] [max-backends N]\n"
+		"                                [cgroup DIR|none]\n"
 		"       kanaryctl [OPTIONS] unload\n"
 		"\n"
 		"load    loads the programs and pins them with the maps under the pin path,\n"
@@ -23,8 +24,12 @@ static int load_help(void)
 		"        ct-size N       connections tracked (default 262144)\n"
 		"        max-services N  services (default 4096)\n"
 		"        max-backends N  backend entries, all services, both config slots (default 65536)\n"
-		"unload  detaches from every interface of this network namespace and removes\n"
-		"        the pins.  Interfaces in other namespaces must be detached there first.\n"
+		"        cgroup DIR      where the TCP health program (sockops) goes (default: the\n"
+		"                        cgroup v2 root; kept where it is on a reload); none: no\n"
+		"                        TCP health\n"
+		"unload  detaches from every interface of this network namespace and from the\n"
+		"        cgroup, and removes the pins.  Interfaces in other namespaces must be\n"
+		"        detached there first.\n"
 		"\n"
 		HELP_PIN);
 }
@@ -76,12 +81,15 @@ static int report_loaded(const struct kanary_load_opts *o)
 		json_array_append_new(names, json_string(ifs[i].name));
 	if (json_output) {
 		free(ifs);
-		return out_json(json_pack("{s:s, s:I, s:I, s:I, s:o}", "pin_path", pin_path,
+		return out_json(json_pack("{s:s, s:I, s:I, s:I, s:o, s:b}", "pin_path", pin_path,
 					  "ct_size", (json_int_t)ct, "max_services", (json_int_t)svc,
-					  "max_backends", (json_int_t)be, "interfaces", names));
+					  "max_backends", (json_int_t)be, "interfaces", names,
+					  "tcp_health", kanary_sockops_attached(pin_path)));
 	}
 	printf("kanary loaded at %s (ct-size %u, max-services %u, max-backends %u)\n", pin_path,
 	       ct, svc, be);
+	printf("TCP health (sockops on a cgroup): %s\n",
+	       kanary_sockops_attached(pin_path) ? "attached" : "off");
 	for (int i = 0; i < n; i++)
 		printf("attached here, now running these programs: %s\n", ifs[i].name);
 	json_decref(names);
@@ -91,9 +99,10 @@ static int report_loaded(const struct kanary_load_opts *o)
 
 int do_load(int argc, char **argv)
 {
-	enum { KW_CT, KW_SERVICES, KW_BACKENDS, KW_HELP };
-	static const char *const kws[] = { "ct-size", "max-services", "max-backends", "help", NULL };
-	const char *usage = "ct-size N, max-services N or max-backends N";
+	enum { KW_CT, KW_SERVICES, KW_BACKENDS, KW_CGROUP, KW_HELP };
+	static const char *const kws[] = { "ct-size", "max-services", "max-backends", "cgroup",
+					   "help", NULL };
+	const char *usage = "ct-size N, max-services N, max-backends N or cgroup DIR|none";
 	struct kanary_load_opts o = { .verbose = verbose };
 	__u32 *dst[] = { &o.ct_size, &o.max_services, &o.max_backends };
 	struct kanary_err e = {};
@@ -108,6 +117,13 @@ int do_load(int argc, char **argv)
 		if (k == KW_HELP)
 			return load_help();
 		NEXT_ARG();
+		if (k == KW_CGROUP) {
+			if (argc < 1)
+				return p_err("cgroup needs a directory: expected cgroup DIR or cgroup none");
+			o.cgroup = *argv;
+			NEXT_ARG();
+			continue;
+		}
 		if (argc < 1)
 			return p_err("%s needs a number: expected %s N", kws[k], kws[k]);
 		if (parse_u32_arg(*argv, kws[k], 1, 0xffffffffu, dst[k]))

@@ -43,6 +43,7 @@ struct svc_sample {
 	__u32 parts[KANARY_MAX_SUBSETS];
 	struct kanary_subset_stats st[KANARY_MAX_SUBSETS];
 	struct kanary_http_stats http[KANARY_MAX_SUBSETS];
+	struct kanary_tcp_stats tcp[KANARY_MAX_SUBSETS];
 	struct kanary_ho_stats ho;
 };
 
@@ -92,6 +93,8 @@ static int add_service(const struct kanary_service *s, void *ctx)
 		smp->err = kanary_subset_stats_read(smp->m, s->id, i, &v->st[i], &smp->e);
 		if (!smp->err)
 			smp->err = kanary_http_stats_read(smp->m, s->id, i, &v->http[i], &smp->e);
+		if (!smp->err)
+			smp->err = kanary_tcp_stats_read(smp->m, s->id, i, &v->tcp[i], &smp->e);
 		if (smp->err)
 			return 1;
 	}
@@ -249,6 +252,18 @@ static json_t *ho_json(const struct kanary_ho_stats *ho)
 	return o;
 }
 
+/* The clients' TCP health (sockops); srtt_us is the mean over sampled connections, or null. */
+static json_t *tcp_json(const struct kanary_tcp_stats *t)
+{
+	double srtt;
+
+	return json_pack("{s:I, s:I, s:o}",
+			 "connect_failures", (json_int_t)t->connect_failures,
+			 "retransmits", (json_int_t)t->retransmits,
+			 "srtt_us", kanary_tcp_srtt_mean_us(t, &srtt) ?
+				    json_integer((json_int_t)(srtt + 0.5)) : json_null());
+}
+
 #define LINE_WIDTH	100
 
 /*
@@ -306,6 +321,7 @@ static json_t *sample_json(const struct sample *cur, const struct sample *prev)
 					      "bytes_out", (json_int_t)st->bytes_out);
 
 			json_object_update_new(o, http_json(&v->http[i]));
+			json_object_set_new(o, "tcp", tcp_json(&v->tcp[i]));
 			if (rates_of(prev, cur, v, i, &r)) {
 				json_object_set_new(o, "connections_per_sec", json_real(r.conn));
 				json_object_set_new(o, "packets_per_sec", json_real(r.pkt));

@@ -255,7 +255,8 @@ static int signals_fd(void)
 static void reload(struct kd_daemon *d)
 {
 	struct kanary_load_opts lo = { .ct_size = d->cfg.ct_size,
-				       .max_services = d->cfg.max_services, .verbose = d->cfg.verbose };
+				       .max_services = d->cfg.max_services, .cgroup = d->cfg.cgroup,
+				       .verbose = d->cfg.verbose };
 	struct kanary_err e = { "" };
 
 	pr_info("SIGHUP: reloading");

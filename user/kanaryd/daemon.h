@@ -30,6 +30,7 @@ struct kd_config {
 	bool once;		/* --once: apply, then exit */
 	__u32 ct_size;
 	__u32 max_services;	/* 0: the loader's default */
+	const char *cgroup;	/* --cgroup: kanary_load_opts.cgroup */
 	bool kube;		/* --kube: objects come from the API server, not --manifests */
 	const char *kubeconfig;	/* NULL: in-cluster service account */
 	const char *context;

@@ -29,7 +29,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: kanaryd --manifests PATH [--iface GLOB]... [--pin-path DIR] [--detach-on-exit]\n"
-"               [--ct-size N] [--max-services N] [--cluster-domain DOMAIN] [-v]\n"
+"               [--ct-size N] [--max-services N] [--cluster-domain DOMAIN] [--cgroup DIR]\n"
+"               [-v]\n"
 "       kanaryd --kube [--kubeconfig FILE [--context NAME]] [--iface GLOB]... [...]\n"
 "       kanaryd --manifests PATH --check\n"
 "\n"
@@ -68,8 +69,11 @@ static void usage(FILE *f)
 "      --max-services N     service ids if kanary is not loaded yet (default %u);\n"
 "                           existing pins keep their size\n"
 "      --cluster-domain D   DNS domain of Istio host names (default %s)\n"
-"      --detach-on-exit     remove this kanaryd's attachments when it exits; by default\n"
-"                           they stay, and so does traffic steering\n"
+"      --cgroup DIR|none    where the TCP health program (sockops) is attached (default:\n"
+"                           the cgroup v2 root, from /proc/self/mountinfo); none: no\n"
+"                           TCP health.  An attachment already there stays where it is\n"
+"      --detach-on-exit     remove this kanaryd's attachments when it exits (interfaces\n"
+"                           and cgroup); by default they stay, and so does traffic steering\n"
 "      --check              print what the manifests mean (services, subsets, weights,\n"
 "                           backends, problems) as JSON and exit; touches nothing and\n"
 "                           needs no privileges; exit status 1 when a file is bad\n"
@@ -110,7 +114,7 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 {
 	enum { OPT_PIN = 256, OPT_CT, OPT_DOMAIN, OPT_DETACH, OPT_CHECK, OPT_ONCE, OPT_KUBE,
 	       OPT_KUBECONFIG, OPT_CONTEXT, OPT_PAGE, OPT_HEALTH, OPT_METRICS,
-	       OPT_MAX_SERVICES, OPT_ISTIO };
+	       OPT_MAX_SERVICES, OPT_ISTIO, OPT_CGROUP };
 	static const struct option opts[] = {
 		{ "manifests", required_argument, NULL, 'm' },
 		{ "iface", required_argument, NULL, 'i' },
@@ -119,6 +123,7 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 		{ "max-services", required_argument, NULL, OPT_MAX_SERVICES },
 		{ "cluster-domain", required_argument, NULL, OPT_DOMAIN },
 		{ "detach-on-exit", no_argument, NULL, OPT_DETACH },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "check", no_argument, NULL, OPT_CHECK },
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "kube", no_argument, NULL, OPT_KUBE },
@@ -168,6 +173,12 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 			break;
 		case OPT_DETACH:
 			c->detach_on_exit = true;
+			break;
+		case OPT_CGROUP:
+			if (!*optarg)
+				return bad_usage("--cgroup: expected a cgroup v2 directory or none, got '%s'",
+						 optarg);
+			c->cgroup = optarg;
 			break;
 		case OPT_CHECK:
 			c->check = true;
@@ -339,7 +350,8 @@ static int start_source(struct kd_daemon *d, struct kd_kube_config *kc, struct k
 static int start(struct kd_daemon *d, struct kanary_err *e)
 {
 	struct kanary_load_opts lo = { .ct_size = d->cfg.ct_size,
-				       .max_services = d->cfg.max_services, .verbose = d->cfg.verbose };
+				       .max_services = d->cfg.max_services, .cgroup = d->cfg.cgroup,
+				       .verbose = d->cfg.verbose };
 	struct kd_kube_config kc = { 0 };
 	struct kanary_err le = { "" };
 	struct stat st;
@@ -435,6 +447,18 @@ static void once_kube(struct kd_daemon *d)
 	}
 }
 
+/* --detach-on-exit: the sockops program too, which the load attached (--cgroup). */
+static void detach_tcp_health(const char *pin)
+{
+	struct kanary_err e = { "" };
+	int err = kanary_sockops_detach(pin, &e);
+
+	if (!err)
+		pr_info("detached TCP health (sockops) from its cgroup");
+	else if (err != -ENOENT)
+		pr_warn("%s", e.msg);
+}
+
 int main(int argc, char **argv)
 {
 	struct kanary_err e = { "" };
@@ -465,8 +489,10 @@ int main(int argc, char **argv)
 		ret = all_applied(&d) ? 0 : 1;
 	else
 		ret = kd_daemon_run(&d);
-	if (d.cfg.detach_on_exit)
+	if (d.cfg.detach_on_exit) {
 		kd_links_detach_all(&d.links);
+		detach_tcp_health(d.cfg.pin);
+	}
 	kd_report_write(&d);
 	kd_daemon_free(&d);
 	free(d.cfg.globs);

@@ -39,6 +39,9 @@ int kanary_lock(const char *pin, struct kanary_err *e);
 int kanary_reattach_all(int prog_in_fd, int prog_out_fd, struct kanary_err *e);
 /* Removes kanary's filters from every interface of this netns. */
 int kanary_detach_all(struct kanary_err *e);
+/* Attaches (or moves) the sockops program prog_fd: see kanary_load_opts.cgroup. */
+int kanary_sockops_attach(const char *pin_path, int prog_fd, const char *cgroup,
+			  struct kanary_err *e);
 
 /* Name rules: 1..max-1 characters of [A-Za-z0-9._/-]. */
 bool kanary_name_valid(const char *s, size_t max);
@@ -52,6 +55,13 @@ struct kanary_backend_key kanary_backend_key_of(__u32 id, __u32 slot, __u32 subs
 /* Finds a live service by name; -ENOENT without a message when absent. */
 int kanary_service_find(struct kanary_maps *m, const char *name, __u32 *id, __u32 *slot,
 			struct kanary_err *e);
+
+/*
+ * One entry (key) of the per-CPU map fd, of size bytes per CPU, all __u64
+ * counters, summed over CPUs into sum; what names the map in an error.
+ */
+int kanary_percpu_sum(int fd, const void *key, void *sum, size_t size, const char *what,
+		      struct kanary_err *e);
 
 /* Zeroes the per-CPU stats of one service (all its subset slots). */
 int kanary_stats_zero(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e);

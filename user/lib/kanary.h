@@ -13,6 +13,7 @@
 #include "kanary/abi.h"
 #include "kanary/handoff.h"
 #include "kanary/http_stats.h"
+#include "kanary/tcp_stats.h"
 
 #define KANARY_PIN_PATH_DEFAULT	"/sys/fs/bpf/kanary"
 #define KANARY_PIN_PATH_ENV	"KANARY_PIN_PATH"
@@ -34,19 +35,37 @@ struct kanary_load_opts {
 	__u32 ct_size;		/* 0: KANARY_DEFAULT_CT_SIZE */
 	__u32 max_services;	/* 0: KANARY_DEFAULT_MAX_SERVICES */
 	__u32 max_backends;	/* 0: KANARY_DEFAULT_MAX_BACKENDS */
+	/*
+	 * Where the TCP health program (sockops) is attached: NULL for the
+	 * root of the cgroup v2 hierarchy (found in /proc/self/mountinfo, else
+	 * mounted for the attach), or a cgroup v2 directory, or
+	 * KANARY_CGROUP_NONE for no TCP health (an attachment is removed).
+	 */
+	const char *cgroup;
 	bool verbose;		/* libbpf's own messages */
 };
+#define KANARY_CGROUP_NONE	"none"
 
 /*
  * Loads the BPF objects and pins maps and programs under pin_path, mounting
  * bpffs there when needed.  Idempotent: existing map pins are reused (their
  * sizes win over opts), the programs are replaced, and every interface
  * attached to the old programs in this netns is switched to the new ones.
+ * The TCP health program is attached to opts->cgroup through a pinned
+ * bpf_link (sockops_attach.c); a link already pinned is moved to the new
+ * program where it is, unless opts->cgroup names another cgroup.
  */
 int kanary_load(const char *pin_path, const struct kanary_load_opts *opts,
 		struct kanary_err *e);
-/* Detaches from every interface in this netns and removes the pins. */
+/* Detaches from every interface in this netns and the cgroup, and removes the pins. */
 int kanary_unload(const char *pin_path, struct kanary_err *e);
+
+/* ---- the TCP health attachment (sockops_attach.c) ---- */
+
+/* Detaches the sockops program and removes its link's pin; -ENOENT when not attached. */
+int kanary_sockops_detach(const char *pin_path, struct kanary_err *e);
+/* Whether the sockops program is attached (its link pinned, its cgroup alive). */
+bool kanary_sockops_attached(const char *pin_path);
 
 /* ---- attachments (attach.c) ---- */
 
@@ -70,7 +89,8 @@ struct kanary_name_index;
 
 struct kanary_maps {
 	char pin_path[PATH_MAX];
-	int svc, cfg, be, ct, stats, counters, globals, rules, handoff, stash, ho_stats, http_stats;
+	int svc, cfg, be, ct, stats, counters, globals, rules, handoff, stash, ho_stats, http_stats,
+	    tcp_stats;
 	__u32 max_services;	/* from the pinned config map */
 	int lock_fd;		/* flock on the pin dir, held while open */
 	/*
@@ -167,6 +187,14 @@ __u64 kanary_http_class_count(const struct kanary_http_stats *st, int cls);
 __u64 kanary_http_responses(const struct kanary_http_stats *st);
 /* The q-quantile (0-1) of the latency in microseconds, as histogram_quantile; -1: none. */
 double kanary_http_quantile_us(const struct kanary_http_stats *st, double q);
+
+/* ---- TCP health (tcp_stats.c) ---- */
+
+/* One subset's TCP health (include/kanary/tcp_stats.h), summed over CPUs. */
+int kanary_tcp_stats_read(struct kanary_maps *m, __u32 svc_id, __u32 subset,
+			  struct kanary_tcp_stats *sum, struct kanary_err *e);
+/* The mean smoothed RTT in microseconds; false when no connection was sampled. */
+bool kanary_tcp_srtt_mean_us(const struct kanary_tcp_stats *s, double *us);
 
 /* ---- parsing (parse.c) ---- */
 

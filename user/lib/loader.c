@@ -20,6 +20,7 @@
 #include "kanary/handoff.h"
 #include "kanary/http_stats.h"
 #include "kanary/rules.h"
+#include "kanary/tcp_stats.h"
 #include "kanary.skel.h"
 
 #define BPFFS_ROOT		"/sys/fs/bpf"
@@ -153,7 +154,8 @@ static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 s
 			else if (!strcmp(spec->name, KANARY_MAP_CONFIGS))
 				entries = 2 * svc;
 			else if (!strcmp(spec->name, KANARY_MAP_STATS) ||
-				 !strcmp(spec->name, KANARY_MAP_HTTP_STATS))
+				 !strcmp(spec->name, KANARY_MAP_HTTP_STATS) ||
+				 !strcmp(spec->name, KANARY_MAP_TCP_STATS))
 				entries = svc * KANARY_MAX_SUBSETS;
 			else if (!strcmp(spec->name, KANARY_MAP_BACKENDS))
 				entries = be;
@@ -263,8 +265,13 @@ int kanary_load(const char *pin_path, const struct kanary_load_opts *opts,
 	if (!err)
 		err = pin_prog(skel->progs.kanary_egress, pin_path, KANARY_PROG_EGRESS, e);
 	if (!err)
+		err = pin_prog(skel->progs.kanary_sockops, pin_path, KANARY_PROG_SOCKOPS, e);
+	if (!err)
 		err = kanary_reattach_all(bpf_program__fd(skel->progs.kanary_ingress),
 					  bpf_program__fd(skel->progs.kanary_egress), e);
+	if (!err)
+		err = kanary_sockops_attach(pin_path, bpf_program__fd(skel->progs.kanary_sockops),
+					    opts ? opts->cgroup : NULL, e);
 out:
 	kanary_bpf__destroy(skel);
 	libbpf_set_print(old_print);
@@ -275,7 +282,8 @@ out:
 int kanary_unload(const char *pin_path, struct kanary_err *e)
 {
 	/* The programs, and pins of map versions an upgrade left behind. */
-	const char *others[] = { KANARY_PROG_INGRESS, KANARY_PROG_EGRESS, "kanary_stat_v1" };
+	const char *others[] = { KANARY_PROG_INGRESS, KANARY_PROG_EGRESS, KANARY_PROG_SOCKOPS,
+				 "kanary_stat_v1" };
 	const int n_others = sizeof(others) / sizeof(others[0]);
 	char path[PATH_MAX];
 	int lock, err, removed = 0;
@@ -284,6 +292,14 @@ int kanary_unload(const char *pin_path, struct kanary_err *e)
 	if (lock < 0)
 		return lock;
 	err = kanary_detach_all(e);
+	if (!err) {
+		/* The cgroup's attachment goes with its link's pin. */
+		err = kanary_sockops_detach(pin_path, e);
+		if (!err)
+			removed++;
+		else if (err == -ENOENT)
+			err = 0;
+	}
 	if (err)
 		goto out;
 	for (int i = 0; i < kanary_n_map_specs + n_others && !err; i++) {

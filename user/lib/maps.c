@@ -11,6 +11,7 @@
 #include "kanary/rules.h"
 #include "kanary/handoff.h"
 #include "kanary/http_stats.h"
+#include "kanary/tcp_stats.h"
 
 const struct kanary_map_spec kanary_map_specs[] = {
 	{ KANARY_MAP_SERVICES, BPF_MAP_TYPE_HASH,
@@ -38,6 +39,8 @@ const struct kanary_map_spec kanary_map_specs[] = {
 	  sizeof(__u32), sizeof(struct kanary_ho_stats), false, 0 },
 	{ KANARY_MAP_HTTP_STATS, BPF_MAP_TYPE_ARRAY,
 	  sizeof(__u32), sizeof(struct kanary_http_stats), false, 0 },
+	{ KANARY_MAP_TCP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY,
+	  sizeof(__u32), sizeof(struct kanary_tcp_stats), false, 0 },
 };
 const int kanary_n_map_specs = sizeof(kanary_map_specs) / sizeof(kanary_map_specs[0]);
 
@@ -110,7 +113,8 @@ int kanary_lock(const char *pin, struct kanary_err *e)
 int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_err *e)
 {
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->ct, &m->stats, &m->counters, &m->globals,
-		       &m->rules, &m->handoff, &m->stash, &m->ho_stats, &m->http_stats };
+		       &m->rules, &m->handoff, &m->stash, &m->ho_stats, &m->http_stats,
+		       &m->tcp_stats };
 	__u32 cfg_entries = 0;
 	int i, fd;
 
@@ -151,6 +155,7 @@ void kanary_maps_close(struct kanary_maps *m)
 {
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->ct, &m->stats, &m->counters,
 		       &m->globals, &m->rules, &m->handoff, &m->stash, &m->ho_stats, &m->http_stats,
+		       &m->tcp_stats,
 		       &m->lock_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

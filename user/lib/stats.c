@@ -26,40 +26,45 @@ static int ncpus(struct kanary_err *e)
 	return n;
 }
 
-/* Sums a per-CPU value of `words` __u64 counters, as every stats value is. */
+/* Every stats value is __u64 counters only, and the zero buffer below fits each. */
 _Static_assert(sizeof(struct kanary_subset_stats) % sizeof(__u64) == 0, "stats: __u64 only");
-static void percpu_sum_u64(__u64 *sum, const __u64 *percpu, size_t words, int ncpus)
+_Static_assert(sizeof(struct kanary_tcp_stats) <= sizeof(struct kanary_subset_stats), "zero fits tcp stats");
+int kanary_percpu_sum(int fd, const void *key, void *sum, size_t size, const char *what,
+		      struct kanary_err *e)
 {
-	for (int c = 0; c < ncpus; c++)
+	size_t words = size / sizeof(__u64);
+	int n = ncpus(e), err = 0;
+	__u64 *v, *out = sum;
+
+	if (n < 0)
+		return n;
+	v = calloc((size_t)n, size);
+	if (!v)
+		return kanary_errf(e, ENOMEM, "out of memory");
+	memset(sum, 0, size);
+	if (bpf_map_lookup_elem(fd, key, v)) {
+		err = kanary_errf(e, errno, "cannot read %s: %s", what, strerror(errno));
+		goto out;
+	}
+	for (int c = 0; c < n; c++)
 		for (size_t w = 0; w < words; w++)
-			sum[w] += percpu[(size_t)c * words + w];
+			out[w] += v[(size_t)c * words + w];
+out:
+	free(v);
+	return err;
 }
 
 int kanary_subset_stats_read(struct kanary_maps *m, __u32 svc_id, __u32 subset,
 			     struct kanary_subset_stats *sum, struct kanary_err *e)
 {
 	__u32 key = KANARY_STATS_INDEX(svc_id, subset);
-	struct kanary_subset_stats *v;
-	int n = ncpus(e), err = 0;
+	char what[64];
 
-	if (n < 0)
-		return n;
 	if (svc_id >= m->max_services || subset >= KANARY_MAX_SUBSETS)
 		return kanary_errf(e, EINVAL, "no stats slot for service id %u subset %u", svc_id,
 				   subset);
-	v = calloc((size_t)n, sizeof(*v));
-	if (!v)
-		return kanary_errf(e, ENOMEM, "out of memory");
-	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(m->stats, &key, v)) {
-		err = kanary_errf(e, errno, "cannot read stats of service id %u: %s", svc_id,
-				  strerror(errno));
-		goto out;
-	}
-	percpu_sum_u64((__u64 *)sum, (const __u64 *)v, sizeof(*sum) / sizeof(__u64), n);
-out:
-	free(v);
-	return err;
+	snprintf(what, sizeof(what), "stats of service id %u", svc_id);
+	return kanary_percpu_sum(m->stats, &key, sum, sizeof(*sum), what, e);
 }
 
 #define HO_STAT(f) { #f, offsetof(struct kanary_ho_stats, f) }
@@ -94,29 +99,18 @@ __u64 kanary_ho_stat_get(const struct kanary_ho_stats *ho, int f)
 int kanary_ho_stats_read(struct kanary_maps *m, __u32 svc_id, struct kanary_ho_stats *sum,
 			 struct kanary_err *e)
 {
-	struct kanary_ho_stats *v;
-	int n = ncpus(e), err = 0;
+	char what[64];
 
-	if (n < 0)
-		return n;
 	if (svc_id >= m->max_services)
 		return kanary_errf(e, EINVAL, "no handoff stats slot for service id %u", svc_id);
-	v = calloc((size_t)n, sizeof(*v));
-	if (!v)
-		return kanary_errf(e, ENOMEM, "out of memory");
-	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(m->ho_stats, &svc_id, v)) {
-		err = kanary_errf(e, errno, "cannot read handoff stats of service id %u: %s",
-				  svc_id, strerror(errno));
-		goto out;
-	}
-	percpu_sum_u64((__u64 *)sum, (const __u64 *)v, sizeof(*sum) / sizeof(__u64), n);
-out:
-	free(v);
-	return err;
+	snprintf(what, sizeof(what), "handoff stats of service id %u", svc_id);
+	return kanary_percpu_sum(m->ho_stats, &svc_id, sum, sizeof(*sum), what, e);
 }
 
-/* A new service in a reused id starts from zero: subset, handoff and HTTP stats. */
+_Static_assert(sizeof(struct kanary_tcp_stats) <= sizeof(struct kanary_subset_stats),
+	       "kanary_stats_zero's buffer covers the TCP health stats");
+
+/* A new service in a reused id starts from zero: subset, TCP health, handoff and HTTP stats. */
 int kanary_stats_zero(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e)
 {
 	size_t size = sizeof(struct kanary_subset_stats) > sizeof(struct kanary_ho_stats) ?
@@ -130,9 +124,12 @@ int kanary_stats_zero(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e)
 	if (!zero)
 		return kanary_errf(e, ENOMEM, "out of memory");
 	for (__u32 i = 0; i < KANARY_MAX_SUBSETS; i++) {
+		struct kanary_http_stats http = {};	/* one copy, not per CPU */
 		__u32 key = KANARY_STATS_INDEX(svc_id, i);
 
-		if (bpf_map_update_elem(m->stats, &key, zero, BPF_ANY)) {
+		if (bpf_map_update_elem(m->stats, &key, zero, BPF_ANY) ||
+		    bpf_map_update_elem(m->tcp_stats, &key, zero, BPF_ANY) ||
+		    bpf_map_update_elem(m->http_stats, &key, &http, BPF_ANY)) {
 			err = kanary_errf(e, errno, "cannot reset stats of service id %u: %s",
 					  svc_id, strerror(errno));
 			goto out;
@@ -142,16 +139,6 @@ int kanary_stats_zero(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e)
 		err = kanary_errf(e, errno, "cannot reset handoff stats of service id %u: %s",
 				  svc_id, strerror(errno));
 		goto out;
-	}
-	for (__u32 i = 0; i < KANARY_MAX_SUBSETS; i++) {
-		struct kanary_http_stats http = {};
-		__u32 key = KANARY_STATS_INDEX(svc_id, i);
-
-		if (bpf_map_update_elem(m->http_stats, &key, &http, BPF_ANY)) {
-			err = kanary_errf(e, errno, "cannot reset HTTP stats of service id %u: %s",
-					  svc_id, strerror(errno));
-			goto out;
-		}
 	}
 out:
 	free(zero);

@@ -27,7 +27,9 @@ teardown_file() {
 }
 
 # with_caps NAME CAP...: runs the rest after "--" in the node netns as root
-# holding only CAPs, with KANARY_PIN_PATH on a fresh bpffs named after NAME.
+# holding only CAPs, with KANARY_PIN_PATH on a fresh bpffs named after NAME
+# and the cgroup v2 root at /sys/fs/cgroup, as the DaemonSet's volume gives
+# it (ip netns exec's own /sys has none).
 with_caps() {
 	local name=$1 bset=-all cap
 	shift
@@ -35,8 +37,9 @@ with_caps() {
 	shift
 	local pin="$KN_TMP/caps-$name"
 	mkdir "$pin" && mount -t bpf bpf "$pin" || return 1
-	KANARY_PIN_PATH="$pin" ip netns exec "$KN_NODE" \
-		setpriv --bounding-set "$bset" --inh-caps -all --no-new-privs -- "$@"
+	# shellcheck disable=SC2016 # for the inner shell
+	KANARY_PIN_PATH="$pin" ip netns exec "$KN_NODE" sh -ec 'mount -t cgroup2 cgroup2 /sys/fs/cgroup; exec "$@"' \
+		sh setpriv --bounding-set "$bset" --inh-caps -all --no-new-privs -- "$@"
 }
 
 kd_once() {	# NAME CAP...: kanaryd --once on the cluster's manifests
@@ -72,6 +75,8 @@ kd_once() {	# NAME CAP...: kanaryd --once on the cluster's manifests
 	expect_eq "$(jq -r '[.subsets[].name] | join(" ")' <<<"$svc")" "safe risky" "subsets written"
 	expect_eq "$(KANARY_PIN_PATH="$pin" ip netns exec "$KN_NODE" "$KANARYCTL" -j iface list |
 		jq -r --arg i "$(host_if client)" '[.[] | select(.name == $i)] | length')" 1 "client veth attached"
+	expect_eq "$(bpftool -j link show pinned "$pin/link_sockops" | jq -r .attach_type)" cgroup_sock_ops \
+		"TCP health (sockops) attached"
 }
 
 @test "without any one of them kanaryd fails, and says why" {

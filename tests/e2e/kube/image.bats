@@ -41,7 +41,8 @@ EOF
 }
 
 # Mount points the DaemonSet's volumes would be; made before the root
-# becomes read-only.
+# becomes read-only.  /sys/fs/cgroup gets the cgroup v2 root, as the
+# DaemonSet's hostPath of the node's /sys/fs/cgroup gives it (TCP health).
 IMG_KUBE=/etc/kanary-kube
 
 image_kd_start() {
@@ -58,6 +59,7 @@ image_kd_start() {
 		mount --bind /proc "$root/proc"
 		mount --bind /dev "$root/dev"
 		mount --bind /sys "$root/sys"
+		mount -t cgroup2 cgroup2 "$root/sys/fs/cgroup"
 		mount --bind "$pin" "$root$pin"
 		mount --bind "$run" "$root/run/kanary"
 		mount --bind "$kube" "$root$kubedir"
@@ -103,4 +105,14 @@ image_kd_start() {
 	expect_share "risky1 risky2" 12 28 "risky share (%)"
 	kapi_vs_weights 50 50
 	kd_wait_weights "$KD_SERVICE" "safe=50 risky=50"
+}
+
+@test "kanaryd from the image, with the DaemonSet's cgroup mount, attaches TCP health to the cgroup root" {
+	local link
+	link=$(bpftool -j link show pinned "$KN_PIN/link_sockops") ||
+		{ echo "FAIL: no TCP health link pinned at $KN_PIN/link_sockops" >&2; return 1; }
+	echo "$link"
+	expect_eq "$(jq -r .attach_type <<<"$link")" cgroup_sock_ops "the link's attach type"
+	# The root of cgroup v2 has id 1, whatever namespace looks at it.
+	expect_eq "$(jq -r .cgroup_id <<<"$link")" 1 "the link's cgroup id"
 }

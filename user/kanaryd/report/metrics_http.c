@@ -19,18 +19,6 @@ struct http_scrape {
 	int family;
 };
 
-/* "ns/name" as two labels; a name without a namespace (kanaryctl's) has "". */
-static void split_name(const char *full, char *ns, size_t nslen, char *name, size_t namelen)
-{
-	const char *slash = strchr(full, '/');
-	char a[KANARY_NAME_LEN], b[KANARY_NAME_LEN];
-
-	snprintf(a, sizeof(a), "%.*s", slash ? (int)(slash - full) : 0, full);
-	snprintf(b, sizeof(b), "%s", slash ? slash + 1 : full);
-	kd_label_escape(a, ns, nslen);
-	kd_label_escape(b, name, namelen);
-}
-
 /* A bucket bound in seconds, shortest exact decimal: 0.00005, 0.0015, 60. */
 static void fmt_le(char *buf, size_t len, __u32 us)
 {
@@ -81,7 +69,7 @@ static int http_rows(const struct kanary_service *s, void *arg)
 	char labels[8 * KANARY_NAME_LEN];
 	struct kanary_err e;
 
-	split_name(s->cfg.name, ns, sizeof(ns), name, sizeof(name));
+	kd_service_labels(s->cfg.name, ns, sizeof(ns), name, sizeof(name));
 	for (__u32 i = 0; i < s->cfg.n_subsets && i < KANARY_MAX_SUBSETS; i++) {
 		struct kanary_http_stats st;
 

@@ -43,6 +43,17 @@ const char *kd_label_escape(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+void kd_service_labels(const char *kname, char *ns, size_t nslen, char *svc, size_t svclen)
+{
+	const char *slash = strchr(kname, '/');
+	char a[KANARY_NAME_LEN], b[KANARY_NAME_LEN];
+
+	snprintf(a, sizeof(a), "%.*s", slash ? (int)(slash - kname) : 0, kname);
+	snprintf(b, sizeof(b), "%s", slash ? slash + 1 : kname);
+	kd_label_escape(a, ns, nslen);
+	kd_label_escape(b, svc, svclen);
+}
+
 struct scrape {
 	struct kd_text *t;
 	struct kanary_maps *m;
@@ -172,6 +183,62 @@ static int handoff_rows(const struct kanary_service *s, void *arg)
 	return 0;
 }
 
+/*
+ * The clients' TCP health per subset (sockops: include/kanary/tcp_stats.h),
+ * labelled namespace, service (kd_service_labels) and subset.
+ */
+static const struct {
+	const char *name, *help, *type;
+} tcp_metrics[] = {
+	{ "kanary_tcp_connect_failures_total",
+	  "Client connects to the subset that were refused, timed out or given up (SYN_SENT to CLOSE).", "counter" },
+	{ "kanary_tcp_retransmits_total", "Segments the clients retransmitted to the subset.", "counter" },
+	{ "kanary_tcp_srtt_seconds",
+	  "Mean smoothed RTT of the clients' connections to the subset, one sample per connection as it ends; absent before the first.",
+	  "gauge" },
+};
+
+static int tcp_rows(const struct kanary_service *s, void *arg)
+{
+	struct scrape *x = arg;
+	char ns[2 * KANARY_NAME_LEN], sv[2 * KANARY_NAME_LEN];
+	char sb[2 * KANARY_SUBSET_NAME_LEN], labels[8 * KANARY_NAME_LEN];
+
+	kd_service_labels(s->cfg.name, ns, sizeof(ns), sv, sizeof(sv));
+	for (__u32 i = 0; i < s->cfg.n_subsets && i < KANARY_MAX_SUBSETS; i++) {
+		struct kanary_tcp_stats st;
+		struct kanary_err e;
+		double srtt_us;
+
+		if (kanary_tcp_stats_read(x->m, s->id, i, &st, &e))
+			continue;
+		snprintf(labels, sizeof(labels), "namespace=\"%s\",service=\"%s\",subset=\"%s\"", ns, sv,
+			 kd_label_escape(s->cfg.subsets[i].name, sb, sizeof(sb)));
+		if (x->pass == 0)
+			kd_text_printf(x->t, "%s{%s} %llu\n", tcp_metrics[0].name, labels,
+				(unsigned long long)st.connect_failures);
+		else if (x->pass == 1)
+			kd_text_printf(x->t, "%s{%s} %llu\n", tcp_metrics[1].name, labels,
+				(unsigned long long)st.retransmits);
+		else if (kanary_tcp_srtt_mean_us(&st, &srtt_us))
+			kd_text_printf(x->t, "%s{%s} %.9g\n", tcp_metrics[2].name, labels, srtt_us / 1e6);
+	}
+	return 0;
+}
+
+static void tcp_families(struct kd_text *t, struct kanary_maps *m)
+{
+	struct kanary_err e;
+
+	for (int p = 0; p < (int)(sizeof(tcp_metrics) / sizeof(tcp_metrics[0])); p++) {
+		struct scrape x = { .t = t, .m = m, .pass = p };
+
+		kd_text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", tcp_metrics[p].name, tcp_metrics[p].help,
+			tcp_metrics[p].name, tcp_metrics[p].type);
+		kanary_service_foreach(m, tcp_rows, &x, &e);
+	}
+}
+
 void kd_metrics_datapath_text(struct kd_text *t, const char *pin, const struct kd_istio_ids *ids)
 {
 	struct kanary_err e = { "" };
@@ -200,6 +267,7 @@ void kd_metrics_datapath_text(struct kd_text *t, const char *pin, const struct k
 	}
 	kd_metrics_http_text(t, &m);
 	kd_metrics_istio_text(t, &m, ids);
+	tcp_families(t, &m);
 	if (!kanary_counters_read(&m, cnt, &e)) {
 		kd_text_printf(t, "# HELP kanary_datapath_events_total Datapath events by kind.\n"
 			"# TYPE kanary_datapath_events_total counter\n");

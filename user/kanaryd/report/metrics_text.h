@@ -34,6 +34,12 @@ struct kanary_maps;
 void kd_metrics_http_text(struct kd_text *t, struct kanary_maps *m);
 /* istio_requests_total and istio_request_duration_milliseconds, summed by ids' groups. */
 void kd_metrics_istio_text(struct kd_text *t, struct kanary_maps *m, const struct kd_istio_ids *ids);
+/*
+ * The namespace and service labels of a kanary service name, escaped:
+ * NAMESPACE/NAME, or NAMESPACE/NAME/PORT (service NAME/PORT); a name
+ * without '/' (a kanaryctl service) has an empty namespace.
+ */
+void kd_service_labels(const char *kname, char *ns, size_t nslen, char *svc, size_t svclen);
 /* A label value as the exposition format wants it: \, " and newline escaped, into buf. */
 const char *kd_label_escape(const char *s, char *buf, size_t len);
 
