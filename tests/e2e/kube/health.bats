@@ -211,7 +211,7 @@ slow_stop() { kill "$SLOW_PID" 2>/dev/null; wait "$SLOW_PID" 2>/dev/null || true
 	done
 	grep -q '^istio_requests_total{[^}]*destination_workload="greeting-safe"[^}]*response_code="0"} 1$' "$b"
 	grep -q '^istio_request_duration_milliseconds_bucket{[^}]*destination_workload="greeting-safe"[^}]*le="1"} 9$' "$b"
-	grep -q '^istio_request_duration_milliseconds_sum{[^}]*destination_workload="greeting-safe"[^}]*} 4.321$' "$b"
+	grep -q '^istio_request_duration_milliseconds_sum{[^}]*destination_workload="greeting-safe"[^}]*} 4.321000$' "$b"
 	grep -qx '# TYPE istio_request_duration_milliseconds histogram' "$b"
 	# One series per code and workload: the families are not interleaved.
 	expect_eq "$(grep -c '^# TYPE istio_requests_total ' "$b")" 1 "istio_requests_total families"

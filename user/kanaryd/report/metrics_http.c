@@ -19,12 +19,12 @@ struct http_scrape {
 	int family;
 };
 
-/* A bucket bound in seconds, shortest exact decimal: 0.00005, 0.0015, 60. */
-static void fmt_le(char *buf, size_t len, __u32 us)
+/* A bucket bound in unit_us units (seconds: 1000000), shortest exact decimal: 0.00005, 1.5, 60. */
+static void fmt_bound(char *buf, size_t len, __u32 us, __u32 unit_us)
 {
 	char *end;
 
-	snprintf(buf, len, "%u.%06u", us / 1000000, us % 1000000);
+	snprintf(buf, len, "%u.%0*u", us / unit_us, unit_us == 1000 ? 3 : 6, us % unit_us);
 	end = buf + strlen(buf) - 1;
 	while (*end == '0')
 		*end-- = '\0';
@@ -32,34 +32,36 @@ static void fmt_le(char *buf, size_t len, __u32 us)
 		*end = '\0';
 }
 
-static void requests_rows(struct kd_text *t, const char *labels, const struct kanary_http_stats *st)
+/* FAMILY{LABELS,CODE_LABEL="..."} per code seen, and "0" for no response. */
+static void requests_rows(struct kd_text *t, const char *family, const char *code_label,
+			  const char *labels, const struct kanary_http_stats *st)
 {
 	char code[KANARY_HTTP_SLOT_NAME_LEN];
 
 	for (int s = 0; s < KANARY_HTTP_SLOT_CLASSES_END; s++)
 		if (st->codes[s] && !kanary_http_slot_name(s, code))
-			kd_text_printf(t, "kanary_http_requests_total{%s,code=\"%s\"} %llu\n", labels, code,
+			kd_text_printf(t, "%s{%s,%s=\"%s\"} %llu\n", family, labels, code_label, code,
 				       (unsigned long long)st->codes[s]);
-	kd_text_printf(t, "kanary_http_requests_total{%s,code=\"0\"} %llu\n", labels,
+	kd_text_printf(t, "%s{%s,%s=\"0\"} %llu\n", family, labels, code_label,
 		       (unsigned long long)st->no_response);
 }
 
-static void duration_rows(struct kd_text *t, const char *labels, const struct kanary_http_stats *st)
+/* FAMILY_bucket, _sum and _count of the latency, in unit_us units. */
+static void duration_rows(struct kd_text *t, const char *family, __u32 unit_us, const char *labels,
+			  const struct kanary_http_stats *st)
 {
 	unsigned long long cum = 0;
 	char le[24];
 
 	for (int b = 0; b < KANARY_HTTP_BOUNDS; b++) {
 		cum += st->latency[b];
-		fmt_le(le, sizeof(le), kanary_http_latency_bounds_us[b]);
-		kd_text_printf(t, "kanary_http_request_duration_seconds_bucket{%s,le=\"%s\"} %llu\n",
-			       labels, le, cum);
+		fmt_bound(le, sizeof(le), kanary_http_latency_bounds_us[b], unit_us);
+		kd_text_printf(t, "%s_bucket{%s,le=\"%s\"} %llu\n", family, labels, le, cum);
 	}
 	cum += st->latency[KANARY_HTTP_BOUNDS];
-	kd_text_printf(t, "kanary_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n"
-		       "kanary_http_request_duration_seconds_sum{%s} %.6f\n"
-		       "kanary_http_request_duration_seconds_count{%s} %llu\n",
-		       labels, cum, labels, (double)st->latency_sum_us / 1e6, labels, cum);
+	kd_text_printf(t, "%s_bucket{%s,le=\"+Inf\"} %llu\n%s_sum{%s} %.6f\n%s_count{%s} %llu\n",
+		       family, labels, cum, family, labels, (double)st->latency_sum_us / unit_us,
+		       family, labels, cum);
 }
 
 static int http_rows(const struct kanary_service *s, void *arg)
@@ -79,9 +81,9 @@ static int http_rows(const struct kanary_service *s, void *arg)
 		snprintf(labels, sizeof(labels), "namespace=\"%s\",service=\"%s\",subset=\"%s\"", ns, name,
 			 sub);
 		if (x->family == 0)
-			requests_rows(x->t, labels, &st);
+			requests_rows(x->t, "kanary_http_requests_total", "code", labels, &st);
 		else if (x->family == 1)
-			duration_rows(x->t, labels, &st);
+			duration_rows(x->t, "kanary_http_request_duration_seconds", 1000000, labels, &st);
 		else
 			kd_text_printf(x->t, "kanary_http_other_connections_total{%s} %llu\n", labels,
 				       (unsigned long long)st.other_conns);
@@ -144,49 +146,6 @@ static int istio_sum(const struct kanary_service *s, void *arg)
 	return 0;
 }
 
-static void istio_requests_rows(struct kd_text *t, const char *labels,
-				const struct kanary_http_stats *st)
-{
-	char code[KANARY_HTTP_SLOT_NAME_LEN];
-
-	for (int s = 0; s < KANARY_HTTP_SLOT_CLASSES_END; s++)
-		if (st->codes[s] && !kanary_http_slot_name(s, code))
-			kd_text_printf(t, "istio_requests_total{%s,response_code=\"%s\"} %llu\n", labels,
-				       code, (unsigned long long)st->codes[s]);
-	if (st->no_response)
-		kd_text_printf(t, "istio_requests_total{%s,response_code=\"0\"} %llu\n", labels,
-			       (unsigned long long)st->no_response);
-}
-
-/* A bucket bound in milliseconds, shortest exact decimal: 0.05, 1.5, 60000. */
-static void fmt_le_ms(char *buf, size_t len, __u32 us)
-{
-	snprintf(buf, len, "%u.%03u", us / 1000, us % 1000);
-	while (buf[strlen(buf) - 1] == '0')
-		buf[strlen(buf) - 1] = '\0';
-	if (buf[strlen(buf) - 1] == '.')
-		buf[strlen(buf) - 1] = '\0';
-}
-
-static void istio_duration_rows(struct kd_text *t, const char *labels,
-				const struct kanary_http_stats *st)
-{
-	unsigned long long cum = 0;
-	char le[24];
-
-	for (int b = 0; b < KANARY_HTTP_BOUNDS; b++) {
-		cum += st->latency[b];
-		fmt_le_ms(le, sizeof(le), kanary_http_latency_bounds_us[b]);
-		kd_text_printf(t, "istio_request_duration_milliseconds_bucket{%s,le=\"%s\"} %llu\n",
-			       labels, le, cum);
-	}
-	cum += st->latency[KANARY_HTTP_BOUNDS];
-	kd_text_printf(t, "istio_request_duration_milliseconds_bucket{%s,le=\"+Inf\"} %llu\n"
-		       "istio_request_duration_milliseconds_sum{%s} %.3f\n"
-		       "istio_request_duration_milliseconds_count{%s} %llu\n",
-		       labels, cum, labels, (double)st->latency_sum_us / 1e3, labels, cum);
-}
-
 void kd_metrics_istio_text(struct kd_text *t, struct kanary_maps *m, const struct kd_istio_ids *ids)
 {
 	struct istio_scrape x = { .ids = ids, .m = m };
@@ -199,11 +158,11 @@ void kd_metrics_istio_text(struct kd_text *t, struct kanary_maps *m, const struc
 	kd_text_printf(t, "# HELP istio_requests_total Requests, as Istio's destination reporter "
 		       "counts them (from kanary's datapath).\n# TYPE istio_requests_total counter\n");
 	for (size_t g = 0; g < ids->ngroups; g++)
-		istio_requests_rows(t, ids->labels[g], &x.sum[g]);
+		requests_rows(t, "istio_requests_total", "response_code", ids->labels[g], &x.sum[g]);
 	kd_text_printf(t, "# HELP istio_request_duration_milliseconds Request to response's first "
 		       "byte (from kanary's datapath).\n"
 		       "# TYPE istio_request_duration_milliseconds histogram\n");
 	for (size_t g = 0; g < ids->ngroups; g++)
-		istio_duration_rows(t, ids->labels[g], &x.sum[g]);
+		duration_rows(t, "istio_request_duration_milliseconds", 1000, ids->labels[g], &x.sum[g]);
 	free(x.sum);
 }
