@@ -24,6 +24,20 @@ kanary_one_enter() { kanary_enter; }
 kanary_one_leave() { kanary_leave; }
 kanary_one_url() { echo "http://${CONTENDER_VIP[kanary_one]}/"; }
 
+# kanary_noacct: the canary path as kanary's, with the HTTP accounting off
+# (kanaryctl load http-stats off) for its runs only: kanary against it is
+# what the accounting costs (docs/http-stats.md).
+kanary_noacct_up() {
+	local pod vip=${CONTENDER_VIP[kanary_noacct]}
+	kctl service add bench_noacct "$vip:80" >/dev/null 2>&1 || return 1
+	for pod in "${SPLIT_SAFE[@]}"; do kctl backend add bench_noacct safe "$(pod_ip "$pod"):80" >/dev/null || return 1; done
+	for pod in "${SPLIT_RISKY[@]}"; do kctl backend add bench_noacct risky "$(pod_ip "$pod"):80" >/dev/null 2>&1 || return 1; done
+	kctl weight set bench_noacct safe 80 risky 20 >/dev/null
+}
+kanary_noacct_enter() { kctl load http-stats off >/dev/null && kanary_enter; }
+kanary_noacct_leave() { kanary_leave && kctl load http-stats on >/dev/null; }
+kanary_noacct_url() { echo "http://${CONTENDER_VIP[kanary_noacct]}/"; }
+
 kanary_enter() { kctl attach "$(host_if client)" >/dev/null; }
 kanary_leave() { kctl detach "$(host_if client)" >/dev/null; }
 kanary_url() { echo "http://${CONTENDER_VIP[kanary]}/"; }

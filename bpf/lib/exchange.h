@@ -31,6 +31,16 @@ enum kanary_xchg_event {
 /* The longest method token taken (OPTIONS, CONNECT, PROPFIND, ...). */
 #define KANARY_HTTP_METHOD_MAX	10
 
+/* Off (kanaryctl load http-stats off), no request starts, so nothing is counted. */
+static __always_inline int kanary_http_on(void)
+{
+	const struct kanary_globals *g;
+	__u32 zero = 0;
+
+	g = bpf_map_lookup_elem(&kanary_glob_v1, &zero);
+	return !g || !(g->flags & KANARY_GLOBAL_F_NO_HTTP);
+}
+
 static __always_inline struct kanary_http_stats *kanary_http_stats(__u32 svc_id, __u8 subset)
 {
 	__u32 key = KANARY_STATS_INDEX(svc_id, subset);
@@ -160,7 +170,7 @@ static __always_inline int kanary_xchg_client(struct __sk_buff *skb, const struc
 					      struct kanary_xchg *x)
 {
 	__u8 phase = x->phase;
-	int start = 0;
+	int start = 0, on;
 
 	if (p->rst)
 		return phase == KANARY_XCHG_REQUEST ? KANARY_XCHG_EV_ABORT : KANARY_XCHG_EV_NONE;
@@ -170,7 +180,9 @@ static __always_inline int kanary_xchg_client(struct __sk_buff *skb, const struc
 	/* The first data is the byte after the SYN: none other tells what the connection speaks. */
 	if (phase == KANARY_XCHG_NEW && p->seq != x->cli_nxt)
 		return KANARY_XCHG_EV_NONE;
-	if (phase != KANARY_XCHG_REQUEST && kanary_seq_geq(p->seq, x->cli_nxt))
+	/* Off, the stream is still followed, so that turned on, the next request counts. */
+	on = kanary_http_on();
+	if (on && phase != KANARY_XCHG_REQUEST && kanary_seq_geq(p->seq, x->cli_nxt))
 		start = kanary_http_request_start(skb, p);
 	kanary_xchg_advance(&x->cli_nxt, p->seq, p->seq + p->payload_len, start);
 	if (start) {
@@ -178,8 +190,8 @@ static __always_inline int kanary_xchg_client(struct __sk_buff *skb, const struc
 		return KANARY_XCHG_EV_REQUEST;
 	}
 	if (phase == KANARY_XCHG_NEW) {
-		x->phase = KANARY_XCHG_OFF;
-		return KANARY_XCHG_EV_OTHER;
+		x->phase = on ? KANARY_XCHG_OFF : KANARY_XCHG_IDLE;
+		return on ? KANARY_XCHG_EV_OTHER : KANARY_XCHG_EV_NONE;
 	}
 	return KANARY_XCHG_EV_NONE;
 }

@@ -176,9 +176,13 @@ enum kanary_counter {
 	KANARY_CNT__MAX,
 };
 
+enum kanary_global_flags {
+	KANARY_GLOBAL_F_NO_HTTP = 1 << 0,	/* no HTTP accounting (http_stats.h): kanaryctl load http-stats off */
+};
+
 struct kanary_globals {
 	__u32	hash_seed;	/* per instance, chosen at first load, kept across reloads */
-	__u32	pad;
+	__u32	flags;		/* enum kanary_global_flags; 0 in pins made before it existed */
 };
 
 #define KANARY_STATS_INDEX(svc_id, subset) ((svc_id) * KANARY_MAX_SUBSETS + (subset))

@@ -373,6 +373,30 @@ START_TEST(close_after_response_is_not_lost)
 }
 END_TEST
 
+/* kanaryctl load http-stats off: the flag in kanary_glob_v1 stops the counting. */
+START_TEST(off_counts_nothing)
+{
+	struct conv c = conv_open(0);
+	struct kanary_globals g;
+	struct kanary_http_stats st;
+	__u32 zero = 0;
+
+	ck_assert_int_eq(bpf_map_lookup_elem(kt.maps.globals, &zero, &g), 0);
+	g.flags |= KANARY_GLOBAL_F_NO_HTTP;
+	ck_assert_int_eq(bpf_map_update_elem(kt.maps.globals, &zero, &g, BPF_ANY), 0);
+	client(&c, get_a);
+	backend(&c, ok_200);
+	st = http_of(0);
+	expect_http(&st, 0, 0, 0);
+	g.flags &= ~KANARY_GLOBAL_F_NO_HTTP;
+	ck_assert_int_eq(bpf_map_update_elem(kt.maps.globals, &zero, &g, BPF_ANY), 0);
+	client(&c, get_b);
+	backend(&c, nf_404);
+	st = http_of(0);
+	expect_http(&st, 1, 0, 0);
+}
+END_TEST
+
 /* Under BPF_PROG_TEST_RUN an exchange takes microseconds: the first buckets. */
 START_TEST(latency_lands_in_a_bucket)
 {
@@ -411,6 +435,7 @@ Suite *http_stats_suite(void)
 	tcase_add_test(tc, backend_close_while_waiting_is_no_response);
 	tcase_add_test(tc, close_after_response_is_not_lost);
 	tcase_add_test(tc, latency_lands_in_a_bucket);
+	tcase_add_test(tc, off_counts_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -14,7 +14,7 @@ static int load_help(void)
 {
 	return out_help(
 		"Usage: kanaryctl [OPTIONS] load [ct-size N] [max-services N] [max-backends N]\n"
-		"                                [cgroup DIR|none]\n"
+		"                                [cgroup DIR|none] [http-stats on|off]\n"
 		"       kanaryctl [OPTIONS] unload\n"
 		"\n"
 		"load    loads the programs and pins them with the maps under the pin path,\n"
@@ -27,6 +27,8 @@ static int load_help(void)
 		"        cgroup DIR      where the TCP health program (sockops) goes (default: the\n"
 		"                        cgroup v2 root; kept where it is on a reload); none: no\n"
 		"                        TCP health\n"
+		"        http-stats on|off  HTTP requests, codes and latency per subset\n"
+		"                        (default on; kept as it is on a reload)\n"
 		"unload  detaches from every interface of this network namespace and from the\n"
 		"        cgroup, and removes the pins.  Interfaces in other namespaces must be\n"
 		"        detached there first.\n"
@@ -55,7 +57,9 @@ static int report_loaded(const struct kanary_load_opts *o)
 	struct kanary_iface *ifs = calloc(MAX_IFACES, sizeof(*ifs));
 	struct kanary_err e = {};
 	struct kanary_maps m;
-	__u32 ct, svc, be;
+	struct kanary_globals g = {};
+	__u32 ct, svc, be, zero = 0;
+	bool http;
 	int n = MAX_IFACES;
 	json_t *names;
 
@@ -68,6 +72,8 @@ static int report_loaded(const struct kanary_load_opts *o)
 	ct = map_entries(m.ct);
 	svc = m.max_services;
 	be = map_entries(m.be);
+	bpf_map_lookup_elem(m.globals, &zero, &g);
+	http = !(g.flags & KANARY_GLOBAL_F_NO_HTTP);
 	kanary_maps_close(&m);
 	warn_kept("ct-size", o->ct_size, ct);
 	warn_kept("max-services", o->max_services, svc);
@@ -81,15 +87,17 @@ static int report_loaded(const struct kanary_load_opts *o)
 		json_array_append_new(names, json_string(ifs[i].name));
 	if (json_output) {
 		free(ifs);
-		return out_json(json_pack("{s:s, s:I, s:I, s:I, s:o, s:b}", "pin_path", pin_path,
+		return out_json(json_pack("{s:s, s:I, s:I, s:I, s:o, s:b, s:b}", "pin_path", pin_path,
 					  "ct_size", (json_int_t)ct, "max_services", (json_int_t)svc,
 					  "max_backends", (json_int_t)be, "interfaces", names,
-					  "tcp_health", kanary_sockops_attached(pin_path)));
+					  "tcp_health", kanary_sockops_attached(pin_path),
+					  "http_stats", http));
 	}
 	printf("kanary loaded at %s (ct-size %u, max-services %u, max-backends %u)\n", pin_path,
 	       ct, svc, be);
 	printf("TCP health (sockops on a cgroup): %s\n",
 	       kanary_sockops_attached(pin_path) ? "attached" : "off");
+	printf("HTTP accounting (requests, codes, latency per subset): %s\n", http ? "on" : "off");
 	for (int i = 0; i < n; i++)
 		printf("attached here, now running these programs: %s\n", ifs[i].name);
 	json_decref(names);
@@ -99,10 +107,11 @@ static int report_loaded(const struct kanary_load_opts *o)
 
 int do_load(int argc, char **argv)
 {
-	enum { KW_CT, KW_SERVICES, KW_BACKENDS, KW_CGROUP, KW_HELP };
+	enum { KW_CT, KW_SERVICES, KW_BACKENDS, KW_CGROUP, KW_HTTP, KW_HELP };
 	static const char *const kws[] = { "ct-size", "max-services", "max-backends", "cgroup",
-					   "help", NULL };
-	const char *usage = "ct-size N, max-services N, max-backends N or cgroup DIR|none";
+					   "http-stats", "help", NULL };
+	const char *usage = "ct-size N, max-services N, max-backends N, cgroup DIR|none or "
+			    "http-stats on|off";
 	struct kanary_load_opts o = { .verbose = verbose };
 	__u32 *dst[] = { &o.ct_size, &o.max_services, &o.max_backends };
 	struct kanary_err e = {};
@@ -117,6 +126,15 @@ int do_load(int argc, char **argv)
 		if (k == KW_HELP)
 			return load_help();
 		NEXT_ARG();
+		if (k == KW_HTTP) {
+			int v = argc < 1 ? -1 : match_word(*argv, (const char *const[]){ "on", "off", NULL });
+
+			if (v < 0)
+				return p_err("http-stats: expected http-stats on or http-stats off");
+			o.http_stats = v == 0 ? 1 : -1;
+			NEXT_ARG();
+			continue;
+		}
 		if (k == KW_CGROUP) {
 			if (argc < 1)
 				return p_err("cgroup needs a directory: expected cgroup DIR or cgroup none");

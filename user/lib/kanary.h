@@ -42,6 +42,8 @@ struct kanary_load_opts {
 	 * KANARY_CGROUP_NONE for no TCP health (an attachment is removed).
 	 */
 	const char *cgroup;
+	/* HTTP accounting (docs/http-stats.md): 0 keeps it as it is (on at first), 1 on, -1 off. */
+	int http_stats;
 	bool verbose;		/* libbpf's own messages */
 };
 #define KANARY_CGROUP_NONE	"none"

@@ -177,18 +177,24 @@ static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 s
 	return 0;
 }
 
-/* The seed is chosen once per instance; reloads keep flows on their backends. */
-static int seed_once(struct kanary_bpf *skel, struct kanary_err *e)
+/*
+ * The seed is chosen once per instance; reloads keep flows on their
+ * backends.  The HTTP accounting switch changes only when asked to.
+ */
+static int set_globals(struct kanary_bpf *skel, int http_stats, struct kanary_err *e)
 {
 	int fd = bpf_map__fd(skel->maps.kanary_glob_v1);
 	struct kanary_globals g = {};
-	__u32 key = 0;
+	__u32 key = 0, flags;
 
 	if (bpf_map_lookup_elem(fd, &key, &g))
 		return kanary_errf(e, errno, "cannot read %s: %s", KANARY_MAP_GLOBALS,
 				   strerror(errno));
-	if (g.hash_seed)
+	flags = http_stats > 0 ? g.flags & ~KANARY_GLOBAL_F_NO_HTTP :
+		http_stats < 0 ? g.flags | KANARY_GLOBAL_F_NO_HTTP : g.flags;
+	if (g.hash_seed && flags == g.flags)
 		return 0;
+	g.flags = flags;
 	while (!g.hash_seed)
 		if (getrandom(&g.hash_seed, sizeof(g.hash_seed), 0) != sizeof(g.hash_seed))
 			return kanary_errf(e, errno, "getrandom failed: %s", strerror(errno));
@@ -259,7 +265,7 @@ int kanary_load(const char *pin_path, const struct kanary_load_opts *opts,
 				  strerror(-err));
 		goto out;
 	}
-	err = seed_once(skel, e);
+	err = set_globals(skel, opts ? opts->http_stats : 0, e);
 	if (!err)
 		err = pin_prog(skel->progs.kanary_ingress, pin_path, KANARY_PROG_INGRESS, e);
 	if (!err)

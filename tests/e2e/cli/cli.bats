@@ -325,6 +325,25 @@ one_doc() {
 	jq_is '.cum_weight[0:2] | join(",")' 5000,10000 "$(map_cfg 0)"
 }
 
+@test "load http-stats off|on: the switch is set, kept by a plain reload, and reported" {
+	local seed flags
+	seed=$(bpftool -j map dump pinned "$PIN/kanary_glob_v1" | jq '.[0].formatted.value.hash_seed')
+	run --separate-stderr k -j load
+	jq_is .http_stats true
+	run --separate-stderr k -j load http-stats off
+	[ "$status" -eq 0 ]
+	jq_is .http_stats false
+	flags=$(bpftool -j map dump pinned "$PIN/kanary_glob_v1" | jq '.[0].formatted.value.flags')
+	[ "$flags" = 1 ] || { echo "flags $flags, want 1 (KANARY_GLOBAL_F_NO_HTTP)"; return 1; }
+	run --separate-stderr k -j load
+	jq_is .http_stats false
+	run --separate-stderr k load http-stats on
+	[[ "$output" == *"HTTP accounting (requests, codes, latency per subset): on"* ]]
+	[ "$(bpftool -j map dump pinned "$PIN/kanary_glob_v1" | jq '.[0].formatted.value.hash_seed')" = "$seed" ]
+	expect_fail "expected http-stats on or http-stats off" load http-stats maybe
+	expect_fail "expected http-stats on or http-stats off" load http-stats
+}
+
 @test "unload removes every pin; then commands say kanary is not loaded" {
 	add_greeting
 	# A stats map of the previous layout, as an upgrade leaves it.
