@@ -108,9 +108,8 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
  * stamps the reverse entry, which egress reads when the response comes.
  */
 static __noinline void kanary_xchg_ingress(struct __sk_buff *skb, const struct kanary_pkt *p,
-						const struct kanary_ct_key *fwd,
-						struct kanary_ct_entry *ct,
-						const struct kanary_ct_entry *be)
+					   const struct kanary_ct_key *fwd, struct kanary_ct_entry *ct,
+					   const struct kanary_ct_entry *be)
 {
 	struct kanary_ct_entry *rev;
 	struct kanary_ct_key rkey;

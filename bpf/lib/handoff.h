@@ -345,7 +345,7 @@ static __always_inline int kanary_ho_established(struct __sk_buff *skb, const st
  * data is not HTTP is counted once bound, when its subset is known.
  */
 static __noinline void kanary_ho_xchg_in(struct __sk_buff *skb, const struct kanary_pkt *p,
-					      struct kanary_ho_entry *ho)
+					  struct kanary_ho_entry *ho)
 {
 	int ev = kanary_xchg_client(skb, p, &ho->xchg);
 
