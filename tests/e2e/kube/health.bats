@@ -162,7 +162,7 @@ slow_stop() { kill "$SLOW_PID" 2>/dev/null; wait "$SLOW_PID" 2>/dev/null || true
 	# Only the six failure reasons are failures; slot 0 of pinned[] is never shown.
 	expect_eq "$(grep -c '^kanary_handoff_failures_total{service="default/greeting"' "$b")" 6 "failure reasons"
 	expect_eq "$(grep -c '^kanary_handoff_pinned_total{service="default/greeting"' "$b")" 7 "pinned reasons"
-	! grep -q " $((99 * ncpu))\$" "$b"
+	! grep -q "^kanary_handoff_.* $((99 * ncpu))\$" "$b"
 }
 
 @test "/metrics: HTTP exchanges by code and their latency histogram, per namespace, service, subset" {
