@@ -212,22 +212,18 @@ static __always_inline void kanary_xchg_egress(struct __sk_buff *skb, const stru
 					       struct kanary_ct_entry *rev)
 {
 	struct kanary_ct_entry *ct;
-	__u32 code;
+	int phase;
 
 	if (p->syn) {
 		kanary_xchg_server_isn(&rev->xchg, p->seq);
 		return;
 	}
-	code = kanary_xchg_server(skb, p, p->seq, &rev->xchg);
-	if (code && !kanary_http_interim(code)) {
-		__u8 phase = kanary_xchg_answered(&rev->xchg, rev->svc_id, rev->subset, code);
-
+	phase = kanary_xchg_backend(skb, p, p->seq, &rev->xchg, rev->svc_id, rev->subset);
+	if (phase >= 0) {
 		ct = kanary_ct_forward_of(p, rev);
 		if (ct)
 			ct->xchg.phase = phase;
 	}
-	if (p->fin || p->rst)
-		kanary_xchg_ended(&rev->xchg, rev->svc_id, rev->subset);
 }
 
 SEC("tc")

@@ -34,10 +34,8 @@ enum kanary_xchg_event {
 /* Off (kanaryctl load http-stats off), no request starts, so nothing is counted. */
 static __always_inline int kanary_http_on(void)
 {
-	const struct kanary_globals *g;
-	__u32 zero = 0;
+	const struct kanary_globals *g = kanary_globals();
 
-	g = bpf_map_lookup_elem(&kanary_glob_v1, &zero);
 	return !g || !(g->flags & KANARY_GLOBAL_F_NO_HTTP);
 }
 
@@ -180,9 +178,13 @@ static __always_inline int kanary_xchg_client(struct __sk_buff *skb, const struc
 	/* The first data is the byte after the SYN: none other tells what the connection speaks. */
 	if (phase == KANARY_XCHG_NEW && p->seq != x->cli_nxt)
 		return KANARY_XCHG_EV_NONE;
-	/* Off, the stream is still followed, so that turned on, the next request counts. */
-	on = kanary_http_on();
-	if (on && phase != KANARY_XCHG_REQUEST && kanary_seq_geq(p->seq, x->cli_nxt))
+	/*
+	 * Off, the stream is still followed, so that turned on, the next
+	 * request counts.  Asked only where a request may start: a request's
+	 * body segments pay nothing for the switch.
+	 */
+	on = phase != KANARY_XCHG_REQUEST && kanary_seq_geq(p->seq, x->cli_nxt) && kanary_http_on();
+	if (on)
 		start = kanary_http_request_start(skb, p);
 	kanary_xchg_advance(&x->cli_nxt, p->seq, p->seq + p->payload_len, start);
 	if (start) {
@@ -257,6 +259,26 @@ static __always_inline void kanary_xchg_ended(struct kanary_xchg *x, __u32 svc_i
 		x->req_ns = 0;
 		kanary_http_count_lost(svc_id, subset);
 	}
+}
+
+/*
+ * A backend segment at seq (client space), on both paths: counts the
+ * response it starts, or the request its FIN or RST leaves unanswered.
+ * Returns the client side's next phase when a response began, else -1;
+ * where that side lives is the caller's.
+ */
+static __always_inline int kanary_xchg_backend(struct __sk_buff *skb, const struct kanary_pkt *p,
+					       __u32 seq, struct kanary_xchg *x, __u32 svc_id,
+					       __u8 subset)
+{
+	__u32 code = kanary_xchg_server(skb, p, seq, x);
+	int phase = -1;
+
+	if (code && !kanary_http_interim(code))
+		phase = kanary_xchg_answered(x, svc_id, subset, code);
+	if (p->fin || p->rst)
+		kanary_xchg_ended(x, svc_id, subset);
+	return phase;
 }
 
 #endif /* KANARY_BPF_EXCHANGE_H */

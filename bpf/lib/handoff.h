@@ -488,12 +488,10 @@ static __noinline int kanary_ho_refused(struct __sk_buff *skb, const struct kana
 static __always_inline void kanary_ho_xchg_out(struct __sk_buff *skb, const struct kanary_pkt *p,
 					       __u32 seq, struct kanary_ho_entry *ho)
 {
-	__u32 code = kanary_xchg_server(skb, p, seq, &ho->xchg);
+	int phase = kanary_xchg_backend(skb, p, seq, &ho->xchg, ho->svc_id, ho->subset);
 
-	if (code && !kanary_http_interim(code))
-		ho->xchg.phase = kanary_xchg_answered(&ho->xchg, ho->svc_id, ho->subset, code);
-	if (p->fin || p->rst)
-		kanary_xchg_ended(&ho->xchg, ho->svc_id, ho->subset);
+	if (phase >= 0)
+		ho->xchg.phase = phase;
 }
 
 /* An established leg, backend to client: SNAT, and seq into the client's view. */

@@ -165,4 +165,12 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } kanary_glob_v1 SEC(".maps");
 
+/* The instance's settings; NULL only if the map lost its one slot. */
+static __always_inline const struct kanary_globals *kanary_globals(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&kanary_glob_v1, &zero);
+}
+
 #endif /* KANARY_BPF_MAPS_H */

@@ -35,10 +35,8 @@ static __always_inline const struct kanary_svc_config *kanary_live_config(const 
 /* The instance's hash seed, read once per packet by the callers below. */
 static __always_inline __u32 kanary_hash_seed(void)
 {
-	const struct kanary_globals *g;
-	__u32 zero = 0;
+	const struct kanary_globals *g = kanary_globals();
 
-	g = bpf_map_lookup_elem(&kanary_glob_v1, &zero);
 	return g ? g->hash_seed : 0;
 }
 

@@ -2,6 +2,7 @@
 /* /metrics' text: the loop's part and the datapath's (see metrics_text.h). */
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdio.h>
 #include <string.h>
 #include "kanary.h"
@@ -60,69 +61,65 @@ struct scrape {
 	int pass;		/* which metric family this foreach prints */
 };
 
+/*
+ * The per-subset families, in order.  A counter names its field of struct
+ * kanary_subset_stats (in, and out when it has a direction); -1: the
+ * family is not from the stats (weight, backends).
+ */
+#define SUB_F(f)	offsetof(struct kanary_subset_stats, f)
 static const struct {
 	const char *name, *help, *type;
+	ssize_t in, out;
 } subset_metrics[] = {
-	{ "kanary_subset_connections_total", "New connections steered to the subset.", "counter" },
-	{ "kanary_subset_rule_connections_total", "Of them, those a dark-release rule routed.", "counter" },
-	{ "kanary_subset_requests_total", "HTTP requests routed to the subset, each on its own (rule path).", "counter" },
-	{ "kanary_subset_rule_requests_total", "Of them, those a dark-release rule routed.", "counter" },
-	{ "kanary_subset_packets_total", "Packets of the subset's connections.", "counter" },
-	{ "kanary_subset_bytes_total", "Bytes of the subset's connections.", "counter" },
-	{ "kanary_subset_weight", "The subset's weight as configured (before normalising).", "gauge" },
-	{ "kanary_subset_backends", "Backends in the subset.", "gauge" },
+	{ "kanary_subset_connections_total", "New connections steered to the subset.", "counter",
+	  SUB_F(connections), -1 },
+	{ "kanary_subset_rule_connections_total", "Of them, those a dark-release rule routed.", "counter",
+	  SUB_F(rule_connections), -1 },
+	{ "kanary_subset_requests_total", "HTTP requests routed to the subset, each on its own (rule path).",
+	  "counter", SUB_F(requests), -1 },
+	{ "kanary_subset_rule_requests_total", "Of them, those a dark-release rule routed.", "counter",
+	  SUB_F(rule_requests), -1 },
+	{ "kanary_subset_packets_total", "Packets of the subset's connections.", "counter",
+	  SUB_F(packets_in), SUB_F(packets_out) },
+	{ "kanary_subset_bytes_total", "Bytes of the subset's connections.", "counter",
+	  SUB_F(bytes_in), SUB_F(bytes_out) },
+	{ "kanary_subset_weight", "The subset's weight as configured (before normalising).", "gauge", -1, -1 },
+	{ "kanary_subset_backends", "Backends in the subset.", "gauge", -1, -1 },
 };
+
+static unsigned long long sub_field(const struct kanary_subset_stats *st, ssize_t off)
+{
+	return *(const __u64 *)((const char *)st + off);
+}
 
 static int subset_rows(const struct kanary_service *s, void *arg)
 {
 	struct scrape *x = arg;
 	const struct kanary_svc_config *c = &s->cfg;
 	char sv[2 * KANARY_NAME_LEN], sb[2 * KANARY_SUBSET_NAME_LEN], w[KANARY_WEIGHT_STR_LEN];
+	const char *fam = subset_metrics[x->pass].name;
+	ssize_t in = subset_metrics[x->pass].in, out = subset_metrics[x->pass].out;
 	struct kanary_err e;
 
 	for (__u32 i = 0; i < c->n_subsets && i < KANARY_MAX_SUBSETS; i++) {
 		struct kanary_subset_stats st = { 0 };
 		const char *l1 = kd_label_escape(c->name, sv, sizeof(sv)), *l2 = kd_label_escape(c->subsets[i].name, sb, sizeof(sb));
 
-		if (x->pass < 6 && kanary_subset_stats_read(x->m, s->id, i, &st, &e))
+		if (in >= 0 && kanary_subset_stats_read(x->m, s->id, i, &st, &e))
 			continue;
-		switch (x->pass) {
-		case 0:
-			kd_text_printf(x->t, "kanary_subset_connections_total{service=\"%s\",subset=\"%s\"} %llu\n",
-				l1, l2, (unsigned long long)st.connections);
-			break;
-		case 1:
-			kd_text_printf(x->t, "kanary_subset_rule_connections_total{service=\"%s\",subset=\"%s\"} %llu\n",
-				l1, l2, (unsigned long long)st.rule_connections);
-			break;
-		case 2:
-			kd_text_printf(x->t, "kanary_subset_requests_total{service=\"%s\",subset=\"%s\"} %llu\n",
-				l1, l2, (unsigned long long)st.requests);
-			break;
-		case 3:
-			kd_text_printf(x->t, "kanary_subset_rule_requests_total{service=\"%s\",subset=\"%s\"} %llu\n",
-				l1, l2, (unsigned long long)st.rule_requests);
-			break;
-		case 4:
-			kd_text_printf(x->t, "kanary_subset_packets_total{service=\"%s\",subset=\"%s\",direction=\"in\"} %llu\n"
-				"kanary_subset_packets_total{service=\"%s\",subset=\"%s\",direction=\"out\"} %llu\n",
-				l1, l2, (unsigned long long)st.packets_in, l1, l2,
-				(unsigned long long)st.packets_out);
-			break;
-		case 5:
-			kd_text_printf(x->t, "kanary_subset_bytes_total{service=\"%s\",subset=\"%s\",direction=\"in\"} %llu\n"
-				"kanary_subset_bytes_total{service=\"%s\",subset=\"%s\",direction=\"out\"} %llu\n",
-				l1, l2, (unsigned long long)st.bytes_in, l1, l2,
-				(unsigned long long)st.bytes_out);
-			break;
-		case 6:
+		if (in >= 0 && out < 0) {
+			kd_text_printf(x->t, "%s{service=\"%s\",subset=\"%s\"} %llu\n", fam, l1, l2,
+				sub_field(&st, in));
+		} else if (in >= 0) {
+			kd_text_printf(x->t, "%s{service=\"%s\",subset=\"%s\",direction=\"in\"} %llu\n"
+				"%s{service=\"%s\",subset=\"%s\",direction=\"out\"} %llu\n",
+				fam, l1, l2, sub_field(&st, in), fam, l1, l2, sub_field(&st, out));
+		} else if (strcmp(fam, "kanary_subset_weight") == 0) {
 			kanary_weight_format(w, sizeof(w), c->subsets[i].weight_milli);
-			kd_text_printf(x->t, "kanary_subset_weight{service=\"%s\",subset=\"%s\"} %s\n", l1, l2, w);
-			break;
-		case 7:
-			kd_text_printf(x->t, "kanary_subset_backends{service=\"%s\",subset=\"%s\"} %u\n", l1, l2,
+			kd_text_printf(x->t, "%s{service=\"%s\",subset=\"%s\"} %s\n", fam, l1, l2, w);
+		} else {
+			kd_text_printf(x->t, "%s{service=\"%s\",subset=\"%s\"} %u\n", fam, l1, l2,
 				c->subsets[i].n_backends);
-			break;
 		}
 	}
 	return 0;
