@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* VirtualService routes and DestinationRule subsets into weighted subsets. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "kdt.h"
@@ -207,24 +208,99 @@ START_TEST(gateway_only_virtual_service_leaves_the_default)
 }
 END_TEST
 
-START_TEST(virtual_service_in_another_namespace_by_fqdn)
+/* A tenant's VirtualService and DestinationRule naming another namespace's Service. */
+static const char hijack_yaml[] =
+	"apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
+	"metadata: {name: g, namespace: evil}\n"
+	"spec: {host: g.n.svc.cluster.local, subsets: [{name: mine, labels: {v: b}}]}\n---\n"
+	"apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\n"
+	"metadata: {name: g, namespace: evil}\nspec:\n  hosts: [g.n.svc.cluster.local]\n"
+	"  http:\n  - route:\n    - destination: {host: g}\n";
+
+/* kdt_base_yaml with its Service n/g granting routing-from as given. */
+static int load_base_granting(struct kdt_world *w, const char *grant)
+{
+	char text[4096];
+	const char *rest = strstr(kdt_base_yaml, "---\n");
+
+	ck_assert_ptr_nonnull(rest);
+	ck_assert_int_lt(snprintf(text, sizeof(text),
+				  "apiVersion: v1\nkind: Service\nmetadata:\n  name: g\n  namespace: n\n"
+				  "  annotations: {kanary.io/routing-from: '%s'}\n"
+				  "spec: {clusterIP: 10.96.0.50, selector: {app: g}, ports: [{name: http, port: 80}, {name: grpc, port: 9090}]}\n%s",
+				  grant, rest), (int)sizeof(text));
+	return kdt_load_text(w, "base.yaml", text);
+}
+
+START_TEST(another_namespace_cannot_route_a_service_that_does_not_grant_it)
 {
 	struct kdt_world w = { 0 };
+	const struct kd_desired_service *s;
 
 	ck_assert_int_eq(kdt_load_text(&w, "base.yaml", kdt_base_yaml), 0);
-	ck_assert_int_eq(kdt_load_text(&w, "vs.yaml",
-		"apiVersion: networking.istio.io/v1beta1\nkind: VirtualService\n"
-		"metadata: {name: g, namespace: istio-config}\nspec:\n  hosts: [g.n.svc.cluster.local]\n"
-		"  http:\n  - route:\n    - destination: {host: g.n.svc.cluster.local, subset: a}\n      weight: 1\n"
-		"    - destination: {host: g.n, subset: b}\n      weight: 3\n"), 0);
+	ck_assert_int_eq(kdt_load_text(&w, "evil.yaml", hijack_yaml), 0);
+	/* evil's own Service g: what "g" would mean if names resolved in evil. */
+	ck_assert_int_eq(kdt_load_text(&w, "evil-svc.yaml",
+		"apiVersion: v1\nkind: Service\nmetadata: {name: g, namespace: evil}\n"
+		"spec: {clusterIP: 10.96.6.66, selector: {app: x}, ports: [{port: 80}]}\n---\n"
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: x, namespace: evil, labels: {app: x}}\n"
+		"status: {phase: Running, podIP: 10.6.6.6, conditions: [{type: Ready, status: 'True'}]}\n"), 0);
 	kdt_build(&w);
-	ck_assert_uint_eq(kdt_subset(kdt_service(&w, "n/g/80"), "b")->weight_milli, W(3));
-	ck_assert_uint_eq(kdt_subset(kdt_service(&w, "n/g/80"), "b")->n, 1);
+	s = kdt_service(&w, "n/g/80");
+	ck_assert_ptr_nonnull(strstr(s->route, "no VirtualService"));
+	ck_assert_ptr_nonnull(strstr(s->dr, "DestinationRule n/g "));
+	ck_assert_uint_eq(kdt_subset(s, "default")->weight_milli, W(100));
+	ck_assert(!kdt_has_backend(kdt_subset(s, "default"), "10.6.6.6:80"));
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "evil.yaml:", "VirtualService evil/g: may not route Service n/g",
+			"does not grant it (annotation kanary.io/routing-from)", "ignored");
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "evil.yaml:", "DestinationRule evil/g: may not route Service n/g");
 	kdt_free(&w);
 }
 END_TEST
 
-START_TEST(own_namespace_wins_among_rules_and_virtual_services_for_a_host)
+START_TEST(a_granted_namespace_routes_and_short_names_resolve_in_the_services_namespace)
+{
+	static const char *const grants[] = { "evil", "other, evil", "*" };
+
+	for (size_t i = 0; i < sizeof(grants) / sizeof(grants[0]); i++) {
+		struct kdt_world w = { 0 };
+		const struct kd_desired_service *s;
+
+		ck_assert_int_eq(load_base_granting(&w, grants[i]), 0);
+		ck_assert_int_eq(kdt_load_text(&w, "evil.yaml", hijack_yaml), 0);
+		ck_assert_int_eq(kdt_load_text(&w, "evil-svc.yaml",
+			"apiVersion: v1\nkind: Service\nmetadata: {name: g, namespace: evil}\n"
+			"spec: {clusterIP: 10.96.6.66, selector: {app: x}, ports: [{port: 80}]}\n"), 0);
+		kdt_build(&w);
+		s = kdt_service(&w, "n/g/80");
+		ck_assert_msg(strstr(s->route, "VirtualService evil/g "), "grant '%s': %s", grants[i], s->route);
+		/* "g" is n/g, the routed Service, not evil/g: all of n/g's pods. */
+		ck_assert(kdt_has_backend(kdt_subset(s, "default"), "10.1.0.1:80"));
+		ck_assert(kdt_has_backend(kdt_subset(s, "default"), "10.1.0.2:80"));
+		/* n's own DestinationRule still wins over the granted one. */
+		ck_assert_ptr_nonnull(strstr(s->dr, "DestinationRule n/g "));
+		ck_assert(!kdt_diag(&w.diags, KD_WARN, "may not route", NULL));
+		kdt_free(&w);
+	}
+}
+END_TEST
+
+START_TEST(a_grant_that_is_not_a_namespace_list_is_an_error)
+{
+	static const char *const bad[] = { "Evil", "evil,", "ev il", "-evil", "a,*b" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct kdt_world w = { 0 };
+
+		ck_assert_int_eq(load_base_granting(&w, bad[i]), -EINVAL);
+		KDT_ASSERT_DIAG(&w.diags, KD_ERROR, "base.yaml:", "kanary.io/routing-from",
+				"is not a namespace name");
+		kdt_free(&w);
+	}
+}
+END_TEST
+
+START_TEST(own_namespace_wins_over_a_granted_one_and_others_are_refused)
 {
 	static const char *const early =
 		"apiVersion: networking.istio.io/v1\nkind: DestinationRule\n"
@@ -248,9 +324,9 @@ START_TEST(own_namespace_wins_among_rules_and_virtual_services_for_a_host)
 	struct kdt_world w = { 0 };
 	const struct kd_desired_service *s;
 
-	/* Others' objects for the host both before and after the Service's own. */
+	/* Others' objects for the host both before and after the Service's own; other2 granted. */
 	ck_assert_int_eq(kdt_load_text(&w, "early.yaml", early), 0);
-	ck_assert_int_eq(kdt_load_text(&w, "base.yaml", kdt_base_yaml), 0);
+	ck_assert_int_eq(load_base_granting(&w, "other2"), 0);
 	ck_assert_int_eq(kdt_load_text(&w, "own.yaml", own), 0);
 	ck_assert_int_eq(kdt_load_text(&w, "late.yaml", late), 0);
 	kdt_build(&w);
@@ -259,6 +335,8 @@ START_TEST(own_namespace_wins_among_rules_and_virtual_services_for_a_host)
 	ck_assert_ptr_nonnull(strstr(s->dr, "DestinationRule n/g "));
 	ck_assert_uint_eq(kdt_subset(s, "a")->weight_milli, W(30));
 	ck_assert_uint_eq(kdt_subset(s, "b")->weight_milli, W(70));
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "early.yaml:", "VirtualService other/g-early: may not route Service n/g");
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "early.yaml:", "DestinationRule other/g-early: may not route Service n/g");
 	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "late.yaml:", "VirtualService other2/g-late: spec.hosts",
 			"already has VirtualService n/g", "ignored");
 	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "late.yaml:", "DestinationRule other2/g-late: spec.host",
@@ -299,8 +377,10 @@ Suite *routes_suite(void)
 	tcase_add_test(tc, only_header_routes_leave_all_pods_to_the_split);
 	tcase_add_test(tc, unknown_subset_and_unknown_host_are_warned);
 	tcase_add_test(tc, gateway_only_virtual_service_leaves_the_default);
-	tcase_add_test(tc, virtual_service_in_another_namespace_by_fqdn);
-	tcase_add_test(tc, own_namespace_wins_among_rules_and_virtual_services_for_a_host);
+	tcase_add_test(tc, another_namespace_cannot_route_a_service_that_does_not_grant_it);
+	tcase_add_test(tc, a_granted_namespace_routes_and_short_names_resolve_in_the_services_namespace);
+	tcase_add_test(tc, a_grant_that_is_not_a_namespace_list_is_an_error);
+	tcase_add_test(tc, own_namespace_wins_over_a_granted_one_and_others_are_refused);
 	tcase_add_test(tc, more_than_eight_destinations_hold_the_service);
 	suite_add_tcase(s, tc);
 	return s;

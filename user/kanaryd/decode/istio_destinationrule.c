@@ -13,7 +13,9 @@ static const struct kd_field_rule spec_fields[] = {
 	{ "subsets", NULL },
 	{ "trafficPolicy", "traffic policies (load balancing, connection pools, outlier detection, "
 			   "TLS) are not applied by kanary; ignored" },
-	{ "exportTo", "visibility is not applied: kanary steers the traffic of every attached pod; ignored" },
+	{ "exportTo", "kanary cannot scope an object to some clients' namespaces: it applies to every "
+		      "client, and only to Services of its own namespace or ones that grant it "
+		      "(" KD_ANNOTATION_ROUTING_FROM "); ignored" },
 	{ "workloadSelector", "kanary applies rules to every attached pod; ignored" },
 	{ NULL, NULL },
 };

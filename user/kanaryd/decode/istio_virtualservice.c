@@ -16,7 +16,9 @@ static const struct kd_field_rule spec_fields[] = {
 	{ "http", NULL },
 	{ "tcp", NULL },
 	{ "tls", "TLS routes are not supported; ignored" },
-	{ "exportTo", "visibility is not applied: kanary steers the traffic of every attached pod; ignored" },
+	{ "exportTo", "kanary cannot scope an object to some clients' namespaces: it applies to every "
+		      "client, and only to Services of its own namespace or ones that grant it "
+		      "(" KD_ANNOTATION_ROUTING_FROM "); ignored" },
 	{ NULL, NULL },
 };
 

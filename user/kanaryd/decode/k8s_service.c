@@ -107,6 +107,58 @@ static void decode_per_request(struct kd_dec *d, struct kd_node obj, struct kd_s
 			     ": expected \"true\" or \"false\", got '%s'", v);
 }
 
+/* A namespace name as Kubernetes allows it: an RFC 1123 label. */
+static bool namespace_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/*
+ * "ns1,ns2" or "*": the namespaces whose VirtualServices and
+ * DestinationRules the Service's owner lets govern it.  The grant is the
+ * Service's own, as a Gateway API ReferenceGrant is its namespace's: no
+ * other namespace can give it.
+ */
+static void decode_routing_from(struct kd_dec *d, struct kd_node obj, struct kd_service *s)
+{
+	struct kd_node ann = kd_get(kd_get(obj, "metadata"), "annotations");
+	const char *v = kd_dec_str(d, ann, KD_ANNOTATION_ROUTING_FROM, "metadata.annotations");
+	size_t n = 1;
+
+	if (!v)
+		return;
+	for (const char *p = v; *p; p++)
+		n += *p == ',';
+	s->routing_from = kd_alloc(&d->out->arena, n * sizeof(*s->routing_from));
+	for (const char *p = v;; p++) {
+		const char *end = strchr(p, ',');
+		size_t len;
+
+		while (*p == ' ')
+			p++;
+		len = end ? (size_t)(end - p) : strlen(p);
+		while (len && p[len - 1] == ' ')
+			len--;
+		if (len == 1 && *p == '*')
+			s->routing_from_any = true;
+		else if (namespace_name_ok(p, len))
+			s->routing_from[s->nrouting_from++] = kd_strndup(&d->out->arena, p, len);
+		else
+			kd_dec_error(d, kd_get(ann, KD_ANNOTATION_ROUTING_FROM),
+				     "metadata.annotations." KD_ANNOTATION_ROUTING_FROM
+				     ": '%.*s' is not a namespace name (expected a comma-separated list "
+				     "of namespaces, or \"*\")", (int)len, p);
+		if (!end)
+			break;
+		p = end;
+	}
+}
+
 int kd_decode_service(struct kd_dec *d, struct kd_node obj, const struct kd_meta *m)
 {
 	struct kd_node spec = kd_get(obj, "spec");
@@ -126,6 +178,7 @@ int kd_decode_service(struct kd_dec *d, struct kd_node obj, const struct kd_meta
 	kd_dec_labels(d, kd_get(spec, "selector"), "spec.selector", &s->selector);
 	decode_ports(d, spec, s);
 	decode_per_request(d, obj, s);
+	decode_routing_from(d, obj, s);
 
 	affinity = kd_dec_str(d, spec, "sessionAffinity", "spec.sessionAffinity");
 	if (affinity && strcmp(affinity, "None") != 0)

@@ -43,6 +43,8 @@ struct kd_svc_port {
 	int line;
 };
 
+#define KD_ANNOTATION_ROUTING_FROM	"kanary.io/routing-from"
+
 struct kd_service {
 	struct kd_meta m;
 	bool external_name;	/* type: ExternalName, no cluster IP */
@@ -54,6 +56,13 @@ struct kd_service {
 	size_t nports;
 	struct kd_svc_port *ports;
 	bool per_request;	/* annotation kanary.io/per-request: "true" */
+	/*
+	 * Annotation KD_ANNOTATION_ROUTING_FROM: the other namespaces whose
+	 * VirtualServices and DestinationRules may govern this Service.
+	 */
+	bool routing_from_any;	/* "*" */
+	size_t nrouting_from;
+	const char **routing_from;
 };
 
 struct kd_container_port {

@@ -210,6 +210,27 @@ ssize_t kd_service_by_fqdn(struct kd_build *c, const char *fqdn)
 }
 
 /*
+ * An object in namespace ns may govern Service s when it is in s's own
+ * namespace, or when s grants ns by its kanary.io/routing-from annotation.
+ * Without this, any tenant could route another's Service by naming it by
+ * its qualified name while the owner has no VirtualService of their own.
+ */
+static bool may_govern(struct kd_build *c, const struct kd_service *s, const struct kd_meta *m,
+		       int line)
+{
+	if (strcmp(m->ns, s->m.ns) == 0 || s->routing_from_any)
+		return true;
+	for (size_t i = 0; i < s->nrouting_from; i++)
+		if (strcmp(s->routing_from[i], m->ns) == 0)
+			return true;
+	kd_warn_once(c, "%s:%d: %s %s/%s: may not route Service %s/%s: namespace %s is not the "
+		     "Service's, and the Service does not grant it (annotation %s); ignored for it",
+		     m->file, line, m->kind, m->ns, m->name, s->m.ns, s->m.name, m->ns,
+		     KD_ANNOTATION_ROUTING_FROM);
+	return false;
+}
+
+/*
  * Among the rules naming a host, one in the Service's own namespace wins,
  * else the first in file order; a second candidate gets a warning, as Istio
  * would also pick just one.
@@ -223,6 +244,8 @@ const struct kd_destination_rule *kd_rule_for(struct kd_build *c, size_t svc)
 	for (; k < end; k++) {
 		const struct kd_destination_rule *r = c->dr[c->dr_by_fqdn.v[k].at];
 
+		if (!may_govern(c, s, &r->m, r->host_line))
+			continue;
 		if (best && !(strcmp(r->m.ns, s->m.ns) == 0 && strcmp(best->m.ns, s->m.ns) != 0)) {
 			kd_warn_once(c, "%s:%d: DestinationRule %s/%s: spec.host: Service %s/%s already has "
 				  "DestinationRule %s/%s (%s:%d); this one is ignored for it",
@@ -246,6 +269,8 @@ const struct kd_virtual_service *kd_vs_for(struct kd_build *c, size_t svc)
 
 		if (k > first && c->vs_by_host.v[k - 1].at == c->vs_by_host.v[k].at)
 			continue;	/* it lists the host twice */
+		if (!may_govern(c, s, &v->m, v->m.line))
+			continue;
 		if (best && !(strcmp(v->m.ns, s->m.ns) == 0 && strcmp(best->m.ns, s->m.ns) != 0)) {
 			kd_warn_once(c, "%s:%d: VirtualService %s/%s: spec.hosts: Service %s/%s already has "
 				  "VirtualService %s/%s (%s:%d); this one is ignored for it",

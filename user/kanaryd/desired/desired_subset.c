@@ -141,11 +141,14 @@ static const struct kd_svc_port *dest_port(const struct kd_service *to, const st
 /*
  * The Service that destination di of route r names, and in *sub the
  * DestinationRule subset it names (NULL: none, or undefined: warned).
- * -1 when it is not a Service in the manifests (warned).
+ * -1 when it is not a Service in the manifests (warned).  A short name
+ * resolves in the namespace of the Service being routed, svc: a
+ * VirtualService that svc's namespace lets govern it from elsewhere must
+ * not make "greeting" mean a Service of its own namespace.
  */
-static ssize_t destination_service(struct kd_build *c, const struct kd_virtual_service *v,
-				   const struct kd_route *r, size_t di,
-				   const struct kd_dr_subset **sub)
+static ssize_t destination_service(struct kd_build *c, size_t svc,
+				   const struct kd_virtual_service *v, const struct kd_route *r,
+				   size_t di, const struct kd_dr_subset **sub)
 {
 	const struct kd_destination *d = &r->dests[di];
 	const char *list = r->kind == KD_ROUTE_HTTP ? "http" : "tcp";
@@ -154,7 +157,7 @@ static ssize_t destination_service(struct kd_build *c, const struct kd_virtual_s
 	ssize_t ti;
 
 	*sub = NULL;
-	kd_host_fqdn(fqdn, sizeof(fqdn), d->host, v->m.ns, c->domain);
+	kd_host_fqdn(fqdn, sizeof(fqdn), d->host, c->svc[svc]->m.ns, c->domain);
 	ti = kd_service_by_fqdn(c, fqdn);
 	if (ti < 0) {
 		kd_warn_once(c, "%s:%d: VirtualService %s/%s: spec.%s[%d].route[%zu].destination.host: "
@@ -185,7 +188,7 @@ struct kd_desired_subset *kd_destination_subset(struct kd_build *c, struct kd_de
 	const struct kd_service *to;
 	const struct kd_svc_port *tp;
 	struct kd_desired_subset *slot;
-	ssize_t ti = destination_service(c, v, r, di, &sub);
+	ssize_t ti = destination_service(c, svc, v, r, di, &sub);
 	char name[128];
 
 	if (ti < 0)
