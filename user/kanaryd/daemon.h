@@ -35,6 +35,7 @@ struct kd_config {
 	const char *kubeconfig;	/* NULL: in-cluster service account */
 	const char *context;
 	__u32 kube_page_size;
+	__u32 api_gone_hold_s;	/* --api-gone-hold */
 	const char *health_listen;	/* --health-listen ADDR:PORT, or NULL: none */
 	const char *metrics_listen;	/* --metrics-listen ADDR:PORT, or NULL: none */
 	bool istio_metrics;	/* --istio-metrics: istio_* families on /metrics too */

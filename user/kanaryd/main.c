@@ -53,6 +53,9 @@ static void usage(FILE *f)
 "                           certificate from FILE (implies --kube)\n"
 "      --context NAME       the kubeconfig context (default: its current-context)\n"
 "      --kube-page-size N   objects per LIST page (default %u)\n"
+"      --api-gone-hold SECONDS  a kind the API server stops serving (an Istio CRD\n"
+"                           reinstall) keeps its last objects applied this long, until\n"
+"                           it is served and listed again (default %u; 0: drop at once)\n"
 "      --health-listen ADDR:PORT  serve the probes /healthz (the loop runs) and\n"
 "                           /readyz (the first sync is in the maps) on this address\n"
 "                           (default with --kube: " KD_HEALTH_DEFAULT_LISTEN "; 'none': off)\n"
@@ -90,7 +93,7 @@ static void usage(FILE *f)
 "Status: %s/<hash of the pin path>.status.json ($%s), shown by 'kanaryctl status'.\n"
 "Logs go to stderr, one line each, with a level.  Exit status: 0 after SIGTERM,\n"
 "1 on a startup error, 2 on a usage error.\n",
-		KD_KUBE_PAGE_SIZE, KANARY_PIN_PATH_ENV, KANARY_PIN_PATH_DEFAULT, KANARY_DEFAULT_CT_SIZE,
+		KD_KUBE_PAGE_SIZE, KD_KUBE_GONE_HOLD_S, KANARY_PIN_PATH_ENV, KANARY_PIN_PATH_DEFAULT, KANARY_DEFAULT_CT_SIZE,
 		KANARY_DEFAULT_MAX_SERVICES, KD_DEFAULT_DOMAIN, KANARY_RUN_DIR_DEFAULT, KANARY_RUN_DIR_ENV);
 }
 
@@ -113,7 +116,7 @@ static bool bad_listen(const char *listen)
 static int parse_args(int argc, char **argv, struct kd_config *c)
 {
 	enum { OPT_PIN = 256, OPT_CT, OPT_DOMAIN, OPT_DETACH, OPT_CHECK, OPT_ONCE, OPT_KUBE,
-	       OPT_KUBECONFIG, OPT_CONTEXT, OPT_PAGE, OPT_HEALTH, OPT_METRICS,
+	       OPT_KUBECONFIG, OPT_CONTEXT, OPT_PAGE, OPT_GONE_HOLD, OPT_HEALTH, OPT_METRICS,
 	       OPT_MAX_SERVICES, OPT_ISTIO, OPT_CGROUP };
 	static const struct option opts[] = {
 		{ "manifests", required_argument, NULL, 'm' },
@@ -130,6 +133,7 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 		{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
 		{ "context", required_argument, NULL, OPT_CONTEXT },
 		{ "kube-page-size", required_argument, NULL, OPT_PAGE },
+		{ "api-gone-hold", required_argument, NULL, OPT_GONE_HOLD },
 		{ "health-listen", required_argument, NULL, OPT_HEALTH },
 		{ "metrics-listen", required_argument, NULL, OPT_METRICS },
 		{ "istio-metrics", no_argument, NULL, OPT_ISTIO },
@@ -138,6 +142,8 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 		{ NULL, 0, NULL, 0 },
 	};
 	bool health_set = false;
+
+	c->api_gone_hold_s = KD_KUBE_GONE_HOLD_S;
 	size_t cap = 0;
 	int o;
 
@@ -200,6 +206,10 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 			if (kanary_parse_u32(optarg, "", 1, 100000, &c->kube_page_size, NULL))
 				return bad_usage("--kube-page-size: expected a number of objects 1-100000, got '%s'",
 						 optarg);
+			break;
+		case OPT_GONE_HOLD:
+			if (kanary_parse_u32(optarg, "", 0, 86400, &c->api_gone_hold_s, NULL))
+				return bad_usage("--api-gone-hold: expected seconds 0-86400, got '%s'", optarg);
 			break;
 		case OPT_HEALTH:
 			health_set = true;
@@ -333,7 +343,7 @@ static int start_source(struct kd_daemon *d, struct kd_kube_config *kc, struct k
 		pr_info("API server credentials: %s", kc->source);
 		d->watch.fd = d->watch.wd = -1;
 		d->kube = kd_xcalloc(1, sizeof(*d->kube));
-		if (kd_kube_start(d->kube, kc, d->cfg.kube_page_size, e))
+		if (kd_kube_start(d->kube, kc, d->cfg.kube_page_size, d->cfg.api_gone_hold_s, e))
 			return -EAGAIN;
 		d->source = &d->kube->source;
 		return 0;

@@ -20,6 +20,9 @@ the server binds to loopback of the test's own namespace):
   POST   /_test/close                   ends every open watch stream
   POST   /_test/http410                 the next watch request gets HTTP 410
   POST   /_test/token                   body {"token": T}: the only token accepted
+  POST   /_test/istio                   body {"served": B}: the Istio group served or
+                                        not (404, its watches ended), as while its
+                                        CRDs are reinstalled
   GET    /_test/log                     requests seen: [{"method","path","query","code"}]
   GET    /_test/watchers                {"RES": open watch streams}
 State (objects, resourceVersion) is saved to --state, so a restarted
@@ -195,6 +198,12 @@ class Handler(BaseHTTPRequestHandler):
                 with st.cond:
                     st.http410 = True
                 return self.send_json(200, {})
+            if self.command == "POST" and parts == ["istio"]:
+                with st.cond:
+                    st.istio = bool(self.body()["served"])
+                    st.epoch += 1       # open watches end; a served=false one comes back 404
+                    st.cond.notify_all()
+                return self.send_json(200, {"served": st.istio})
             if self.command == "POST" and parts == ["token"]:
                 with st.cond:
                     st.token = self.body()["token"]

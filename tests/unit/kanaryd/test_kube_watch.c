@@ -17,6 +17,7 @@
 static struct kubet srv;
 static struct kd_kube kube;
 static bool kube_on;
+static unsigned gone_hold_s = KD_KUBE_GONE_HOLD_S;
 
 static void start_kube(void)
 {
@@ -25,7 +26,7 @@ static void start_kube(void)
 	char *err = ke.msg;
 
 	ck_assert_msg(kd_kube_config_load(&c, srv.kubeconfig, NULL, &ke) == 0, "%s", err);
-	ck_assert_int_eq(kd_kube_start(&kube, &c, 2, NULL), 0);
+	ck_assert_int_eq(kd_kube_start(&kube, &c, 2, gone_hold_s, NULL), 0);
 	kube_on = true;
 }
 
@@ -46,6 +47,7 @@ static void teardown(void)
 	if (kube_on)
 		kd_kube_stop(&kube);
 	kube_on = false;
+	gone_hold_s = KD_KUBE_GONE_HOLD_S;
 	kubet_cleanup(&srv);
 }
 
@@ -350,6 +352,62 @@ START_TEST(missing_crds_said_once)
 }
 END_TEST
 
+static bool vs_held(void *arg)
+{
+	bool want = *(bool *)arg, ok;
+
+	kd_kube_lock(&kube);
+	ok = kube.kinds[KD_KUBE_VIRTUALSERVICES].held == want &&
+	     kube.kinds[KD_KUBE_VIRTUALSERVICES].missing;
+	kd_kube_unlock(&kube);
+	return ok;
+}
+
+static void set_istio_served(bool served)
+{
+	json_decref(kubet_ctl(&srv, "POST", "/_test/istio", served ? "{\"served\": true}"
+								   : "{\"served\": false}"));
+}
+
+START_TEST(a_group_that_disappears_is_held_until_it_returns_or_the_hold_ends)
+{
+	bool yes = true, no = false;
+
+	gone_hold_s = 4;
+	kubet_start(&srv, NULL);
+	seed();
+	start_kube();
+	ck_assert(kubet_wait(synced, NULL));
+	WAIT_N(KD_KUBE_VIRTUALSERVICES, 1);
+	/* Gone: the last objects stay. */
+	set_istio_served(false);
+	ck_assert(kubet_wait(vs_held, &yes));
+	sleep(2);
+	kd_kube_lock(&kube);
+	ck_assert(kube.kinds[KD_KUBE_VIRTUALSERVICES].held);
+	ck_assert_uint_eq(kube.kinds[KD_KUBE_VIRTUALSERVICES].store.n, 1);
+	ck_assert_uint_eq(kube.kinds[KD_KUBE_DESTINATIONRULES].store.n, 1);
+	kd_kube_unlock(&kube);
+	/* Back, with one VirtualService more: a LIST says what exists. */
+	json_decref(kubet_ctl(&srv, "POST", "/_test/objects",
+		"{\"apiVersion\": \"networking.istio.io/v1\", \"kind\": \"VirtualService\","
+		" \"metadata\": {\"name\": \"later\", \"namespace\": \"default\"},"
+		" \"spec\": {\"hosts\": [\"message\"]}}"));
+	set_istio_served(true);
+	WAIT_N(KD_KUBE_VIRTUALSERVICES, 2);
+	kd_kube_lock(&kube);
+	ck_assert(!kube.kinds[KD_KUBE_VIRTUALSERVICES].held);
+	ck_assert(!kube.kinds[KD_KUBE_VIRTUALSERVICES].missing);
+	kd_kube_unlock(&kube);
+	/* Gone for longer than the hold: taken as gone. */
+	set_istio_served(false);
+	ck_assert(kubet_wait(vs_held, &yes));
+	ck_assert(kubet_wait(vs_held, &no));
+	WAIT_N(KD_KUBE_VIRTUALSERVICES, 0);
+	WAIT_N(KD_KUBE_DESTINATIONRULES, 0);
+}
+END_TEST
+
 START_TEST(server_down_keeps_cache_then_resumes)
 {
 	kubet_start(&srv, NULL);
@@ -387,6 +445,7 @@ Suite *kube_watch_suite(void)
 	tcase_add_test(tc, closed_stream_resumes_without_list);
 	tcase_add_test(tc, rotated_token_is_read_again);
 	tcase_add_test(tc, missing_crds_said_once);
+	tcase_add_test(tc, a_group_that_disappears_is_held_until_it_returns_or_the_hold_ends);
 	tcase_add_test(tc, server_down_keeps_cache_then_resumes);
 	suite_add_tcase(s, tc);
 	return s;

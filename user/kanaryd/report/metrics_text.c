@@ -279,10 +279,11 @@ static void kube_text(struct kd_kube *k, struct kd_text *t)
 {
 	static const struct {
 		const char *name, *help, *type;
-		size_t off;	/* in kd_kube_stats; -1: objects; -2: synced */
+		size_t off;	/* in kd_kube_stats; -1: objects; -2: synced; -3: held */
 	} fam[] = {
 		{ "kanaryd_kube_objects", "Objects of the kind in the cache.", "gauge", (size_t)-1 },
 		{ "kanaryd_kube_synced", "1 once the kind was listed (or is known not served).", "gauge", (size_t)-2 },
+		{ "kanaryd_kube_held", "1 while the kind is not served and its last objects are kept (--api-gone-hold).", "gauge", (size_t)-3 },
 		{ "kanaryd_kube_lists_total", "Complete LISTs of the kind.", "counter", offsetof(struct kd_kube_stats, lists) },
 		{ "kanaryd_kube_events_total", "ADDED, MODIFIED and DELETED watch events.", "counter", offsetof(struct kd_kube_stats, events) },
 		{ "kanaryd_kube_bookmarks_total", "BOOKMARK watch events.", "counter", offsetof(struct kd_kube_stats, bookmarks) },
@@ -302,6 +303,8 @@ static void kube_text(struct kd_kube *k, struct kd_text *t)
 				v = c->store.n;
 			else if (fam[f].off == (size_t)-2)
 				v = c->synced;
+			else if (fam[f].off == (size_t)-3)
+				v = c->held;
 			else
 				v = *(const unsigned long long *)((const char *)&c->st + fam[f].off);
 			kd_text_printf(t, "%s{resource=\"%s\"} %llu\n", fam[f].name, c->resource, v);

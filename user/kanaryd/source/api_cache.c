@@ -76,8 +76,8 @@ json_t *kd_kube_json(struct kd_kube *k)
 					c->store.v[j].name, "error", c->store.v[j].error,
 					"last_good_in_use", c->store.v[j].good != NULL));
 		json_object_set_new(kinds_o, c->resource, json_pack(
-			"{s:s, s:b, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
-			"api", c->api, "synced", c->synced, "served", !c->missing,
+			"{s:s, s:b, s:b, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+			"api", c->api, "synced", c->synced, "served", !c->missing, "held", c->held,
 			"resource_version", c->rv, "objects", (json_int_t)c->store.n,
 			"lists", (json_int_t)c->st.lists, "events", (json_int_t)c->st.events,
 			"bookmarks", (json_int_t)c->st.bookmarks,

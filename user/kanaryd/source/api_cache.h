@@ -39,6 +39,13 @@ struct kd_kube_kind {
 	struct kd_store store;	/* items "api:KIND/NAMESPACE/NAME" */
 	bool synced;		/* listed at least once, or known not served */
 	bool missing;		/* the server does not serve this kind */
+	/*
+	 * Not served any more, its last objects kept in store since
+	 * held_since_ms (CLOCK_MONOTONIC): a CRD reinstall or a discovery
+	 * outage must not drop every rule at once.
+	 */
+	bool held;
+	long long held_since_ms;
 	char api[96];		/* "v1", "networking.istio.io/v1" */
 	char rv[64];		/* last resourceVersion seen */
 	struct kd_kube_stats st;
@@ -49,6 +56,7 @@ struct kd_kube {
 	struct kd_source source;	/* first: kd_api_source_ops, for the loop */
 	struct kd_kube_config cfg;
 	unsigned page_size;
+	long long gone_hold_ms;	/* how long a kind no longer served keeps its objects */
 	pthread_mutex_t lock;
 	int efd;		/* eventfd, readable when the cache changed */
 	atomic_bool stop;

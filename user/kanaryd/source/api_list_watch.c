@@ -157,6 +157,7 @@ int kd_api_list(struct kd_kube_kind *c, struct kd_kube_http *h, long *code)
 	c->store = fresh;
 	c->synced = true;
 	c->missing = false;
+	c->held = false;
 	snprintf(c->rv, sizeof(c->rv), "%s", rv);
 	c->st.lists++;
 	kd_kube_notify(c->k);
@@ -290,20 +291,59 @@ int kd_api_watch(struct kd_kube_kind *c, struct kd_kube_http *h, bool *relist, b
 	return 0;
 }
 
-/* The kind is not served: the objects it had are gone; said once until it is served again. */
+long long kd_api_missing_recheck_ms(const struct kd_kube *k)
+{
+	long long ms = k->gone_hold_ms / 4;
+
+	return ms < 1000 ? 1000 : ms > KD_API_MISSING_RECHECK_MS ? KD_API_MISSING_RECHECK_MS : ms;
+}
+
+/*
+ * The kind is not served.  One that was served with objects keeps them for
+ * --api-gone-hold: the API server cannot say whether its CRD is being
+ * reinstalled or removed, and dropping them would drop every dark-release
+ * rule and canary weight at once.  When it is served again, a LIST says
+ * what really exists; when the hold ends first, the objects are taken as
+ * gone.  Said once per change.
+ */
 void kd_api_set_missing(struct kd_kube_kind *c, bool *said)
 {
-	kd_kube_lock(c->k);
-	if (!c->synced || c->store.n || !c->missing) {
-		kd_store_free(&c->store);
-		kd_kube_notify(c->k);
+	struct kd_kube *k = c->k;
+	long long now = kd_mono_ms(), held_s = 0;
+	size_t n = 0;
+	enum { NOTHING, HOLD, DROP, GONE } what = NOTHING;
+
+	kd_kube_lock(k);
+	if (c->synced && !c->missing && c->store.n && k->gone_hold_ms > 0) {
+		c->held = true;
+		c->held_since_ms = now;
+		n = c->store.n;
+		what = HOLD;
+	} else if (c->held && now - c->held_since_ms >= k->gone_hold_ms) {
+		c->held = false;
+		held_s = (now - c->held_since_ms) / 1000;
+		what = DROP;
+	} else if (!c->held && !*said) {
+		what = GONE;
 	}
+	if (what == DROP || (what == GONE && (!c->synced || c->store.n || !c->missing)))
+		kd_store_free(&c->store);
+	if (what != NOTHING)
+		kd_kube_notify(k);	/* the maps, or at least the status, change */
 	c->synced = true;
 	c->missing = true;
-	kd_kube_unlock(c->k);
-	if (!*said)
+	kd_kube_unlock(k);
+	if (what == HOLD)
+		pr_warn("%s: not served by the API server any more; its %zu object%s stay%s applied "
+			"for up to %lld s (--api-gone-hold), until it is served and listed again",
+			c->resource, n, n == 1 ? "" : "s", n == 1 ? "s" : "", k->gone_hold_ms / 1000);
+	else if (what == DROP)
+		pr_warn("%s: still not served after %lld s; its objects are taken as gone", c->resource,
+			held_s);
+	else if (what == GONE)
 		pr_warn("%s: not served by the API server (are the Istio CRDs installed?); "
-			"plain Services work without them; checking again every %d s", c->resource,
-			KD_API_MISSING_RECHECK_MS / 1000);
-	*said = true;
+			"plain Services work without them; checking again every %lld s", c->resource,
+			kd_api_missing_recheck_ms(k) / 1000);
+	if (what != NOTHING)
+		*said = true;
 }

@@ -15,8 +15,10 @@ int kd_api_discover(struct kd_kube_kind *c, struct kd_kube_http *h);
 int kd_api_list(struct kd_kube_kind *c, struct kd_kube_http *h, long *code);
 /* Watches from c->rv until the stream ends: 0, or -EIO (*relist on 410, *missing on 404). */
 int kd_api_watch(struct kd_kube_kind *c, struct kd_kube_http *h, bool *relist, bool *missing);
-/* The kind is not served: its objects are gone; *said keeps the warning to once. */
+/* The kind is not served: its objects are held, then gone; *said keeps the warnings to once. */
 void kd_api_set_missing(struct kd_kube_kind *c, bool *said);
+/* How often a kind not served is looked for: often enough to end a hold on time. */
+long long kd_api_missing_recheck_ms(const struct kd_kube *k);
 /* The kind works again after an error: said once, as "what again". */
 void kd_api_kind_ok(struct kd_kube_kind *c, const char *what);
 

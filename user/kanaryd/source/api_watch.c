@@ -76,7 +76,7 @@ static void *kind_thread(void *arg)
 			r = kd_api_discover(c, &h);
 			if (r == 0) {
 				kd_api_set_missing(c, &said_missing);
-				nap(k, KD_API_MISSING_RECHECK_MS);
+				nap(k, kd_api_missing_recheck_ms(k));
 				continue;
 			}
 			if (r < 0) {
@@ -88,7 +88,7 @@ static void *kind_thread(void *arg)
 			r = kd_api_list(c, &h, &code);
 			if (r == 0) {
 				kd_api_set_missing(c, &said_missing);
-				nap(k, KD_API_MISSING_RECHECK_MS);
+				nap(k, kd_api_missing_recheck_ms(k));
 				continue;
 			}
 			if (r < 0) {
@@ -126,7 +126,7 @@ static void global_init(void)
 }
 
 int kd_kube_start(struct kd_kube *k, struct kd_kube_config *cfg, unsigned page_size,
-		  struct kanary_err *e)
+		  unsigned gone_hold_s, struct kanary_err *e)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -136,6 +136,7 @@ int kd_kube_start(struct kd_kube *k, struct kd_kube_config *cfg, unsigned page_s
 	memset(cfg, 0, sizeof(*cfg));
 	pthread_mutex_init(&k->cfg.lock, NULL);
 	k->page_size = page_size ? page_size : KD_KUBE_PAGE_SIZE;
+	k->gone_hold_ms = gone_hold_s * 1000LL;
 	pthread_mutex_init(&k->lock, NULL);
 	atomic_init(&k->stop, false);
 	k->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -22,10 +22,15 @@
 #include "source/api_config.h"
 
 #define KD_KUBE_PAGE_SIZE	500
+#define KD_KUBE_GONE_HOLD_S	300
 
-/* Takes cfg (moved in), starts the threads.  -errno with e when they cannot start. */
+/*
+ * Takes cfg (moved in), starts the threads; a kind no longer served keeps
+ * its objects gone_hold_s seconds (0: none).  -errno with e when they
+ * cannot start.
+ */
 int kd_kube_start(struct kd_kube *k, struct kd_kube_config *cfg, unsigned page_size,
-		  struct kanary_err *e);
+		  unsigned gone_hold_s, struct kanary_err *e);
 void kd_kube_stop(struct kd_kube *k);
 
 #endif
