@@ -133,6 +133,7 @@ static void publish_health(struct kd_daemon *d)
 		owned += !d->desired.v[i].hold;
 	d->hs.ready = d->ready;
 	d->hs.services = owned;
+	d->hs.results = &d->results;
 	snprintf(d->hs.why, sizeof(d->hs.why), "%s", d->apply_error ? d->apply_error : "");
 	kd_health_publish(d->health, &d->hs, d->kube,
 			  d->cfg.istio_metrics ? kd_istio_ids_build(&d->desired, d->cfg.domain) : NULL);

@@ -51,7 +51,8 @@ void kd_desired_service_summary(const struct kd_desired_service *d, char *buf, s
 		snprintf(buf + at, len - at, "%s", kd_rules_count_text(d, rules, sizeof(rules)));
 }
 
-static void result(struct kd_results *r, const char *name, enum kd_outcome o, const char *msg)
+static void result(struct kd_results *r, const char *name, enum kd_outcome o, const char *msg,
+		   int err)
 {
 	struct kd_result x;
 
@@ -59,6 +60,7 @@ static void result(struct kd_results *r, const char *name, enum kd_outcome o, co
 	snprintf(x.name, sizeof(x.name), "%s", name);
 	x.outcome = o;
 	x.msg = msg ? kd_xstrdup(msg) : NULL;
+	x.err = err;
 	KD_PUSH(r->v, r->n, r->cap, x);
 	if (o == KD_OUT_CREATED || o == KD_OUT_UPDATED || o == KD_OUT_DELETED)
 		r->writes++;
@@ -94,29 +96,31 @@ static void apply_one(struct kanary_maps *m, struct kanary_service *buf, const s
 	struct kanary_err e = { "" };
 	__u64 recorded;
 	char msg[600];
+	int err;
 
 	if (d->hold) {
-		result(out, d->name, KD_OUT_HELD, d->problem);
+		result(out, d->name, KD_OUT_HELD, d->problem, 0);
 		return;
 	}
 	if (v && v->equal) {
 		kd_applied_set(applied, d->name, d->hash);
-		result(out, d->name, KD_OUT_UNCHANGED, NULL);
+		result(out, d->name, KD_OUT_UNCHANGED, NULL, 0);
 		return;
 	}
 	if (v && memcmp(&v->key, &d->key, sizeof(v->key)) == 0 && !v->rules_stale &&
 	    kd_applied_get(applied, d->name, &recorded) && recorded == d->hash) {
 		result(out, d->name, KD_OUT_OVERRIDDEN,
-		       "changed with kanaryctl since kanaryd wrote it; kept until its manifests change");
+		       "changed with kanaryctl since kanaryd wrote it; kept until its manifests change", 0);
 		return;
 	}
 	kd_desired_service_summary(d, msg, sizeof(msg));
-	if (write_service(m, buf, v, d, &e)) {
-		result(out, d->name, KD_OUT_FAILED, e.msg);
+	err = write_service(m, buf, v, d, &e);
+	if (err) {
+		result(out, d->name, KD_OUT_FAILED, e.msg, err);
 		return;
 	}
 	kd_applied_set(applied, d->name, d->hash);
-	result(out, d->name, v ? KD_OUT_UPDATED : KD_OUT_CREATED, msg);
+	result(out, d->name, v ? KD_OUT_UPDATED : KD_OUT_CREATED, msg, 0);
 }
 
 int kd_reconcile(struct kanary_maps *m, const struct kd_desired *want, struct kd_applied *applied,
@@ -137,10 +141,11 @@ int kd_reconcile(struct kanary_maps *m, const struct kd_desired *want, struct kd
 
 		if (kd_desired_find(want, df.v[i].name))
 			continue;
-		if (kanary_service_del(m, df.v[i].name, &de))
-			result(out, df.v[i].name, KD_OUT_FAILED, de.msg);
+		err = kanary_service_del(m, df.v[i].name, &de);
+		if (err)
+			result(out, df.v[i].name, KD_OUT_FAILED, de.msg, err);
 		else
-			result(out, df.v[i].name, KD_OUT_DELETED, "no longer in the manifests");
+			result(out, df.v[i].name, KD_OUT_DELETED, "no longer in the manifests", 0);
 		kd_applied_del(applied, df.v[i].name);
 	}
 	for (size_t i = 0; i < want->n; i++)

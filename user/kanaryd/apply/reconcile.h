@@ -27,6 +27,7 @@ struct kd_result {
 	char name[KANARY_NAME_LEN];
 	enum kd_outcome outcome;
 	char *msg;
+	int err;		/* KD_OUT_FAILED: -errno (-ENOSPC: a map is full) */
 };
 
 struct kd_results {

@@ -21,12 +21,15 @@ struct kd_health;
 #define KD_HEALTH_DEFAULT_LISTEN	"127.0.0.1:9808"
 
 /* What the loop last said about itself. */
+struct kd_results;
+
 struct kd_health_state {
 	bool ready;		/* the first full sync is in the maps */
 	char why[512];		/* not ready, or the last pass failed: why */
 	size_t services;	/* kanary services kanaryd manages */
 	time_t last_sync;	/* the last pass that left the maps as desired */
 	unsigned long long syncs, sync_failures;
+	const struct kd_results *results;	/* the last pass's, read during publish only */
 };
 
 struct kd_health_opts {

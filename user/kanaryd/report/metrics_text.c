@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* /metrics' text: the loop's part and the datapath's (see metrics_text.h). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <stdio.h>
 #include <string.h>
 #include "kanary.h"
+#include "apply/reconcile.h"
 #include "base/arena.h"
 #include "report/metrics_text.h"
 #include "source/api_watch.h"
@@ -313,6 +315,26 @@ static void kube_text(struct kd_kube *k, struct kd_text *t)
 	kd_kube_unlock(k);
 }
 
+/* One row per service the last pass could not write: few, and each one an alert. */
+static void not_applied_text(struct kd_text *t, const struct kd_results *r)
+{
+	kd_text_printf(t, "# HELP kanaryd_service_not_applied 1 for a service whose desired state is "
+		       "not in the maps; reason map_full (a kanary map is full: the service keeps what "
+		       "the maps hold), error, or held (its manifests cannot be applied as written).\n"
+		       "# TYPE kanaryd_service_not_applied gauge\n");
+	for (size_t i = 0; r && i < r->n; i++) {
+		const struct kd_result *x = &r->v[i];
+		char ns[KANARY_NAME_LEN], svc[KANARY_NAME_LEN];
+
+		if (x->outcome != KD_OUT_FAILED && x->outcome != KD_OUT_HELD)
+			continue;
+		kd_service_labels(x->name, ns, sizeof(ns), svc, sizeof(svc));
+		kd_text_printf(t, "kanaryd_service_not_applied{namespace=\"%s\",service=\"%s\",reason=\"%s\"} 1\n",
+			       ns, svc, x->outcome == KD_OUT_HELD ? "held" :
+			       x->err == -ENOSPC ? "map_full" : "error");
+	}
+}
+
 void kd_metrics_loop_text(struct kd_text *t, const struct kd_health_state *st, struct kd_kube *kube)
 {
 	kd_text_printf(t, "# HELP kanaryd_ready 1 once the first full sync is in the kernel maps.\n"
@@ -327,6 +349,7 @@ void kd_metrics_loop_text(struct kd_text *t, const struct kd_health_state *st, s
 	kd_text_printf(t, "# HELP kanaryd_sync_failures_total Passes that could not apply everything.\n"
 		       "# TYPE kanaryd_sync_failures_total counter\nkanaryd_sync_failures_total %llu\n",
 		       st->sync_failures);
+	not_applied_text(t, st->results);
 	if (kube)
 		kube_text(kube, t);
 }
