@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Decoding the fixtures, in kubectl's formats, and bad files. */
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -91,6 +92,76 @@ START_TEST(multi_document_services)
 }
 END_TEST
 
+/* Rules and per-request routing only on ports declared HTTP, as Istio declares them, or named by the operator. */
+START_TEST(http_ports_as_istio_declares_them_or_the_operator_names_them)
+{
+	static const struct {
+		const char *port;
+		bool http;
+	} cases[] = {
+		{ "{name: http, port: 80}", true },
+		{ "{name: http-web, port: 80}", true },
+		{ "{name: HTTP2-x, port: 80}", true },
+		{ "{name: grpc-api, port: 80}", true },
+		{ "{name: web, port: 80, appProtocol: http}", true },
+		{ "{name: http, port: 80, appProtocol: mysql}", false },	/* appProtocol wins */
+		{ "{name: tcp-db, port: 80, appProtocol: kubernetes.io/h2c}", true },
+		{ "{name: mysql, port: 80}", false },
+		{ "{name: httpx, port: 80}", false },	/* not a prefix followed by '-' */
+		{ "{port: 80}", false },
+		{ "{name: db, port: 80}", false },
+	};
+	struct kanary_svc_config cfg = { .n_subsets = 0 };
+	struct kanary_rules rs;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (int ann = 0; ann < 2; ann++) {
+			struct kdt_world w = { 0 };
+			const struct kd_desired_service *ds;
+			bool want = cases[i].http || ann;
+			char text[512];
+
+			snprintf(text, sizeof(text), "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n"
+				 "  namespace: n\n  annotations: {kanary.io/per-request: 'true'%s}\n"
+				 "spec: {clusterIP: 10.96.0.9, selector: {app: s}, ports: [%s, {name: http, port: 81}]}\n",
+				 ann ? ", kanary.io/http-ports: ' 80 '" : "", cases[i].port);
+			ck_assert_int_eq(kdt_load_text(&w, "s.yaml", text), 0);
+			kdt_build(&w);
+			ds = kdt_service(&w, "n/s/80");
+			ck_assert_msg(ds->per_request == want, "%s, annotation %d: per_request %d",
+				      cases[i].port, ann, ds->per_request);
+			ck_assert(kd_rules_committed(ds, &cfg, &rs));
+			ck_assert_uint_eq(rs.flags, want ? KANARY_RULES_F_PER_REQUEST : 0);
+			ck_assert(kdt_service(&w, "n/s/81")->per_request);
+			if (!want)
+				KDT_ASSERT_DIAG(&w.diags, KD_WARN, "s.yaml:", "Service n/s: kanary.io/per-request "
+						"does not apply to port 80, which is not declared as HTTP");
+			kdt_free(&w);
+		}
+	}
+}
+END_TEST
+
+START_TEST(http_ports_annotation_must_name_the_services_tcp_ports)
+{
+	static const char *const bad[] = { "8080", "80,", "80 81", "x", "80,,81" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct kdt_world w = { 0 };
+		char text[512];
+
+		snprintf(text, sizeof(text), "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n"
+			 "  namespace: n\n  annotations: {kanary.io/http-ports: '%s'}\n"
+			 "spec: {clusterIP: 10.96.0.9, selector: {app: s}, ports: [{port: 80}, {port: 81}]}\n",
+			 bad[i]);
+		ck_assert_int_eq(kdt_load_text(&w, "s.yaml", text), -EINVAL);
+		KDT_ASSERT_DIAG(&w.diags, KD_ERROR, "s.yaml:", "kanary.io/http-ports",
+				"is not a comma-separated list of the Service's TCP ports");
+		kdt_free(&w);
+	}
+}
+END_TEST
+
 /* kanary.io/per-request: "true" reaches the rules entry kanaryd writes; "false" is the default. */
 START_TEST(per_request_annotation)
 {
@@ -105,7 +176,7 @@ START_TEST(per_request_annotation)
 
 		snprintf(text, sizeof(text), "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\n"
 			 "  namespace: n\n%s%s%s\nspec: {clusterIP: 10.96.0.9, selector: {app: s}, "
-			 "ports: [{port: 80}]}\n", vals[i] ? "  annotations: {kanary.io/per-request: " : "",
+			 "ports: [{name: http, port: 80}]}\n", vals[i] ? "  annotations: {kanary.io/per-request: " : "",
 			 vals[i] ? vals[i] : "  labels: {a: b}", vals[i] ? "}" : "");
 		ck_assert_int_eq(kdt_load_text(&w, "s.yaml", text), 0);
 		ck_assert_int_eq(service(&w.sets[0], "s")->per_request, i == 0);
@@ -324,6 +395,8 @@ Suite *decode_suite(void)
 	tcase_add_test(tc, unsupported_fields_are_warnings_naming_object_and_field);
 	tcase_add_test(tc, gateway_only_virtual_service_is_not_mesh);
 	tcase_add_test(tc, per_request_annotation);
+	tcase_add_test(tc, http_ports_as_istio_declares_them_or_the_operator_names_them);
+	tcase_add_test(tc, http_ports_annotation_must_name_the_services_tcp_ports);
 	tcase_add_test(tc, per_request_annotation_bad_value);
 	suite_add_tcase(s, tc);
 	return s;

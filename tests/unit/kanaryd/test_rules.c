@@ -498,6 +498,38 @@ START_TEST(the_summary_prints_weights_exactly)
 }
 END_TEST
 
+/* A header rule waits for a request: only ports that speak HTTP get one, so a server-first protocol never hangs. */
+START_TEST(rules_apply_only_to_ports_declared_http)
+{
+	struct kdt_world w = { 0 };
+
+	ck_assert_int_eq(kdt_load_text(&w, "svc.yaml",
+		"apiVersion: v1\nkind: Service\nmetadata: {name: g, namespace: n}\n"
+		"spec: {clusterIP: 10.96.0.50, selector: {app: g}, ports: [{name: http, port: 80}, "
+		"{name: mysql, port: 3306}, {port: 8080}, {name: web, port: 8081, appProtocol: http}]}\n---\n"
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: p1, namespace: n, labels: {app: g, v: a}}\n"
+		"status: {phase: Running, podIP: 10.1.0.1, conditions: [{type: Ready, status: 'True'}]}\n---\n"
+		"apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: g, namespace: n}\n"
+		"spec: {host: g, subsets: [{name: a, labels: {v: a}}]}\n---\n"
+		"apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: g, namespace: n}\n"
+		"spec:\n  hosts: [g]\n  http:\n  - match: [{headers: {x-my-header: {exact: dark}}}]\n"
+		"    route: [{destination: {host: g, subset: a}}]\n"
+		"  - route: [{destination: {host: g, subset: a}}]\n"), 0);
+	kdt_build(&w);
+	ck_assert_uint_eq(nrules(kdt_service(&w, "n/g/80")), 1);
+	ck_assert_uint_eq(nrules(kdt_service(&w, "n/g/8081")), 1);
+	ck_assert_uint_eq(nrules(kdt_service(&w, "n/g/3306")), 0);
+	ck_assert_uint_eq(nrules(kdt_service(&w, "n/g/8080")), 0);
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "svc.yaml:", "VirtualService n/g: its 1 route with a match is not "
+			"applied to port 3306 of Service n/g", "its appProtocol or name says another protocol",
+			"kanary.io/http-ports");
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "port 8080 of Service n/g",
+			"neither appProtocol nor its name says which protocol");
+	ck_assert(!kdt_diag(&w.diags, KD_WARN, "port 80 of", NULL));
+	kdt_free(&w);
+}
+END_TEST
+
 Suite *rules_suite(void)
 {
 	Suite *s = suite_create("rules");
@@ -519,6 +551,7 @@ Suite *rules_suite(void)
 	tcase_add_test(tc, a_manifest_with_the_forms_kanary_applies_and_one_it_cannot);
 	tcase_add_test(tc, rules_are_part_of_the_hash);
 	tcase_add_test(tc, the_summary_prints_weights_exactly);
+	tcase_add_test(tc, rules_apply_only_to_ports_declared_http);
 	suite_add_tcase(s, tc);
 	return s;
 }

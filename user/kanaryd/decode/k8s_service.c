@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "decode/decode.h"
 
 static void decode_cluster_ip(struct kd_dec *d, struct kd_node spec, struct kd_service *s)
@@ -64,6 +65,80 @@ static void decode_target_port(struct kd_dec *d, struct kd_node port, const char
 	p->target_name = kd_strdup(&d->out->arena, s);
 }
 
+/* Whether a protocol name, as appProtocol or a port name's prefix gives it, is HTTP; -1: unknown. */
+static int http_protocol(const char *proto, size_t len)
+{
+	static const char *const http[] = { "http", "http2", "h2c", "grpc", "grpc-web",
+					    "kubernetes.io/h2c" };
+	static const char *const other[] = { "tcp", "tls", "https", "mongo", "mysql", "redis",
+					     "udp", "kubernetes.io/ws", "kubernetes.io/wss" };
+
+	for (size_t i = 0; i < sizeof(http) / sizeof(http[0]); i++)
+		if (strlen(http[i]) == len && strncasecmp(proto, http[i], len) == 0)
+			return 1;
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		if (strlen(other[i]) == len && strncasecmp(proto, other[i], len) == 0)
+			return 0;
+	return -1;
+}
+
+/* Istio's protocol selection: appProtocol when set, else the name's "<protocol>[-<suffix>]". */
+static void port_protocol(struct kd_dec *d, struct kd_node port, const char *path,
+			  struct kd_svc_port *p)
+{
+	const char *app = kd_dec_str(d, port, "appProtocol", path);
+	int h;
+
+	if (app)
+		h = http_protocol(app, strlen(app));
+	else if (p->name)
+		h = http_protocol(p->name, strcspn(p->name, "-"));
+	else
+		h = -1;
+	p->declared = h >= 0;
+	p->http = h == 1;
+}
+
+/* One TCP port of s, given as text of len bytes; NULL when it is not one. */
+static struct kd_svc_port *tcp_port_named(struct kd_service *s, const char *text, size_t len)
+{
+	long port = 0;
+
+	if (len == 0 || len > 5 || strspn(text, "0123456789") < len)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		port = port * 10 + (text[i] - '0');
+	for (size_t i = 0; i < s->nports; i++)
+		if (s->ports[i].port == port && s->ports[i].proto == IPPROTO_TCP)
+			return &s->ports[i];
+	return NULL;
+}
+
+/* "8080, 9090": ports the operator says speak HTTP, whatever their names. */
+static void decode_http_ports(struct kd_dec *d, struct kd_node obj, struct kd_service *s)
+{
+	struct kd_node ann = kd_get(kd_get(obj, "metadata"), "annotations");
+	const char *v = kd_dec_str(d, ann, KD_ANNOTATION_HTTP_PORTS, "metadata.annotations");
+
+	for (const char *p = v; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+		size_t len = strcspn(p, ",");
+		struct kd_svc_port *sp;
+
+		while (len && *p == ' ')
+			p++, len--;
+		while (len && p[len - 1] == ' ')
+			len--;
+		sp = tcp_port_named(s, p, len);
+		if (!sp) {
+			kd_dec_error(d, kd_get(ann, KD_ANNOTATION_HTTP_PORTS),
+				     "metadata.annotations." KD_ANNOTATION_HTTP_PORTS ": '%s' is not a "
+				     "comma-separated list of the Service's TCP ports", v);
+			return;
+		}
+		sp->http = true;
+	}
+}
+
 static void decode_ports(struct kd_dec *d, struct kd_node spec, struct kd_service *s)
 {
 	struct kd_node ports = kd_get(spec, "ports");
@@ -85,11 +160,10 @@ static void decode_ports(struct kd_dec *d, struct kd_node spec, struct kd_servic
 		if (!kd_dec_port(d, port, "port", path, true, &p->port) || p->proto < 0)
 			continue;
 		decode_target_port(d, port, path, p);
+		port_protocol(d, port, path, p);
 		s->nports++;
 	}
 }
-
-#define KD_ANNOTATION_PER_REQUEST	"kanary.io/per-request"
 
 /* "true" puts a service without rules on the rule path, each request weighted on its own. */
 static void decode_per_request(struct kd_dec *d, struct kd_node obj, struct kd_service *s)
@@ -179,6 +253,7 @@ int kd_decode_service(struct kd_dec *d, struct kd_node obj, const struct kd_meta
 	decode_ports(d, spec, s);
 	decode_per_request(d, obj, s);
 	decode_routing_from(d, obj, s);
+	decode_http_ports(d, obj, s);
 
 	affinity = kd_dec_str(d, spec, "sessionAffinity", "spec.sessionAffinity");
 	if (affinity && strcmp(affinity, "None") != 0)

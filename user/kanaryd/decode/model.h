@@ -41,9 +41,20 @@ struct kd_svc_port {
 	int target_num;		/* 0 when target_name is used */
 	const char *target_name;
 	int line;
+	/*
+	 * It speaks HTTP, so header rules and per-request routing may hold its
+	 * connections until a request arrives: declared as Istio reads it
+	 * (appProtocol, else the name's prefix) or listed in the Service's
+	 * KD_ANNOTATION_HTTP_PORTS.  A server-first protocol on any other
+	 * port would wait for a request that never comes.
+	 */
+	bool http;
+	bool declared;		/* appProtocol or a name prefix says which protocol */
 };
 
+#define KD_ANNOTATION_PER_REQUEST	"kanary.io/per-request"
 #define KD_ANNOTATION_ROUTING_FROM	"kanary.io/routing-from"
+#define KD_ANNOTATION_HTTP_PORTS	"kanary.io/http-ports"
 
 struct kd_service {
 	struct kd_meta m;
@@ -55,7 +66,7 @@ struct kd_service {
 	struct kd_labels selector;
 	size_t nports;
 	struct kd_svc_port *ports;
-	bool per_request;	/* annotation kanary.io/per-request: "true" */
+	bool per_request;	/* annotation KD_ANNOTATION_PER_REQUEST: "true" */
 	/*
 	 * Annotation KD_ANNOTATION_ROUTING_FROM: the other namespaces whose
 	 * VirtualServices and DestinationRules may govern this Service.

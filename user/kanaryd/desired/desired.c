@@ -149,7 +149,13 @@ static void build_service(struct kd_build *c, size_t svc, struct kd_desired *out
 		kanary_addr_from_v4(&ds.key.vip, s->vip);
 		ds.key.port = htons((__u16)sp->port);
 		ds.key.proto = IPPROTO_TCP;
-		ds.per_request = s->per_request;
+		ds.per_request = s->per_request && sp->http;
+		if (s->per_request && !sp->http)
+			kd_warn_once(c, "%s:%d: Service %s/%s: " KD_ANNOTATION_PER_REQUEST " does not apply "
+				     "to port %d, which is not declared as HTTP (appProtocol: http, a name "
+				     "such as http-web, or the annotation " KD_ANNOTATION_HTTP_PORTS "): "
+				     "a server-first protocol there would wait for a request that never "
+				     "comes", s->m.file, sp->line, s->m.ns, s->m.name, sp->port);
 		ds.origin = kd_xasprintf("Service %s/%s port %d (%s:%d)", s->m.ns, s->m.name, sp->port,
 				      s->m.file, sp->line);
 		kd_route_service(c, &ds, svc, sp);

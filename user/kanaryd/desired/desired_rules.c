@@ -180,13 +180,12 @@ static int route_rule(struct rule_build *b, struct kanary_rule_spec *spec, struc
 	return err ? err : destinations(b, spec, e);
 }
 
-/* Routes with a match after routes[i], up to stop, that could take traffic to the port. */
-static size_t later_match_routes(const struct kd_virtual_service *v, size_t i, size_t stop,
-				 int port)
+/* Routes with a match from routes[from] up to stop that could take traffic to the port. */
+static size_t match_routes(const struct kd_virtual_service *v, size_t from, size_t stop, int port)
 {
 	size_t n = 0;
 
-	for (size_t k = i + 1; k < stop; k++) {
+	for (size_t k = from; k < stop; k++) {
 		const struct kd_route *r = &v->routes[k];
 		bool applies = false;
 
@@ -201,7 +200,7 @@ static size_t later_match_routes(const struct kd_virtual_service *v, size_t i, s
 static void warn_stop(struct rule_build *b, size_t i, size_t stop, const char *why)
 {
 	const struct kd_virtual_service *v = b->v;
-	size_t later = later_match_routes(v, i, stop, b->sp->port);
+	size_t later = match_routes(v, i + 1, stop, b->sp->port);
 	char rest[300] = "";
 
 	if (later)
@@ -219,6 +218,22 @@ void kd_rules_service(struct kd_build *c, struct kd_desired_service *ds, size_t 
 {
 	struct rule_build b = { .c = c, .ds = ds, .svc = svc, .sp = sp, .v = v };
 	struct kanary_rule_spec spec;
+	size_t n;
+
+	if (!sp->http) {
+		n = match_routes(v, 0, stop, sp->port);
+		if (n)
+			kd_warn_once(c, "%s:%d: VirtualService %s/%s: its %zu route%s with a match %s not "
+				     "applied to port %d of Service %s/%s, which is not declared as HTTP "
+				     "(%s); its connections take the weighted split. Declare it with "
+				     "appProtocol: http, a name such as http-web, or the annotation "
+				     KD_ANNOTATION_HTTP_PORTS, v->m.file, v->m.line, v->m.ns, v->m.name,
+				     n, n == 1 ? "" : "s", n == 1 ? "is" : "are", sp->port,
+				     c->svc[svc]->m.ns, c->svc[svc]->m.name,
+				     sp->declared ? "its appProtocol or name says another protocol" :
+				     "neither appProtocol nor its name says which protocol");
+		return;
+	}
 
 	for (size_t i = 0; i < stop && i < v->nroutes && !ds->hold; i++) {
 		struct kanary_err e = { "" };
