@@ -145,6 +145,11 @@ static size_t dedupe(struct kd_build *c, void **objs, size_t n)
 		(c)->nfield = dedupe((c), (void **)(c)->field, total);		\
 	} while (0)
 
+static char *label_key(const char *ns, const char *key, const char *val)
+{
+	return kd_xasprintf("%s\x1f%s=%s", ns, key, val);
+}
+
 void kd_ctx_init(struct kd_build *c, struct kd_objects *const *sets, size_t nsets)
 {
 	GATHER(c, sets, nsets, svc, nsvc);
@@ -180,6 +185,12 @@ void kd_ctx_init(struct kd_build *c, struct kd_objects *const *sets, size_t nset
 		}
 	}
 	kd_name_index_sort(&c->vs_by_host);
+	for (size_t i = 0; i < c->npod; i++)
+		for (size_t l = 0; l < c->pod[i]->labels.n; l++)
+			kd_name_index_add(&c->pods_by_label,
+					  label_key(c->pod[i]->m.ns, c->pod[i]->labels.key[l],
+						    c->pod[i]->labels.val[l]), i);
+	kd_name_index_sort(&c->pods_by_label);
 }
 
 void kd_ctx_free(struct kd_build *c)
@@ -190,6 +201,9 @@ void kd_ctx_free(struct kd_build *c)
 		free(c->dr_fqdn[i]);
 	for (size_t i = 0; i < c->vs_by_host.n; i++)
 		free((char *)c->vs_by_host.v[i].name);
+	for (size_t i = 0; i < c->pods_by_label.n; i++)
+		free((char *)c->pods_by_label.v[i].name);
+	kd_name_index_free(&c->pods_by_label);
 	kd_name_index_free(&c->svc_by_fqdn);
 	kd_name_index_free(&c->dr_by_fqdn);
 	kd_name_index_free(&c->vs_by_host);
@@ -297,6 +311,24 @@ const struct kd_svc_port *kd_tcp_port(const struct kd_service *s, int port)
 		if (s->ports[i].port == port && s->ports[i].proto == IPPROTO_TCP)
 			return &s->ports[i];
 	return NULL;
+}
+
+void kd_pod_candidates(struct kd_build *c, const char *ns, const struct kd_labels *sel,
+		       size_t *first, size_t *end, bool *by_label)
+{
+	*by_label = sel->n > 0;
+	*first = 0;
+	*end = c->npod;
+	for (size_t l = 0; l < sel->n; l++) {
+		char *key = label_key(ns, sel->key[l], sel->val[l]);
+		size_t e, f = kd_name_index_range(&c->pods_by_label, key, &e);
+
+		free(key);
+		if (l == 0 || e - f < *end - *first) {
+			*first = f;
+			*end = e;
+		}
+	}
 }
 
 size_t kd_tcp_ports(const struct kd_service *s)
