@@ -159,6 +159,8 @@ static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 s
 				entries = svc * KANARY_MAX_SUBSETS;
 			else if (!strcmp(spec->name, KANARY_MAP_BACKENDS))
 				entries = be;
+			else if (!strcmp(spec->name, KANARY_MAP_MAGLEV))
+				entries = 2 * svc * KANARY_MAX_SUBSETS;
 			else if (!strcmp(spec->name, KANARY_MAP_RULES) ||
 				 !strcmp(spec->name, KANARY_MAP_HO_STATS))
 				entries = svc;
