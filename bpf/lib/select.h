@@ -58,8 +58,8 @@ static __always_inline __u32 kanary_flow_hash(const struct kanary_pkt *p, __u32 
 /*
  * The index of the backend of subset bk (its index field unused) that owns
  * the flow hash h: the Maglev table's point h lands on.  A subset written
- * before the tables existed (pins of an older kanary, until the service
- * next changes) has none: h % n, as then.
+ * before the tables existed (pins of an older kanary, until load has
+ * written its table) has none: h % n, as then.
  */
 static __always_inline __u32 kanary_maglev_pick(const struct kanary_backend_key *bk, __u32 n,
 						__u32 h)

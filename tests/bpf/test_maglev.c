@@ -146,8 +146,8 @@ START_TEST(same_pods_in_another_order_move_none)
 END_TEST
 
 /*
- * A subset without a table (pins of a kanary before Maglev, until the
- * service next changes) still takes flows: by hash % n, spread over all.
+ * A subset without a table (pins of a kanary before Maglev, until load
+ * has written it) still takes flows: by hash % n, spread over all.
  */
 START_TEST(subset_without_table_still_picks_a_backend)
 {

@@ -72,6 +72,11 @@ int kanary_maglev_write(struct kanary_maps *m, __u32 id, __u32 slot, __u32 subse
 /* Removes a subset's table from a config slot; none there is no error. */
 int kanary_maglev_delete(struct kanary_maps *m, __u32 id, __u32 slot, __u32 subset,
 			 struct kanary_err *e);
+/*
+ * Writes the live slot's missing tables of every service, for pins made by
+ * a kanary before Maglev (load calls it; it takes the instance lock).
+ */
+int kanary_maglev_backfill(const char *pin_path, struct kanary_err *e);
 
 /*
  * One entry (key) of the per-CPU map fd, of size bytes per CPU, all __u64

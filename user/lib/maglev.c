@@ -9,7 +9,8 @@
  * next point of its permutation that no one has yet, until every point is
  * taken: each backend ends up with M/n points, give or take one, and a
  * backend added or removed takes or frees about its share while the others
- * mostly keep theirs.
+ * mostly keep theirs.  A load over pins of a kanary before Maglev writes
+ * the tables the live slots lack (kanary_maglev_backfill).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -129,6 +130,44 @@ int kanary_maglev_write(struct kanary_maps *m, __u32 id, __u32 slot, __u32 subse
 				   id, KANARY_MAP_MAGLEV, strerror(errno));
 	return kanary_errf(e, errno, "cannot write the Maglev table of service id %u: %s", id,
 			   strerror(errno));
+}
+
+struct backfill {
+	struct kanary_maps *m;
+	struct kanary_err *e;
+	int err;
+};
+
+static int backfill_service(const struct kanary_service *s, void *ctx)
+{
+	struct backfill *b = ctx;
+	struct kanary_maglev t;
+
+	for (__u32 i = 0; i < s->cfg.n_subsets && i < KANARY_MAX_SUBSETS; i++) {
+		struct kanary_maglev_key k = table_key(s->id, s->slot, i);
+		__u32 n = s->cfg.subsets[i].n_backends;
+
+		if (!n || bpf_map_lookup_elem(b->m->mag, &k, &t) == 0)
+			continue;
+		/* The slot is live: one update puts the whole table in at once. */
+		b->err = kanary_maglev_write(b->m, s->id, s->slot, i, s->backends[i], n, b->e);
+		if (b->err)
+			return 1;
+	}
+	return 0;
+}
+
+int kanary_maglev_backfill(const char *pin_path, struct kanary_err *e)
+{
+	struct kanary_maps m;
+	struct backfill b = { &m, e, 0 };
+	int err = kanary_maps_open(&m, pin_path, e);
+
+	if (err)
+		return err;
+	err = kanary_service_foreach(&m, backfill_service, &b, e);
+	kanary_maps_close(&m);
+	return err ? err : b.err;
 }
 
 int kanary_maglev_delete(struct kanary_maps *m, __u32 id, __u32 slot, __u32 subset,
