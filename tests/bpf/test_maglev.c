@@ -34,6 +34,18 @@ static void evict_all(const struct kt_be *be)
 	}
 }
 
+/* A service of one subset of 10 pods; flows 0..FLOWS-1 opened into be[], then evicted. */
+static void open_on_ten(struct kt_be *be)
+{
+	kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 1, w_all, (const int[]){ 10 });
+	for (unsigned i = 0; i < FLOWS; i++) {
+		struct kt_flow f = kt_flow_nth(i);
+
+		be[i] = kt_send(&f, TF_SYN);
+	}
+	evict_all(be);
+}
+
 /* Sends a mid-flow segment of every flow, asserting each was re-derived, into be[]. */
 static void rederive_all(struct kt_be *be)
 {
@@ -76,13 +88,7 @@ START_TEST(one_pod_added_then_removed_moves_its_share)
 
 	ck_assert(ten && eleven && back);
 	indices(idx, 11);
-	kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 1, w_all, (const int[]){ 10 });
-	for (unsigned i = 0; i < FLOWS; i++) {
-		struct kt_flow f = kt_flow_nth(i);
-
-		ten[i] = kt_send(&f, TF_SYN);
-	}
-	evict_all(ten);
+	open_on_ten(ten);
 
 	kt_service_set_backends(KT_SVC, 0, 11, idx);
 	rederive_all(eleven);
@@ -128,13 +134,7 @@ START_TEST(same_pods_in_another_order_move_none)
 	ck_assert(was && now);
 	for (int j = 0; j < 10; j++)
 		idx[j] = 9 - j;
-	kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 1, w_all, (const int[]){ 10 });
-	for (unsigned i = 0; i < FLOWS; i++) {
-		struct kt_flow f = kt_flow_nth(i);
-
-		was[i] = kt_send(&f, TF_SYN);
-	}
-	evict_all(was);
+	open_on_ten(was);
 	kt_service_set_backends(KT_SVC, 0, 10, idx);
 	rederive_all(now);
 	fprintf(stderr, "# maglev 10 -> the same 10 pods reordered: %u of %u moved\n", moved(was, now),
