@@ -49,7 +49,7 @@ struct {
 /*
  * (id, slot, subset) -> the subset's Maglev table (a backend index per
  * point), written with the slot's backends; 4 KiB each, only for subsets
- * that have backends.
+ * that have backends, in live slots (a commit drops the old slot's).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

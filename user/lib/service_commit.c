@@ -58,6 +58,18 @@ static int be_delete_slot(struct kanary_maps *m, __u32 id, __u32 slot, struct ka
 	return 0;
 }
 
+/*
+ * Only the live slot keeps Maglev tables: half the memory.  A packet still
+ * under way in the old slot finds none and takes hash % n over that slot's
+ * backends, which stay until the next commit.  Best effort: a table left
+ * over costs memory only, and the next commit rewrites the slot.
+ */
+static void tables_drop(struct kanary_maps *m, __u32 id, __u32 slot)
+{
+	for (__u32 i = 0; i < KANARY_MAX_SUBSETS; i++)
+		kanary_maglev_delete(m, id, slot, i, NULL);
+}
+
 static int validate(const struct kanary_service *s, struct kanary_err *e)
 {
 	const struct kanary_svc_config *c = &s->cfg;
@@ -284,6 +296,7 @@ int kanary_service_commit(struct kanary_maps *m, struct kanary_service *s,
 		return kanary_errf(e, errno, "cannot switch service %s to its new config: %s",
 				   s->cfg.name, strerror(errno));
 	s->slot = next;
+	tables_drop(m, s->id, !next);
 	return 0;
 }
 
