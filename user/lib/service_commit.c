@@ -2,8 +2,8 @@
 /*
  * Services written to the maps: the two-slot commit.  A commit fills the
  * service's inactive config slot, its backends and their Maglev tables
- * (maglev.c), then flips the one
- * service map entry, so the datapath sees either all or none of a change.
+ * (maglev.c), then flips the one service map entry, so the datapath sees
+ * either all or none of a change.
  * Callers hold the instance lock (kanary_maps_open), so there is one writer.
  * Add and delete keep the in-memory index (service_index.c) up to date.
  */
@@ -51,7 +51,6 @@ static int be_delete_slot(struct kanary_maps *m, __u32 id, __u32 slot, struct ka
 
 		if (!err)
 			err = kanary_maglev_delete(m, id, slot, i, e);
-
 		if (err)
 			return err;
 	}
@@ -123,11 +122,8 @@ static int be_write_slot(struct kanary_maps *m, const struct kanary_service *s, 
 
 	/* Stale keys first: they hold room the new ones may need. */
 	for (__u32 i = 0; i < KANARY_MAX_SUBSETS; i++) {
-		__u32 n = i < c->n_subsets ? c->subsets[i].n_backends : 0;
-		int err = be_delete_from(m, id, slot, i, n, e);
+		int err = be_delete_from(m, id, slot, i, i < c->n_subsets ? c->subsets[i].n_backends : 0, e);
 
-		if (!err && !n)
-			err = kanary_maglev_delete(m, id, slot, i, e);
 		if (err)
 			return err;
 	}
@@ -148,8 +144,9 @@ static int be_write_slot(struct kanary_maps *m, const struct kanary_service *s, 
 			return kanary_errf(e, errno, "cannot write a backend of service %s: %s",
 					   c->name, strerror(errno));
 		}
-		err = c->subsets[i].n_backends ?
-		      kanary_maglev_write(m, id, slot, i, s->backends[i], c->subsets[i].n_backends, e) : 0;
+		if (!c->subsets[i].n_backends)
+			continue;	/* no table: tables_drop left none in this slot */
+		err = kanary_maglev_write(m, id, slot, i, s->backends[i], c->subsets[i].n_backends, e);
 		if (err)
 			return err;
 	}
