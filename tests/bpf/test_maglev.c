@@ -71,23 +71,16 @@ static unsigned moved(const struct kt_be *a, const struct kt_be *b)
 	return n;
 }
 
-static void indices(int *idx, int n)
-{
-	for (int j = 0; j < n; j++)
-		idx[j] = j;
-}
-
 START_TEST(one_pod_added_then_removed_moves_its_share)
 {
 	struct kt_be *ten = calloc(FLOWS, sizeof(*ten)), *eleven = calloc(FLOWS, sizeof(*eleven));
 	struct kt_be *back = calloc(FLOWS, sizeof(*back));
 	/* Each step moves at least the share of the pod added or removed: 1/11. */
 	const unsigned limit = FLOWS * 15 / 110, floor = FLOWS * 5 / 110;
+	static const int idx[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
 	unsigned up, down, to_new = 0, on_new = 0, home;
-	int idx[11];
 
 	ck_assert(ten && eleven && back);
-	indices(idx, 11);
 	open_on_ten(ten);
 
 	kt_service_set_backends(KT_SVC, 0, 11, idx);
