@@ -14,8 +14,8 @@
  *   reply        the backend's answer at egress: conntrack lookup, reverse NAT
  *     (each: one packet run REPEAT times in 5 batches, the median of the
  *     batches' kernel means per run)
- *   new_flow     SYNs of NEW flows never seen: selection, two conntrack
- *     inserts, counters.  Each is a distinct packet, so each is its own
+ *   new_flow     SYNs of NEW flows never seen: selection (the subset, then
+ *     its Maglev table and the backend), two conntrack inserts, counters.  Each is a distinct packet, so each is its own
  *     run with repeat 1, whose timing includes the timer's own reads; the
  *     same single-run figure of an established packet is printed beside it
  *     (single_run_established) so the difference is the new flow's cost.

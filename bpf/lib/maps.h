@@ -46,6 +46,20 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } kanary_be_v1 SEC(".maps");
 
+/*
+ * (id, slot, subset) -> the subset's Maglev table (a backend index per
+ * point), written with the slot's backends; 4 KiB each, only for subsets
+ * that have backends, in live slots (a commit drops the old slot's).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * KANARY_DEFAULT_MAX_SERVICES * KANARY_MAX_SUBSETS);
+	__type(key, struct kanary_maglev_key);
+	__type(value, struct kanary_maglev);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_mag_v1 SEC(".maps");
+
 /* 5-tuple + direction -> the other side of the NAT; pins each connection. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Weighted choice of a subset, then of a backend in it, from a flow hash. */
+/*
+ * Weighted choice of a subset, then of a backend in it by the subset's
+ * Maglev table, from a flow hash.
+ */
 #ifndef KANARY_BPF_SELECT_H
 #define KANARY_BPF_SELECT_H
 
@@ -52,6 +55,24 @@ static __always_inline __u32 kanary_flow_hash(const struct kanary_pkt *p, __u32 
 	return kanary_hash3(p->saddr, p->daddr, kanary_flow_ports(p), seed);
 }
 
+/*
+ * The index of the backend of subset bk (its index field unused) that owns
+ * the flow hash h: the Maglev table's point h lands on.  A subset written
+ * before the tables existed (pins of an older kanary, until load has
+ * written its table) has none: h % n, as then.
+ */
+static __always_inline __u32 kanary_maglev_pick(const struct kanary_backend_key *bk, __u32 n,
+						__u32 h)
+{
+	struct kanary_maglev_key mk = { .svc_id = bk->svc_id, .slot = bk->slot,
+					.subset = bk->subset };
+	const struct kanary_maglev *tbl = bpf_map_lookup_elem(&kanary_mag_v1, &mk);
+	/* Multiply and shift, not %: the verifier sees the bound. */
+	__u32 point = ((__u64)h * KANARY_MAGLEV_SIZE) >> 32;
+
+	return tbl ? tbl->backend[point] : h % n;
+}
+
 /* Chooses a backend of subset (of the live config cfg) for the flow. */
 static __always_inline int kanary_pick_backend(const struct kanary_svc_ref *ref,
 					       const struct kanary_svc_config *cfg, int subset,
@@ -71,7 +92,7 @@ static __always_inline int kanary_pick_backend(const struct kanary_svc_ref *ref,
 	bk.svc_id = ref->id;
 	bk.slot = ref->slot & 1;
 	bk.subset = subset;
-	bk.index = kanary_flow_hash(p, seed ^ KANARY_HASH_BACKEND) % n;
+	bk.index = kanary_maglev_pick(&bk, n, kanary_flow_hash(p, seed ^ KANARY_HASH_BACKEND));
 	be = bpf_map_lookup_elem(&kanary_be_v1, &bk);
 	if (!be)
 		return -1;

@@ -27,11 +27,19 @@
 #define KANARY_DEFAULT_MAX_SERVICES	4096
 #define KANARY_DEFAULT_CT_SIZE		262144
 #define KANARY_DEFAULT_MAX_BACKENDS	65536	/* all services, both slots */
+/*
+ * Points of a subset's Maglev table: prime, so that every skip walks the
+ * whole table, and the largest prime whose table (4,032 bytes with its
+ * padding) and the kernel's 64 bytes per hash element share one 4 KiB
+ * allocation.  About 16 points per backend even at 256 backends.
+ */
+#define KANARY_MAGLEV_SIZE		4027
 
 /* Pinned object names, under the pin path (default /sys/fs/bpf/kanary). */
 #define KANARY_MAP_SERVICES	"kanary_svc_v1"
 #define KANARY_MAP_CONFIGS	"kanary_cfg_v1"
 #define KANARY_MAP_BACKENDS	"kanary_be_v1"
+#define KANARY_MAP_MAGLEV	"kanary_mag_v1"
 #define KANARY_MAP_CT		"kanary_ct_v2"
 #define KANARY_MAP_STATS	"kanary_stat_v3"
 #define KANARY_MAP_COUNTERS	"kanary_cnt_v1"
@@ -99,6 +107,25 @@ struct kanary_backend {
 	union kanary_addr addr;
 	__be16	port;
 	__u16	pad;
+};
+
+/* Key of a subset's Maglev table: the service, config slot and subset of its backends. */
+struct kanary_maglev_key {
+	__u32	svc_id;
+	__u8	slot;
+	__u8	subset;
+	__u16	pad;
+};
+
+/*
+ * A subset's Maglev table, built by userspace (user/lib/maglev.c) with its
+ * backends: point i holds the index of the backend that owns it.  A flow
+ * picks the point its hash lands on, so a backend added or removed moves
+ * only about the flows of its share.
+ */
+struct kanary_maglev {
+	__u8	backend[KANARY_MAGLEV_SIZE];	/* kanary_backend_key.index */
+	__u8	pad[5];
 };
 
 enum kanary_ct_dir {
@@ -193,6 +220,10 @@ _Static_assert(sizeof(struct kanary_subset) == 40, "subset layout");
 _Static_assert(sizeof(struct kanary_svc_config) == 64 + 20 + 8 + 32 + 8 * 40, "config layout");
 _Static_assert(sizeof(struct kanary_backend_key) == 8, "backend key layout");
 _Static_assert(sizeof(struct kanary_backend) == 20, "backend layout");
+_Static_assert(sizeof(struct kanary_maglev_key) == 8, "maglev key layout");
+_Static_assert(sizeof(struct kanary_maglev) == 4032, "maglev table layout");
+_Static_assert(KANARY_MAX_BACKENDS <= 256, "a Maglev point holds a backend index in one byte");
+_Static_assert(KANARY_MAGLEV_SIZE > KANARY_MAX_BACKENDS, "every backend gets a point");
 _Static_assert(sizeof(struct kanary_ct_key) == 40, "ct key layout");
 _Static_assert(sizeof(struct kanary_xchg) == 24, "exchange layout");
 _Static_assert(sizeof(struct kanary_ct_entry) == 48, "ct entry layout");

@@ -187,6 +187,20 @@ void kt_service_set_weights(const char *name, int n, const __u32 weight_milli[])
 	service_commit(s);
 }
 
+void kt_service_set_backends(const char *name, int subset, int n, const int index[])
+{
+	struct kanary_service *s = service_get(name);
+	int idx = subset_idx(s, subset, false), j;
+
+	ck_assert_msg(n >= 0 && n <= KANARY_MAX_BACKENDS, "%d backends", n);
+	for (j = 0; j < n; j++) {
+		v4_mapped(&s->backends[idx][j].addr, kt_be_addr(subset, index[j]));
+		s->backends[idx][j].port = htons(kt_be_port(subset));
+	}
+	s->cfg.subsets[idx].n_backends = (__u32)n;
+	service_commit(s);
+}
+
 void kt_service_remove_backend(const char *name, int subset, int index)
 {
 	struct kanary_service *s = service_get(name);

@@ -68,6 +68,8 @@ __u32 kt_service_create(const char *name, __u32 vip, __u16 port, int n,
 int kt_subset_idx(const char *name, int subset);
 /* Sets the weights of the first n subsets and commits. */
 void kt_service_set_weights(const char *name, int n, const __u32 weight_milli[]);
+/* Makes subset's backends exactly kt_be_addr(subset, index[0..n-1]), in that order, and commits. */
+void kt_service_set_backends(const char *name, int subset, int n, const int index[]);
 /* Removes backend kt_be_addr(subset, index) and commits. */
 void kt_service_remove_backend(const char *name, int subset, int index);
 /*

@@ -9,7 +9,7 @@
 int main(void)
 {
 	Suite *const suites[] = {
-		pkt_suite(), dnat_suite(), untouched_suite(), conntrack_suite(),
+		pkt_suite(), dnat_suite(), untouched_suite(), conntrack_suite(), maglev_suite(),
 		stats_suite(), split_suite(), handoff_suite(), http_frame_bpf_suite(),
 		http_stats_suite(), per_request_suite(),
 	};

@@ -56,6 +56,28 @@ struct kanary_backend_key kanary_backend_key_of(__u32 id, __u32 slot, __u32 subs
 int kanary_service_find(struct kanary_maps *m, const char *name, __u32 *id, __u32 *slot,
 			struct kanary_err *e);
 
+/* ---- Maglev tables (maglev.c), written by the commit ---- */
+
+/* Where backend be's permutation of the table's points starts, and its step (1..M-1). */
+void kanary_maglev_perm(const struct kanary_backend *be, __u32 *offset, __u32 *skip);
+/*
+ * The table of the n (1..KANARY_MAX_BACKENDS) backends be[] into t: each
+ * point holds an index into be[].  Depends only on the set of backends:
+ * listed in another order, each point names the same address and port.
+ */
+void kanary_maglev_build(const struct kanary_backend *be, __u32 n, struct kanary_maglev *t);
+/* Builds and writes the table of a subset's n (>= 1) backends into its config slot. */
+int kanary_maglev_write(struct kanary_maps *m, __u32 id, __u32 slot, __u32 subset,
+			const struct kanary_backend *be, __u32 n, struct kanary_err *e);
+/* Removes a subset's table from a config slot; none there is no error. */
+int kanary_maglev_delete(struct kanary_maps *m, __u32 id, __u32 slot, __u32 subset,
+			 struct kanary_err *e);
+/*
+ * Writes the live slot's missing tables of every service, for pins made by
+ * a kanary before Maglev (load calls it; it takes the instance lock).
+ */
+int kanary_maglev_backfill(const char *pin_path, struct kanary_err *e);
+
 /*
  * One entry (key) of the per-CPU map fd, of size bytes per CPU, all __u64
  * counters, summed over CPUs into sum; what names the map in an error.

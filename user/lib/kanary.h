@@ -91,8 +91,8 @@ struct kanary_name_index;
 
 struct kanary_maps {
 	char pin_path[PATH_MAX];
-	int svc, cfg, be, ct, stats, counters, globals, rules, handoff, stash, ho_stats, http_stats,
-	    tcp_stats;
+	int svc, cfg, be, mag, ct, stats, counters, globals, rules, handoff, stash, ho_stats,
+	    http_stats, tcp_stats;
 	__u32 max_services;	/* from the pinned config map */
 	int lock_fd;		/* flock on the pin dir, held while open */
 	/*

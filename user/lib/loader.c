@@ -159,6 +159,8 @@ static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 s
 				entries = svc * KANARY_MAX_SUBSETS;
 			else if (!strcmp(spec->name, KANARY_MAP_BACKENDS))
 				entries = be;
+			else if (!strcmp(spec->name, KANARY_MAP_MAGLEV))
+				entries = 2 * svc * KANARY_MAX_SUBSETS;
 			else if (!strcmp(spec->name, KANARY_MAP_RULES) ||
 				 !strcmp(spec->name, KANARY_MAP_HO_STATS))
 				entries = svc;
@@ -204,6 +206,16 @@ static int set_globals(struct kanary_bpf *skel, int http_stats, struct kanary_er
 	return 0;
 }
 
+/* Pins of a kanary before Maglev: services, but no map of tables yet. */
+static bool tables_missing(const char *pin)
+{
+	char svc[PATH_MAX], mag[PATH_MAX];
+
+	return !kanary_pin_join(svc, sizeof(svc), pin, KANARY_MAP_SERVICES, NULL) &&
+	       !kanary_pin_join(mag, sizeof(mag), pin, KANARY_MAP_MAGLEV, NULL) &&
+	       access(svc, F_OK) == 0 && access(mag, F_OK) != 0;
+}
+
 /* Pin under a temporary name, then rename over the old pin: never a moment without one. */
 static int pin_prog(struct bpf_program *prog, const char *pin, const char *name,
 		    struct kanary_err *e)
@@ -236,6 +248,7 @@ int kanary_load(const char *pin_path, const struct kanary_load_opts *opts,
 	libbpf_print_fn_t old_print;
 	struct kanary_bpf *skel = NULL;
 	__u32 ct, svc, be;
+	bool backfill;
 	int lock = -1, err;
 
 	err = check_opts(opts, &ct, &svc, &be, e);
@@ -249,6 +262,7 @@ int kanary_load(const char *pin_path, const struct kanary_load_opts *opts,
 		return lock;
 	verbose_libbpf = opts && opts->verbose;
 	old_print = libbpf_set_print(print_libbpf);
+	backfill = tables_missing(pin_path);
 
 	skel = kanary_bpf__open_opts(&oopts);
 	if (!skel) {
@@ -282,6 +296,9 @@ out:
 	kanary_bpf__destroy(skel);
 	libbpf_set_print(old_print);
 	close(lock);
+	/* After the lock: the backfill takes it again, as every writer does. */
+	if (!err && backfill)
+		err = kanary_maglev_backfill(pin_path, e);
 	return err;
 }
 

@@ -20,6 +20,8 @@ const struct kanary_map_spec kanary_map_specs[] = {
 	  sizeof(__u32), sizeof(struct kanary_svc_config), false, 0 },
 	{ KANARY_MAP_BACKENDS, BPF_MAP_TYPE_HASH,
 	  sizeof(struct kanary_backend_key), sizeof(struct kanary_backend), false, 0 },
+	{ KANARY_MAP_MAGLEV, BPF_MAP_TYPE_HASH,
+	  sizeof(struct kanary_maglev_key), sizeof(struct kanary_maglev), false, 0 },
 	{ KANARY_MAP_CT, BPF_MAP_TYPE_LRU_HASH,
 	  sizeof(struct kanary_ct_key), sizeof(struct kanary_ct_entry), false, 0 },
 	{ KANARY_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY,
@@ -112,8 +114,8 @@ int kanary_lock(const char *pin, struct kanary_err *e)
 
 int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_err *e)
 {
-	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->ct, &m->stats, &m->counters, &m->globals,
-		       &m->rules, &m->handoff, &m->stash, &m->ho_stats, &m->http_stats,
+	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->stats, &m->counters,
+		       &m->globals, &m->rules, &m->handoff, &m->stash, &m->ho_stats, &m->http_stats,
 		       &m->tcp_stats };
 	__u32 cfg_entries = 0;
 	int i, fd;
@@ -153,7 +155,7 @@ int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_
 
 void kanary_maps_close(struct kanary_maps *m)
 {
-	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->ct, &m->stats, &m->counters,
+	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->stats, &m->counters,
 		       &m->globals, &m->rules, &m->handoff, &m->stash, &m->ho_stats, &m->http_stats,
 		       &m->tcp_stats,
 		       &m->lock_fd };

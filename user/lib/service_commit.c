@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Services written to the maps: the two-slot commit.  A commit fills the
- * service's inactive config slot and its backends, then flips the one
- * service map entry, so the datapath sees either all or none of a change.
+ * service's inactive config slot, its backends and their Maglev tables
+ * (maglev.c), then flips the one service map entry, so the datapath sees
+ * either all or none of a change.
  * Callers hold the instance lock (kanary_maps_open), so there is one writer.
  * Add and delete keep the in-memory index (service_index.c) up to date.
  */
@@ -48,10 +49,24 @@ static int be_delete_slot(struct kanary_maps *m, __u32 id, __u32 slot, struct ka
 	for (__u32 i = 0; i < KANARY_MAX_SUBSETS; i++) {
 		int err = be_delete_from(m, id, slot, i, 0, e);
 
+		if (!err)
+			err = kanary_maglev_delete(m, id, slot, i, e);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+/*
+ * Only the live slot keeps Maglev tables: half the memory.  A packet still
+ * under way in the old slot finds none and takes hash % n over that slot's
+ * backends, which stay until the next commit.  Best effort: a table left
+ * over costs memory only, and the next commit rewrites the slot.
+ */
+static void tables_drop(struct kanary_maps *m, __u32 id, __u32 slot)
+{
+	for (__u32 i = 0; i < KANARY_MAX_SUBSETS; i++)
+		kanary_maglev_delete(m, id, slot, i, NULL);
 }
 
 static int validate(const struct kanary_service *s, struct kanary_err *e)
@@ -113,6 +128,8 @@ static int be_write_slot(struct kanary_maps *m, const struct kanary_service *s, 
 			return err;
 	}
 	for (__u32 i = 0; i < c->n_subsets; i++) {
+		int err;
+
 		for (__u32 j = 0; j < c->subsets[i].n_backends; j++) {
 			struct kanary_backend_key k = kanary_backend_key_of(id, slot, i, j);
 			struct kanary_backend v = s->backends[i][j];
@@ -127,6 +144,11 @@ static int be_write_slot(struct kanary_maps *m, const struct kanary_service *s, 
 			return kanary_errf(e, errno, "cannot write a backend of service %s: %s",
 					   c->name, strerror(errno));
 		}
+		if (!c->subsets[i].n_backends)
+			continue;	/* no table: tables_drop left none in this slot */
+		err = kanary_maglev_write(m, id, slot, i, s->backends[i], c->subsets[i].n_backends, e);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -271,6 +293,7 @@ int kanary_service_commit(struct kanary_maps *m, struct kanary_service *s,
 		return kanary_errf(e, errno, "cannot switch service %s to its new config: %s",
 				   s->cfg.name, strerror(errno));
 	s->slot = next;
+	tables_drop(m, s->id, !next);
 	return 0;
 }
 

@@ -158,12 +158,17 @@ one_doc() {
 @test "service del removes the backends and resets the stats" {
 	add_greeting
 	[ "$(bpftool -j map dump pinned "$PIN/kanary_be_v1" | jq length)" -gt 0 ]
+	# Both subsets have their Maglev table in the live slot, and only there.
+	slot=$(k -j service show greeting | jq .slot)
+	jq_is '[.[] | "\(.formatted.key.slot)/\(.formatted.key.subset)"] | sort | join(",")' \
+		"$slot/0,$slot/1" "$(bpftool -j map dump pinned "$PIN/kanary_mag_v1")"
 	# Fake datapath counts on subset 0 of service id 0, on every CPU.
 	bpftool map update pinned "$PIN/kanary_stat_v3" key 0 0 0 0 value $(u64s 1 0 2 3 4 5 6 7)
 	run --separate-stderr k -j stats greeting
 	jq_is '.[0].subsets[0].connections' "$(possible_cpus)"
 	k service del greeting
 	[ "$(bpftool -j map dump pinned "$PIN/kanary_be_v1" | jq length)" = 0 ]
+	[ "$(bpftool -j map dump pinned "$PIN/kanary_mag_v1" | jq length)" = 0 ]
 	[ "$(bpftool -j map dump pinned "$PIN/kanary_svc_v1" | jq length)" = 0 ]
 	k service add greeting 10.96.0.10:80
 	run --separate-stderr k -j stats greeting
