@@ -52,7 +52,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary-mirror $(BIN)/kanary_unit $(BIN)/kanary_bpf_test $(BIN)/kanaryd_unit $(BIN)/delayline
+all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary-mirror $(BIN)/kanary_unit $(BIN)/kanary_mirror_unit $(BIN)/kanary_bpf_test $(BIN)/kanaryd_unit $(BIN)/delayline
 
 # Installs what is missing (apt-get).  Every rule that compiles or links has it
 # as an order-only prerequisite, so a fresh clone builds in any order, with -j.
@@ -102,6 +102,11 @@ $(OUTPUT)/mirror/%.o: user/mirror/%.c $(wildcard user/mirror/*.h) $(wildcard use
 $(BIN)/kanary-mirror: $(MIR_OBJS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# The relay's reassembly and framing, alone (tests/unit/mirror).
+$(BIN)/kanary_mirror_unit: tests/unit/mirror/test_relay.c user/mirror/reasm.c user/mirror/http.c $(wildcard user/mirror/*.h) $(BPF_HDRS) | $(BIN) $(DEPS_STAMP)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/mirror $(filter %.c,$^) $(shell pkg-config --libs check) -o $@
 
 $(OUTPUT)/unit/%.o: tests/unit/lib/%.c $(BPFT_HDRS) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/unit $(DEPS_STAMP)
 	$(call msg,CC,$@)

@@ -140,7 +140,7 @@ void reasm_event(const void *data, size_t size, uint64_t now_ms)
 	const uint8_t *payload = (const uint8_t *)data + sizeof(*ev);
 	struct rconn **pp, *c;
 	uint32_t len, skip;
-	int32_t off;
+	int64_t off;
 	int why = -1;
 
 	if (size < sizeof(*ev) || ev->len > size - sizeof(*ev) || !ev->len)
@@ -153,19 +153,15 @@ void reasm_event(const void *data, size_t size, uint64_t now_ms)
 		c = *pp;
 	if (!c)
 		return;
-	off = (int32_t)(ev->seq - c->start);
-	if (off < 0) {
-		if ((uint32_t)-off >= len)
-			return;		/* all before the request */
-		skip = (uint32_t)-off;
-	} else if ((uint32_t)off > c->have) {
+	/* Where the event starts against the bytes held: before them (< 0) is retransmitted. */
+	off = (int64_t)(int32_t)(ev->seq - c->start) - c->have;
+	if (off > 0) {
 		forget(pp, KANARY_MIRROR_DROP_INCOMPLETE);	/* a hole: a copy was lost */
 		return;
-	} else {
-		skip = c->have - (uint32_t)off;
-		if (skip >= len)
-			return;		/* a retransmission of bytes held */
 	}
+	if ((uint64_t)-off >= len)
+		return;		/* all of it held already, or before the request */
+	skip = (uint32_t)-off;
 	c->last_ms = now_ms;
 	if (!reserve(c, len - skip, &why)) {
 		forget(pp, why);
