@@ -41,7 +41,10 @@ setup_file() {
 	relay_start
 }
 teardown_file() { relay_stop; e2e_teardown_file; }
-teardown() { bg_stop_all; }
+teardown() {
+	bg_stop_all
+	in_ns client nft delete table inet kn_mirror_loss 2>/dev/null || true
+}
 
 # share_count POD...: requests for /mirror-share in the pods' access logs.
 share_count() {
@@ -95,28 +98,29 @@ mirror_count() { share_count risky1; }
 	expect_eq "$(mirror_stat share '.mirrors[0].errors')" 0 "mirror errors"
 }
 
-# exact_traffic DIR: GETs and POSTs (bodies of 0 B to 1 MiB) to exact,
-# each path once: curl on new connections, then keep-alive connections.
+# exact_traffic DIR PREFIX: GETs and POSTs (bodies of 0 B to 1 MiB) to
+# exact, each path (under /PREFIX) once: curl on new connections, then
+# keep-alive connections.
 exact_traffic() {
-	local dir=$1 i size steps
+	local dir=$1 p=$2 i size steps
 	for i in $(seq 0 39); do
 		if ((i % 2)); then
-			in_ns client curl -sf -o /dev/null --max-time 10 "http://$EXACT_VIP/get/$i" || return 1
+			in_ns client curl -sf -o /dev/null --max-time 10 "http://$EXACT_VIP/$p/get/$i" || return 1
 		else
 			size=$(( (i * 7919 * 131) % 400000 ))
 			((i == 0)) && size=1048576
 			head -c "$size" /dev/urandom >"$dir/body$i"
 			in_ns client curl -sf -o /dev/null --max-time 10 -H 'Expect:' \
-				--data-binary "@$dir/body$i" "http://$EXACT_VIP/post/$i" || return 1
+				--data-binary "@$dir/body$i" "http://$EXACT_VIP/$p/post/$i" || return 1
 		fi
 	done
 	for k in 0 1 2 3; do
 		steps=$(for i in $(seq $((100 + k * 20)) $((119 + k * 20))); do
 			if ((i % 3)); then
-				printf '{"method":"GET","path":"/ka/%d"}\n' "$i"
+				printf '{"method":"GET","path":"/%s/ka/%d"}\n' "$p" "$i"
 			else
 				head -c $((i * 997)) /dev/urandom >"$dir/body$i"
-				printf '{"method":"POST","path":"/ka/%d","body_file":"%s"}\n' "$i" "$dir/body$i"
+				printf '{"method":"POST","path":"/%s/ka/%d","body_file":"%s"}\n' "$p" "$i" "$dir/body$i"
 			fi
 		done | jq -sc .)
 		in_ns client "$MIRROR_PYTHON" "$KN_LIB_DIR/keepalive_client.py" steps "$EXACT_VIP" "$KN_VIP_PORT" - \
@@ -128,7 +132,7 @@ exact_traffic() {
 	local dir=$KN_TMP/exact live mirror hosts
 	mkdir -p "$dir"
 	kctl mirror set exact shadow 100
-	exact_traffic "$dir"
+	exact_traffic "$dir" exact
 	relay_settled exact risky1 8081
 	live=$(recorded safe1 8080 '[.method, .path, .len, .sha256]' | sort)
 	mirror=$(recorded risky1 8081 '[.method, .path, .len, .sha256]' | sort)
@@ -140,6 +144,30 @@ exact_traffic() {
 	expect_eq "$hosts" "\"$EXACT_VIP-shadow\" " "the Host the mirror saw"
 	hosts=$(recorded safe1 8080 '.host' | sort -u | tr '\n' ' ')
 	expect_eq "$hosts" "\"$EXACT_VIP\" " "the Host the live pod saw"
+}
+
+@test "5 % loss both ways on the client's link: mirror requests exact or absent, never twice" {
+	local dir=$KN_TMP/lossy live mirror dups missing
+	mkdir -p "$dir"
+	kctl mirror set exact shadow 100
+	in_ns client nft -f - <<EOF
+table inet kn_mirror_loss {
+	chain in { type filter hook input priority 0; meta l4proto tcp numgen random mod 100 < 5 drop; }
+	chain out { type filter hook output priority 0; meta l4proto tcp numgen random mod 100 < 5 drop; }
+}
+EOF
+	exact_traffic "$dir" lossy
+	in_ns client nft delete table inet kn_mirror_loss
+	relay_settled exact risky1 8081
+	kctl -j mirror show exact
+	live=$(recorded safe1 8080 'select(.path | startswith("/lossy/")) | [.method, .path, .len, .sha256]' | sort)
+	mirror=$(recorded risky1 8081 'select(.path | startswith("/lossy/")) | [.method, .path, .len, .sha256]' | sort)
+	expect_eq "$(wc -l <<<"$live")" 120 "requests the live pod got"
+	dups=$(uniq -d <<<"$mirror" | wc -l)
+	expect_eq "$dups" 0 "requests the mirror got twice"
+	missing=$(comm -13 <(echo "$live") <(echo "$mirror") | wc -l)
+	expect_eq "$missing" 0 "mirror requests that are no live request (corrupted)"
+	expect_between "$(wc -l <<<"$mirror")" 30 120 "requests the mirror got"
 }
 
 # clean_load: keep-alive and new-connection load on share, no client error.
