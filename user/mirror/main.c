@@ -20,34 +20,43 @@
 #include "relay.h"
 
 #define REFRESH_MS	1000	/* targets re-read */
-#define MISS_REFRESH_MS	100	/* ... or sooner, for a mirror not known yet */
 #define FLUSH_MS	200	/* counts written to the map */
 #define MAX_EVENTS	64
 
 static volatile sig_atomic_t stopping;
-static uint64_t now_ms, last_refresh;
+static uint64_t now_ms;
 static const char *pin;
-
-/* A mirror set since the last read is read now, at most every MISS_REFRESH_MS. */
-static void refresh_on_miss(uint32_t svc_id, int subset)
-{
-	if (targets_known(svc_id, subset) || now_ms - last_refresh < MISS_REFRESH_MS)
-		return;
-	targets_refresh(pin);
-	last_refresh = now_ms;
-}
+/* When the targets were last read, and when the ring's current batch was taken (ns). */
+static uint64_t refresh_ns, batch_ns;
 
 static void on_signal(int sig)
 {
 	stopping = 1;
 }
 
-static uint64_t clock_ms(void)
+static uint64_t clock_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+static void refresh(void)
+{
+	refresh_ns = clock_ns();
+	targets_refresh(pin);
+}
+
+/*
+ * A mirror not known yet was set after the last read of the targets, but
+ * before its request was copied, so before the batch was taken: one read
+ * after that finds it.
+ */
+static void refresh_on_miss(uint32_t svc_id, int subset)
+{
+	if (!targets_known(svc_id, subset) && refresh_ns < batch_ns)
+		refresh();
 }
 
 static void usage(FILE *f)
@@ -180,9 +189,9 @@ int main(int argc, char **argv)
 	}
 	reasm_init(&lim, on_request);
 	send_init(epfd, &lim);
-	now_ms = clock_ms();
-	targets_refresh(pin);
-	last_refresh = last_flush = now_ms;
+	now_ms = clock_ns() / 1000000;
+	refresh();
+	last_flush = now_ms;
 	fprintf(stderr, "kanary-mirror: relaying from %s/%s\n", pin, KANARY_MAP_MIRROR_BUF);
 
 	while (!stopping) {
@@ -192,16 +201,16 @@ int main(int argc, char **argv)
 			fprintf(stderr, "kanary-mirror: epoll_wait: %s\n", strerror(errno));
 			break;
 		}
-		now_ms = clock_ms();
-		if (now_ms - last_refresh >= REFRESH_MS) {
-			targets_refresh(pin);
-			last_refresh = now_ms;
-		}
+		now_ms = clock_ns() / 1000000;
+		if (now_ms - refresh_ns / 1000000 >= REFRESH_MS)
+			refresh();
 		for (int i = 0; i < n; i++) {
-			if (evs[i].data.ptr)
+			if (evs[i].data.ptr) {
 				send_event(evs[i].data.ptr, evs[i].events, now_ms);
-			else
-				ring_buffer__consume(rb);
+				continue;
+			}
+			batch_ns = clock_ns();
+			ring_buffer__consume(rb);
 		}
 		reasm_expire(now_ms);
 		send_expire(now_ms);
