@@ -46,6 +46,14 @@ static void mirror_set(const char *percent)
 	ck_assert_msg(kanary_mirror_set(&kt.maps, KT_SVC, "s1", ppm, &e) == 0, "%s", e.msg);
 }
 
+/* The service mirrored at percent, and connection 0 to it. */
+static struct conv mirrored_conn(const char *percent)
+{
+	mirror_service();
+	mirror_set(percent);
+	return conv_connect(0);
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct seen *s = ctx;
@@ -111,9 +119,7 @@ START_TEST(drawn_request_copied_whole_in_chunks)
 	struct conv c;
 	__u32 start;
 
-	mirror_service();
-	mirror_set("100");
-	c = conv_connect(0);
+	c = mirrored_conn("100");
 	for (size_t i = 0; i < sizeof(body); i++)
 		body[i] = (__u8)(i * 7 + 3);
 	start = c.cnxt;
@@ -148,9 +154,7 @@ START_TEST(retransmission_copied_again_but_never_a_start)
 	struct conv c;
 	__u32 start;
 
-	mirror_service();
-	mirror_set("100");
-	c = conv_connect(0);
+	c = mirrored_conn("100");
 	start = c.cnxt;
 	client(&c, post_head);
 	client_at(&c, start, TF_PSH, post_head, strlen(post_head));
@@ -211,9 +215,7 @@ START_TEST(padding_after_the_ip_payload_not_copied)
 	struct seen s;
 	struct conv c;
 
-	mirror_service();
-	mirror_set("100");
-	c = conv_connect(0);
+	c = mirrored_conn("100");
 	sp = (struct tcp4_spec){ .saddr = c.f.client, .daddr = c.f.vip, .sport = c.f.cport,
 				 .dport = c.f.vport, .flags = TF_ACK | TF_PSH, .seq = c.cnxt,
 				 .ack = c.snxt, .payload = get_a, .payload_len = strlen(get_a) };
@@ -236,9 +238,7 @@ START_TEST(full_ring_loses_the_copy_not_the_segment)
 	__u8 body[1400];
 	struct conv c;
 
-	mirror_service();
-	mirror_set("100");
-	c = conv_connect(0);
+	c = mirrored_conn("100");
 	memset(body, 'b', sizeof(body));
 	client(&c, head);
 	/* client_at checks each segment leaves DNATed and whole. */

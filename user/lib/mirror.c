@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Traffic mirroring's settings and counts in the pinned maps (include/kanary/mirror.h). */
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,38 +157,26 @@ int kanary_mirror_relay_stats_read(int relay_fd, __u32 svc_id, __u32 subset,
 	return 0;
 }
 
-/* By hand, as kanary_parse_weight: exact millionths, nothing strtod alone would take. */
 int kanary_parse_percent(const char *s, __u32 *ppm, struct kanary_err *e)
 {
-	unsigned long long whole = 0, frac = 0;
-	const char *p = s;
-	int nint = 0, nfrac = 0;
+	unsigned long long v = 0;
 
-	for (; p && isdigit((unsigned char)*p) && nint < 4; p++, nint++)
-		whole = whole * 10 + (unsigned)(*p - '0');
-	if (!nint)
-		goto bad;
-	if (*p == '.') {
-		for (p++; isdigit((unsigned char)*p); p++, nfrac++) {
-			if (nfrac == 4)
-				return kanary_errf(e, EINVAL,
-						   "percentage '%s' has more than 4 decimals: expected e.g. 10, 0.5 or 0.0001",
-						   s);
-			frac = frac * 10 + (unsigned)(*p - '0');
-		}
-		if (!nfrac)
-			goto bad;
-		for (int i = nfrac; i < 4; i++)
-			frac *= 10;
+	int err = kanary_parse_fixed(s, 4, KANARY_MIRROR_PPM_MAX, &v);
+
+	if (!err && v) {
+		*ppm = (__u32)v;
+		return 0;
 	}
-	if (*p)
-		goto bad;
-	if (whole * 10000 + frac > KANARY_MIRROR_PPM_MAX || whole * 10000 + frac == 0)
+	switch (err) {
+	case 0:		/* 0 %: no mirror, which is mirror del */
+	case -ERANGE:
 		return kanary_errf(e, ERANGE,
 				   "percentage '%s' is out of range: expected above 0 and at most 100", s);
-	*ppm = (__u32)(whole * 10000 + frac);
-	return 0;
-bad:
+	case -EDOM:
+		return kanary_errf(e, EINVAL,
+				   "percentage '%s' has more than 4 decimals: expected e.g. 10, 0.5 or 0.0001",
+				   s);
+	}
 	return kanary_errf(e, EINVAL,
 			   "'%s' is not a percentage: expected a number above 0 and at most 100 with at most 4 decimals, e.g. 10 or 0.5",
 			   s ? s : "");
