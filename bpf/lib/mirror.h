@@ -5,9 +5,10 @@
  * for the service's mirror subsets; a drawn request's client segments go
  * to the ring kanary_mirbuf_v1 until the next request starts.  The draw
  * hashes the flow and the request's first sequence number, so a
- * retransmission draws the same.  Copies are whole segments or nothing per
- * ring event, bounded by KANARY_MIRROR_CHUNK each and KANARY_MIRROR_CHUNKS
- * per segment; the live packet is never held or changed here.
+ * retransmission draws the same.  A segment goes as ring events of at most
+ * KANARY_MIRROR_CHUNK bytes, KANARY_MIRROR_CHUNKS at most; the first one
+ * that cannot go ends the request's copy.  The live packet is never held
+ * or changed here.
  */
 #ifndef KANARY_BPF_MIRROR_H
 #define KANARY_BPF_MIRROR_H

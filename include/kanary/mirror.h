@@ -86,7 +86,7 @@ struct kanary_mirror_relay_stats {
 	__u64	responses[5];	/* mirror answers by class: 1xx .. 5xx */
 	__u64	errors;		/* connection refused, reset or timed out, or no status line */
 	__u64	dropped[KANARY_MIRROR_DROP__MAX];
-	__u64	pad[4];
+	__u64	pad[4];	/* room for the comparison with the live answers (issue 11) */
 };
 
 _Static_assert(sizeof(struct kanary_mirror_cfg) == 4 * KANARY_MAX_SUBSETS, "mirror cfg layout");
