@@ -28,6 +28,8 @@ BPFT_SRCS  := $(filter-out %.bpf.c,$(wildcard tests/bpf/*.c))
 BPFT_HDRS  := $(wildcard tests/bpf/*.h)
 BPFT_OBJS  := $(patsubst tests/bpf/%.c,$(OUTPUT)/bpf-test/%.o,$(BPFT_SRCS))
 BPFT_FIXTURE := $(filter-out $(OUTPUT)/bpf-test/main.o $(OUTPUT)/bpf-test/test_%.o,$(BPFT_OBJS))
+MIR_SRCS   := $(wildcard user/mirror/*.c)
+MIR_OBJS   := $(patsubst user/mirror/%.c,$(OUTPUT)/mirror/%.o,$(MIR_SRCS))
 KD_SRCS    := $(wildcard user/kanaryd/*.c user/kanaryd/*/*.c)
 KD_HDRS    := $(wildcard user/kanaryd/*.h user/kanaryd/*/*.h)
 KD_OBJS    := $(patsubst user/kanaryd/%.c,$(OUTPUT)/kanaryd/%.o,$(KD_SRCS))
@@ -50,7 +52,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary_unit $(BIN)/kanary_bpf_test $(BIN)/kanaryd_unit $(BIN)/delayline
+all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary-mirror $(BIN)/kanary_unit $(BIN)/kanary_mirror_unit $(BIN)/kanary_bpf_test $(BIN)/kanaryd_unit $(BIN)/delayline
 
 # Installs what is missing (apt-get).  Every rule that compiles or links has it
 # as an order-only prerequisite, so a fresh clone builds in any order, with -j.
@@ -60,7 +62,7 @@ $(DEPS_STAMP): scripts/deps.sh | $(OUTPUT)
 	$(Q)scripts/deps.sh
 	$(Q)touch $@
 
-$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/ctl $(OUTPUT)/unit $(OUTPUT)/bpf-test $(OUTPUT)/kanaryd $(OUTPUT)/kanaryd-unit $(BIN):
+$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/ctl $(OUTPUT)/mirror $(OUTPUT)/unit $(OUTPUT)/bpf-test $(OUTPUT)/kanaryd $(OUTPUT)/kanaryd-unit $(BIN):
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(DEPS_STAMP) | $(OUTPUT)
@@ -91,6 +93,20 @@ $(OUTPUT)/ctl/%.o: user/ctl/%.c $(wildcard user/ctl/*.h) $(wildcard user/lib/*.h
 $(BIN)/kanaryctl: $(CTL_OBJS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# The mirror relay (docs/mirror.md): its own daemon, beside kanaryd.
+$(OUTPUT)/mirror/%.o: user/mirror/%.c $(wildcard user/mirror/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/mirror $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BIN)/kanary-mirror: $(MIR_OBJS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# The relay's reassembly and framing, alone (tests/unit/mirror).
+$(BIN)/kanary_mirror_unit: tests/unit/mirror/test_relay.c user/mirror/reasm.c user/mirror/http.c $(wildcard user/mirror/*.h) $(BPF_HDRS) | $(BIN) $(DEPS_STAMP)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/mirror $(filter %.c,$^) $(shell pkg-config --libs check) -o $@
 
 $(OUTPUT)/unit/%.o: tests/unit/lib/%.c $(BPFT_HDRS) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/unit $(DEPS_STAMP)
 	$(call msg,CC,$@)

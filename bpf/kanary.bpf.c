@@ -7,7 +7,8 @@
  * back as their source, so the client never sees a pod address.
  * A service with dark-release rules takes the handoff instead (lib/handoff.h).
  * A sockops program on the cgroup v2 root counts the clients' TCP health
- * per subset (lib/tcp_health.h).
+ * per subset (lib/tcp_health.h).  Requests drawn for a mirror are copied
+ * to userspace on the way (lib/mirror.h).
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -21,6 +22,7 @@
 #include "lib/counters.h"
 #include "lib/handoff.h"
 #include "lib/exchange.h"
+#include "lib/mirror.h"
 #include "lib/tcp_health.h"
 
 /*
@@ -122,6 +124,7 @@ static __noinline void kanary_xchg_ingress(struct __sk_buff *skb, const struct k
 	if (!ct)
 		return;
 	ev = kanary_xchg_client(skb, p, &ct->xchg);
+	kanary_mirror_client(skb, p, &ct->xchg, be->svc_id, ev == KANARY_XCHG_EV_REQUEST);
 	if (ev == KANARY_XCHG_EV_NONE)
 		return;
 	if (ev == KANARY_XCHG_EV_OTHER) {

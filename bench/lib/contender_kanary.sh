@@ -38,6 +38,23 @@ kanary_noacct_enter() { kctl load http-stats off >/dev/null && kanary_enter; }
 kanary_noacct_leave() { kanary_leave && kctl load http-stats on >/dev/null; }
 kanary_noacct_url() { echo "http://${CONTENDER_VIP[kanary_noacct]}/"; }
 
+# kanary_mirror: the canary path as kanary's, with every request mirrored
+# to risky1 (a subset of weight 0) by the relay, which runs only while it
+# is measured: kanary against it is what a 100 % mirror costs the live
+# path on this node, relay and mirror pod included (docs/mirror.md).
+kanary_mirror_up() {
+	local pod vip=${CONTENDER_VIP[kanary_mirror]}
+	kctl service add bench_mirror "$vip:80" >/dev/null 2>&1 || return 1
+	for pod in "${SPLIT_SAFE[@]}"; do kctl backend add bench_mirror safe "$(pod_ip "$pod"):80" >/dev/null || return 1; done
+	for pod in "${SPLIT_RISKY[@]}"; do kctl backend add bench_mirror risky "$(pod_ip "$pod"):80" >/dev/null 2>&1 || return 1; done
+	kctl backend add bench_mirror shadow "$(pod_ip risky1):80" >/dev/null 2>&1 &&
+		kctl weight set bench_mirror safe 80 risky 20 shadow 0 >/dev/null &&
+		kctl mirror set bench_mirror shadow 100
+}
+kanary_mirror_enter() { relay_start >/dev/null && kanary_enter; }
+kanary_mirror_leave() { kanary_leave; relay_stop; }
+kanary_mirror_url() { echo "http://${CONTENDER_VIP[kanary_mirror]}/"; }
+
 kanary_enter() { kctl attach "$(host_if client)" >/dev/null; }
 kanary_leave() { kctl detach "$(host_if client)" >/dev/null; }
 kanary_url() { echo "http://${CONTENDER_VIP[kanary]}/"; }

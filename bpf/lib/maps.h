@@ -16,6 +16,7 @@
 #include "kanary/http_frame.h"
 #include "kanary/http_stats.h"
 #include "kanary/tcp_stats.h"
+#include "kanary/mirror.h"
 #include "segment.h"
 
 /* VIP:port/proto -> which service id and config slot is live. */
@@ -145,6 +146,55 @@ struct {
 	__type(value, struct kanary_tcp_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } kanary_tcpstat_v1 SEC(".maps");
+
+/* svc_id -> the share of its requests each mirror subset gets a copy of (no entry: none). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KANARY_DEFAULT_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct kanary_mirror_cfg);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_mirror_v1 SEC(".maps");
+
+/* Mirrored requests' client payload, as struct kanary_mirror_event records, for the relay. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, KANARY_MIRROR_RING);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_mirbuf_v1 SEC(".maps");
+
+/* svc_id -> per-CPU counts of the copy path: requests copied, events, losses. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KANARY_DEFAULT_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct kanary_mirror_copy_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_mircopy_v1 SEC(".maps");
+
+/* svc_id*8+subset -> the relay's counts for that mirror subset; only the relay writes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, KANARY_DEFAULT_MAX_SERVICES * KANARY_MAX_SUBSETS);
+	__type(key, __u32);
+	__type(value, struct kanary_mirror_relay_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_mirrelay_v1 SEC(".maps");
+
+/* A ring event being built: its header and one chunk of payload. */
+struct kanary_mirror_scratch {
+	struct kanary_mirror_event ev;
+	__u8	data[KANARY_MIRROR_CHUNK];
+};
+
+/* 0 -> this CPU's struct kanary_mirror_scratch; never pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kanary_mirror_scratch);
+} kanary_mirror_scratch_pcpu SEC(".maps");
 
 /* What reshaping a segment needs and the stack cannot hold (512 bytes across calls). */
 struct kanary_ho_scratch {

@@ -169,7 +169,8 @@ struct kanary_xchg {
 	__u32	srv_nxt;	/* backend side: the same for the backend's data */
 	__u8	phase;		/* client side: enum kanary_xchg_phase */
 	__u8	srv_known;	/* backend side: srv_nxt is set */
-	__u16	pad;
+	__u8	mirror;		/* client side: the mirror subsets (bits) the current request is copied for */
+	__u8	pad;
 	__u32	pad2;
 };
 

@@ -15,6 +15,7 @@ Suite *stats_suite(void);
 Suite *handoff_suite(void);	/* tests/bpf/test_handoff.c: the dark-release handoff datapath */
 Suite *http_frame_bpf_suite(void);
 Suite *http_stats_suite(void);	/* test_http_stats.c: HTTP accounting on the canary path */
+Suite *mirror_suite(void);	/* test_mirror.c: the copy path of traffic mirroring */
 Suite *per_request_suite(void);	/* test_per_request.c: per-request routing on keep-alive connections */	/* test_http_frame.c: the framer's BPF build */
 
 #endif /* KT_SUITES_H */

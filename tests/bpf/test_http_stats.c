@@ -10,6 +10,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "fixture.h"
+#include "canary_conv.h"
 #include "suites.h"
 
 static const char get_a[] = "GET /a HTTP/1.1\r\nHost: web\r\n\r\n";
@@ -31,75 +32,12 @@ static void http_service(void)
 	svc_id = kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 1, w, nb);
 }
 
-/* One canary-path connection to it: each side's next seq. */
-struct conv {
-	struct kt_flow f;
-	struct kt_be be;
-	__u32 cnxt, snxt;
-};
-
-/* Connection i; connection 0, opened first, makes the service. */
+/* Connection i (canary_conv.h); connection 0, opened first, makes the service. */
 static struct conv conv_open(unsigned i)
 {
-	struct conv c = { .f = kt_flow_nth(i), .cnxt = 7000 + i * 100000, .snxt = 90000 + i };
-	struct tcp4_spec s;
-	struct pkt in, out;
-
 	if (i == 0)
 		http_service();
-	s = (struct tcp4_spec){ .saddr = c.f.client, .daddr = c.f.vip, .sport = c.f.cport,
-				.dport = c.f.vport, .flags = TF_SYN, .seq = c.cnxt++ };
-	pkt_tcp4(&in, &s);
-	kt_run(kt.prog_in, &in, &out);
-	c.be = kt_expect_dnat(&in, &out);
-	s = (struct tcp4_spec){ .saddr = kt_be_addr(c.be.subset, c.be.index), .daddr = c.f.client,
-				.sport = kt_be_port(c.be.subset), .dport = c.f.cport,
-				.flags = TF_SYN | TF_ACK, .seq = c.snxt++, .ack = c.cnxt };
-	pkt_tcp4(&in, &s);
-	kt_run(kt.prog_out, &in, &out);
-	kt_expect_snat(&in, &out, c.f.vip, c.f.vport);
-	return c;
-}
-
-/* The client sends len bytes of data at seq (flags beside ACK): DNATed. */
-static void client_at(struct conv *c, __u32 seq, __u8 flags, const void *data, size_t len)
-{
-	struct tcp4_spec s = { .saddr = c->f.client, .daddr = c->f.vip, .sport = c->f.cport,
-			       .dport = c->f.vport, .flags = TF_ACK | flags, .seq = seq,
-			       .ack = c->snxt, .payload = data, .payload_len = len };
-	struct pkt in, out;
-
-	pkt_tcp4(&in, &s);
-	kt_run(kt.prog_in, &in, &out);
-	kt_expect_dnat(&in, &out);
-	if (seq + len - c->cnxt < (1u << 31))
-		c->cnxt = seq + len;
-}
-
-static void client(struct conv *c, const char *data)
-{
-	client_at(c, c->cnxt, TF_PSH, data, strlen(data));
-}
-
-/* The backend sends data at seq: SNATed. */
-static void backend_at(struct conv *c, __u32 seq, __u8 flags, const void *data, size_t len)
-{
-	struct tcp4_spec s = { .saddr = kt_be_addr(c->be.subset, c->be.index),
-			       .daddr = c->f.client, .sport = kt_be_port(c->be.subset),
-			       .dport = c->f.cport, .flags = TF_ACK | flags, .seq = seq,
-			       .ack = c->cnxt, .payload = data, .payload_len = len };
-	struct pkt in, out;
-
-	pkt_tcp4(&in, &s);
-	kt_run(kt.prog_out, &in, &out);
-	kt_expect_snat(&in, &out, c->f.vip, c->f.vport);
-	if (seq + len - c->snxt < (1u << 31))
-		c->snxt = seq + len;
-}
-
-static void backend(struct conv *c, const char *data)
-{
-	backend_at(c, c->snxt, TF_PSH, data, strlen(data));
+	return conv_connect(i);
 }
 
 static struct kanary_http_stats http_of(int subset)

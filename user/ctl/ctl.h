@@ -124,6 +124,7 @@ int do_service(int argc, char **argv);
 int do_backend(int argc, char **argv);
 int do_weight(int argc, char **argv);
 int do_route(int argc, char **argv);
+int do_mirror(int argc, char **argv);
 int do_stats(int argc, char **argv);
 int do_counters(int argc, char **argv);
 int do_status(int argc, char **argv);

@@ -87,6 +87,7 @@ static int do_help(int argc, char **argv)
 		"       kanaryctl [OPTIONS] backend { add | del | list | help }\n"
 		"       kanaryctl [OPTIONS] weight { set | show | help }\n"
 		"       kanaryctl [OPTIONS] route { add | del | list | per-request | help }\n"
+		"       kanaryctl [OPTIONS] mirror { set | del | show | help }\n"
 		"       kanaryctl [OPTIONS] stats [SERVICE] [--watch SECONDS]\n"
 		"       kanaryctl [OPTIONS] counters\n"
 		"       kanaryctl [OPTIONS] status\n"
@@ -118,6 +119,7 @@ static const struct cmd top_cmds[] = {
 	{ "backend",	do_backend },
 	{ "weight",	do_weight },
 	{ "route",	do_route },
+	{ "mirror",	do_mirror },
 	{ "stats",	do_stats },
 	{ "counters",	do_counters },
 	{ "status",	do_status },

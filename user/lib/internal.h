@@ -43,6 +43,13 @@ int kanary_detach_all(struct kanary_err *e);
 int kanary_sockops_attach(const char *pin_path, int prog_fd, const char *cgroup,
 			  struct kanary_err *e);
 
+/*
+ * A decimal with at most `decimals` decimals into units of 10^-decimals
+ * (parse.c): 0, -EINVAL, -EDOM (too many decimals) or -ERANGE (above max).
+ */
+int kanary_parse_fixed(const char *s, int decimals, unsigned long long max,
+		       unsigned long long *out);
+
 /* Name rules: 1..max-1 characters of [A-Za-z0-9._/-]. */
 bool kanary_name_valid(const char *s, size_t max);
 

@@ -14,6 +14,7 @@
 #include "kanary/handoff.h"
 #include "kanary/http_stats.h"
 #include "kanary/tcp_stats.h"
+#include "kanary/mirror.h"
 
 #define KANARY_PIN_PATH_DEFAULT	"/sys/fs/bpf/kanary"
 #define KANARY_PIN_PATH_ENV	"KANARY_PIN_PATH"
@@ -92,7 +93,7 @@ struct kanary_name_index;
 struct kanary_maps {
 	char pin_path[PATH_MAX];
 	int svc, cfg, be, mag, ct, stats, counters, globals, rules, handoff, stash, ho_stats,
-	    http_stats, tcp_stats;
+	    http_stats, tcp_stats, mirror, mirror_buf, mirror_copy, mirror_relay;
 	__u32 max_services;	/* from the pinned config map */
 	int lock_fd;		/* flock on the pin dir, held while open */
 	/*
@@ -106,6 +107,11 @@ struct kanary_maps {
 /* Opens the pinned maps and takes the instance lock. */
 int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_err *e);
 void kanary_maps_close(struct kanary_maps *m);
+/*
+ * One pinned map by name (KANARY_MAP_*), its layout checked, without the
+ * lock: for a long-lived reader such as the mirror relay.  Returns the fd.
+ */
+int kanary_map_open(const char *pin_path, const char *name, struct kanary_err *e);
 
 /* ---- services (service_read.c, service_commit.c) ---- */
 
@@ -197,6 +203,30 @@ int kanary_tcp_stats_read(struct kanary_maps *m, __u32 svc_id, __u32 subset,
 			  struct kanary_tcp_stats *sum, struct kanary_err *e);
 /* The mean smoothed RTT in microseconds; false when no connection was sampled. */
 bool kanary_tcp_srtt_mean_us(const struct kanary_tcp_stats *s, double *us);
+
+/* ---- traffic mirroring (mirror.c; include/kanary/mirror.h) ---- */
+
+/* The service's mirrors into cfg (all 0 when it has none). */
+int kanary_mirror_get(struct kanary_maps *m, __u32 svc_id, struct kanary_mirror_cfg *cfg,
+		      struct kanary_err *e);
+/* Mirrors ppm (1 .. KANARY_MIRROR_PPM_MAX) of service's requests to its subset. */
+int kanary_mirror_set(struct kanary_maps *m, const char *service, const char *subset, __u32 ppm,
+		      struct kanary_err *e);
+/* Stops mirroring to subset, or to every subset when subset is NULL. */
+int kanary_mirror_del(struct kanary_maps *m, const char *service, const char *subset,
+		      struct kanary_err *e);
+/* A service id freed or reused: no mirror, counts from zero. */
+int kanary_mirror_clear(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e);
+int kanary_mirror_copy_stats_read(struct kanary_maps *m, __u32 svc_id,
+				  struct kanary_mirror_copy_stats *sum, struct kanary_err *e);
+int kanary_mirror_relay_stats_read(int relay_fd, __u32 svc_id, __u32 subset,
+				   struct kanary_mirror_relay_stats *out, struct kanary_err *e);
+extern const char *const kanary_mirror_drop_names[KANARY_MIRROR_DROP__MAX];
+/* "10", "0.5", "12.3456": a percentage of 0.0001 to 100 into parts per million. */
+int kanary_parse_percent(const char *s, __u32 *ppm, struct kanary_err *e);
+/* The inverse: exact, without trailing zeros ("10", "0.5"). */
+#define KANARY_PERCENT_STR_LEN	16
+void kanary_percent_format(char *buf, size_t len, __u32 ppm);
 
 /* ---- parsing (parse.c) ---- */
 

@@ -155,14 +155,17 @@ static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 s
 				entries = 2 * svc;
 			else if (!strcmp(spec->name, KANARY_MAP_STATS) ||
 				 !strcmp(spec->name, KANARY_MAP_HTTP_STATS) ||
-				 !strcmp(spec->name, KANARY_MAP_TCP_STATS))
+				 !strcmp(spec->name, KANARY_MAP_TCP_STATS) ||
+				 !strcmp(spec->name, KANARY_MAP_MIRROR_RELAY))
 				entries = svc * KANARY_MAX_SUBSETS;
 			else if (!strcmp(spec->name, KANARY_MAP_BACKENDS))
 				entries = be;
 			else if (!strcmp(spec->name, KANARY_MAP_MAGLEV))
 				entries = 2 * svc * KANARY_MAX_SUBSETS;
 			else if (!strcmp(spec->name, KANARY_MAP_RULES) ||
-				 !strcmp(spec->name, KANARY_MAP_HO_STATS))
+				 !strcmp(spec->name, KANARY_MAP_HO_STATS) ||
+				 !strcmp(spec->name, KANARY_MAP_MIRROR) ||
+				 !strcmp(spec->name, KANARY_MAP_MIRROR_COPY))
 				entries = svc;
 			else if (!strcmp(spec->name, KANARY_MAP_HANDOFF))
 				entries = kanary_handoff_size(ct);

@@ -12,6 +12,7 @@
 #include "kanary/handoff.h"
 #include "kanary/http_stats.h"
 #include "kanary/tcp_stats.h"
+#include "kanary/mirror.h"
 
 const struct kanary_map_spec kanary_map_specs[] = {
 	{ KANARY_MAP_SERVICES, BPF_MAP_TYPE_HASH,
@@ -43,6 +44,13 @@ const struct kanary_map_spec kanary_map_specs[] = {
 	  sizeof(__u32), sizeof(struct kanary_http_stats), false, 0 },
 	{ KANARY_MAP_TCP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY,
 	  sizeof(__u32), sizeof(struct kanary_tcp_stats), false, 0 },
+	{ KANARY_MAP_MIRROR, BPF_MAP_TYPE_HASH,
+	  sizeof(__u32), sizeof(struct kanary_mirror_cfg), false, 0 },
+	{ KANARY_MAP_MIRROR_BUF, BPF_MAP_TYPE_RINGBUF, 0, 0, true, KANARY_MIRROR_RING },
+	{ KANARY_MAP_MIRROR_COPY, BPF_MAP_TYPE_PERCPU_ARRAY,
+	  sizeof(__u32), sizeof(struct kanary_mirror_copy_stats), false, 0 },
+	{ KANARY_MAP_MIRROR_RELAY, BPF_MAP_TYPE_ARRAY,
+	  sizeof(__u32), sizeof(struct kanary_mirror_relay_stats), false, 0 },
 };
 const int kanary_n_map_specs = sizeof(kanary_map_specs) / sizeof(kanary_map_specs[0]);
 
@@ -116,7 +124,7 @@ int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_
 {
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->stats, &m->counters,
 		       &m->globals, &m->rules, &m->handoff, &m->stash, &m->ho_stats, &m->http_stats,
-		       &m->tcp_stats };
+		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay };
 	__u32 cfg_entries = 0;
 	int i, fd;
 
@@ -153,11 +161,30 @@ int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_
 	return 0;
 }
 
+int kanary_map_open(const char *pin_path, const char *name, struct kanary_err *e)
+{
+	int fd;
+
+	for (int i = 0; i < kanary_n_map_specs; i++) {
+		if (strcmp(kanary_map_specs[i].name, name))
+			continue;
+		fd = kanary_pinned_map_open(pin_path, &kanary_map_specs[i], NULL, e);
+		if (fd == -ENOENT) {
+			char path[PATH_MAX];
+
+			kanary_pin_join(path, sizeof(path), pin_path, name, NULL);
+			kanary_errf(e, ENOENT, not_loaded_fmt, pin_path, path);
+		}
+		return fd;
+	}
+	return kanary_errf(e, EINVAL, "kanary has no map named %s", name);
+}
+
 void kanary_maps_close(struct kanary_maps *m)
 {
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->stats, &m->counters,
 		       &m->globals, &m->rules, &m->handoff, &m->stash, &m->ho_stats, &m->http_stats,
-		       &m->tcp_stats,
+		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay,
 		       &m->lock_fd };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

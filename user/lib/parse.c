@@ -108,47 +108,60 @@ int kanary_parse_u32(const char *s, const char *what, __u32 min, __u32 max, __u3
 }
 
 /*
- * Parsed by hand, not strtod: exact thousandths, and nothing strtod would
- * also take ("1e3", "nan", "0x10", " 5").
+ * A decimal with at most `decimals` decimals into units of 10^-decimals,
+ * parsed by hand, not strtod: exact, and nothing strtod would also take
+ * ("1e3", "nan", "0x10", " 5").  0, or -EINVAL (not such a number),
+ * -EDOM (too many decimals), -ERANGE (above max units).
  */
-int kanary_parse_weight(const char *s, __u32 *milli, struct kanary_err *e)
+int kanary_parse_fixed(const char *s, int decimals, unsigned long long max,
+		       unsigned long long *out)
 {
+	unsigned long long v = 0;
 	const char *p = s;
-	unsigned long long whole = 0, frac = 0;
 	int nint = 0, nfrac = 0;
 
-	if (!s || !*s)
-		goto bad;
-	for (; isdigit((unsigned char)*p); p++, nint++) {
-		whole = whole * 10 + (unsigned)(*p - '0');
-		if (whole > KANARY_WEIGHT_MAX)
-			goto range;
+	for (; p && isdigit((unsigned char)*p); p++, nint++) {
+		v = v * 10 + (unsigned)(*p - '0');
+		if (v > max)
+			return -ERANGE;	/* already, before its decimals */
 	}
-	if (nint == 0)
-		goto bad;
+	if (!nint)
+		return -EINVAL;
 	if (*p == '.') {
 		for (p++; isdigit((unsigned char)*p); p++, nfrac++) {
-			if (nfrac == 3)
-				return kanary_errf(e, EINVAL,
-						   "weight '%s' has more than 3 decimals: expected e.g. 80, 0.5 or 99.125",
-						   s);
-			frac = frac * 10 + (unsigned)(*p - '0');
+			if (nfrac == decimals)
+				return -EDOM;
+			v = v * 10 + (unsigned)(*p - '0');
 		}
-		if (nfrac == 0)
-			goto bad;
-		for (int i = nfrac; i < 3; i++)
-			frac *= 10;
+		if (!nfrac)
+			return -EINVAL;
 	}
 	if (*p)
-		goto bad;
-	if (whole * KANARY_WEIGHT_MILLI + frac > KANARY_WEIGHT_MAX_MILLI)
-		goto range;
-	*milli = (__u32)(whole * KANARY_WEIGHT_MILLI + frac);
+		return -EINVAL;
+	for (; nfrac < decimals; nfrac++)
+		v *= 10;
+	if (v > max)
+		return -ERANGE;
+	*out = v;
 	return 0;
-range:
-	return kanary_errf(e, ERANGE, "weight '%s' is too large: expected 0 to %d", s,
-			   KANARY_WEIGHT_MAX);
-bad:
+}
+
+int kanary_parse_weight(const char *s, __u32 *milli, struct kanary_err *e)
+{
+	unsigned long long v;
+
+	switch (kanary_parse_fixed(s, 3, KANARY_WEIGHT_MAX_MILLI, &v)) {
+	case 0:
+		*milli = (__u32)v;
+		return 0;
+	case -EDOM:
+		return kanary_errf(e, EINVAL,
+				   "weight '%s' has more than 3 decimals: expected e.g. 80, 0.5 or 99.125",
+				   s);
+	case -ERANGE:
+		return kanary_errf(e, ERANGE, "weight '%s' is too large: expected 0 to %d", s,
+				   KANARY_WEIGHT_MAX);
+	}
 	return kanary_errf(e, EINVAL,
 			   "'%s' is not a weight: expected a number from 0 to %d with at most 3 decimals, e.g. 80 or 0.5",
 			   s ? s : "", KANARY_WEIGHT_MAX);

@@ -220,6 +220,8 @@ static int commit_new(struct kanary_maps *m, struct kanary_service *s, struct ka
 	if (!err)
 		err = kanary_rules_clear(m, id, e);
 	if (!err)
+		err = kanary_mirror_clear(m, id, e);
+	if (!err)
 		err = be_write_slot(m, s, id, 0, e);
 	if (err)
 		return err;
@@ -346,6 +348,8 @@ int kanary_service_del(struct kanary_maps *m, const char *name, struct kanary_er
 		err = kanary_stats_zero(m, s->id, e);
 	if (!err)
 		err = kanary_rules_clear(m, s->id, e);
+	if (!err)
+		err = kanary_mirror_clear(m, s->id, e);
 out:
 	free(s);
 	return err;

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The copy path of traffic mirroring (bpf/lib/mirror.h) on crafted
+ * segments, read back from the ring as the relay reads it: a drawn
+ * request's segments whole, in chunks, with their sequence numbers and a
+ * START on the first; retransmissions copied again but never as a START;
+ * nothing without a mirror; the draw's share; the IP length, not the
+ * frame's, bounding a copy; and a full ring that loses the copy, counted,
+ * while every live segment still goes through untouched but for the NAT.
+ */
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/libbpf.h>
+#include "fixture.h"
+#include "canary_conv.h"
+#include "suites.h"
+
+#define MAX_EVENTS	64
+
+struct seen {
+	int n;
+	struct kanary_mirror_event ev[MAX_EVENTS];
+	__u8 data[MAX_EVENTS][KANARY_MIRROR_CHUNK];
+	size_t size[MAX_EVENTS];
+};
+
+static __u32 svc_id;
+static int shadow;	/* the mirror subset's index */
+
+/* The test service: s0 takes every connection, s1 (weight 0) is the mirror. */
+static void mirror_service(void)
+{
+	static const __u32 w[] = { 100000, 0 };
+	static const int nb[] = { 1, 1 };
+
+	svc_id = kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 2, w, nb);
+	shadow = kt_subset_idx(KT_SVC, 1);
+}
+
+static void mirror_set(const char *percent)
+{
+	struct kanary_err e = { 0 };
+	__u32 ppm;
+
+	ck_assert_msg(kanary_parse_percent(percent, &ppm, &e) == 0, "%s", e.msg);
+	ck_assert_msg(kanary_mirror_set(&kt.maps, KT_SVC, "s1", ppm, &e) == 0, "%s", e.msg);
+}
+
+/* The service mirrored at percent, and connection 0 to it. */
+static struct conv mirrored_conn(const char *percent)
+{
+	mirror_service();
+	mirror_set(percent);
+	return conv_connect(0);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct seen *s = ctx;
+
+	ck_assert_int_ge(size, sizeof(struct kanary_mirror_event));
+	ck_assert_int_lt(s->n, MAX_EVENTS);
+	memcpy(&s->ev[s->n], data, sizeof(s->ev[0]));
+	ck_assert_uint_le(size - sizeof(s->ev[0]), KANARY_MIRROR_CHUNK);
+	memcpy(s->data[s->n], (__u8 *)data + sizeof(s->ev[0]), size - sizeof(s->ev[0]));
+	s->size[s->n++] = size;
+	return 0;
+}
+
+/* Every event the ring holds now, in order. */
+static void drain(struct seen *s)
+{
+	struct ring_buffer *rb = ring_buffer__new(kt.maps.mirror_buf, on_event, s, NULL);
+
+	memset(s, 0, sizeof(*s));
+	ck_assert_ptr_nonnull(rb);
+	ck_assert_int_ge(ring_buffer__consume(rb), 0);
+	ring_buffer__free(rb);
+}
+
+static struct kanary_mirror_copy_stats copy_stats(void)
+{
+	struct kanary_mirror_copy_stats st;
+	struct kanary_err e = { 0 };
+
+	ck_assert_msg(kanary_mirror_copy_stats_read(&kt.maps, svc_id, &st, &e) == 0, "%s", e.msg);
+	return st;
+}
+
+/* Event i is len bytes of data at seq of connection c, with flags. */
+static void expect_event(const struct seen *s, int i, const struct conv *c, __u32 seq,
+			 __u8 flags, const void *data, __u32 len)
+{
+	const struct kanary_mirror_event *ev = &s->ev[i];
+
+	ck_assert_int_gt(s->n, i);
+	ck_assert_uint_eq(ev->svc_id, svc_id);
+	ck_assert_uint_eq(ev->client.w[3], htonl(c->f.client));
+	ck_assert_uint_eq(ev->client.w[2], htonl(0xffff));
+	ck_assert_uint_eq(ntohs(ev->client_port), c->f.cport);
+	ck_assert_uint_eq(ev->subsets, 1u << shadow);
+	ck_assert_uint_eq(ev->flags, flags);
+	ck_assert_uint_eq(ev->seq, seq);
+	ck_assert_uint_eq(ev->len, len);
+	ck_assert_uint_eq(s->size[i], sizeof(*ev) + len);
+	ck_assert_int_eq(memcmp(s->data[i], data, len), 0);
+}
+
+static const char post_head[] =
+	"POST /p HTTP/1.1\r\nHost: web\r\nContent-Length: 1500\r\n\r\n";
+static const char get_a[] = "GET /a HTTP/1.1\r\nHost: web\r\n\r\n";
+static const char ok_200[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+START_TEST(drawn_request_copied_whole_in_chunks)
+{
+	__u8 body[1500];
+	struct kanary_mirror_copy_stats st;
+	struct seen s;
+	struct conv c;
+	__u32 start;
+
+	c = mirrored_conn("100");
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (__u8)(i * 7 + 3);
+	start = c.cnxt;
+	client(&c, post_head);
+	client_at(&c, c.cnxt, TF_PSH, body, sizeof(body));
+	drain(&s);
+	ck_assert_int_eq(s.n, 3);
+	expect_event(&s, 0, &c, start, KANARY_MIRROR_EV_START, post_head, strlen(post_head));
+	expect_event(&s, 1, &c, start + strlen(post_head), 0, body, KANARY_MIRROR_CHUNK);
+	expect_event(&s, 2, &c, start + strlen(post_head) + KANARY_MIRROR_CHUNK, 0,
+		     body + KANARY_MIRROR_CHUNK, sizeof(body) - KANARY_MIRROR_CHUNK);
+	st = copy_stats();
+	ck_assert_uint_eq(st.requests, 1);
+	ck_assert_uint_eq(st.events, 3);
+	ck_assert_uint_eq(st.bytes, strlen(post_head) + sizeof(body));
+	ck_assert_uint_eq(st.ring_full + st.too_big, 0);
+
+	/* The next request on the connection is drawn on its own: a START again. */
+	backend(&c, ok_200);
+	start = c.cnxt;
+	client(&c, get_a);
+	drain(&s);
+	ck_assert_int_eq(s.n, 1);
+	expect_event(&s, 0, &c, start, KANARY_MIRROR_EV_START, get_a, strlen(get_a));
+	ck_assert_uint_eq(copy_stats().requests, 2);
+}
+END_TEST
+
+START_TEST(retransmission_copied_again_but_never_a_start)
+{
+	struct seen s;
+	struct conv c;
+	__u32 start;
+
+	c = mirrored_conn("100");
+	start = c.cnxt;
+	client(&c, post_head);
+	client_at(&c, start, TF_PSH, post_head, strlen(post_head));
+	drain(&s);
+	ck_assert_int_eq(s.n, 2);
+	expect_event(&s, 0, &c, start, KANARY_MIRROR_EV_START, post_head, strlen(post_head));
+	expect_event(&s, 1, &c, start, 0, post_head, strlen(post_head));
+	ck_assert_uint_eq(copy_stats().requests, 1);
+}
+END_TEST
+
+START_TEST(no_mirror_nothing_copied)
+{
+	struct kanary_err e = { 0 };
+	struct seen s;
+	struct conv c;
+
+	mirror_service();
+	c = conv_connect(0);
+	client(&c, get_a);
+	backend(&c, ok_200);
+	mirror_set("100");
+	ck_assert_msg(kanary_mirror_del(&kt.maps, KT_SVC, NULL, &e) == 0, "%s", e.msg);
+	client(&c, get_a);
+	drain(&s);
+	ck_assert_int_eq(s.n, 0);
+	ck_assert_uint_eq(copy_stats().requests, 0);
+}
+END_TEST
+
+START_TEST(draw_takes_the_share)
+{
+	const int n = 600;
+	int starts = 0;
+	struct seen s;
+
+	mirror_service();
+	mirror_set("30");
+	for (int i = 0; i < n; i++) {
+		struct conv c = conv_connect(i);
+
+		client(&c, get_a);
+		drain(&s);
+		for (int k = 0; k < s.n; k++)
+			starts += !!(s.ev[k].flags & KANARY_MIRROR_EV_START);
+	}
+	/* Binomial(600, 0.3): mean 180, sd 11.2; +-30 is 2.7 sd. */
+	ck_assert_int_ge(starts, 150);
+	ck_assert_int_le(starts, 210);
+	ck_assert_uint_eq(copy_stats().requests, (__u64)starts);
+}
+END_TEST
+
+START_TEST(padding_after_the_ip_payload_not_copied)
+{
+	struct tcp4_spec sp;
+	struct pkt in, out;
+	struct seen s;
+	struct conv c;
+
+	c = mirrored_conn("100");
+	sp = (struct tcp4_spec){ .saddr = c.f.client, .daddr = c.f.vip, .sport = c.f.cport,
+				 .dport = c.f.vport, .flags = TF_ACK | TF_PSH, .seq = c.cnxt,
+				 .ack = c.snxt, .payload = get_a, .payload_len = strlen(get_a) };
+	pkt_tcp4(&in, &sp);
+	memset(in.data + in.len, 'X', 16);	/* a frame longer than its IP packet */
+	in.len += 16;
+	kt_run(kt.prog_in, &in, &out);
+	drain(&s);
+	ck_assert_int_eq(s.n, 1);
+	expect_event(&s, 0, &c, c.cnxt, KANARY_MIRROR_EV_START, get_a, strlen(get_a));
+}
+END_TEST
+
+START_TEST(full_ring_loses_the_copy_not_the_segment)
+{
+	static const char head[] =
+		"POST /big HTTP/1.1\r\nHost: web\r\nContent-Length: 100000000\r\n\r\n";
+	const int segs = KANARY_MIRROR_RING / 1400 + 100;	/* more than the ring holds */
+	struct kanary_mirror_copy_stats st;
+	__u8 body[1400];
+	struct conv c;
+
+	c = mirrored_conn("100");
+	memset(body, 'b', sizeof(body));
+	client(&c, head);
+	/* client_at checks each segment leaves DNATed and whole. */
+	for (int i = 0; i < segs; i++)
+		client_at(&c, c.cnxt, 0, body, sizeof(body));
+	st = copy_stats();
+	/* Once lost, the request is no longer copied: one loss, not one per segment after. */
+	ck_assert_uint_eq(st.ring_full, 1);
+	ck_assert_uint_eq(st.requests, 1);
+	ck_assert_uint_lt(st.bytes, (__u64)segs * sizeof(body));
+	ck_assert_uint_gt(st.bytes, KANARY_MIRROR_RING / 2);
+}
+END_TEST
+
+Suite *mirror_suite(void)
+{
+	Suite *s = suite_create("mirror");
+	TCase *tc = kt_tcase("mirror", 60);
+
+	tcase_add_test(tc, drawn_request_copied_whole_in_chunks);
+	tcase_add_test(tc, retransmission_copied_again_but_never_a_start);
+	tcase_add_test(tc, no_mirror_nothing_copied);
+	tcase_add_test(tc, draw_takes_the_share);
+	tcase_add_test(tc, padding_after_the_ip_payload_not_copied);
+	tcase_add_test(tc, full_ring_loses_the_copy_not_the_segment);
+	suite_add_tcase(s, tc);
+	return s;
+}

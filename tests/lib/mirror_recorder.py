@@ -1,0 +1,67 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""A pod that records every request it gets, for the mirroring tests: one
+JSON line per request in LOG (method, path, Host, body length and sha256),
+written before it answers "NAME\\n" (200).  Any method; the body is read by
+its Content-Length.  With DELAY (seconds) every answer waits that long: a
+slow mirror.
+
+usage: mirror_recorder.py NAME ADDR PORT LOG [DELAY]
+"""
+import hashlib
+import http.server
+import json
+import sys
+import threading
+import time
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def handle_one_request(self):
+        # Every method, without a do_<METHOD> for each.
+        self.raw_requestline = self.rfile.readline(65537)
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
+        if not self.parse_request():
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        rec = {"method": self.command, "path": self.path, "host": self.headers.get("Host"),
+               "len": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+        with self.server.lock:
+            self.server.log.write(json.dumps(rec, sort_keys=True) + "\n")
+            self.server.log.flush()
+        if self.server.delay:
+            time.sleep(self.server.delay)
+        data = f"{self.server.name}\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def log_message(self, fmt, *args):
+        pass
+
+
+def main():
+    if len(sys.argv) not in (5, 6) or not sys.argv[3].isdigit():
+        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+        return 2
+    srv = http.server.ThreadingHTTPServer((sys.argv[2], int(sys.argv[3])), Handler)
+    srv.daemon_threads = True
+    srv.request_queue_size = 1024
+    srv.name = sys.argv[1]
+    srv.log = open(sys.argv[4], "a")
+    srv.lock = threading.Lock()
+    srv.delay = float(sys.argv[5]) if len(sys.argv) == 6 else 0.0
+    srv.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * bin/kanary_mirror_unit: the relay's reassembly (user/mirror/reasm.c) and
+ * framing (http.c) on hand-made ring events: every request handed on once
+ * and exact, or dropped under the right reason; retransmitted, overlapping,
+ * early and late bytes; holes; the limits; the Host rewrite.  The relay's
+ * counting is replaced here by a recorder of the drops.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <check.h>
+#include "relay.h"
+
+#define SVC	7
+#define SUBSETS	0x02
+
+/* What reassembly handed on and dropped. */
+static int n_done, drops[KANARY_MIRROR_DROP__MAX];
+static uint8_t last[1 << 16];
+static size_t last_len;
+
+void stats_drop(uint32_t svc_id, uint8_t subsets, int why)
+{
+	ck_assert_uint_eq(svc_id, SVC);
+	ck_assert_uint_eq(subsets, SUBSETS);
+	drops[why]++;
+}
+
+static void on_done(uint32_t svc_id, uint8_t subsets, const uint8_t *req, size_t len)
+{
+	ck_assert_uint_eq(svc_id, SVC);
+	ck_assert_uint_eq(subsets, SUBSETS);
+	ck_assert_uint_le(len, sizeof(last));
+	memcpy(last, req, len);
+	last_len = len;
+	n_done++;
+}
+
+static const struct relay_limits lim = { .max_conns = 2, .max_request = 4096,
+					 .max_bytes = 1 << 20, .max_sends = 8, .timeout_ms = 1000 };
+
+static void setup(void)
+{
+	n_done = 0;
+	memset(drops, 0, sizeof(drops));
+	last_len = 0;
+	reasm_init(&lim, on_done);
+}
+
+static void teardown(void)
+{
+	reasm_expire(~0ull >> 1);	/* forget what a test left */
+}
+
+/* One event of connection port: len bytes of data at seq. */
+static void event(__u16 port, __u32 seq, bool start, const void *data, size_t len, uint64_t now)
+{
+	uint8_t buf[sizeof(struct kanary_mirror_event) + KANARY_MIRROR_CHUNK];
+	struct kanary_mirror_event *ev = (void *)buf;
+
+	ck_assert_uint_le(len, KANARY_MIRROR_CHUNK);
+	memset(ev, 0, sizeof(*ev));
+	ev->client.w[3] = 0x0200000a;
+	ev->client_port = port;
+	ev->svc_id = SVC;
+	ev->subsets = SUBSETS;
+	ev->flags = start ? KANARY_MIRROR_EV_START : 0;
+	ev->seq = seq;
+	ev->len = (__u32)len;
+	memcpy(buf + sizeof(*ev), data, len);
+	reasm_event(buf, sizeof(*ev) + len, now);
+}
+
+static int total_drops(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < KANARY_MIRROR_DROP__MAX; i++)
+		n += drops[i];
+	return n;
+}
+
+static const char post[] = "POST /p HTTP/1.1\r\nHost: web\r\nContent-Length: 10\r\n\r\n0123456789";
+#define HEAD_LEN (sizeof(post) - 1 - 10)
+
+static void expect_post(void)
+{
+	ck_assert_int_eq(n_done, 1);
+	ck_assert_uint_eq(last_len, sizeof(post) - 1);
+	ck_assert_int_eq(memcmp(last, post, last_len), 0);
+}
+
+START_TEST(in_order_once_and_exact)
+{
+	event(1, 1000, true, post, HEAD_LEN, 0);
+	ck_assert_int_eq(n_done, 0);
+	event(1, 1000 + HEAD_LEN, false, post + HEAD_LEN, 4, 0);
+	event(1, 1000 + HEAD_LEN + 4, false, post + HEAD_LEN + 4, 6, 0);
+	expect_post();
+	/* After it, until the next START: ignored. */
+	event(1, 1000 + sizeof(post) - 1, false, "GET / HTTP/1.1\r\n\r\n", 18, 0);
+	ck_assert_int_eq(n_done, 1);
+	ck_assert_int_eq(total_drops(), 0);
+}
+END_TEST
+
+START_TEST(retransmissions_and_overlaps_once)
+{
+	event(1, 1000, true, post, HEAD_LEN, 0);
+	event(1, 1000, false, post, HEAD_LEN, 0);			/* the head again */
+	event(1, 1000 + 5, false, post + 5, 10, 0);			/* inside it */
+	event(1, 1000 + HEAD_LEN - 3, false, post + HEAD_LEN - 3, 8, 0);	/* across its end */
+	ck_assert_int_eq(n_done, 0);
+	event(1, 1000 + HEAD_LEN + 5, false, post + HEAD_LEN + 5, 5, 0);
+	expect_post();
+	ck_assert_int_eq(total_drops(), 0);
+}
+END_TEST
+
+START_TEST(bytes_before_the_start_skipped)
+{
+	char early[20 + sizeof(post) - 1];
+
+	memset(early, 'Z', 20);
+	memcpy(early + 20, post, sizeof(post) - 1);
+	event(1, 1000, true, post, 10, 0);
+	/* A retransmission starting 20 bytes before the request, with all of it. */
+	event(1, 980, false, early, sizeof(early), 0);
+	expect_post();
+	/* Data of an earlier request alone: nothing. */
+	event(2, 5000, true, post, 10, 0);
+	event(2, 4000, false, "ZZZZ", 4, 0);
+	ck_assert_int_eq(n_done, 1);
+}
+END_TEST
+
+START_TEST(a_hole_drops_the_request)
+{
+	event(1, 1000, true, post, 10, 0);
+	event(1, 1000 + 20, false, post + 20, sizeof(post) - 1 - 20, 0);	/* 10 .. 20 missing */
+	ck_assert_int_eq(drops[KANARY_MIRROR_DROP_INCOMPLETE], 1);
+	/* The hole filled late: nothing is rebuilt from it. */
+	event(1, 1000 + 10, false, post + 10, 10, 0);
+	event(1, 1000 + 20, false, post + 20, sizeof(post) - 1 - 20, 0);
+	ck_assert_int_eq(n_done, 0);
+}
+END_TEST
+
+START_TEST(a_new_start_drops_the_unfinished_one)
+{
+	event(1, 1000, true, post, HEAD_LEN, 0);
+	event(1, 3000, true, post, sizeof(post) - 1, 0);
+	ck_assert_int_eq(drops[KANARY_MIRROR_DROP_INCOMPLETE], 1);
+	expect_post();
+}
+END_TEST
+
+START_TEST(pipelined_only_the_first)
+{
+	char two[2 * (sizeof(post) - 1)];
+
+	memcpy(two, post, sizeof(post) - 1);
+	memcpy(two + sizeof(post) - 1, post, sizeof(post) - 1);
+	event(1, 1000, true, two, sizeof(two), 0);
+	expect_post();
+}
+END_TEST
+
+START_TEST(sequence_numbers_wrap)
+{
+	__u32 start = 0xffffffff - 20;
+
+	event(1, start, true, post, 30, 0);
+	event(1, start + 30, false, post + 30, sizeof(post) - 1 - 30, 0);
+	expect_post();
+}
+END_TEST
+
+START_TEST(unframed_and_too_large_dropped)
+{
+	static const char chunked[] = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+	static const char two_lens[] = "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab";
+	static const char huge[] = "POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n";
+	char head[KANARY_MIRROR_CHUNK];
+
+	event(1, 1, true, chunked, sizeof(chunked) - 1, 0);
+	event(1, 1000, true, two_lens, sizeof(two_lens) - 1, 0);
+	ck_assert_int_eq(drops[KANARY_MIRROR_DROP_UNFRAMED], 2);
+	event(1, 5000, true, huge, sizeof(huge) - 1, 0);
+	ck_assert_int_eq(drops[KANARY_MIRROR_DROP_TOO_LARGE], 1);
+	/* A head that never ends, past max_request. */
+	memset(head, 'h', sizeof(head));
+	memcpy(head, "GET / HTTP/1.1\r\nX: ", 19);
+	for (__u32 i = 0; i < 5; i++)
+		event(2, 100 + i * sizeof(head), i == 0, head, sizeof(head), 0);
+	ck_assert_int_eq(drops[KANARY_MIRROR_DROP_TOO_LARGE], 2);
+	ck_assert_int_eq(n_done, 0);
+}
+END_TEST
+
+START_TEST(limits_and_timeout)
+{
+	event(1, 1, true, post, 10, 0);
+	event(2, 1, true, post, 10, 0);
+	event(3, 1, true, post, 10, 0);		/* max_conns is 2 */
+	ck_assert_int_eq(drops[KANARY_MIRROR_DROP_BUSY], 1);
+	reasm_expire(500);
+	ck_assert_int_eq(drops[KANARY_MIRROR_DROP_INCOMPLETE], 0);
+	event(1, 11, false, post + 10, 5, 900);
+	reasm_expire(1500);			/* 2 idle since 0, 1 since 900 */
+	ck_assert_int_eq(drops[KANARY_MIRROR_DROP_INCOMPLETE], 1);
+	reasm_expire(2000);
+	ck_assert_int_eq(drops[KANARY_MIRROR_DROP_INCOMPLETE], 2);
+}
+END_TEST
+
+START_TEST(event_lengths_not_trusted)
+{
+	uint8_t buf[sizeof(struct kanary_mirror_event) + 10] = { 0 };
+	struct kanary_mirror_event *ev = (void *)buf;
+
+	ev->svc_id = SVC;
+	ev->subsets = SUBSETS;
+	ev->flags = KANARY_MIRROR_EV_START;
+	ev->len = 11;			/* one more than it carries */
+	reasm_event(buf, sizeof(buf), 0);
+	reasm_event(buf, sizeof(*ev) - 1, 0);
+	ck_assert_int_eq(n_done + total_drops(), 0);
+	reasm_expire(5000);
+	ck_assert_int_eq(total_drops(), 0);	/* nothing was begun */
+}
+END_TEST
+
+static void expect_shadow(const char *in, const char *want)
+{
+	size_t n;
+	uint8_t *out = http_shadow_host((const uint8_t *)in, strlen(in), &n);
+
+	ck_assert_ptr_nonnull(out);
+	ck_assert_uint_eq(n, strlen(want));
+	ck_assert_msg(memcmp(out, want, n) == 0, "got '%.*s'", (int)n, out);
+	free(out);
+}
+
+START_TEST(host_gets_shadow)
+{
+	expect_shadow("GET / HTTP/1.1\r\nHost: web\r\nA: b\r\n\r\n",
+		      "GET / HTTP/1.1\r\nHost: web-shadow\r\nA: b\r\n\r\n");
+	expect_shadow("GET / HTTP/1.1\r\nX-Host: no\r\nhOsT:web:8080  \r\n\r\nbody Host: x",
+		      "GET / HTTP/1.1\r\nX-Host: no\r\nhOsT:web:8080-shadow  \r\n\r\nbody Host: x");
+	expect_shadow("GET / HTTP/1.0\r\nA: b\r\n\r\n", "GET / HTTP/1.0\r\nA: b\r\n\r\n");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("mirror_relay");
+	TCase *tc = tcase_create("mirror_relay");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, in_order_once_and_exact);
+	tcase_add_test(tc, retransmissions_and_overlaps_once);
+	tcase_add_test(tc, bytes_before_the_start_skipped);
+	tcase_add_test(tc, a_hole_drops_the_request);
+	tcase_add_test(tc, a_new_start_drops_the_unfinished_one);
+	tcase_add_test(tc, pipelined_only_the_first);
+	tcase_add_test(tc, sequence_numbers_wrap);
+	tcase_add_test(tc, unframed_and_too_large_dropped);
+	tcase_add_test(tc, limits_and_timeout);
+	tcase_add_test(tc, event_lengths_not_trusted);
+	tcase_add_test(tc, host_gets_shadow);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* mirror set / del / show: copies of a share of a service's requests to a mirror subset. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ctl.h"
+#include "help.h"
+
+static int mirror_help(int argc, char **argv)
+{
+	return out_help(
+		"Usage: kanaryctl [OPTIONS] mirror set SERVICE SUBSET PERCENT\n"
+		"       kanaryctl [OPTIONS] mirror del SERVICE [SUBSET]\n"
+		"       kanaryctl [OPTIONS] mirror show [SERVICE]\n"
+		"       kanaryctl [OPTIONS] mirror help\n"
+		"\n"
+		"set   copies PERCENT of SERVICE's HTTP/1.x requests to a pod of SUBSET, drawn\n"
+		"      per request, with '-shadow' appended to their Host; the answers are\n"
+		"      thrown away.  The client's own request is never held or changed.  The\n"
+		"      copies are sent by the relay, kanary-mirror, which must run on the node.\n"
+		"del   stops mirroring to SUBSET, or to every subset of SERVICE.\n"
+		"show  each mirror's share and counts: requests copied, sent, the mirror's\n"
+		"      answers by class, its errors, and the requests dropped, by why.\n"
+		"\n"
+		HELP_SERVICE
+		HELP_SUBSET
+		"PERCENT := above 0 and at most 100, at most 4 decimals (10, 0.5)\n"
+		HELP_OPTIONS);
+}
+
+struct mirror_view {
+	const struct kanary_service *s;
+	struct kanary_mirror_cfg cfg;
+	struct kanary_mirror_copy_stats copy;
+	struct kanary_mirror_relay_stats relay[KANARY_MAX_SUBSETS];
+};
+
+static int mirror_view_read(struct kanary_maps *m, const struct kanary_service *s,
+			    struct mirror_view *v)
+{
+	struct kanary_err e = {};
+
+	v->s = s;
+	if (kanary_mirror_get(m, s->id, &v->cfg, &e) ||
+	    kanary_mirror_copy_stats_read(m, s->id, &v->copy, &e))
+		return p_kerr(&e);
+	for (int i = 0; i < KANARY_MAX_SUBSETS; i++)
+		if (v->cfg.ppm[i] &&
+		    kanary_mirror_relay_stats_read(m->mirror_relay, s->id, i, &v->relay[i], &e))
+			return p_kerr(&e);
+	return 0;
+}
+
+static bool mirror_view_any(const struct mirror_view *v)
+{
+	for (int i = 0; i < KANARY_MAX_SUBSETS; i++)
+		if (v->cfg.ppm[i])
+			return true;
+	return false;
+}
+
+static __u64 relay_dropped(const struct kanary_mirror_relay_stats *r)
+{
+	__u64 n = 0;
+
+	for (int d = 0; d < KANARY_MIRROR_DROP__MAX; d++)
+		n += r->dropped[d];
+	return n;
+}
+
+static json_t *mirror_json(const struct mirror_view *v)
+{
+	const struct kanary_mirror_copy_stats *c = &v->copy;
+	json_t *mirrors = json_array();
+
+	for (__u32 i = 0; i < v->s->cfg.n_subsets && i < KANARY_MAX_SUBSETS; i++) {
+		const struct kanary_mirror_relay_stats *r = &v->relay[i];
+		json_t *resp = json_object(), *drop = json_object();
+
+		if (!v->cfg.ppm[i])
+			continue;
+		for (int k = 0; k < 5; k++) {
+			char cls[4] = { (char)('1' + k), 'x', 'x', 0 };
+
+			json_object_set_new(resp, cls, json_integer((json_int_t)r->responses[k]));
+		}
+		for (int d = 0; d < KANARY_MIRROR_DROP__MAX; d++)
+			json_object_set_new(drop, kanary_mirror_drop_names[d],
+					    json_integer((json_int_t)r->dropped[d]));
+		json_array_append_new(mirrors,
+			json_pack("{s:s, s:f, s:I, s:I, s:o, s:I, s:o}",
+				  "subset", v->s->cfg.subsets[i].name,
+				  "percent", v->cfg.ppm[i] / 10000.0,
+				  "backends", (json_int_t)v->s->cfg.subsets[i].n_backends,
+				  "sent", (json_int_t)r->sent, "responses", resp,
+				  "errors", (json_int_t)r->errors, "dropped", drop));
+	}
+	return json_pack("{s:s, s:{s:I, s:I, s:I, s:I, s:I}, s:o}", "service", v->s->cfg.name,
+			 "copy", "requests", (json_int_t)c->requests, "events",
+			 (json_int_t)c->events, "bytes", (json_int_t)c->bytes, "ring_full",
+			 (json_int_t)c->ring_full, "too_big", (json_int_t)c->too_big,
+			 "mirrors", mirrors);
+}
+
+static void mirror_print(const struct mirror_view *v, struct table *t)
+{
+	for (__u32 i = 0; i < v->s->cfg.n_subsets && i < KANARY_MAX_SUBSETS; i++) {
+		const struct kanary_mirror_relay_stats *r = &v->relay[i];
+		char pct[KANARY_PERCENT_STR_LEN + 1], copied[24], sent[24], ok[24], err[24], drop[24];
+
+		if (!v->cfg.ppm[i])
+			continue;
+		kanary_percent_format(pct, sizeof(pct) - 1, v->cfg.ppm[i]);
+		strcat(pct, "%");
+		snprintf(copied, sizeof(copied), "%llu", (unsigned long long)v->copy.requests);
+		snprintf(sent, sizeof(sent), "%llu", (unsigned long long)r->sent);
+		snprintf(ok, sizeof(ok), "%llu/%llu/%llu", (unsigned long long)r->responses[1],
+			 (unsigned long long)r->responses[3], (unsigned long long)r->responses[4]);
+		snprintf(err, sizeof(err), "%llu", (unsigned long long)r->errors);
+		snprintf(drop, sizeof(drop), "%llu", (unsigned long long)relay_dropped(r));
+		table_add(t, v->s->cfg.name, v->s->cfg.subsets[i].name, pct, copied, sent, ok, err,
+			  drop);
+	}
+}
+
+static struct table *mirror_table(void)
+{
+	static const char *const hdr[] = { "SERVICE", "MIRROR", "SHARE", "COPIED", "SENT",
+					   "2XX/4XX/5XX", "ERRORS", "DROPPED" };
+
+	return table_new(8, hdr);
+}
+
+struct show_all {
+	struct kanary_maps *m;
+	json_t *arr;
+	struct table *t;
+	int err;
+};
+
+static int show_one(const struct kanary_service *s, void *ctx)
+{
+	struct show_all *a = ctx;
+	struct mirror_view v;
+
+	if (mirror_view_read(a->m, s, &v)) {
+		a->err = -1;
+		return 1;
+	}
+	if (!mirror_view_any(&v))
+		return 0;
+	if (a->arr)
+		json_array_append_new(a->arr, mirror_json(&v));
+	else
+		mirror_print(&v, a->t);
+	return 0;
+}
+
+static int mirror_show(int argc, char **argv)
+{
+	struct show_all a = {};
+	struct kanary_err e = {};
+	struct kanary_maps m;
+	int ret = -1;
+
+	if (argc > 1)
+		return p_err("what is '%s'? expected nothing after SERVICE", argv[1]);
+	if (maps_open_or_err(&m))
+		return -1;
+	a.m = &m;
+	if (argc == 1) {
+		struct kanary_service *s = service_get_or_err(&m, argv[0]);
+		struct mirror_view v;
+
+		if (s && !mirror_view_read(&m, s, &v)) {
+			if (json_output) {
+				out_json(mirror_json(&v));
+			} else if (!mirror_view_any(&v)) {
+				printf("service %s has no mirror\n", s->cfg.name);
+			} else {
+				a.t = mirror_table();
+				mirror_print(&v, a.t);
+				table_print(a.t);
+			}
+			ret = 0;
+		}
+		free(s);
+		goto out;
+	}
+	if (json_output)
+		a.arr = json_array();
+	else
+		a.t = mirror_table();
+	if (kanary_service_foreach(&m, show_one, &a, &e) || a.err) {
+		if (!a.err)
+			p_kerr(&e);
+		json_decref(a.arr);
+		table_free(a.t);
+		goto out;
+	}
+	if (a.arr)
+		out_json(a.arr);
+	else
+		table_print(a.t);
+	ret = 0;
+out:
+	kanary_maps_close(&m);
+	return ret;
+}
+
+static int mirror_set(int argc, char **argv)
+{
+	struct kanary_err e = {};
+	struct kanary_maps m;
+	__u32 ppm;
+	int ret;
+
+	REQ_ARGS(3, "SERVICE SUBSET PERCENT");
+	if (argc > 3)
+		return p_err("what is '%s'? expected nothing after PERCENT", argv[3]);
+	if (kanary_parse_percent(argv[2], &ppm, &e))
+		return p_kerr(&e);
+	if (maps_open_or_err(&m))
+		return -1;
+	ret = kanary_mirror_set(&m, argv[0], argv[1], ppm, &e);
+	kanary_maps_close(&m);
+	if (ret)
+		return p_kerr(&e);
+	return 0;
+}
+
+static int mirror_del(int argc, char **argv)
+{
+	struct kanary_err e = {};
+	struct kanary_maps m;
+	int ret;
+
+	REQ_ARGS(1, "SERVICE [SUBSET]");
+	if (argc > 2)
+		return p_err("what is '%s'? expected nothing after SUBSET", argv[2]);
+	if (maps_open_or_err(&m))
+		return -1;
+	ret = kanary_mirror_del(&m, argv[0], argc > 1 ? argv[1] : NULL, &e);
+	kanary_maps_close(&m);
+	if (ret)
+		return p_kerr(&e);
+	return 0;
+}
+
+int do_mirror(int argc, char **argv)
+{
+	static const struct cmd cmds[] = {
+		{ "set",	mirror_set },
+		{ "del",	mirror_del },
+		{ "show",	mirror_show },
+		{ "help",	mirror_help },
+		{ NULL, NULL },
+	};
+
+	return cmd_select(cmds, argc, argv, "mirror command", "show");
+}

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * An HTTP/1.x request's framing, as far as the relay needs it: where the
+ * head ends and how long the body is (Content-Length only: a chunked body
+ * is not followed), and the Host header a mirror must see.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "relay.h"
+
+#define BODY_MAX	(1ull << 40)	/* a Content-Length beyond this is taken as malformed */
+
+static const uint8_t *find_crlfcrlf(const uint8_t *buf, size_t len)
+{
+	for (size_t i = 3; i < len; i++)
+		if (buf[i] == '\n' && buf[i - 1] == '\r' && buf[i - 2] == '\n' && buf[i - 3] == '\r')
+			return buf + i + 1;
+	return NULL;
+}
+
+/* Whether the header line [l, end) is named name (any case), with its value in *v. */
+static bool header_is(const uint8_t *l, const uint8_t *end, const char *name,
+		      const uint8_t **v)
+{
+	size_t n = strlen(name);
+
+	if ((size_t)(end - l) <= n || strncasecmp((const char *)l, name, n) || l[n] != ':')
+		return false;
+	for (l += n + 1; l < end && (*l == ' ' || *l == '\t'); l++)
+		;
+	*v = l;
+	return true;
+}
+
+/* The next line of the head from l: its end (before CRLF). */
+static const uint8_t *line_end(const uint8_t *l, const uint8_t *head_end)
+{
+	while (l + 1 < head_end && !(l[0] == '\r' && l[1] == '\n'))
+		l++;
+	return l;
+}
+
+enum http_head_result http_frame(const uint8_t *buf, size_t len, uint64_t *total)
+{
+	const uint8_t *head_end = find_crlfcrlf(buf, len), *l, *e, *v;
+	uint64_t body = 0;
+	bool have_len = false;
+
+	if (!head_end)
+		return HEAD_PARTIAL;
+	l = line_end(buf, head_end) + 2;	/* past the request line */
+	for (; l < head_end - 2; l = e + 2) {
+		e = line_end(l, head_end);
+		if (header_is(l, e, "transfer-encoding", &v))
+			return HEAD_UNFRAMED;
+		if (!header_is(l, e, "content-length", &v))
+			continue;
+		uint64_t n = 0;
+		const uint8_t *d = v;
+
+		for (; d < e && *d >= '0' && *d <= '9' && n <= BODY_MAX; d++)
+			n = n * 10 + (uint64_t)(*d - '0');
+		while (d < e && (*d == ' ' || *d == '\t'))
+			d++;
+		if (d == v || d != e || n > BODY_MAX || (have_len && n != body))
+			return HEAD_UNFRAMED;
+		body = n;
+		have_len = true;
+	}
+	*total = (uint64_t)(head_end - buf) + body;
+	return HEAD_COMPLETE;
+}
+
+uint8_t *http_shadow_host(const uint8_t *req, size_t len, size_t *out_len)
+{
+	static const char suffix[] = "-shadow";
+	const uint8_t *head_end = find_crlfcrlf(req, len), *l, *e, *v, *at = NULL;
+	size_t n = sizeof(suffix) - 1, pre;
+	uint8_t *out;
+
+	if (head_end) {
+		l = line_end(req, head_end) + 2;
+		for (; l < head_end - 2 && !at; l = e + 2) {
+			e = line_end(l, head_end);
+			if (header_is(l, e, "host", &v)) {
+				at = e;	/* after the value, less its trailing blanks */
+				while (at > v && (at[-1] == ' ' || at[-1] == '\t'))
+					at--;
+			}
+		}
+	}
+	if (!at)
+		n = 0;	/* no Host (HTTP/1.0): sent as it came */
+	out = malloc(len + n);
+	if (!out)
+		return NULL;
+	pre = at ? (size_t)(at - req) : len;
+	memcpy(out, req, pre);
+	memcpy(out + pre, suffix, n);
+	memcpy(out + pre + n, req + pre, len - pre);
+	*out_len = len + n;
+	return out;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * kanary-mirror, the mirror relay: rebuilds the requests the datapath
+ * copied (include/kanary/mirror.h), sends each whole to a pod of its
+ * mirror subsets and throws the answers away.  One thread, one epoll loop.
+ */
+#ifndef KANARY_MIRROR_RELAY_H
+#define KANARY_MIRROR_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "kanary.h"
+
+/* The limits that bound the relay's memory (docs/mirror.md). */
+struct relay_limits {
+	uint32_t max_conns;	/* connections being reassembled at once */
+	uint32_t max_request;	/* bytes of one request, head and body */
+	uint64_t max_bytes;	/* bytes held in reassembly, all connections */
+	uint32_t max_sends;	/* mirror connections open at once */
+	uint32_t timeout_ms;	/* a request not complete, or a mirror not answering, by then is given up */
+};
+
+/* ---- counts (stats.c): the relay's share of kanary_mirrelay_v1 ---- */
+
+/* Opens the map; 0 or -1 after saying why. */
+int stats_open(const char *pin_path);
+void stats_drop(uint32_t svc_id, uint8_t subsets, int why);	/* enum kanary_mirror_drop */
+void stats_sent(uint32_t svc_id, int subset);
+void stats_response(uint32_t svc_id, int subset, int status);	/* 0: an error */
+/* Adds what was counted since the last flush to the pinned map. */
+void stats_flush(void);
+
+/* ---- where mirrors are (targets.c) ---- */
+
+/* Re-reads the mirror subsets' backends from the maps; keeps the last good on error. */
+void targets_refresh(const char *pin_path);
+/* Whether the last read knew subset as a mirror of svc_id. */
+bool targets_known(uint32_t svc_id, int subset);
+/* The next backend of a mirror subset (round robin); false when it has none. */
+bool targets_pick(uint32_t svc_id, int subset, union kanary_addr *addr, __be16 *port);
+
+/* ---- reassembly (reasm.c) ---- */
+
+/* What reassembly gives back: one whole request, head and body. */
+typedef void (*reasm_done_fn)(uint32_t svc_id, uint8_t subsets, const uint8_t *req, size_t len);
+
+int reasm_init(const struct relay_limits *lim, reasm_done_fn done);
+/* One ring event (struct kanary_mirror_event and its payload). */
+void reasm_event(const void *data, size_t size, uint64_t now_ms);
+/* Drops the requests idle past the timeout, as incomplete. */
+void reasm_expire(uint64_t now_ms);
+
+/* ---- the request's framing (http.c) ---- */
+
+enum http_head_result { HEAD_PARTIAL, HEAD_COMPLETE, HEAD_UNFRAMED };
+/*
+ * Frames the request head in buf[0..len): on HEAD_COMPLETE, *total is
+ * head plus Content-Length body.  Chunked or malformed: HEAD_UNFRAMED.
+ */
+enum http_head_result http_frame(const uint8_t *buf, size_t len, uint64_t *total);
+/*
+ * req (len bytes) with "-shadow" appended to its Host header's value, in a
+ * new heap buffer of *out_len bytes; NULL when out of memory.
+ */
+uint8_t *http_shadow_host(const uint8_t *req, size_t len, size_t *out_len);
+
+/* ---- mirror connections (send.c) ---- */
+
+int send_init(int epfd, const struct relay_limits *lim);
+/* Sends req (takes it, heap) to a pod of svc_id's subset; counts what happens. */
+void send_request(uint32_t svc_id, int subset, uint8_t *req, size_t len, uint64_t now_ms);
+/* An epoll event for the connection ptr (from send's registrations). */
+void send_event(void *ptr, uint32_t events, uint64_t now_ms);
+void send_expire(uint64_t now_ms);
+
+#endif /* KANARY_MIRROR_RELAY_H */
