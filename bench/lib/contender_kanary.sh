@@ -38,6 +38,23 @@ kanary_noacct_enter() { kctl load http-stats off >/dev/null && kanary_enter; }
 kanary_noacct_leave() { kanary_leave && kctl load http-stats on >/dev/null; }
 kanary_noacct_url() { echo "http://${CONTENDER_VIP[kanary_noacct]}/"; }
 
+# kanary_nosockops: the canary path as kanary's, with TCP health (the
+# sockops program on the cgroup v2 root, which sees every socket of the
+# node, the other contenders' too) detached for its runs only: kanary
+# against it is what TCP health costs (docs/kanaryctl.md).
+kanary_nosockops_up() {
+	local pod vip=${CONTENDER_VIP[kanary_nosockops]}
+	kctl service add bench_nosockops "$vip:80" >/dev/null 2>&1 || return 1
+	for pod in "${SPLIT_SAFE[@]}"; do kctl backend add bench_nosockops safe "$(pod_ip "$pod"):80" >/dev/null || return 1; done
+	for pod in "${SPLIT_RISKY[@]}"; do kctl backend add bench_nosockops risky "$(pod_ip "$pod"):80" >/dev/null 2>&1 || return 1; done
+	kctl weight set bench_nosockops safe 80 risky 20 >/dev/null
+}
+kanary_nosockops_enter() { kctl load cgroup none >/dev/null && kanary_enter; }
+kanary_nosockops_leave() {
+	kanary_leave && kctl load cgroup "$(findmnt -n -t cgroup2 -o TARGET | head -1)" >/dev/null
+}
+kanary_nosockops_url() { echo "http://${CONTENDER_VIP[kanary_nosockops]}/"; }
+
 # kanary_mirror: the canary path as kanary's, with every request mirrored
 # to risky1 (a subset of weight 0) by the relay, which runs only while it
 # is measured: kanary against it is what a 100 % mirror costs the live

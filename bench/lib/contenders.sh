@@ -27,7 +27,7 @@ for f in "$BENCH_LIB"/contender_*.sh; do
 done
 
 # Every contender in the order of the first repetition.
-CONTENDERS=(direct direct_again direct_spread kanary kanary_noacct kanary_mirror kanary_one kanary_rule kanary_rule_one iptables nftables nginx haproxy)
+CONTENDERS=(direct direct_again direct_spread kanary kanary_noacct kanary_nosockops kanary_mirror kanary_one kanary_rule kanary_rule_one iptables nftables nginx haproxy)
 # Run only in the switching runs (direct and these), after the others are up.
 HDR_CONTENDERS=(direct kanary_hdr nginx_hdr haproxy_hdr)
 declare -A CONTENDER_LABEL=(
@@ -39,6 +39,7 @@ declare -A CONTENDER_LABEL=(
 	[haproxy_hdr]="HAProxy, header routing only (ACL, http-reuse)"
 	[kanary]="kanary canary path (tc DNAT)"
 	[kanary_noacct]="kanary canary path, HTTP accounting off: what the accounting costs"
+	[kanary_nosockops]="kanary canary path, TCP health (sockops) detached: what it costs"
 	[kanary_mirror]="kanary canary path, every request mirrored to risky1 (kanary-mirror)"
 	[kanary_one]="kanary, one backend (safe1): the datapath alone"
 	[kanary_rule]="kanary rule path (dark-release TCP handoff)"
@@ -56,7 +57,7 @@ declare -A CONTENDER_VIP=(
 	[nginx]=10.96.0.14 [haproxy]=10.96.0.15 [kanary_one]=10.96.0.16
 	[kanary_rule]=10.96.0.17 [kanary_rule_one]=10.96.0.18
 	[kanary_hdr]=10.96.0.19 [nginx_hdr]=10.96.0.20 [haproxy_hdr]=10.96.0.21
-	[kanary_noacct]=10.96.0.22 [kanary_mirror]=10.96.0.23
+	[kanary_noacct]=10.96.0.22 [kanary_mirror]=10.96.0.23 [kanary_nosockops]=10.96.0.24
 )
 
 SPLIT_SAFE=(safe1 safe2)
