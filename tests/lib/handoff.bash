@@ -47,6 +47,11 @@ handoff_setup_file() {
 
 # ---- traffic ----
 
+# ka_client ARG...: tests/lib/keepalive_client.py from the client.
+ka_client() {
+	in_ns client "$HO_PYTHON" "$KN_LIB_DIR/keepalive_client.py" "$@"
+}
+
 # conns_each URL N PAR [CURL_ARG...]: conns with one curl process per
 # request, for lossy links: there curl -Z (7.88) leaves finished transfers
 # hanging for tens of seconds, on the plain path too.
