@@ -151,7 +151,8 @@ static __noinline int kanary_ho_retry(struct __sk_buff *skb, const struct kanary
 static __always_inline int kanary_ho_closed_in(const struct kanary_pkt *p,
 					       struct kanary_ho_entry *ho)
 {
-	if (p->fin && !ho->fin_in) {
+	/* The client's FIN only at its end (cli_nxt, followed already): another is spoofed. */
+	if (p->fin && !ho->fin_in && p->seq + p->payload_len + 1 == ho->cli_nxt) {
 		ho->fin_in_ack = p->seq + p->payload_len + 1;
 		ho->fin_in = 1;
 	}
