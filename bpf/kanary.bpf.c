@@ -56,7 +56,7 @@ kanary_lookup_or_choose(const struct kanary_pkt *p, const struct kanary_svc_ref 
 	__builtin_memset(&out->xchg, 0, sizeof(out->xchg));
 	out->xchg.cli_nxt = new_conn ? p->seq + 1 : p->seq;
 	out->xchg.phase = new_conn ? KANARY_XCHG_NEW : KANARY_XCHG_IDLE;
-	out->nxt = p->seq + p->payload_len + p->syn + p->fin;
+	out->nxt = kanary_seq_end(p);
 	out->nxt_known = 1;
 	kanary_ct_create(p, fwd, out);
 
@@ -238,7 +238,7 @@ static __always_inline int kanary_ct_backend_seg(const struct kanary_pkt *p,
 
 	if (!rev->nxt_known) {
 		if (!p->rst) {
-			rev->nxt = p->seq + p->payload_len + p->syn + p->fin;
+			rev->nxt = kanary_seq_end(p);
 			rev->nxt_known = 1;
 			return 0;
 		}

@@ -127,7 +127,7 @@ static __always_inline int kanary_seq_follow(__u32 *nxt, const struct kanary_pkt
 
 	if (p->rst || p->payload_len == KANARY_PAYLOAD_UNKNOWN)
 		return 0;
-	end = p->seq + p->payload_len + p->syn + p->fin;
+	end = kanary_seq_end(p);
 	if (!kanary_seq_geq(*nxt, p->seq) || kanary_seq_gt(*nxt, end))
 		return 0;
 	if (end != *nxt)

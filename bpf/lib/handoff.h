@@ -152,7 +152,7 @@ static __always_inline int kanary_ho_closed_in(const struct kanary_pkt *p,
 					       struct kanary_ho_entry *ho)
 {
 	/* The client's FIN only at its end (cli_nxt, followed already): another is spoofed. */
-	if (p->fin && !ho->fin_in && p->seq + p->payload_len + 1 == ho->cli_nxt) {
+	if (p->fin && !ho->fin_in && kanary_seq_end(p) == ho->cli_nxt) {
 		ho->fin_in_ack = p->seq + p->payload_len + 1;
 		ho->fin_in = 1;
 	}

@@ -168,7 +168,7 @@ static __always_inline int kanary_ho_reset_client(struct __sk_buff *skb, const s
 	struct kanary_tcp_mut m = {};
 
 	m.seq = bpf_htonl(seq);
-	m.ack_seq = bpf_htonl(p->seq + p->payload_len + p->syn + p->fin);
+	m.ack_seq = bpf_htonl(kanary_seq_end(p));
 	m.flags = KANARY_TF_RST | KANARY_TF_ACK;
 	return kanary_ho_answer_client(skb, p, &m);
 }
