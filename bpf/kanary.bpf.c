@@ -114,7 +114,7 @@ static __always_inline int kanary_ct_client_seg(const struct kanary_pkt *p,
 
 	if (p->syn) {
 		/* Not a retransmission of the connection's own SYN. */
-		if (!at_end)
+		if (kanary_seq_end(p) != ct->nxt)
 			kanary_count(KANARY_CNT_SYN_ON_LIVE);
 		return 0;
 	}

@@ -114,21 +114,29 @@ static __always_inline int kanary_rst_fit(__u32 seq, __u32 expected, __u32 windo
 }
 
 /*
+ * How far past nxt a segment may start and still move it: segments reach
+ * kanary out of order (a veth's packets cross CPUs) or after a gap (one
+ * dropped before tc), and in-flight data is at most a 64 KiB window on the
+ * rule path.  A segment spoofed at a guessed sequence moves nxt (to where a
+ * RST would then be exact) only within this span: a chance of 2^-16.
+ */
+#define KANARY_SEQ_FOLLOW_SLACK	65535
+
+/*
  * Follows nxt over p, a segment of its direction: a segment that starts at
- * or before nxt and ends after it moves it.  So a segment spoofed at a
- * guessed sequence moves nxt (to where a RST would then be exact) only if
- * it overlaps the sender's real end, as likely as a blind data injection
- * into a receiver's window.  Returns 1 when p ends at nxt: a FIN there is
- * the sender's last byte.  A pure ACK stores nothing.
+ * most KANARY_SEQ_FOLLOW_SLACK past nxt and ends after it moves it.
+ * Returns 1 when p ends at nxt (after moving it): a FIN there is the
+ * sender's last byte.  A pure ACK stores nothing, nor does a SYN: the
+ * entry's own came before it, and another starts no connection here.
  */
 static __always_inline int kanary_seq_follow(__u32 *nxt, const struct kanary_pkt *p)
 {
 	__u32 end;
 
-	if (p->rst || p->payload_len == KANARY_PAYLOAD_UNKNOWN)
+	if (p->rst || p->syn || p->payload_len == KANARY_PAYLOAD_UNKNOWN)
 		return 0;
 	end = kanary_seq_end(p);
-	if (!kanary_seq_geq(*nxt, p->seq) || kanary_seq_gt(*nxt, end))
+	if (kanary_seq_gt(p->seq, *nxt + KANARY_SEQ_FOLLOW_SLACK) || kanary_seq_gt(*nxt, end))
 		return 0;
 	if (end != *nxt)
 		*nxt = end;
