@@ -11,6 +11,9 @@
  * touches no pinned instance and no interface.  Per service count:
  *   non_service  an ACK to a pod address: parse, one service lookup, pass
  *   established  an ACK of a tracked flow: service + conntrack lookup, DNAT
+ *   established_data  the same with DATA_LEN bytes of data: what a segment
+ *     that may draw a reply adds (the reverse entry's check, the HTTP
+ *     exchange's client side)
  *   reply        the backend's answer at egress: conntrack lookup, reverse NAT
  *     (each: one packet run REPEAT times in 5 batches, the median of the
  *     batches' kernel means per run)
@@ -43,11 +46,13 @@
 
 #define MAX_COUNTS	16
 #define FRAME_LEN	(ETH_HLEN + sizeof(struct iphdr) + sizeof(struct tcphdr))
+#define DATA_LEN	100
+#define FRAME_MAX	(FRAME_LEN + DATA_LEN)
 #define SVC_BASE	0x0a640000	/* service k at 10.100.0.0 + k */
 #define SAFE_BE		0x0af40202	/* 10.244.2.2 */
 #define RISKY_BE	0x0af40402	/* 10.244.4.2 */
 
-enum { F_SYN = 1, F_ACK = 2 };
+enum { F_SYN = 1, F_ACK = 2, F_DATA = 4 };
 
 struct opts {
 	int counts[MAX_COUNTS], n_counts;
@@ -81,14 +86,14 @@ static __u16 ip_csum(const void *hdr, size_t len)
 	return (__u16)~sum;
 }
 
-/* An Ethernet + IPv4 + TCP frame without payload; host-order addresses. */
+/* An Ethernet + IPv4 + TCP frame, with DATA_LEN bytes of zeros for F_DATA; host-order addresses. */
 static void frame(__u8 *buf, __u32 saddr, __u32 daddr, __u16 sport, __u16 dport, int flags)
 {
 	struct ethhdr *eth = (void *)buf;
 	struct iphdr *ip = (void *)(eth + 1);
 	struct tcphdr *tcp = (void *)(ip + 1);
 
-	memset(buf, 0, FRAME_LEN);
+	memset(buf, 0, FRAME_MAX);
 	memcpy(eth->h_dest, "\x02\0\0\0\0\x01", ETH_ALEN);
 	memcpy(eth->h_source, "\x02\0\0\0\0\x02", ETH_ALEN);
 	eth->h_proto = htons(ETH_P_IP);
@@ -96,7 +101,7 @@ static void frame(__u8 *buf, __u32 saddr, __u32 daddr, __u16 sport, __u16 dport,
 	ip->ihl = 5;
 	ip->ttl = 64;
 	ip->protocol = IPPROTO_TCP;
-	ip->tot_len = htons(sizeof(*ip) + sizeof(*tcp));
+	ip->tot_len = htons(sizeof(*ip) + sizeof(*tcp) + (flags & F_DATA ? DATA_LEN : 0));
 	ip->saddr = htonl(saddr);
 	ip->daddr = htonl(daddr);
 	ip->check = ip_csum(ip, sizeof(*ip));
@@ -107,6 +112,7 @@ static void frame(__u8 *buf, __u32 saddr, __u32 daddr, __u16 sport, __u16 dport,
 	tcp->window = htons(65535);
 	tcp->syn = !!(flags & F_SYN);
 	tcp->ack = !!(flags & F_ACK);
+	tcp->psh = !!(flags & F_DATA);
 	if (tcp->ack)
 		tcp->ack_seq = htonl(5000);
 }
@@ -117,13 +123,14 @@ static void flow_frame(__u8 *buf, int i, int flags)
 	frame(buf, 0x0a010000 + i / 50000, SVC_BASE, 1024 + i % 50000, 80, flags);
 }
 
-static __u8 last_out[FRAME_LEN + 64];
+static __u8 last_out[FRAME_MAX + 64];
 
 /* Mean nanoseconds per run of prog over one frame, run repeat times. */
 static __u32 run(int prog, __u8 *buf, int repeat)
 {
 	struct kt_prog_run r;
-	int err = kt_prog_run(prog, buf, FRAME_LEN, last_out, sizeof(last_out), (__u32)repeat, &r);
+	__u32 len = ETH_HLEN + ntohs(((struct iphdr *)(buf + ETH_HLEN))->tot_len);
+	int err = kt_prog_run(prog, buf, len, last_out, sizeof(last_out), (__u32)repeat, &r);
 
 	if (err)
 		die("BPF_PROG_TEST_RUN", strerror(-err));
@@ -306,7 +313,7 @@ static void measure(struct env *env, const struct opts *o, int services, int *ne
 		    bool first)
 {
 	__u32 *d = calloc(o->new_flows, sizeof(*d)), be, single;
-	__u8 buf[FRAME_LEN];
+	__u8 buf[FRAME_MAX];
 	double sum = 0;
 	__u16 be_port;
 	int i;
@@ -320,6 +327,9 @@ static void measure(struct env *env, const struct opts *o, int services, int *ne
 	flow_frame(buf, 0, F_ACK);
 	printf("\"established_ns\":%u,", run_steady(env->prog_in, buf, o->repeat));
 	expect_rewritten("established", OFF_DADDR, SVC_BASE, true);
+	flow_frame(buf, 0, F_ACK | F_DATA);
+	printf("\"established_data_ns\":%u,", run_steady(env->prog_in, buf, o->repeat));
+	expect_rewritten("established data", OFF_DADDR, SVC_BASE, true);
 	flow_backend(env, 0, &be, &be_port);
 	frame(buf, be, 0x0a010000, be_port, 1024, F_ACK);
 	printf("\"reply_ns\":%u,", run_steady(env->prog_out, buf, o->repeat));
@@ -396,7 +406,7 @@ int main(int argc, char **argv)
 	};
 	struct opts o = { .flows = 100000, .repeat = 1000000, .new_flows = 2000 };
 	struct env env = { 0 };
-	__u8 buf[FRAME_LEN];
+	__u8 buf[FRAME_MAX];
 	int c, i, k = 0, next_flow, ct_size;
 
 	parse_counts(&o, "1,100,1000,10000");

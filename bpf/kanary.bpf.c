@@ -40,12 +40,8 @@ kanary_lookup_or_choose(const struct kanary_pkt *p, const struct kanary_svc_ref 
 	struct kanary_ct_entry *out;
 	int new_conn = p->syn && !p->ack;
 
-	if (ct && !(new_conn && (ct->flags & KANARY_CT_F_CLOSING))) {
-		/* Seen once, not again: a FIN retransmission must not rewrite it. */
-		if ((p->fin || p->rst) && !(ct->flags & KANARY_CT_F_CLOSING))
-			ct->flags |= KANARY_CT_F_CLOSING;
+	if (ct && !(new_conn && (ct->flags & KANARY_CT_F_CLOSING)))
 		return ct;
-	}
 
 	sc = kanary_ho_scratch_get();
 	if (!sc)
@@ -62,6 +58,8 @@ kanary_lookup_or_choose(const struct kanary_pkt *p, const struct kanary_svc_ref 
 	__builtin_memset(&out->xchg, 0, sizeof(out->xchg));
 	out->xchg.cli_nxt = new_conn ? p->seq + 1 : p->seq;
 	out->xchg.phase = new_conn ? KANARY_XCHG_NEW : KANARY_XCHG_IDLE;
+	out->nxt = kanary_seq_end(p);
+	out->nxt_known = 1;
 	kanary_ct_create(p, fwd, out);
 
 	if (!new_conn) {
@@ -91,7 +89,7 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
 
 	if (ct && !(new_conn && (ct->flags & KANARY_CT_F_CLOSING)))
 		return -1;
-	ho = bpf_map_lookup_elem(&kanary_ho_v3, fwd);
+	ho = bpf_map_lookup_elem(&kanary_ho_v4, fwd);
 	if (ho)
 		return kanary_ho_ingress(skb, p, fwd, ho, ref);
 	if (!bpf_map_lookup_elem(&kanary_rules_v1, &ref->id))
@@ -100,45 +98,74 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
 		return kanary_ho_orphan(skb, p, ref->id);
 	/* The closed canary connection on this tuple must not catch the new one's packets. */
 	if (ct)
-		bpf_map_delete_elem(&kanary_ct_v2, fwd);
+		bpf_map_delete_elem(&kanary_ct_v3, fwd);
 	return kanary_ho_accept(skb, p, fwd, ref);
 }
 
 /*
- * The client's side of the connection's HTTP exchange (lib/exchange.h), in
- * its forward entry (ct, or looked up when just made); a request's start
+ * A client segment of a tracked connection (RFC 5961, lib/conntrack.h): its
+ * FIN or RST ends the connection only at the client's own next sequence; a
+ * SYN with a new ISN changes nothing and goes on to the pod, whose stack
+ * answers it with a challenge ACK, as it does an in-window RST that is not
+ * exact.  Returns 1 to drop the segment: a RST outside the window.
+ */
+static __always_inline int kanary_ct_client_seg(const struct kanary_pkt *p,
+						struct kanary_ct_entry *ct)
+{
+	int at_end = kanary_seq_follow(&ct->nxt, p), fit;
+
+	if (p->syn) {
+		/* Not a retransmission of the connection's own SYN. */
+		if (kanary_seq_end(p) != ct->nxt)
+			kanary_count(KANARY_CNT_SYN_ON_LIVE);
+		return 0;
+	}
+	if (p->fin && at_end)
+		ct->flags |= KANARY_CT_F_CLOSING;
+	if (!p->rst)
+		return 0;
+	fit = kanary_rst_fit(p->seq, ct->nxt, KANARY_CT_WINDOW_MAX);
+	if (fit == KANARY_RST_EXACT)
+		ct->flags |= KANARY_CT_F_CLOSING;
+	return kanary_rst_outside(fit);
+}
+
+/*
+ * A client packet of a tracked connection (its forward entry ct, or looked
+ * up when just made) that may draw a reply with content: data, SYN, FIN,
+ * RST.  Its reverse entry must be there, rebuilt if it was lost; a pure ACK
+ * skips this, its connection's replies keep the entry fresh.  Then the
+ * client's side of the HTTP exchange (lib/exchange.h): a request's start
  * stamps the reverse entry, which egress reads when the response comes.
  */
-static __noinline void kanary_xchg_ingress(struct __sk_buff *skb, const struct kanary_pkt *p,
-					   const struct kanary_ct_key *fwd, struct kanary_ct_entry *ct,
-					   const struct kanary_ct_entry *be)
+static __noinline void kanary_ingress_tracked(struct __sk_buff *skb, const struct kanary_pkt *p,
+					      const struct kanary_ct_key *fwd,
+					      struct kanary_ct_entry *ct)
 {
 	struct kanary_ct_entry *rev;
-	struct kanary_ct_key rkey;
 	int ev;
 
-	if (!p->payload_len && !p->rst)
+	if (!p->payload_len && !p->rst && !p->syn && !p->fin)
 		return;
 	if (!ct)
-		ct = bpf_map_lookup_elem(&kanary_ct_v2, fwd);
+		ct = bpf_map_lookup_elem(&kanary_ct_v3, fwd);
 	if (!ct)
 		return;
+	rev = kanary_ct_reverse(p, ct);
 	ev = kanary_xchg_client(skb, p, &ct->xchg);
 	kanary_mirror_client(skb, p, &ct->xchg, be->svc_id, ev == KANARY_XCHG_EV_REQUEST);
 	if (ev == KANARY_XCHG_EV_NONE)
 		return;
 	if (ev == KANARY_XCHG_EV_OTHER) {
-		kanary_http_count_other(be->svc_id, be->subset);
+		kanary_http_count_other(ct->svc_id, ct->subset);
 		return;
 	}
-	kanary_ct_key_v4(&rkey, be->addr.w[3], p->saddr, be->port, p->sport, KANARY_CT_REVERSE);
-	rev = bpf_map_lookup_elem(&kanary_ct_v2, &rkey);
 	if (!rev)
 		return;
 	if (ev == KANARY_XCHG_EV_REQUEST)
 		kanary_xchg_stamp(&rev->xchg);
 	else
-		kanary_xchg_ended(&rev->xchg, be->svc_id, be->subset);
+		kanary_xchg_ended(&rev->xchg, ct->svc_id, ct->subset);
 }
 
 SEC("tc")
@@ -167,20 +194,22 @@ int kanary_ingress(struct __sk_buff *skb)
 	}
 
 	kanary_ct_key_v4(&fwd, p.saddr, p.daddr, p.sport, p.dport, KANARY_CT_FORWARD);
-	ct = bpf_map_lookup_elem(&kanary_ct_v2, &fwd);
+	ct = bpf_map_lookup_elem(&kanary_ct_v3, &fwd);
 	verdict = kanary_rule_path(skb, &p, ref, &fwd, ct);
 	if (verdict >= 0)
 		return verdict;
 	be = kanary_lookup_or_choose(&p, ref, &fwd, ct);
 	if (!be)
 		return TC_ACT_OK;
+	if (be == ct && kanary_ct_client_seg(&p, ct))
+		return TC_ACT_SHOT;
 
 	st = kanary_subset_stats(be->svc_id, be->subset);
 	if (st) {
 		st->packets_in += kanary_segs(skb);
 		st->bytes_in += skb->len;
 	}
-	kanary_xchg_ingress(skb, &p, &fwd, be == ct ? ct : NULL, be);
+	kanary_ingress_tracked(skb, &p, &fwd, be == ct ? ct : NULL);
 
 	kanary_nat_rewrite(skb, &p, KANARY_IP_DADDR_OFF, p.daddr, be->addr.w[3],
 			   KANARY_TCP_DPORT_OFF(&p), p.dport, be->port);
@@ -193,17 +222,42 @@ static __always_inline struct kanary_ct_entry *kanary_ct_forward_of(const struct
 	struct kanary_ct_key fwd;
 
 	kanary_ct_key_v4(&fwd, p->daddr, rev->addr.w[3], p->dport, rev->port, KANARY_CT_FORWARD);
-	return bpf_map_lookup_elem(&kanary_ct_v2, &fwd);
+	return bpf_map_lookup_elem(&kanary_ct_v3, &fwd);
 }
 
-/* A backend's RST ends the connection too, so a SYN reusing the tuple chooses afresh. */
-static __always_inline void kanary_mark_closing(const struct kanary_pkt *p,
-						const struct kanary_ct_entry *rev)
+/*
+ * A backend segment of a tracked connection: RFC 5961 as for the client's
+ * (kanary_ct_client_seg), against the backend's next sequence.  A backend's
+ * RST ends the connection too, so a SYN reusing the tuple chooses afresh.
+ * Until the backend has sent anything the client is in SYN-SENT, where a
+ * RST counts only if it acks the SYN (RFC 793): a refusal.  Returns 1 to
+ * drop the segment.
+ */
+static __always_inline int kanary_ct_backend_seg(const struct kanary_pkt *p,
+						 struct kanary_ct_entry *rev)
 {
-	struct kanary_ct_entry *ct = kanary_ct_forward_of(p, rev);
+	struct kanary_ct_entry *ct = NULL;
+	int fit;
 
-	if (ct)
+	if (!rev->nxt_known) {
+		if (!p->rst) {
+			rev->nxt = kanary_seq_end(p);
+			rev->nxt_known = 1;
+			return 0;
+		}
+		ct = kanary_ct_forward_of(p, rev);
+		fit = ct && p->ack && p->ack_seq == ct->nxt ? KANARY_RST_EXACT : KANARY_RST_OUTSIDE;
+	} else {
+		kanary_seq_follow(&rev->nxt, p);
+		if (!p->rst)
+			return 0;
+		fit = kanary_rst_fit(p->seq, rev->nxt, KANARY_CT_WINDOW_MAX);
+		if (fit == KANARY_RST_EXACT)
+			ct = kanary_ct_forward_of(p, rev);
+	}
+	if (fit == KANARY_RST_EXACT && ct)
 		ct->flags |= KANARY_CT_F_CLOSING;
+	return kanary_rst_outside(fit);
 }
 
 /*
@@ -243,11 +297,13 @@ int kanary_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 
 	kanary_ct_key_v4(&key, p.saddr, p.daddr, p.sport, p.dport, KANARY_CT_REVERSE);
-	rev = bpf_map_lookup_elem(&kanary_ct_v2, &key);
+	rev = bpf_map_lookup_elem(&kanary_ct_v3, &key);
 	if (!rev)
 		return TC_ACT_OK;
 	if (rev->flags & KANARY_CT_F_HANDOFF)
 		return kanary_ho_egress(skb, &p, &key, rev);
+	if (kanary_ct_backend_seg(&p, rev))
+		return TC_ACT_SHOT;
 	vip = rev->addr.w[3];
 	vport = rev->port;
 
@@ -258,8 +314,6 @@ int kanary_egress(struct __sk_buff *skb)
 	}
 	if (p.syn || p.payload_len || p.fin || p.rst)
 		kanary_xchg_egress(skb, &p, rev);
-	if (p.rst)
-		kanary_mark_closing(&p, rev);
 
 	kanary_nat_rewrite(skb, &p, KANARY_IP_SADDR_OFF, p.saddr, vip,
 			   KANARY_TCP_SPORT_OFF(&p), p.sport, vport);

@@ -51,8 +51,9 @@ static __noinline int kanary_ho_accept(struct __sk_buff *skb, const struct kanar
 	ho->leg_isn = p->seq;
 	ho->srv_nxt = ho->our_isn + 1;
 	ho->xchg.cli_nxt = p->seq + 1;
+	ho->cli_nxt = p->seq + 1;
 	kanary_xchg_server_isn(&ho->xchg, ho->our_isn);
-	if (bpf_map_update_elem(&kanary_ho_v3, fwd, ho, BPF_ANY))
+	if (bpf_map_update_elem(&kanary_ho_v4, fwd, ho, BPF_ANY))
 		return TC_ACT_SHOT;
 	return kanary_ho_synack(skb, p, ho);
 }
@@ -110,7 +111,7 @@ static __noinline int kanary_ho_bind(struct __sk_buff *skb, const struct kanary_
 	sc->stash.len = len;
 	if (bpf_map_update_elem(&kanary_stash_v1, fwd, &sc->stash, BPF_ANY))
 		return TC_ACT_SHOT;
-	if (kanary_ho_track_reverse(fwd, ho))
+	if (kanary_ho_track_reverse(fwd, ho, BPF_ANY))
 		return TC_ACT_SHOT;
 
 	st = kanary_subset_stats(ho->svc_id, ho->subset);
@@ -150,7 +151,8 @@ static __noinline int kanary_ho_retry(struct __sk_buff *skb, const struct kanary
 static __always_inline int kanary_ho_closed_in(const struct kanary_pkt *p,
 					       struct kanary_ho_entry *ho)
 {
-	if (p->fin && !ho->fin_in) {
+	/* The client's FIN only at its end (cli_nxt, followed already): another is spoofed. */
+	if (p->fin && !ho->fin_in && kanary_seq_end(p) == ho->cli_nxt) {
 		ho->fin_in_ack = p->seq + p->payload_len + 1;
 		ho->fin_in = 1;
 	}
@@ -178,12 +180,15 @@ static __noinline int kanary_ho_forward(struct __sk_buff *skb, const struct kana
 					     struct kanary_ho_entry *ho)
 {
 	struct kanary_subset_stats *st = kanary_subset_stats(ho->svc_id, ho->subset);
-	int done = p->rst || kanary_ho_closed_in(p, ho);
+	/* Only an exact RST ends it (kanary_ho_ingress); an in-window one goes on. */
+	int done = (p->rst && p->seq == ho->cli_nxt) || kanary_ho_closed_in(p, ho);
 
 	if (st) {
 		st->packets_in += kanary_segs(skb);
 		st->bytes_in += skb->len;
 	}
+	if (!done && (p->payload_len || p->syn || p->fin || p->rst))
+		kanary_ho_keep_reverse(fwd, ho);
 	if (p->ack && kanary_tcp_set32(skb, p, offsetof(struct tcphdr, ack_seq),
 				       bpf_htonl(p->ack_seq), bpf_htonl(p->ack_seq - ho->delta)))
 		return TC_ACT_SHOT;
@@ -191,7 +196,7 @@ static __noinline int kanary_ho_forward(struct __sk_buff *skb, const struct kana
 			       KANARY_TCP_DPORT_OFF(p), p->dport, ho->backend_port))
 		return TC_ACT_SHOT;
 	if (done)
-		kanary_ho_forget(fwd, ho);
+		kanary_ho_close(fwd, ho);
 	return TC_ACT_OK;
 }
 
@@ -223,7 +228,7 @@ static __noinline int kanary_ho_switch(struct __sk_buff *skb, const struct kanar
 	if (kanary_ho_reset_leg(skb, p, ho, rq->seq))
 		goto fail;
 	kanary_ho_rev_key(&sc->key, fwd, ho);
-	bpf_map_delete_elem(&kanary_ct_v2, &sc->key);
+	bpf_map_delete_elem(&kanary_ct_v3, &sc->key);
 
 	__builtin_memcpy(&ho->backend, &be->addr, sizeof(ho->backend));
 	ho->backend_port = be->port;
@@ -236,7 +241,7 @@ static __noinline int kanary_ho_switch(struct __sk_buff *skb, const struct kanar
 	if (ho->legs < 255)
 		ho->legs++;
 	KANARY_HO_STAT(ho->svc_id, switches);
-	if (kanary_ho_track_reverse(fwd, ho) || kanary_parse_tcp4(skb, &sc->pkt))
+	if (kanary_ho_track_reverse(fwd, ho, BPF_ANY) || kanary_parse_tcp4(skb, &sc->pkt))
 		goto fail;
 	return kanary_ho_syn_to_backend(skb, &sc->pkt, ho);
 fail:
@@ -362,22 +367,46 @@ static __always_inline int kanary_ho_ingress(struct __sk_buff *skb, const struct
 					     const struct kanary_svc_ref *ref)
 {
 	__u64 state = ho->state;
+	int fit;
 
 	if (p->syn) {
 		if (p->ack)
 			return TC_ACT_SHOT;
 		if (p->seq == ho->client_isn)
 			return state == KANARY_HO_SYN_RCVD ? kanary_ho_synack(skb, p, ho) : TC_ACT_SHOT;
-		/* A new connection reusing the tuple. */
-		kanary_ho_forget(fwd, ho);
-		return kanary_ho_accept(skb, p, fwd, ref);
+		/*
+		 * A new ISN on a live connection (RFC 5961 4.2) changes nothing:
+		 * a challenge ACK answers it, from the backend's stack once a
+		 * leg is established, else from here.
+		 */
+		kanary_count(KANARY_CNT_SYN_ON_LIVE);
+		if (state == KANARY_HO_ESTABLISHED)
+			return kanary_ho_forward(skb, p, fwd, ho);
+		return kanary_ho_challenge_ack(skb, p, ho);
+	}
+	/*
+	 * RFC 5961: a RST ends the connection only at the client's next
+	 * sequence.  In the window but not exact, it goes on to an established
+	 * leg's backend, whose stack sends the challenge ACK; before that kanary
+	 * is the client's peer and drops it, as the client's RST can then only
+	 * be at cli_nxt (it has sent nothing it could be unsure of).
+	 */
+	if (p->rst) {
+		fit = kanary_rst_fit(p->seq, ho->cli_nxt, KANARY_HO_WINDOW_MAX);
+		if (kanary_rst_outside(fit))
+			return TC_ACT_SHOT;
+		if (fit != KANARY_RST_EXACT)
+			return state == KANARY_HO_ESTABLISHED ? kanary_ho_forward(skb, p, fwd, ho) :
+								TC_ACT_SHOT;
+	} else {
+		kanary_seq_follow(&ho->cli_nxt, p);
 	}
 	if (p->payload_len || p->rst)
 		kanary_ho_xchg_in(skb, p, ho);
 	if (state == KANARY_HO_ESTABLISHED)
 		return kanary_ho_established(skb, p, fwd, ho, ref);
 	if (p->rst) {
-		kanary_ho_forget(fwd, ho);
+		kanary_ho_close(fwd, ho);
 		return TC_ACT_SHOT;
 	}
 	if (p->payload_len && p->seq == ho->leg_isn + 1) {
@@ -504,8 +533,15 @@ static __noinline int kanary_ho_reply(struct __sk_buff *skb, const struct kanary
 	struct kanary_subset_stats *st = kanary_subset_stats(ho->svc_id, ho->subset);
 	__u32 seq = p->seq + ho->delta;
 	__be32 old = bpf_htonl(p->seq), new = bpf_htonl(seq);
-	int done;
+	int done, fit = KANARY_RST_IN_WINDOW;
 
+	/* RFC 5961 as for the client's RSTs, at the backend's next sequence. */
+	if (p->rst) {
+		fit = kanary_rst_fit(seq, ho->fin_out ? ho->fin_out_ack : ho->srv_nxt,
+				     KANARY_HO_WINDOW_MAX);
+		if (kanary_rst_outside(fit))
+			return TC_ACT_SHOT;
+	}
 	/*
 	 * A late segment of an earlier leg to the same backend (a connection
 	 * that came back to a pod reuses the tuple) is not this leg's: before
@@ -515,7 +551,7 @@ static __noinline int kanary_ho_reply(struct __sk_buff *skb, const struct kanary
 	if (!kanary_seq_geq(p->seq, ho->backend_isn + 1) ||
 	    kanary_seq_gt(seq + p->payload_len, ho->srv_nxt + KANARY_HO_WINDOW_MAX))
 		return TC_ACT_SHOT;
-	done = p->rst || kanary_ho_closed_out(p, seq, ho);
+	done = (p->rst && fit == KANARY_RST_EXACT) || kanary_ho_closed_out(p, seq, ho);
 
 	if (st) {
 		st->packets_out += kanary_segs(skb);
@@ -533,35 +569,47 @@ static __noinline int kanary_ho_reply(struct __sk_buff *skb, const struct kanary
 			       KANARY_TCP_SPORT_OFF(p), p->sport, vport))
 		return TC_ACT_SHOT;
 	if (done)
-		kanary_ho_forget(fwd, ho);
+		kanary_ho_close(fwd, ho);
 	return TC_ACT_OK;
 }
 
 /*
  * Ingress: a SYN from the client to a pod address.  A new direct connection
  * may reuse the tuple of an earlier service connection to that pod, whose
- * reverse entry would rewrite its replies: that entry goes.  Unless the SYN
- * is the one kanary_ho_clear_timewait re-injected for a handoff still
- * opening, whose entry it is.
+ * reverse entry would rewrite its replies: that entry goes, once that
+ * connection has ended.  While it lives (its forward entry not closing, or
+ * its handoff state there) the SYN is not the client's new connection but
+ * spoofed or stray, the pod answers it with a challenge ACK, and the entry
+ * stays.  So does it for the SYN kanary_ho_clear_timewait re-injected for a
+ * handoff still opening, whose entry it is.
  */
-static __always_inline void kanary_ct_forget_stale_reverse(const struct kanary_pkt *p)
+static __noinline void kanary_ct_forget_stale_reverse(const struct kanary_pkt *p)
 {
-	const struct kanary_ct_entry *rev;
+	const struct kanary_ct_entry *rev, *ct;
 	const struct kanary_ho_entry *ho;
 	struct kanary_ct_key rk, k;
 
 	kanary_ct_key_v4(&rk, p->daddr, p->saddr, p->dport, p->sport, KANARY_CT_REVERSE);
-	rev = bpf_map_lookup_elem(&kanary_ct_v2, &rk);
+	rev = bpf_map_lookup_elem(&kanary_ct_v3, &rk);
 	if (!rev)
 		return;
+	kanary_ct_key_v4(&k, p->saddr, rev->addr.w[3], p->sport, rev->port, KANARY_CT_FORWARD);
 	if (rev->flags & KANARY_CT_F_HANDOFF) {
-		kanary_ct_key_v4(&k, p->saddr, rev->addr.w[3], p->sport, rev->port,
-				 KANARY_CT_FORWARD);
-		ho = bpf_map_lookup_elem(&kanary_ho_v3, &k);
+		ho = bpf_map_lookup_elem(&kanary_ho_v4, &k);
 		if (ho && ho->state == KANARY_HO_SYN_SENT && ho->leg_isn == p->seq)
 			return;
+		if (ho) {
+			kanary_count(KANARY_CNT_SYN_ON_LIVE);
+			return;
+		}
+	} else {
+		ct = bpf_map_lookup_elem(&kanary_ct_v3, &k);
+		if (ct && !(ct->flags & KANARY_CT_F_CLOSING)) {
+			kanary_count(KANARY_CNT_SYN_ON_LIVE);
+			return;
+		}
 	}
-	bpf_map_delete_elem(&kanary_ct_v2, &rk);
+	bpf_map_delete_elem(&kanary_ct_v3, &rk);
 }
 
 /* Egress: a packet from the backend of a rule-path connection (rev is its reverse entry). */
@@ -575,10 +623,10 @@ static __noinline int kanary_ho_egress(struct __sk_buff *skb, const struct kanar
 	struct kanary_ct_key fwd;
 
 	kanary_ct_key_v4(&fwd, p->daddr, vip, p->dport, vport, KANARY_CT_FORWARD);
-	ho = bpf_map_lookup_elem(&kanary_ho_v3, &fwd);
+	ho = bpf_map_lookup_elem(&kanary_ho_v4, &fwd);
 	if (!ho || ho->backend.w[3] != p->saddr || ho->backend_port != p->sport) {
 		/* The connection is gone: its replies mean nothing to the client. */
-		bpf_map_delete_elem(&kanary_ct_v2, rkey);
+		bpf_map_delete_elem(&kanary_ct_v3, rkey);
 		return TC_ACT_SHOT;
 	}
 	if (p->syn)
@@ -586,8 +634,13 @@ static __noinline int kanary_ho_egress(struct __sk_buff *skb, const struct kanar
 	if (ho->state == KANARY_HO_ESTABLISHED)
 		return kanary_ho_reply(skb, p, &fwd, ho);
 	if (ho->state == KANARY_HO_SYN_SENT) {
-		if (p->rst)
+		/* A refusal acks our SYN (RFC 793, SYN-SENT): any other RST is not the pod's answer. */
+		if (p->rst && p->ack && p->ack_seq == ho->leg_isn + 1)
 			return kanary_ho_refused(skb, p, &fwd, ho);
+		if (p->rst) {
+			kanary_count(KANARY_CNT_RST_OUTSIDE);
+			return TC_ACT_SHOT;
+		}
 		if (p->ack)
 			return kanary_ho_clear_timewait(skb, p, ho);
 	}

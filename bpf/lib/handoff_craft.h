@@ -52,10 +52,26 @@ static __always_inline void kanary_ho_forget(const struct kanary_ct_key *fwd,
 		kanary_http_count_lost(ho->svc_id, ho->subset);
 	if (ho->state >= KANARY_HO_SYN_SENT) {
 		kanary_ho_rev_key(&rk, fwd, ho);
-		bpf_map_delete_elem(&kanary_ct_v2, &rk);
+		bpf_map_delete_elem(&kanary_ct_v3, &rk);
 	}
 	bpf_map_delete_elem(&kanary_stash_v1, fwd);
-	bpf_map_delete_elem(&kanary_ho_v3, fwd);
+	bpf_map_delete_elem(&kanary_ho_v4, fwd);
+}
+
+/*
+ * Ends a connection once.  Ingress and egress may both see its end at the
+ * same time (a RST each way, or the last ACK while the other side's FIN
+ * goes by): the CPU whose compare-and-swap moves the state to CLOSED
+ * forgets it, the other leaves it alone.
+ */
+static __always_inline void kanary_ho_close(const struct kanary_ct_key *fwd,
+					    struct kanary_ho_entry *ho)
+{
+	__u64 state = ho->state;
+
+	if (state != KANARY_HO_CLOSED &&
+	    __sync_val_compare_and_swap(&ho->state, state, KANARY_HO_CLOSED) == state)
+		kanary_ho_forget(fwd, ho);
 }
 
 static __always_inline struct kanary_ho_scratch *kanary_ho_scratch_get(void)
@@ -127,31 +143,60 @@ static __always_inline int kanary_ho_reshape(struct __sk_buff *skb, const struct
 }
 
 /*
- * Answers p, a segment from the client, with a RST carrying seq (the
- * sequence the client expects) straight back into the client's netns.
+ * Answers p, a segment from the client, with one of header m (sequence
+ * numbers, flags, window; no options, no payload) straight back into the
+ * client's netns.
  */
-static __noinline int kanary_ho_reset_client(struct __sk_buff *skb, const struct kanary_pkt *p,
-						  __u32 seq)
+static __noinline int kanary_ho_answer_client(struct __sk_buff *skb, const struct kanary_pkt *p,
+					      struct kanary_tcp_mut *m)
 {
 	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
-	struct kanary_tcp_mut m = {};
 
 	if (!sc || (p->payload_len && kanary_ho_load_payload(skb, p, sc->stash.data) < 0))
 		return TC_ACT_SHOT;
-	m.seq = bpf_htonl(seq);
-	m.ack_seq = bpf_htonl(p->seq + p->payload_len + p->syn + p->fin);
-	m.doff_res = (p->tcp_hlen / 4) << 4;
-	m.flags = KANARY_TF_RST | KANARY_TF_ACK;
+	m->doff_res = (p->tcp_hlen / 4) << 4;
 	kanary_opts_fill(&sc->opts, 0, 0);
-	if (kanary_ho_reshape(skb, p, &m, sc, 1))
+	if (kanary_ho_reshape(skb, p, m, sc, 1))
 		return TC_ACT_SHOT;
 	return bpf_redirect_peer(skb->ifindex, 0);
+}
+
+/* Answers p with a RST carrying seq, the sequence the client expects. */
+static __always_inline int kanary_ho_reset_client(struct __sk_buff *skb, const struct kanary_pkt *p,
+						  __u32 seq)
+{
+	struct kanary_tcp_mut m = {};
+
+	m.seq = bpf_htonl(seq);
+	m.ack_seq = bpf_htonl(kanary_seq_end(p));
+	m.flags = KANARY_TF_RST | KANARY_TF_ACK;
+	return kanary_ho_answer_client(skb, p, &m);
 }
 
 /* Our SYN-ACK's window: what the client may send before we choose, all of it stashed. */
 static __always_inline __u16 kanary_ho_first_flight(__u16 client_mss)
 {
 	return client_mss < KANARY_HTTP_STASH ? client_mss : KANARY_HTTP_STASH;
+}
+
+/*
+ * RFC 5961's challenge ACK, where kanary answers for the backend (no leg
+ * established): the sequence numbers the connection is at, and the window
+ * it offered.  A real client reusing the tuple (its connection gone)
+ * answers it with a RST at cli_nxt, which ends the state; the SYN it sends
+ * again then opens a new connection.
+ */
+static __always_inline int kanary_ho_challenge_ack(struct __sk_buff *skb,
+						   const struct kanary_pkt *p,
+						   const struct kanary_ho_entry *ho)
+{
+	struct kanary_tcp_mut m = {};
+
+	m.seq = bpf_htonl(ho->srv_nxt);
+	m.ack_seq = bpf_htonl(ho->cli_nxt);
+	m.flags = KANARY_TF_ACK;
+	m.window = bpf_htons(kanary_ho_first_flight(ho->mss));
+	return kanary_ho_answer_client(skb, p, &m);
 }
 
 /* Turns the client's SYN into our SYN-ACK and sends it back. */
@@ -227,18 +272,41 @@ static __noinline int kanary_ho_syn_to_backend(struct __sk_buff *skb,
 
 /* The reverse entry that leads the backend's replies to the handoff state. */
 static __noinline int kanary_ho_track_reverse(const struct kanary_ct_key *fwd,
-					      const struct kanary_ho_entry *ho)
+					      const struct kanary_ho_entry *ho, __u64 flags)
 {
-	struct kanary_ct_entry rev = {};
-	struct kanary_ct_key rk;
+	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
+	struct kanary_ct_entry *rev;
 
-	kanary_ho_rev_key(&rk, fwd, ho);
-	__builtin_memcpy(&rev.addr, &fwd->dst, sizeof(rev.addr));
-	rev.port = fwd->dport;
-	rev.subset = ho->subset;
-	rev.flags = KANARY_CT_F_HANDOFF;
-	rev.svc_id = ho->svc_id;
-	return bpf_map_update_elem(&kanary_ct_v2, &rk, &rev, BPF_ANY) ? -1 : 0;
+	/* Made in the scratch: called three deep, it has no stack to spare. */
+	if (!sc)
+		return -1;
+	rev = &sc->rev;
+	kanary_ho_rev_key(&sc->key, fwd, ho);
+	__builtin_memset(rev, 0, sizeof(*rev));
+	__builtin_memcpy(&rev->addr, &fwd->dst, sizeof(rev->addr));
+	rev->port = fwd->dport;
+	rev->subset = ho->subset;
+	rev->flags = KANARY_CT_F_HANDOFF;
+	rev->svc_id = ho->svc_id;
+	return bpf_map_update_elem(&kanary_ct_v3, &sc->key, rev, flags) ? -1 : 0;
+}
+
+/*
+ * The reverse entry of an established leg, made again if it was lost
+ * (evicted or deleted), as on the plain path (conntrack.h); only one of two
+ * CPUs that find it missing inserts it.
+ */
+static __always_inline void kanary_ho_keep_reverse(const struct kanary_ct_key *fwd,
+						   const struct kanary_ho_entry *ho)
+{
+	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
+
+	if (!sc)
+		return;
+	kanary_ho_rev_key(&sc->key, fwd, ho);
+	if (!bpf_map_lookup_elem(&kanary_ct_v3, &sc->key) &&
+	    !kanary_ho_track_reverse(fwd, ho, BPF_NOEXIST))
+		kanary_count(KANARY_CNT_CT_REV_REBUILT);
 }
 
 /*

@@ -68,7 +68,7 @@ struct {
 	__type(key, struct kanary_ct_key);
 	__type(value, struct kanary_ct_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_ct_v2 SEC(".maps");
+} kanary_ct_v3 SEC(".maps");
 
 /* svc_id*8+subset -> per-CPU connection, packet and byte counters. */
 struct {
@@ -99,7 +99,7 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_cnt_v1 SEC(".maps");
+} kanary_cnt_v2 SEC(".maps");
 
 /* Service id -> its dark-release rules (no entry: none); replaced whole on update. */
 struct {
@@ -118,7 +118,7 @@ struct {
 	__type(key, struct kanary_ct_key);
 	__type(value, struct kanary_ho_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_ho_v3 SEC(".maps");
+} kanary_ho_v4 SEC(".maps");
 
 /* Client -> VIP tuple -> its first data, until the backend acks it. */
 struct {
@@ -205,6 +205,7 @@ struct kanary_ho_scratch {
 	struct kanary_tcp_opts old_opts;	/* options being replaced */
 	struct kanary_opt_walk walk;	/* a SYN's options, being read */
 	struct kanary_ct_entry be;	/* a backend being chosen: a request's, or a new flow's */
+	struct kanary_ct_entry rev;	/* a rule-path connection's reverse entry, being made */
 	__u8	by_rule;		/* ... by a rule (else by the weights) */
 	struct kanary_ct_key key;	/* a key being built */
 	struct kanary_pkt pkt;		/* a segment reshaped, parsed again */

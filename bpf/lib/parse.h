@@ -113,6 +113,12 @@ static __always_inline int kanary_seq_gt(__u32 a, __u32 b)
 	return (__s32)(a - b) > 0;
 }
 
+/* The sequence number after p: its payload, and its SYN and FIN, one each. */
+static __always_inline __u32 kanary_seq_end(const struct kanary_pkt *p)
+{
+	return p->seq + p->payload_len + p->syn + p->fin;
+}
+
 /* p's payload holds the byte at sequence x. */
 static __always_inline int kanary_seg_holds(const struct kanary_pkt *p, __u32 x)
 {

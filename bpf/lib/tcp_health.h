@@ -62,11 +62,11 @@ static __always_inline struct kanary_tcp_stats *kanary_tcp_stats_of(const struct
 			 bpf_htons((__u16)skops->local_port), kanary_sockops_rport(skops),
 			 KANARY_CT_FORWARD);
 	/* The datapath's own order: a forward entry is the canary path's. */
-	ct = bpf_map_lookup_elem(&kanary_ct_v2, &fwd);
+	ct = bpf_map_lookup_elem(&kanary_ct_v3, &fwd);
 	if (ct) {
 		idx = KANARY_STATS_INDEX(ct->svc_id, ct->subset);
 	} else {
-		ho = bpf_map_lookup_elem(&kanary_ho_v3, &fwd);
+		ho = bpf_map_lookup_elem(&kanary_ho_v4, &fwd);
 		/* Before a backend is chosen, kanary itself is the other end. */
 		if (!ho || ho->state < KANARY_HO_SYN_SENT)
 			return NULL;

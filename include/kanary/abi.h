@@ -40,9 +40,9 @@
 #define KANARY_MAP_CONFIGS	"kanary_cfg_v1"
 #define KANARY_MAP_BACKENDS	"kanary_be_v1"
 #define KANARY_MAP_MAGLEV	"kanary_mag_v1"
-#define KANARY_MAP_CT		"kanary_ct_v2"
+#define KANARY_MAP_CT		"kanary_ct_v3"
 #define KANARY_MAP_STATS	"kanary_stat_v3"
-#define KANARY_MAP_COUNTERS	"kanary_cnt_v1"
+#define KANARY_MAP_COUNTERS	"kanary_cnt_v2"
 #define KANARY_MAP_GLOBALS	"kanary_glob_v1"
 #define KANARY_PROG_INGRESS	"prog_ingress"
 #define KANARY_PROG_EGRESS	"prog_egress"
@@ -181,6 +181,14 @@ struct kanary_ct_entry {
 	__u8	flags;		/* enum kanary_ct_flags */
 	__u32	svc_id;
 	struct kanary_xchg xchg;
+	/*
+	 * RFC 5961 (bpf/lib/conntrack.h): this direction's sender, its next
+	 * sequence number (after its furthest byte; SYN and FIN count one),
+	 * written only by the program that sees this direction.
+	 */
+	__u32	nxt;
+	__u8	nxt_known;	/* nxt is set (a reverse entry: once the backend has sent) */
+	__u8	pad2[3];
 };
 
 /* Per-CPU, indexed by svc_id * KANARY_MAX_SUBSETS + subset. */
@@ -201,6 +209,10 @@ enum kanary_counter {
 	KANARY_CNT_CT_REDERIVED,	/* mid-flow packet with no entry (evicted): backend re-derived */
 	KANARY_CNT_CT_REUSED,		/* SYN on a closed tuple: backend chosen afresh */
 	KANARY_CNT_NO_BACKEND,		/* service flow with no eligible subset: passed through */
+	KANARY_CNT_CT_REV_REBUILT,	/* reverse entry lost (evicted, deleted): rebuilt from the forward one */
+	KANARY_CNT_RST_INEXACT,		/* RST in the window, not at the expected sequence: state kept */
+	KANARY_CNT_RST_OUTSIDE,		/* RST outside the window, or not acceptable: dropped */
+	KANARY_CNT_SYN_ON_LIVE,		/* SYN with a new ISN on a live connection's tuple: state kept */
 	KANARY_CNT__MAX,
 };
 
@@ -227,7 +239,7 @@ _Static_assert(KANARY_MAX_BACKENDS <= 256, "a Maglev point holds a backend index
 _Static_assert(KANARY_MAGLEV_SIZE > KANARY_MAX_BACKENDS, "every backend gets a point");
 _Static_assert(sizeof(struct kanary_ct_key) == 40, "ct key layout");
 _Static_assert(sizeof(struct kanary_xchg) == 24, "exchange layout");
-_Static_assert(sizeof(struct kanary_ct_entry) == 48, "ct entry layout");
+_Static_assert(sizeof(struct kanary_ct_entry) == 56, "ct entry layout");
 _Static_assert(sizeof(struct kanary_subset_stats) == 64, "stats layout");
 _Static_assert(sizeof(struct kanary_globals) == 8, "globals layout");
 

@@ -5,9 +5,9 @@
  * it counts.  bpf/lib/handoff.h is the state machine; docs/per-request.md
  * draws it.
  *
- * A connection on the rule path has one entry in kanary_ho_v3, keyed by its
+ * A connection on the rule path has one entry in kanary_ho_v4, keyed by its
  * forward conntrack key (client -> VIP), and once a backend is chosen a
- * reverse entry in kanary_ct_v2 flagged KANARY_CT_F_HANDOFF, so replies
+ * reverse entry in kanary_ct_v3 flagged KANARY_CT_F_HANDOFF, so replies
  * find it.  While a backend has not acknowledged the request it was opened
  * for, that request waits in kanary_stash_v1 under the same key.
  *
@@ -27,13 +27,13 @@
 #include "kanary/abi.h"
 #include "kanary/rules.h"
 
-#define KANARY_MAP_HANDOFF	"kanary_ho_v3"
+#define KANARY_MAP_HANDOFF	"kanary_ho_v4"
 #define KANARY_MAP_STASH	"kanary_stash_v1"
 #define KANARY_MAP_HO_STATS	"kanary_hostat_v2"
 
 /*
  * Rule-path connections tracked per node: a quarter of the conntrack size
- * (120 bytes of state each, about 13 MiB at the default with the keys and
+ * (128 bytes of state each, about 14 MiB at the default with the keys and
  * the map's own overhead), as only services with rules take the handoff.
  */
 static inline __u32 kanary_handoff_size(__u32 ct_size)
@@ -56,6 +56,7 @@ enum kanary_ho_state {
 	KANARY_HO_SYN_SENT,	/* backend chosen; SYN sent to it (a leg opening) */
 	KANARY_HO_BINDING,	/* one CPU is turning the backend's SYN-ACK into the stash */
 	KANARY_HO_ESTABLISHED,	/* translating both ways */
+	KANARY_HO_CLOSED,	/* one CPU won the teardown (compare-and-swap) and forgets it */
 };
 
 /* What the datapath knows of the response to the current request. */
@@ -83,7 +84,7 @@ enum kanary_ho_pin {
 };
 
 /*
- * Value of kanary_ho_v3.  Ingress and egress may run at once on two CPUs:
+ * Value of kanary_ho_v4.  Ingress and egress may run at once on two CPUs:
  * the state moves by compare-and-swap, and every event flag is a byte of
  * its own, set once, so no read-modify-write of one side loses the other's.
  */
@@ -122,6 +123,8 @@ struct kanary_ho_entry {
 	__u8	head_req;	/* the current request is a HEAD: its response has no body */
 	__u8	legs;		/* backend connections opened, saturating at 255 */
 	struct kanary_xchg xchg;	/* both sides of the HTTP accounting (http_stats.h) */
+	__u32	cli_nxt;	/* the client's next sequence number (RFC 5961, conntrack.h) */
+	__u32	pad2;
 };
 
 /*
@@ -153,7 +156,7 @@ struct kanary_ho_stats {
 	__u64	pinned[8];
 };
 
-_Static_assert(sizeof(struct kanary_ho_entry) == 120, "handoff entry layout");
+_Static_assert(sizeof(struct kanary_ho_entry) == 128, "handoff entry layout");
 _Static_assert(KANARY_HO_PIN_UNFRAMED < 8, "pinned[] holds every reason");
 _Static_assert(sizeof(struct kanary_stash) == 8 + KANARY_HTTP_STASH, "stash layout");
 _Static_assert(sizeof(struct kanary_ho_stats) == 16 * 8, "handoff stats layout");

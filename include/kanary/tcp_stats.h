@@ -8,8 +8,8 @@
  * a kanary service (kanary_svc_v1) is the client's end of a connection to
  * it; the program asks the kernel for its state changes and
  * retransmissions, and finds its subset through the connection's forward
- * conntrack entry (kanary_ct_v2) or, on the rule path, its handoff state
- * (kanary_ho_v3).  The socket itself is left as it is.
+ * conntrack entry (kanary_ct_v3) or, on the rule path, its handoff state
+ * (kanary_ho_v4).  The socket itself is left as it is.
  */
 #ifndef KANARY_TCP_STATS_H
 #define KANARY_TCP_STATS_H

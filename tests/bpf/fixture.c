@@ -253,13 +253,34 @@ static void fill_payload(__u8 *buf, const void *payload, size_t len)
 		buf[i] = payload ? ((const __u8 *)payload)[i] : payload_byte(i);
 }
 
-void kt_pkt_fwd(struct pkt *p, const struct kt_flow *f, __u8 flags,
-		const void *payload, size_t len)
+void kt_pkt_fwd_seq(struct pkt *p, const struct kt_flow *f, __u8 flags, __u32 seq,
+		    const void *payload, size_t len)
 {
 	static __u8 buf[PKT_MAX];
 	struct tcp4_spec s = {
 		.saddr = f->client, .daddr = f->vip, .sport = f->cport, .dport = f->vport,
-		.flags = flags, .seq = 1000, .ack = flags & TF_ACK ? 5000 : 0,
+		.flags = flags, .seq = seq, .ack = flags & TF_ACK ? KT_BACKEND_ISN : 0,
+		.payload = buf, .payload_len = len,
+	};
+
+	fill_payload(buf, payload, len);
+	pkt_tcp4(p, &s);
+}
+
+void kt_pkt_fwd(struct pkt *p, const struct kt_flow *f, __u8 flags,
+		const void *payload, size_t len)
+{
+	kt_pkt_fwd_seq(p, f, flags, KT_CLIENT_ISN, payload, len);
+}
+
+void kt_pkt_rev_seq(struct pkt *p, const struct kt_flow *f, const struct kt_be *be,
+		    __u8 flags, __u32 seq, const void *payload, size_t len)
+{
+	static __u8 buf[PKT_MAX];
+	struct tcp4_spec s = {
+		.saddr = kt_be_addr(be->subset, be->index), .daddr = f->client,
+		.sport = kt_be_port(be->subset), .dport = f->cport,
+		.flags = flags, .seq = seq, .ack = KT_CLIENT_ISN + 1,
 		.payload = buf, .payload_len = len,
 	};
 
@@ -270,16 +291,7 @@ void kt_pkt_fwd(struct pkt *p, const struct kt_flow *f, __u8 flags,
 void kt_pkt_rev(struct pkt *p, const struct kt_flow *f, const struct kt_be *be,
 		__u8 flags, const void *payload, size_t len)
 {
-	static __u8 buf[PKT_MAX];
-	struct tcp4_spec s = {
-		.saddr = kt_be_addr(be->subset, be->index), .daddr = f->client,
-		.sport = kt_be_port(be->subset), .dport = f->cport,
-		.flags = flags, .seq = 5000, .ack = 1001,
-		.payload = buf, .payload_len = len,
-	};
-
-	fill_payload(buf, payload, len);
-	pkt_tcp4(p, &s);
+	kt_pkt_rev_seq(p, f, be, flags, KT_BACKEND_ISN, payload, len);
 }
 
 __u32 kt_run_verdict(int prog_fd, const struct pkt *in, struct pkt *out)

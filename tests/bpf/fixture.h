@@ -78,11 +78,22 @@ void kt_service_remove_backend(const char *name, int subset, int index);
  */
 void kt_rule_add(const char *name, const char *kind, const char *arg, int subset);
 
-/* Frames of a flow: client -> VIP, and backend -> client. */
+/*
+ * Frames of a flow: client -> VIP, and backend -> client.  The client's
+ * sequence is KT_CLIENT_ISN and its ack KT_BACKEND_ISN, the backend's
+ * sequence KT_BACKEND_ISN and its ack KT_CLIENT_ISN + 1; the _seq forms
+ * take the sequence.
+ */
+#define KT_CLIENT_ISN	1000
+#define KT_BACKEND_ISN	5000
 void kt_pkt_fwd(struct pkt *p, const struct kt_flow *f, __u8 flags,
 		const void *payload, size_t len);
 void kt_pkt_rev(struct pkt *p, const struct kt_flow *f, const struct kt_be *be,
 		__u8 flags, const void *payload, size_t len);
+void kt_pkt_fwd_seq(struct pkt *p, const struct kt_flow *f, __u8 flags, __u32 seq,
+		    const void *payload, size_t len);
+void kt_pkt_rev_seq(struct pkt *p, const struct kt_flow *f, const struct kt_be *be,
+		    __u8 flags, __u32 seq, const void *payload, size_t len);
 
 /* Runs a program once; asserts it ran, returned TC_ACT_OK and kept the length. */
 void kt_run(int prog_fd, const struct pkt *in, struct pkt *out);

@@ -11,7 +11,7 @@ int main(void)
 	Suite *const suites[] = {
 		pkt_suite(), dnat_suite(), untouched_suite(), conntrack_suite(), maglev_suite(),
 		stats_suite(), split_suite(), handoff_suite(), http_frame_bpf_suite(),
-		http_stats_suite(), per_request_suite(), mirror_suite(),
+		http_stats_suite(), per_request_suite(), mirror_suite(), spoof_suite(),
 	};
 
 	return kt_main("kanary_bpf_test", suites, sizeof(suites) / sizeof(suites[0]));

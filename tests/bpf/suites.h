@@ -11,6 +11,7 @@ Suite *untouched_suite(void);
 Suite *split_suite(void);
 Suite *conntrack_suite(void);
 Suite *maglev_suite(void);	/* test_maglev.c: consistent hashing inside a subset */
+Suite *spoof_suite(void);	/* test_spoof.c: blind teardown (RFC 5961) on both paths */
 Suite *stats_suite(void);
 Suite *handoff_suite(void);	/* tests/bpf/test_handoff.c: the dark-release handoff datapath */
 Suite *http_frame_bpf_suite(void);

@@ -138,16 +138,31 @@ START_TEST(syn_retransmission_gets_same_synack)
 }
 END_TEST
 
-START_TEST(syn_with_new_isn_is_new_connection)
+/*
+ * A client that reuses the tuple while its old state lingers: a SYN with a
+ * new ISN gets a challenge ACK (RFC 5961), the client's RST to it (at the
+ * ack, the old connection's sequence) ends the old state, and the SYN sent
+ * again opens the new connection.
+ */
+START_TEST(syn_with_new_isn_after_challenge_is_new_connection)
 {
 	struct hc_conn c = hc_conn_http(1, req_dark);
+	struct tcp4_spec s;
 	struct pkt out;
-	__u32 old_isn;
+	__u32 old_isn, old_cisn;
 
 	rules_service();
 	hc_syn(&c, &out);
 	old_isn = c.our_isn;
+	old_cisn = c.cisn;
 	c.cisn += 0x01000000;
+	s = hc_client_syn(&c);
+	ck_verdict(hc_ingress(&s, &out), TC_ACT_REDIRECT, "SYN with a new ISN");
+	ck_assert_uint_eq(pkt_tcp_flags(&out), TF_ACK);
+	ck_assert_uint_eq(pkt_tcp_ack(&out), old_cisn + 1);
+	s = hc_from_client(&c, TF_RST, pkt_tcp_ack(&out), 0, NULL, 0);
+	ck_verdict(hc_ingress(&s, &out), TC_ACT_SHOT, "the client's RST to the challenge ACK");
+	ck_assert_msg(!hc_ho_tracked(&c), "the RST at the challenge's ack did not end the old state");
 	hc_syn(&c, &out);
 	ck_assert_msg(c.our_isn != old_isn, "the new connection got the old ISN %#x", old_isn);
 	/* The new connection goes all the way. */
@@ -633,7 +648,7 @@ Suite *handoff_suite(void)
 	tcase_add_test(tc, synack_declines_ecn);
 	tcase_add_test(tc, syn_data_left_out_of_synack);
 	tcase_add_test(tc, syn_retransmission_gets_same_synack);
-	tcase_add_test(tc, syn_with_new_isn_is_new_connection);
+	tcase_add_test(tc, syn_with_new_isn_after_challenge_is_new_connection);
 	tcase_add_test(tc, service_without_rules_dnats_syn);
 	tcase_add_test(tc, ack_of_synack_dropped);
 	tcase_add_test(tc, first_data_matching_rule_goes_to_rule_subset);

@@ -6,7 +6,7 @@
 # "x-my-header: dark -> risky", which puts greeting on kanary's TCP handoff
 # path.  Beside it, "plain" (another VIP, no rules, only backend risky1):
 # the same request against both compares the handoff with plain DNAT.
-# Also: what the handoff leaves behind (kanary_ho_v3 entries, its
+# Also: what the handoff leaves behind (kanary_ho_v4 entries, its
 # counters, the TCP options of a handed-off connection), an upload sink
 # service ("bulk", port 8080), and packet drops inside a pod's netns.
 
@@ -46,6 +46,11 @@ handoff_setup_file() {
 }
 
 # ---- traffic ----
+
+# ka_client ARG...: tests/lib/keepalive_client.py from the client.
+ka_client() {
+	in_ns client "$HO_PYTHON" "$KN_LIB_DIR/keepalive_client.py" "$@"
+}
 
 # conns_each URL N PAR [CURL_ARG...]: conns with one curl process per
 # request, for lossy links: there curl -Z (7.88) leaves finished transfers
@@ -141,11 +146,11 @@ expect_plain_dnat() {
 		"TCP options on a connection to $1:$2: a service without rules keeps the pod's own"
 }
 
-# ho_entries: connections the handoff tracks now, from the pinned kanary_ho_v3.
+# ho_entries: connections the handoff tracks now, from the pinned kanary_ho_v4.
 ho_entries() {
-	local map="$KN_PIN/kanary_ho_v3" out
+	local map="$KN_PIN/kanary_ho_v4" out
 	if [[ ! -e $map ]]; then
-		echo "ho_entries: $map does not exist: this kanary has no TCP handoff datapath (its state map kanary_ho_v3)" >&2
+		echo "ho_entries: $map does not exist: this kanary has no TCP handoff datapath (its state map kanary_ho_v4)" >&2
 		return 1
 	fi
 	out=$(bpftool -j map dump pinned "$map") || { echo "ho_entries: bpftool map dump pinned $map failed" >&2; return 1; }
@@ -159,12 +164,12 @@ expect_ho_drained() {
 	end=$((SECONDS + secs))
 	while :; do
 		n=$(ho_entries) || return 1
-		((n == 0)) && { echo "ok: kanary_ho_v3 is empty"; return 0; }
+		((n == 0)) && { echo "ok: kanary_ho_v4 is empty"; return 0; }
 		((SECONDS >= end)) && break
 		sleep 0.2
 	done
-	echo "FAIL: kanary_ho_v3 still holds $n entries ${secs} s after the connections ended; the first ones:" >&2
-	bpftool -j map dump pinned "$KN_PIN/kanary_ho_v3" | jq -c '.[:3]' >&2
+	echo "FAIL: kanary_ho_v4 still holds $n entries ${secs} s after the connections ended; the first ones:" >&2
+	bpftool -j map dump pinned "$KN_PIN/kanary_ho_v4" | jq -c '.[:3]' >&2
 	return 1
 }
 

@@ -266,6 +266,19 @@ static json_t *tcp_json(const struct kanary_tcp_stats *t)
 
 #define LINE_WIDTH	100
 
+/* "  name value" at column *col, on a new line under indent if it would pass LINE_WIDTH. */
+static void print_wrapped_pair(int *col, int indent, const char *name, __u64 v)
+{
+	char pair[64];
+	int len = snprintf(pair, sizeof(pair), "  %s %llu", name, (unsigned long long)v);
+
+	if (*col + len > LINE_WIDTH && *col > indent) {
+		printf("\n%*s", indent, "");
+		*col = indent;
+	}
+	*col += printf("%s", pair);
+}
+
 /*
  * "handoff SERVICE:" then every counter as "name value", wrapped under the
  * first at LINE_WIDTH; silence for a service whose counters are all zero.
@@ -282,17 +295,9 @@ static void print_ho_counters(const struct sample *cur)
 		if (!any)
 			continue;
 		indent = col = printf("\nhandoff %s:", v->name) - 1;
-		for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++) {
-			char pair[64];
-			int len = snprintf(pair, sizeof(pair), "  %s %llu", kanary_ho_stat_fields[f].name,
-					   (unsigned long long)kanary_ho_stat_get(&v->ho, f));
-
-			if (col + len > LINE_WIDTH && col > indent) {
-				printf("\n%*s", indent, "");
-				col = indent;
-			}
-			col += printf("%s", pair);
-		}
+		for (int f = 0; f < KANARY_HO_STAT_FIELDS; f++)
+			print_wrapped_pair(&col, indent, kanary_ho_stat_fields[f].name,
+					   kanary_ho_stat_get(&v->ho, f));
 	}
 }
 
@@ -348,9 +353,11 @@ static void print_counters(void)
 		return;
 	flock(m.lock_fd, LOCK_UN);
 	if (!kanary_counters_read(&m, c, &e)) {
-		printf("\ndatapath:");
+		int indent, col;
+
+		indent = col = printf("\ndatapath:") - 1;
 		for (int i = 0; i < KANARY_CNT__MAX; i++)
-			printf("  %s %llu", kanary_counter_names[i], (unsigned long long)c[i]);
+			print_wrapped_pair(&col, indent, kanary_counter_names[i], c[i]);
 		printf("\n");
 	}
 	kanary_maps_close(&m);

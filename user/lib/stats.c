@@ -13,9 +13,13 @@ const char *const kanary_counter_names[KANARY_CNT__MAX] = {
 	[KANARY_CNT_CT_REDERIVED]	= "ct_rederived",
 	[KANARY_CNT_CT_REUSED]		= "ct_reused",
 	[KANARY_CNT_NO_BACKEND]		= "no_backend",
+	[KANARY_CNT_CT_REV_REBUILT]	= "ct_rev_rebuilt",
+	[KANARY_CNT_RST_INEXACT]	= "rst_inexact",
+	[KANARY_CNT_RST_OUTSIDE]	= "rst_outside",
+	[KANARY_CNT_SYN_ON_LIVE]	= "syn_on_live",
 };
 /* A new counter in abi.h needs its name here. */
-_Static_assert(KANARY_CNT__MAX == 4, "kanary_counter_names is out of date with abi.h");
+_Static_assert(KANARY_CNT__MAX == 8, "kanary_counter_names is out of date with abi.h");
 
 static int ncpus(struct kanary_err *e)
 {

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # wrk through the handoff with 200 connections: zero errors, every body
 # complete and from the right pod, and once wrk has ended no connection
-# state is left in kanary_ho_v3.  The client netns already has what many
+# state is left in kanary_ho_v4.  The client netns already has what many
 # new connections need (cluster.sh client_tune: tcp_tw_reuse, ports
 # 1024-65535); with Connection: close the pods close first, so TIME_WAIT
 # sits in them, not in the client.

@@ -32,11 +32,6 @@ teardown() { bg_stop_all; }
 
 # ---- helpers ----
 
-# ka_client ARG...: tests/lib/keepalive_client.py from the client.
-ka_client() {
-	in_ns client "$HO_PYTHON" "$KN_LIB_DIR/keepalive_client.py" "$@"
-}
-
 # svc_stats SERVICE: the service's entry of `kanaryctl -j stats`, one line.
 svc_stats() {
 	kctl -j stats "$1" | jq -ec --arg s "$1" '.[] | select(.service == $s)'
