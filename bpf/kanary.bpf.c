@@ -153,7 +153,7 @@ static __noinline void kanary_ingress_tracked(struct __sk_buff *skb, const struc
 		return;
 	rev = kanary_ct_reverse(p, ct);
 	ev = kanary_xchg_client(skb, p, &ct->xchg);
-	kanary_mirror_client(skb, p, &ct->xchg, be->svc_id, ev == KANARY_XCHG_EV_REQUEST);
+	kanary_mirror_client(skb, p, &ct->xchg, ct->svc_id, ev == KANARY_XCHG_EV_REQUEST);
 	if (ev == KANARY_XCHG_EV_NONE)
 		return;
 	if (ev == KANARY_XCHG_EV_OTHER) {
