@@ -18,7 +18,9 @@ with raw sockets and the victim's address and port as source:
          aborts its connection sends it.
 
 Prints one JSON object: the victim's port, the sequences seen, how many
-segments of each kind were sent.  Exits 1 with the reason if it saw no
+segments of each kind were sent.  With SPOOF_READY set in the environment,
+it creates that file once it watches IFACE, so the victim can wait for it:
+an exchange it missed would leave it spoofing after the connection ended.  Exits 1 with the reason if it saw no
 exchange within 20 s.
 """
 import ctypes
@@ -102,6 +104,8 @@ def main():
 
     sniff = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     sniff.bind((iface, 0))
+    if os.environ.get("SPOOF_READY"):
+        open(os.environ["SPOOF_READY"], "w").close()
     cport, cnxt, cack, snxt = watch(sniff, client, vip, vport, time.monotonic() + 20)
     setns(attacker)
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)

@@ -43,13 +43,18 @@ challenge_acks() {
 # $BATS_TEST_TMPDIR/victim and spoof.py's in .../spoof; returns the
 # client's exit status.
 attack() {
-	local vip=$1 hdrs=$2 mode=$3 steps rc=0
+	local vip=$1 hdrs=$2 mode=$3 steps rc=0 ready=$BATS_TEST_TMPDIR/spoof.ready
 	steps=$(jq -nc --argjson h "$hdrs" \
 		'[{path: "/", headers: $h}, {sleep: 3, path: "/", headers: $h}, {sleep: 0.2, path: "/", headers: $h}]')
-	bg ip netns exec "$KN_NODE" "$HO_PYTHON" "$KN_LIB_DIR/spoof.py" "$(host_if client)" \
-		"$(ns_of "$ATTACKER")" "$(pod_ip client)" "$vip:$KN_VIP_PORT" "$(pod_ip risky1):80" "$mode" \
-		>"$BATS_TEST_TMPDIR/spoof"
+	rm -f "$ready"
+	bg env SPOOF_READY="$ready" ip netns exec "$KN_NODE" "$HO_PYTHON" "$KN_LIB_DIR/spoof.py" \
+		"$(host_if client)" "$(ns_of "$ATTACKER")" "$(pod_ip client)" "$vip:$KN_VIP_PORT" \
+		"$(pod_ip risky1):80" "$mode" >"$BATS_TEST_TMPDIR/spoof"
 	local spoofer=$BG_LAST
+	# The victim starts once spoof.py watches: an exchange it missed would
+	# leave it spoofing after the connection ended.
+	for _ in $(seq 100); do [[ -e $ready ]] && break; sleep 0.1; done
+	[[ -e $ready ]] || { echo "FAIL: spoof.py did not start watching within 10 s" >&2; return 2; }
 	ka_client steps "$vip" "$KN_VIP_PORT" - <<<"$steps" >"$BATS_TEST_TMPDIR/victim" || rc=$?
 	wait "$spoofer" || { echo "FAIL: spoof.py failed: $(cat "$BATS_TEST_TMPDIR/spoof")" >&2; return 2; }
 	echo "spoof.py: $(cat "$BATS_TEST_TMPDIR/spoof")"
