@@ -46,7 +46,7 @@ else
 	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps test demo bench fuzz fuzz-short manifests-check image clean
+.PHONY: all deps test demo bench fuzz fuzz-short manifests-check image fresh-check clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -175,9 +175,15 @@ $(IMAGE): $(BIN)/kanaryd $(BIN)/kanaryctl $(OUTPUT)/kanary.bpf.o scripts/build-i
 	$(call msg,IMAGE,$@)
 	$(Q)scripts/build-image.sh $@
 
-# Needs root: BPF, network namespaces, bpffs.
+# Needs root: BPF, network namespaces, bpffs.  SUITES="unit cli" runs only
+# those (tests/run's names); empty, all of them.
 test: all $(FUZZ_BINS) $(IMAGE)
-	$(Q)tests/run
+	$(Q)tests/run $(SUITES)
+
+# The README's two commands on a fresh bookworm root (tests/run-fresh); CI
+# runs it after make test.
+fresh-check: $(DEPS_STAMP)
+	$(Q)tests/run-fresh
 
 # The deploy/ manifests parse, and the DaemonSet has what a node needs.
 manifests-check: $(DEPS_STAMP)
