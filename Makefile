@@ -6,11 +6,14 @@ BIN      := bin
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
 CC       ?= cc
-ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+# Asked when a BPF object is built, after the deps step has installed clang
+# (a fresh machine has none when make reads this file); clang's own answer,
+# since cc may be clang, whose -dumpmachine names no /usr/include directory.
+ARCH_INC = /usr/include/$(shell $(CLANG) -print-multiarch)
 
 CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -Iinclude -Iuser/lib -I$(OUTPUT)
-BPF_CFLAGS := -g -O2 -target bpf -Wall -Wno-unused-function -I$(ARCH_INC) -Iinclude -Ibpf
+BPF_CFLAGS  = -g -O2 -target bpf -Wall -Wno-unused-function -I$(ARCH_INC) -Iinclude -Ibpf
 LDLIBS     := -lbpf -lelf -lz -ljansson
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
