@@ -6,7 +6,7 @@
 # every rule, where a serial build only meets the first one unready.
 
 setup() {
-	cd "$BATS_TEST_DIRNAME/../../.."
+	cd "$BATS_TEST_DIRNAME/../../.." || return 1
 }
 
 @test "every target with a recipe depends on the deps step" {
@@ -18,6 +18,7 @@ setup() {
 
 @test "a rule without the deps step is named" {
 	bad="$BATS_TEST_TMPDIR/Makefile"
+	# shellcheck disable=SC2016 # make's $(...), not the shell's
 	sed 's#^\(\$(BIN)/delayline: .*\) | \$(BIN) \$(DEPS_STAMP)$#\1 | $(BIN)#' Makefile >"$bad"
 	if cmp -s Makefile "$bad"; then
 		echo "the edit changed nothing: the delayline rule has moved on" >&2
