@@ -50,9 +50,9 @@ kanary_nosockops_up() {
 	kctl weight set bench_nosockops safe 80 risky 20 >/dev/null
 }
 kanary_nosockops_enter() { kctl load cgroup none >/dev/null && kanary_enter; }
-kanary_nosockops_leave() {
-	kanary_leave && kctl load cgroup "$(findmnt -n -t cgroup2 -o TARGET | head -1)" >/dev/null
-}
+# A load without cgroup attaches it again where a first load does (the
+# cgroup v2 root, found from inside the node netns's own mounts).
+kanary_nosockops_leave() { kanary_leave && kctl load >/dev/null; }
 kanary_nosockops_url() { echo "http://${CONTENDER_VIP[kanary_nosockops]}/"; }
 
 # kanary_mirror: the canary path as kanary's, with every request mirrored
