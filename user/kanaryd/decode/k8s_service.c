@@ -114,25 +114,52 @@ static struct kd_svc_port *tcp_port_named(struct kd_service *s, const char *text
 	return NULL;
 }
 
+/* metadata.annotations[key] (NULL: absent), and in *at its node, for errors. */
+static const char *annotation(struct kd_dec *d, struct kd_node obj, const char *key,
+			      struct kd_node *at)
+{
+	struct kd_node ann = kd_get(kd_get(obj, "metadata"), "annotations");
+
+	*at = kd_get(ann, key);
+	return kd_dec_str(d, ann, key, "metadata.annotations");
+}
+
+/*
+ * The next item of the comma-separated list at *p, spaces trimmed, in
+ * *item and *len; *p moves past it (NULL after the last).  False when the
+ * list is done.  "a," has two items, the second empty.
+ */
+static bool list_next(const char **p, const char **item, size_t *len)
+{
+	const char *s = *p;
+	size_t n;
+
+	if (!s)
+		return false;
+	n = strcspn(s, ",");
+	*p = s[n] ? s + n + 1 : NULL;
+	while (n && *s == ' ')
+		s++, n--;
+	while (n && s[n - 1] == ' ')
+		n--;
+	*item = s;
+	*len = n;
+	return true;
+}
+
 /* "8080, 9090": ports the operator says speak HTTP, whatever their names. */
 static void decode_http_ports(struct kd_dec *d, struct kd_node obj, struct kd_service *s)
 {
-	struct kd_node ann = kd_get(kd_get(obj, "metadata"), "annotations");
-	const char *v = kd_dec_str(d, ann, KD_ANNOTATION_HTTP_PORTS, "metadata.annotations");
+	struct kd_node at;
+	const char *v = annotation(d, obj, KD_ANNOTATION_HTTP_PORTS, &at), *p = v, *item;
+	size_t len;
 
-	for (const char *p = v; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
-		size_t len = strcspn(p, ",");
-		struct kd_svc_port *sp;
+	while (list_next(&p, &item, &len)) {
+		struct kd_svc_port *sp = tcp_port_named(s, item, len);
 
-		while (len && *p == ' ')
-			p++, len--;
-		while (len && p[len - 1] == ' ')
-			len--;
-		sp = tcp_port_named(s, p, len);
 		if (!sp) {
-			kd_dec_error(d, kd_get(ann, KD_ANNOTATION_HTTP_PORTS),
-				     "metadata.annotations." KD_ANNOTATION_HTTP_PORTS ": '%s' is not a "
-				     "comma-separated list of the Service's TCP ports", v);
+			kd_dec_error(d, at, "metadata.annotations." KD_ANNOTATION_HTTP_PORTS ": '%s' is "
+				     "not a comma-separated list of the Service's TCP ports", v);
 			return;
 		}
 		sp->http = true;
@@ -168,16 +195,15 @@ static void decode_ports(struct kd_dec *d, struct kd_node spec, struct kd_servic
 /* "true" puts a service without rules on the rule path, each request weighted on its own. */
 static void decode_per_request(struct kd_dec *d, struct kd_node obj, struct kd_service *s)
 {
-	struct kd_node ann = kd_get(kd_get(obj, "metadata"), "annotations");
-	const char *v = kd_dec_str(d, ann, KD_ANNOTATION_PER_REQUEST, "metadata.annotations");
+	struct kd_node at;
+	const char *v = annotation(d, obj, KD_ANNOTATION_PER_REQUEST, &at);
 
 	if (!v || strcmp(v, "false") == 0)
 		return;
 	if (strcmp(v, "true") == 0)
 		s->per_request = true;
 	else
-		kd_dec_error(d, kd_get(ann, KD_ANNOTATION_PER_REQUEST),
-			     "metadata.annotations." KD_ANNOTATION_PER_REQUEST
+		kd_dec_error(d, at, "metadata.annotations." KD_ANNOTATION_PER_REQUEST
 			     ": expected \"true\" or \"false\", got '%s'", v);
 }
 
@@ -200,36 +226,24 @@ static bool namespace_name_ok(const char *s, size_t n)
  */
 static void decode_routing_from(struct kd_dec *d, struct kd_node obj, struct kd_service *s)
 {
-	struct kd_node ann = kd_get(kd_get(obj, "metadata"), "annotations");
-	const char *v = kd_dec_str(d, ann, KD_ANNOTATION_ROUTING_FROM, "metadata.annotations");
-	size_t n = 1;
+	struct kd_node at;
+	const char *v = annotation(d, obj, KD_ANNOTATION_ROUTING_FROM, &at), *p = v, *item;
+	size_t n = 1, len;
 
 	if (!v)
 		return;
-	for (const char *p = v; *p; p++)
-		n += *p == ',';
+	for (const char *c = v; *c; c++)
+		n += *c == ',';
 	s->routing_from = kd_alloc(&d->out->arena, n * sizeof(*s->routing_from));
-	for (const char *p = v;; p++) {
-		const char *end = strchr(p, ',');
-		size_t len;
-
-		while (*p == ' ')
-			p++;
-		len = end ? (size_t)(end - p) : strlen(p);
-		while (len && p[len - 1] == ' ')
-			len--;
-		if (len == 1 && *p == '*')
+	while (list_next(&p, &item, &len)) {
+		if (len == 1 && *item == '*')
 			s->routing_from_any = true;
-		else if (namespace_name_ok(p, len))
-			s->routing_from[s->nrouting_from++] = kd_strndup(&d->out->arena, p, len);
+		else if (namespace_name_ok(item, len))
+			s->routing_from[s->nrouting_from++] = kd_strndup(&d->out->arena, item, len);
 		else
-			kd_dec_error(d, kd_get(ann, KD_ANNOTATION_ROUTING_FROM),
-				     "metadata.annotations." KD_ANNOTATION_ROUTING_FROM
-				     ": '%.*s' is not a namespace name (expected a comma-separated list "
-				     "of namespaces, or \"*\")", (int)len, p);
-		if (!end)
-			break;
-		p = end;
+			kd_dec_error(d, at, "metadata.annotations." KD_ANNOTATION_ROUTING_FROM ": '%.*s' "
+				     "is not a namespace name (expected a comma-separated list of "
+				     "namespaces, or \"*\")", (int)len, item);
 	}
 }
 
