@@ -3,13 +3,18 @@
 # kanary's canary path: the service at its VIP, split 80/20 by weight,
 # attached to the client's host veth only while kanary is measured.
 
+# kanary_split_service NAME VIP: service NAME at VIP:80 over the split's
+# pods, safe and risky, weighted 80/20 (the canary contenders' common setup).
+kanary_split_service() {
+	local pod
+	kctl service add "$1" "$2:80" >/dev/null 2>&1 || return 1
+	for pod in "${SPLIT_SAFE[@]}"; do kctl backend add "$1" safe "$(pod_ip "$pod"):80" >/dev/null || return 1; done
+	for pod in "${SPLIT_RISKY[@]}"; do kctl backend add "$1" risky "$(pod_ip "$pod"):80" >/dev/null 2>&1 || return 1; done
+	kctl weight set "$1" safe 80 risky 20 >/dev/null
+}
+
 kanary_up() {
-	local pod vip=${CONTENDER_VIP[kanary]}
-	kctl load >/dev/null || return 1
-	kctl service add bench "$vip:80" >/dev/null 2>&1 || return 1
-	for pod in "${SPLIT_SAFE[@]}"; do kctl backend add bench safe "$(pod_ip "$pod"):80" >/dev/null || return 1; done
-	for pod in "${SPLIT_RISKY[@]}"; do kctl backend add bench risky "$(pod_ip "$pod"):80" >/dev/null 2>&1 || return 1; done
-	kctl weight set bench safe 80 risky 20 >/dev/null
+	kctl load >/dev/null && kanary_split_service bench "${CONTENDER_VIP[kanary]}"
 }
 
 # kanary_one: the same datapath with one backend, safe1, the pod Direct
@@ -27,13 +32,7 @@ kanary_one_url() { echo "http://${CONTENDER_VIP[kanary_one]}/"; }
 # kanary_noacct: the canary path as kanary's, with the HTTP accounting off
 # (kanaryctl load http-stats off) for its runs only: kanary against it is
 # what the accounting costs (docs/http-stats.md).
-kanary_noacct_up() {
-	local pod vip=${CONTENDER_VIP[kanary_noacct]}
-	kctl service add bench_noacct "$vip:80" >/dev/null 2>&1 || return 1
-	for pod in "${SPLIT_SAFE[@]}"; do kctl backend add bench_noacct safe "$(pod_ip "$pod"):80" >/dev/null || return 1; done
-	for pod in "${SPLIT_RISKY[@]}"; do kctl backend add bench_noacct risky "$(pod_ip "$pod"):80" >/dev/null 2>&1 || return 1; done
-	kctl weight set bench_noacct safe 80 risky 20 >/dev/null
-}
+kanary_noacct_up() { kanary_split_service bench_noacct "${CONTENDER_VIP[kanary_noacct]}"; }
 kanary_noacct_enter() { kctl load http-stats off >/dev/null && kanary_enter; }
 kanary_noacct_leave() { kanary_leave && kctl load http-stats on >/dev/null; }
 kanary_noacct_url() { echo "http://${CONTENDER_VIP[kanary_noacct]}/"; }
@@ -42,13 +41,7 @@ kanary_noacct_url() { echo "http://${CONTENDER_VIP[kanary_noacct]}/"; }
 # sockops program on the cgroup v2 root, which sees every socket of the
 # node, the other contenders' too) detached for its runs only: kanary
 # against it is what TCP health costs (docs/kanaryctl.md).
-kanary_nosockops_up() {
-	local pod vip=${CONTENDER_VIP[kanary_nosockops]}
-	kctl service add bench_nosockops "$vip:80" >/dev/null 2>&1 || return 1
-	for pod in "${SPLIT_SAFE[@]}"; do kctl backend add bench_nosockops safe "$(pod_ip "$pod"):80" >/dev/null || return 1; done
-	for pod in "${SPLIT_RISKY[@]}"; do kctl backend add bench_nosockops risky "$(pod_ip "$pod"):80" >/dev/null 2>&1 || return 1; done
-	kctl weight set bench_nosockops safe 80 risky 20 >/dev/null
-}
+kanary_nosockops_up() { kanary_split_service bench_nosockops "${CONTENDER_VIP[kanary_nosockops]}"; }
 kanary_nosockops_enter() { kctl load cgroup none >/dev/null && kanary_enter; }
 # A load without cgroup attaches it again where a first load does (the
 # cgroup v2 root, found from inside the node netns's own mounts).
@@ -60,11 +53,8 @@ kanary_nosockops_url() { echo "http://${CONTENDER_VIP[kanary_nosockops]}/"; }
 # is measured: kanary against it is what a 100 % mirror costs the live
 # path on this node, relay and mirror pod included (docs/mirror.md).
 kanary_mirror_up() {
-	local pod vip=${CONTENDER_VIP[kanary_mirror]}
-	kctl service add bench_mirror "$vip:80" >/dev/null 2>&1 || return 1
-	for pod in "${SPLIT_SAFE[@]}"; do kctl backend add bench_mirror safe "$(pod_ip "$pod"):80" >/dev/null || return 1; done
-	for pod in "${SPLIT_RISKY[@]}"; do kctl backend add bench_mirror risky "$(pod_ip "$pod"):80" >/dev/null 2>&1 || return 1; done
-	kctl backend add bench_mirror shadow "$(pod_ip risky1):80" >/dev/null 2>&1 &&
+	kanary_split_service bench_mirror "${CONTENDER_VIP[kanary_mirror]}" &&
+		kctl backend add bench_mirror shadow "$(pod_ip risky1):80" >/dev/null 2>&1 &&
 		kctl weight set bench_mirror safe 80 risky 20 shadow 0 >/dev/null &&
 		kctl mirror set bench_mirror shadow 100
 }
