@@ -71,10 +71,13 @@ static __always_inline struct kanary_ct_entry *kanary_ct_reverse(const struct ka
 	struct kanary_ct_entry *e, rev;
 	struct kanary_ct_key rkey;
 
-	kanary_ct_reverse_of(p, fwd_e, &rkey, &rev);
+	/* The key alone first: the entry is built only on the rare miss. */
+	kanary_ct_key_v4(&rkey, fwd_e->addr.w[3], p->saddr, fwd_e->port, p->sport,
+			 KANARY_CT_REVERSE);
 	e = bpf_map_lookup_elem(&kanary_ct_v3, &rkey);
 	if (e)
 		return e;
+	kanary_ct_reverse_of(p, fwd_e, &rkey, &rev);
 	rev.nxt = p->ack_seq;
 	rev.nxt_known = p->ack;
 	if (!bpf_map_update_elem(&kanary_ct_v3, &rkey, &rev, BPF_NOEXIST))

@@ -314,9 +314,8 @@ const struct kd_svc_port *kd_tcp_port(const struct kd_service *s, int port)
 }
 
 void kd_pod_candidates(struct kd_build *c, const char *ns, const struct kd_labels *sel,
-		       size_t *first, size_t *end, bool *by_label)
+		       size_t *first, size_t *end)
 {
-	*by_label = sel->n > 0;
 	*first = 0;
 	*end = c->npod;
 	for (size_t l = 0; l < sel->n; l++) {

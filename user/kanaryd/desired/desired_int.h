@@ -54,11 +54,11 @@ const struct kd_svc_port *kd_tcp_port(const struct kd_service *s, int port);
 size_t kd_tcp_ports(const struct kd_service *s);
 /*
  * The pods of namespace ns that may carry every label of sel: positions
- * in c->pod from pods_by_label's v[*first] to v[*end - 1]; all pods
- * (first 0, end c->npod, *by_label false) when sel is empty.
+ * in c->pod from pods_by_label's v[*first] to v[*end - 1]; when sel is
+ * empty, every pod, c->pod[*first] to c->pod[*end - 1].
  */
 void kd_pod_candidates(struct kd_build *c, const char *ns, const struct kd_labels *sel,
-		       size_t *first, size_t *end, bool *by_label);
+		       size_t *first, size_t *end);
 
 /* ---- desired_subset.c: a service's subsets, as routes and rules name them ---- */
 

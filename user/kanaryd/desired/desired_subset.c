@@ -60,11 +60,10 @@ static void fill_backends(struct kd_build *c, struct kd_desired_service *ds,
 	struct kanary_backend *be = NULL;
 	const struct kd_pod *first = NULL;
 	size_t n = 0, cap = 0, k = 0, from, to;
-	bool by_label;
 
-	kd_pod_candidates(c, s->m.ns, &s->selector, &from, &to, &by_label);
+	kd_pod_candidates(c, s->m.ns, &s->selector, &from, &to);
 	for (size_t i = from; sp && i < to; i++) {
-		const struct kd_pod *p = c->pod[by_label ? c->pods_by_label.v[i].at : i];
+		const struct kd_pod *p = c->pod[s->selector.n ? c->pods_by_label.v[i].at : i];
 		struct kanary_backend b;
 		int port;
 
