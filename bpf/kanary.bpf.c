@@ -103,11 +103,32 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
 }
 
 /*
+ * Whether the backend of a tracked connection (its forward entry ct, p a
+ * client packet) has not yet answered its SYN: the client is in SYN-SENT.
+ */
+static __noinline int kanary_ct_syn_sent(const struct kanary_pkt *p,
+					 const struct kanary_ct_entry *ct)
+{
+	const struct kanary_ct_entry *rev;
+	struct kanary_ct_key rkey;
+
+	kanary_ct_key_v4(&rkey, ct->addr.w[3], p->saddr, ct->port, p->sport, KANARY_CT_REVERSE);
+	rev = bpf_map_lookup_elem(&kanary_ct_v3, &rkey);
+	return rev && !rev->nxt_known;
+}
+
+/*
  * A client segment of a tracked connection (RFC 5961, lib/conntrack.h): its
  * FIN or RST ends the connection only at the client's own next sequence; a
  * SYN with a new ISN changes nothing and goes on to the pod, whose stack
  * answers it with a challenge ACK, as it does an in-window RST that is not
- * exact.  Returns 1 to drop the segment: a RST outside the window.
+ * exact.  In SYN-SENT a client resets only a segment that is not its
+ * connection's (RFC 793), at that segment's ack: the pod's TIME_WAIT of an
+ * earlier connection on the tuple answered the SYN (kanary_ct_backend_seg).
+ * That RST must reach the pod, whose stack judges it and which otherwise
+ * answers every SYN sent again the same way; unless exact, it leaves the
+ * state as it is.
+ * Returns 1 to drop the segment: a RST outside the window.
  */
 static __always_inline int kanary_ct_client_seg(const struct kanary_pkt *p,
 						struct kanary_ct_entry *ct)
@@ -127,6 +148,8 @@ static __always_inline int kanary_ct_client_seg(const struct kanary_pkt *p,
 	fit = kanary_rst_fit(p->seq, ct->nxt, KANARY_CT_WINDOW_MAX);
 	if (fit == KANARY_RST_EXACT)
 		ct->flags |= KANARY_CT_F_CLOSING;
+	else if (kanary_ct_syn_sent(p, ct))
+		return 0;
 	return kanary_rst_outside(fit);
 }
 
@@ -229,9 +252,11 @@ static __always_inline struct kanary_ct_entry *kanary_ct_forward_of(const struct
  * A backend segment of a tracked connection: RFC 5961 as for the client's
  * (kanary_ct_client_seg), against the backend's next sequence.  A backend's
  * RST ends the connection too, so a SYN reusing the tuple chooses afresh.
- * Until the backend has sent anything the client is in SYN-SENT, where a
- * RST counts only if it acks the SYN (RFC 793): a refusal.  Returns 1 to
- * drop the segment.
+ * Until the backend's SYN-ACK the client is in SYN-SENT, where a RST counts
+ * only if it acks the SYN (RFC 793): a refusal.  Another segment then is an
+ * earlier connection's on the tuple, the ACK of the pod's TIME_WAIT to the
+ * new SYN: it goes on, for the client to reset it, and tells nothing of the
+ * new connection's sequence.  Returns 1 to drop the segment.
  */
 static __always_inline int kanary_ct_backend_seg(const struct kanary_pkt *p,
 						 struct kanary_ct_entry *rev)
@@ -241,8 +266,10 @@ static __always_inline int kanary_ct_backend_seg(const struct kanary_pkt *p,
 
 	if (!rev->nxt_known) {
 		if (!p->rst) {
-			rev->nxt = kanary_seq_end(p);
-			rev->nxt_known = 1;
+			if (p->syn) {
+				rev->nxt = kanary_seq_end(p);
+				rev->nxt_known = 1;
+			}
 			return 0;
 		}
 		ct = kanary_ct_forward_of(p, rev);

@@ -29,7 +29,9 @@ static __always_inline void kanary_ct_key_v4(struct kanary_ct_key *k, __be32 src
 
 /*
  * The reverse entry of a connection chosen for the client's packet p: its
- * key in rkey, and rev pointing back at the VIP.
+ * key in rkey, and rev pointing back at the VIP.  The backend's next
+ * sequence number is the client's ack, its view of it, when p has one
+ * (mid-flow); a connection's SYN has none, and its SYN-ACK tells it.
  */
 static __always_inline void kanary_ct_reverse_of(const struct kanary_pkt *p,
 						 const struct kanary_ct_entry *chosen,
@@ -43,6 +45,8 @@ static __always_inline void kanary_ct_reverse_of(const struct kanary_pkt *p,
 	rev->port = p->dport;
 	rev->subset = chosen->subset;
 	rev->svc_id = chosen->svc_id;
+	rev->nxt = p->ack_seq;
+	rev->nxt_known = p->ack;
 }
 
 /* Tracks a connection chosen for fwd (the client's tuple) both ways. */
@@ -61,9 +65,8 @@ static __always_inline void kanary_ct_create(const struct kanary_pkt *p,
 /*
  * The reverse entry of a tracked connection (fwd_e, p a client packet), made
  * again from the forward one if it was lost: evicted or deleted, it would
- * let the backend's replies leave with its own address.  The backend's next
- * sequence number is taken from the client's ack, the client's view of it.
- * Two CPUs may both find it missing: only one insert wins (BPF_NOEXIST).
+ * let the backend's replies leave with its own address.  Two CPUs may both
+ * find it missing: only one insert wins (BPF_NOEXIST).
  */
 static __always_inline struct kanary_ct_entry *kanary_ct_reverse(const struct kanary_pkt *p,
 								 const struct kanary_ct_entry *fwd_e)
@@ -78,8 +81,6 @@ static __always_inline struct kanary_ct_entry *kanary_ct_reverse(const struct ka
 	if (e)
 		return e;
 	kanary_ct_reverse_of(p, fwd_e, &rkey, &rev);
-	rev.nxt = p->ack_seq;
-	rev.nxt_known = p->ack;
 	if (!bpf_map_update_elem(&kanary_ct_v3, &rkey, &rev, BPF_NOEXIST))
 		kanary_count(KANARY_CNT_CT_REV_REBUILT);
 	return bpf_map_lookup_elem(&kanary_ct_v3, &rkey);

@@ -187,7 +187,7 @@ struct kanary_ct_entry {
 	 * written only by the program that sees this direction.
 	 */
 	__u32	nxt;
-	__u8	nxt_known;	/* nxt is set (a reverse entry: once the backend has sent) */
+	__u8	nxt_known;	/* nxt is set (a reverse entry: by the SYN-ACK, or the client's ack mid-flow) */
 	__u8	pad2[3];
 };
 

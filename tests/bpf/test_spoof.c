@@ -245,6 +245,48 @@ START_TEST(plain_lost_reverse_entry_rebuilt)
 }
 END_TEST
 
+/*
+ * A new connection whose tuple the pod still holds in TIME_WAIT (the client
+ * port was used before, via another service to the same pod): the pod
+ * answers the SYN with that connection's ACK, and the client, in SYN-SENT,
+ * resets it at its ack, far from the new connection's sequence.  The RST
+ * must reach the pod, or the pod answers every SYN sent again the same way
+ * and the client never connects; and the ACK must not be taken for the new
+ * connection's sequence, which its SYN-ACK gives.
+ */
+#define TW_SRV_NXT	(KT_BACKEND_ISN + HALF_SPACE)
+#define TW_CLI_NXT	(KT_CLIENT_ISN + HALF_SPACE)
+START_TEST(plain_timewait_ack_reset_by_the_client_reaches_the_pod)
+{
+	const struct kt_flow f = kt_flow_nth(7);
+	struct pkt in, out;
+	struct kt_be be, again;
+	bool closed;
+
+	kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 1, w_plain, nb_plain);
+	be = kt_send(&f, TF_SYN);
+	pkt_tcp4(&in, &(struct tcp4_spec){
+		.saddr = kt_be_addr(be.subset, be.index), .daddr = f.client,
+		.sport = kt_be_port(be.subset), .dport = f.cport, .flags = TF_ACK,
+		.seq = TW_SRV_NXT, .ack = TW_CLI_NXT });
+	ck_verdict(kt_run_verdict(kt.prog_out, &in, &out), TC_ACT_OK, "the TIME_WAIT's ACK");
+	kt_expect_snat(&in, &out, KT_VIP, KT_VPORT);
+	ck_verdict(client_rst(&f, TW_CLI_NXT, &closed), TC_ACT_OK, "the client's RST of that ACK");
+	ck_assert_msg(!closed, "the RST in SYN-SENT closed the connection");
+	again = kt_send(&f, TF_SYN);
+	ck_assert_msg(again.subset == be.subset && again.index == be.index,
+		      "the SYN sent again went to another backend");
+	/* Established, the backend's sequence is its SYN-ACK's, not the stale ACK's. */
+	kt_pkt_rev(&in, &f, &be, TF_SYN | TF_ACK, NULL, 0);
+	kt_run(kt.prog_out, &in, &out);
+	ck_verdict(backend_rst(&f, &be, TW_SRV_NXT), TC_ACT_SHOT, "RST at the stale ACK's sequence");
+	ck_verdict(client_rst(&f, TW_CLI_NXT, &closed), TC_ACT_SHOT, "client RST 2^31 away, established");
+	ck_verdict(backend_rst(&f, &be, KT_BACKEND_ISN + 1), TC_ACT_OK, "RST at the SYN-ACK's sequence");
+	ck_assert_msg(fwd_entry(&f).flags & KANARY_CT_F_CLOSING,
+		      "the backend's exact RST did not close the connection");
+}
+END_TEST
+
 /* ---- the rule path ---- */
 
 static const int nb_rule[] = { 2, 1 };
@@ -411,6 +453,7 @@ Suite *spoof_suite(void)
 	tcase_add_test(tc, plain_syn_with_new_isn_changes_nothing);
 	tcase_add_test(tc, plain_direct_syn_keeps_live_reverse_entry);
 	tcase_add_test(tc, plain_lost_reverse_entry_rebuilt);
+	tcase_add_test(tc, plain_timewait_ack_reset_by_the_client_reaches_the_pod);
 	tcase_add_test(tc, rule_client_rst_counts_only_at_its_sequence);
 	tcase_add_test(tc, rule_backend_rst_counts_only_at_its_sequence);
 	tcase_add_test(tc, rule_syn_with_new_isn_changes_nothing);
