@@ -620,6 +620,28 @@ START_TEST(a_held_service_keeps_its_mirror)
 }
 END_TEST
 
+START_TEST(an_operators_mirror_stays_until_the_manifests_change)
+{
+	struct kd_desired d1 = { 0 }, d2 = { 0 };
+	struct kanary_err e = { "" };
+	bool found;
+
+	dservice(&d1, "shop/greeting", "10.96.1.10", 80, v1, 2);
+	dservice(&d2, "shop/greeting", "10.96.1.10", 80, v2, 2);
+	ck_assert_int_eq(pass(&d1), KD_OUT_CREATED);
+	ck_assert_msg(kanary_mirror_set(&maps, "shop/greeting", "risky", 30000, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(pass(&d1), KD_OUT_OVERRIDDEN);
+	ck_assert_uint_eq(mirror_of("shop/greeting", &found).ppm[subset_index(get("shop/greeting"), "risky")],
+			  30000);
+	/* The manifests changed: kanaryd's state again, without the operator's mirror. */
+	ck_assert_int_eq(pass(&d2), KD_OUT_UPDATED);
+	mirror_of("shop/greeting", &found);
+	ck_assert(!found);
+	kd_desired_free(&d1);
+	kd_desired_free(&d2);
+}
+END_TEST
+
 /* The shipped examples, parsed and applied: the seed scenario's 80/20 and its dark release. */
 START_TEST(examples_apply)
 {
@@ -687,6 +709,7 @@ Suite *reconcile_suite(void)
 	tcase_add_test(tc, mirrors_follow_the_manifests);
 	tcase_add_test(tc, mirrors_name_the_committed_subset_indexes);
 	tcase_add_test(tc, a_held_service_keeps_its_mirror);
+	tcase_add_test(tc, an_operators_mirror_stays_until_the_manifests_change);
 	tcase_add_test(tc, examples_apply);
 	suite_add_tcase(s, tc);
 	return s;
