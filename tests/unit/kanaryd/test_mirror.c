@@ -20,6 +20,17 @@ static int load_vs(struct kdt_world *w, const char *api, const char *spec)
 	return kdt_load_text(w, "vs.yaml", text);
 }
 
+/* load_vs with one route, to subset a, and these lines (at four spaces) after it. */
+static int load_split(struct kdt_world *w, const char *api, const char *after_route)
+{
+	char spec[1024];
+
+	ck_assert_int_lt(snprintf(spec, sizeof(spec), "  hosts: [g]\n  http:\n  - route:\n"
+				  "    - destination: {host: g, subset: a}\n%s", after_route),
+			 (int)sizeof(spec));
+	return load_vs(w, api, spec);
+}
+
 /* The mirror share of subset name of service, 0 when it is not a mirror. */
 static __u32 mirror_ppm(const struct kd_desired_service *s, const char *name)
 {
@@ -119,13 +130,10 @@ static const struct {
 
 START_TEST(percentages_as_istio_reads_them)
 {
-	char spec[1024];
 	struct kdt_world w = { 0 };
 	const struct kd_desired_service *s;
 
-	snprintf(spec, sizeof(spec), "  hosts: [g]\n  http:\n  - route:\n"
-		 "    - destination: {host: g, subset: a}\n%s", percent_cases[_i].spec);
-	ck_assert_int_eq(load_vs(&w, "v1beta1", spec), 0);
+	ck_assert_int_eq(load_split(&w, "v1beta1", percent_cases[_i].spec), 0);
 	kdt_build(&w);
 	s = kdt_service(&w, "n/g/80");
 	ck_assert_msg(!s->hold, "held: %s", s->problem);
@@ -167,12 +175,9 @@ static const struct {
 
 START_TEST(bad_mirrors_are_errors_with_their_line)
 {
-	char spec[1024];
 	struct kdt_world w = { 0 };
 
-	snprintf(spec, sizeof(spec), "  hosts: [g]\n  http:\n  - route:\n"
-		 "    - destination: {host: g, subset: a}\n%s", bad_cases[_i].spec);
-	ck_assert_int_ne(load_vs(&w, "v1alpha3", spec), 0);
+	ck_assert_int_ne(load_split(&w, "v1alpha3", bad_cases[_i].spec), 0);
 	KDT_ASSERT_DIAG(&w.diags, KD_ERROR, bad_cases[_i].expect);
 	ck_assert_uint_eq(w.sets[1].nvs, 0);
 	kdt_free(&w);
@@ -196,13 +201,10 @@ static const struct {
 
 START_TEST(a_mirror_kanary_cannot_apply_holds_the_service)
 {
-	char spec[1024];
 	struct kdt_world w = { 0 };
 	const struct kd_desired_service *s;
 
-	snprintf(spec, sizeof(spec), "  hosts: [g]\n  http:\n  - route:\n"
-		 "    - destination: {host: g, subset: a}\n%s", held_cases[_i].mirror);
-	ck_assert_int_eq(load_vs(&w, "v1", spec), 0);
+	ck_assert_int_eq(load_split(&w, "v1", held_cases[_i].mirror), 0);
 	ck_assert_int_eq(kdt_load_text(&w, "other.yaml",
 		"apiVersion: v1\nkind: Service\nmetadata: {name: g, namespace: other}\n"
 		"spec: {clusterIP: 10.96.7.7, selector: {app: g}, ports: [{port: 80}]}\n"), 0);
@@ -307,11 +309,8 @@ START_TEST(removing_or_changing_the_mirror_changes_the_hash)
 
 	for (int i = 0; i < 3; i++) {
 		struct kdt_world w = { 0 };
-		char spec[512];
 
-		snprintf(spec, sizeof(spec), "  hosts: [g]\n  http:\n  - route:\n"
-			 "    - destination: {host: g, subset: a}\n%s", specs[i]);
-		ck_assert_int_eq(load_vs(&w, "v1", spec), 0);
+		ck_assert_int_eq(load_split(&w, "v1", specs[i]), 0);
 		kdt_build(&w);
 		hash[i] = kdt_service(&w, "n/g/80")->hash;
 		ck_assert_uint_eq(kd_desired_mirrors(kdt_service(&w, "n/g/80")), i < 2);
