@@ -147,6 +147,29 @@ START_TEST(percentages_as_istio_reads_them)
 }
 END_TEST
 
+/* From a kubectl List in files: several mirrors fill several subset slots. */
+START_TEST(a_fixture_with_mirrors_fills_their_slots)
+{
+	struct kdt_world w = { 0 };
+	const struct kd_desired_service *s;
+
+	ck_assert_int_eq(kdt_load(&w, "services.yaml"), 0);
+	ck_assert_int_eq(kdt_load(&w, "pods-list.json"), 0);
+	ck_assert_int_eq(kdt_load(&w, "istio-mirror.yaml"), 0);
+	kdt_build(&w);
+	s = kdt_service(&w, "shop/greeting");
+	ck_assert_uint_eq(mirror_ppm(s, "safe"), 0);
+	ck_assert_uint_eq(mirror_ppm(s, "risky"), 25000);
+	ck_assert_uint_eq(mirror_ppm(s, "canary2"), 5000);
+	ck_assert_uint_eq(kdt_subset(s, "safe")->weight_milli, W(100));
+	ck_assert_uint_eq(kdt_subset(s, "risky")->weight_milli, 0);
+	ck_assert(kdt_has_backend(kdt_subset(s, "risky"), "10.244.2.11:9090"));
+	/* No pod carries canary2: the relay counts its copies as no_backend. */
+	ck_assert_uint_eq(kdt_subset(s, "canary2")->n, 0);
+	kdt_free(&w);
+}
+END_TEST
+
 /* Bad input in the VirtualService itself: the file is bad, its last good version stays. */
 static const struct {
 	const char *spec;
@@ -313,7 +336,7 @@ START_TEST(removing_or_changing_the_mirror_changes_the_hash)
 		ck_assert_int_eq(load_split(&w, "v1", specs[i]), 0);
 		kdt_build(&w);
 		hash[i] = kdt_service(&w, "n/g/80")->hash;
-		ck_assert_uint_eq(kd_desired_mirrors(kdt_service(&w, "n/g/80")), i < 2);
+		ck_assert_uint_eq(mirror_ppm(kdt_service(&w, "n/g/80"), "b") != 0, i < 2);
 		kdt_free(&w);
 	}
 	ck_assert_uint_ne(hash[0], hash[1]);
@@ -367,6 +390,7 @@ Suite *mirror_suite(void)
 	tcase_add_test(tc, a_mirror_port_applies_to_that_port_only);
 	tcase_add_loop_test(tc, percentages_as_istio_reads_them, 0,
 			    sizeof(percent_cases) / sizeof(percent_cases[0]));
+	tcase_add_test(tc, a_fixture_with_mirrors_fills_their_slots);
 	tcase_add_loop_test(tc, bad_mirrors_are_errors_with_their_line, 0,
 			    sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_loop_test(tc, a_mirror_kanary_cannot_apply_holds_the_service, 0,

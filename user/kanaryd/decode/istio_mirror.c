@@ -102,11 +102,11 @@ static void decode_single(struct kd_dec *d, struct kd_node route, const char *pa
 	m->dest.line = kd_line(kd_get_key(route, "mirror"));
 	snprintf(p, sizeof(p), "%s.mirror", path);
 	kd_dec_destination(d, route, "mirror", p, &m->dest);
-	snprintf(p, sizeof(p), "%s.mirrorPercentage", path);
 	if (!kd_is_null(pct)) {
 		if (!kd_is_null(old))
 			kd_dec_warn(d, old, "%s.mirrorPercent: deprecated, and mirrorPercentage is given; "
 				    "ignored", path);
+		snprintf(p, sizeof(p), "%s.mirrorPercentage", path);
 		percent_message(d, pct, p, &m->ppm);
 		return;
 	}

@@ -2,7 +2,8 @@
 /*
  * Decodes an Istio VirtualService (v1, v1beta1, v1alpha3): hosts, and the
  * http[] and tcp[] routes with their match lists (istio_match.c), weighted
- * destinations and mirrors (istio_mirror.c).  The route features kanary does not do are reported.
+ * destinations and mirrors (istio_mirror.c).  The route features kanary
+ * does not do are reported.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -72,13 +72,6 @@ __u64 kd_desired_service_hash(const struct kd_desired_service *s)
 	return h;
 }
 
-bool kd_desired_mirrors(const struct kd_desired_service *d)
-{
-	for (__u32 i = 0; i < d->nsub; i++)
-		if (d->mirror_ppm[i])
-			return true;
-	return false;
-}
 
 /* ---- services ---- */
 

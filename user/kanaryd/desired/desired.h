@@ -86,8 +86,6 @@ struct kd_pod;
 void kd_pod_workload(const struct kd_pod *p, char *buf, size_t len);
 /* sub's workload, version and app, from pod p. */
 void kd_subset_identity(struct kd_desired_subset *sub, const struct kd_pod *p);
-/* Whether d mirrors to any subset. */
-bool kd_desired_mirrors(const struct kd_desired_service *d);
 /* The hash kd_desired_build stores, over the fields reconcile writes. */
 __u64 kd_desired_service_hash(const struct kd_desired_service *s);
 
