@@ -190,7 +190,7 @@ fuzz-short: $(FUZZ_BINS)
 # (scripts/build-image.sh); the e2e-kube suite runs kanaryd from it.
 IMAGE := $(OUTPUT)/kanary-image.tar
 image: $(IMAGE)
-$(IMAGE): $(BIN)/kanaryd $(BIN)/kanaryctl $(OUTPUT)/kanary.bpf.o scripts/build-image.sh | $(DEPS_STAMP)
+$(IMAGE): $(BIN)/kanaryd $(BIN)/kanaryctl $(BIN)/kanary-mirror $(OUTPUT)/kanary.bpf.o scripts/build-image.sh | $(DEPS_STAMP)
 	$(call msg,IMAGE,$@)
 	$(Q)scripts/build-image.sh $@
 

@@ -15,8 +15,10 @@ try:
 except ImportError:
     sys.exit("manifests-check: python3-yaml is needed (apt-get install python3-yaml)")
 
-# What kanaryd needs, and all it may have (see deploy/daemonset.yaml).
+# What kanaryd needs, and all it may have (see deploy/daemonset.yaml); the
+# mirror relay's likewise.
 CAPS = {"BPF", "NET_ADMIN", "PERFMON"}
+RELAY_CAPS = {"BPF"}
 RULES = {("", "pods"), ("", "services"), ("networking.istio.io", "destinationrules"),
          ("networking.istio.io", "virtualservices")}
 problems = []
@@ -57,7 +59,7 @@ def get(o, path, default=None):
     return o
 
 
-def check_least_privilege(where, c):
+def check_least_privilege(where, c, caps):
     field = "containers[%s].securityContext" % c.get("name")
     sc = c.get("securityContext") or {}
     if sc.get("privileged") is not False:
@@ -65,8 +67,8 @@ def check_least_privilege(where, c):
     if "ALL" not in (get(sc, "capabilities.drop", []) or []):
         bad(where, field + ".capabilities.drop", "expected [ALL]")
     add = set(get(sc, "capabilities.add", []) or [])
-    if add != CAPS:
-        bad(where, field + ".capabilities.add", "expected exactly %s, got %s" % (sorted(CAPS), sorted(add)))
+    if add != caps:
+        bad(where, field + ".capabilities.add", "expected exactly %s, got %s" % (sorted(caps), sorted(add)))
     for k, want in (("allowPrivilegeEscalation", False), ("readOnlyRootFilesystem", True)):
         if sc.get(k) is not want:
             bad(where, field + "." + k, "expected %s" % str(want).lower())
@@ -85,6 +87,32 @@ def bpffs_mount(where, c, field, propagation):
 def kanaryd_container(spec):
     cs = [c for c in spec.get("containers") or [] if "--kube" in (c.get("args") or [])]
     return cs[0] if len(cs) == 1 else None
+
+
+def relay_container(spec):
+    cs = [c for c in spec.get("containers") or []
+          if any("kanary-mirror" in a for a in (c.get("command") or []) + (c.get("args") or []))]
+    return cs[0] if len(cs) == 1 else None
+
+
+def check_resources(where, c, field):
+    for k in ("requests", "limits"):
+        r = get(c, "resources." + k) or {}
+        if not r.get("cpu") or not r.get("memory"):
+            bad(where, "%s.resources.%s" % (field, k), "expected cpu and memory")
+
+
+def check_relay(where, spec):
+    """The mirror relay beside kanaryd: without it a mirror copies into a
+    ring nobody reads.  It gets BPF alone and the same bpffs mount."""
+    c = relay_container(spec)
+    if c is None:
+        bad(where, "spec.template.spec.containers", "expected one container running kanary-mirror, the mirror relay")
+        return
+    field = "containers[%s]" % c.get("name")
+    check_least_privilege(where, c, RELAY_CAPS)
+    bpffs_mount(where, c, field, "HostToContainer")
+    check_resources(where, c, field)
 
 
 def flag_value(args, flag):
@@ -152,7 +180,7 @@ def check_daemonset(where, ds, accounts):
         return
     field = "containers[%s]" % c.get("name")
     args = c.get("args") or []
-    check_least_privilege(where, c)
+    check_least_privilege(where, c, CAPS)
     vol = bpffs_mount(where, c, field, "HostToContainer")
     if vol and get(volumes.get(vol, {}), "hostPath.path") != "/sys/fs/bpf":
         bad(where, "volumes[%s].hostPath.path" % vol, "expected /sys/fs/bpf")
@@ -162,10 +190,8 @@ def check_daemonset(where, ds, accounts):
     if get(env.get("NODE_NAME", {}), "valueFrom.fieldRef.fieldPath") != "spec.nodeName":
         bad(where, field + ".env[NODE_NAME]", "expected valueFrom.fieldRef.fieldPath: spec.nodeName")
     check_listeners(where, c, field, args)
-    for k in ("requests", "limits"):
-        r = get(c, "resources." + k) or {}
-        if not r.get("cpu") or not r.get("memory"):
-            bad(where, "%s.resources.%s" % (field, k), "expected cpu and memory")
+    check_resources(where, c, field)
+    check_relay(where, spec)
 
 
 def check_rbac(docs):

@@ -14,7 +14,7 @@ out=$1
 tag=${2:-kanary:0.1.0}
 cd "$(dirname "$0")/.."
 
-# The libraries kanaryd and kanaryctl link (ldd bin/kanaryd), the CA bundle
+# The libraries kanaryd, kanaryctl and kanary-mirror link (ldd bin/kanaryd), the CA bundle
 # for the API server, and the init container's mount (util-linux, mount:
 # both in minbase).
 runtime=libbpf1,libelf1,zlib1g,libjansson4,libyaml-0-2,libcurl4,libmicrohttpd12,ca-certificates
@@ -32,7 +32,7 @@ mmdebstrap --quiet --variant=minbase --include="$runtime" \
 	--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
 	--dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
 	--customize-hook='mkdir -p "$1/usr/local/bin" "$1/usr/lib/kanary" "$1/run/kanary"' \
-	--customize-hook='copy-in bin/kanaryd bin/kanaryctl /usr/local/bin/' \
+	--customize-hook='copy-in bin/kanaryd bin/kanaryctl bin/kanary-mirror /usr/local/bin/' \
 	--customize-hook='copy-in .output/kanary.bpf.o /usr/lib/kanary/' \
 	bookworm "$work/rootfs.tar" ${sources:+"$sources"}
 

@@ -212,6 +212,9 @@ int kanary_mirror_get(struct kanary_maps *m, __u32 svc_id, struct kanary_mirror_
 /* Mirrors ppm (1 .. KANARY_MIRROR_PPM_MAX) of service's requests to its subset. */
 int kanary_mirror_set(struct kanary_maps *m, const char *service, const char *subset, __u32 ppm,
 		      struct kanary_err *e);
+/* Writes s's mirrors as cfg (by committed subset index), or removes the entry when cfg has none. */
+int kanary_mirror_write(struct kanary_maps *m, const struct kanary_service *s,
+			const struct kanary_mirror_cfg *cfg, struct kanary_err *e);
 /* Stops mirroring to subset, or to every subset when subset is NULL. */
 int kanary_mirror_del(struct kanary_maps *m, const char *service, const char *subset,
 		      struct kanary_err *e);

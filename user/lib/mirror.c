@@ -26,9 +26,8 @@ int kanary_mirror_get(struct kanary_maps *m, __u32 svc_id, struct kanary_mirror_
 	return 0;
 }
 
-/* Writes cfg, or removes the entry when no subset is left in it. */
-static int mirror_put(struct kanary_maps *m, const struct kanary_service *s,
-		      const struct kanary_mirror_cfg *cfg, struct kanary_err *e)
+int kanary_mirror_write(struct kanary_maps *m, const struct kanary_service *s,
+			const struct kanary_mirror_cfg *cfg, struct kanary_err *e)
 {
 	bool any = false;
 	int err;
@@ -81,7 +80,7 @@ int kanary_mirror_set(struct kanary_maps *m, const char *service, const char *su
 	err = mirror_load(m, service, subset, &s, &cfg, &sub, e);
 	if (!err) {
 		cfg.ppm[sub] = ppm;
-		err = mirror_put(m, s, &cfg, e);
+		err = kanary_mirror_write(m, s, &cfg, e);
 	}
 	free(s);
 	return err;
@@ -103,7 +102,7 @@ int kanary_mirror_del(struct kanary_maps *m, const char *service, const char *su
 			cfg.ppm[sub] = 0;
 		else
 			memset(&cfg, 0, sizeof(cfg));
-		err = mirror_put(m, s, &cfg, e);
+		err = kanary_mirror_write(m, s, &cfg, e);
 	}
 	free(s);
 	return err;

@@ -22,6 +22,8 @@ setup_file() {
 	image_kd_start
 }
 teardown_file() { kube_teardown_file; }
+# A relay a failed test left running.
+teardown() { [[ -z ${RELAY_PID:-} ]] || kill -KILL "$RELAY_PID" 2>/dev/null || true; }
 
 # image_unpack ARCHIVE DIR: the layers of the OCI archive's image, in order,
 # into DIR; prints the image's config.
@@ -45,11 +47,15 @@ EOF
 # DaemonSet's hostPath of the node's /sys/fs/cgroup gives it (TCP health).
 IMG_KUBE=/etc/kanary-kube
 
-image_kd_start() {
-	local bset=-all cap
-	for cap in $KD_CAPS; do bset+=",+$cap"; done
-	# The pins at the same path inside as outside: the status file is named
-	# after the pin path, and the host's kanaryctl reads it.
+# image_start BSET CMD...: starts CMD in the background (its pid in
+# IMG_PID) from the image's root, read-only, in the node netns and a mount
+# namespace of its own, holding only the capabilities of setpriv's bounding
+# set BSET ("-all,+bpf").  The pins at the same path inside as outside: the
+# status file is named after the pin path, and the host's kanaryctl reads
+# it.  Every step execs, so IMG_PID is CMD's.
+image_start() {
+	local bset=$1
+	shift
 	mkdir -p "$IMG_ROOT$IMG_KUBE" "$IMG_ROOT/run/kanary" "$IMG_ROOT$KN_PIN" || return 1
 	# shellcheck disable=SC2016
 	ip netns exec "$KN_NODE" unshare --mount --propagation private -- sh -ec '
@@ -65,10 +71,33 @@ image_kd_start() {
 		mount --bind "$kube" "$root$kubedir"
 		mount -o remount,bind,ro "$root"
 		exec env KANARY_RUN_DIR=/run/kanary chroot "$root" setpriv --bounding-set "$bset" --inh-caps -all --no-new-privs -- "$@"
-	' sh "$IMG_ROOT" "$KN_PIN" "$KANARY_RUN_DIR" "$KAPI_DIR" "$bset" "$IMG_KUBE" \
+	' sh "$IMG_ROOT" "$KN_PIN" "$KANARY_RUN_DIR" "$KAPI_DIR" "$bset" "$IMG_KUBE" "$@" &
+	IMG_PID=$!
+}
+
+# caps_bset CAP...: setpriv's bounding set holding exactly those.
+caps_bset() {
+	local bset=-all cap
+	for cap in "$@"; do bset+=",+$cap"; done
+	echo "$bset"
+}
+
+# caps_mask CAP...: the CapEff mask of exactly those capabilities.
+caps_mask() {
+	local want=0 cap n
+	for cap in "$@"; do
+		n=$(python3 -c "import sys; print({'bpf': 39, 'perfmon': 38, 'net_admin': 12}[sys.argv[1]])" "$cap")
+		want=$((want | 1 << n))
+	done
+	echo "$want"
+}
+
+image_kd_start() {
+	# shellcheck disable=SC2086
+	image_start "$(caps_bset $KD_CAPS)" \
 		/usr/local/bin/kanaryd --kube --kubeconfig "$IMG_KUBE/kubeconfig" --pin-path "$KN_PIN" \
-		--iface 'h-*' -v 3>&- 2>>"$KD_LOG" &
-	KD_PID=$!
+		--iface 'h-*' -v 3>&- 2>>"$KD_LOG" || return 1
+	KD_PID=$IMG_PID
 	export KD_PID
 	echo "$KD_PID" >"$KN_TMP/kanaryd.pid"
 	kd_wait_applied
@@ -82,15 +111,15 @@ image_kd_start() {
 	[[ $status == 0 ]]
 	run chroot "$IMG_ROOT" /usr/local/bin/kanaryd --help
 	[[ $output == *"Usage: kanaryd"* ]]
+	run chroot "$IMG_ROOT" /usr/local/bin/kanary-mirror --help
+	[[ $output == *"Usage: kanary-mirror"* ]]
 	[[ -s $IMG_ROOT/usr/lib/kanary/kanary.bpf.o ]]
 }
 
 @test "kanaryd from the image holds only the DaemonSet's capabilities, on a read-only root" {
-	local want=0 cap n eff
-	for cap in $KD_CAPS; do
-		n=$(python3 -c "import sys; print({'bpf': 39, 'perfmon': 38, 'net_admin': 12}[sys.argv[1]])" "$cap")
-		want=$((want | 1 << n))
-	done
+	local want eff
+	# shellcheck disable=SC2086
+	want=$(caps_mask $KD_CAPS)
 	eff=$(awk '$1 == "CapEff:" {print $2}' "/proc/$KD_PID/status")
 	expect_eq "$((16#$eff))" "$want" "kanaryd's effective capabilities"
 	expect_eq "$(readlink "/proc/$KD_PID/exe")" "$IMG_ROOT/usr/local/bin/kanaryd" "the binary that runs"
@@ -115,4 +144,46 @@ image_kd_start() {
 	expect_eq "$(jq -r .attach_type <<<"$link")" cgroup_sock_ops "the link's attach type"
 	# The root of cgroup v2 has id 1, whatever namespace looks at it.
 	expect_eq "$(jq -r .cgroup_id <<<"$link")" 1 "the link's cgroup id"
+}
+
+# The relay container of deploy/daemonset.yaml: its capabilities (lowercase,
+# one line), then its shell script on one line.
+relay_container() {
+	python3 - "$KN_REPO/deploy/daemonset.yaml" <<'EOF'
+import sys, yaml
+for d in yaml.safe_load_all(open(sys.argv[1])):
+    if d and d.get("kind") == "DaemonSet":
+        for c in d["spec"]["template"]["spec"]["containers"]:
+            if c["name"] == "kanary-mirror":
+                assert c["command"][:2] == ["/bin/sh", "-c"], c["command"]
+                print(" ".join(c["securityContext"]["capabilities"]["add"]).lower())
+                print(c["command"][2].replace("\n", " "))
+EOF
+}
+
+@test "the DaemonSet's mirror relay runs from the image with its one capability, and stops on TERM" {
+	local caps script log="$KN_TMP/relay.log" eff pid
+	{ read -r caps && read -r script; } < <(relay_container) || { echo "no relay container in the DaemonSet" >&2; false; }
+	# The same script, on the pins of this test rather than the node's.
+	script=${script//\/sys\/fs\/bpf\/kanary/$KN_PIN}
+	# shellcheck disable=SC2086
+	image_start "$(caps_bset $caps)" /bin/sh -c "$script" 2>"$log" || false
+	pid=$IMG_PID RELAY_PID=$IMG_PID
+	for _ in $(seq 50); do
+		grep -q "relaying from $KN_PIN/kanary_mirbuf_v1" "$log" && break
+		sleep 0.1
+	done
+	cat "$log"
+	grep -q "relaying from $KN_PIN/kanary_mirbuf_v1" "$log"
+	expect_eq "$(readlink "/proc/$pid/exe")" "$IMG_ROOT/usr/local/bin/kanary-mirror" "the binary that runs"
+	eff=$(awk '$1 == "CapEff:" {print $2}' "/proc/$pid/status")
+	# shellcheck disable=SC2086
+	expect_eq "$((16#$eff))" "$(caps_mask $caps)" "the relay's effective capabilities"
+	kill -TERM "$pid"
+	for _ in $(seq 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$pid" 2>/dev/null || { echo "FAIL: the relay ignored TERM" >&2; false; }
+	RELAY_PID=
 }

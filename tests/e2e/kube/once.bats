@@ -38,3 +38,16 @@ kd_once() {
 	(( SECONDS - t0 < 30 )) ||
 		{ echo "took $((SECONDS - t0)) s: waited for a readiness it cannot get" >&2; return 1; }
 }
+
+# The API source decodes as the files do: one pass shows it (their edits and
+# removal are tests/e2e/kanaryd/mirror.bats').
+@test "--once --kube: a VirtualService's mirrors[] from the API reach kanary_mirror_v1" {
+	jq '.spec.http[0].mirrors = [{destination: {host: "greeting", subset: "risky"}, percentage: {value: 0.25}}]' \
+		"$KAPI_FIXTURES/virtualservice-greeting.json" | kapi_put -
+	kd_once
+	echo "$output"
+	kapi_put "$KAPI_FIXTURES/virtualservice-greeting.json"
+	expect_eq "$status" 0 "exit status"
+	expect_eq "$(kctl -j mirror show "$KD_SERVICE" | jq -c '[.mirrors[] | [.subset, .percent, .backends]]')" \
+		'[["risky",0.25,1]]' "mirrors in the maps"
+}

@@ -53,6 +53,10 @@ broken() {
 @test "kanaryd on a writable root filesystem" { broken 's/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/' daemonset.yaml readOnlyRootFilesystem; }
 @test "kanaryd allowed to escalate" { broken 's/allowPrivilegeEscalation: false/allowPrivilegeEscalation: true/' daemonset.yaml allowPrivilegeEscalation; }
 @test "kanaryd propagating bpffs back to the host" { broken '/^      containers:/,$ s/mountPropagation: HostToContainer/mountPropagation: Bidirectional/' daemonset.yaml 'containers[kanaryd].volumeMounts'; }
+@test "no mirror relay" { broken 's|exec /usr/local/bin/kanary-mirror|exec /bin/true|' daemonset.yaml 'expected one container running kanary-mirror'; }
+@test "the mirror relay with NET_ADMIN too" { broken 's/add: \[BPF\]$/add: [BPF, NET_ADMIN]/' daemonset.yaml 'containers[kanary-mirror].securityContext.capabilities.add'; }
+@test "the mirror relay without a memory limit" { broken 's/limits: {cpu: "1", memory: 256Mi}/limits: {cpu: "1"}/' daemonset.yaml 'containers[kanary-mirror].resources.limits'; }
+@test "the mirror relay without bpffs" { broken '/- name: kanary-mirror/,/^      volumes:/s|mountPath: /sys/fs/bpf|mountPath: /mnt|' daemonset.yaml 'containers[kanary-mirror].volumeMounts'; }
 @test "no init container mounting bpffs" { broken 's/mount -t bpf bpf/true/' daemonset.yaml initContainers; }
 @test "RBAC that may create" { broken '0,/verbs: \[get, list, watch\]/s//verbs: [get, list, watch, create]/' rbac.yaml verbs; }
 @test "RBAC that reads secrets" { broken 's/resources: \[pods, services\]/resources: [pods, services, secrets]/' rbac.yaml secrets; }

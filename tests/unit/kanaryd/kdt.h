@@ -70,6 +70,7 @@ Suite *decode_suite(void);
 Suite *desired_suite(void);
 Suite *routes_suite(void);
 Suite *rules_suite(void);
+Suite *mirror_suite(void);
 Suite *sources_suite(void);
 Suite *watch_suite(void);
 Suite *applied_suite(void);

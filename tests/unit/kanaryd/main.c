@@ -53,6 +53,7 @@ int main(void)
 	srunner_add_suite(sr, desired_suite());
 	srunner_add_suite(sr, routes_suite());
 	srunner_add_suite(sr, rules_suite());
+	srunner_add_suite(sr, mirror_suite());
 	srunner_add_suite(sr, sources_suite());
 	srunner_add_suite(sr, watch_suite());
 	srunner_add_suite(sr, name_index_suite());

@@ -337,7 +337,6 @@ START_TEST(unsupported_fields_are_warnings_naming_object_and_field)
 		  "cannot evaluate this match element" },
 		{ "spec.http[2].retries", "retries are not applied", NULL },
 		{ "spec.http[2].fault", "fault injection", NULL },
-		{ "spec.http[2].mirror", "mirroring", NULL },
 		{ "spec.trafficPolicy", "not applied", NULL },
 	};
 	struct kdt_world w = { 0 };

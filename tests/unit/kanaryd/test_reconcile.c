@@ -520,6 +520,128 @@ START_TEST(a_held_service_keeps_its_rules)
 }
 END_TEST
 
+/* Sets service i of d to mirror ppm of its requests to subset, as kanaryd builds it. */
+static void add_mirror(struct kd_desired *d, size_t i, const char *subset, __u32 ppm)
+{
+	struct kd_desired_service *s = &d->v[i];
+	int k = kd_desired_subset_index(s, subset);
+
+	ck_assert_int_ge(k, 0);
+	s->mirror_ppm[k] = ppm;
+	s->hash = kd_desired_service_hash(s);
+}
+
+/* What the mirror map holds for a service; *found: it has an entry at all. */
+static struct kanary_mirror_cfg mirror_of(const char *name, bool *found)
+{
+	struct kanary_mirror_cfg cfg;
+	__u32 id = get(name)->id;
+
+	memset(&cfg, 0, sizeof(cfg));
+	*found = bpf_map_lookup_elem(maps.mirror, &id, &cfg) == 0;
+	ck_assert(*found || errno == ENOENT);
+	return cfg;
+}
+
+START_TEST(mirrors_follow_the_manifests)
+{
+	struct kd_desired with = { 0 }, without = { 0 };
+	struct kanary_mirror_cfg cfg;
+	bool found;
+	__u32 gen;
+
+	dservice(&with, "shop/greeting", "10.96.1.10", 80, v1, 2);
+	add_mirror(&with, 0, "risky", 125000);
+	dservice(&without, "shop/greeting", "10.96.1.10", 80, v1, 2);
+	ck_assert_int_eq(pass(&with), KD_OUT_CREATED);
+	ck_assert_ptr_nonnull(strstr(outcome("shop/greeting")->msg, "; mirror 12.5% to risky"));
+	cfg = mirror_of("shop/greeting", &found);
+	ck_assert(found);
+	ck_assert_uint_eq(cfg.ppm[subset_index(get("shop/greeting"), "risky")], 125000);
+	ck_assert_uint_eq(cfg.ppm[subset_index(get("shop/greeting"), "safe")], 0);
+	ck_assert_int_eq(pass(&with), KD_OUT_UNCHANGED);
+
+	/* The mirror left the VirtualService: the entry goes, the config is not rewritten. */
+	gen = get("shop/greeting")->cfg.generation;
+	ck_assert_int_eq(pass(&without), KD_OUT_UPDATED);
+	mirror_of("shop/greeting", &found);
+	ck_assert(!found);
+	ck_assert_uint_eq(get("shop/greeting")->cfg.generation, gen);
+	ck_assert_int_eq(pass(&without), KD_OUT_UNCHANGED);
+	ck_assert_int_eq(pass(&with), KD_OUT_UPDATED);
+	mirror_of("shop/greeting", &found);
+	ck_assert(found);
+	kd_desired_free(&with);
+	kd_desired_free(&without);
+}
+END_TEST
+
+START_TEST(mirrors_name_the_committed_subset_indexes)
+{
+	static const struct sub_spec risky_first[] = {
+		{ "risky", 20, { "10.244.2.11:9090" } },
+		{ "safe", 80, { "10.244.1.11:8080", "10.244.1.12:8080" } },
+	};
+	struct kd_desired d1 = { 0 }, d2 = { 0 };
+	struct kanary_mirror_cfg cfg;
+	bool found;
+
+	dservice(&d1, "shop/greeting", "10.96.1.10", 80, risky_first, 2);
+	dservice(&d2, "shop/greeting", "10.96.1.10", 80, v2, 2);
+	add_mirror(&d2, 0, "safe", 1);
+	ck_assert_int_eq(pass(&d1), KD_OUT_CREATED);
+	ck_assert_int_eq(pass(&d2), KD_OUT_UPDATED);
+	/* safe is first in the desired service, second in the maps. */
+	ck_assert_int_eq(subset_index(get("shop/greeting"), "safe"), 1);
+	cfg = mirror_of("shop/greeting", &found);
+	ck_assert_uint_eq(cfg.ppm[1], 1);
+	ck_assert_uint_eq(cfg.ppm[0], 0);
+	ck_assert_int_eq(pass(&d2), KD_OUT_UNCHANGED);
+	kd_desired_free(&d1);
+	kd_desired_free(&d2);
+}
+END_TEST
+
+START_TEST(a_held_service_keeps_its_mirror)
+{
+	struct kd_desired d1 = { 0 }, d2 = { 0 };
+	bool found;
+
+	dservice(&d1, "n/s", "10.96.0.1", 80, v1, 2);
+	add_mirror(&d1, 0, "risky", 1000000);
+	dservice(&d2, "n/s", "10.96.0.1", 80, v1, 2);
+	d2.v[0].hold = true;
+	d2.v[0].problem = strdup("vs.yaml:9: spec.http[0].mirror.subset: no DestinationRule");
+	ck_assert_int_eq(pass(&d1), KD_OUT_CREATED);
+	ck_assert_int_eq(pass(&d2), KD_OUT_HELD);
+	ck_assert_uint_eq(mirror_of("n/s", &found).ppm[subset_index(get("n/s"), "risky")], 1000000);
+	kd_desired_free(&d1);
+	kd_desired_free(&d2);
+}
+END_TEST
+
+START_TEST(an_operators_mirror_stays_until_the_manifests_change)
+{
+	struct kd_desired d1 = { 0 }, d2 = { 0 };
+	struct kanary_err e = { "" };
+	bool found;
+
+	dservice(&d1, "shop/greeting", "10.96.1.10", 80, v1, 2);
+	dservice(&d2, "shop/greeting", "10.96.1.10", 80, v2, 2);
+	ck_assert_int_eq(pass(&d1), KD_OUT_CREATED);
+	ck_assert_msg(kanary_mirror_set(&maps, "shop/greeting", "risky", 30000, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(pass(&d1), KD_OUT_OVERRIDDEN);
+	ck_assert_uint_eq(mirror_of("shop/greeting", &found).ppm[subset_index(get("shop/greeting"), "risky")],
+			  30000);
+	/* The manifests changed: kanaryd's state again, without the operator's mirror. */
+	ck_assert_int_eq(pass(&d2), KD_OUT_UPDATED);
+	mirror_of("shop/greeting", &found);
+	ck_assert(!found);
+	kd_desired_free(&d1);
+	kd_desired_free(&d2);
+}
+END_TEST
+
 /* The shipped examples, parsed and applied: the seed scenario's 80/20 and its dark release. */
 START_TEST(examples_apply)
 {
@@ -584,6 +706,10 @@ Suite *reconcile_suite(void)
 	tcase_add_test(tc, rules_name_the_committed_subset_indexes);
 	tcase_add_test(tc, an_operators_rules_stay_until_the_manifests_change);
 	tcase_add_test(tc, a_held_service_keeps_its_rules);
+	tcase_add_test(tc, mirrors_follow_the_manifests);
+	tcase_add_test(tc, mirrors_name_the_committed_subset_indexes);
+	tcase_add_test(tc, a_held_service_keeps_its_mirror);
+	tcase_add_test(tc, an_operators_mirror_stays_until_the_manifests_change);
 	tcase_add_test(tc, examples_apply);
 	suite_add_tcase(s, tc);
 	return s;

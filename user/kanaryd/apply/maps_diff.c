@@ -8,6 +8,7 @@
 #include <string.h>
 #include "base/arena.h"
 #include "apply/maps_diff.h"
+#include "apply/mirror_map_write.h"
 #include "apply/rules_map_write.h"
 
 bool kd_owned_name(const char *name)
@@ -75,8 +76,9 @@ static int read_one(const struct kanary_service *s, void *ctx)
 	if (d && !d->hold) {
 		v.cfg_equal = content_equal(d, s);
 		v.rules_equal = kd_rules_in_maps(df->m, d, s, &v.rules_stale);
+		v.mirror_equal = kd_mirror_in_maps(df->m, d, s);
 	}
-	v.equal = v.cfg_equal && v.rules_equal;
+	v.equal = v.cfg_equal && v.rules_equal && v.mirror_equal;
 	if (d && !d->hold && !v.equal) {
 		v.id = s->id;
 		v.slot = s->slot;

@@ -21,6 +21,7 @@ struct kd_diff_seen {
 	bool cfg_equal;		/* its config holds the desired subsets, weights and backends */
 	bool rules_equal;	/* the rules map holds its desired rules */
 	bool rules_stale;	/* ... rules a deleted service left under its id instead */
+	bool mirror_equal;	/* the mirror map holds its desired mirrors */
 	bool equal;		/* holds exactly the desired state */
 	/*
 	 * Where it lives and its config as read, kept when it is desired, not

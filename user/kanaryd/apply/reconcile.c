@@ -3,14 +3,16 @@
  * One reconcile pass: the services kanaryd owns are read and compared once
  * (maps_diff.c), deletions go first, then each desired service is written
  * (service_write.c) unless the maps hold it already or an operator's
- * change to it stands.  A service's rules name subsets by index, so they
- * are written after its config is committed (rules_map_write.c).
+ * change to it stands.  A service's rules and mirrors name subsets by
+ * index, so they are written after its config is committed
+ * (rules_map_write.c, mirror_map_write.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/arena.h"
 #include "apply/maps_diff.h"
+#include "apply/mirror_map_write.h"
 #include "apply/reconcile.h"
 #include "apply/rules_map_write.h"
 #include "apply/service_write.h"
@@ -48,7 +50,16 @@ void kd_desired_service_summary(const struct kd_desired_service *d, char *buf, s
 		at += (size_t)n;
 	}
 	if (at < len)
-		snprintf(buf + at, len - at, "%s", kd_rules_count_text(d, rules, sizeof(rules)));
+		at += (size_t)snprintf(buf + at, len - at, "%s",
+				       kd_rules_count_text(d, rules, sizeof(rules)));
+	for (__u32 i = 0; i < d->nsub && at < len; i++) {
+		char pct[KANARY_PERCENT_STR_LEN];
+
+		if (!d->mirror_ppm[i])
+			continue;
+		kanary_percent_format(pct, sizeof(pct), d->mirror_ppm[i]);
+		at += (size_t)snprintf(buf + at, len - at, "; mirror %s%% to %s", pct, d->sub[i].name);
+	}
 }
 
 static void result(struct kd_results *r, const char *name, enum kd_outcome o, const char *msg,
@@ -66,7 +77,7 @@ static void result(struct kd_results *r, const char *name, enum kd_outcome o, co
 		r->writes++;
 }
 
-/* Writes d, which the maps lack (v NULL) or hold otherwise (v as read), then its rules. */
+/* Writes d, which the maps lack (v NULL) or hold otherwise (v as read), then its rules and mirrors. */
 static int write_service(struct kanary_maps *m, struct kanary_service *buf,
 			 const struct kd_diff_seen *v, const struct kd_desired_service *d,
 			 struct kanary_err *e)
@@ -85,7 +96,9 @@ static int write_service(struct kanary_maps *m, struct kanary_service *buf,
 		/* When only the rules differ, the config stays as it is. */
 		err = v->cfg_equal ? 0 : kd_service_update(m, buf, d, e);
 	}
-	return err ? err : kd_rules_apply(m, d, buf, e);
+	if (!err)
+		err = kd_rules_apply(m, d, buf, e);
+	return err ? err : kd_mirror_apply(m, d, buf, e);
 }
 
 static void apply_one(struct kanary_maps *m, struct kanary_service *buf, const struct kd_diff *df,

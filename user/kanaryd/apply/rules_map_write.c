@@ -6,14 +6,7 @@
 #include "base/arena.h"
 #include "rule_set.h"
 #include "apply/rules_map_write.h"
-
-static int committed_index(const struct kanary_svc_config *cfg, const char *name)
-{
-	for (__u32 j = 0; j < cfg->n_subsets && j < KANARY_MAX_SUBSETS; j++)
-		if (strncmp(cfg->subsets[j].name, name, KANARY_SUBSET_NAME_LEN) == 0)
-			return (int)j;
-	return -1;
-}
+#include "apply/service_write.h"
 
 bool kd_rules_committed(const struct kd_desired_service *d, const struct kanary_svc_config *cfg,
 			struct kanary_rules *out)
@@ -27,7 +20,7 @@ bool kd_rules_committed(const struct kd_desired_service *d, const struct kanary_
 
 		for (__u32 k = 0; k < ru->n_dests; k++) {
 			int j = ru->dest_subset[k] < d->nsub ?
-				committed_index(cfg, d->sub[ru->dest_subset[k]].name) : -1;
+				kd_committed_subset(cfg, d->sub[ru->dest_subset[k]].name) : -1;
 
 			if (j < 0)
 				return false;

@@ -62,6 +62,14 @@ static bool merge_subsets(struct kanary_service *s, const struct kd_desired_serv
 	return false;
 }
 
+int kd_committed_subset(const struct kanary_svc_config *cfg, const char *name)
+{
+	for (__u32 j = 0; j < cfg->n_subsets && j < KANARY_MAX_SUBSETS; j++)
+		if (strncmp(cfg->subsets[j].name, name, KANARY_SUBSET_NAME_LEN) == 0)
+			return (int)j;
+	return -1;
+}
+
 int kd_service_create(struct kanary_maps *m, struct kanary_service *s,
 		      const struct kd_desired_service *d, struct kanary_err *e)
 {

@@ -10,6 +10,8 @@
 #include "kanary.h"
 #include "desired/desired.h"
 
+/* The index of the subset named name in committed config cfg, or -1. */
+int kd_committed_subset(const struct kanary_svc_config *cfg, const char *name);
 /* Creates d in the maps; s is a buffer, left holding what was committed. */
 int kd_service_create(struct kanary_maps *m, struct kanary_service *s,
 		      const struct kd_desired_service *d, struct kanary_err *e);

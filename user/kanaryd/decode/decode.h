@@ -67,6 +67,12 @@ void kd_dec_check_fields(struct kd_dec *d, struct kd_node map, const char *path,
 /* match.c: a route's match list into r->matches (none: the route takes all traffic). */
 void kd_dec_route_match(struct kd_dec *d, struct kd_node route, const char *path,
 			struct kd_route *r);
+/* parent[key], a Destination (host, subset, port), at path; an error when it has no host. */
+void kd_dec_destination(struct kd_dec *d, struct kd_node parent, const char *key,
+			const char *path, struct kd_destination *dst);
+/* istio_mirror.c: an http[] route's mirror or mirrors[] into r->mirrors. */
+void kd_dec_route_mirrors(struct kd_dec *d, struct kd_node route, const char *path,
+			  struct kd_route *r);
 /* A gateways list that is absent or names mesh: the rules apply to traffic from pods. */
 bool kd_gateways_include_mesh(struct kd_node gws);
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Decodes an Istio VirtualService (v1, v1beta1, v1alpha3): hosts, and the
- * http[] and tcp[] routes with their match lists (match.c) and weighted
- * destinations.  The route features kanary does not do are reported.
+ * http[] and tcp[] routes with their match lists (istio_match.c), weighted
+ * destinations and mirrors (istio_mirror.c).  The route features kanary
+ * does not do are reported.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,10 +34,10 @@ static const struct kd_field_rule http_fields[] = {
 	{ "timeout", "timeouts are not applied; ignored" },
 	{ "retries", "retries are not applied; ignored" },
 	{ "fault", "fault injection is not applied; ignored" },
-	{ "mirror", "mirroring is not applied; ignored" },
-	{ "mirrors", "mirroring is not applied; ignored" },
-	{ "mirrorPercent", "mirroring is not applied; ignored" },
-	{ "mirrorPercentage", "mirroring is not applied; ignored" },
+	{ "mirror", NULL },		/* istio_mirror.c */
+	{ "mirrors", NULL },
+	{ "mirrorPercent", NULL },
+	{ "mirrorPercentage", NULL },
 	{ "corsPolicy", "CORS policies are not applied; ignored" },
 	{ "headers", "header manipulation is not applied; ignored" },
 	{ NULL, NULL },
@@ -56,30 +57,42 @@ static const struct kd_field_rule dest_fields[] = {
 	{ NULL, NULL },
 };
 
+void kd_dec_destination(struct kd_dec *d, struct kd_node parent, const char *key,
+			const char *path, struct kd_destination *dst)
+{
+	struct kd_node dest = kd_get(parent, key);
+	char p[160];
+
+	if (!kd_present(dest)) {
+		kd_dec_error(d, parent, "%s: missing: expected a destination with a host", path);
+		return;
+	}
+	if (!kd_dec_map(d, dest, path, true))
+		return;
+	snprintf(p, sizeof(p), "%s.host", path);
+	dst->host = kd_dec_str(d, dest, "host", p);
+	if (!dst->host || !*dst->host)
+		kd_dec_error(d, dest, "%s: missing: expected a service host name", p);
+	snprintf(p, sizeof(p), "%s.subset", path);
+	dst->subset = kd_dec_str(d, dest, "subset", p);
+	if (kd_present(kd_get(dest, "port"))) {
+		snprintf(p, sizeof(p), "%s.port", path);
+		if (kd_dec_map(d, kd_get(dest, "port"), p, false))
+			kd_dec_port(d, kd_get(dest, "port"), "number", p, true, &dst->port);
+	}
+}
+
 static void decode_destination(struct kd_dec *d, struct kd_node rd, const char *path,
 			       struct kd_destination *dst)
 {
-	struct kd_node dest = kd_get(rd, "destination"), w = kd_get(rd, "weight");
+	struct kd_node w = kd_get(rd, "weight");
 	char p[128];
 
 	kd_dec_check_fields(d, rd, path, dest_fields);
 	dst->line = kd_line(rd);
 	dst->weight = -1;
 	snprintf(p, sizeof(p), "%s.destination", path);
-	if (!kd_dec_map(d, dest, p, true))
-		return;
-	snprintf(p, sizeof(p), "%s.destination.host", path);
-	dst->host = kd_dec_str(d, dest, "host", p);
-	if (!dst->host || !*dst->host)
-		kd_dec_error(d, dest, "%s: missing: expected a service host name", p);
-	snprintf(p, sizeof(p), "%s.destination.subset", path);
-	dst->subset = kd_dec_str(d, dest, "subset", p);
-	if (kd_present(kd_get(dest, "port"))) {
-		snprintf(p, sizeof(p), "%s.destination.port", path);
-		if (kd_dec_map(d, kd_get(dest, "port"), p, false)) {
-			kd_dec_port(d, kd_get(dest, "port"), "number", p, true, &dst->port);
-		}
-	}
+	kd_dec_destination(d, rd, "destination", p, dst);
 	if (!kd_is_null(w) && (kd_int(w, &dst->weight) || dst->weight < 0 ||
 			       dst->weight > KANARY_WEIGHT_MAX)) {
 		kd_dec_error(d, w, "%s.weight: expected an integer 0-%d, got %s%s%s", path, KANARY_WEIGHT_MAX,
@@ -132,6 +145,8 @@ static void decode_route(struct kd_dec *d, struct kd_node route, enum kd_route_k
 		}
 	}
 	decode_destinations(d, route, path, r);
+	if (kind == KD_ROUTE_HTTP)
+		kd_dec_route_mirrors(d, route, path, r);
 	if (!r->routable)
 		kd_dec_warn(d, route, "%s.route: no destination; this route takes no traffic", path);
 }

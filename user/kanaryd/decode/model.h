@@ -144,6 +144,16 @@ struct kd_match {
 	const char *unsupported;
 };
 
+/*
+ * One mirror of an http[] route: mirror with mirrorPercentage (or the
+ * deprecated mirrorPercent), or an item of mirrors[] with its percentage.
+ */
+struct kd_mirror {
+	struct kd_destination dest;	/* its weight is unused */
+	__u32 ppm;			/* the share, parts per million; 0: explicitly none */
+	char field[32];			/* "mirror", "mirrors[1]": where it is, for messages */
+};
+
 struct kd_route {
 	enum kd_route_kind kind;
 	int index;		/* in spec.http[] or spec.tcp[] */
@@ -153,6 +163,8 @@ struct kd_route {
 	bool routable;		/* has destinations (not a redirect or a direct response) */
 	size_t ndests;
 	struct kd_destination *dests;
+	size_t nmirrors;
+	struct kd_mirror *mirrors;
 };
 
 struct kd_virtual_service {

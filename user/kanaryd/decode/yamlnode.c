@@ -87,22 +87,37 @@ const char *kd_kind_name(struct kd_node x)
 	return "a scalar";
 }
 
-struct kd_node kd_get(struct kd_node map, const char *key)
+static yaml_node_pair_t *find_pair(struct kd_node map, const char *key)
 {
-	struct kd_node none = { map.doc, NULL };
 	size_t klen = strlen(key);
 
 	if (!kd_is_map(map))
-		return none;
+		return NULL;
 	for (yaml_node_pair_t *p = map.n->data.mapping.pairs.start;
 	     p < map.n->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(map.doc, p->key);
 
 		if (k && k->type == YAML_SCALAR_NODE && k->data.scalar.length == klen &&
 		    memcmp(k->data.scalar.value, key, klen) == 0)
-			return node_by_id(map.doc, p->value);
+			return p;
 	}
-	return none;
+	return NULL;
+}
+
+struct kd_node kd_get(struct kd_node map, const char *key)
+{
+	struct kd_node none = { map.doc, NULL };
+	yaml_node_pair_t *p = find_pair(map, key);
+
+	return p ? node_by_id(map.doc, p->value) : none;
+}
+
+struct kd_node kd_get_key(struct kd_node map, const char *key)
+{
+	struct kd_node none = { map.doc, NULL };
+	yaml_node_pair_t *p = find_pair(map, key);
+
+	return p ? node_by_id(map.doc, p->key) : none;
 }
 
 size_t kd_len(struct kd_node x)

@@ -50,6 +50,8 @@ const char *kd_kind_name(struct kd_node x);
 
 /* Value under key in a mapping; absent when x is not a mapping or has no key. */
 struct kd_node kd_get(struct kd_node map, const char *key);
+/* The key itself (for its line); absent as kd_get's value is. */
+struct kd_node kd_get_key(struct kd_node map, const char *key);
 /* Items of a list, pairs of a mapping; 0 for anything else. */
 size_t kd_len(struct kd_node x);
 struct kd_node kd_at(struct kd_node seq, size_t i);

@@ -63,8 +63,15 @@ __u64 kd_desired_service_hash(const struct kd_desired_service *s)
 	}
 	if (s->per_request)
 		fnv64(&h, &s->per_request, sizeof(s->per_request));
+	/* Likewise only with mirrors: by subset name, as reconcile writes them. */
+	for (__u32 i = 0; i < s->nsub; i++)
+		if (s->mirror_ppm[i]) {
+			fnv64(&h, s->sub[i].name, sizeof(s->sub[i].name));
+			fnv64(&h, &s->mirror_ppm[i], sizeof(s->mirror_ppm[i]));
+		}
 	return h;
 }
+
 
 /* ---- services ---- */
 

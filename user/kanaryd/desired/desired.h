@@ -58,7 +58,12 @@ struct kd_desired_service {
 	char rule_route[KANARY_RULES_MAX][24];	/* "spec.http[N]" each rule comes from */
 	/* The Service's kanary.io/per-request: the rule path even without rules. */
 	bool per_request;
-	__u64 hash;		/* of name, key, subsets, weights, backends, rules, per_request */
+	/*
+	 * Traffic mirroring (desired_mirror.c): the share of requests, in
+	 * parts per million, each subset of sub[] gets a copy of; 0: none.
+	 */
+	__u32 mirror_ppm[KANARY_MAX_SUBSETS];
+	__u64 hash;		/* of name, key, subsets, weights, backends, rules, per_request, mirrors */
 };
 
 struct kd_desired {

@@ -2,7 +2,8 @@
 /*
  * Private to the files of desired/: the build of the desired state in layers, each
  * calling only those below it:
- * desired.c -> desired_route.c -> desired_rules.c -> desired_subset.c -> desired_index.c.
+ * desired.c -> desired_route.c -> desired_rules.c, desired_mirror.c -> desired_subset.c
+ * -> desired_index.c.
  */
 #ifndef KD_DESIRED_INT_H
 #define KD_DESIRED_INT_H
@@ -91,6 +92,12 @@ bool kd_match_applies(const struct kd_match *m, int port);
 void kd_rules_service(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
 		      const struct kd_svc_port *sp, const struct kd_virtual_service *v,
 		      size_t stop);
+
+/* ---- desired_mirror.c: ds->mirror_ppm from the mirrors of v's route r (NULL: none decides) ---- */
+
+void kd_mirror_service(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
+		       const struct kd_svc_port *sp, const struct kd_virtual_service *v,
+		       const struct kd_route *r);
 
 /* ---- desired_route.c: a Service port's weighted split, then its rules ---- */
 

@@ -3,7 +3,8 @@
  * One Service port's weighted split: the route of its VirtualService that
  * decides it, each destination a subset with its weight, the
  * DestinationRule's other subsets at weight 0, and the routes with a match
- * before it as dark-release rules (desired_rules.c).
+ * before it as dark-release rules (desired_rules.c), and its mirrors
+ * (desired_mirror.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,7 @@ void kd_route_service(struct kd_build *c, struct kd_desired_service *ds, size_t 
 				      v->m.ns, v->m.name, v->m.file, v->m.line);
 		default_subset(c, ds, svc, sp);
 		kd_rules_service(c, ds, svc, sp, v, v->nroutes);
+		kd_mirror_service(c, ds, svc, sp, v, NULL);
 		return;
 	}
 	ds->route = kd_xasprintf("VirtualService %s/%s spec.%s[%d] (%s:%d)", v->m.ns, v->m.name,
@@ -102,4 +104,5 @@ void kd_route_service(struct kd_build *c, struct kd_desired_service *ds, size_t 
 	weighted_split(c, ds, svc, sp, v, r);
 	idle_subsets(c, ds, svc, sp, rule);
 	kd_rules_service(c, ds, svc, sp, v, at - 1);
+	kd_mirror_service(c, ds, svc, sp, v, r);
 }

@@ -54,6 +54,8 @@ json_t *kd_desired_service_json(const struct kd_desired_service *s)
 		json_object_set_new(sub, "name", json_string(s->sub[i].name));
 		json_object_set_new(sub, "weight", kanary_weight_json(s->sub[i].weight_milli, false));
 		json_object_set_new(sub, "backends", backends_json(&s->sub[i]));
+		if (s->mirror_ppm[i])
+			json_object_set_new(sub, "mirror_percent", json_real(s->mirror_ppm[i] / 10000.0));
 		json_array_append_new(subs, sub);
 	}
 	json_object_set_new(o, "subsets", subs);

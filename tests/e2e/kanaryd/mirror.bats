@@ -1,0 +1,121 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# A VirtualService's mirror into kanary_mirror_v1, read back with
+# `kanaryctl -j mirror show`: applied, changed (mirrors[]), removed, and
+# kept as it was when the manifests go bad.  One kanaryd on a private
+# bpffs, no cluster: that copies reach the mirror pods is e2e-mirror's test.
+
+: "${KANARYD:=$BATS_TEST_DIRNAME/../../../bin/kanaryd}"
+: "${KANARYCTL:=$BATS_TEST_DIRNAME/../../../bin/kanaryctl}"
+EXAMPLES="$BATS_TEST_DIRNAME/../../../examples"
+
+setup_file() {
+	[[ -x $KANARYD && -x $KANARYCTL ]] || { echo "kanaryd or kanaryctl not built (run make)" >&2; return 1; }
+	export PIN="$BATS_FILE_TMPDIR/bpffs" MANIFESTS="$BATS_FILE_TMPDIR/m" LOG="$BATS_FILE_TMPDIR/kanaryd.log"
+	export KANARY_RUN_DIR="$BATS_FILE_TMPDIR/run"
+	mkdir -p "$PIN" "$MANIFESTS" "$KANARY_RUN_DIR" || return 1
+	mount -t bpf bpf "$PIN" || { echo "cannot mount bpffs on $PIN (root needed)" >&2; return 1; }
+	# The seed scenario without its dark release: header rules would take the rule path, unmirrored.
+	cp "$EXAMPLES"/{services,pods,destinationrule}.yaml "$MANIFESTS"/ || return 1
+	write_mirror ''
+	"$KANARYD" --manifests "$MANIFESTS" --pin-path "$PIN" 2>"$LOG" 3>&- &
+	echo $! >"$BATS_FILE_TMPDIR/kanaryd.pid"
+}
+
+teardown_file() {
+	local pid
+	pid=$(cat "$BATS_FILE_TMPDIR/kanaryd.pid" 2>/dev/null) && kill "$pid" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	umount "$PIN" 2>/dev/null || true
+}
+
+# write_mirror MIRROR_YAML: the greeting VirtualService, 100 % safe, with these
+# lines (at four spaces) after its route, written as an editor does.
+write_mirror() {
+	local f="$MANIFESTS/virtualservice.yaml"
+	{
+		printf 'apiVersion: networking.istio.io/v1\nkind: VirtualService\n'
+		printf 'metadata:\n  name: greeting\n  namespace: default\nspec:\n  hosts:\n  - greeting\n'
+		printf '  http:\n  - route:\n    - destination:\n        host: greeting\n        subset: safe\n'
+		printf '%s' "$1"
+	} >"$f.tmp" && mv "$f.tmp" "$f"
+}
+
+# mirrors: "risky=12.5/1 ..." (subset=percent/backends) as kanary_mirror_v1 holds greeting's mirrors.
+mirrors() {
+	"$KANARYCTL" --pin-path "$PIN" -j mirror show default/greeting |
+		jq -er '[.mirrors[] | "\(.subset)=\(.percent)/\(.backends)"] | join(" ")'
+}
+
+# wait_mirrors WANT: polls (up to 10 s) until mirrors prints WANT.
+wait_mirrors() {
+	local got=""
+	for _ in $(seq 100); do
+		got=$(mirrors 2>/dev/null) && [[ $got == "$1" ]] && return 0
+		sleep 0.1
+	done
+	echo "FAIL: mirrors are '$got', expected '$1'; kanaryd's log:" >&2
+	tail -20 "$LOG" >&2
+	return 1
+}
+
+# wait_log TEXT: polls (up to 10 s) until kanaryd's log has TEXT.
+wait_log() {
+	for _ in $(seq 100); do
+		grep -qF -- "$1" "$LOG" && return 0
+		sleep 0.1
+	done
+	echo "FAIL: kanaryd never logged: $1; its log:" >&2
+	tail -20 "$LOG" >&2
+	return 1
+}
+
+@test "a mirror is applied, changed to mirrors[], and removed with the VirtualService's" {
+	write_mirror '    mirror:
+      host: greeting
+      subset: risky
+    mirrorPercentage:
+      value: 12.5
+'
+	# risky takes no live traffic, and still has its pod: the relay sends the copies there.
+	wait_mirrors "risky=12.5/1"
+	"$KANARYCTL" --pin-path "$PIN" -j weight show default/greeting |
+		jq -e '.subsets | map("\(.name)=\(.weight)") == ["safe=100", "risky=0"]'
+
+	write_mirror '    mirrors:
+    - destination:
+        host: greeting
+        subset: risky
+      percentage:
+        value: 5
+    - destination:
+        host: greeting.default.svc.cluster.local
+        subset: safe
+'
+	wait_mirrors "safe=100/2 risky=5/1"
+
+	write_mirror ''
+	wait_mirrors ""
+	"$KANARYCTL" --pin-path "$PIN" -j mirror show default/greeting | jq -e '.mirrors == []'
+}
+
+@test "a bad mirror is reported with its file and line, and the last good mirror stays" {
+	write_mirror '    mirror: {host: greeting, subset: risky}
+    mirrorPercent: 20
+'
+	wait_mirrors "risky=20/1"
+
+	write_mirror '    mirror: {host: greeting, subset: risky}
+    mirrorPercentage: {value: 150}
+'
+	wait_log "virtualservice.yaml:15: VirtualService default/greeting: spec.http[0].mirrorPercentage.value: expected a percentage from 0 to 100"
+	[ "$(mirrors)" = "risky=20/1" ]
+
+	write_mirror '    mirror: {host: greeting, subset: shadow}
+'
+	wait_log "default/greeting: left as it is in the maps: $MANIFESTS/virtualservice.yaml:14: VirtualService default/greeting: spec.http[0].mirror.subset: no DestinationRule for greeting.default.svc.cluster.local defines subset 'shadow'"
+	[ "$(mirrors)" = "risky=20/1" ]
+}

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Traffic mirroring from a VirtualService, for one Service port
+ * (docs/mirror.md).  The datapath draws each request of a service for its
+ * mirror subsets, on the canary path only, so kanary can apply a mirror
+ * only where it means "a share of all this port's requests":
+ *
+ * - on the route that decides the weighted split.  A mirror on a route
+ *   with a match would mirror that route's requests only; applied
+ *   service-wide it would copy requests Istio never copies, so it is
+ *   refused with a warning;
+ * - when the service takes the canary path: with dark-release rules or
+ *   per-request routing (the rule path) nothing is mirrored (warned);
+ * - to a DestinationRule subset of the same Service, in the Service's
+ *   namespace, on the same port: the relay sends the copies to that
+ *   subset's pods as the maps hold them.  Anything else is an error that
+ *   holds the service, so the maps keep their last good state.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "kanary.h"
+#include "desired/desired_int.h"
+#include "desired/hostname.h"
+
+static bool match_applies_to(const struct kd_route *r, int port)
+{
+	for (size_t i = 0; i < r->nmatches; i++)
+		if (kd_match_applies(&r->matches[i], port))
+			return true;
+	return false;
+}
+
+/* The routes with a match before the deciding one, whose mirrors cannot be scoped. */
+static void refuse_scoped(struct kd_build *c, const struct kd_virtual_service *v,
+			  const struct kd_route *decider, int port)
+{
+	for (size_t i = 0; i < v->nroutes && &v->routes[i] != decider; i++) {
+		const struct kd_route *r = &v->routes[i];
+
+		if (r->kind != KD_ROUTE_HTTP || !r->nmirrors || !match_applies_to(r, port))
+			continue;
+		kd_warn_once(c, "%s:%d: VirtualService %s/%s: spec.http[%d].%s: not applied: this route "
+			     "has a match, and kanary mirrors a share of all of a service's requests, "
+			     "not of one route's; mirror on the route without a match instead",
+			     v->m.file, r->mirrors[0].dest.line, v->m.ns, v->m.name, r->index,
+			     r->mirrors[0].field);
+	}
+}
+
+static void hold_mirror(struct kd_desired_service *ds, const struct kd_virtual_service *v,
+			const struct kd_route *r, const struct kd_mirror *m, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* Holds ds: mirror m of route r is bad input (fmt says why, after its path). */
+static void hold_mirror(struct kd_desired_service *ds, const struct kd_virtual_service *v,
+			const struct kd_route *r, const struct kd_mirror *m, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	kd_hold(ds, kd_xasprintf("%s:%d: VirtualService %s/%s: spec.http[%d].%s%s", v->m.file,
+				 m->dest.line, v->m.ns, v->m.name, r->index, m->field, why));
+}
+
+/* Mirror m onto ds: its subset's slot gets m's share. */
+static void apply_mirror(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
+			 const struct kd_svc_port *sp, const struct kd_virtual_service *v,
+			 const struct kd_route *r, const struct kd_mirror *m)
+{
+	const struct kd_service *s = c->svc[svc];
+	const struct kd_dr_subset *sub;
+	struct kd_desired_subset *slot;
+	char fqdn[KD_FQDN_LEN];
+	ssize_t ti;
+	__u32 *ppm;
+
+	kd_host_fqdn(fqdn, sizeof(fqdn), m->dest.host, s->m.ns, c->domain);
+	if (strcmp(fqdn, c->svc_fqdn[svc]) != 0) {
+		ti = kd_service_by_fqdn(c, fqdn);
+		if (ti >= 0 && strcmp(c->svc[ti]->m.ns, s->m.ns) != 0)
+			hold_mirror(ds, v, r, m, ".host: '%s' is Service %s/%s, in another namespace; "
+				    "kanary mirrors only to a subset of the routed Service %s/%s",
+				    m->dest.host, c->svc[ti]->m.ns, c->svc[ti]->m.name, s->m.ns,
+				    s->m.name);
+		else
+			hold_mirror(ds, v, r, m, ".host: '%s' (%s) is not the routed Service %s/%s; "
+				    "kanary mirrors only to a subset of it", m->dest.host, fqdn,
+				    s->m.ns, s->m.name);
+		return;
+	}
+	if (!m->dest.subset) {
+		hold_mirror(ds, v, r, m, ": no subset: kanary mirrors to a DestinationRule subset of "
+			    "Service %s/%s, not to all of its pods", s->m.ns, s->m.name);
+		return;
+	}
+	sub = kd_subset_of(kd_rule_for(c, svc), m->dest.subset);
+	if (!sub) {
+		hold_mirror(ds, v, r, m, ".subset: no DestinationRule for %s defines subset '%s'",
+			    fqdn, m->dest.subset);
+		return;
+	}
+	if (m->dest.port && m->dest.port != sp->port) {
+		kd_warn_once(c, "%s:%d: VirtualService %s/%s: spec.http[%d].%s.port: %d: not applied to "
+			     "port %d of Service %s/%s: kanary mirrors a port's requests to the same "
+			     "port", v->m.file, m->dest.line, v->m.ns, v->m.name, r->index, m->field,
+			     m->dest.port, sp->port, s->m.ns, s->m.name);
+		return;
+	}
+	if (strlen(sub->name) >= KANARY_SUBSET_NAME_LEN) {
+		hold_mirror(ds, v, r, m, ".subset: '%s' is longer than kanary's %d characters",
+			    sub->name, KANARY_SUBSET_NAME_LEN - 1);
+		return;
+	}
+	/* At weight 0 when new: it takes copies, not live traffic, but its pods are backends. */
+	slot = kd_selected_subset(c, ds, svc, sp, sub->name, &sub->labels);
+	if (!slot) {
+		hold_mirror(ds, v, r, m, ": subset '%s' is one more than kanary's %d subsets per "
+			    "service", sub->name, KANARY_MAX_SUBSETS);
+		return;
+	}
+	/* Named twice: one draw serves all mirrors of a subset, so the larger share. */
+	ppm = &ds->mirror_ppm[slot - ds->sub];
+	if (m->ppm > *ppm)
+		*ppm = m->ppm;
+}
+
+void kd_mirror_service(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
+		       const struct kd_svc_port *sp, const struct kd_virtual_service *v,
+		       const struct kd_route *r)
+{
+	refuse_scoped(c, v, r, sp->port);
+	if (!r || r->kind != KD_ROUTE_HTTP || !r->nmirrors || ds->hold)
+		return;
+	if ((ds->rules && ds->rules->n_rules) || ds->per_request) {
+		kd_warn_once(c, "%s:%d: VirtualService %s/%s: spec.http[%d].%s: not applied to port %d "
+			     "of Service %s/%s: it takes the rule path (%s), and kanary mirrors only "
+			     "on the canary path", v->m.file, r->mirrors[0].dest.line, v->m.ns,
+			     v->m.name, r->index, r->mirrors[0].field, sp->port, c->svc[svc]->m.ns,
+			     c->svc[svc]->m.name, ds->per_request ? KD_ANNOTATION_PER_REQUEST :
+			     "routes with a match are dark-release rules");
+		return;
+	}
+	for (size_t i = 0; i < r->nmirrors && !ds->hold; i++)
+		if (r->mirrors[i].ppm)
+			apply_mirror(c, ds, svc, sp, v, r, &r->mirrors[i]);
+}
