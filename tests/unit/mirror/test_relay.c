@@ -3,7 +3,7 @@
  * bin/kanary_mirror_unit: the relay's reassembly (user/mirror/reasm.c) and
  * framing (http.c) on hand-made ring events: every request handed on once
  * and exact, or dropped under the right reason; retransmitted, overlapping,
- * early and late bytes; holes; the limits; the Host rewrite.  The relay's
+ * early and late bytes; out-of-order runs and holes; the limits; the Host rewrite.  The relay's
  * counting is replaced here by a recorder of the drops.
  */
 #include <stdlib.h>
@@ -134,15 +134,86 @@ START_TEST(bytes_before_the_start_skipped)
 }
 END_TEST
 
-START_TEST(a_hole_drops_the_request)
+/* post's bytes [lo, hi) as one event of connection 1, its request starting at seq 1000. */
+static void part(size_t lo, size_t hi, bool start)
 {
-	event(1, 1000, true, post, 10, 0);
-	event(1, 1000 + 20, false, post + 20, sizeof(post) - 1 - 20, 0);	/* 10 .. 20 missing */
-	ck_assert_int_eq(drops[KANARY_MIRROR_DROP_INCOMPLETE], 1);
-	/* The hole filled late: nothing is rebuilt from it. */
-	event(1, 1000 + 10, false, post + 10, 10, 0);
-	event(1, 1000 + 20, false, post + 20, sizeof(post) - 1 - 20, 0);
+	event(1, 1000 + (__u32)lo, start, post + lo, hi - lo, 0);
+}
+
+START_TEST(runs_past_holes_held_until_filled)
+{
+	/* As two CPUs copying one flow's segments at once leave them in the ring. */
+	part(0, 10, true);
+	part(40, sizeof(post) - 1, false);
+	part(20, 30, false);
+	part(25, 35, false);			/* overlaps the run before it */
 	ck_assert_int_eq(n_done, 0);
+	part(10, 20, false);			/* 35 .. 40 still missing */
+	ck_assert_int_eq(n_done, 0);
+	part(35, 40, false);
+	expect_post();
+	ck_assert_int_eq(total_drops(), 0);
+}
+END_TEST
+
+START_TEST(bytes_before_their_start_held)
+{
+	part(30, sizeof(post) - 1, false);
+	part(12, 20, false);			/* earlier still, and a hole after it */
+	part(20, 30, false);
+	ck_assert_int_eq(n_done + total_drops(), 0);
+	part(0, 12, true);
+	expect_post();
+	ck_assert_int_eq(total_drops(), 0);
+}
+END_TEST
+
+START_TEST(a_hole_never_filled_drops_the_request)
+{
+	part(0, 10, true);
+	part(20, sizeof(post) - 1, false);
+	/* The next request comes: this one's hole is for good. */
+	event(1, 5000, true, post, sizeof(post) - 1, 0);
+	ck_assert_int_eq(drops[KANARY_MIRROR_DROP_INCOMPLETE], 1);
+	ck_assert_int_eq(n_done, 1);
+	/* A hole that idles past the timeout. */
+	event(2, 1000, true, post, 10, 0);
+	event(2, 1020, false, post + 20, sizeof(post) - 1 - 20, 0);
+	reasm_expire(lim.timeout_ms + 1);
+	ck_assert_int_eq(drops[KANARY_MIRROR_DROP_INCOMPLETE], 2);
+	event(2, 1010, false, post + 10, 10, lim.timeout_ms + 2);
+	ck_assert_int_eq(n_done, 1);		/* nothing rebuilt from a forgotten request */
+}
+END_TEST
+
+START_TEST(one_run_too_many_drops_the_request)
+{
+	static char big[HEAD_LEN + 1 + 100];
+
+	memcpy(big, post, HEAD_LEN);
+	memcpy(big + HEAD_LEN - 6, "100\r\n\r\n", 7);	/* Content-Length: 100 */
+	memset(big + HEAD_LEN + 1, 'b', 100);
+	event(1, 1000, true, big, HEAD_LEN + 1, 0);
+	/* Nine one-byte runs, each past a hole. */
+	for (int i = 0; i < 9; i++)
+		event(1, 1000 + HEAD_LEN + 2 + 2 * i, false, big + HEAD_LEN + 2 + 2 * i, 1, 0);
+	ck_assert_int_eq(drops[KANARY_MIRROR_DROP_INCOMPLETE], 1);
+	ck_assert_int_eq(n_done, 0);
+}
+END_TEST
+
+START_TEST(late_retransmission_counted_nowhere)
+{
+	part(0, sizeof(post) - 1, true);
+	expect_post();
+	part(10, 30, false);			/* after it was handed on */
+	reasm_expire(lim.timeout_ms + 1);
+	ck_assert_int_eq(total_drops(), 0);
+	/* Nor does it spoil the next request, when that starts before it expires. */
+	part(10, 30, false);
+	event(1, 1000 + sizeof(post) - 1, true, post, sizeof(post) - 1, lim.timeout_ms + 2);
+	ck_assert_int_eq(n_done, 2);
+	ck_assert_int_eq(total_drops(), 0);
 }
 END_TEST
 
@@ -263,7 +334,11 @@ int main(void)
 	tcase_add_test(tc, in_order_once_and_exact);
 	tcase_add_test(tc, retransmissions_and_overlaps_once);
 	tcase_add_test(tc, bytes_before_the_start_skipped);
-	tcase_add_test(tc, a_hole_drops_the_request);
+	tcase_add_test(tc, runs_past_holes_held_until_filled);
+	tcase_add_test(tc, bytes_before_their_start_held);
+	tcase_add_test(tc, a_hole_never_filled_drops_the_request);
+	tcase_add_test(tc, one_run_too_many_drops_the_request);
+	tcase_add_test(tc, late_retransmission_counted_nowhere);
 	tcase_add_test(tc, a_new_start_drops_the_unfinished_one);
 	tcase_add_test(tc, pipelined_only_the_first);
 	tcase_add_test(tc, sequence_numbers_wrap);
