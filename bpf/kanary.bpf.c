@@ -77,7 +77,9 @@ kanary_lookup_or_choose(const struct kanary_pkt *p, const struct kanary_svc_ref 
 /*
  * A flow the canary path does not know, or a SYN on a closed tuple: is it
  * the rule path's?  Returns a tc verdict, or -1 for the canary path.  Only
- * here, off the established fast path, do services pay for rules.
+ * here, off the established fast path, do services pay for rules.  With
+ * ref NULL (no service), a rule-path connection whose service is gone
+ * goes on with the backend it has, as kanary_ingress_draining says.
  */
 static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct kanary_pkt *p,
 					    const struct kanary_svc_ref *ref,
@@ -90,9 +92,12 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
 	if (ct && !(new_conn && (ct->flags & KANARY_CT_F_CLOSING)))
 		return -1;
 	ho = bpf_map_lookup_elem(&kanary_ho_v4, fwd);
-	if (ho)
+	if (ho) {
+		if (!ref)
+			kanary_count(KANARY_CNT_DRAINING);
 		return kanary_ho_ingress(skb, p, fwd, ho, ref);
-	if (!bpf_map_lookup_elem(&kanary_rules_v1, &ref->id))
+	}
+	if (!ref || !bpf_map_lookup_elem(&kanary_rules_v1, &ref->id))
 		return -1;
 	if (!new_conn)
 		return kanary_ho_orphan(skb, p, ref->id);
@@ -191,11 +196,54 @@ static __noinline void kanary_ingress_tracked(struct __sk_buff *skb, const struc
 		kanary_xchg_ended(&rev->xchg, ct->svc_id, ct->subset);
 }
 
+/*
+ * A client packet on the canary path, be its backend (its tracked entry ct,
+ * or a new choice with ct NULL): checked, counted and DNATed.
+ */
+static __always_inline int kanary_ingress_forward(struct __sk_buff *skb, const struct kanary_pkt *p,
+						  const struct kanary_ct_key *fwd,
+						  const struct kanary_ct_entry *be,
+						  struct kanary_ct_entry *ct)
+{
+	struct kanary_subset_stats *st;
+
+	if (ct && kanary_ct_client_seg(p, ct))
+		return TC_ACT_SHOT;
+	st = kanary_subset_stats(be->svc_id, be->subset);
+	if (st) {
+		st->packets_in += kanary_segs(skb);
+		st->bytes_in += skb->len;
+	}
+	kanary_ingress_tracked(skb, p, fwd, ct);
+	kanary_nat_rewrite(skb, p, KANARY_IP_DADDR_OFF, p->daddr, be->addr.w[3],
+			   KANARY_TCP_DPORT_OFF(p), p->dport, be->port);
+	return TC_ACT_OK;
+}
+
+/*
+ * A packet to no service (ref NULL), ct its tracked entry: most are not
+ * kanary's at all, but a connection whose service was deleted (or is
+ * being re-created) goes on to the backend it has until it ends, as
+ * netfilter keeps NAT for established flows; the rule path's do the same
+ * in kanary_rule_path.  No connection is made: a SYN passes untouched.
+ */
+static __always_inline int kanary_ingress_draining(struct __sk_buff *skb, const struct kanary_pkt *p,
+						   const struct kanary_ct_key *fwd,
+						   struct kanary_ct_entry *ct)
+{
+	if (!ct || (p->syn && !p->ack && (ct->flags & KANARY_CT_F_CLOSING))) {
+		if (p->syn && !p->ack)
+			kanary_ct_forget_stale_reverse(p);
+		return TC_ACT_OK;
+	}
+	kanary_count(KANARY_CNT_DRAINING);
+	return kanary_ingress_forward(skb, p, fwd, ct, ct);
+}
+
 SEC("tc")
 int kanary_ingress(struct __sk_buff *skb)
 {
 	struct kanary_svc_key key = {};
-	struct kanary_subset_stats *st;
 	struct kanary_svc_ref *ref;
 	const struct kanary_ct_entry *be;
 	struct kanary_ct_entry *ct;
@@ -209,34 +257,18 @@ int kanary_ingress(struct __sk_buff *skb)
 	kanary_v4mapped(&key.vip, p.daddr);
 	key.port = p.dport;
 	key.proto = IPPROTO_TCP;
-	ref = bpf_map_lookup_elem(&kanary_svc_v1, &key);
-	if (!ref) {
-		if (p.syn && !p.ack)
-			kanary_ct_forget_stale_reverse(&p);
-		return TC_ACT_OK;
-	}
-
 	kanary_ct_key_v4(&fwd, p.saddr, p.daddr, p.sport, p.dport, KANARY_CT_FORWARD);
+	ref = bpf_map_lookup_elem(&kanary_svc_v1, &key);
 	ct = bpf_map_lookup_elem(&kanary_ct_v3, &fwd);
 	verdict = kanary_rule_path(skb, &p, ref, &fwd, ct);
 	if (verdict >= 0)
 		return verdict;
+	if (!ref)
+		return kanary_ingress_draining(skb, &p, &fwd, ct);
 	be = kanary_lookup_or_choose(&p, ref, &fwd, ct);
 	if (!be)
 		return TC_ACT_OK;
-	if (be == ct && kanary_ct_client_seg(&p, ct))
-		return TC_ACT_SHOT;
-
-	st = kanary_subset_stats(be->svc_id, be->subset);
-	if (st) {
-		st->packets_in += kanary_segs(skb);
-		st->bytes_in += skb->len;
-	}
-	kanary_ingress_tracked(skb, &p, &fwd, be == ct ? ct : NULL);
-
-	kanary_nat_rewrite(skb, &p, KANARY_IP_DADDR_OFF, p.daddr, be->addr.w[3],
-			   KANARY_TCP_DPORT_OFF(&p), p.dport, be->port);
-	return TC_ACT_OK;
+	return kanary_ingress_forward(skb, &p, &fwd, be, be == ct ? ct : NULL);
 }
 
 static __always_inline struct kanary_ct_entry *kanary_ct_forward_of(const struct kanary_pkt *p,

@@ -293,7 +293,9 @@ static __noinline int kanary_ho_request(struct __sk_buff *skb, const struct kana
 		return kanary_ho_forward(skb, p, fwd, ho);
 	}
 	be = &sc->be;
-	stay = kanary_ho_choose(ref, rq, kanary_ho_match(ref, len), ho->subset);
+	/* While its service is gone (ref NULL), each request stays where it is. */
+	sc->by_rule = 0;
+	stay = ref ? kanary_ho_choose(ref, rq, kanary_ho_match(ref, len), ho->subset) : 1;
 	if (stay < 0) {
 		KANARY_HO_STAT(ho->svc_id, no_backend);
 		stay = 1;
@@ -360,7 +362,7 @@ static __noinline void kanary_ho_xchg_in(struct __sk_buff *skb, const struct kan
 		kanary_xchg_ended(&ho->xchg, ho->svc_id, ho->subset);
 }
 
-/* Ingress: a packet of a connection on the rule path. */
+/* Ingress: a packet of a connection on the rule path; ref NULL when its service is gone. */
 static __always_inline int kanary_ho_ingress(struct __sk_buff *skb, const struct kanary_pkt *p,
 					     const struct kanary_ct_key *fwd,
 					     struct kanary_ho_entry *ho,
@@ -410,8 +412,9 @@ static __always_inline int kanary_ho_ingress(struct __sk_buff *skb, const struct
 		return TC_ACT_SHOT;
 	}
 	if (p->payload_len && p->seq == ho->leg_isn + 1) {
+		/* With its service gone there is nothing to bind to: the client sends again. */
 		if (state == KANARY_HO_SYN_RCVD)
-			return kanary_ho_bind(skb, p, fwd, ho, ref);
+			return ref ? kanary_ho_bind(skb, p, fwd, ho, ref) : TC_ACT_SHOT;
 		if (state == KANARY_HO_SYN_SENT)
 			return kanary_ho_retry(skb, p, fwd, ho);
 		return TC_ACT_SHOT;

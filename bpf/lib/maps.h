@@ -99,7 +99,7 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_cnt_v2 SEC(".maps");
+} kanary_cnt_v3 SEC(".maps");
 
 /* Service id -> its dark-release rules (no entry: none); replaced whole on update. */
 struct {

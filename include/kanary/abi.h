@@ -42,7 +42,7 @@
 #define KANARY_MAP_MAGLEV	"kanary_mag_v1"
 #define KANARY_MAP_CT		"kanary_ct_v3"
 #define KANARY_MAP_STATS	"kanary_stat_v3"
-#define KANARY_MAP_COUNTERS	"kanary_cnt_v2"
+#define KANARY_MAP_COUNTERS	"kanary_cnt_v3"
 #define KANARY_MAP_GLOBALS	"kanary_glob_v1"
 #define KANARY_PROG_INGRESS	"prog_ingress"
 #define KANARY_PROG_EGRESS	"prog_egress"
@@ -213,6 +213,7 @@ enum kanary_counter {
 	KANARY_CNT_RST_INEXACT,		/* RST in the window, not at the expected sequence: state kept */
 	KANARY_CNT_RST_OUTSIDE,		/* RST outside the window, or not acceptable: dropped */
 	KANARY_CNT_SYN_ON_LIVE,		/* SYN with a new ISN on a live connection's tuple: state kept */
+	KANARY_CNT_DRAINING,		/* client packet of a connection whose service is gone: kept on its backend */
 	KANARY_CNT__MAX,
 };
 

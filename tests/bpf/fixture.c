@@ -220,6 +220,14 @@ void kt_service_remove_backend(const char *name, int subset, int index)
 	service_commit(s);
 }
 
+void kt_service_delete(const char *name)
+{
+	struct kanary_err e = { 0 };
+	int rc = kanary_service_del(&kt.maps, name, &e);
+
+	ck_assert_msg(rc == 0, "kanary_service_del(%s): %s", name, e.msg);
+}
+
 void kt_rule_add(const char *name, const char *kind, const char *arg, int subset)
 {
 	struct kanary_service *s = service_get(name);

@@ -72,6 +72,8 @@ void kt_service_set_weights(const char *name, int n, const __u32 weight_milli[])
 void kt_service_set_backends(const char *name, int subset, int n, const int index[]);
 /* Removes backend kt_be_addr(subset, index) and commits. */
 void kt_service_remove_backend(const char *name, int subset, int index);
+/* Deletes the service, as kanaryctl service del does. */
+void kt_service_delete(const char *name);
 /*
  * Appends the rule "kind arg -> all to subset s<subset>" to the service's
  * dark-release rules, as kanaryctl route add does (kind "header" or "path").

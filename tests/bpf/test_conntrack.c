@@ -322,6 +322,48 @@ START_TEST(direct_syn_forgets_stale_reverse_entry)
 }
 END_TEST
 
+/*
+ * A deleted service's connections go on to their backends (netfilter keeps
+ * NAT for established flows), counted as draining; no new one is made, and
+ * the service made again takes new connections while the old ones stay.
+ */
+START_TEST(deleted_service_drains_its_connections)
+{
+	static const int nb[] = { 2, 1 };
+	const unsigned n = 200;
+	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
+	struct kt_flow fresh = kt_flow_nth(n);
+	struct pkt in, out;
+	struct kt_be *was;
+	unsigned i;
+
+	kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 2, w_80_20, nb);
+	was = open_flows(0, n);
+	kt_service_delete(KT_SVC);
+	kt_counters(before);
+	for (i = 0; i < n; i++) {
+		struct kt_flow f = kt_flow_nth(i);
+
+		ck_same_be(i, was[i], kt_send(&f, TF_ACK | TF_PSH));
+	}
+	kt_counters(after);
+	ck_assert_uint_eq(after[KANARY_CNT_DRAINING] - before[KANARY_CNT_DRAINING], n);
+	/* A new connection to the deleted service is not made. */
+	kt_pkt_fwd(&in, &fresh, TF_SYN, NULL, 0);
+	kt_run(kt.prog_in, &in, &out);
+	kt_expect_untouched(&in, &out);
+	/* Made again (other weights): the old flows stay where they were. */
+	kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 2, w_80_20, nb);
+	for (i = 0; i < n; i++) {
+		struct kt_flow f = kt_flow_nth(i);
+
+		ck_same_be(i, was[i], kt_send(&f, TF_ACK));
+	}
+	kt_send(&fresh, TF_SYN);
+	free(was);
+}
+END_TEST
+
 Suite *conntrack_suite(void)
 {
 	Suite *s = suite_create("conntrack");
@@ -335,6 +377,7 @@ Suite *conntrack_suite(void)
 	tcase_add_test(tc, closed_tuple_is_chosen_afresh);
 	tcase_add_test(tc, backend_rst_closes_tuple);
 	tcase_add_test(tc, direct_syn_forgets_stale_reverse_entry);
+	tcase_add_test(tc, deleted_service_drains_its_connections);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -403,6 +403,32 @@ START_TEST(request_to_current_subset_stays)
 }
 END_TEST
 
+/*
+ * The service deleted: a request that would have moved stays on the leg it
+ * has (nothing to choose from), counted as draining, and moves again once
+ * the service is made again.
+ */
+START_TEST(deleted_service_keeps_the_leg)
+{
+	struct kanary_ho_stats want = { .switches = 1 };
+	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
+	struct ka k;
+
+	per_request_service();
+	k = ka_open(1, req_plain, 0);
+	ka_exchange_done(&k, resp_len);
+	kt_service_delete(KT_SVC);
+	kt_counters(before);
+	ka_request_stays(&k, req_dark);
+	ka_exchange_done(&k, resp_len);
+	kt_counters(after);
+	ck_assert_uint_ge(after[KANARY_CNT_DRAINING] - before[KANARY_CNT_DRAINING], 2);
+	per_request_service();
+	ka_request_switches(&k, req_dark, 1, 0x7a000000);
+	ka_expect(&k, 2, 0, &want);
+}
+END_TEST
+
 START_TEST(pipelined_request_pins)
 {
 	struct kanary_ho_stats want = { .pinned[KANARY_HO_PIN_PIPELINED] = 1 };
@@ -582,6 +608,7 @@ Suite *per_request_suite(void)
 	tcase_add_test(tc, old_leg_late_segment_not_translated);
 	tcase_add_test(tc, leg_back_to_same_backend_drops_old_leg_segment);
 	tcase_add_test(tc, request_to_current_subset_stays);
+	tcase_add_test(tc, deleted_service_keeps_the_leg);
 	tcase_add_test(tc, pipelined_request_pins);
 	tcase_add_test(tc, retransmitted_tail_then_request_moves);
 	tcase_add_test(tc, retransmitted_tail_before_response_pins);

@@ -5,7 +5,10 @@
 # greeting, uploads to the sink on bulk.  With the default offloads
 # (CHECKSUM_PARTIAL on the veths) and with tx checksum offload off in every
 # pod, where receivers verify full checksums.  No receiver counts a bad
-# checksum or a PAWS drop.
+# checksum or a PAWS drop.  Both services deleted and made again during
+# 1 GiB downloads and keep-alive connections on each path: the downloads
+# complete intact and requests are answered while the services are gone
+# (issue 13).
 
 source "$BATS_TEST_DIRNAME/../../lib/handoff.bash"
 
@@ -76,4 +79,66 @@ transfer_round() {
 		expect_eq "$(in_ns "$pod" ethtool -k eth0 | awk '$1 == "tx-checksumming:" { print $2 }')" off "tx-checksumming in $pod"
 	done
 	transfer_round
+}
+
+# greeting_again / plain_again: the services as handoff_setup_file made them.
+greeting_again() {
+	kctl service add greeting "$KN_VIP:$KN_VIP_PORT" &&
+		kctl backend add greeting safe "$(pod_ip safe1):80" &&
+		kctl backend add greeting safe "$(pod_ip safe2):80" &&
+		kctl backend add greeting risky "$(pod_ip risky1):80" &&
+		kctl weight set greeting safe 80 risky 20 &&
+		kctl route add greeting header x-my-header=dark to risky
+}
+plain_again() {
+	kctl service add plain "$KN_PLAIN_VIP:$KN_VIP_PORT" && kctl backend add plain risky "$(pod_ip risky1):80"
+}
+
+# lines_within FILE N SECS: whether FILE has N lines within SECS.
+lines_within() {
+	local end=$((SECONDS + $3))
+	while (($(wc -l <"$1") < $2)); do
+		((SECONDS < end)) || return 1
+		sleep 0.1
+	done
+}
+
+@test "services deleted and made again under downloads and keep-alive connections on each path: nothing broken" {
+	local dir=$BATS_TEST_TMPDIR pids=() d0 d1 f
+	# A request, one 2 s later (the services gone by then), one 4 s after that (back).
+	echo '[{"method":"GET","path":"/"},{"method":"GET","path":"/","sleep":2},{"method":"GET","path":"/","sleep":4}]' >"$dir/steps"
+	d0=$(kctl -j counters | jq -er .draining)
+	# Paced, so that both still run while the services are gone.
+	bg fetch_sha "$GIB_URL" --limit-rate 100M >"$dir/rule"
+	pids+=("$BG_LAST")
+	bg fetch_sha "http://$KN_PLAIN_VIP:$KN_VIP_PORT/gib" --limit-rate 100M >"$dir/plain"
+	pids+=("$BG_LAST")
+	bg ka_client steps "$KN_VIP" "$KN_VIP_PORT" "$dir/steps" >"$dir/ka_rule"
+	pids+=("$BG_LAST")
+	bg ka_client steps "$KN_PLAIN_VIP" "$KN_VIP_PORT" "$dir/steps" >"$dir/ka_plain"
+	pids+=("$BG_LAST")
+	lines_within "$dir/ka_rule" 1 5 && lines_within "$dir/ka_plain" 1 5 ||
+		{ echo "FAIL: the keep-alive clients' first requests were not answered" >&2; return 1; }
+	kctl service del greeting >/dev/null
+	kctl service del plain >/dev/null
+	run in_ns client curl -s -o /dev/null --max-time 1 "http://$KN_PLAIN_VIP:$KN_VIP_PORT/"
+	[[ $status -ne 0 ]] || { echo "FAIL: a new connection to the deleted plain service was answered" >&2; return 1; }
+	for f in ka_rule ka_plain; do
+		lines_within "$dir/$f" 2 6 || { echo "FAIL: $f: no answer on the established connection while its service was gone" >&2; cat "$dir/$f" >&2; return 1; }
+	done
+	d1=$(kctl -j counters | jq -er .draining)
+	kill -0 "${pids[0]}" && kill -0 "${pids[1]}" || { echo "FAIL: a download ended while the services were gone" >&2; return 1; }
+	{ greeting_again && plain_again; } >/dev/null
+	for f in "${pids[@]}"; do wait "$f" || { echo "FAIL: a transfer failed" >&2; return 1; }; done
+	expect_between "$((d1 - d0))" 100 1e12 "client packets counted as draining while the services were gone"
+	expect_eq "$(cat "$dir/rule")" "$GIB_SHA" "sha256 of 1 GiB through the rule path"
+	expect_eq "$(cat "$dir/plain")" "$GIB_SHA" "sha256 of 1 GiB through the plain path"
+	for f in ka_rule ka_plain; do
+		expect_eq "$(jq -s '[.[] | select(.status == 200)] | length' "$dir/$f")" 3 "$f: requests answered 200"
+		expect_eq "$(jq -s '[.[].lport] | unique | length' "$dir/$f")" 1 "$f: connections used"
+	done
+	# The services made again take new connections.
+	in_ns client curl -sf -o /dev/null --max-time 5 "http://$KN_PLAIN_VIP:$KN_VIP_PORT/"
+	in_ns client curl -sf -o /dev/null --max-time 5 -H "$HO_HEADER" "$KN_VIP_URL"
+	expect_ho_drained
 }
