@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include "daemon.h"
 #include "base/log.h"
+#include "base/clock.h"
 #include "apply/reconcile.h"
 #include "report/desired_json.h"
 
@@ -163,4 +164,10 @@ void kd_report_write(struct kd_daemon *d)
 		unlink(tmp);
 	}
 	json_decref(st);
+}
+
+void kd_report_paced(struct kd_daemon *d)
+{
+	if (kd_pace_ask(&d->status_pace, kd_mono_ms()))
+		kd_report_write(d);
 }
