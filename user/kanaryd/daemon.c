@@ -395,6 +395,7 @@ void kd_daemon_free(struct kd_daemon *d)
 	kd_applied_free(&d->applied);
 	kd_desired_free(&d->desired);
 	kd_changes_free(&d->changes);
+	kd_status_cache_free(&d->status_cache);
 	kd_diags_free(&d->build_diags);
 	kd_results_free(&d->results);
 	free(d->apply_error);

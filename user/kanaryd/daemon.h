@@ -19,6 +19,7 @@
 #include "source/api_watch.h"
 #include "report/health.h"
 #include "report/status_pace.h"
+#include "report/status_cache.h"
 
 struct kd_config {
 	const char *manifests;
@@ -75,6 +76,7 @@ struct kd_daemon {
 	struct kd_health *health;	/* --health-listen, --metrics-listen; NULL without */
 	struct kd_health_state hs;	/* what it was last told */
 	struct kd_pace status_pace;	/* the status file's writes */
+	struct kd_status_cache status_cache;	/* its service entries */
 };
 
 /*
