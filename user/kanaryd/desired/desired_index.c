@@ -145,9 +145,18 @@ static size_t dedupe(struct kd_build *c, void **objs, size_t n)
 		(c)->nfield = dedupe((c), (void **)(c)->field, total);		\
 	} while (0)
 
+/* "NAMESPACE\x1fKEY=VALUE", made without printf: 100,000 pods make 200,000 of them per build. */
 static char *label_key(const char *ns, const char *key, const char *val)
 {
-	return kd_xasprintf("%s\x1f%s=%s", ns, key, val);
+	size_t a = strlen(ns), b = strlen(key), c = strlen(val);
+	char *k = kd_xcalloc(1, a + b + c + 3);
+
+	memcpy(k, ns, a);
+	k[a] = '\x1f';
+	memcpy(k + a + 1, key, b);
+	k[a + 1 + b] = '=';
+	memcpy(k + a + 2 + b, val, c);
+	return k;
 }
 
 void kd_ctx_init(struct kd_build *c, struct kd_objects *const *sets, size_t nsets)
