@@ -229,9 +229,12 @@ static bool build_desired(struct kd_daemon *d, bool force)
  */
 static void apply_desired(struct kd_daemon *d, long long event_ms, bool full)
 {
+	bool ran;
+
 	full |= !d->changes_ok || d->retry || d->apply_error || !d->ready;
-	if (full || d->changes.n)
-		reconcile(d, full);	/* else rebuilt the same: nothing to compare */
+	ran = full || d->changes.n;	/* else rebuilt the same: nothing to compare */
+	if (ran)
+		reconcile(d, full);
 	if (full)
 		d->full_due = false;
 	d->ready |= !d->apply_error;
@@ -241,7 +244,7 @@ static void apply_desired(struct kd_daemon *d, long long event_ms, bool full)
 	} else {
 		d->hs.sync_failures++;
 	}
-	if (event_ms && d->results.writes)	/* printed, never asserted: see the e2e tests */
+	if (ran && event_ms && d->results.writes)	/* printed, never asserted: see the e2e tests */
 		pr_info("watch event to kernel maps: %lld ms", kd_mono_ms() - event_ms);
 }
 
