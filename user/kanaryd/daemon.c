@@ -100,7 +100,6 @@ static void reconcile(struct kd_daemon *d, bool full)
 		d->retry = true;
 		return;
 	}
-	err[0] = '\0';
 	if (full ? kd_reconcile(&m, &d->desired, &d->applied, &res, &e) :
 		   kd_reconcile_some(&m, &d->desired, &d->changes, &d->applied, &d->results, &res, &e)) {
 		kanary_maps_close(&m);

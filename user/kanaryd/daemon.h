@@ -66,7 +66,7 @@ struct kd_daemon {
 	struct kd_changes changes;
 	bool changes_ok;
 	bool full_due;		/* the periodic safety net: compare every service */
-	size_t full_passes, partial_passes;
+	size_t full_passes, partial_passes;	/* reconciles of each kind (status file: passes) */
 	struct kd_diags build_diags;	/* warnings of the last desired build */
 	struct kd_results results;	/* of the last reconcile */
 	char *apply_error;		/* why the last pass applied nothing, or NULL */

@@ -126,6 +126,8 @@ static json_t *report_json(const struct kd_daemon *d, bool with_services)
 	if (d->kube)
 		json_object_set_new(o, "kube", kd_kube_json(d->kube));
 	json_object_set_new(o, "applied", json_boolean(!d->apply_error && d->have_desired));
+	json_object_set_new(o, "passes", json_pack("{s:I, s:I}", "full", (json_int_t)d->full_passes,
+						   "partial", (json_int_t)d->partial_passes));
 	for (size_t i = 0; i < d->cfg.nglobs; i++)
 		json_array_append_new(globs, json_string(d->cfg.globs[i]));
 	for (size_t i = 0; i < d->links.n; i++)
