@@ -34,13 +34,14 @@ struct scene {
 	const char *mirror;	/* percentage of n/h's requests copied to b, set by namespace other */
 	const char *grant;	/* n/h's kanary.io/routing-from */
 	int other_w;		/* weight of a in the split namespace other sets for n/h */
+	const char *export_to;	/* that VirtualService's exportTo (kanary ignores it: docs/kanaryd.md) */
 	bool extra;		/* a Service n/z */
 };
 
 static const struct scene base = {
 	.p3_labels = "app: g, v: b", .p3_ready = "True", .p3_ip = "10.1.0.3",
 	.port = 80, .target_port = 8080, .selector = "app: g", .dr_b = "v: b", .w_a = 80,
-	.header = "dark", .mirror = "5", .grant = "other", .other_w = 70,
+	.header = "dark", .mirror = "5", .grant = "other", .other_w = 70, .export_to = "'*'",
 };
 
 static const char *pod(char *buf, size_t len, const char *name, const char *labels,
@@ -72,7 +73,7 @@ static void build(struct kdt_world *w, const struct scene *s)
 		"apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: h, namespace: other}\n"
 		"spec: {host: h.n.svc.cluster.local, subsets: [{name: a, labels: {v: a}}, {name: b, labels: {v: b}}]}\n---\n"
 		"apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: h, namespace: other}\n"
-		"spec:\n  hosts: [h.n.svc.cluster.local]\n  http:\n"
+		"spec:\n  hosts: [h.n.svc.cluster.local]\n  exportTo: [%s]\n  http:\n"
 		"  - mirror: {host: h.n.svc.cluster.local, subset: b}\n    mirrorPercentage: {value: %s}\n"
 		"    route: [{destination: {host: h.n.svc.cluster.local, subset: a}, weight: %d}, {destination: {host: h.n.svc.cluster.local, subset: b}, weight: %d}]\n"
 		"%s",
@@ -85,7 +86,7 @@ static void build(struct kdt_world *w, const struct scene *s)
 		pod(p[5], sizeof(p[5]), "h1", "app: h, v: a", "10.2.0.1", "True"),
 		pod(p[6], sizeof(p[6]), "h2", "app: h, v: b", "10.2.0.2", "True"),
 		pod(p[7], sizeof(p[7]), "h3", "app: h, v: b", "10.2.0.3", "True"),
-		s->dr_b, s->header, s->w_a, 100 - s->w_a, s->mirror, s->other_w, 100 - s->other_w,
+		s->dr_b, s->header, s->w_a, 100 - s->w_a, s->export_to, s->mirror, s->other_w, 100 - s->other_w,
 		s->extra ? "---\napiVersion: v1\nkind: Service\nmetadata: {name: z, namespace: n}\n"
 			   "spec: {clusterIP: 10.96.0.52, selector: {app: g}, ports: [{name: http, port: 80}]}\n" : "");
 	ck_assert_msg(kdt_load_text(w, "scene.yaml", text) == 0, "the scene does not decode");
@@ -234,6 +235,7 @@ static struct event events[] = {
 	{ "VirtualService mirror changed", { .mirror = "12.5" }, 1, 1, false },
 	{ "routing-from grant withdrawn", { .grant = "nobody" }, 1, 1, false },
 	{ "another namespace's granted split changed", { .other_w = 20 }, 1, 1, false },
+	{ "VirtualService exportTo narrowed to its namespace", { .export_to = "'.'" }, 0, 0, false },
 	{ "Service port changed", { .port = 81 }, 1, 1, true },
 	{ "Service added", { .extra = true }, 1, 1, true },
 };
@@ -270,6 +272,8 @@ static struct scene scene_of(const struct scene *ev)
 		s.grant = ev->grant;
 	if (ev->other_w)
 		s.other_w = ev->other_w;
+	if (ev->export_to)
+		s.export_to = ev->export_to;
 	s.extra = ev->extra;
 	return s;
 }
