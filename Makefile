@@ -51,7 +51,7 @@ else
 	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps test demo bench fuzz fuzz-short manifests-check image fresh-check clean
+.PHONY: all deps test demo bench bench-pod-event fuzz fuzz-short manifests-check image fresh-check clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -227,6 +227,10 @@ $(BIN)/kanary_bpf_cost: $(OUTPUT)/bench/bpf_cost.o $(OUTPUT)/bpf-test/prog_run.o
 # Contenders side by side on the netns cluster; QUICK=1 for a short run.
 bench: all $(BIN)/kanary_bpf_cost
 	$(Q)bench/run
+
+# One pod event at 10,000 Services and 100,000 pods, alone (make bench runs it too).
+bench-pod-event: $(BIN)/kanaryctl $(BIN)/kanaryd | $(DEPS_STAMP)
+	$(Q)bench/pod-event $(REPS)
 
 clean:
 	$(call msg,CLEAN)

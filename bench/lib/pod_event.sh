@@ -40,7 +40,7 @@ pe_flip() {
 # not ready and coming back.
 cp_pod_event() {
 	local reps=$1 pin=$KN_PIN/pod-event dir=$KN_TMP/bench/pod-event log=$KN_TMP/bench/pod-event.log
-	local kanaryd=$KN_REPO/bin/kanaryd pid t0 t1 c0 i svc pod want start_ms start_cpu rss
+	local kanaryd=${PE_KANARYD:-$KN_REPO/bin/kanaryd} pid t0 t1 c0 i svc pod want start_ms start_cpu rss
 	local wall=() cpu=()
 	[[ -x $kanaryd ]] || { echo "bench: $kanaryd not built" >&2; return 1; }
 	mkdir -p "$pin" "$dir/manifests" "$dir/run" || return 1
@@ -78,10 +78,14 @@ cp_pod_event() {
 			sleep 0.01
 		done
 		t1=$(date +%s%N)
+		# kanaryd writes its status file at most once a second: past that
+		# second, a write held back by this event is counted in it too.
+		sleep 1.1
 		cp_settle "$pid"
 		wall+=($(((t1 - t0) / 1000000)))
 		cpu+=($((($(cp_cpu_us "$pid") - c0) / 1000)))
 		pe_flip "$dir/manifests" "$pod" True	# back, for the next event's baseline
+		sleep 1.1	# and its held status write, out of the next event's figures
 		cp_settle "$pid"
 	done
 	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
@@ -89,6 +93,7 @@ cp_pod_event() {
 		"${wall[*]}" "${cpu[*]}" $((rss / 1024)) >&2
 	cp_stop
 	"$KANARYCTL" --pin-path "$pin" unload >/dev/null 2>&1
+	umount "$pin" 2>/dev/null	# the bpffs load mounted there, if unload left it
 	rm -rf "$pin" "$dir"
 	jq -n --argjson services "$PE_SERVICES" --argjson pods $((PE_SERVICES * PE_PODS_PER_SERVICE)) \
 		--argjson start "$start_ms" --argjson start_cpu "$start_cpu" --argjson rss "$rss" \

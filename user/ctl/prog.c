@@ -23,7 +23,7 @@ static int load_help(void)
 		"        interface of this network namespace to the new ones.\n"
 		"        ct-size N       connections tracked (default 262144)\n"
 		"        max-services N  services (default 4096)\n"
-		"        max-backends N  backend entries, all services, both config slots (default 65536)\n"
+		"        max-backends N  backend entries, all services' live slots (default 65536)\n"
 		"        cgroup DIR      where the TCP health program (sockops) goes (default: the\n"
 		"                        cgroup v2 root; kept where it is on a reload); none: no\n"
 		"                        TCP health\n"

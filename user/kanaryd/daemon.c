@@ -87,7 +87,7 @@ static void log_new_diags(const struct kd_diags *now, const struct kd_diags *bef
 	kd_name_index_free(&said);
 }
 
-static void reconcile(struct kd_daemon *d)
+static void reconcile(struct kd_daemon *d, bool full)
 {
 	struct kanary_err e = { "" };
 	struct kd_results res;
@@ -100,7 +100,8 @@ static void reconcile(struct kd_daemon *d)
 		d->retry = true;
 		return;
 	}
-	if (kd_reconcile(&m, &d->desired, &d->applied, &res, &e)) {
+	if (full ? kd_reconcile(&m, &d->desired, &d->applied, &res, &e) :
+		   kd_reconcile_some(&m, &d->desired, &d->changes, &d->applied, &d->results, &res, &e)) {
 		kanary_maps_close(&m);
 		snprintf(err, sizeof(err), "cannot read the maps: %s; retrying", e.msg);
 		set_apply_error(d, err);
@@ -110,9 +111,17 @@ static void reconcile(struct kd_daemon *d)
 	kanary_maps_close(&m);
 	d->retry = false;
 	for (size_t i = 0; i < res.n; i++) {
-		log_result(&res.v[i], kd_results_find(&d->results, res.v[i].name));
+		/* A partial pass copies the others' results: said when they were new. */
+		if (full || kd_changes_has(&d->changes, res.v[i].name))
+			log_result(&res.v[i], kd_results_find(&d->results, res.v[i].name));
 		d->retry |= res.v[i].outcome == KD_OUT_FAILED;
 	}
+	if (full)
+		d->full_passes++;
+	else
+		d->partial_passes++;
+	pr_debug("%s pass: %zu service%s compared", full ? "full" : "partial",
+		 full ? d->desired.n : d->changes.n, (full ? d->desired.n : d->changes.n) == 1 ? "" : "s");
 	kd_results_free(&d->results);
 	d->results = res;
 	set_apply_error(d, NULL);
@@ -149,10 +158,11 @@ static void set_waiting(struct kd_daemon *d, const char *msg)
 }
 
 /*
- * Stage 1: the source reads what changed.  true when there is something
- * new to build from; the source is then held until the build is done.
+ * Stage 1: the source reads what changed.  1 when there is something new
+ * to build from (the source is then held until the build is done), 0 when
+ * nothing changed, -1 when the source cannot be read.
  */
-static bool refresh_source(struct kd_daemon *d, bool force, struct kd_refresh *r)
+static int refresh_source(struct kd_daemon *d, bool force, struct kd_refresh *r)
 {
 	struct kanary_err e = { "" };
 	struct kd_diags said = { 0 };
@@ -163,21 +173,22 @@ static bool refresh_source(struct kd_daemon *d, bool force, struct kd_refresh *r
 	if (ret) {
 		set_waiting(d, e.msg);
 		kd_source_release(d->source);
-		return false;
+		return -1;
 	}
 	d->source_synced = true;
 	d->source_bad = kd_source_bad(d->source);
 	if (!r->changed && !force && !d->retry && d->have_desired) {
 		kd_source_release(d->source);
-		return false;
+		return 0;
 	}
-	return true;
+	return 1;
 }
 
 /* Stage 2: the desired state from the good objects; releases the source. */
 static bool build_desired(struct kd_daemon *d, bool force)
 {
 	struct kd_desired_opts opts = { .domain = d->cfg.domain };
+	struct kd_desired fresh;
 	size_t nsets, unknown = kd_source_unknown(d->source);
 	struct kd_diags build = { 0 };
 	struct kd_objects **sets;
@@ -194,10 +205,15 @@ static bool build_desired(struct kd_daemon *d, bool force)
 		return false;
 	}
 	sets = kd_source_good_sets(d->source, &nsets);
-	kd_desired_free(&d->desired);
-	kd_desired_build(sets, nsets, &opts, &d->desired, &build);
+	kd_desired_build(sets, nsets, &opts, &fresh, &build);
 	free(sets);
 	kd_source_release(d->source);
+	kd_changes_free(&d->changes);
+	if (d->have_desired)
+		kd_desired_changed(&d->desired, &fresh, &d->changes);
+	d->changes_ok = d->have_desired && !d->changes.structural;
+	kd_desired_free(&d->desired);
+	d->desired = fresh;
 	d->have_desired = true;
 	log_new_diags(&build, &d->build_diags, force);
 	kd_diags_free(&d->build_diags);
@@ -205,10 +221,21 @@ static bool build_desired(struct kd_daemon *d, bool force)
 	return true;
 }
 
-/* Stage 3: the maps made equal to the desired state (services, then rules). */
-static void apply_desired(struct kd_daemon *d, long long event_ms)
+/*
+ * Stage 3: the maps made equal to the desired state (services, then
+ * rules): only the services the build changed when that is safe, else
+ * every service (docs/kanaryd.md, "Full and partial passes").
+ */
+static void apply_desired(struct kd_daemon *d, long long event_ms, bool full)
 {
-	reconcile(d);
+	bool ran;
+
+	full |= !d->changes_ok || d->retry || d->apply_error || !d->ready;
+	ran = full || d->changes.n;	/* else rebuilt the same: nothing to compare */
+	if (ran)
+		reconcile(d, full);
+	if (full)
+		d->full_due = false;
 	d->ready |= !d->apply_error;
 	if (!d->apply_error && !d->retry) {
 		d->hs.syncs++;
@@ -216,23 +243,27 @@ static void apply_desired(struct kd_daemon *d, long long event_ms)
 	} else {
 		d->hs.sync_failures++;
 	}
-	if (event_ms && d->results.writes)	/* printed, never asserted: see the e2e tests */
+	if (ran && event_ms && d->results.writes)	/* printed, never asserted: see the e2e tests */
 		pr_info("watch event to kernel maps: %lld ms", kd_mono_ms() - event_ms);
 }
 
 /* Stage 4: the status file and /healthz, /readyz, /metrics. */
 static void report(struct kd_daemon *d)
 {
-	kd_report_write(d);
+	kd_report_paced(d);
 	publish_health(d);
 }
 
 void kd_daemon_apply(struct kd_daemon *d, bool force)
 {
 	struct kd_refresh r = { 0 };
+	bool full = force || d->full_due;
+	int fresh = refresh_source(d, force, &r);
 
-	if (refresh_source(d, force, &r) && build_desired(d, force))
-		apply_desired(d, r.event_ms);
+	if (fresh > 0 && build_desired(d, force))
+		apply_desired(d, r.event_ms, full);
+	else if (fresh == 0 && full && d->have_desired && !d->apply_error)
+		apply_desired(d, 0, true);	/* nothing new: the safety net against drift */
 	report(d);
 }
 
@@ -288,6 +319,8 @@ int kd_daemon_run(struct kd_daemon *d)
 
 		if (deadline && deadline < wake)
 			wake = deadline;
+		if (kd_pace_due(&d->status_pace) && kd_pace_due(&d->status_pace) < wake)
+			wake = kd_pace_due(&d->status_pace);
 		if (d->watch.fd >= 0 && d->watch.wd < 0 && now + REARM_MS < wake)
 			wake = now + REARM_MS;
 		timeout = wake > now ? (int)(wake - now) : 0;
@@ -314,7 +347,7 @@ int kd_daemon_run(struct kd_daemon *d)
 			kd_links_read(&d->links);
 			if (d->links.changed) {
 				d->links.changed = false;
-				kd_report_write(d);
+				kd_report_paced(d);
 			}
 		}
 		now = kd_mono_ms();
@@ -338,8 +371,11 @@ int kd_daemon_run(struct kd_daemon *d)
 		}
 		if (d->watch.fd >= 0 && d->watch.wd < 0 && kd_watch_rearm(&d->watch) && !deadline)
 			deadline = now;	/* the directory is back: read it */
+		if (kd_pace_due(&d->status_pace) && now >= kd_pace_due(&d->status_pace))
+			kd_report_paced(d);	/* the write held back within the last second */
 		if ((deadline && now >= deadline) || now >= next_scan) {
 			deadline = 0;
+			d->full_due |= now >= next_scan;
 			kd_daemon_apply(d, false);
 			next_scan = now + (d->retry ? RETRY_MS : RESCAN_MS);
 		}
@@ -360,6 +396,8 @@ void kd_daemon_free(struct kd_daemon *d)
 	kd_links_free(&d->links);
 	kd_applied_free(&d->applied);
 	kd_desired_free(&d->desired);
+	kd_changes_free(&d->changes);
+	kd_status_cache_free(&d->status_cache);
 	kd_diags_free(&d->build_diags);
 	kd_results_free(&d->results);
 	free(d->apply_error);

@@ -10,6 +10,7 @@
 #include "kanary.h"
 #include "apply/applied.h"
 #include "desired/desired.h"
+#include "desired/desired_changed.h"
 #include "apply/links.h"
 #include "apply/reconcile.h"
 #include "source/manifest_files.h"
@@ -17,6 +18,8 @@
 #include "source/file_watch.h"
 #include "source/api_watch.h"
 #include "report/health.h"
+#include "report/status_pace.h"
+#include "report/status_cache.h"
 
 struct kd_config {
 	const char *manifests;
@@ -55,6 +58,15 @@ struct kd_daemon {
 	char status_path[PATH_MAX];
 	struct kd_desired desired;
 	bool have_desired;
+	/*
+	 * The services the last build changed (desired_changed.h); changes_ok
+	 * when they can be applied alone.  Otherwise, and when full_due, the
+	 * next pass is a full one (docs/kanaryd.md).
+	 */
+	struct kd_changes changes;
+	bool changes_ok;
+	bool full_due;		/* the periodic safety net: compare every service */
+	size_t full_passes, partial_passes;	/* reconciles of each kind (status file: passes) */
 	struct kd_diags build_diags;	/* warnings of the last desired build */
 	struct kd_results results;	/* of the last reconcile */
 	char *apply_error;		/* why the last pass applied nothing, or NULL */
@@ -63,6 +75,8 @@ struct kd_daemon {
 	bool ready;			/* the first full sync is in the maps (/readyz) */
 	struct kd_health *health;	/* --health-listen, --metrics-listen; NULL without */
 	struct kd_health_state hs;	/* what it was last told */
+	struct kd_pace status_pace;	/* the status file's writes */
+	struct kd_status_cache status_cache;	/* its service entries */
 };
 
 /*
@@ -74,8 +88,10 @@ void kd_daemon_apply(struct kd_daemon *d, bool force);
 int kd_daemon_run(struct kd_daemon *d);
 void kd_daemon_free(struct kd_daemon *d);
 
-/* report/status_file.c: the status file (kanary_status_read reads it back). */
+/* report/status_file.c: the status file (kanary_status_read reads it back), now. */
 void kd_report_write(struct kd_daemon *d);
+/* ... at most once a second (status_pace.h); a write held back is made by the loop. */
+void kd_report_paced(struct kd_daemon *d);
 /* Its content; with cfg.check, only what the manifests mean. */
 json_t *kd_report_json(const struct kd_daemon *d);
 

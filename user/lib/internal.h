@@ -63,6 +63,12 @@ struct kanary_backend_key kanary_backend_key_of(__u32 id, __u32 slot, __u32 subs
 int kanary_service_find(struct kanary_maps *m, const char *name, __u32 *id, __u32 *slot,
 			struct kanary_err *e);
 
+/* Deletes the backends and Maglev tables of one config slot of service id (service_commit.c). */
+int kanary_slot_clear(struct kanary_maps *m, __u32 id, __u32 slot, struct kanary_err *e);
+/* Records a slot a commit switched away from, for kanary_slots_release; -ENOMEM. */
+int kanary_slot_retire(struct kanary_maps *m, __u32 id, __u32 slot);
+bool kanary_slot_retired(const struct kanary_maps *m, __u32 id, __u32 slot);
+
 /* ---- Maglev tables (maglev.c), written by the commit ---- */
 
 /* Where backend be's permutation of the table's points starts, and its step (1..M-1). */

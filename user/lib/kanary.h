@@ -102,11 +102,28 @@ struct kanary_maps {
 	 * is held: see service_index.c.
 	 */
 	struct kanary_name_index *index;
+	/*
+	 * Config slots that commits switched away from (id * 2 + slot), whose
+	 * backends still take room in the backend map until
+	 * kanary_slots_release (slots_release.c) frees them.
+	 */
+	__u32 *retired;
+	size_t n_retired, cap_retired;
 };
 
 /* Opens the pinned maps and takes the instance lock. */
 int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_err *e);
+/* Releases the retired slots (kanary_slots_release), then closes. */
 void kanary_maps_close(struct kanary_maps *m);
+/*
+ * Frees the backends and tables of the config slots commits switched away
+ * from, once no datapath program can still be reading them (one RCU grace
+ * period for all of them).  Without it, the backend map holds every
+ * committed service twice.  Commits call it themselves when the backend
+ * map is full, and kanary_maps_close calls it; a writer of many services
+ * calls it once after the batch.  e may be NULL.
+ */
+int kanary_slots_release(struct kanary_maps *m, struct kanary_err *e);
 /*
  * One pinned map by name (KANARY_MAP_*), its layout checked, without the
  * lock: for a long-lived reader such as the mirror relay.  Returns the fd.

@@ -187,6 +187,11 @@ void kanary_maps_close(struct kanary_maps *m)
 		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay,
 		       &m->lock_fd };
 
+	if (m->lock_fd >= 0)	/* still the one writer: the slots can be freed */
+		kanary_slots_release(m, NULL);
+	free(m->retired);
+	m->retired = NULL;
+	m->n_retired = m->cap_retired = 0;
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);

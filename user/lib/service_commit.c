@@ -44,7 +44,7 @@ static int be_delete_from(struct kanary_maps *m, __u32 id, __u32 slot, __u32 sub
 	return 0;
 }
 
-static int be_delete_slot(struct kanary_maps *m, __u32 id, __u32 slot, struct kanary_err *e)
+int kanary_slot_clear(struct kanary_maps *m, __u32 id, __u32 slot, struct kanary_err *e)
 {
 	for (__u32 i = 0; i < KANARY_MAX_SUBSETS; i++) {
 		int err = be_delete_from(m, id, slot, i, 0, e);
@@ -60,8 +60,9 @@ static int be_delete_slot(struct kanary_maps *m, __u32 id, __u32 slot, struct ka
 /*
  * Only the live slot keeps Maglev tables: half the memory.  A packet still
  * under way in the old slot finds none and takes hash % n over that slot's
- * backends, which stay until the next commit.  Best effort: a table left
- * over costs memory only, and the next commit rewrites the slot.
+ * backends, which stay until kanary_slots_release (slots_release.c) frees
+ * them after a grace period.  Best effort: a table left over costs memory
+ * only, and the next commit rewrites the slot.
  */
 static void tables_drop(struct kanary_maps *m, __u32 id, __u32 slot)
 {
@@ -137,6 +138,13 @@ static int be_write_slot(struct kanary_maps *m, const struct kanary_service *s, 
 			v.pad = 0;
 			if (bpf_map_update_elem(m->be, &k, &v, BPF_ANY) == 0)
 				continue;
+			/* Full: the old slots of earlier commits may hold the room. */
+			if ((errno == E2BIG || errno == ENOMEM || errno == ENOSPC) && m->n_retired) {
+				if (kanary_slots_release(m, NULL) == 0 &&
+				    bpf_map_update_elem(m->be, &k, &v, BPF_ANY) == 0)
+					continue;
+				errno = errno == 0 ? ENOSPC : errno;
+			}
 			if (errno == E2BIG || errno == ENOMEM || errno == ENOSPC)
 				return kanary_errf(e, ENOSPC,
 						   "the backend map %s is full: unload and load with a larger max-backends",
@@ -214,7 +222,7 @@ static int commit_new(struct kanary_maps *m, struct kanary_service *s, struct ka
 	memset(&empty, 0, sizeof(empty));
 	err = cfg_write(m, id, 1, &empty, e);
 	if (!err)
-		err = be_delete_slot(m, id, 1, e);
+		err = kanary_slot_clear(m, id, 1, e);
 	if (!err)
 		err = kanary_stats_zero(m, id, e);
 	if (!err)
@@ -280,6 +288,12 @@ int kanary_service_commit(struct kanary_maps *m, struct kanary_service *s,
 				   KANARY_NAME_LEN, live.name, s->cfg.name);
 
 	next = !s->slot;
+	/* Retired by an earlier commit of this batch: packets may still read it until a grace period. */
+	if (kanary_slot_retired(m, s->id, next)) {
+		err = kanary_slots_release(m, e);
+		if (err)
+			return err;
+	}
 	err = be_write_slot(m, s, s->id, next, e);
 	if (err)
 		return err;
@@ -296,6 +310,8 @@ int kanary_service_commit(struct kanary_maps *m, struct kanary_service *s,
 				   s->cfg.name, strerror(errno));
 	s->slot = next;
 	tables_drop(m, s->id, !next);
+	/* Its backends go once no packet can be reading them; kept if this cannot be recorded. */
+	kanary_slot_retire(m, s->id, !next);
 	return 0;
 }
 
@@ -342,7 +358,7 @@ int kanary_service_del(struct kanary_maps *m, const char *name, struct kanary_er
 	for (__u32 slot = 0; slot < 2 && !err; slot++) {
 		err = cfg_write(m, s->id, slot, &empty, e);
 		if (!err)
-			err = be_delete_slot(m, s->id, slot, e);
+			err = kanary_slot_clear(m, s->id, slot, e);
 	}
 	if (!err)
 		err = kanary_stats_zero(m, s->id, e);

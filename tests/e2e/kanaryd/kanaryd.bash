@@ -65,8 +65,25 @@ kd_stop() {
 }
 
 # kd_status FILTER: one value from what `kanaryctl status` reports of kanaryd.
+# kanaryd writes its status file at most once a second and holds a write
+# asked for within the second (docs/kanaryd.md): until the file is 1.1 s
+# old, a newer state may be on its way.  At most 2.2 s: a held write lands
+# within a second of the one before.
+kd_status_settled() {
+	local f now mtime
+	for _ in $(seq 30); do
+		f=$(ls -t "$KANARY_RUN_DIR"/*.status.json 2>/dev/null | head -1)
+		[[ -n $f ]] || return 0
+		now=$(date +%s%3N)
+		mtime=$(stat -c %.3Y "$f" 2>/dev/null | tr -d .) || return 0
+		((now - mtime >= 1100)) && return 0
+		sleep 0.1
+	done
+}
+
 kd_status() {
 	local doc
+	kd_status_settled
 	doc=$(kctl -j status) || { echo "kanaryctl status failed: $doc" >&2; return 1; }
 	jq -er "$1" <<<"$doc"
 }

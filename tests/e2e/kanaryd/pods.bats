@@ -29,9 +29,14 @@ teardown_file() { kd_teardown_file; }
 }
 
 @test "a pod that stops being Ready leaves, and comes back when Ready" {
-	local f="$KD_MANIFESTS/pod-risky2.yaml"
+	local f="$KD_MANIFESTS/pod-risky2.yaml" partial
+	partial=$(kd_status '.passes.partial')
 	sed -i 's/status: "True"/status: "False"/' "$f"
 	kd_wait_backends "$KD_SERVICE" risky 1
+	# Applied by a partial pass: only greeting compared (docs/kanaryd.md).
+	expect_eq "$(kd_status ".passes.partial > $partial")" true "a partial pass ran for the pod event"
+	grep -q "partial pass: 1 service compared" "$KD_LOG" ||
+		{ echo "FAIL: no partial pass of one service in the log" >&2; tail -5 "$KD_LOG" >&2; return 1; }
 	measure 500
 	expect_eq "${SERVED[risky2]}" 0 "connections to the unready risky2"
 	sed -i 's/status: "False"/status: "True"/' "$f"

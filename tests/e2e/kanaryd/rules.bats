@@ -151,6 +151,7 @@ annotate_greeting() {
 	annotate_greeting true
 	grep -q 'kanary.io/per-request: "true"' "$KD_MANIFESTS/services.yaml"
 	kd_wait_rules '.per_request == true and (.rules | length == 0)'
+	kd_status_settled
 	kctl status | grep -E '^  default/greeting .*; per-request$' ||
 		{ echo "FAIL: kanaryctl status does not say per-request:" >&2; kctl status >&2; return 1; }
 	# With a rule and without it again: still on.

@@ -59,7 +59,9 @@ int main(void)
 	srunner_add_suite(sr, name_index_suite());
 	srunner_add_suite(sr, applied_suite());
 	srunner_add_suite(sr, status_suite());
+	srunner_add_suite(sr, status_pace_suite());
 	srunner_add_suite(sr, reconcile_suite());
+	srunner_add_suite(sr, partial_suite());
 	srunner_add_suite(sr, kube_config_suite());
 	srunner_add_suite(sr, kube_cache_suite());
 	srunner_add_suite(sr, kube_watch_suite());

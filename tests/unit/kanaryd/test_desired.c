@@ -165,6 +165,42 @@ START_TEST(duplicate_objects_first_wins_with_a_warning)
 }
 END_TEST
 
+/* Several duplicates: each later one dropped, the warnings in namespace and name order, each naming the first. */
+START_TEST(duplicates_are_reported_in_name_order)
+{
+	static const char svc[] = "apiVersion: v1\nkind: Service\nmetadata: {name: %s}\n"
+				  "spec: {clusterIP: 10.96.0.%d, selector: {app: x}, ports: [{port: 80}]}\n";
+	struct kdt_world w = { 0 };
+	char text[3][256];
+	size_t a = SIZE_MAX, z = SIZE_MAX;
+
+	snprintf(text[0], sizeof(text[0]), svc, "zz", 1);
+	snprintf(text[1], sizeof(text[1]), svc, "aa", 2);
+	kdt_load_text(&w, "one.yaml", text[0]);
+	kdt_load_text(&w, "two.yaml", text[1]);
+	snprintf(text[2], sizeof(text[2]), svc, "zz", 3);
+	kdt_load_text(&w, "three.yaml", text[2]);
+	snprintf(text[0], sizeof(text[0]), svc, "aa", 4);
+	kdt_load_text(&w, "four.yaml", text[0]);
+	kdt_load_text(&w, "five.yaml", text[1]);
+	kdt_build(&w);
+	ck_assert_uint_eq(w.desired.n, 2);
+	ck_assert_uint_eq(kdt_service(&w, "default/zz")->key.vip.w[3], inet_addr("10.96.0.1"));
+	ck_assert_uint_eq(kdt_service(&w, "default/aa")->key.vip.w[3], inet_addr("10.96.0.2"));
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "three.yaml:1:", "default/zz", "also defined at one.yaml:1");
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "four.yaml:1:", "default/aa", "also defined at two.yaml:1");
+	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "five.yaml:1:", "default/aa", "also defined at two.yaml:1");
+	for (size_t i = 0; i < w.diags.n; i++) {
+		if (strstr(w.diags.v[i].msg, "default/aa is also") && a == SIZE_MAX)
+			a = i;
+		if (strstr(w.diags.v[i].msg, "default/zz is also"))
+			z = i;
+	}
+	ck_assert_uint_lt(a, z);	/* aa before zz, though zz's duplicate came first */
+	kdt_free(&w);
+}
+END_TEST
+
 START_TEST(two_services_on_one_address_hold_the_second)
 {
 	struct kdt_world w = { 0 };
@@ -266,6 +302,7 @@ Suite *desired_suite(void)
 	tcase_add_test(tc, no_virtual_service_means_one_default_subset_of_ready_pods);
 	tcase_add_test(tc, terminating_unready_pending_and_foreign_pods_are_not_backends);
 	tcase_add_test(tc, multi_port_service_gets_one_service_per_tcp_port);
+	tcase_add_test(tc, duplicates_are_reported_in_name_order);
 	tcase_add_test(tc, headless_unassigned_and_external_services_are_skipped);
 	tcase_add_test(tc, backends_are_sorted_so_order_in_files_does_not_matter);
 	tcase_add_test(tc, hash_follows_what_is_written);

@@ -4,6 +4,7 @@
  * desired state.  A subset that left the manifests stays in the maps,
  * retired (weight 0, no backends), and does not make a service differ.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "base/arena.h"
@@ -98,6 +99,31 @@ int kd_diff_read(struct kd_diff *df, struct kanary_maps *m, const struct kd_desi
 	df->m = m;
 	df->want = want;
 	err = kanary_service_foreach(m, read_one, df, e);
+	if (err) {
+		kd_diff_free(df);
+		return err;
+	}
+	KD_NAME_INDEX_OF(&df->by_name, df->v, df->n, name);
+	return 0;
+}
+
+int kd_diff_read_some(struct kd_diff *df, struct kanary_maps *m, const struct kd_desired *want,
+		      const char (*names)[KANARY_NAME_LEN], size_t n, struct kanary_err *e)
+{
+	struct kanary_service *s = kd_xcalloc(1, sizeof(*s));
+	int err = 0;
+
+	memset(df, 0, sizeof(*df));
+	df->m = m;
+	df->want = want;
+	for (size_t i = 0; i < n && !err; i++) {
+		err = kanary_service_get(m, names[i], s, e);
+		if (err == -ENOENT)
+			err = 0;	/* not in the maps: created */
+		else if (!err)
+			err = read_one(s, df);
+	}
+	free(s);
 	if (err) {
 		kd_diff_free(df);
 		return err;

@@ -43,6 +43,13 @@ struct kd_diff {
 /* Reads the owned services of m and compares each with want; 0 or -errno (e says why). */
 int kd_diff_read(struct kd_diff *df, struct kanary_maps *m, const struct kd_desired *want,
 		 struct kanary_err *e);
+/*
+ * The same for the n services named (those of them in the maps), each
+ * found through the service index (kanary_service_get): a partial pass
+ * costs the services it touches, not the cluster.
+ */
+int kd_diff_read_some(struct kd_diff *df, struct kanary_maps *m, const struct kd_desired *want,
+		      const char (*names)[KANARY_NAME_LEN], size_t n, struct kanary_err *e);
 const struct kd_diff_seen *kd_diff_find(const struct kd_diff *df, const char *name);
 /* The service as v was read (config, id and slot, no backends) into s, to write it. */
 void kd_diff_restore(const struct kd_diff_seen *v, struct kanary_service *s);

@@ -16,6 +16,7 @@
 #include "apply/reconcile.h"
 #include "apply/rules_map_write.h"
 #include "apply/service_write.h"
+#include "desired/desired_changed.h"
 
 const char *kd_outcome_name(enum kd_outcome o)
 {
@@ -136,10 +137,36 @@ static void apply_one(struct kanary_maps *m, struct kanary_service *buf, const s
 	result(out, d->name, v ? KD_OUT_UPDATED : KD_OUT_CREATED, msg, 0);
 }
 
+/* Deletions, then the desired services of df (all of want when only is NULL). */
+static void apply_diff(struct kanary_maps *m, const struct kd_desired *want, struct kd_diff *df,
+		       const struct kd_changes *only, struct kd_applied *applied,
+		       struct kd_results *out)
+{
+	struct kanary_service *buf = kd_xcalloc(1, sizeof(*buf));
+	int err;
+
+	/* Deletions first: they may free the VIP:port a new service needs. */
+	for (size_t i = 0; i < df->n; i++) {
+		struct kanary_err de = { "" };
+
+		if (kd_desired_find(want, df->v[i].name))
+			continue;
+		err = kanary_service_del(m, df->v[i].name, &de);
+		if (err)
+			result(out, df->v[i].name, KD_OUT_FAILED, de.msg, err);
+		else
+			result(out, df->v[i].name, KD_OUT_DELETED, "no longer in the manifests", 0);
+		kd_applied_del(applied, df->v[i].name);
+	}
+	for (size_t i = 0; i < want->n; i++)
+		if (!only || kd_changes_has(only, want->v[i].name))
+			apply_one(m, buf, df, &want->v[i], applied, out);
+	free(buf);
+}
+
 int kd_reconcile(struct kanary_maps *m, const struct kd_desired *want, struct kd_applied *applied,
 		 struct kd_results *out, struct kanary_err *e)
 {
-	struct kanary_service *buf;
 	struct kd_diff df;
 	int err;
 
@@ -147,28 +174,53 @@ int kd_reconcile(struct kanary_maps *m, const struct kd_desired *want, struct kd
 	err = kd_diff_read(&df, m, want, e);
 	if (err)
 		return err;
-	buf = kd_xcalloc(1, sizeof(*buf));
-	/* Deletions first: they may free the VIP:port a new service needs. */
-	for (size_t i = 0; i < df.n; i++) {
-		struct kanary_err de = { "" };
-
-		if (kd_desired_find(want, df.v[i].name))
-			continue;
-		err = kanary_service_del(m, df.v[i].name, &de);
-		if (err)
-			result(out, df.v[i].name, KD_OUT_FAILED, de.msg, err);
-		else
-			result(out, df.v[i].name, KD_OUT_DELETED, "no longer in the manifests", 0);
-		kd_applied_del(applied, df.v[i].name);
-	}
-	for (size_t i = 0; i < want->n; i++)
-		apply_one(m, buf, &df, &want->v[i], applied, out);
+	apply_diff(m, want, &df, NULL, applied, out);
 	/* Records of services that are neither in the maps nor wanted. */
 	for (size_t i = applied->n; i-- > 0;)
 		if (!kd_desired_find(want, applied->v[i].name) && !kd_diff_find(&df, applied->v[i].name))
 			kd_applied_del(applied, applied->v[i].name);
-	free(buf);
 	kd_diff_free(&df);
+	/* The old slots of this pass's commits, freed once (slots_release.c in libkanary). */
+	kanary_slots_release(m, NULL);
+	KD_NAME_INDEX_OF(&out->by_name, out->v, out->n, name);
+	return 0;
+}
+
+static void result_copy(struct kd_results *r, const struct kd_result *x)
+{
+	result(r, x->name, x->outcome, x->msg, x->err);
+}
+
+int kd_reconcile_some(struct kanary_maps *m, const struct kd_desired *want,
+		      const struct kd_changes *changes, struct kd_applied *applied,
+		      const struct kd_results *before, struct kd_results *out, struct kanary_err *e)
+{
+	struct kd_results part = { 0 };
+	struct kd_diff df;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = kd_diff_read_some(&df, m, want, changes->names, changes->n, e);
+	if (err)
+		return err;
+	apply_diff(m, want, &df, changes, applied, &part);
+	kd_diff_free(&df);
+	kanary_slots_release(m, NULL);
+	KD_NAME_INDEX_OF(&part.by_name, part.v, part.n, name);
+	/* Merged in kd_reconcile's order: this pass's deletions, then every desired service. */
+	for (size_t i = 0; i < part.n; i++)
+		if (!kd_desired_find(want, part.v[i].name))
+			result_copy(out, &part.v[i]);
+	for (size_t i = 0; i < want->n; i++) {
+		const char *name = want->v[i].name;
+		const struct kd_result *r = kd_changes_has(changes, name) ?
+					    kd_results_find(&part, name) : kd_results_find(before, name);
+
+		if (r)
+			result_copy(out, r);
+	}
+	out->writes = part.writes;	/* not the earlier passes' copied along */
+	kd_results_free(&part);
 	KD_NAME_INDEX_OF(&out->by_name, out->v, out->n, name);
 	return 0;
 }

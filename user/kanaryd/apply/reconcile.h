@@ -48,6 +48,17 @@ const char *kd_outcome_name(enum kd_outcome o);
  */
 int kd_reconcile(struct kanary_maps *m, const struct kd_desired *want, struct kd_applied *applied,
 		 struct kd_results *out, struct kanary_err *e);
+/*
+ * A partial pass: only the services of changes (none structural, see
+ * desired_changed.h) are read from the maps, compared and written, the
+ * same way as kd_reconcile does it.  out is before with those services'
+ * results replaced, in kd_reconcile's order; before's deletions are gone.
+ * Its writes count this pass's only.
+ */
+struct kd_changes;
+int kd_reconcile_some(struct kanary_maps *m, const struct kd_desired *want,
+		      const struct kd_changes *changes, struct kd_applied *applied,
+		      const struct kd_results *before, struct kd_results *out, struct kanary_err *e);
 void kd_results_free(struct kd_results *r);
 const struct kd_result *kd_results_find(const struct kd_results *r, const char *name);
 

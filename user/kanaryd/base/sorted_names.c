@@ -60,17 +60,34 @@ void *kd_sorted_ptr_find(const void *base, size_t n, size_t size, size_t off, co
 	return find(base, n, size, off, true, name);
 }
 
+static unsigned long long name_hash(const char *s)
+{
+	unsigned long long h = 14695981039346656037ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
 void kd_name_index_add(struct kd_name_index *x, const char *name, size_t at)
 {
-	struct kd_name_ref r = { .name = name, .at = at };
+	struct kd_name_ref r = { .name = name, .at = at, .hash = name_hash(name) };
 
 	KD_PUSH(x->v, x->n, x->cap, r);
+}
+
+/* A ref against (hash, name): by hash, then name. */
+static int cmp_key(const struct kd_name_ref *a, unsigned long long hash, const char *name)
+{
+	if (a->hash != hash)
+		return a->hash < hash ? -1 : 1;
+	return strcmp(a->name, name);
 }
 
 static int cmp_ref(const void *pa, const void *pb)
 {
 	const struct kd_name_ref *a = pa, *b = pb;
-	int r = strcmp(a->name, b->name);
+	int r = cmp_key(a, b->hash, b->name);
 
 	if (!r)
 		r = a->at < b->at ? -1 : a->at > b->at;
@@ -96,12 +113,21 @@ void kd_name_index_of(struct kd_name_index *x, const void *base, size_t n, size_
 
 size_t kd_name_index_range(const struct kd_name_index *x, const char *name, size_t *end)
 {
-	size_t first = lower_bound(x->v, x->n, sizeof(*x->v), offsetof(struct kd_name_ref, name), true, name);
+	unsigned long long h = name_hash(name);
+	size_t lo = 0, hi = x->n;
 
-	*end = first;
-	while (*end < x->n && strcmp(x->v[*end].name, name) == 0)
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp_key(&x->v[mid], h, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*end = lo;
+	while (*end < x->n && cmp_key(&x->v[*end], h, name) == 0)
 		++*end;
-	return first;
+	return lo;
 }
 
 ssize_t kd_name_index_find(const struct kd_name_index *x, const char *name)

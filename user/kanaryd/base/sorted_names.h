@@ -38,12 +38,19 @@ void *kd_sorted_ptr_find(const void *base, size_t n, size_t size, size_t off, co
 struct kd_name_ref {
 	const char *name;	/* the caller's, valid while the index is used */
 	size_t at;		/* the position of what it names, in the caller's array */
+	unsigned long long hash;	/* of name */
 };
 
-/* Positions by name: add them all, sort once, then look up. */
+/*
+ * Positions by name: add them all, sort once, then look up by the exact
+ * name.  Sorted by a hash of the name first (then the name, then the
+ * position), so sorting 200,000 pod label keys compares integers, not
+ * strings; the order of the whole index is therefore not the names', only
+ * each name's refs are together and in position order.
+ */
 struct kd_name_index {
 	size_t n, cap;
-	struct kd_name_ref *v;	/* by name, then position */
+	struct kd_name_ref *v;	/* by hash, name, then position */
 };
 
 void kd_name_index_add(struct kd_name_index *x, const char *name, size_t at);

@@ -84,8 +84,22 @@ static bool meta_same(const struct kd_meta *a, const struct kd_meta *b)
 struct sortable {
 	const struct kd_meta *m;
 	size_t order;
+	unsigned long long h;	/* of ns and name: most comparisons are one integer's */
 };
 
+static unsigned long long meta_hash(const struct kd_meta *m)
+{
+	unsigned long long h = 14695981039346656037ull;
+
+	for (const char *p = m->ns; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = (h ^ 0x1f) * 1099511628211ull;
+	for (const char *p = m->name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h;
+}
+
+/* By namespace, name, then place: the order duplicates are reported in. */
 static int cmp_sortable(const void *pa, const void *pb)
 {
 	const struct sortable *a = pa, *b = pb;
@@ -98,36 +112,71 @@ static int cmp_sortable(const void *pa, const void *pb)
 	return r;
 }
 
+/* By hash first: the same ns/name still ends up together, in place order, at a fraction of the cost. */
+static int cmp_hashed(const void *pa, const void *pb)
+{
+	const struct sortable *a = pa, *b = pb;
+
+	if (a->h != b->h)
+		return a->h < b->h ? -1 : 1;
+	return cmp_sortable(pa, pb);
+}
+
+/* A later definition and the first one of its ns/name. */
+struct dup {
+	struct sortable later, first;
+};
+
+static int cmp_dup(const void *pa, const void *pb)
+{
+	return cmp_sortable(&((const struct dup *)pa)->later, &((const struct dup *)pb)->later);
+}
+
 /*
  * Drops later definitions of the same ns/name, with a warning naming both
  * places.  objs point to structs whose first member is their kd_meta.
+ * Grouped by a hash of ns/name (110,000 objects sorted by strcmp were a
+ * fifth of a pod event's CPU at 10,000 Services); the warnings, few, are
+ * then said in namespace and name order.
  */
 static size_t dedupe(struct kd_build *c, void **objs, size_t n)
 {
-	struct sortable *s = kd_xcalloc(n, sizeof(*s));
-	bool *drop = kd_xcalloc(n, sizeof(*drop));
-	size_t k = 0;
+	struct sortable *s = kd_xcalloc(n ? n : 1, sizeof(*s));
+	bool *drop = kd_xcalloc(n ? n : 1, sizeof(*drop));
+	struct dup *dups = NULL;
+	size_t k = 0, ndup = 0, capdup = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		s[i].m = objs[i];
 		s[i].order = i;
+		s[i].h = meta_hash(s[i].m);
 	}
-	qsort(s, n, sizeof(*s), cmp_sortable);
+	qsort(s, n, sizeof(*s), cmp_hashed);
 	for (size_t i = 1; i < n; i++) {
 		size_t first = i - 1;
+		struct dup d;
 
-		while (first > 0 && meta_same(s[first - 1].m, s[i].m))
+		while (first > 0 && s[first - 1].h == s[i].h && meta_same(s[first - 1].m, s[i].m))
 			first--;
-		if (!meta_same(s[first].m, s[i].m))
+		if (s[first].h != s[i].h || !meta_same(s[first].m, s[i].m))
 			continue;
 		drop[s[i].order] = true;
+		d.later = s[i];
+		d.first = s[first];
+		KD_PUSH(dups, ndup, capdup, d);
+	}
+	if (ndup)
+		qsort(dups, ndup, sizeof(*dups), cmp_dup);
+	for (size_t i = 0; i < ndup; i++) {
+		const struct kd_meta *m = dups[i].later.m, *f = dups[i].first.m;
+
 		kd_diag_add(c->diags, KD_WARN, "%s:%d: %s %s/%s is also defined at %s:%d; this one is ignored",
-			    s[i].m->file, s[i].m->line, s[i].m->kind, s[i].m->ns, s[i].m->name,
-			    s[first].m->file, s[first].m->line);
+			    m->file, m->line, m->kind, m->ns, m->name, f->file, f->line);
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!drop[i])
 			objs[k++] = objs[i];
+	free(dups);
 	free(s);
 	free(drop);
 	return k;
@@ -145,9 +194,18 @@ static size_t dedupe(struct kd_build *c, void **objs, size_t n)
 		(c)->nfield = dedupe((c), (void **)(c)->field, total);		\
 	} while (0)
 
+/* "NAMESPACE\x1fKEY=VALUE", made without printf: 100,000 pods make 200,000 of them per build. */
 static char *label_key(const char *ns, const char *key, const char *val)
 {
-	return kd_xasprintf("%s\x1f%s=%s", ns, key, val);
+	size_t a = strlen(ns), b = strlen(key), c = strlen(val);
+	char *k = kd_xcalloc(1, a + b + c + 3);
+
+	memcpy(k, ns, a);
+	k[a] = '\x1f';
+	memcpy(k + a + 1, key, b);
+	k[a + 1 + b] = '=';
+	memcpy(k + a + 2 + b, val, c);
+	return k;
 }
 
 void kd_ctx_init(struct kd_build *c, struct kd_objects *const *sets, size_t nsets)

@@ -11,8 +11,10 @@
 #include <jansson.h>
 #include "daemon.h"
 #include "base/log.h"
+#include "base/clock.h"
 #include "apply/reconcile.h"
 #include "report/desired_json.h"
+#include "report/status_cache.h"
 
 static json_t *time_json(time_t t)
 {
@@ -55,19 +57,10 @@ static json_t *files_json(const struct kd_files *fs)
 static json_t *services_json(const struct kd_daemon *d)
 {
 	json_t *a = json_array();
-	char summary[600];
 
-	for (size_t i = 0; i < d->desired.n; i++) {
-		const struct kd_desired_service *s = &d->desired.v[i];
-		const struct kd_result *r = kd_results_find(&d->results, s->name);
-		json_t *o = kd_desired_service_json(s);
-
-		kd_desired_service_summary(s, summary, sizeof(summary));
-		json_object_set_new(o, "summary", json_string(summary));
-		json_object_set_new(o, "state", json_string(r ? kd_outcome_name(r->outcome) : "pending"));
-		json_object_set_new(o, "message", r && r->msg ? json_string(r->msg) : json_null());
-		json_array_append_new(a, o);
-	}
+	for (size_t i = 0; i < d->desired.n; i++)
+		json_array_append_new(a, kd_status_service_json(&d->desired.v[i],
+								 kd_results_find(&d->results, d->desired.v[i].name)));
 	return a;
 }
 
@@ -105,7 +98,8 @@ static json_t *problems_json(const struct kd_daemon *d)
 	return a;
 }
 
-json_t *kd_report_json(const struct kd_daemon *d)
+/* The status; with_services false: all of it but "services" (kd_report_write adds them). */
+static json_t *report_json(const struct kd_daemon *d, bool with_services)
 {
 	json_t *o = json_object(), *ifaces = json_object(), *globs = json_array(),
 	       *att = json_array(), *deleted = json_array();
@@ -132,6 +126,8 @@ json_t *kd_report_json(const struct kd_daemon *d)
 	if (d->kube)
 		json_object_set_new(o, "kube", kd_kube_json(d->kube));
 	json_object_set_new(o, "applied", json_boolean(!d->apply_error && d->have_desired));
+	json_object_set_new(o, "passes", json_pack("{s:I, s:I}", "full", (json_int_t)d->full_passes,
+						   "partial", (json_int_t)d->partial_passes));
 	for (size_t i = 0; i < d->cfg.nglobs; i++)
 		json_array_append_new(globs, json_string(d->cfg.globs[i]));
 	for (size_t i = 0; i < d->links.n; i++)
@@ -140,7 +136,8 @@ json_t *kd_report_json(const struct kd_daemon *d)
 	json_object_set_new(ifaces, "attached", att);
 	json_object_set_new(o, "interfaces", ifaces);
 	json_object_set_new(o, "files", files_json(&d->files));
-	json_object_set_new(o, "services", services_json(d));
+	if (with_services)
+		json_object_set_new(o, "services", services_json(d));
 	for (size_t i = 0; i < d->results.n; i++)
 		if (d->results.v[i].outcome == KD_OUT_DELETED)
 			json_array_append_new(deleted, json_string(d->results.v[i].name));
@@ -149,18 +146,60 @@ json_t *kd_report_json(const struct kd_daemon *d)
 	return o;
 }
 
+json_t *kd_report_json(const struct kd_daemon *d)
+{
+	return report_json(d, true);
+}
+
+/* The head's members, then "services" from the cache: the same document kd_report_json makes. */
+static int write_status(FILE *f, struct kd_daemon *d)
+{
+	json_t *head = report_json(d, false);
+	char *text = json_dumps(head, JSON_COMPACT);
+	size_t len = text ? strlen(text) : 0;
+	int err;
+
+	json_decref(head);
+	if (len < 2) {
+		free(text);
+		return -ENOMEM;
+	}
+	kd_status_cache_update(&d->status_cache, &d->desired, &d->results);
+	text[len - 1] = '\0';	/* the closing brace, after the services */
+	err = fputs(text, f) == EOF ? -errno : 0;
+	if (!err && fputs(len > 2 ? ",\"services\":[" : "\"services\":[", f) == EOF)
+		err = -errno;
+	if (!err)
+		err = kd_status_cache_print(&d->status_cache, f);
+	if (!err && fputs("]}\n", f) == EOF)
+		err = -errno;
+	free(text);
+	return err;
+}
+
 void kd_report_write(struct kd_daemon *d)
 {
 	char tmp[PATH_MAX + 8];
-	json_t *st;
+	FILE *f;
+	int err;
 
 	if (!d->status_path[0])
 		return;
-	st = kd_report_json(d);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", d->status_path);
-	if (json_dump_file(st, tmp, JSON_INDENT(2)) || rename(tmp, d->status_path)) {
-		pr_warn("cannot write the status file %s: %s", d->status_path, strerror(errno));
+	f = fopen(tmp, "w");
+	err = f ? write_status(f, d) : -errno;
+	if (f && fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, d->status_path))
+		err = -errno;
+	if (err) {
+		pr_warn("cannot write the status file %s: %s", d->status_path, strerror(-err));
 		unlink(tmp);
 	}
-	json_decref(st);
+}
+
+void kd_report_paced(struct kd_daemon *d)
+{
+	if (kd_pace_ask(&d->status_pace, kd_mono_ms()))
+		kd_report_write(d);
 }

@@ -20,6 +20,13 @@ struct kd_store_item {
 	struct kd_diags diags;	/* errors and warnings of the last version */
 	bool has_hash;		/* files: hash is of the content last read, good or bad */
 	unsigned long long hash;
+	/*
+	 * Files: the identity (inode, size, change time) of the content last
+	 * read, and whether it can be trusted to tell that content apart
+	 * (manifest_files.c: settled).
+	 */
+	bool has_stat;
+	unsigned long long ino, size, ctime_ns;
 };
 
 struct kd_store {
