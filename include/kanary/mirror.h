@@ -110,7 +110,8 @@ struct kanary_mirror_relay_stats {
 	__u64	agree;		/* both answers in the same class (2xx and 2xx, ...) */
 	__u64	differ;		/* different classes, or the mirror failed (errors) */
 	__u64	unpaired;	/* sent, but one side never seen in time, or the pair table full */
-	__u64	pad;
+	__u64	live_latency_sum_us;	/* the sums of the two histograms, for /metrics */
+	__u64	mirror_latency_sum_us;
 	/* Latency of both sides of each pair the mirror answered (KANARY_HTTP_LATENCY_BOUNDS_US). */
 	__u64	live_latency[KANARY_HTTP_BUCKETS];
 	__u64	mirror_latency[KANARY_HTTP_BUCKETS];	/* first byte sent to status line read */
@@ -141,7 +142,7 @@ _Static_assert(sizeof(struct kanary_mirror_cfg) == 4 * KANARY_MAX_SUBSETS, "mirr
 _Static_assert(sizeof(struct kanary_mirror_event) == 32, "mirror event layout");
 _Static_assert(sizeof(struct kanary_mirror_copy_stats) == 5 * 8, "mirror copy stats layout");
 _Static_assert(sizeof(struct kanary_mirror_live) == 8, "mirror live layout");
-_Static_assert(sizeof(struct kanary_mirror_relay_stats) == (16 + 2 * KANARY_HTTP_BUCKETS) * 8,
+_Static_assert(sizeof(struct kanary_mirror_relay_stats) == (17 + 2 * KANARY_HTTP_BUCKETS) * 8,
 	       "mirror relay stats layout");
 _Static_assert(sizeof(struct kanary_mirror_diff_key) == 12 + KANARY_MIRROR_DIFF_METHOD +
 	       KANARY_MIRROR_DIFF_PATH, "mirror diff key layout");

@@ -108,6 +108,8 @@ void stats_compare(uint32_t svc_id, int subset, bool agree, int mirror_status, u
 	if (mirror_status) {
 		d->live_latency[bucket_of(live_us)]++;
 		d->mirror_latency[bucket_of(mirror_us)]++;
+		d->live_latency_sum_us += live_us;
+		d->mirror_latency_sum_us += mirror_us;
 	}
 }
 

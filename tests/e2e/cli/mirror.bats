@@ -32,9 +32,10 @@ words_hex() {
 # live side all in the bucket (7, 10] ms, the mirror's all in (10, 15] ms.
 write_relay_counts() {
 	local w=() b
-	for b in $(seq 0 95); do w[b]=0; done
+	for b in $(seq 0 96); do w[b]=0; done
 	w[0]=1004; w[2]=993; w[5]=7; w[12]=993; w[13]=7; w[14]=4
-	w[16+14]=1000; w[56+15]=1000
+	w[15]=8500000; w[16]=12500000	# the latency sums (µs), for /metrics
+	w[17+14]=1000; w[57+15]=1000
 	# shellcheck disable=SC2046
 	bpftool map update pinned "$PIN/kanary_mirrelay_v2" \
 		key hex $(python3 -c 'import struct,sys; print(" ".join("%02x" % b for b in struct.pack("<I", int(sys.argv[1]))))' $((SVC_ID * 8 + 1))) \
