@@ -63,6 +63,8 @@ cmp_traffic() {
 	relay_settled cmp risky1 8081
 	kctl mirror show cmp
 	kctl mirror show cmp --diff
+	kctl -j mirror show cmp | jq -c ".mirrors[0].comparison"
+	kctl stats cmp | grep "^mirror"
 	fails=$(recorded risky1 8081 'select(.path | startswith("/fail"))' | wc -l)
 	oks=$(recorded risky1 8081 'select(.path | startswith("/ok/"))' | wc -l)
 	# Every request reaches the mirror on a clean link (a lost copy would be dropped, not wrong).
