@@ -110,3 +110,14 @@ cmp_traffic() {
 	run kctl stats agree
 	[[ $output == *"mirror agree/shadow (100%): $compared compared, agree "* ]] || { echo "$output"; false; }
 }
+
+@test "kanary-mirror --max-pairs: a count from 1 to 16777216, else a clear error" {
+	local bad
+	for bad in 0 -1 abc 16777217 ''; do
+		run "$KANARY_MIRROR" --max-pairs "$bad"
+		[[ $status -eq 2 && $output == *"--max-pairs '$bad' is not a number from 1 to 16777216"* ]] ||
+			{ echo "--max-pairs '$bad': $status $output"; false; }
+	done
+	run "$KANARY_MIRROR" --help
+	[[ $status -eq 0 && $output == *"--max-pairs N"* ]] || { echo "$output"; false; }
+}
