@@ -13,11 +13,12 @@ source "$KN_LIB_DIR/mirror.bash"
 
 CMP_VIP=10.96.0.17
 AGREE_VIP=10.96.0.18
+SLOW_VIP=10.96.0.19
 
 setup_file() {
 	e2e_setup_file || return 1
 	recorder_start safe1 8080 && recorder_start risky1 8081 0 /fail &&
-		recorder_start risky1 8082 || return 1
+		recorder_start risky1 8082 && recorder_start risky1 8083 0.25 || return 1
 	{
 		kctl service add cmp "$CMP_VIP:$KN_VIP_PORT" &&
 			kctl backend add cmp live "$(pod_ip safe1):8080" &&
@@ -28,7 +29,12 @@ setup_file() {
 			kctl backend add agree live "$(pod_ip safe1):8080" &&
 			kctl backend add agree shadow "$(pod_ip risky1):8082" &&
 			kctl weight set agree live 100 shadow 0 &&
-			kctl mirror set agree shadow 100
+			kctl mirror set agree shadow 100 &&
+			kctl service add slow "$SLOW_VIP:$KN_VIP_PORT" &&
+			kctl backend add slow live "$(pod_ip safe1):8080" &&
+			kctl backend add slow shadow "$(pod_ip risky1):8083" &&
+			kctl weight set slow live 100 shadow 0 &&
+			kctl mirror set slow shadow 100
 	} >/dev/null || { echo "setting up the services failed" >&2; return 1; }
 	relay_start
 }
@@ -109,6 +115,29 @@ cmp_traffic() {
 	expect_eq "$(kctl -j mirror show agree --diff | jq '.disagreements | length')" 0 "kinds of disagreement"
 	run kctl stats agree
 	[[ $output == *"mirror agree/shadow (100%): $compared compared, agree "* ]] || { echo "$output"; false; }
+}
+
+@test "a mirror 250 ms slower than the live pod: both latencies as measured, and their ratio" {
+	local t0 t1 client_ms
+	t0=$(date +%s%N)
+	for i in $(seq 20); do
+		in_ns client curl -sf -o /dev/null --max-time 10 "http://$SLOW_VIP/slow/$i" || return 1
+	done
+	t1=$(date +%s%N)
+	client_ms=$(((t1 - t0) / 1000000 / 20))
+	relay_settled slow risky1 8083
+	kctl mirror show slow
+	expect_eq "$(mirror_stat slow '.mirrors[0].comparison.agree')" 20 "requests that agreed"
+	# The mirror's answers wait 250 ms: all 20 in the (200, 300] ms bucket, which puts
+	# p50 at 250 and p99 at 299 (linear in the bucket, as histogram_quantile).
+	expect_eq "$(mirror_stat slow '.mirrors[0].comparison.mirror_latency_ms.p50 | round')" 250 "mirror p50 ms"
+	expect_eq "$(mirror_stat slow '.mirrors[0].comparison.mirror_latency_ms.p99 | round')" 299 "mirror p99 ms"
+	# The live pod answers at once: under the client's own mean time per request.
+	expect_between "$(mirror_stat slow '.mirrors[0].comparison.live_latency_ms.p99')" 0.001 "$client_ms" "live p99 ms"
+	run kctl stats slow
+	[[ $output =~ mirror\ slow/shadow\ \(100%\):\ 20\ compared,\ agree\ 100\.00%,\ p99\ 2[5-9][0-9]\ ms\ vs\ live\ [0-9.]+\ ms\ \(([0-9.]+)x\) ]] ||
+		{ echo "$output"; false; }
+	expect_between "${BASH_REMATCH[1]}" 10 1e9 "mirror p99 / live p99"
 }
 
 @test "kanary-mirror --max-pairs: a count from 1 to 16777216, else a clear error" {
