@@ -106,8 +106,8 @@ $(BIN)/kanary-mirror: $(MIR_OBJS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-# The relay's reassembly and framing, alone (tests/unit/mirror).
-$(BIN)/kanary_mirror_unit: tests/unit/mirror/test_relay.c user/mirror/reasm.c user/mirror/http.c $(wildcard user/mirror/*.h) $(BPF_HDRS) | $(BIN) $(DEPS_STAMP)
+# The relay's reassembly, framing and comparison, alone (tests/unit/mirror).
+$(BIN)/kanary_mirror_unit: tests/unit/mirror/test_relay.c tests/unit/mirror/test_pair.c user/mirror/reasm.c user/mirror/http.c user/mirror/pair.c $(wildcard user/mirror/*.h) $(BPF_HDRS) | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) -Iuser/mirror $(filter %.c,$^) $(shell pkg-config --libs check) -o $@
 

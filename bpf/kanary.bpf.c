@@ -190,10 +190,12 @@ static __noinline void kanary_ingress_tracked(struct __sk_buff *skb, const struc
 	}
 	if (!rev)
 		return;
-	if (ev == KANARY_XCHG_EV_REQUEST)
+	if (ev == KANARY_XCHG_EV_REQUEST) {
 		kanary_xchg_stamp(&rev->xchg);
-	else
+		kanary_mirror_await(&rev->xchg, ct->xchg.mirror, p->seq);
+	} else {
 		kanary_xchg_ended(&rev->xchg, ct->svc_id, ct->subset);
+	}
 }
 
 /*
@@ -334,7 +336,7 @@ static __always_inline void kanary_xchg_egress(struct __sk_buff *skb, const stru
 		kanary_xchg_server_isn(&rev->xchg, p->seq);
 		return;
 	}
-	phase = kanary_xchg_backend(skb, p, p->seq, &rev->xchg, rev->svc_id, rev->subset);
+	phase = kanary_xchg_backend(skb, p, p->seq, &rev->xchg, rev->svc_id, rev->subset, 1);
 	if (phase >= 0) {
 		ct = kanary_ct_forward_of(p, rev);
 		if (ct)

@@ -18,6 +18,7 @@
 
 #include "maps.h"
 #include "parse.h"
+#include "mirror_live.h"
 #include "kanary/http_stats.h"
 
 /* What a client segment means to the exchange. */
@@ -255,6 +256,7 @@ static __always_inline __u8 kanary_xchg_answered(struct kanary_xchg *x, __u32 sv
 /* The connection ends: a request still awaited never got its response. */
 static __always_inline void kanary_xchg_ended(struct kanary_xchg *x, __u32 svc_id, __u8 subset)
 {
+	x->mirror_live = 0;
 	if (x->req_ns) {
 		x->req_ns = 0;
 		kanary_http_count_lost(svc_id, subset);
@@ -265,17 +267,23 @@ static __always_inline void kanary_xchg_ended(struct kanary_xchg *x, __u32 svc_i
  * A backend segment at seq (client space), on both paths: counts the
  * response it starts, or the request its FIN or RST leaves unanswered.
  * Returns the client side's next phase when a response began, else -1;
- * where that side lives is the caller's.
+ * where that side lives is the caller's.  With mirrors (a constant: the
+ * canary path, the only one that mirrors), the response to a mirrored
+ * request goes to the relay too (mirror_live.h); the rule path passes 0,
+ * which keeps the call, and its stack, out of its deeper chain.
  */
 static __always_inline int kanary_xchg_backend(struct __sk_buff *skb, const struct kanary_pkt *p,
 					       __u32 seq, struct kanary_xchg *x, __u32 svc_id,
-					       __u8 subset)
+					       __u8 subset, int mirrors)
 {
 	__u32 code = kanary_xchg_server(skb, p, seq, x);
 	int phase = -1;
 
-	if (code && !kanary_http_interim(code))
+	if (code && !kanary_http_interim(code)) {
+		if (mirrors && x->mirror_live)
+			kanary_mirror_live(p, x, svc_id, code);
 		phase = kanary_xchg_answered(x, svc_id, subset, code);
+	}
 	if (p->fin || p->rst)
 		kanary_xchg_ended(x, svc_id, subset);
 	return phase;

@@ -520,7 +520,7 @@ static __noinline int kanary_ho_refused(struct __sk_buff *skb, const struct kana
 static __always_inline void kanary_ho_xchg_out(struct __sk_buff *skb, const struct kanary_pkt *p,
 					       __u32 seq, struct kanary_ho_entry *ho)
 {
-	int phase = kanary_xchg_backend(skb, p, seq, &ho->xchg, ho->svc_id, ho->subset);
+	int phase = kanary_xchg_backend(skb, p, seq, &ho->xchg, ho->svc_id, ho->subset, 0);
 
 	if (phase >= 0)
 		ho->xchg.phase = phase;

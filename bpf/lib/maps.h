@@ -180,7 +180,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kanary_mirror_relay_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_mirrelay_v1 SEC(".maps");
+} kanary_mirrelay_v2 SEC(".maps");
+
+/* A disagreement between a mirror and the live answer -> its count; only the relay writes it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KANARY_MIRROR_DIFF_ENTRIES);
+	__type(key, struct kanary_mirror_diff_key);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_mirdiff_v1 SEC(".maps");
 
 /* A ring event being built: its header and one chunk of payload. */
 struct kanary_mirror_scratch {

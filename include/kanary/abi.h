@@ -170,8 +170,8 @@ struct kanary_xchg {
 	__u8	phase;		/* client side: enum kanary_xchg_phase */
 	__u8	srv_known;	/* backend side: srv_nxt is set */
 	__u8	mirror;		/* client side: the mirror subsets (bits) the current request is copied for */
-	__u8	pad;
-	__u32	pad2;
+	__u8	mirror_live;	/* backend side: the mirror subsets of the awaited request; 0: not mirrored */
+	__u32	mirror_seq;	/* backend side: the awaited request's first client sequence number */
 };
 
 struct kanary_ct_entry {

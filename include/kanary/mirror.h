@@ -9,20 +9,29 @@
  * the next request's start, every client segment's payload goes to the
  * ring buffer kanary_mirbuf_v1 as events, each with its TCP sequence
  * number.  The relay rebuilds the request from them, sends it whole to a
- * pod of the mirror subset and throws the answer away.  Nothing waits: a
+ * pod of the mirror subset and reads its status line.  Nothing waits: a
  * full ring drops the copy, and the relay drops the request it belonged to.
+ *
+ * The comparison: when the live response to a mirrored request begins,
+ * the datapath writes a LIVE event (its status and latency) to the same
+ * ring; the relay pairs it with the mirror's answer to the same request
+ * (the connection and the request's first sequence number) and counts
+ * agreement and both latencies per mirror subset, and the disagreements
+ * in kanary_mirdiff_v1.
  */
 #ifndef KANARY_MIRROR_H
 #define KANARY_MIRROR_H
 
 #include <linux/types.h>
 #include "kanary/abi.h"
+#include "kanary/http_stats.h"
 
 /* Pinned names, under the pin path. */
 #define KANARY_MAP_MIRROR	"kanary_mirror_v1"
 #define KANARY_MAP_MIRROR_BUF	"kanary_mirbuf_v1"
 #define KANARY_MAP_MIRROR_COPY	"kanary_mircopy_v1"
-#define KANARY_MAP_MIRROR_RELAY	"kanary_mirrelay_v1"
+#define KANARY_MAP_MIRROR_RELAY	"kanary_mirrelay_v2"	/* v2: the comparison's counts */
+#define KANARY_MAP_MIRROR_DIFF	"kanary_mirdiff_v1"
 
 /* A percentage is kept in parts per million: 100 % is this, 0.001 % is 10. */
 #define KANARY_MIRROR_PPM_MAX	1000000
@@ -45,9 +54,14 @@ struct kanary_mirror_cfg {
 
 enum kanary_mirror_ev_flags {
 	KANARY_MIRROR_EV_START = 1 << 0,	/* the payload starts a drawn request at seq */
+	KANARY_MIRROR_EV_LIVE  = 1 << 1,	/* the live response to the request that started at seq */
 };
 
-/* One ring event: a header, then len bytes of client payload. */
+/*
+ * One ring event: a header, then len bytes of client payload.  A LIVE
+ * event has len 0 (a relay that does not know it skips it) and is
+ * followed by struct kanary_mirror_live; subsets are the request's.
+ */
 struct kanary_mirror_event {
 	union kanary_addr client;	/* the client's address ... */
 	__be16	client_port;		/* ... and port: with svc_id, the connection */
@@ -58,12 +72,18 @@ struct kanary_mirror_event {
 	__u32	len;			/* payload bytes after this header, 1 .. KANARY_MIRROR_CHUNK */
 };
 
+/* After a LIVE event's header: how the live backend answered. */
+struct kanary_mirror_live {
+	__u32	status;		/* the response's status code, 100-599 (never an interim 1xx) */
+	__u32	latency_us;	/* request's first byte to response's first byte, at tc */
+};
+
 /* Per-CPU, keyed by service id: what the copy path did. */
 struct kanary_mirror_copy_stats {
 	__u64	requests;	/* requests drawn and their first segment copied */
 	__u64	events;		/* ring events written */
 	__u64	bytes;		/* payload bytes copied */
-	__u64	ring_full;	/* segments lost because the ring was full: their request is lost */
+	__u64	ring_full;	/* segments (their request is lost) or LIVE events lost: the ring was full */
 	__u64	too_big;	/* segments over KANARY_MIRROR_CHUNKS chunks: their request is lost */
 };
 
@@ -86,13 +106,46 @@ struct kanary_mirror_relay_stats {
 	__u64	responses[5];	/* mirror answers by class: 1xx .. 5xx */
 	__u64	errors;		/* connection refused, reset or timed out, or no status line */
 	__u64	dropped[KANARY_MIRROR_DROP__MAX];
-	__u64	pad[4];	/* room for the comparison with the live answers (issue 11) */
+	/* The comparison: requests whose live and mirror answers were paired. */
+	__u64	agree;		/* both answers in the same class (2xx and 2xx, ...) */
+	__u64	differ;		/* different classes, or the mirror failed (errors) */
+	__u64	unpaired;	/* sent, but one side never seen in time, or the pair table full */
+	__u64	live_latency_sum_us;	/* the sums of the two histograms, for /metrics */
+	__u64	mirror_latency_sum_us;
+	/* Latency of both sides of each pair the mirror answered (KANARY_HTTP_LATENCY_BOUNDS_US). */
+	__u64	live_latency[KANARY_HTTP_BUCKETS];
+	__u64	mirror_latency[KANARY_HTTP_BUCKETS];	/* first byte sent to status line read */
+};
+
+/* Longest method and path kept for a disagreement; longer ones are cut. */
+#define KANARY_MIRROR_DIFF_METHOD	12
+#define KANARY_MIRROR_DIFF_PATH		100
+#define KANARY_MIRROR_DIFF_ENTRIES	4096
+
+/*
+ * Key of kanary_mirdiff_v1 (LRU hash; value: __u64 count), written only by
+ * the relay: one kind of disagreement.  Strings NUL-padded; mirror_status
+ * 0 is an error (no answer).
+ */
+struct kanary_mirror_diff_key {
+	__u32	svc_id;
+	__u8	subset;		/* the mirror subset */
+	__u8	pad;
+	__u16	live_status;
+	__u16	mirror_status;
+	__u16	pad2;
+	char	method[KANARY_MIRROR_DIFF_METHOD];
+	char	path[KANARY_MIRROR_DIFF_PATH];
 };
 
 _Static_assert(sizeof(struct kanary_mirror_cfg) == 4 * KANARY_MAX_SUBSETS, "mirror cfg layout");
 _Static_assert(sizeof(struct kanary_mirror_event) == 32, "mirror event layout");
 _Static_assert(sizeof(struct kanary_mirror_copy_stats) == 5 * 8, "mirror copy stats layout");
-_Static_assert(sizeof(struct kanary_mirror_relay_stats) == 16 * 8, "mirror relay stats layout");
+_Static_assert(sizeof(struct kanary_mirror_live) == 8, "mirror live layout");
+_Static_assert(sizeof(struct kanary_mirror_relay_stats) == (17 + 2 * KANARY_HTTP_BUCKETS) * 8,
+	       "mirror relay stats layout");
+_Static_assert(sizeof(struct kanary_mirror_diff_key) == 12 + KANARY_MIRROR_DIFF_METHOD +
+	       KANARY_MIRROR_DIFF_PATH, "mirror diff key layout");
 _Static_assert(KANARY_MAX_SUBSETS <= 8, "a request's mirror subsets fit in a byte");
 
 #endif /* KANARY_MIRROR_H */

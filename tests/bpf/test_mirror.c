@@ -7,8 +7,14 @@
  * nothing without a mirror; the draw's share; the IP length, not the
  * frame's, bounding a copy; and a full ring that loses the copy, counted,
  * while every live segment still goes through untouched but for the NAT.
+ * The comparison's live side (bpf/lib/mirror_live.h): one LIVE event per
+ * mirrored request, when its final response begins, with the request's
+ * first sequence number, the status and the latency; none for a request
+ * not mirrored, an interim response, or a connection ended unanswered.
  */
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
 #include "fixture.h"
@@ -142,8 +148,9 @@ START_TEST(drawn_request_copied_whole_in_chunks)
 	start = c.cnxt;
 	client(&c, get_a);
 	drain(&s);
-	ck_assert_int_eq(s.n, 1);
-	expect_event(&s, 0, &c, start, KANARY_MIRROR_EV_START, get_a, strlen(get_a));
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_uint_eq(s.ev[0].flags, KANARY_MIRROR_EV_LIVE);	/* the POST's answer */
+	expect_event(&s, 1, &c, start, KANARY_MIRROR_EV_START, get_a, strlen(get_a));
 	ck_assert_uint_eq(copy_stats().requests, 2);
 }
 END_TEST
@@ -253,6 +260,108 @@ START_TEST(full_ring_loses_the_copy_not_the_segment)
 }
 END_TEST
 
+static __u64 mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns's clock */
+	return (__u64)ts.tv_sec * 1000000 + (__u64)ts.tv_nsec / 1000;
+}
+
+/* Event i is the LIVE answer to c's request that started at seq. */
+static const struct kanary_mirror_live *expect_live(const struct seen *s, int i,
+						    const struct conv *c, __u32 seq)
+{
+	const struct kanary_mirror_event *ev = &s->ev[i];
+
+	ck_assert_int_gt(s->n, i);
+	ck_assert_uint_eq(ev->flags, KANARY_MIRROR_EV_LIVE);
+	ck_assert_uint_eq(ev->len, 0);
+	ck_assert_uint_eq(s->size[i], sizeof(*ev) + sizeof(struct kanary_mirror_live));
+	ck_assert_uint_eq(ev->svc_id, svc_id);
+	ck_assert_uint_eq(ev->client.w[3], htonl(c->f.client));
+	ck_assert_uint_eq(ev->client.w[2], htonl(0xffff));
+	ck_assert_uint_eq(ntohs(ev->client_port), c->f.cport);
+	ck_assert_uint_eq(ev->subsets, 1u << shadow);
+	ck_assert_uint_eq(ev->seq, seq);
+	return (const struct kanary_mirror_live *)s->data[i];
+}
+
+static const char unavailable_503[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n";
+
+START_TEST(live_answer_to_a_mirrored_request)
+{
+	const struct kanary_mirror_live *live;
+	__u64 t0, t1;
+	struct seen s;
+	struct conv c;
+	__u32 start;
+
+	c = mirrored_conn("100");
+	start = c.cnxt;
+	t0 = mono_us();
+	client(&c, post_head);
+	drain(&s);
+	ck_assert_int_eq(s.n, 1);	/* the copy; no answer yet */
+	usleep(20000);
+	backend(&c, unavailable_503);
+	t1 = mono_us();
+	/* More of the same response: no second answer. */
+	backend(&c, "more body bytes");
+	drain(&s);
+	ck_assert_int_eq(s.n, 1);
+	live = expect_live(&s, 0, &c, start);
+	ck_assert_uint_eq(live->status, 503);
+	ck_assert_uint_ge(live->latency_us, 20000);
+	ck_assert_uint_le(live->latency_us, t1 - t0);
+	ck_assert_uint_eq(copy_stats().ring_full, 0);
+}
+END_TEST
+
+START_TEST(live_answer_after_interim_only)
+{
+	struct seen s;
+	struct conv c;
+	__u32 start;
+
+	c = mirrored_conn("100");
+	start = c.cnxt;
+	client(&c, post_head);
+	backend(&c, "HTTP/1.1 100 Continue\r\n\r\n");
+	drain(&s);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_uint_eq(s.ev[0].flags, KANARY_MIRROR_EV_START);
+	backend(&c, ok_200);
+	drain(&s);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_uint_eq(expect_live(&s, 0, &c, start)->status, 200);
+}
+END_TEST
+
+START_TEST(no_live_answer_unmirrored_or_unanswered)
+{
+	struct kanary_err e = { 0 };
+	struct seen s;
+	struct conv c, d;
+
+	/* Mirrored, but the backend closes without an answer. */
+	c = mirrored_conn("100");
+	client(&c, get_a);
+	backend_at(&c, c.snxt, TF_FIN, NULL, 0);
+	drain(&s);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_uint_eq(s.ev[0].flags, KANARY_MIRROR_EV_START);
+
+	/* Not mirrored: answered, no event. */
+	ck_assert_msg(kanary_mirror_del(&kt.maps, KT_SVC, NULL, &e) == 0, "%s", e.msg);
+	d = conv_connect(1);
+	client(&d, get_a);
+	backend(&d, ok_200);
+	drain(&s);
+	ck_assert_int_eq(s.n, 0);
+}
+END_TEST
+
 Suite *mirror_suite(void)
 {
 	Suite *s = suite_create("mirror");
@@ -264,6 +373,9 @@ Suite *mirror_suite(void)
 	tcase_add_test(tc, draw_takes_the_share);
 	tcase_add_test(tc, padding_after_the_ip_payload_not_copied);
 	tcase_add_test(tc, full_ring_loses_the_copy_not_the_segment);
+	tcase_add_test(tc, live_answer_to_a_mirrored_request);
+	tcase_add_test(tc, live_answer_after_interim_only);
+	tcase_add_test(tc, no_live_answer_unmirrored_or_unanswered);
 	suite_add_tcase(s, tc);
 	return s;
 }

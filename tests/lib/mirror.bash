@@ -38,14 +38,15 @@ relay_stop() {
 	rm -f "$KN_TMP/relay.pid"
 }
 
-# recorder_start POD PORT [DELAY]: mirror_recorder.py on the pod's PORT,
-# logging to $(recorder_log POD PORT); waits until it answers.
+# recorder_start POD PORT [DELAY [FAIL_PATH]]: mirror_recorder.py on the
+# pod's PORT, logging to $(recorder_log POD PORT), answering 500 for
+# FAIL_PATH; waits until it answers.
 recorder_log() { echo "$(nginx_dir "$1")/recorder-$2.log"; }
 recorder_start() {
-	local pod=$1 port=$2 delay=${3:-} dir body
+	local pod=$1 port=$2 delay=${3:-} fail=${4:-} dir body
 	dir=$(nginx_dir "$pod")
 	ip netns exec "$(ns_of "$pod")" "$MIRROR_PYTHON" "$KN_LIB_DIR/mirror_recorder.py" \
-		"$pod" "$(pod_ip "$pod")" "$port" "$(recorder_log "$pod" "$port")" $delay \
+		"$pod" "$(pod_ip "$pod")" "$port" "$(recorder_log "$pod" "$port")" $delay $fail \
 		</dev/null >>"$dir/recorder-$port.err" 2>&1 3>&- &
 	echo $! >"$dir/recorder-$port.pid"
 	for _ in $(seq 50); do
@@ -75,7 +76,7 @@ mirror_stat() {
 }
 
 # relay_settled SERVICE [POD [PORT]]: until every copied request is accounted
-# for (sent and answered or failed, or dropped) and the counts, and the
+# for (sent and answered or failed, or dropped; compared) and the counts, and the
 # lines of the recorder on POD:PORT (or POD's nginx access log), stay the
 # same for a second.
 relay_settled() {
@@ -83,7 +84,7 @@ relay_settled() {
 	[[ $# -eq 2 ]] && log=$(nginx_dir "$2")/access.log
 	[[ $# -eq 3 ]] && log=$(recorder_log "$2" "$3")
 	for _ in $(seq 120); do
-		now=$(kctl -j mirror show "$svc" | jq -c '[.copy.requests, (.mirrors[] | .sent, .errors, ([.responses[]] | add), ([.dropped[]] | add))]')
+		now=$(kctl -j mirror show "$svc" | jq -c '[.copy.requests, (.mirrors[] | .sent, .errors, ([.responses[]] | add), ([.dropped[]] | add), .comparison.compared, .comparison.unpaired)]')
 		now="$now $(wc -l <"$log")"
 		if [[ $now == "$prev" ]]; then
 			((++same >= 3)) && return 0

@@ -4,9 +4,10 @@
 JSON line per request in LOG (method, path, Host, body length and sha256),
 written before it answers "NAME\\n" (200).  Any method; the body is read by
 its Content-Length.  With DELAY (seconds) every answer waits that long: a
-slow mirror.
+slow mirror.  With FAIL_PATH, a request for that path (its query aside) is
+answered 500 instead: a mirror that disagrees on one path.
 
-usage: mirror_recorder.py NAME ADDR PORT LOG [DELAY]
+usage: mirror_recorder.py NAME ADDR PORT LOG [DELAY [FAIL_PATH]]
 """
 import hashlib
 import http.server
@@ -37,7 +38,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.server.delay:
             time.sleep(self.server.delay)
         data = f"{self.server.name}\n".encode()
-        self.send_response(200)
+        failed = self.path.split("?", 1)[0] == self.server.fail_path
+        self.send_response(500 if failed else 200)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -49,7 +51,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def main():
-    if len(sys.argv) not in (5, 6) or not sys.argv[3].isdigit():
+    if len(sys.argv) not in (5, 6, 7) or not sys.argv[3].isdigit():
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
         return 2
     srv = http.server.ThreadingHTTPServer((sys.argv[2], int(sys.argv[3])), Handler)
@@ -58,7 +60,8 @@ def main():
     srv.name = sys.argv[1]
     srv.log = open(sys.argv[4], "a")
     srv.lock = threading.Lock()
-    srv.delay = float(sys.argv[5]) if len(sys.argv) == 6 else 0.0
+    srv.delay = float(sys.argv[5]) if len(sys.argv) >= 6 else 0.0
+    srv.fail_path = sys.argv[6] if len(sys.argv) == 7 else None
     srv.serve_forever()
     return 0
 

@@ -84,6 +84,19 @@ void fmt_percent(char *buf, size_t len, double pct);
 void http_print_compare(const char *service, const char *canary, const struct http_summary *c,
 			const char *baseline, const struct http_summary *b, bool color);
 
+/* ---- a mirror's comparison with the live answers (mirror_compare.c) ---- */
+
+struct mirror_compare {
+	__u64 compared, agree, differ, unpaired;
+	double agree_percent;			/* -1: nothing compared */
+	double p50_live_ms, p99_live_ms;	/* over the requests the mirror answered; -1: none */
+	double p50_mirror_ms, p99_mirror_ms;
+};
+void mirror_compare_of(const struct kanary_mirror_relay_stats *r, struct mirror_compare *c);
+json_t *mirror_compare_json(const struct mirror_compare *c);
+/* An agreement percentage, two decimals, or "-". */
+void fmt_agree(char *buf, size_t len, double pct);
+
 /* ---- tables (table.c): plain output in aligned columns ---- */
 
 struct table;

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* mirror set / del / show: copies of a share of a service's requests to a mirror subset. */
+/*
+ * mirror set / del / show: copies of a share of a service's requests to a
+ * mirror subset, and their answers compared with the live ones.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +15,22 @@ static int mirror_help(int argc, char **argv)
 		"Usage: kanaryctl [OPTIONS] mirror set SERVICE SUBSET PERCENT\n"
 		"       kanaryctl [OPTIONS] mirror del SERVICE [SUBSET]\n"
 		"       kanaryctl [OPTIONS] mirror show [SERVICE]\n"
+		"       kanaryctl [OPTIONS] mirror show SERVICE --diff\n"
 		"       kanaryctl [OPTIONS] mirror help\n"
 		"\n"
 		"set   copies PERCENT of SERVICE's HTTP/1.x requests to a pod of SUBSET, drawn\n"
-		"      per request, with '-shadow' appended to their Host; the answers are\n"
-		"      thrown away.  The client's own request is never held or changed.  The\n"
-		"      copies are sent by the relay, kanary-mirror, which must run on the node.\n"
+		"      per request, with '-shadow' appended to their Host; the answers never\n"
+		"      reach the client.  The client's own request is never held or changed.\n"
+		"      The copies are sent by the relay, kanary-mirror, which must run on the\n"
+		"      node.\n"
 		"del   stops mirroring to SUBSET, or to every subset of SERVICE.\n"
 		"show  each mirror's share and counts: requests copied, sent, the mirror's\n"
-		"      answers by class, its errors, and the requests dropped, by why.\n"
+		"      answers by class, its errors, the requests dropped (by why in -j), and\n"
+		"      the comparison with the live answers: AGREE% of the requests compared\n"
+		"      answered in the same status class, and the p99 latency of the mirror\n"
+		"      and of the live pods over the requests the mirror answered.\n"
+		"      --diff: the 20 most frequent disagreements (method, path without its\n"
+		"      query, live status, mirror status, count; a mirror status 0 is an error).\n"
 		"\n"
 		HELP_SERVICE
 		HELP_SUBSET
@@ -76,6 +86,7 @@ static json_t *mirror_json(const struct mirror_view *v)
 	for (__u32 i = 0; i < v->s->cfg.n_subsets && i < KANARY_MAX_SUBSETS; i++) {
 		const struct kanary_mirror_relay_stats *r = &v->relay[i];
 		json_t *resp = json_object(), *drop = json_object();
+		struct mirror_compare cmp;
 
 		if (!v->cfg.ppm[i])
 			continue;
@@ -87,13 +98,15 @@ static json_t *mirror_json(const struct mirror_view *v)
 		for (int d = 0; d < KANARY_MIRROR_DROP__MAX; d++)
 			json_object_set_new(drop, kanary_mirror_drop_names[d],
 					    json_integer((json_int_t)r->dropped[d]));
+		mirror_compare_of(r, &cmp);
 		json_array_append_new(mirrors,
-			json_pack("{s:s, s:f, s:I, s:I, s:o, s:I, s:o}",
+			json_pack("{s:s, s:f, s:I, s:I, s:o, s:I, s:o, s:o}",
 				  "subset", v->s->cfg.subsets[i].name,
 				  "percent", v->cfg.ppm[i] / 10000.0,
 				  "backends", (json_int_t)v->s->cfg.subsets[i].n_backends,
 				  "sent", (json_int_t)r->sent, "responses", resp,
-				  "errors", (json_int_t)r->errors, "dropped", drop));
+				  "errors", (json_int_t)r->errors, "dropped", drop,
+				  "comparison", mirror_compare_json(&cmp)));
 	}
 	return json_pack("{s:s, s:{s:I, s:I, s:I, s:I, s:I}, s:o}", "service", v->s->cfg.name,
 			 "copy", "requests", (json_int_t)c->requests, "events",
@@ -107,9 +120,15 @@ static void mirror_print(const struct mirror_view *v, struct table *t)
 	for (__u32 i = 0; i < v->s->cfg.n_subsets && i < KANARY_MAX_SUBSETS; i++) {
 		const struct kanary_mirror_relay_stats *r = &v->relay[i];
 		char pct[KANARY_PERCENT_STR_LEN + 1], copied[24], sent[24], ok[24], err[24], drop[24];
+		char agree[24], p99m[24], p99l[24];
+		struct mirror_compare cmp;
 
 		if (!v->cfg.ppm[i])
 			continue;
+		mirror_compare_of(r, &cmp);
+		fmt_agree(agree, sizeof(agree), cmp.agree_percent);
+		fmt_ms(p99m, sizeof(p99m), cmp.p99_mirror_ms);
+		fmt_ms(p99l, sizeof(p99l), cmp.p99_live_ms);
 		kanary_percent_format(pct, sizeof(pct) - 1, v->cfg.ppm[i]);
 		strcat(pct, "%");
 		snprintf(copied, sizeof(copied), "%llu", (unsigned long long)v->copy.requests);
@@ -119,16 +138,17 @@ static void mirror_print(const struct mirror_view *v, struct table *t)
 		snprintf(err, sizeof(err), "%llu", (unsigned long long)r->errors);
 		snprintf(drop, sizeof(drop), "%llu", (unsigned long long)relay_dropped(r));
 		table_add(t, v->s->cfg.name, v->s->cfg.subsets[i].name, pct, copied, sent, ok, err,
-			  drop);
+			  drop, agree, p99m, p99l);
 	}
 }
 
 static struct table *mirror_table(void)
 {
 	static const char *const hdr[] = { "SERVICE", "MIRROR", "SHARE", "COPIED", "SENT",
-					   "2XX/4XX/5XX", "ERRORS", "DROPPED" };
+					   "2XX/4XX/5XX", "ERRORS", "DROPPED", "AGREE%",
+					   "P99MS_MIRROR", "P99MS_LIVE" };
 
-	return table_new(8, hdr);
+	return table_new(11, hdr);
 }
 
 struct show_all {
@@ -156,6 +176,56 @@ static int show_one(const struct kanary_service *s, void *ctx)
 	return 0;
 }
 
+#define DIFF_TOP	20
+
+/* The service's most frequent disagreements with its mirrors. */
+static int mirror_diff_show(struct kanary_maps *m, const struct kanary_service *s)
+{
+	static const char *const hdr[] = { "MIRROR", "METHOD", "PATH", "LIVE", "MIRROR_STATUS",
+					   "COUNT" };
+	struct kanary_mirror_diff *d;
+	struct kanary_err e = {};
+	json_t *arr = NULL;
+	struct table *t = NULL;
+	size_t n;
+
+	if (kanary_mirror_diff_read(m, s->id, &d, &n, &e))
+		return p_kerr(&e);
+	if (n > DIFF_TOP)
+		n = DIFF_TOP;
+	if (json_output)
+		arr = json_array();
+	else if (n)
+		t = table_new(6, hdr);
+	else
+		printf("service %s: no disagreement with its mirrors\n", s->cfg.name);
+	for (size_t i = 0; i < n; i++) {
+		const struct kanary_mirror_diff_key *k = &d[i].key;
+		const char *sub = k->subset < s->cfg.n_subsets && k->subset < KANARY_MAX_SUBSETS ?
+				  s->cfg.subsets[k->subset].name : "?";
+		char live[8], mir[8], count[24];
+
+		if (arr) {
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:i, s:i, s:I}",
+				"subset", sub, "method", k->method, "path", k->path,
+				"live_status", (int)k->live_status,
+				"mirror_status", (int)k->mirror_status,
+				"count", (json_int_t)d[i].count));
+			continue;
+		}
+		snprintf(live, sizeof(live), "%u", k->live_status);
+		snprintf(mir, sizeof(mir), "%u", k->mirror_status);
+		snprintf(count, sizeof(count), "%llu", (unsigned long long)d[i].count);
+		table_add(t, sub, k->method, k->path, live, mir, count);
+	}
+	free(d);
+	if (arr)
+		out_json(json_pack("{s:s, s:o}", "service", s->cfg.name, "disagreements", arr));
+	else if (t)
+		table_print(t);
+	return 0;
+}
+
 static int mirror_show(int argc, char **argv)
 {
 	struct show_all a = {};
@@ -163,8 +233,22 @@ static int mirror_show(int argc, char **argv)
 	struct kanary_maps m;
 	int ret = -1;
 
+	if (argc == 2 && !strcmp(argv[1], "--diff")) {
+		struct kanary_service *s;
+
+		if (maps_open_or_err(&m))
+			return -1;
+		s = service_get_or_err(&m, argv[0]);
+		if (s)
+			ret = mirror_diff_show(&m, s);
+		free(s);
+		kanary_maps_close(&m);
+		return ret;
+	}
+	if (argc >= 1 && !strcmp(argv[0], "--diff"))
+		return p_err("--diff takes a SERVICE: mirror show SERVICE --diff");
 	if (argc > 1)
-		return p_err("what is '%s'? expected nothing after SERVICE", argv[1]);
+		return p_err("what is '%s'? expected nothing after SERVICE but --diff", argv[1]);
 	if (maps_open_or_err(&m))
 		return -1;
 	a.m = &m;

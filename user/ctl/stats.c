@@ -24,7 +24,9 @@ static int stats_help(void)
 		"          (request's first byte to response's first byte), packets and\n"
 		"          bytes (in + out; -j splits them and adds responses by code); each\n"
 		"          canary beside its service's heaviest subset, worse ones marked;\n"
-		"          then each service's rule-path counters (handoff failures,\n"
+		"          a line per mirror: requests compared with the live answers, the\n"
+		"          share in the same status class, the mirror's p99 beside the live\n"
+		"          one (totals, also under --watch); then each service's rule-path counters (handoff failures,\n"
 		"          switches, pinned connections by reason), when any is not zero,\n"
 		"          and the datapath counters.\n"
 		"          --watch redraws every SECONDS (1-3600, default 1) with rates and\n"
@@ -45,6 +47,8 @@ struct svc_sample {
 	struct kanary_http_stats http[KANARY_MAX_SUBSETS];
 	struct kanary_tcp_stats tcp[KANARY_MAX_SUBSETS];
 	struct kanary_ho_stats ho;
+	struct kanary_mirror_cfg mirror;	/* ppm[i] 0: subset i is no mirror */
+	struct kanary_mirror_relay_stats mirror_relay[KANARY_MAX_SUBSETS];
 };
 
 struct sample {
@@ -99,6 +103,12 @@ static int add_service(const struct kanary_service *s, void *ctx)
 			return 1;
 	}
 	smp->err = kanary_ho_stats_read(smp->m, s->id, &v->ho, &smp->e);
+	if (!smp->err)
+		smp->err = kanary_mirror_get(smp->m, s->id, &v->mirror, &smp->e);
+	for (__u32 i = 0; i < v->n && !smp->err; i++)
+		if (v->mirror.ppm[i])
+			smp->err = kanary_mirror_relay_stats_read(smp->m->mirror_relay, s->id, i,
+								  &v->mirror_relay[i], &smp->e);
 	if (smp->err)
 		return 1;
 	smp->n++;
@@ -301,6 +311,57 @@ static void print_ho_counters(const struct sample *cur)
 	}
 }
 
+/* Each mirror beside the subsets: its comparison with the live answers, since the start. */
+static void print_mirrors(const struct sample *cur)
+{
+	bool first = true;
+
+	for (int k = 0; k < cur->n; k++) {
+		const struct svc_sample *v = &cur->svcs[k];
+
+		for (__u32 i = 0; i < v->n; i++) {
+			char pct[KANARY_PERCENT_STR_LEN + 1], agree[24], p99m[24], p99l[24];
+			struct mirror_compare c;
+
+			if (!v->mirror.ppm[i])
+				continue;
+			if (first)
+				putchar('\n');
+			first = false;
+			mirror_compare_of(&v->mirror_relay[i], &c);
+			kanary_percent_format(pct, sizeof(pct), v->mirror.ppm[i]);
+			fmt_agree(agree, sizeof(agree), c.agree_percent);
+			fmt_ms(p99m, sizeof(p99m), c.p99_mirror_ms);
+			fmt_ms(p99l, sizeof(p99l), c.p99_live_ms);
+			printf("mirror %s/%s (%s%%): %llu compared, agree %s%%, p99 %s ms vs live %s ms",
+			       v->name, v->subset[i], pct, (unsigned long long)c.compared, agree,
+			       p99m, p99l);
+			if (c.p99_mirror_ms > 0 && c.p99_live_ms > 0)
+				printf(" (%.2fx)", c.p99_mirror_ms / c.p99_live_ms);
+			printf(", %llu unpaired\n", (unsigned long long)c.unpaired);
+		}
+	}
+}
+
+/* The service's mirrors as in mirror show -j: share, sent, comparison. */
+static json_t *mirrors_json(const struct svc_sample *v)
+{
+	json_t *arr = json_array();
+
+	for (__u32 i = 0; i < v->n; i++) {
+		struct mirror_compare c;
+
+		if (!v->mirror.ppm[i])
+			continue;
+		mirror_compare_of(&v->mirror_relay[i], &c);
+		json_array_append_new(arr, json_pack("{s:s, s:f, s:I, s:o}", "subset", v->subset[i],
+						     "percent", v->mirror.ppm[i] / 10000.0,
+						     "sent", (json_int_t)v->mirror_relay[i].sent,
+						     "comparison", mirror_compare_json(&c)));
+	}
+	return arr;
+}
+
 static json_t *sample_json(const struct sample *cur, const struct sample *prev)
 {
 	json_t *arr = json_array();
@@ -336,9 +397,10 @@ static json_t *sample_json(const struct sample *cur, const struct sample *prev)
 			}
 			json_array_append_new(subs, o);
 		}
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:o}", "service", v->name,
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:o, s:o}", "service", v->name,
 						     "vip", v->vip, "subsets", subs,
-						     "handoff", ho_json(&v->ho)));
+						     "handoff", ho_json(&v->ho),
+						     "mirrors", mirrors_json(v)));
 	}
 	return arr;
 }
@@ -433,6 +495,7 @@ static void sample_print(const struct sample *cur, const struct sample *prev, bo
 	}
 	table_print(t);
 	print_compare(cur, watch ? prev : NULL);
+	print_mirrors(cur);
 	print_ho_counters(cur);
 	print_counters();
 }

@@ -63,16 +63,22 @@ __u64 kanary_http_responses(const struct kanary_http_stats *st)
  */
 double kanary_http_quantile_us(const struct kanary_http_stats *st, double q)
 {
+	return kanary_latency_quantile_us(st->latency, q);
+}
+
+/* The same, on any histogram of KANARY_HTTP_BUCKETS (the mirrors' comparison too). */
+double kanary_latency_quantile_us(const __u64 *latency, double q)
+{
 	__u64 total = 0, seen = 0;
 	double rank;
 
 	for (int b = 0; b <= KANARY_HTTP_BOUNDS; b++)
-		total += st->latency[b];
+		total += latency[b];
 	if (!total)
 		return -1;
 	rank = q * (double)total;
 	for (int b = 0; b < KANARY_HTTP_BOUNDS; b++) {
-		__u64 n = st->latency[b];
+		__u64 n = latency[b];
 		double lo = b ? kanary_http_latency_bounds_us[b - 1] : 0;
 		double hi = kanary_http_latency_bounds_us[b];
 

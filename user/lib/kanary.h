@@ -93,7 +93,8 @@ struct kanary_name_index;
 struct kanary_maps {
 	char pin_path[PATH_MAX];
 	int svc, cfg, be, mag, ct, stats, counters, globals, rules, handoff, stash, ho_stats,
-	    http_stats, tcp_stats, mirror, mirror_buf, mirror_copy, mirror_relay;
+	    http_stats, tcp_stats, mirror, mirror_buf, mirror_copy, mirror_relay,
+	    mirror_diff;
 	__u32 max_services;	/* from the pinned config map */
 	int lock_fd;		/* flock on the pin dir, held while open */
 	/*
@@ -242,6 +243,20 @@ int kanary_mirror_copy_stats_read(struct kanary_maps *m, __u32 svc_id,
 int kanary_mirror_relay_stats_read(int relay_fd, __u32 svc_id, __u32 subset,
 				   struct kanary_mirror_relay_stats *out, struct kanary_err *e);
 extern const char *const kanary_mirror_drop_names[KANARY_MIRROR_DROP__MAX];
+/* The q-quantile (0-1) in microseconds of a latency histogram of KANARY_HTTP_BUCKETS; -1: none. */
+double kanary_latency_quantile_us(const __u64 *latency, double q);
+
+/* One kind of disagreement between a mirror and the live answers (mirror_diff.c). */
+struct kanary_mirror_diff {
+	struct kanary_mirror_diff_key key;
+	__u64 count;
+};
+
+/* svc_id's disagreements, most frequent first, in *out (free it), *n of them. */
+int kanary_mirror_diff_read(struct kanary_maps *m, __u32 svc_id, struct kanary_mirror_diff **out,
+			    size_t *n, struct kanary_err *e);
+/* A service id freed or reused: its disagreements forgotten. */
+int kanary_mirror_diff_clear(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e);
 /* "10", "0.5", "12.3456": a percentage of 0.0001 to 100 into parts per million. */
 int kanary_parse_percent(const char *s, __u32 *ppm, struct kanary_err *e);
 /* The inverse: exact, without trailing zeros ("10", "0.5"). */

@@ -309,7 +309,7 @@ int kanary_unload(const char *pin_path, struct kanary_err *e)
 {
 	/* The programs, and pins of map versions an upgrade left behind. */
 	const char *others[] = { KANARY_PROG_INGRESS, KANARY_PROG_EGRESS, KANARY_PROG_SOCKOPS,
-				 "kanary_stat_v1" };
+				 "kanary_stat_v1", "kanary_mirrelay_v1" };
 	const int n_others = sizeof(others) / sizeof(others[0]);
 	char path[PATH_MAX];
 	int lock, err, removed = 0;

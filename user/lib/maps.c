@@ -51,6 +51,8 @@ const struct kanary_map_spec kanary_map_specs[] = {
 	  sizeof(__u32), sizeof(struct kanary_mirror_copy_stats), false, 0 },
 	{ KANARY_MAP_MIRROR_RELAY, BPF_MAP_TYPE_ARRAY,
 	  sizeof(__u32), sizeof(struct kanary_mirror_relay_stats), false, 0 },
+	{ KANARY_MAP_MIRROR_DIFF, BPF_MAP_TYPE_LRU_HASH, sizeof(struct kanary_mirror_diff_key),
+	  sizeof(__u64), true, KANARY_MIRROR_DIFF_ENTRIES },
 };
 const int kanary_n_map_specs = sizeof(kanary_map_specs) / sizeof(kanary_map_specs[0]);
 
@@ -124,7 +126,8 @@ int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_
 {
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->stats, &m->counters,
 		       &m->globals, &m->rules, &m->handoff, &m->stash, &m->ho_stats, &m->http_stats,
-		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay };
+		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay,
+		       &m->mirror_diff };
 	__u32 cfg_entries = 0;
 	int i, fd;
 
@@ -185,7 +188,7 @@ void kanary_maps_close(struct kanary_maps *m)
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->stats, &m->counters,
 		       &m->globals, &m->rules, &m->handoff, &m->stash, &m->ho_stats, &m->http_stats,
 		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay,
-		       &m->lock_fd };
+		       &m->mirror_diff, &m->lock_fd };
 
 	if (m->lock_fd >= 0)	/* still the one writer: the slots can be freed */
 		kanary_slots_release(m, NULL);

@@ -134,7 +134,7 @@ int kanary_mirror_clear(struct kanary_maps *m, __u32 svc_id, struct kanary_err *
 	if (err)
 		return kanary_errf(e, err, "cannot reset the mirror counts of service id %u: %s",
 				   svc_id, strerror(err));
-	return 0;
+	return kanary_mirror_diff_clear(m, svc_id, e);
 }
 
 int kanary_mirror_copy_stats_read(struct kanary_maps *m, __u32 svc_id,

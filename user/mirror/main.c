@@ -3,9 +3,11 @@
  * kanary-mirror: the mirror relay (docs/mirror.md).  Reads the copies the
  * datapath writes to the ring kanary_mirbuf_v1, rebuilds each mirrored
  * request (reasm.c), sends it to a pod of its mirror subsets with
- * "-shadow" after its Host (send.c), and counts (stats.c).  It is apart
- * from kanaryd so that it can stop, crash or restart with the live path
- * and the maps' owner untouched; it holds no state the maps do not.
+ * "-shadow" after its Host (send.c), pairs the mirror's answer with the
+ * live one the datapath reports (pair.c), and counts (stats.c, diff.c).
+ * It is apart from kanaryd so that it can stop, crash or restart with the
+ * live path and the maps' owner untouched; what it holds but the maps do
+ * not (requests in reassembly, answers not yet paired) is given up then.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +27,12 @@
 
 static volatile sig_atomic_t stopping;
 static uint64_t now_ms;
+/*
+ * The ring event being given to reassembly: reassembly hands a request on
+ * from within reasm_event, for the event that completed it, so this names
+ * the request's connection for pairing (reasm.c's callback does not).
+ */
+static const struct kanary_mirror_event *cur_ev;
 static const char *pin;
 /* When the targets were last read, and when the ring's current batch was taken (ns). */
 static uint64_t refresh_ns, batch_ns;
@@ -64,11 +72,13 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: kanary-mirror [--pin-path DIR] [--max-conns N] [--max-request BYTES]\n"
 "                     [--max-bytes BYTES] [--max-sends N] [--timeout-ms MS]\n"
+"                     [--max-pairs N]\n"
 "\n"
 "Sends copies of the requests that 'kanaryctl mirror set' draws to a pod of\n"
-"their mirror subset, with '-shadow' after their Host, and throws the answers\n"
-"away; counts what it does in the pinned maps ('kanaryctl mirror show').  Run\n"
-"one per node, in the node's network namespace, beside kanaryd.\n"
+"their mirror subset, with '-shadow' after their Host, reads the answers'\n"
+"status and compares it and its latency with the live answer's; counts what\n"
+"it does in the pinned maps ('kanaryctl mirror show', 'mirror show SERVICE\n"
+"--diff').  Run one per node, in the node's network namespace, beside kanaryd.\n"
 "\n"
 "  --pin-path DIR       kanary's pins (default: $" KANARY_PIN_PATH_ENV ", else " KANARY_PIN_PATH_DEFAULT ")\n"
 "  --max-conns N        connections being reassembled at once (default 4096)\n"
@@ -76,11 +86,17 @@ static void usage(FILE *f)
 "  --max-bytes BYTES    all requests being reassembled (default 67108864)\n"
 "  --max-sends N        mirror connections open at once (default 1024)\n"
 "  --timeout-ms MS      a request idle, or a mirror silent, for this long is given up (default 5000)\n"
+"  --max-pairs N        requests awaiting the comparison of their answers (default 16384);\n"
+"                       one not compared within twice the timeout counts unpaired\n"
 "Beyond a limit a request is dropped and counted, never waited for.\n");
 }
 
 static void on_request(uint32_t svc_id, uint8_t subsets, const uint8_t *req, size_t len)
 {
+	struct pair_key key;
+	bool paired = cur_ev && pair_request(svc_id, &cur_ev->client, cur_ev->client_port, req,
+					     len, &key);
+
 	for (int i = 0; i < KANARY_MAX_SUBSETS; i++) {
 		size_t n;
 		uint8_t *copy;
@@ -91,15 +107,29 @@ static void on_request(uint32_t svc_id, uint8_t subsets, const uint8_t *req, siz
 		copy = http_shadow_host(req, len, &n);
 		if (!copy) {
 			stats_drop(svc_id, 1u << i, KANARY_MIRROR_DROP_BUSY);
+			if (paired)
+				pair_mirror(&key, i, -1, 0);
 			continue;
 		}
-		send_request(svc_id, i, copy, n, now_ms);
+		send_request(svc_id, i, copy, n, paired ? &key : NULL, now_ms);
 	}
 }
 
 static int on_ring(void *ctx, void *data, size_t size)
 {
+	const struct kanary_mirror_event *ev = data;
+
+	if (size < sizeof(*ev))
+		return 0;
+	if (ev->flags & KANARY_MIRROR_EV_LIVE) {
+		pair_live(data, size);
+		return 0;
+	}
+	if (ev->flags & KANARY_MIRROR_EV_START)
+		pair_start(ev, now_ms);
+	cur_ev = ev;
 	reasm_event(data, size, now_ms);
+	cur_ev = NULL;
 	return 0;
 }
 
@@ -128,6 +158,7 @@ int main(int argc, char **argv)
 		{ "max-bytes",	 required_argument, NULL, 'b' },
 		{ "max-sends",	 required_argument, NULL, 's' },
 		{ "timeout-ms",	 required_argument, NULL, 't' },
+		{ "max-pairs",	 required_argument, NULL, 'p' },
 		{ "help",	 no_argument,	    NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -137,7 +168,7 @@ int main(int argc, char **argv)
 	struct epoll_event evs[MAX_EVENTS], rev = { .events = EPOLLIN, .data.ptr = NULL };
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *pin_flag = NULL;
-	uint64_t v, last_flush;
+	uint64_t v, last_flush, max_pairs = 16384;
 	struct ring_buffer *rb = NULL;
 	struct kanary_err e = {};
 	int opt, epfd, ring_fd;
@@ -155,6 +186,8 @@ int main(int argc, char **argv)
 			  lim.max_sends = (uint32_t)v; break;
 		case 't': if (parse_num(optarg, "--timeout-ms", 1, 3600000, &v)) return 2;
 			  lim.timeout_ms = (uint32_t)v; break;
+		case 'p': if (parse_num(optarg, "--max-pairs", 1, 1u << 24, &max_pairs)) return 2;
+			  break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -173,8 +206,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kanary-mirror: %s\n", e.msg);
 		return 1;
 	}
-	if (stats_open(pin))
+	if (stats_open(pin) || diff_open(pin))
 		return 1;
+	if (pair_init((uint32_t)max_pairs, 2 * lim.timeout_ms)) {
+		fprintf(stderr, "kanary-mirror: no memory for %llu pairs\n",
+			(unsigned long long)max_pairs);
+		return 1;
+	}
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	rb = ring_buffer__new(ring_fd, on_ring, NULL, NULL);
 	if (epfd < 0 || !rb) {
@@ -214,12 +252,15 @@ int main(int argc, char **argv)
 		}
 		reasm_expire(now_ms);
 		send_expire(now_ms);
+		pair_expire(now_ms);
 		if (now_ms - last_flush >= FLUSH_MS) {
 			stats_flush();
+			diff_flush();
 			last_flush = now_ms;
 		}
 	}
 	stats_flush();
+	diff_flush();
 	ring_buffer__free(rb);
 	return 0;
 }

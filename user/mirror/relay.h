@@ -2,7 +2,8 @@
 /*
  * kanary-mirror, the mirror relay: rebuilds the requests the datapath
  * copied (include/kanary/mirror.h), sends each whole to a pod of its
- * mirror subsets and throws the answers away.  One thread, one epoll loop.
+ * mirror subsets, reads their status lines and compares them with the
+ * live answers.  One thread, one epoll loop.
  */
 #ifndef KANARY_MIRROR_RELAY_H
 #define KANARY_MIRROR_RELAY_H
@@ -28,8 +29,57 @@ int stats_open(const char *pin_path);
 void stats_drop(uint32_t svc_id, uint8_t subsets, int why);	/* enum kanary_mirror_drop */
 void stats_sent(uint32_t svc_id, int subset);
 void stats_response(uint32_t svc_id, int subset, int status);	/* 0: an error */
+/* A mirror's answer compared with the live one (mirror_status 0: an error). */
+void stats_compare(uint32_t svc_id, int subset, bool agree, int mirror_status, uint32_t live_us,
+		   uint32_t mirror_us);
+/* Requests sent to subsets whose answers could not be compared. */
+void stats_unpaired(uint32_t svc_id, uint8_t subsets);
 /* Adds what was counted since the last flush to the pinned map. */
 void stats_flush(void);
+
+/* ---- disagreements (diff.c): kanary_mirdiff_v1 ---- */
+
+int diff_open(const char *pin_path);
+/* One more request of svc_id where subset answered mirror (0: error) and the live pod live. */
+void diff_count(uint32_t svc_id, int subset, const char *method, const char *path, int live,
+		int mirror);
+void diff_flush(void);
+
+/* ---- the comparison (pair.c) ---- */
+
+/* A mirrored request: its connection and its first sequence number. */
+struct pair_key {
+	uint32_t svc_id;
+	union kanary_addr client;
+	__be16 port;
+	uint32_t seq;
+};
+
+/* What pairing did, for tests and the log. */
+struct pair_stats {
+	uint64_t open;		/* entries in use now */
+	uint64_t live;		/* LIVE events matched to a request */
+	uint64_t compared;	/* mirror answers compared */
+	uint64_t expired;	/* entries given up with mirrors uncompared */
+	uint64_t full;		/* STARTs not kept: the table was full */
+};
+
+/* max_pairs entries at most; one older than expire_ms is given up. 0 or -1 (no memory). */
+int pair_init(uint32_t max_pairs, uint32_t expire_ms);
+/* A START event: the request exists (its sequence number is only known here). */
+void pair_start(const struct kanary_mirror_event *ev, uint64_t now_ms);
+/*
+ * The connection's request is whole and handed on (req, len): its key in
+ * *key for the mirrors' answers; false when it is not kept.
+ */
+bool pair_request(uint32_t svc_id, const union kanary_addr *client, __be16 port,
+		  const uint8_t *req, size_t len, struct pair_key *key);
+/* A LIVE event (header and struct kanary_mirror_live), size bytes. */
+void pair_live(const void *data, size_t size);
+/* Mirror subset's answer to key: status, 0 for an error, -1 when it was never sent. */
+void pair_mirror(const struct pair_key *key, int subset, int status, uint32_t latency_us);
+void pair_expire(uint64_t now_ms);
+struct pair_stats pair_stats(void);
 
 /* ---- where mirrors are (targets.c) ---- */
 
@@ -68,8 +118,12 @@ uint8_t *http_shadow_host(const uint8_t *req, size_t len, size_t *out_len);
 /* ---- mirror connections (send.c) ---- */
 
 int send_init(int epfd, const struct relay_limits *lim);
-/* Sends req (takes it, heap) to a pod of svc_id's subset; counts what happens. */
-void send_request(uint32_t svc_id, int subset, uint8_t *req, size_t len, uint64_t now_ms);
+/*
+ * Sends req (takes it, heap) to a pod of svc_id's subset; counts what
+ * happens, and gives the answer to pair_mirror under key (NULL: not paired).
+ */
+void send_request(uint32_t svc_id, int subset, uint8_t *req, size_t len,
+		  const struct pair_key *key, uint64_t now_ms);
 /* An epoll event for the connection ptr (from send's registrations). */
 void send_event(void *ptr, uint32_t events, uint64_t now_ms);
 void send_expire(uint64_t now_ms);

@@ -5,10 +5,13 @@
  * line read for its class, and the connection closed: the rest of the
  * answer is never read.  Refused, reset, silent past the timeout or no
  * status line: an error.  None of it touches the client's connection.
+ * The answer and its latency (first byte written to status line read, the
+ * mirror's side of what the datapath measures live) go to pair.c.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -28,6 +31,9 @@ struct mconn {
 	char status[STATUS_LINE];
 	size_t got;
 	uint64_t deadline_ms;
+	uint64_t first_us;		/* when the request's first byte was written; 0: not yet */
+	bool paired;			/* key is the request's in pair.c */
+	struct pair_key key;
 };
 
 static int epfd = -1;
@@ -42,10 +48,22 @@ int send_init(int fd, const struct relay_limits *l)
 	return 0;
 }
 
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 /* Closes c and counts its answer: status, or 0 for an error. */
 static void finish(struct mconn *c, int status)
 {
+	uint64_t us = status && c->first_us ? mono_us() - c->first_us : 0;
+
 	stats_response(c->svc_id, c->subset, status);
+	if (c->paired)
+		pair_mirror(&c->key, c->subset, status, us > UINT32_MAX ? UINT32_MAX : (uint32_t)us);
 	close(c->fd);	/* also leaves the epoll set */
 	if (c->prev)
 		c->prev->next = c->next;
@@ -69,7 +87,18 @@ static int status_of(const char *s)
 	return (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
 }
 
-void send_request(uint32_t svc_id, int subset, uint8_t *req, size_t len, uint64_t now_ms)
+/* req is dropped for why before any connection: counted, and not to be paired. */
+static void not_sent(uint32_t svc_id, int subset, uint8_t *req, const struct pair_key *key,
+		     int why)
+{
+	stats_drop(svc_id, 1u << subset, why);
+	if (key)
+		pair_mirror(key, subset, -1, 0);
+	free(req);
+}
+
+void send_request(uint32_t svc_id, int subset, uint8_t *req, size_t len,
+		  const struct pair_key *key, uint64_t now_ms)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN };
@@ -77,21 +106,22 @@ void send_request(uint32_t svc_id, int subset, uint8_t *req, size_t len, uint64_
 	struct mconn *c;
 
 	if (!targets_pick(svc_id, subset, &addr, &sa.sin_port)) {
-		stats_drop(svc_id, 1u << subset, KANARY_MIRROR_DROP_NO_BACKEND);
-		free(req);
+		not_sent(svc_id, subset, req, key, KANARY_MIRROR_DROP_NO_BACKEND);
 		return;
 	}
 	if (n_open >= lim.max_sends || !(c = calloc(1, sizeof(*c)))) {
-		stats_drop(svc_id, 1u << subset, KANARY_MIRROR_DROP_BUSY);
-		free(req);
+		not_sent(svc_id, subset, req, key, KANARY_MIRROR_DROP_BUSY);
 		return;
 	}
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
-		stats_drop(svc_id, 1u << subset, KANARY_MIRROR_DROP_BUSY);
 		free(c);
-		free(req);
+		not_sent(svc_id, subset, req, key, KANARY_MIRROR_DROP_BUSY);
 		return;
+	}
+	if (key) {
+		c->key = *key;
+		c->paired = true;
 	}
 	sa.sin_addr.s_addr = addr.w[3];
 	c->svc_id = svc_id;
@@ -123,6 +153,8 @@ void send_event(void *ptr, uint32_t events, uint64_t now_ms)
 			finish(c, 0);
 			return;
 		}
+		if (n > 0 && !c->off)
+			c->first_us = mono_us();
 		if (n > 0)
 			c->off += (size_t)n;
 		if (c->off == c->len) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The relay's counts.  Counted in memory, then added to the pinned map
- * kanary_mirrelay_v1 (read, add, write back: the relay is its only
+ * kanary_mirrelay_v2 (read, add, write back: the relay is its only
  * writer) at each flush, so a restarted relay goes on from the totals.
  */
 #include <stdio.h>
@@ -81,6 +81,46 @@ void stats_response(uint32_t svc_id, int subset, int status)
 		d->responses[status / 100 - 1]++;
 	else
 		d->errors++;
+}
+
+/* The latency histogram's bucket of us (KANARY_HTTP_LATENCY_BOUNDS_US, as the datapath's). */
+static int bucket_of(uint32_t us)
+{
+	int b = 0;
+
+	while (b < KANARY_HTTP_BOUNDS && us > kanary_http_latency_bounds_us[b])
+		b++;
+	return b;
+}
+
+void stats_compare(uint32_t svc_id, int subset, bool agree, int mirror_status, uint32_t live_us,
+		   uint32_t mirror_us)
+{
+	struct kanary_mirror_relay_stats *d = delta_of(svc_id, subset);
+
+	if (!d)
+		return;
+	if (agree)
+		d->agree++;
+	else
+		d->differ++;
+	/* Both sides' latency over the same requests: those the mirror answered. */
+	if (mirror_status) {
+		d->live_latency[bucket_of(live_us)]++;
+		d->mirror_latency[bucket_of(mirror_us)]++;
+		d->live_latency_sum_us += live_us;
+		d->mirror_latency_sum_us += mirror_us;
+	}
+}
+
+void stats_unpaired(uint32_t svc_id, uint8_t subsets)
+{
+	for (int i = 0; i < KANARY_MAX_SUBSETS; i++) {
+		struct kanary_mirror_relay_stats *d;
+
+		if ((subsets & (1u << i)) && (d = delta_of(svc_id, i)))
+			d->unpaired++;
+	}
 }
 
 void stats_flush(void)

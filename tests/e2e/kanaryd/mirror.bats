@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # A VirtualService's mirror into kanary_mirror_v1, read back with
 # `kanaryctl -j mirror show`: applied, changed (mirrors[]), removed, and
-# kept as it was when the manifests go bad.  One kanaryd on a private
-# bpffs, no cluster: that copies reach the mirror pods is e2e-mirror's test.
+# kept as it was when the manifests go bad; /metrics' mirror families from
+# the relay's counts.  One kanaryd on a private bpffs, no cluster: that
+# copies reach the mirror pods is e2e-mirror's test.
 
 : "${KANARYD:=$BATS_TEST_DIRNAME/../../../bin/kanaryd}"
 : "${KANARYCTL:=$BATS_TEST_DIRNAME/../../../bin/kanaryctl}"
@@ -18,7 +19,9 @@ setup_file() {
 	# The seed scenario without its dark release: header rules would take the rule path, unmirrored.
 	cp "$EXAMPLES"/{services,pods,destinationrule}.yaml "$MANIFESTS"/ || return 1
 	write_mirror ''
-	"$KANARYD" --manifests "$MANIFESTS" --pin-path "$PIN" 2>"$LOG" 3>&- &
+	export MP=$((20000 + RANDOM % 20000))
+	"$KANARYD" --manifests "$MANIFESTS" --pin-path "$PIN" --metrics-listen "127.0.0.1:$MP" \
+		2>"$LOG" 3>&- &
 	echo $! >"$BATS_FILE_TMPDIR/kanaryd.pid"
 }
 
@@ -118,4 +121,54 @@ wait_log() {
 '
 	wait_log "default/greeting: left as it is in the maps: $MANIFESTS/virtualservice.yaml:14: VirtualService default/greeting: spec.http[0].mirror.subset: no DestinationRule for greeting.default.svc.cluster.local defines subset 'shadow'"
 	[ "$(mirrors)" = "risky=20/1" ]
+}
+
+# Little-endian hex bytes of the given integers, of struct format FMT (python's).
+le_hex() {
+	python3 -c 'import struct,sys; print(" ".join("%02x" % b for b in struct.pack(sys.argv[1], *map(int, sys.argv[2:]))))' "$@"
+}
+
+@test "/metrics: a mirror's sends, answers, drops, comparison and both latencies, mirror subsets only" {
+	local id idx w=() b m=$BATS_TEST_TMPDIR/metrics l
+	write_mirror '    mirror: {host: greeting, subset: risky}
+    mirrorPercentage: {value: 50}
+'
+	wait_mirrors "risky=50/1"
+	id=$("$KANARYCTL" --pin-path "$PIN" -j service show default/greeting | jq -er .id)
+	idx=$("$KANARYCTL" --pin-path "$PIN" -j service show default/greeting |
+		jq -er '.subsets | map(.name) | index("risky")')
+	# The relay's counts as it writes them (struct kanary_mirror_relay_stats): 1004 sent,
+	# 993 2xx and 7 5xx answers, 3 dropped busy; 993 agreed, 7 differed, 4 unpaired;
+	# both sides' 1000 latencies in (7, 10] ms and (10, 15] ms, summing 8.5 s and 12.5 s.
+	for b in $(seq 0 96); do w[b]=0; done
+	w[0]=1004; w[2]=993; w[5]=7; w[11]=3; w[12]=993; w[13]=7; w[14]=4
+	w[15]=8500000; w[16]=12500000; w[17+14]=1000; w[57+15]=1000
+	# shellcheck disable=SC2046
+	bpftool map update pinned "$PIN/kanary_mirrelay_v2" key hex $(le_hex '<I' $((id * 8 + idx))) \
+		value hex $(le_hex "<97Q" "${w[@]}")
+	curl -sf --max-time 5 -o "$m" "http://127.0.0.1:$MP/metrics"
+	l='namespace="default",service="greeting",subset="risky"'
+	grep -qx "kanary_mirror_sent_requests_total{$l} 1004" "$m"
+	grep -qx "kanary_mirror_responses_total{$l,class=\"2xx\"} 993" "$m"
+	grep -qx "kanary_mirror_responses_total{$l,class=\"5xx\"} 7" "$m"
+	grep -qx "kanary_mirror_dropped_requests_total{$l,reason=\"busy\"} 3" "$m"
+	grep -qx "kanary_mirror_compared_requests_total{$l,result=\"agree\"} 993" "$m"
+	grep -qx "kanary_mirror_compared_requests_total{$l,result=\"differ\"} 7" "$m"
+	grep -qx "kanary_mirror_unpaired_requests_total{$l} 4" "$m"
+	grep -qx "kanary_mirror_latency_seconds_bucket{$l,side=\"live\",le=\"0.007\"} 0" "$m"
+	grep -qx "kanary_mirror_latency_seconds_bucket{$l,side=\"live\",le=\"0.01\"} 1000" "$m"
+	grep -qx "kanary_mirror_latency_seconds_bucket{$l,side=\"mirror\",le=\"0.01\"} 0" "$m"
+	grep -qx "kanary_mirror_latency_seconds_bucket{$l,side=\"mirror\",le=\"0.015\"} 1000" "$m"
+	grep -qx "kanary_mirror_latency_seconds_sum{$l,side=\"live\"} 8.500000" "$m"
+	grep -qx "kanary_mirror_latency_seconds_count{$l,side=\"mirror\"} 1000" "$m"
+	grep -qx '# TYPE kanary_mirror_latency_seconds histogram' "$m"
+	grep -qx 'kanary_mirror_copied_requests_total{namespace="default",service="greeting"} 0' "$m"
+	# The subset that is no mirror has no series (a count: '! grep' mid-test cannot fail it).
+	[ "$(grep -c '^kanary_mirror_[a-z_]*{[^}]*subset="safe"' "$m")" -eq 0 ]
+	# A service without a mirror, none at all.
+	write_mirror ''
+	wait_mirrors ""
+	curl -sf --max-time 5 -o "$m" "http://127.0.0.1:$MP/metrics"
+	[ "$(grep -c '^kanary_mirror_' "$m")" -eq 0 ]
+	[ "$(grep -c '^# TYPE kanary_mirror_' "$m")" -eq 8 ]
 }

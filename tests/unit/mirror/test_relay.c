@@ -323,6 +323,8 @@ START_TEST(host_gets_shadow)
 }
 END_TEST
 
+Suite *pair_suite(void);	/* test_pair.c */
+
 int main(void)
 {
 	Suite *s = suite_create("mirror_relay");
@@ -348,6 +350,7 @@ int main(void)
 	tcase_add_test(tc, host_gets_shadow);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
+	srunner_add_suite(sr, pair_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -267,6 +267,7 @@ void kd_metrics_datapath_text(struct kd_text *t, const char *pin, const struct k
 	kd_metrics_http_text(t, &m);
 	kd_metrics_istio_text(t, &m, ids);
 	tcp_families(t, &m);
+	kd_metrics_mirror_text(t, &m);
 	if (!kanary_counters_read(&m, cnt, &e)) {
 		kd_text_printf(t, "# HELP kanary_datapath_events_total Datapath events by kind.\n"
 			"# TYPE kanary_datapath_events_total counter\n");

@@ -32,6 +32,8 @@ void kd_metrics_datapath_text(struct kd_text *t, const char *pin, const struct k
 /* kanary_http_* (metrics_http.c), from open maps. */
 struct kanary_maps;
 void kd_metrics_http_text(struct kd_text *t, struct kanary_maps *m);
+/* kanary_mirror_* (metrics_mirror.c): the mirrors' counts and comparison, from open maps. */
+void kd_metrics_mirror_text(struct kd_text *t, struct kanary_maps *m);
 /* istio_requests_total and istio_request_duration_milliseconds, summed by ids' groups. */
 void kd_metrics_istio_text(struct kd_text *t, struct kanary_maps *m, const struct kd_istio_ids *ids);
 /*
