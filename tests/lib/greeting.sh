@@ -8,9 +8,12 @@
 export KN_VIP_URL="http://$KN_VIP:$KN_VIP_PORT/"
 
 greeting_up() {
-	kctl load &&
-		kctl attach "$(host_if client)" &&
-		kctl service add greeting "$KN_VIP:$KN_VIP_PORT" &&
+	kctl load && kctl attach "$(host_if client)" && greeting_service
+}
+
+# greeting_service: the service greeting, 80/20 over safe1, safe2 and risky1.
+greeting_service() {
+	kctl service add greeting "$KN_VIP:$KN_VIP_PORT" &&
 		kctl backend add greeting safe "$(pod_ip safe1):80" &&
 		kctl backend add greeting safe "$(pod_ip safe2):80" &&
 		kctl backend add greeting risky "$(pod_ip risky1):80" &&

@@ -39,10 +39,12 @@ handoff_setup_file() {
 	e2e_setup_file || return 1
 	kctl route add greeting header x-my-header=dark to risky >/dev/null ||
 		{ echo "handoff e2e: kanaryctl route add greeting failed" >&2; return 1; }
-	{
-		kctl service add plain "$KN_PLAIN_VIP:$KN_VIP_PORT" &&
-			kctl backend add plain risky "$(pod_ip risky1):80"
-	} >/dev/null || { echo "handoff e2e: setting up service plain failed" >&2; return 1; }
+	plain_service >/dev/null || { echo "handoff e2e: setting up service plain failed" >&2; return 1; }
+}
+
+# plain_service: the service plain, no rules, risky1 alone.
+plain_service() {
+	kctl service add plain "$KN_PLAIN_VIP:$KN_VIP_PORT" && kctl backend add plain risky "$(pod_ip risky1):80"
 }
 
 # ---- traffic ----

@@ -81,19 +81,6 @@ transfer_round() {
 	transfer_round
 }
 
-# greeting_again / plain_again: the services as handoff_setup_file made them.
-greeting_again() {
-	kctl service add greeting "$KN_VIP:$KN_VIP_PORT" &&
-		kctl backend add greeting safe "$(pod_ip safe1):80" &&
-		kctl backend add greeting safe "$(pod_ip safe2):80" &&
-		kctl backend add greeting risky "$(pod_ip risky1):80" &&
-		kctl weight set greeting safe 80 risky 20 &&
-		kctl route add greeting header x-my-header=dark to risky
-}
-plain_again() {
-	kctl service add plain "$KN_PLAIN_VIP:$KN_VIP_PORT" && kctl backend add plain risky "$(pod_ip risky1):80"
-}
-
 # lines_within FILE N SECS: whether FILE has N lines within SECS.
 lines_within() {
 	local end=$((SECONDS + $3))
@@ -128,7 +115,7 @@ lines_within() {
 	done
 	d1=$(kctl -j counters | jq -er .draining)
 	kill -0 "${pids[0]}" && kill -0 "${pids[1]}" || { echo "FAIL: a download ended while the services were gone" >&2; return 1; }
-	{ greeting_again && plain_again; } >/dev/null
+	{ greeting_service && kctl route add greeting header x-my-header=dark to risky && plain_service; } >/dev/null
 	for f in "${pids[@]}"; do wait "$f" || { echo "FAIL: a transfer failed" >&2; return 1; }; done
 	expect_between "$((d1 - d0))" 100 1e12 "client packets counted as draining while the services were gone"
 	expect_eq "$(cat "$dir/rule")" "$GIB_SHA" "sha256 of 1 GiB through the rule path"
