@@ -160,17 +160,18 @@ $(BIN)/fuzz_manifest: tests/fuzz/fuzz_manifest.c $(filter-out user/kanaryd/main.
 # The dark-release matcher: its harness builds rule sets with libkanary's
 # rule_cond.c and rule_set.c, sanitized too; http_match_diff runs the corpus
 # through the BPF build (tests/bpf/http_match_test.bpf.c).
+# The rest of libkanary (what maps.c calls: the slot release) comes from its archive.
 HM_SRCS := tests/fuzz/fuzz_case.c tests/fuzz/ref_match.c user/lib/rule_cond.c user/lib/rule_set.c \
 	   user/lib/weights.c user/lib/err.c user/lib/maps.c
 HM_HDRS := $(wildcard tests/fuzz/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS)
 
-$(BIN)/fuzz_http_match: tests/fuzz/fuzz_http_match.c $(HM_SRCS) $(HM_HDRS) | $(BIN) $(DEPS_STAMP)
+$(BIN)/fuzz_http_match: tests/fuzz/fuzz_http_match.c $(HM_SRCS) $(HM_HDRS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) -fno-sanitize-recover=undefined -Itests/fuzz $(filter %.c,$^) -lbpf -lelf -lz -o $@
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -fno-sanitize-recover=undefined -Itests/fuzz $(filter %.c,$^) $(OUTPUT)/libkanary.a -lbpf -lelf -lz -o $@
 
-$(BIN)/http_match_diff: tests/fuzz/http_match_diff.c tests/bpf/prog_run.c $(HM_SRCS) $(HM_HDRS) $(BPFT_HDRS) $(OUTPUT)/http_match_test.skel.h | $(BIN) $(DEPS_STAMP)
+$(BIN)/http_match_diff: tests/fuzz/http_match_diff.c tests/bpf/prog_run.c $(HM_SRCS) $(HM_HDRS) $(BPFT_HDRS) $(OUTPUT)/http_match_test.skel.h $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/fuzz -Itests/bpf $(filter %.c,$^) -lbpf -lelf -lz -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/fuzz -Itests/bpf $(filter %.c,$^) $(OUTPUT)/libkanary.a -lbpf -lelf -lz -o $@
 
 # The framer, against its plain reference.
 $(BIN)/fuzz_http_frame: tests/fuzz/fuzz_http_frame.c tests/fuzz/ref_frame.c tests/fuzz/ref_frame.h $(BPF_HDRS) | $(BIN) $(DEPS_STAMP)
