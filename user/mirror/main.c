@@ -27,12 +27,6 @@
 
 static volatile sig_atomic_t stopping;
 static uint64_t now_ms;
-/*
- * The ring event being given to reassembly: reassembly hands a request on
- * from within reasm_event, for the event that completed it, so this names
- * the request's connection for pairing (reasm.c's callback does not).
- */
-static const struct kanary_mirror_event *cur_ev;
 static const char *pin;
 /* When the targets were last read, and when the ring's current batch was taken (ns). */
 static uint64_t refresh_ns, batch_ns;
@@ -91,11 +85,11 @@ static void usage(FILE *f)
 "Beyond a limit a request is dropped and counted, never waited for.\n");
 }
 
-static void on_request(uint32_t svc_id, uint8_t subsets, const uint8_t *req, size_t len)
+static void on_request(uint32_t svc_id, const union kanary_addr *client, __be16 port,
+		       uint8_t subsets, const uint8_t *req, size_t len)
 {
 	struct pair_key key;
-	bool paired = cur_ev && pair_request(svc_id, &cur_ev->client, cur_ev->client_port, req,
-					     len, &key);
+	bool paired = pair_request(svc_id, client, port, req, len, &key);
 
 	for (int i = 0; i < KANARY_MAX_SUBSETS; i++) {
 		size_t n;
@@ -127,9 +121,7 @@ static int on_ring(void *ctx, void *data, size_t size)
 	}
 	if (ev->flags & KANARY_MIRROR_EV_START)
 		pair_start(ev, now_ms);
-	cur_ev = ev;
 	reasm_event(data, size, now_ms);
-	cur_ev = NULL;
 	return 0;
 }
 

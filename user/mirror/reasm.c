@@ -259,7 +259,7 @@ static bool advance(struct rconn **pp, struct rconn *c)
 		}
 	}
 	if (c->need && c->have >= c->need) {
-		done_fn(c->svc_id, c->subsets, c->buf, c->need);
+		done_fn(c->svc_id, &c->client, c->port, c->subsets, c->buf, c->need);
 		forget(pp, -1);
 		return false;
 	}

@@ -92,8 +92,9 @@ bool targets_pick(uint32_t svc_id, int subset, union kanary_addr *addr, __be16 *
 
 /* ---- reassembly (reasm.c) ---- */
 
-/* What reassembly gives back: one whole request, head and body. */
-typedef void (*reasm_done_fn)(uint32_t svc_id, uint8_t subsets, const uint8_t *req, size_t len);
+/* What reassembly gives back: one whole request, head and body, and the client connection it came on. */
+typedef void (*reasm_done_fn)(uint32_t svc_id, const union kanary_addr *client, __be16 port,
+			      uint8_t subsets, const uint8_t *req, size_t len);
 
 int reasm_init(const struct relay_limits *lim, reasm_done_fn done);
 /* One ring event (struct kanary_mirror_event and its payload). */

@@ -26,9 +26,12 @@ void stats_drop(uint32_t svc_id, uint8_t subsets, int why)
 	drops[why]++;
 }
 
-static void on_done(uint32_t svc_id, uint8_t subsets, const uint8_t *req, size_t len)
+static void on_done(uint32_t svc_id, const union kanary_addr *client, __be16 port,
+		    uint8_t subsets, const uint8_t *req, size_t len)
 {
 	ck_assert_uint_eq(svc_id, SVC);
+	ck_assert_uint_eq(client->w[3], 0x0200000a);
+	ck_assert_uint_ge(port, 1);
 	ck_assert_uint_eq(subsets, SUBSETS);
 	ck_assert_uint_le(len, sizeof(last));
 	memcpy(last, req, len);
