@@ -75,19 +75,24 @@ mirror_stat() {
 	}
 }
 
-# relay_settled SERVICE [POD [PORT]]: until every copied request is accounted
-# for (sent and answered or failed, or dropped; compared) and the counts, and the
-# lines of the recorder on POD:PORT (or POD's nginx access log), stay the
-# same for a second.
+# relay_settled SERVICE [POD [PORT]]: until the counts, and the lines of
+# the recorder on POD:PORT (or POD's nginx access log), stay the same for
+# a second, and every request the datapath copied is accounted for by each
+# mirror (sent and answered or failed, or dropped).  A mirror connection
+# whose SYN was lost is sent again a second or three later, so stillness
+# alone is not enough; after 10 s it is, since requests the relay held
+# when it was stopped are never accounted for.
 relay_settled() {
-	local svc=$1 log=/dev/null prev="" now same=0
+	local svc=$1 log=/dev/null prev="" now same=0 json i
+	local acc='.copy.requests as $c | all(.mirrors[]; .sent + ([.dropped[]] | add) == $c and .sent == ([.responses[]] | add) + .errors)'
 	[[ $# -eq 2 ]] && log=$(nginx_dir "$2")/access.log
 	[[ $# -eq 3 ]] && log=$(recorder_log "$2" "$3")
-	for _ in $(seq 120); do
-		now=$(kctl -j mirror show "$svc" | jq -c '[.copy.requests, (.mirrors[] | .sent, .errors, ([.responses[]] | add), ([.dropped[]] | add), .comparison.compared, .comparison.unpaired)]')
+	for i in $(seq 120); do
+		json=$(kctl -j mirror show "$svc")
+		now=$(jq -c '[.copy.requests, (.mirrors[] | .sent, .errors, ([.responses[]] | add), ([.dropped[]] | add), .comparison.compared, .comparison.unpaired)]' <<<"$json")
 		now="$now $(wc -l <"$log")"
 		if [[ $now == "$prev" ]]; then
-			((++same >= 3)) && return 0
+			((++same >= 3)) && { [[ $(jq "$acc" <<<"$json") == true ]] || ((i >= 25)); } && return 0
 		else
 			same=0
 		fi
