@@ -293,7 +293,11 @@ static __noinline int kanary_ho_request(struct __sk_buff *skb, const struct kana
 		return kanary_ho_forward(skb, p, fwd, ho);
 	}
 	be = &sc->be;
-	/* While its service is gone (ref NULL), each request stays where it is. */
+	/*
+	 * While its service is gone (ref NULL), each request stays where it
+	 * is.  by_rule is counted below whatever the choice did, and a choice
+	 * that fails early (or none) leaves it as the last request set it.
+	 */
 	sc->by_rule = 0;
 	stay = ref ? kanary_ho_choose(ref, rq, kanary_ho_match(ref, len), ho->subset) : 1;
 	if (stay < 0) {

@@ -17,6 +17,7 @@
 #include "parse.h"
 #include "conntrack.h"
 #include "select.h"
+#include "mirror_live.h"
 
 /* Salt of the per-request draw, apart from the split's and the rules' draws. */
 #define KANARY_HASH_MIRROR	0x27d4eb2f
@@ -69,10 +70,7 @@ static __noinline int kanary_mirror_copy(struct __sk_buff *skb, const struct kan
 		st->too_big++;
 		return -1;
 	}
-	kanary_v4mapped(&sc->ev.client, p->saddr);
-	sc->ev.client_port = p->sport;
-	sc->ev.subsets = subsets;
-	sc->ev.svc_id = svc_id;
+	kanary_mirror_ev_head(sc, p->saddr, p->sport, subsets, svc_id);
 	for (int i = 0; i < KANARY_MIRROR_CHUNKS; i++) {
 		__u32 done = i * KANARY_MIRROR_CHUNK, n;
 

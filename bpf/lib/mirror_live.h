@@ -16,6 +16,16 @@
 #include "parse.h"
 #include "conntrack.h"
 
+/* The header of a ring event of svc_id's client at addr:port, for the mirror subsets. */
+static __always_inline void kanary_mirror_ev_head(struct kanary_mirror_scratch *sc, __be32 addr,
+						  __be16 port, __u8 subsets, __u32 svc_id)
+{
+	kanary_v4mapped(&sc->ev.client, addr);
+	sc->ev.client_port = port;
+	sc->ev.subsets = subsets;
+	sc->ev.svc_id = svc_id;
+}
+
 /* A request starts (backend side x): mirrored to subsets (0: not), first byte at seq. */
 static __always_inline void kanary_mirror_await(struct kanary_xchg *x, __u8 subsets, __u32 seq)
 {
@@ -31,7 +41,7 @@ static __always_inline void kanary_mirror_await(struct kanary_xchg *x, __u8 subs
 static __noinline void kanary_mirror_live(const struct kanary_pkt *p, struct kanary_xchg *x,
 					  __u32 svc_id, __u32 code)
 {
-	struct kanary_mirror_copy_stats *st = bpf_map_lookup_elem(&kanary_mircopy_v1, &svc_id);
+	struct kanary_mirror_copy_stats *st;
 	struct kanary_mirror_scratch *sc;
 	struct kanary_mirror_live *live;
 	__u32 zero = 0;
@@ -41,19 +51,19 @@ static __noinline void kanary_mirror_live(const struct kanary_pkt *p, struct kan
 	if (!sc || !x->req_ns)
 		return;
 	us = (bpf_ktime_get_ns() - x->req_ns) / 1000;
-	kanary_v4mapped(&sc->ev.client, p->daddr);
-	sc->ev.client_port = p->dport;
+	kanary_mirror_ev_head(sc, p->daddr, p->dport, x->mirror_live, svc_id);
 	sc->ev.flags = KANARY_MIRROR_EV_LIVE;
-	sc->ev.subsets = x->mirror_live;
-	sc->ev.svc_id = svc_id;
 	sc->ev.seq = x->mirror_seq;
 	sc->ev.len = 0;
 	live = (struct kanary_mirror_live *)sc->data;
 	live->status = code;
 	live->latency_us = us > 0xffffffffu ? 0xffffffffu : (__u32)us;
 	x->mirror_live = 0;
-	if (bpf_ringbuf_output(&kanary_mirbuf_v1, sc, sizeof(sc->ev) + sizeof(*live), 0) && st)
-		st->ring_full++;
+	if (bpf_ringbuf_output(&kanary_mirbuf_v1, sc, sizeof(sc->ev) + sizeof(*live), 0)) {
+		st = bpf_map_lookup_elem(&kanary_mircopy_v1, &svc_id);
+		if (st)
+			st->ring_full++;
+	}
 }
 
 #endif /* KANARY_BPF_MIRROR_LIVE_H */
