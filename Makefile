@@ -104,12 +104,12 @@ $(OUTPUT)/mirror/%.o: user/mirror/%.c $(wildcard user/mirror/*.h) $(wildcard use
 
 $(BIN)/kanary-mirror: $(MIR_OBJS) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lhttp_parser -o $@
 
-# The relay's reassembly, framing and comparison, alone (tests/unit/mirror).
-$(BIN)/kanary_mirror_unit: tests/unit/mirror/test_relay.c tests/unit/mirror/test_pair.c user/mirror/reasm.c user/mirror/http.c user/mirror/pair.c $(wildcard user/mirror/*.h) $(BPF_HDRS) | $(BIN) $(DEPS_STAMP)
+# The relay's reassembly, framing, comparison and mirror connections, alone (tests/unit/mirror).
+$(BIN)/kanary_mirror_unit: tests/unit/mirror/test_relay.c tests/unit/mirror/test_pair.c tests/unit/mirror/test_answer.c tests/unit/mirror/test_send.c user/mirror/reasm.c user/mirror/http.c user/mirror/pair.c user/mirror/answer.c user/mirror/send.c $(wildcard user/mirror/*.h) $(BPF_HDRS) | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/mirror $(filter %.c,$^) $(shell pkg-config --libs check) -o $@
+	$(Q)$(CC) $(CFLAGS) -Iuser/mirror $(filter %.c,$^) $(shell pkg-config --libs check) -lhttp_parser -o $@
 
 $(OUTPUT)/unit/%.o: tests/unit/lib/%.c $(BPFT_HDRS) $(wildcard user/lib/*.h) $(BPF_HDRS) | $(OUTPUT)/unit $(DEPS_STAMP)
 	$(call msg,CC,$@)

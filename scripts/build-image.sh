@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 # The libraries kanaryd, kanaryctl and kanary-mirror link (ldd bin/kanaryd), the CA bundle
 # for the API server, and the init container's mount (util-linux, mount:
 # both in minbase).
-runtime=libbpf1,libelf1,zlib1g,libjansson4,libyaml-0-2,libcurl4,libmicrohttpd12,ca-certificates
+runtime=libbpf1,libelf1,zlib1g,libjansson4,libhttp-parser2.9,libyaml-0-2,libcurl4,libmicrohttpd12,ca-certificates
 
 # The host's own sources when it has them, so the image gets the same
 # library versions the binaries were built against.

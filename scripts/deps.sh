@@ -2,7 +2,7 @@
 # Installs the Debian packages kanary needs to build, test, demo and bench,
 # only those that are missing, so a fresh Debian 12 needs no manual step.
 set -eu
-PKGS="gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev bpftool pkg-config check
+PKGS="gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev libhttp-parser-dev bpftool pkg-config check
       libyaml-dev libcurl4-openssl-dev libmicrohttpd-dev libclang-rt-14-dev bats jq iproute2 ethtool nginx-light curl wrk coreutils procps
       python3 python3-yaml openssl haproxy iptables nftables libnetfilter-queue-dev gnuplot-nox nghttp2-client
       mmdebstrap podman prometheus"

@@ -180,7 +180,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct kanary_mirror_relay_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_mirrelay_v2 SEC(".maps");
+} kanary_mirrelay_v3 SEC(".maps");
 
 /* A disagreement between a mirror and the live answer -> its count; only the relay writes it. */
 struct {

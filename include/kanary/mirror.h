@@ -30,7 +30,7 @@
 #define KANARY_MAP_MIRROR	"kanary_mirror_v1"
 #define KANARY_MAP_MIRROR_BUF	"kanary_mirbuf_v1"
 #define KANARY_MAP_MIRROR_COPY	"kanary_mircopy_v1"
-#define KANARY_MAP_MIRROR_RELAY	"kanary_mirrelay_v2"	/* v2: the comparison's counts */
+#define KANARY_MAP_MIRROR_RELAY	"kanary_mirrelay_v3"	/* v3: connects */
 #define KANARY_MAP_MIRROR_DIFF	"kanary_mirdiff_v1"
 
 /* A percentage is kept in parts per million: 100 % is this, 0.001 % is 10. */
@@ -114,7 +114,8 @@ struct kanary_mirror_relay_stats {
 	__u64	mirror_latency_sum_us;
 	/* Latency of both sides of each pair the mirror answered (KANARY_HTTP_LATENCY_BOUNDS_US). */
 	__u64	live_latency[KANARY_HTTP_BUCKETS];
-	__u64	mirror_latency[KANARY_HTTP_BUCKETS];	/* first byte sent to status line read */
+	__u64	mirror_latency[KANARY_HTTP_BUCKETS];	/* first byte sent to the answer's head read */
+	__u64	connects;	/* connections opened to the mirror's pods (kept alive: far fewer than sent) */
 };
 
 /* Longest method and path kept for a disagreement; longer ones are cut. */
@@ -142,7 +143,7 @@ _Static_assert(sizeof(struct kanary_mirror_cfg) == 4 * KANARY_MAX_SUBSETS, "mirr
 _Static_assert(sizeof(struct kanary_mirror_event) == 32, "mirror event layout");
 _Static_assert(sizeof(struct kanary_mirror_copy_stats) == 5 * 8, "mirror copy stats layout");
 _Static_assert(sizeof(struct kanary_mirror_live) == 8, "mirror live layout");
-_Static_assert(sizeof(struct kanary_mirror_relay_stats) == (17 + 2 * KANARY_HTTP_BUCKETS) * 8,
+_Static_assert(sizeof(struct kanary_mirror_relay_stats) == (18 + 2 * KANARY_HTTP_BUCKETS) * 8,
 	       "mirror relay stats layout");
 _Static_assert(sizeof(struct kanary_mirror_diff_key) == 12 + KANARY_MIRROR_DIFF_METHOD +
 	       KANARY_MIRROR_DIFF_PATH, "mirror diff key layout");

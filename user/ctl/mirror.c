@@ -100,11 +100,12 @@ static json_t *mirror_json(const struct mirror_view *v)
 					    json_integer((json_int_t)r->dropped[d]));
 		mirror_compare_of(r, &cmp);
 		json_array_append_new(mirrors,
-			json_pack("{s:s, s:f, s:I, s:I, s:o, s:I, s:o, s:o}",
+			json_pack("{s:s, s:f, s:I, s:I, s:I, s:o, s:I, s:o, s:o}",
 				  "subset", v->s->cfg.subsets[i].name,
 				  "percent", v->cfg.ppm[i] / 10000.0,
 				  "backends", (json_int_t)v->s->cfg.subsets[i].n_backends,
-				  "sent", (json_int_t)r->sent, "responses", resp,
+				  "sent", (json_int_t)r->sent, "connects", (json_int_t)r->connects,
+				  "responses", resp,
 				  "errors", (json_int_t)r->errors, "dropped", drop,
 				  "comparison", mirror_compare_json(&cmp)));
 	}

@@ -2,7 +2,7 @@
 /*
  * An HTTP/1.x request's framing, as far as the relay needs it: where the
  * head ends and how long the body is (Content-Length only: a chunked body
- * is not followed), and the Host header a mirror must see.
+ * is not followed), and the head a mirror must see.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -72,33 +72,62 @@ enum http_head_result http_frame(const uint8_t *buf, size_t len, uint64_t *total
 	return HEAD_COMPLETE;
 }
 
-uint8_t *http_shadow_host(const uint8_t *req, size_t len, size_t *out_len)
+/*
+ * Hop-by-hop headers (RFC 9110 7.6.1) belong to the client's connection,
+ * not to the relay's, which keeps its own alive: an intermediary does not
+ * pass them on (nor does Envoy's mirror).  Upgrade and TE are the ones a
+ * Connection header names in practice.
+ */
+static bool hop_by_hop(const uint8_t *l, const uint8_t *e)
+{
+	static const char *const names[] = { "connection", "keep-alive", "proxy-connection",
+					     "upgrade", "te" };
+	const uint8_t *v;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (header_is(l, e, names[i], &v))
+			return true;
+	return false;
+}
+
+uint8_t *http_mirror_request(const uint8_t *req, size_t len, size_t *out_len)
 {
 	static const char suffix[] = "-shadow";
-	const uint8_t *head_end = find_crlfcrlf(req, len), *l, *e, *v, *at = NULL;
-	size_t n = sizeof(suffix) - 1, pre;
-	uint8_t *out;
+	const uint8_t *head_end = find_crlfcrlf(req, len), *l, *e, *v, *at;
+	uint8_t *out = malloc(len + sizeof(suffix)), *o = out;
 
-	if (head_end) {
-		l = line_end(req, head_end) + 2;
-		for (; l < head_end - 2 && !at; l = e + 2) {
-			e = line_end(l, head_end);
-			if (header_is(l, e, "host", &v)) {
-				at = e;	/* after the value, less its trailing blanks */
-				while (at > v && (at[-1] == ' ' || at[-1] == '\t'))
-					at--;
-			}
-		}
-	}
-	if (!at)
-		n = 0;	/* no Host (HTTP/1.0): sent as it came */
-	out = malloc(len + n);
 	if (!out)
 		return NULL;
-	pre = at ? (size_t)(at - req) : len;
-	memcpy(out, req, pre);
-	memcpy(out + pre, suffix, n);
-	memcpy(out + pre + n, req + pre, len - pre);
-	*out_len = len + n;
+	if (!head_end) {	/* cannot be: reassembly framed it */
+		memcpy(out, req, len);
+		*out_len = len;
+		return out;
+	}
+	l = line_end(req, head_end) + 2;
+	memcpy(o, req, (size_t)(l - req));	/* the request line */
+	o += l - req;
+	for (bool host_done = false; l < head_end - 2; l = e + 2) {
+		e = line_end(l, head_end);
+		if (hop_by_hop(l, e))
+			continue;
+		at = e + 2;
+		if (!host_done && header_is(l, e, "host", &v)) {
+			at = e;	/* after the value, less its trailing blanks */
+			while (at > v && (at[-1] == ' ' || at[-1] == '\t'))
+				at--;
+			host_done = true;
+		}
+		memcpy(o, l, (size_t)(at - l));
+		o += at - l;
+		if (at != e + 2) {
+			memcpy(o, suffix, sizeof(suffix) - 1);
+			o += sizeof(suffix) - 1;
+			memcpy(o, at, (size_t)(e + 2 - at));
+			o += e + 2 - at;
+		}
+	}
+	memcpy(o, l, len - (size_t)(l - req));	/* the blank line and the body */
+	o += len - (size_t)(l - req);
+	*out_len = (size_t)(o - out);
 	return out;
 }

@@ -98,7 +98,7 @@ static void on_request(uint32_t svc_id, const union kanary_addr *client, __be16 
 		if (!(subsets & (1u << i)))
 			continue;
 		refresh_on_miss(svc_id, i);
-		copy = http_shadow_host(req, len, &n);
+		copy = http_mirror_request(req, len, &n);
 		if (!copy) {
 			stats_drop(svc_id, 1u << i, KANARY_MIRROR_DROP_BUSY);
 			if (paired)

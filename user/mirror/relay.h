@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <http_parser.h>
 #include "kanary.h"
 
 /* The limits that bound the relay's memory (docs/mirror.md). */
@@ -22,12 +23,13 @@ struct relay_limits {
 	uint32_t timeout_ms;	/* a request not complete, or a mirror not answering, by then is given up */
 };
 
-/* ---- counts (stats.c): the relay's share of kanary_mirrelay_v1 ---- */
+/* ---- counts (stats.c): the relay's share of kanary_mirrelay_v3 ---- */
 
 /* Opens the map; 0 or -1 after saying why. */
 int stats_open(const char *pin_path);
 void stats_drop(uint32_t svc_id, uint8_t subsets, int why);	/* enum kanary_mirror_drop */
 void stats_sent(uint32_t svc_id, int subset);
+void stats_connect(uint32_t svc_id, int subset);	/* a new connection to a mirror pod */
 void stats_response(uint32_t svc_id, int subset, int status);	/* 0: an error */
 /* A mirror's answer compared with the live one (mirror_status 0: an error). */
 void stats_compare(uint32_t svc_id, int subset, bool agree, int mirror_status, uint32_t live_us,
@@ -111,10 +113,33 @@ enum http_head_result { HEAD_PARTIAL, HEAD_COMPLETE, HEAD_UNFRAMED };
  */
 enum http_head_result http_frame(const uint8_t *buf, size_t len, uint64_t *total);
 /*
- * req (len bytes) with "-shadow" appended to its Host header's value, in a
- * new heap buffer of *out_len bytes; NULL when out of memory.
+ * req (len bytes) as a mirror gets it, in a new heap buffer of *out_len
+ * bytes: "-shadow" appended to its Host header's value, its hop-by-hop
+ * headers left out; NULL when out of memory.
  */
-uint8_t *http_shadow_host(const uint8_t *req, size_t len, size_t *out_len);
+uint8_t *http_mirror_request(const uint8_t *req, size_t len, size_t *out_len);
+
+/* ---- a mirror's answer (answer.c) ---- */
+
+struct answer {
+	http_parser p;
+	bool head_request;	/* the request was a HEAD: no body follows */
+	int status;		/* the final answer's, once its head is read; else 0 */
+	uint64_t body;		/* body bytes read */
+	bool complete, keep;	/* the answer ended; the connection may carry another */
+};
+
+enum answer_result {
+	ANSWER_MORE,	/* not ended yet */
+	ANSWER_REUSE,	/* ended, and the connection can take the next request */
+	ANSWER_CLOSE,	/* ended (or its status is known): close the connection */
+	ANSWER_BAD,	/* no answer: malformed, or no status before it stopped */
+};
+
+void answer_init(struct answer *a, bool head_request);
+enum answer_result answer_feed(struct answer *a, const uint8_t *buf, size_t len);
+/* The mirror closed its side. */
+enum answer_result answer_eof(struct answer *a);
 
 /* ---- mirror connections (send.c) ---- */
 

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Mirror connections: one per mirrored request, non-blocking, to a pod of
- * the mirror subset.  The request is written whole, the answer's status
- * line read for its class, and the connection closed: the rest of the
- * answer is never read.  Refused, reset, silent past the timeout or no
+ * Mirror connections, non-blocking, kept alive between requests as a
+ * client pool does: a request goes on an idle connection to the pod the
+ * round robin picked when there is one, else on a new one.  One request
+ * at a time per connection (no pipelining).  The request is written whole
+ * and the answer read to its end (answer.c); then the connection waits,
+ * idle, for the next request to that pod, IDLE_MS at most, so it is not
+ * reused when the pod is about to close it (Node.js and Apache close idle
+ * connections after 5 s).  Refused, reset, silent past the timeout or no
  * status line: an error.  None of it touches the client's connection.
- * The answer and its latency (first byte written to status line read, the
- * mirror's side of what the datapath measures live) go to pair.c.
+ * The answer and its latency (first byte written to the answer's head
+ * read, the mirror's side of what the datapath measures live) go to
+ * pair.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,27 +24,37 @@
 #include <sys/socket.h>
 #include "relay.h"
 
-#define STATUS_LINE	12	/* "HTTP/1.1 200" */
+#define IDLE_MS		2000
+#define READ_CHUNK	16384
 
 struct mconn {
-	struct mconn *prev, *next;	/* all open, oldest first */
+	struct mconn *prev, *next;	/* on busy or idle, oldest first */
 	int fd;
+	struct sockaddr_in to;
+	bool idle;
+	uint64_t deadline_ms;		/* busy: the answer's; idle: the connection's */
+	/* The request being sent or answered (busy only). */
 	uint32_t svc_id;
 	int subset;
 	uint8_t *req;
 	size_t len, off;
-	char status[STATUS_LINE];
-	size_t got;
-	uint64_t deadline_ms;
 	uint64_t first_us;		/* when the request's first byte was written; 0: not yet */
+	bool reused;			/* the connection carried a request before this one */
+	bool answered;			/* a byte of the answer came */
+	bool counted;			/* counted sent (a retried request is counted once) */
 	bool paired;			/* key is the request's in pair.c */
 	struct pair_key key;
+	struct answer ans;
+};
+
+struct conn_list {
+	struct mconn *head, *tail;
 };
 
 static int epfd = -1;
 static struct relay_limits lim;
-static struct mconn *head, *tail;
-static uint32_t n_open;
+static struct conn_list busy, idle;
+static uint32_t n_open;		/* busy and idle */
 
 int send_init(int fd, const struct relay_limits *l)
 {
@@ -56,35 +71,149 @@ static uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* Closes c and counts its answer: status, or 0 for an error. */
-static void finish(struct mconn *c, int status)
+static void list_push(struct conn_list *l, struct mconn *c)
+{
+	c->next = NULL;
+	c->prev = l->tail;
+	if (l->tail)
+		l->tail->next = c;
+	else
+		l->head = c;
+	l->tail = c;
+}
+
+static void list_unlink(struct conn_list *l, struct mconn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		l->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		l->tail = c->prev;
+}
+
+static void watch(struct mconn *c, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+
+	epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void conn_close(struct mconn *c)
+{
+	close(c->fd);	/* also leaves the epoll set */
+	list_unlink(c->idle ? &idle : &busy, c);
+	n_open--;
+	free(c->req);
+	free(c);
+}
+
+/* Counts c's answer (status, or 0 for an error) and frees its request. */
+static void request_done(struct mconn *c, int status)
 {
 	uint64_t us = status && c->first_us ? mono_us() - c->first_us : 0;
 
 	stats_response(c->svc_id, c->subset, status);
 	if (c->paired)
 		pair_mirror(&c->key, c->subset, status, us > UINT32_MAX ? UINT32_MAX : (uint32_t)us);
-	close(c->fd);	/* also leaves the epoll set */
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	else
-		tail = c->prev;
-	n_open--;
 	free(c->req);
-	free(c);
+	c->req = NULL;
 }
 
-/* The status code of "HTTP/1.x NNN", or 0. */
-static int status_of(const char *s)
+static void finish(struct mconn *c, int status)
 {
-	if (memcmp(s, "HTTP/1.", 7) || s[8] != ' ' || s[9] < '1' || s[9] > '5' ||
-	    s[10] < '0' || s[10] > '9' || s[11] < '0' || s[11] > '9')
-		return 0;
-	return (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
+	request_done(c, status);
+	conn_close(c);
+}
+
+/* The answer ended and the connection may carry another: it waits, idle. */
+static void park(struct mconn *c, uint64_t now_ms)
+{
+	request_done(c, c->ans.status);
+	list_unlink(&busy, c);
+	c->idle = true;
+	c->deadline_ms = now_ms + IDLE_MS;
+	list_push(&idle, c);
+	watch(c, EPOLLIN);	/* the pod closing it, or sending what nobody asked for */
+}
+
+/* The most recently parked idle connection to to, taken off the idle list; or NULL. */
+static struct mconn *idle_take(const struct sockaddr_in *to)
+{
+	for (struct mconn *c = idle.tail; c; c = c->prev)
+		if (c->to.sin_addr.s_addr == to->sin_addr.s_addr && c->to.sin_port == to->sin_port) {
+			list_unlink(&idle, c);
+			c->idle = false;
+			return c;
+		}
+	return NULL;
+}
+
+/* A new connection to to for svc_id's subset, connecting, on the busy list; NULL when none can be had. */
+static struct mconn *conn_open(const struct sockaddr_in *to, uint32_t svc_id, int subset)
+{
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN };
+	struct mconn *c;
+
+	if (n_open >= lim.max_sends && idle.head)
+		conn_close(idle.head);	/* an idle connection to another pod makes room */
+	if (n_open >= lim.max_sends || !(c = calloc(1, sizeof(*c))))
+		return NULL;
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		free(c);
+		return NULL;
+	}
+	c->to = *to;
+	list_push(&busy, c);
+	n_open++;
+	ev.data.ptr = c;
+	if ((connect(c->fd, (struct sockaddr *)to, sizeof(*to)) && errno != EINPROGRESS) ||
+	    epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev)) {
+		conn_close(c);
+		return NULL;
+	}
+	stats_connect(svc_id, subset);
+	return c;
+}
+
+static bool method_is(const uint8_t *req, size_t len, const char *m)
+{
+	size_t n = strlen(m);
+
+	return len > n && !memcmp(req, m, n) && req[n] == ' ';
+}
+
+/* RFC 9110 9.2.2: a request that may be sent twice with the effect of once. */
+static bool idempotent(const uint8_t *req, size_t len)
+{
+	static const char *const methods[] = { "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE" };
+
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (method_is(req, len, methods[i]))
+			return true;
+	return false;
+}
+
+/* Gives c (busy, no request) the request; it is written once the socket is writable. */
+static void attach(struct mconn *c, uint32_t svc_id, int subset, uint8_t *req, size_t len,
+		   const struct pair_key *key, uint64_t now_ms)
+{
+	c->svc_id = svc_id;
+	c->subset = subset;
+	c->req = req;
+	c->len = len;
+	c->off = 0;
+	c->first_us = 0;
+	c->answered = false;
+	c->counted = false;
+	c->paired = key != NULL;
+	if (key)
+		c->key = *key;
+	c->deadline_ms = now_ms + lim.timeout_ms;
+	answer_init(&c->ans, method_is(req, len, "HEAD"));
 }
 
 /* req is dropped for why before any connection: counted, and not to be paired. */
@@ -100,57 +229,82 @@ static void not_sent(uint32_t svc_id, int subset, uint8_t *req, const struct pai
 void send_request(uint32_t svc_id, int subset, uint8_t *req, size_t len,
 		  const struct pair_key *key, uint64_t now_ms)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN };
+	struct sockaddr_in to = { .sin_family = AF_INET };
 	union kanary_addr addr;
 	struct mconn *c;
 
-	if (!targets_pick(svc_id, subset, &addr, &sa.sin_port)) {
+	if (!targets_pick(svc_id, subset, &addr, &to.sin_port)) {
 		not_sent(svc_id, subset, req, key, KANARY_MIRROR_DROP_NO_BACKEND);
 		return;
 	}
-	if (n_open >= lim.max_sends || !(c = calloc(1, sizeof(*c)))) {
+	to.sin_addr.s_addr = addr.w[3];
+	c = idle_take(&to);
+	if (c) {
+		list_push(&busy, c);
+		attach(c, svc_id, subset, req, len, key, now_ms);
+		c->reused = true;
+		watch(c, EPOLLOUT | EPOLLIN);
+		return;
+	}
+	c = conn_open(&to, svc_id, subset);
+	if (!c) {
 		not_sent(svc_id, subset, req, key, KANARY_MIRROR_DROP_BUSY);
 		return;
 	}
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
-		free(c);
-		not_sent(svc_id, subset, req, key, KANARY_MIRROR_DROP_BUSY);
-		return;
-	}
-	if (key) {
-		c->key = *key;
-		c->paired = true;
-	}
-	sa.sin_addr.s_addr = addr.w[3];
-	c->svc_id = svc_id;
-	c->subset = subset;
-	c->req = req;
-	c->len = len;
-	c->deadline_ms = now_ms + lim.timeout_ms;
-	c->prev = tail;
-	if (tail)
-		tail->next = c;
-	else
-		head = c;
-	tail = c;
-	n_open++;
-	ev.data.ptr = c;
-	if ((connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS) ||
-	    epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev))
+	attach(c, svc_id, subset, req, len, key, now_ms);
+}
+
+/*
+ * The connection c was reused and ended before any byte of the answer:
+ * the pod may have closed it just as the request went out, so a request
+ * that is safe to send twice goes again, once, on a new connection.
+ */
+static void failed(struct mconn *c, uint64_t now_ms)
+{
+	struct mconn *fresh;
+
+	if (!c->reused || c->answered || !idempotent(c->req, c->len) ||
+	    !(fresh = conn_open(&c->to, c->svc_id, c->subset))) {
 		finish(c, 0);
+		return;
+	}
+	attach(fresh, c->svc_id, c->subset, c->req, c->len, c->paired ? &c->key : NULL, now_ms);
+	fresh->counted = c->counted;
+	c->req = NULL;
+	conn_close(c);
+}
+
+static void on_answer(struct mconn *c, enum answer_result r, uint64_t now_ms)
+{
+	switch (r) {
+	case ANSWER_MORE:
+		break;
+	case ANSWER_REUSE:
+		park(c, now_ms);
+		break;
+	case ANSWER_CLOSE:
+		finish(c, c->ans.status);
+		break;
+	case ANSWER_BAD:
+		finish(c, 0);
+		break;
+	}
 }
 
 void send_event(void *ptr, uint32_t events, uint64_t now_ms)
 {
+	static uint8_t buf[READ_CHUNK];
 	struct mconn *c = ptr;
 	ssize_t n;
 
+	if (c->idle) {
+		conn_close(c);	/* closed by the pod, or bytes nobody asked for */
+		return;
+	}
 	if (c->off < c->len && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
 		n = send(c->fd, c->req + c->off, c->len - c->off, MSG_NOSIGNAL);
 		if (n < 0 && errno != EAGAIN) {
-			finish(c, 0);
+			failed(c, now_ms);
 			return;
 		}
 		if (n > 0 && !c->off)
@@ -158,29 +312,32 @@ void send_event(void *ptr, uint32_t events, uint64_t now_ms)
 		if (n > 0)
 			c->off += (size_t)n;
 		if (c->off == c->len) {
-			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
-
-			stats_sent(c->svc_id, c->subset);
-			epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+			if (!c->counted)
+				stats_sent(c->svc_id, c->subset);
+			c->counted = true;
+			watch(c, EPOLLIN);
 		}
 		return;
 	}
 	if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
 		return;
-	n = recv(c->fd, c->status + c->got, sizeof(c->status) - c->got, 0);
+	n = recv(c->fd, buf, sizeof(buf), 0);
 	if (n < 0 && errno == EAGAIN)
 		return;
-	if (n <= 0) {
-		finish(c, 0);
-		return;
+	if (n > 0) {
+		c->answered = true;
+		on_answer(c, answer_feed(&c->ans, buf, (size_t)n), now_ms);
+	} else if (!c->answered) {
+		failed(c, now_ms);
+	} else {
+		on_answer(c, n ? ANSWER_CLOSE : answer_eof(&c->ans), now_ms);
 	}
-	c->got += (size_t)n;
-	if (c->got == sizeof(c->status))
-		finish(c, status_of(c->status));
 }
 
 void send_expire(uint64_t now_ms)
 {
-	while (head && now_ms >= head->deadline_ms)
-		finish(head, 0);
+	while (busy.head && now_ms >= busy.head->deadline_ms)
+		finish(busy.head, 0);
+	while (idle.head && now_ms >= idle.head->deadline_ms)
+		conn_close(idle.head);
 }

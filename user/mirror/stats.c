@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The relay's counts.  Counted in memory, then added to the pinned map
- * kanary_mirrelay_v2 (read, add, write back: the relay is its only
+ * kanary_mirrelay_v3 (read, add, write back: the relay is its only
  * writer) at each flush, so a restarted relay goes on from the totals.
  */
 #include <stdio.h>
@@ -69,6 +69,14 @@ void stats_sent(uint32_t svc_id, int subset)
 
 	if (d)
 		d->sent++;
+}
+
+void stats_connect(uint32_t svc_id, int subset)
+{
+	struct kanary_mirror_relay_stats *d = delta_of(svc_id, subset);
+
+	if (d)
+		d->connects++;
 }
 
 void stats_response(uint32_t svc_id, int subset, int status)

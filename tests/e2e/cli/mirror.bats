@@ -28,16 +28,17 @@ words_hex() {
 	python3 -c 'import struct,sys; print(" ".join("%02x" % b for b in struct.pack("<%dQ" % (len(sys.argv) - 1), *map(int, sys.argv[1:]))))' "$@"
 }
 
-# The relay's counts of (service, subset 1): 993 agreed, 7 differed, 4 unpaired; the
-# live side all in the bucket (7, 10] ms, the mirror's all in (10, 15] ms.
+# The relay's counts of (service, subset 1): 1004 sent on 37 connections, 993 agreed,
+# 7 differed, 4 unpaired; the live side all in the bucket (7, 10] ms, the mirror's all in (10, 15] ms.
 write_relay_counts() {
 	local w=() b
-	for b in $(seq 0 96); do w[b]=0; done
+	for b in $(seq 0 97); do w[b]=0; done
 	w[0]=1004; w[2]=993; w[5]=7; w[12]=993; w[13]=7; w[14]=4
+	w[97]=37	# connections opened
 	w[15]=8500000; w[16]=12500000	# the latency sums (µs), for /metrics
 	w[17+14]=1000; w[57+15]=1000
 	# shellcheck disable=SC2046
-	bpftool map update pinned "$PIN/kanary_mirrelay_v2" \
+	bpftool map update pinned "$PIN/kanary_mirrelay_v3" \
 		key hex $(python3 -c 'import struct,sys; print(" ".join("%02x" % b for b in struct.pack("<I", int(sys.argv[1]))))' $((SVC_ID * 8 + 1))) \
 		value hex $(words_hex "${w[@]}")
 }
@@ -68,6 +69,8 @@ print(" ".join("%02x" % b for b in k))' "$@")
 	[[ "${lines[1]}" =~ 99\.30\ +15\ +9\.97$ ]] || { echo "$output"; return 1; }
 	run --separate-stderr k -j mirror show greeting
 	[ "$status" -eq 0 ]
+	jq -e '.mirrors[0].sent == 1004 and .mirrors[0].connects == 37' <<<"$output" >/dev/null ||
+		{ echo "$output"; return 1; }
 	jq -e '.mirrors[0].comparison | .compared == 1000 and .agree == 993 and .differ == 7
 		and .unpaired == 4 and (.agree_percent * 100 | round) == 9930
 		and (.live_latency_ms.p99 * 100 | round) == 997

@@ -137,18 +137,19 @@ le_hex() {
 	id=$("$KANARYCTL" --pin-path "$PIN" -j service show default/greeting | jq -er .id)
 	idx=$("$KANARYCTL" --pin-path "$PIN" -j service show default/greeting |
 		jq -er '.subsets | map(.name) | index("risky")')
-	# The relay's counts as it writes them (struct kanary_mirror_relay_stats): 1004 sent,
-	# 993 2xx and 7 5xx answers, 3 dropped busy; 993 agreed, 7 differed, 4 unpaired;
+	# The relay's counts as it writes them (struct kanary_mirror_relay_stats): 1004 sent
+	# on 37 connections, 993 2xx and 7 5xx answers, 3 dropped busy; 993 agreed, 7 differed, 4 unpaired;
 	# both sides' 1000 latencies in (7, 10] ms and (10, 15] ms, summing 8.5 s and 12.5 s.
-	for b in $(seq 0 96); do w[b]=0; done
+	for b in $(seq 0 97); do w[b]=0; done
 	w[0]=1004; w[2]=993; w[5]=7; w[11]=3; w[12]=993; w[13]=7; w[14]=4
-	w[15]=8500000; w[16]=12500000; w[17+14]=1000; w[57+15]=1000
+	w[15]=8500000; w[16]=12500000; w[17+14]=1000; w[57+15]=1000; w[97]=37
 	# shellcheck disable=SC2046
-	bpftool map update pinned "$PIN/kanary_mirrelay_v2" key hex $(le_hex '<I' $((id * 8 + idx))) \
-		value hex $(le_hex "<97Q" "${w[@]}")
+	bpftool map update pinned "$PIN/kanary_mirrelay_v3" key hex $(le_hex '<I' $((id * 8 + idx))) \
+		value hex $(le_hex "<98Q" "${w[@]}")
 	curl -sf --max-time 5 -o "$m" "http://127.0.0.1:$MP/metrics"
 	l='namespace="default",service="greeting",subset="risky"'
 	grep -qx "kanary_mirror_sent_requests_total{$l} 1004" "$m"
+	grep -qx "kanary_mirror_connections_total{$l} 37" "$m"
 	grep -qx "kanary_mirror_responses_total{$l,class=\"2xx\"} 993" "$m"
 	grep -qx "kanary_mirror_responses_total{$l,class=\"5xx\"} 7" "$m"
 	grep -qx "kanary_mirror_dropped_requests_total{$l,reason=\"busy\"} 3" "$m"
@@ -170,5 +171,5 @@ le_hex() {
 	wait_mirrors ""
 	curl -sf --max-time 5 -o "$m" "http://127.0.0.1:$MP/metrics"
 	[ "$(grep -c '^kanary_mirror_' "$m")" -eq 0 ]
-	[ "$(grep -c '^# TYPE kanary_mirror_' "$m")" -eq 8 ]
+	[ "$(grep -c '^# TYPE kanary_mirror_' "$m")" -eq 9 ]
 }

@@ -96,6 +96,9 @@ mirror_count() { share_count risky1; }
 	expect_eq "$(mirror_stat share '.mirrors[0].responses["2xx"]')" "$mirrored" "2xx answers the relay read"
 	expect_eq "$(mirror_stat share '[.mirrors[0].dropped[]] | add')" 0 "requests dropped"
 	expect_eq "$(mirror_stat share '.mirrors[0].errors')" 0 "mirror errors"
+	# Kept alive: one connection to the mirror pod serves many requests.
+	expect_between "$(mirror_stat share '.mirrors[0].connects')" 1 $((mirrored / 10)) \
+		"connections the relay opened for $mirrored requests"
 }
 
 # exact_traffic DIR PREFIX: GETs and POSTs (bodies of 0 B to 1 MiB) to

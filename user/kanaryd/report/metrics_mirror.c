@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * /metrics' mirror families, from the relay's counts (kanary_mirrelay_v2)
+ * /metrics' mirror families, from the relay's counts (kanary_mirrelay_v3)
  * and the datapath's copy counts (kanary_mircopy_v1): per service and
  * mirror subset, what was sent, the mirror's answers, the drops by reason,
  * the comparison with the live answers and both sides' latency as
@@ -19,7 +19,7 @@ struct mirror_scrape {
 };
 
 enum {
-	FAM_COPIED, FAM_SENT, FAM_RESPONSES, FAM_ERRORS, FAM_DROPPED, FAM_COMPARED,
+	FAM_COPIED, FAM_SENT, FAM_CONNECTS, FAM_RESPONSES, FAM_ERRORS, FAM_DROPPED, FAM_COMPARED,
 	FAM_UNPAIRED, FAM_LATENCY, FAM__N,
 };
 
@@ -30,6 +30,9 @@ static const struct {
 			 "Requests the datapath drew for the service's mirrors and copied.", "counter" },
 	[FAM_SENT] = { "kanary_mirror_sent_requests_total",
 		       "Requests the relay wrote whole to a pod of the mirror subset.", "counter" },
+	[FAM_CONNECTS] = { "kanary_mirror_connections_total",
+			   "Connections the relay opened to the mirror subset's pods (kept alive "
+			   "between requests).", "counter" },
 	[FAM_RESPONSES] = { "kanary_mirror_responses_total",
 			    "The mirror's answers by status class.", "counter" },
 	[FAM_ERRORS] = { "kanary_mirror_errors_total",
@@ -44,8 +47,8 @@ static const struct {
 			   "Requests sent whose live or mirror answer was not seen in time.", "counter" },
 	[FAM_LATENCY] = { "kanary_mirror_latency_seconds",
 			  "Over the requests the mirror answered: side live (request's first byte to "
-			  "response's first byte, at tc) and side mirror (first byte sent to status "
-			  "line read, by the relay).", "histogram" },
+			  "response's first byte, at tc) and side mirror (first byte sent to the answer's "
+			  "head read, by the relay).", "histogram" },
 };
 
 static void bound(char *buf, size_t len, __u32 us)
@@ -87,6 +90,9 @@ static void subset_rows(struct kd_text *t, int f, const char *labels,
 	switch (f) {
 	case FAM_SENT:
 		kd_text_printf(t, "%s{%s} %llu\n", name, labels, (unsigned long long)r->sent);
+		break;
+	case FAM_CONNECTS:
+		kd_text_printf(t, "%s{%s} %llu\n", name, labels, (unsigned long long)r->connects);
 		break;
 	case FAM_RESPONSES:
 		for (int k = 0; k < 5; k++)
