@@ -39,6 +39,7 @@ struct mconn {
 	uint8_t *req;
 	size_t len, off;
 	uint64_t first_us;		/* when the request's first byte was written; 0: not yet */
+	uint64_t head_us;		/* when the answer's head was read; 0: not yet */
 	bool reused;			/* the connection carried a request before this one */
 	bool answered;			/* a byte of the answer came */
 	bool counted;			/* counted sent (a retried request is counted once) */
@@ -113,7 +114,9 @@ static void conn_close(struct mconn *c)
 /* Counts c's answer (status, or 0 for an error) and frees its request. */
 static void request_done(struct mconn *c, int status)
 {
-	uint64_t us = status && c->first_us ? mono_us() - c->first_us : 0;
+	/* To the head, as the live side is measured: not the body's transfer. */
+	uint64_t end = c->head_us ? c->head_us : mono_us();
+	uint64_t us = status && c->first_us ? end - c->first_us : 0;
 
 	stats_response(c->svc_id, c->subset, status);
 	if (c->paired)
@@ -207,6 +210,7 @@ static void attach(struct mconn *c, uint32_t svc_id, int subset, uint8_t *req, s
 	c->len = len;
 	c->off = 0;
 	c->first_us = 0;
+	c->head_us = 0;
 	c->answered = false;
 	c->counted = false;
 	c->paired = key != NULL;
@@ -325,8 +329,12 @@ void send_event(void *ptr, uint32_t events, uint64_t now_ms)
 	if (n < 0 && errno == EAGAIN)
 		return;
 	if (n > 0) {
+		enum answer_result r = answer_feed(&c->ans, buf, (size_t)n);
+
 		c->answered = true;
-		on_answer(c, answer_feed(&c->ans, buf, (size_t)n), now_ms);
+		if (c->ans.status && !c->head_us)
+			c->head_us = mono_us();
+		on_answer(c, r, now_ms);
 	} else if (!c->answered) {
 		failed(c, now_ms);
 	} else {
