@@ -27,6 +27,7 @@
 #include "handoff_craft.h"
 #include "handoff_stash.h"
 #include "request.h"
+#include "mirror.h"
 
 /* A SYN to a service with rules: track it and answer it ourselves. */
 static __noinline int kanary_ho_accept(struct __sk_buff *skb, const struct kanary_pkt *p,
@@ -360,10 +361,13 @@ static __noinline void kanary_ho_xchg_in(struct __sk_buff *skb, const struct kan
 {
 	int ev = kanary_xchg_client(skb, p, &ho->xchg);
 
-	if (ev == KANARY_XCHG_EV_REQUEST)
+	kanary_mirror_client(skb, p, &ho->xchg, ho->svc_id, ev == KANARY_XCHG_EV_REQUEST);
+	if (ev == KANARY_XCHG_EV_REQUEST) {
 		kanary_xchg_stamp(&ho->xchg);
-	else if (ev == KANARY_XCHG_EV_ABORT)
+		kanary_mirror_await(&ho->xchg, ho->xchg.mirror, p->seq);
+	} else if (ev == KANARY_XCHG_EV_ABORT) {
 		kanary_xchg_ended(&ho->xchg, ho->svc_id, ho->subset);
+	}
 }
 
 /* Ingress: a packet of a connection on the rule path; ref NULL when its service is gone. */
@@ -524,7 +528,7 @@ static __noinline int kanary_ho_refused(struct __sk_buff *skb, const struct kana
 static __always_inline void kanary_ho_xchg_out(struct __sk_buff *skb, const struct kanary_pkt *p,
 					       __u32 seq, struct kanary_ho_entry *ho)
 {
-	int phase = kanary_xchg_backend(skb, p, seq, &ho->xchg, ho->svc_id, ho->subset, 0);
+	int phase = kanary_xchg_backend(skb, p, seq, &ho->xchg, ho->svc_id, ho->subset, 1);
 
 	if (phase >= 0)
 		ho->xchg.phase = phase;
@@ -570,11 +574,12 @@ static __noinline int kanary_ho_reply(struct __sk_buff *skb, const struct kanary
 		bpf_map_delete_elem(&kanary_stash_v1, fwd);
 	}
 	kanary_ho_track_response(skb, p, seq, ho);
-	kanary_ho_xchg_out(skb, p, seq, ho);
 	if (kanary_tcp_set32(skb, p, offsetof(struct tcphdr, seq), old, new) ||
 	    kanary_nat_rewrite(skb, p, KANARY_IP_SADDR_OFF, p->saddr, vip,
 			       KANARY_TCP_SPORT_OFF(p), p->sport, vport))
 		return TC_ACT_SHOT;
+	/* Last, with little else live: a mirrored request's LIVE event makes a deep call. */
+	kanary_ho_xchg_out(skb, p, seq, ho);
 	if (done)
 		kanary_ho_close(fwd, ho);
 	return TC_ACT_OK;

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <net/if.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/pkt_cls.h>
@@ -469,4 +472,21 @@ struct kanary_ct_key kt_ct_rev_key(const struct kt_flow *f, const struct kt_be *
 	k.proto = IPPROTO_TCP;
 	k.dir = KANARY_CT_REVERSE;
 	return k;
+}
+
+/*
+ * Brings up the test netns's loopback, the device BPF_PROG_TEST_RUN gives
+ * the skb: the RST a switch clones to the old backend is redirected to
+ * its ingress, which fails (and the switch with it) while it is down.
+ */
+void kt_loopback_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	ck_assert_msg(fd >= 0, "socket");
+	ck_assert_msg(ioctl(fd, SIOCGIFFLAGS, &ifr) == 0, "SIOCGIFFLAGS lo");
+	ifr.ifr_flags |= IFF_UP;
+	ck_assert_msg(ioctl(fd, SIOCSIFFLAGS, &ifr) == 0, "SIOCSIFFLAGS lo up");
+	close(fd);
 }

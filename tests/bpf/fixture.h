@@ -33,6 +33,8 @@ void kt_setup(void);
 void kt_teardown(void);
 /* A test case with that fixture per test, generous timeout (seconds). */
 TCase *kt_tcase(const char *name, double timeout);
+/* The test netns's loopback up: a per-request switch redirects the old leg's RST there. */
+void kt_loopback_up(void);
 /*
  * A Check binary's main: as root, makes the temp dir the fixtures mount
  * under, runs the suites (TAP per CK_* environment), removes the dir.

@@ -16,9 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <linux/pkt_cls.h>
 #include <bpf/libbpf.h>
 #include "fixture.h"
 #include "canary_conv.h"
+#include "handoff_conn.h"
 #include "suites.h"
 
 #define MAX_EVENTS	64
@@ -93,17 +95,17 @@ static struct kanary_mirror_copy_stats copy_stats(void)
 	return st;
 }
 
-/* Event i is len bytes of data at seq of connection c, with flags. */
-static void expect_event(const struct seen *s, int i, const struct conv *c, __u32 seq,
+/* Event i is len bytes of data at seq of connection f, with flags. */
+static void expect_event(const struct seen *s, int i, const struct kt_flow *f, __u32 seq,
 			 __u8 flags, const void *data, __u32 len)
 {
 	const struct kanary_mirror_event *ev = &s->ev[i];
 
 	ck_assert_int_gt(s->n, i);
 	ck_assert_uint_eq(ev->svc_id, svc_id);
-	ck_assert_uint_eq(ev->client.w[3], htonl(c->f.client));
+	ck_assert_uint_eq(ev->client.w[3], htonl(f->client));
 	ck_assert_uint_eq(ev->client.w[2], htonl(0xffff));
-	ck_assert_uint_eq(ntohs(ev->client_port), c->f.cport);
+	ck_assert_uint_eq(ntohs(ev->client_port), f->cport);
 	ck_assert_uint_eq(ev->subsets, 1u << shadow);
 	ck_assert_uint_eq(ev->flags, flags);
 	ck_assert_uint_eq(ev->seq, seq);
@@ -133,9 +135,9 @@ START_TEST(drawn_request_copied_whole_in_chunks)
 	client_at(&c, c.cnxt, TF_PSH, body, sizeof(body));
 	drain(&s);
 	ck_assert_int_eq(s.n, 3);
-	expect_event(&s, 0, &c, start, KANARY_MIRROR_EV_START, post_head, strlen(post_head));
-	expect_event(&s, 1, &c, start + strlen(post_head), 0, body, KANARY_MIRROR_CHUNK);
-	expect_event(&s, 2, &c, start + strlen(post_head) + KANARY_MIRROR_CHUNK, 0,
+	expect_event(&s, 0, &c.f, start, KANARY_MIRROR_EV_START, post_head, strlen(post_head));
+	expect_event(&s, 1, &c.f, start + strlen(post_head), 0, body, KANARY_MIRROR_CHUNK);
+	expect_event(&s, 2, &c.f, start + strlen(post_head) + KANARY_MIRROR_CHUNK, 0,
 		     body + KANARY_MIRROR_CHUNK, sizeof(body) - KANARY_MIRROR_CHUNK);
 	st = copy_stats();
 	ck_assert_uint_eq(st.requests, 1);
@@ -150,7 +152,7 @@ START_TEST(drawn_request_copied_whole_in_chunks)
 	drain(&s);
 	ck_assert_int_eq(s.n, 2);
 	ck_assert_uint_eq(s.ev[0].flags, KANARY_MIRROR_EV_LIVE);	/* the POST's answer */
-	expect_event(&s, 1, &c, start, KANARY_MIRROR_EV_START, get_a, strlen(get_a));
+	expect_event(&s, 1, &c.f, start, KANARY_MIRROR_EV_START, get_a, strlen(get_a));
 	ck_assert_uint_eq(copy_stats().requests, 2);
 }
 END_TEST
@@ -167,8 +169,8 @@ START_TEST(retransmission_copied_again_but_never_a_start)
 	client_at(&c, start, TF_PSH, post_head, strlen(post_head));
 	drain(&s);
 	ck_assert_int_eq(s.n, 2);
-	expect_event(&s, 0, &c, start, KANARY_MIRROR_EV_START, post_head, strlen(post_head));
-	expect_event(&s, 1, &c, start, 0, post_head, strlen(post_head));
+	expect_event(&s, 0, &c.f, start, KANARY_MIRROR_EV_START, post_head, strlen(post_head));
+	expect_event(&s, 1, &c.f, start, 0, post_head, strlen(post_head));
 	ck_assert_uint_eq(copy_stats().requests, 1);
 }
 END_TEST
@@ -232,7 +234,7 @@ START_TEST(padding_after_the_ip_payload_not_copied)
 	kt_run(kt.prog_in, &in, &out);
 	drain(&s);
 	ck_assert_int_eq(s.n, 1);
-	expect_event(&s, 0, &c, c.cnxt, KANARY_MIRROR_EV_START, get_a, strlen(get_a));
+	expect_event(&s, 0, &c.f, c.cnxt, KANARY_MIRROR_EV_START, get_a, strlen(get_a));
 }
 END_TEST
 
@@ -268,9 +270,9 @@ static __u64 mono_us(void)
 	return (__u64)ts.tv_sec * 1000000 + (__u64)ts.tv_nsec / 1000;
 }
 
-/* Event i is the LIVE answer to c's request that started at seq. */
+/* Event i is the LIVE answer to f's request that started at seq. */
 static const struct kanary_mirror_live *expect_live(const struct seen *s, int i,
-						    const struct conv *c, __u32 seq)
+						    const struct kt_flow *f, __u32 seq)
 {
 	const struct kanary_mirror_event *ev = &s->ev[i];
 
@@ -279,9 +281,9 @@ static const struct kanary_mirror_live *expect_live(const struct seen *s, int i,
 	ck_assert_uint_eq(ev->len, 0);
 	ck_assert_uint_eq(s->size[i], sizeof(*ev) + sizeof(struct kanary_mirror_live));
 	ck_assert_uint_eq(ev->svc_id, svc_id);
-	ck_assert_uint_eq(ev->client.w[3], htonl(c->f.client));
+	ck_assert_uint_eq(ev->client.w[3], htonl(f->client));
 	ck_assert_uint_eq(ev->client.w[2], htonl(0xffff));
-	ck_assert_uint_eq(ntohs(ev->client_port), c->f.cport);
+	ck_assert_uint_eq(ntohs(ev->client_port), f->cport);
 	ck_assert_uint_eq(ev->subsets, 1u << shadow);
 	ck_assert_uint_eq(ev->seq, seq);
 	return (const struct kanary_mirror_live *)s->data[i];
@@ -310,7 +312,7 @@ START_TEST(live_answer_to_a_mirrored_request)
 	backend(&c, "more body bytes");
 	drain(&s);
 	ck_assert_int_eq(s.n, 1);
-	live = expect_live(&s, 0, &c, start);
+	live = expect_live(&s, 0, &c.f, start);
 	ck_assert_uint_eq(live->status, 503);
 	ck_assert_uint_ge(live->latency_us, 20000);
 	ck_assert_uint_le(live->latency_us, t1 - t0);
@@ -334,7 +336,7 @@ START_TEST(live_answer_after_interim_only)
 	backend(&c, ok_200);
 	drain(&s);
 	ck_assert_int_eq(s.n, 1);
-	ck_assert_uint_eq(expect_live(&s, 0, &c, start)->status, 200);
+	ck_assert_uint_eq(expect_live(&s, 0, &c.f, start)->status, 200);
 }
 END_TEST
 
@@ -362,11 +364,73 @@ START_TEST(no_live_answer_unmirrored_or_unanswered)
 }
 END_TEST
 
+/*
+ * The rule path (per-request routing, bpf/lib/handoff.h) mirrors as the
+ * canary path does: each request drawn and copied from the client's own
+ * segments, before they become a leg's SYN, and its live answer reported
+ * at the sequence number the client gave it, on every leg.
+ */
+START_TEST(rule_path_requests_copied_and_answered)
+{
+	static const __u32 w[] = { 100000, 0, 0 };
+	static const int nb[] = { 1, 1, 1 };
+	static const char dark[] = "GET /d HTTP/1.1\r\nHost: web\r\nx-my-header: dark\r\n\r\n";
+	struct kanary_err e = { 0 };
+	struct tcp4_spec seg;
+	struct hc_conn c;
+	struct seen s;
+	struct pkt out;
+	__u32 first, second, bnxt;
+
+	svc_id = hc_service(3, w, nb);
+	kt_rule_add(KT_SVC, "header", "x-my-header=dark", 1);
+	shadow = kt_subset_idx(KT_SVC, 2);
+	ck_assert_msg(kanary_mirror_set(&kt.maps, KT_SVC, "s2", KANARY_MIRROR_PPM_MAX, &e) == 0,
+		      "%s", e.msg);
+	c = hc_conn_http(0, get_a);
+	hc_establish(&c, 0);
+	first = c.cisn + 1;
+	drain(&s);
+	ck_assert_int_eq(s.n, 1);
+	expect_event(&s, 0, &c.f, first, KANARY_MIRROR_EV_START, get_a, strlen(get_a));
+
+	bnxt = c.bisn + 1;
+	seg = hc_from_backend(&c, TF_ACK | TF_PSH, bnxt, first + strlen(get_a), ok_200,
+			      strlen(ok_200));
+	ck_verdict(hc_egress(&seg, &out), TC_ACT_OK, "the response");
+	drain(&s);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_uint_eq(expect_live(&s, 0, &c.f, first)->status, 200);
+
+	/* The client acks the response; its next request takes a rule to another pod. */
+	second = first + strlen(get_a);
+	seg = hc_from_client(&c, TF_ACK, second, c.our_isn + 1 + strlen(ok_200), NULL, 0);
+	ck_verdict(hc_ingress(&seg, &out), TC_ACT_OK, "the client's ack");
+	seg = hc_from_client(&c, TF_ACK | TF_PSH, second, c.our_isn + 1 + strlen(ok_200), dark,
+			     strlen(dark));
+	ck_verdict(hc_ingress(&seg, &out), TC_ACT_OK, "the request that moves");
+	c.be = hc_backend_of(&out, 1);
+	c.bisn = 0x51000000;
+	hc_backend_synack_leg(&c, second - 1, dark, strlen(dark), &out);
+	drain(&s);
+	ck_assert_int_eq(s.n, 1);
+	expect_event(&s, 0, &c.f, second, KANARY_MIRROR_EV_START, dark, strlen(dark));
+	seg = hc_from_backend(&c, TF_ACK | TF_PSH, c.bisn + 1, second + strlen(dark),
+			      unavailable_503, strlen(unavailable_503));
+	ck_verdict(hc_egress(&seg, &out), TC_ACT_OK, "the second response");
+	drain(&s);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_uint_eq(expect_live(&s, 0, &c.f, second)->status, 503);
+	ck_assert_uint_eq(copy_stats().requests, 2);
+}
+END_TEST
+
 Suite *mirror_suite(void)
 {
 	Suite *s = suite_create("mirror");
 	TCase *tc = kt_tcase("mirror", 60);
 
+	tcase_add_checked_fixture(tc, kt_loopback_up, NULL);
 	tcase_add_test(tc, drawn_request_copied_whole_in_chunks);
 	tcase_add_test(tc, retransmission_copied_again_but_never_a_start);
 	tcase_add_test(tc, no_mirror_nothing_copied);
@@ -376,6 +440,7 @@ Suite *mirror_suite(void)
 	tcase_add_test(tc, live_answer_to_a_mirrored_request);
 	tcase_add_test(tc, live_answer_after_interim_only);
 	tcase_add_test(tc, no_live_answer_unmirrored_or_unanswered);
+	tcase_add_test(tc, rule_path_requests_copied_and_answered);
 	suite_add_tcase(s, tc);
 	return s;
 }

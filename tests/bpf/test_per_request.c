@@ -10,9 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <net/if.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include "handoff_conn.h"
@@ -41,23 +38,6 @@ static const char resp_chunk_done[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chu
 				      "5\r\nhello\r\n0\r\n\r\n";
 static const char last_chunk[] = "0\r\n\r\n";
 static const char resp_until_close[] = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello";
-
-/*
- * Brings up the test netns's loopback, the device BPF_PROG_TEST_RUN gives
- * the skb: the RST a switch clones to the old backend is redirected to
- * its ingress, which fails (and the switch with it) while it is down.
- */
-static void loopback_up(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	ck_assert_msg(fd >= 0, "socket");
-	ck_assert_msg(ioctl(fd, SIOCGIFFLAGS, &ifr) == 0, "SIOCGIFFLAGS lo");
-	ifr.ifr_flags |= IFF_UP;
-	ck_assert_msg(ioctl(fd, SIOCSIFFLAGS, &ifr) == 0, "SIOCSIFFLAGS lo up");
-	close(fd);
-}
 
 static void per_request_service(void)
 {
@@ -600,7 +580,7 @@ Suite *per_request_suite(void)
 	Suite *s = suite_create("per_request");
 	TCase *tc = kt_tcase("per_request", 120);
 
-	tcase_add_checked_fixture(tc, loopback_up, NULL);
+	tcase_add_checked_fixture(tc, kt_loopback_up, NULL);
 
 	tcase_add_test(tc, second_segment_joins_stash);
 	tcase_add_test(tc, keepalive_request_moves_to_rule_backend);

@@ -16,7 +16,7 @@ setup_file() {
 	export KANARY_RUN_DIR="$BATS_FILE_TMPDIR/run"
 	mkdir -p "$PIN" "$MANIFESTS" "$KANARY_RUN_DIR" || return 1
 	mount -t bpf bpf "$PIN" || { echo "cannot mount bpffs on $PIN (root needed)" >&2; return 1; }
-	# The seed scenario without its dark release: header rules would take the rule path, unmirrored.
+	# The seed scenario without its dark release: header rules would keep the mirror out.
 	cp "$EXAMPLES"/{services,pods,destinationrule}.yaml "$MANIFESTS"/ || return 1
 	write_mirror ''
 	export MP=$((20000 + RANDOM % 20000))

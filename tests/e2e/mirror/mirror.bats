@@ -43,6 +43,7 @@ setup_file() {
 teardown_file() { relay_stop; e2e_teardown_file; }
 teardown() {
 	bg_stop_all
+	kctl route per-request exact off >/dev/null 2>&1 || true
 	in_ns client nft delete table inet kn_mirror_loss 2>/dev/null || true
 }
 
@@ -148,6 +149,25 @@ exact_traffic() {
 	expect_eq "$hosts" "\"$EXACT_VIP-shadow\" " "the Host the mirror saw"
 	hosts=$(recorded safe1 8080 '.host' | sort -u | tr '\n' ' ')
 	expect_eq "$hosts" "\"$EXACT_VIP\" " "the Host the live pod saw"
+}
+
+@test "per-request routing (the rule path): every request at the mirror once and byte for byte" {
+	local dir=$KN_TMP/perreq live mirror
+	mkdir -p "$dir"
+	kctl mirror set exact shadow 100
+	kctl route per-request exact on
+	exact_traffic "$dir" perreq
+	kctl route per-request exact off
+	relay_settled exact risky1 8081
+	kctl -j mirror show exact
+	expect_between "$(kctl -j stats exact | jq '[.[0].subsets[].routed_requests] | add')" 120 1e9 \
+		"requests the rule path routed one by one"
+	live=$(recorded safe1 8080 'select(.path | startswith("/perreq/")) | [.method, .path, .len, .sha256]' | sort)
+	mirror=$(recorded risky1 8081 'select(.path | startswith("/perreq/")) | [.method, .path, .len, .sha256]' | sort)
+	expect_eq "$(wc -l <<<"$live")" 120 "requests the live pod got"
+	expect_eq "$(wc -l <<<"$mirror")" 120 "requests the mirror got"
+	[[ $live == "$mirror" ]] || { diff <(echo "$live") <(echo "$mirror") | head; false; }
+	echo "ok: the mirror's requests are the live ones"
 }
 
 @test "5 % loss both ways on the client's link: mirror requests exact or absent, never twice" {

@@ -284,7 +284,7 @@ START_TEST(a_mirror_on_another_ports_route_is_not_warned_for_this_one)
 }
 END_TEST
 
-START_TEST(the_rule_path_does_not_mirror)
+START_TEST(dark_release_rules_keep_the_mirror_out)
 {
 	struct kdt_world w = { 0 };
 	const struct kd_desired_service *s;
@@ -300,7 +300,36 @@ START_TEST(the_rule_path_does_not_mirror)
 	ck_assert_uint_eq(s->rules->n_rules, 1);
 	ck_assert_uint_eq(mirror_ppm(s, "b"), 0);
 	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "vs.yaml:10: VirtualService n/g: spec.http[1].mirror: not "
-			"applied to port 80 of Service n/g: it takes the rule path");
+			"applied to port 80 of Service n/g: it has dark-release rules");
+	kdt_free(&w);
+}
+END_TEST
+
+/* Per-request routing without rules: every request takes the split, so the mirror applies. */
+START_TEST(per_request_routing_mirrors)
+{
+	static const char svc_meta[] = "metadata: {name: g, namespace: n}\nspec: {clusterIP";
+	char base[4096];
+	const char *at = strstr(kdt_base_yaml, svc_meta);
+	struct kdt_world w = { 0 };
+	const struct kd_desired_service *s;
+
+	ck_assert_ptr_nonnull(at);
+	ck_assert_int_lt(snprintf(base, sizeof(base), "%.*smetadata: {name: g, namespace: n, "
+				  "annotations: {kanary.io/per-request: 'true'}}\nspec: {clusterIP%s",
+				  (int)(at - kdt_base_yaml), kdt_base_yaml, at + strlen(svc_meta)),
+			 (int)sizeof(base));
+	ck_assert_int_eq(kdt_load_text(&w, "base.yaml", base), 0);
+	ck_assert_int_eq(kdt_load_text(&w, "vs.yaml",
+		"apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+		"metadata: {name: g, namespace: n}\nspec:\n  hosts: [g]\n  http:\n"
+		"  - route: [{destination: {host: g, subset: a}}]\n"
+		"    mirror: {host: g, subset: b}\n    mirrorPercentage: {value: 25}\n"), 0);
+	kdt_build(&w);
+	s = kdt_service(&w, "n/g/80");
+	ck_assert(s->per_request);
+	ck_assert_uint_eq(mirror_ppm(s, "b"), 250000);
+	ck_assert(!kdt_diag(&w.diags, KD_WARN, "mirror", NULL));
 	kdt_free(&w);
 }
 END_TEST
@@ -316,7 +345,7 @@ START_TEST(istio_features_mirror_is_warned_not_applied)
 	kdt_build(&w);
 	ck_assert_uint_eq(mirror_ppm(kdt_service(&w, "shop/greeting"), "risky"), 0);
 	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "istio-features.yaml:", "spec.http[2].mirror",
-			"rule path");
+			"dark-release rules");
 	kdt_free(&w);
 }
 END_TEST
@@ -397,7 +426,8 @@ Suite *mirror_suite(void)
 			    sizeof(held_cases) / sizeof(held_cases[0]));
 	tcase_add_test(tc, a_mirror_on_a_route_with_a_match_is_refused);
 	tcase_add_test(tc, a_mirror_on_another_ports_route_is_not_warned_for_this_one);
-	tcase_add_test(tc, the_rule_path_does_not_mirror);
+	tcase_add_test(tc, dark_release_rules_keep_the_mirror_out);
+	tcase_add_test(tc, per_request_routing_mirrors);
 	tcase_add_test(tc, istio_features_mirror_is_warned_not_applied);
 	tcase_add_test(tc, removing_or_changing_the_mirror_changes_the_hash);
 	tcase_add_test(tc, api_objects_decode_the_same);

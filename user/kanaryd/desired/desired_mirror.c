@@ -2,15 +2,18 @@
 /*
  * Traffic mirroring from a VirtualService, for one Service port
  * (docs/mirror.md).  The datapath draws each request of a service for its
- * mirror subsets, on the canary path only, so kanary can apply a mirror
- * only where it means "a share of all this port's requests":
+ * mirror subsets, on both paths, so kanary can apply a mirror only where
+ * it means "a share of all this port's requests":
  *
  * - on the route that decides the weighted split.  A mirror on a route
  *   with a match would mirror that route's requests only; applied
  *   service-wide it would copy requests Istio never copies, so it is
  *   refused with a warning;
- * - when the service takes the canary path: with dark-release rules or
- *   per-request routing (the rule path) nothing is mirrored (warned);
+ * - when the service has no dark-release rules: the datapath draws every
+ *   request of the service, whether a rule routes it or the split does,
+ *   so a mirror there would copy the rules' requests too (warned, not
+ *   applied).  Per-request routing alone (the rule path without rules)
+ *   mirrors as the canary path does;
  * - to a DestinationRule subset of the same Service, in the Service's
  *   namespace, on the same port: the relay sends the copies to that
  *   subset's pods as the maps hold them.  Anything else is an error that
@@ -135,13 +138,12 @@ void kd_mirror_service(struct kd_build *c, struct kd_desired_service *ds, size_t
 	refuse_scoped(c, v, r, sp->port);
 	if (!r || r->kind != KD_ROUTE_HTTP || !r->nmirrors || ds->hold)
 		return;
-	if ((ds->rules && ds->rules->n_rules) || ds->per_request) {
+	if (ds->rules && ds->rules->n_rules) {
 		kd_warn_once(c, "%s:%d: VirtualService %s/%s: spec.http[%d].%s: not applied to port %d "
-			     "of Service %s/%s: it takes the rule path (%s), and kanary mirrors only "
-			     "on the canary path", v->m.file, r->mirrors[0].dest.line, v->m.ns,
-			     v->m.name, r->index, r->mirrors[0].field, sp->port, c->svc[svc]->m.ns,
-			     c->svc[svc]->m.name, ds->per_request ? KD_ANNOTATION_PER_REQUEST :
-			     "routes with a match are dark-release rules");
+			     "of Service %s/%s: it has dark-release rules (routes with a match), and "
+			     "kanary would mirror their requests too", v->m.file,
+			     r->mirrors[0].dest.line, v->m.ns, v->m.name, r->index,
+			     r->mirrors[0].field, sp->port, c->svc[svc]->m.ns, c->svc[svc]->m.name);
 		return;
 	}
 	for (size_t i = 0; i < r->nmirrors && !ds->hold; i++)
