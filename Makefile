@@ -216,12 +216,13 @@ demo: all
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/bench/%.o: bench/%.c $(wildcard user/lib/*.h) $(BPF_HDRS) $(BPFT_HDRS) $(SKELS) | $(OUTPUT)/bench $(DEPS_STAMP)
+$(OUTPUT)/bench/%.o: bench/%.c $(wildcard bench/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS) $(BPFT_HDRS) $(SKELS) | $(OUTPUT)/bench $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf -c $< -o $@
 
 # It times the datapath with the tests' BPF_PROG_TEST_RUN helper.
-$(BIN)/kanary_bpf_cost: $(OUTPUT)/bench/bpf_cost.o $(OUTPUT)/bpf-test/prog_run.o $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
+$(BIN)/kanary_bpf_cost: $(addprefix $(OUTPUT)/bench/,bpf_cost.o bpf_cost_frame.o bpf_cost_rule.o bpf_cost_timer.o) \
+		$(OUTPUT)/bpf-test/prog_run.o $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
