@@ -7,8 +7,9 @@
  * own test run with repeat 1, on a fresh copy, and its kernel-measured
  * duration (one run plus the timer's own reads) is taken against the same
  * single run of an empty tc program, run just before it: the difference
- * is the program's cost.  Rounds of such pairs give the figure (median of
- * the rounds' differences of medians) and its noise (the rounds' spread).
+ * is the program's cost.  Rounds of such pairs give the figure (the median
+ * over the rounds of the difference of the two middle-half means) and its
+ * noise (the rounds' spread).
  */
 #ifndef KANARY_BENCH_TIMER_H
 #define KANARY_BENCH_TIMER_H
@@ -34,7 +35,7 @@ struct bt_case {
 struct bt_figure {
 	double ns;		/* median over the rounds */
 	double min, max;	/* the rounds' spread */
-	double empty_ns;	/* the empty program's single run, median over the rounds */
+	double empty_ns;	/* the empty program's single run (its middle-half mean), median over the rounds */
 	unsigned runs;		/* timed runs of the program, all rounds */
 };
 
@@ -51,7 +52,10 @@ struct bt_figure bt_measure(const struct bt_case *c, unsigned n, unsigned *next)
  * when the run fails.
  */
 __u32 bt_run(int prog, const __u8 *buf, __u32 len, __u8 *out, __u32 *ns);
-/* Mean ns per run of repeat runs in the kernel's own loop (idempotent packets only). */
+/*
+ * Mean ns per run of repeat runs in the kernel's own loop: right only for a
+ * packet the program leaves as it was.  prog -1: the empty program.
+ */
 __u32 bt_run_loop(int prog, const __u8 *buf, __u32 len, unsigned repeat);
 
 void bt_die(const char *what, const char *why) __attribute__((noreturn));
