@@ -11,6 +11,8 @@
 #include "prog_run.h"
 
 static int empty_prog = -1;
+/* KANARY_BPF_COST_REPEAT_EACH: see bpf_cost_timer.h. */
+static unsigned repeat_each = 1;
 
 void bt_die(const char *what, const char *why)
 {
@@ -26,21 +28,30 @@ void bt_init(void)
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 
+	const char *env = getenv("KANARY_BPF_COST_REPEAT_EACH");
+
+	if (env && (repeat_each = (unsigned)strtoul(env, NULL, 10)) < 1)
+		bt_die("KANARY_BPF_COST_REPEAT_EACH", "not a positive integer");
 	empty_prog = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "bench_empty", "GPL", insns, 2, NULL);
 	if (empty_prog < 0)
 		bt_die("loading the empty tc program", strerror(errno));
 }
 
-__u32 bt_run(int prog, const __u8 *buf, __u32 len, __u8 *out, __u32 *ns)
+static __u32 run_n(int prog, const __u8 *buf, __u32 len, __u8 *out, __u32 *ns, unsigned repeat)
 {
 	struct kt_prog_run r;
-	int err = kt_prog_run(prog, buf, len, out, BF_OUT_CAP, 1, &r);
+	int err = kt_prog_run(prog, buf, len, out, BF_OUT_CAP, repeat, &r);
 
 	if (err)
 		bt_die("BPF_PROG_TEST_RUN", strerror(-err));
 	if (ns)
 		*ns = r.duration;
 	return r.retval;
+}
+
+__u32 bt_run(int prog, const __u8 *buf, __u32 len, __u8 *out, __u32 *ns)
+{
+	return run_n(prog, buf, len, out, ns, 1);
 }
 
 __u32 bt_run_loop(int prog, const __u8 *buf, __u32 len, unsigned repeat)
@@ -94,7 +105,7 @@ struct bt_figure bt_measure(const struct bt_case *c, unsigned n, unsigned *next)
 	__u32 *d = calloc(n, sizeof(*d)), *e = calloc(n, sizeof(*e)), len, verdict;
 	double diff[BT_ROUNDS], empty[BT_ROUNDS];
 	__u8 buf[BF_MAX_LEN], out[BF_OUT_CAP];
-	struct bt_figure f = { .runs = n * BT_ROUNDS };
+	struct bt_figure f = { .runs = n * BT_ROUNDS * repeat_each };
 	const char *bad;
 	unsigned r, i;
 	char what[160];
@@ -105,7 +116,7 @@ struct bt_figure bt_measure(const struct bt_case *c, unsigned n, unsigned *next)
 		for (i = 0; i < n; i++) {
 			len = c->make(c->ctx, *next, buf);
 			bt_run(empty_prog, buf, len, out, &e[i]);
-			verdict = bt_run(c->prog, buf, len, out, &d[i]);
+			verdict = run_n(c->prog, buf, len, out, &d[i], repeat_each);
 			bad = c->check(c->ctx, *next, verdict, out);
 			if (bad) {
 				snprintf(what, sizeof(what), "the %s packet (run %u)", c->name, *next);

@@ -10,6 +10,10 @@
  * is the program's cost.  Rounds of such pairs give the figure (the median
  * over the rounds of the difference of the two middle-half means) and its
  * noise (the rounds' spread).
+ *
+ * KANARY_BPF_COST_REPEAT_EACH=N (default 1) times each packet over N runs
+ * of the kernel's loop instead: the flaw above, back on purpose, for
+ * tests/unit/build/bpf_cost.bats to see the bench's checks catch it.
  */
 #ifndef KANARY_BENCH_TIMER_H
 #define KANARY_BENCH_TIMER_H
@@ -36,7 +40,7 @@ struct bt_figure {
 	double ns;		/* median over the rounds */
 	double min, max;	/* the rounds' spread */
 	double empty_ns;	/* the empty program's single run (its middle-half mean), median over the rounds */
-	unsigned runs;		/* timed runs of the program, all rounds */
+	unsigned runs;		/* runs of the program timed, all rounds */
 };
 
 /* Loads the empty tc program the timings are taken against; dies on failure. */
