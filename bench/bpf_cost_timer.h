@@ -8,7 +8,8 @@
  * duration (one run plus the timer's own reads) is taken against the same
  * single run of an empty tc program, run just before it: the difference
  * is the program's cost.  Rounds of such pairs give the figure (the median
- * over the rounds of the difference of the two middle-half means) and its
+ * over the rounds of the difference of the two means of the middle
+ * 90 % of the runs) and its
  * noise (the rounds' spread).
  *
  * KANARY_BPF_COST_REPEAT_EACH=N (default 1) times each packet over N runs
@@ -39,7 +40,7 @@ struct bt_case {
 struct bt_figure {
 	double ns;		/* median over the rounds */
 	double min, max;	/* the rounds' spread */
-	double empty_ns;	/* the empty program's single run (its middle-half mean), median over the rounds */
+	double empty_ns;	/* the empty program's single run (its middle 90 % mean), median over the rounds */
 	unsigned runs;		/* runs of the program timed, all rounds */
 };
 
