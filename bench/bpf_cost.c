@@ -483,6 +483,7 @@ static void tracked_flow(struct env *env, int i, struct flow *f)
 	f->i = i;
 	f->be = ntohl(v.addr.w[3]);
 	f->be_port = ntohs(v.port);
+	f->cli_nxt = v.xchg.cli_nxt;
 }
 
 /*
@@ -519,17 +520,20 @@ static void flows_established(struct env *env)
 	if (bt_run(env->prog_in, buf, bf_build(buf, &s), out, NULL) != TC_ACT_OK)
 		die("the data flow's request head", "verdict not TC_ACT_OK");
 	flow_entry(env, DATA_FLOW, &v);
-	if (v.xchg.phase != KANARY_XCHG_REQUEST)
+	if (v.xchg.phase != KANARY_XCHG_REQUEST || v.xchg.cli_nxt != CLIENT_ISN + 1 + s.len)
 		die("the data flow's request head", "its exchange is not awaiting a response");
 }
 
-/* The data case's segments were all in sequence, on the request's body. */
-static void expect_in_request(struct env *env, const struct flow *f)
+/*
+ * The data case's runs segments, from the exchange's next sequence start,
+ * were all the request's body, each in sequence after the one before.
+ */
+static void expect_in_request(struct env *env, const struct flow *f, __u32 start, unsigned runs)
 {
 	struct kanary_ct_entry v;
 
 	flow_entry(env, f->i, &v);
-	if (v.xchg.phase != KANARY_XCHG_REQUEST || v.xchg.cli_nxt != f->cli_nxt)
+	if (v.xchg.phase != KANARY_XCHG_REQUEST || v.xchg.cli_nxt != start + runs * DATA_LEN)
 		die("established data", "its segments were not the request's body, in sequence");
 }
 
@@ -576,7 +580,7 @@ static void measure(struct env *env, const struct opts *o, int services, unsigne
 	__u8 buf[BF_MAX_LEN];
 	double empty_loop;
 	struct bf_seg seg;
-	__u32 len;
+	__u32 len, data_start;
 
 	tracked_flow(env, ACK_FLOW, &ack);
 	tracked_flow(env, DATA_FLOW, &data);
@@ -606,11 +610,12 @@ static void measure(struct env *env, const struct opts *o, int services, unsigne
 		     f.runs);
 	print_figure("established", &f);
 
+	data_start = data.cli_nxt;
 	f = bt_measure(&established_data, n, &unused);
 	tally(env, &t1);
 	expect_delta("established data", "service 0's packets in", t0.svc0.packets_in,
 		     t1.svc0.packets_in, f.runs);
-	expect_in_request(env, &data);
+	expect_in_request(env, &data, data_start, f.runs);
 	print_figure("established_data", &f);
 
 	f = bt_measure(&reply, n, &unused);
