@@ -31,10 +31,12 @@
  *                     stashed, and turned into the SYN to the backend
  * Each packet's verdict and the frame the program left are checked, and so
  * are the counters over each case: every timed run must have taken the
- * path its name says.  non_service_loop is the old method (the kernel's own
- * repeat loop, REPEAT runs in 5 batches, the median batch), kept for the one
- * packet it is right for, which the program leaves as it was: beside
- * non_service, it shows what the single-run method adds or misses.
+ * path its name says.  The *_loop figures are warm ones, from the kernel's
+ * own repeat loop (REPEAT runs in 5 batches, the median batch, less the
+ * empty program's loop), for the packets it is right for, those the
+ * program leaves as they were: the non-service packet, and the ACK and
+ * reply of the loop service, whose one backend is its own VIP (see
+ * service_loop).  Each prints "NAME_ns" and the rounds' "NAME_spread_ns".
  */
 #define _GNU_SOURCE
 #include <errno.h>
