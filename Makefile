@@ -55,7 +55,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary-mirror $(BIN)/kanary_unit $(BIN)/kanary_mirror_unit $(BIN)/kanary_bpf_test $(BIN)/kanaryd_unit $(BIN)/delayline
+all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary-mirror $(BIN)/kanary_unit $(BIN)/kanary_mirror_unit $(BIN)/kanary_bpf_test $(BIN)/kanaryd_unit $(BIN)/delayline $(BIN)/kanary_bpf_cost
 
 # Installs what is missing (apt-get).  Every rule that compiles or links has it
 # as an order-only prerequisite, so a fresh clone builds in any order, with -j.
@@ -216,12 +216,13 @@ demo: all
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/bench/%.o: bench/%.c $(wildcard user/lib/*.h) $(BPF_HDRS) $(BPFT_HDRS) $(SKELS) | $(OUTPUT)/bench $(DEPS_STAMP)
+$(OUTPUT)/bench/%.o: bench/%.c $(wildcard bench/*.h) $(wildcard user/lib/*.h) $(BPF_HDRS) $(BPFT_HDRS) $(SKELS) | $(OUTPUT)/bench $(DEPS_STAMP)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf -c $< -o $@
 
 # It times the datapath with the tests' BPF_PROG_TEST_RUN helper.
-$(BIN)/kanary_bpf_cost: $(OUTPUT)/bench/bpf_cost.o $(OUTPUT)/bpf-test/prog_run.o $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
+$(BIN)/kanary_bpf_cost: $(addprefix $(OUTPUT)/bench/,bpf_cost.o bpf_cost_frame.o bpf_cost_rule.o bpf_cost_timer.o) \
+		$(OUTPUT)/bpf-test/prog_run.o $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -23,9 +23,10 @@ report_print() {
 	echo
 	echo "iptables (kube-proxy style), new connections/s by number of services:"
 	jq -r '.iptables_scale.rps_median[] | "  \(.services | tostring | . + "      " | .[:6]) \(.rps | round) req/s"' "$f"
-	echo "kanary BPF cost per packet, ns (100,000 tracked flows):"
-	jq -r 'if .bpf_cost == null then "  not measured (see above)" else
-		.bpf_cost.results[] | "  \(.services | tostring | . + "      " | .[:6]) non-service \(.non_service_ns)  established \(.established_ns)  reply \(.reply_ns)  new flow \(.new_flow_ns.median) (single-run floor \(.single_run_established_ns))" end' "$f"
+	echo "kanary BPF cost per packet, ns (100,000 tracked flows; single runs less an empty program's, median of 5 rounds; in the kernel's loop, warm):"
+	jq -r 'def n: . * 10 | round / 10 | tostring;
+		if .bpf_cost == null then "  not measured (see above)" else
+		.bpf_cost.results[] | "  \(.services | tostring | . + "      " | .[:6]) non-service \(.non_service_ns | n)  established \(.established_ns | n) (loop \(.established_loop_ns | n))  data \(.established_data_ns | n)  reply \(.reply_ns | n) (loop \(.reply_loop_ns | n))  new flow \(.new_flow_ns | n)  rule path: SYN \(.rule_syn_ns | n), first data \(.rule_first_data_ns | n)" end' "$f"
 	jq -r '.bpf_cost.results // [] | last // empty | "  its \(.services) services were made through libkanary in \(.created_ms | round) ms"' "$f"
 	echo "control plane (kanaryd on files), by number of services:"
 	jq -r 'if .control_plane.by_size == null then "  not measured (see above)" else
@@ -89,8 +90,9 @@ report_goals() {
 	    ($r.bpf_cost.results // []) as $b
 	    | ($b | map(select(.services == 1)) | first | .established_ns) as $e1
 	    | ($b | map(select(.services == 10000)) | first | .established_ns) as $e2
+	    | ($b | map(select(.services == 1)) | first | .established_loop_ns) as $l1
 	    | { goal: "BPF cost of an established-flow packet <= 100 ns at 1 and at 10,000 services",
-	        got: "\($e1 // "n/a") ns and \($e2 // "n/a") ns",
+	        got: "\($e1 // "n/a") ns and \($e2 // "n/a") ns (single runs; warm in the kernel loop \($l1 // "n/a") ns at 1)",
 	        pass: (if $e1 == null or $e2 == null then null else $e1 <= 100 and $e2 <= 100 end) },
 	      { goal: "... and the same at both (within 10 % or 5 ns)", got: "\($e1 // "n/a") ns vs \($e2 // "n/a") ns",
 	        pass: (if $e1 == null or $e2 == null then null else (($e2 - $e1) | fabs) <= ([0.1 * $e1, 5] | max) end) },
