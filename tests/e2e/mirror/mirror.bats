@@ -132,19 +132,26 @@ exact_traffic() {
 	done
 }
 
+# expect_mirror_got_all PREFIX: exact_traffic's 120 requests under /PREFIX
+# reached the mirror (risky1:8081) each once, as the live pod (safe1:8080) got them.
+expect_mirror_got_all() {
+	local live mirror
+	live=$(recorded safe1 8080 "select(.path | startswith(\"/$1/\")) | [.method, .path, .len, .sha256]" | sort)
+	mirror=$(recorded risky1 8081 "select(.path | startswith(\"/$1/\")) | [.method, .path, .len, .sha256]" | sort)
+	expect_eq "$(wc -l <<<"$live")" 120 "requests the live pod got"
+	expect_eq "$(wc -l <<<"$mirror")" 120 "requests the mirror got"
+	[[ $live == "$mirror" ]] || { diff <(echo "$live") <(echo "$mirror") | head; return 1; }
+	echo "ok: the mirror's requests are the live ones"
+}
+
 @test "at 100 %, every request arrives at the mirror once and byte for byte, Host aside" {
-	local dir=$KN_TMP/exact live mirror hosts
+	local dir=$KN_TMP/exact hosts
 	mkdir -p "$dir"
 	kctl mirror set exact shadow 100
 	exact_traffic "$dir" exact
 	relay_settled exact risky1 8081
 	kctl -j mirror show exact
-	live=$(recorded safe1 8080 'select(.path | startswith("/exact/")) | [.method, .path, .len, .sha256]' | sort)
-	mirror=$(recorded risky1 8081 'select(.path | startswith("/exact/")) | [.method, .path, .len, .sha256]' | sort)
-	expect_eq "$(wc -l <<<"$live")" 120 "requests the live pod got"
-	expect_eq "$(wc -l <<<"$mirror")" 120 "requests the mirror got"
-	[[ $live == "$mirror" ]] || { diff <(echo "$live") <(echo "$mirror") | head; false; }
-	echo "ok: the mirror's requests are the live ones"
+	expect_mirror_got_all exact
 	hosts=$(recorded risky1 8081 '.host' | sort -u | tr '\n' ' ')
 	expect_eq "$hosts" "\"$EXACT_VIP-shadow\" " "the Host the mirror saw"
 	hosts=$(recorded safe1 8080 '.host' | sort -u | tr '\n' ' ')
@@ -152,7 +159,7 @@ exact_traffic() {
 }
 
 @test "per-request routing (the rule path): every request at the mirror once and byte for byte" {
-	local dir=$KN_TMP/perreq live mirror
+	local dir=$KN_TMP/perreq
 	mkdir -p "$dir"
 	kctl mirror set exact shadow 100
 	kctl route per-request exact on
@@ -162,12 +169,7 @@ exact_traffic() {
 	kctl -j mirror show exact
 	expect_between "$(kctl -j stats exact | jq '[.[0].subsets[].routed_requests] | add')" 120 1e9 \
 		"requests the rule path routed one by one"
-	live=$(recorded safe1 8080 'select(.path | startswith("/perreq/")) | [.method, .path, .len, .sha256]' | sort)
-	mirror=$(recorded risky1 8081 'select(.path | startswith("/perreq/")) | [.method, .path, .len, .sha256]' | sort)
-	expect_eq "$(wc -l <<<"$live")" 120 "requests the live pod got"
-	expect_eq "$(wc -l <<<"$mirror")" 120 "requests the mirror got"
-	[[ $live == "$mirror" ]] || { diff <(echo "$live") <(echo "$mirror") | head; false; }
-	echo "ok: the mirror's requests are the live ones"
+	expect_mirror_got_all perreq
 }
 
 @test "5 % loss both ways on the client's link: mirror requests exact or absent, never twice" {
