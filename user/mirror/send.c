@@ -32,6 +32,7 @@ struct mconn {
 	int fd;
 	struct sockaddr_in to;
 	bool idle;
+	bool refused;			/* connect() failed at once: the request's answer is an error */
 	uint64_t deadline_ms;		/* busy: the answer's; idle: the connection's */
 	/* The request being sent or answered (busy only). */
 	uint32_t svc_id;
@@ -154,7 +155,11 @@ static struct mconn *idle_take(const struct sockaddr_in *to)
 	return NULL;
 }
 
-/* A new connection to to for svc_id's subset, connecting, on the busy list; NULL when none can be had. */
+/*
+ * A new connection to to for svc_id's subset, connecting, on the busy
+ * list; NULL when the limit or memory allows none.  One whose connect()
+ * failed at once comes back refused, to be answered with an error.
+ */
 static struct mconn *conn_open(const struct sockaddr_in *to, uint32_t svc_id, int subset)
 {
 	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN };
@@ -173,12 +178,9 @@ static struct mconn *conn_open(const struct sockaddr_in *to, uint32_t svc_id, in
 	list_push(&busy, c);
 	n_open++;
 	ev.data.ptr = c;
-	if ((connect(c->fd, (struct sockaddr *)to, sizeof(*to)) && errno != EINPROGRESS) ||
-	    epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev)) {
-		conn_close(c);
-		return NULL;
-	}
 	stats_connect(svc_id, subset);
+	c->refused = (connect(c->fd, (struct sockaddr *)to, sizeof(*to)) && errno != EINPROGRESS) ||
+		     epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev);
 	return c;
 }
 
@@ -256,6 +258,8 @@ void send_request(uint32_t svc_id, int subset, uint8_t *req, size_t len,
 		return;
 	}
 	attach(c, svc_id, subset, req, len, key, now_ms);
+	if (c->refused)
+		finish(c, 0);
 }
 
 /*
@@ -276,6 +280,8 @@ static void failed(struct mconn *c, uint64_t now_ms)
 	fresh->counted = c->counted;
 	c->req = NULL;
 	conn_close(c);
+	if (fresh->refused)
+		finish(fresh, 0);
 }
 
 static void on_answer(struct mconn *c, enum answer_result r, uint64_t now_ms)

@@ -270,6 +270,18 @@ START_TEST(a_post_lost_to_a_closing_connection_is_an_error)
 }
 END_TEST
 
+START_TEST(a_pod_that_refuses_is_an_error)
+{
+	close(pod.listen_fd);	/* nobody listens on the port any more */
+	pod.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	request("GET");
+	run_until(1);
+	ck_assert_int_eq(count.errors, 1);
+	ck_assert_int_eq(count.sent, 0);
+	ck_assert_int_eq(count.connects, 1);
+}
+END_TEST
+
 Suite *send_suite(void)
 {
 	Suite *s = suite_create("mirror_send");
@@ -281,6 +293,7 @@ Suite *send_suite(void)
 	tcase_add_test(tc, closed_while_idle_is_not_reused);
 	tcase_add_test(tc, a_get_lost_to_a_closing_connection_goes_again_once);
 	tcase_add_test(tc, a_post_lost_to_a_closing_connection_is_an_error);
+	tcase_add_test(tc, a_pod_that_refuses_is_an_error);
 	suite_add_tcase(s, tc);
 	return s;
 }
