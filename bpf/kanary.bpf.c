@@ -18,6 +18,7 @@
 #include "lib/parse.h"
 #include "lib/csum.h"
 #include "lib/conntrack.h"
+#include "lib/ct_timer.h"
 #include "lib/select.h"
 #include "lib/counters.h"
 #include "lib/handoff.h"
@@ -61,6 +62,8 @@ kanary_lookup_or_choose(const struct kanary_pkt *p, const struct kanary_svc_ref 
 	out->nxt = kanary_seq_end(p);
 	out->nxt_known = 1;
 	kanary_ct_create(p, fwd, out);
+	if (new_conn)
+		kanary_ct_timer_arm(fwd, 0);
 
 	if (!new_conn) {
 		kanary_count(KANARY_CNT_CT_REDERIVED);
@@ -122,6 +125,18 @@ static __noinline int kanary_ct_syn_sent(const struct kanary_pkt *p,
 	return rev && !rev->nxt_known;
 }
 
+/* Whether the backend of a tracked connection (ct, p a client packet) has sent its FIN. */
+static __noinline int kanary_ct_backend_fin_seen(const struct kanary_pkt *p,
+						 const struct kanary_ct_entry *ct)
+{
+	const struct kanary_ct_entry *rev;
+	struct kanary_ct_key rkey;
+
+	kanary_ct_key_v4(&rkey, ct->addr.w[3], p->saddr, ct->port, p->sport, KANARY_CT_REVERSE);
+	rev = bpf_map_lookup_elem(&kanary_ct_v3, &rkey);
+	return rev && (rev->flags & KANARY_CT_F_FIN);
+}
+
 /*
  * A client segment of a tracked connection (RFC 5961, lib/conntrack.h): its
  * FIN or RST ends the connection only at the client's own next sequence; a
@@ -132,10 +147,13 @@ static __noinline int kanary_ct_syn_sent(const struct kanary_pkt *p,
  * earlier connection on the tuple answered the SYN (kanary_ct_backend_seg).
  * That RST must reach the pod, whose stack judges it and which otherwise
  * answers every SYN sent again the same way; unless exact, it leaves the
- * state as it is.
+ * state as it is.  The client's FIN after the backend's, or a RST at the
+ * exact sequence, ends the connection: its entries linger, then go
+ * (lib/ct_timer.h).
  * Returns 1 to drop the segment: a RST outside the window.
  */
 static __always_inline int kanary_ct_client_seg(const struct kanary_pkt *p,
+						const struct kanary_ct_key *fwd,
 						struct kanary_ct_entry *ct)
 {
 	int at_end = kanary_seq_follow(&ct->nxt, p), fit;
@@ -146,14 +164,18 @@ static __always_inline int kanary_ct_client_seg(const struct kanary_pkt *p,
 			kanary_count(KANARY_CNT_SYN_ON_LIVE);
 		return 0;
 	}
-	if (p->fin && at_end)
+	if (p->fin && at_end) {
 		ct->flags |= KANARY_CT_F_CLOSING;
+		if (kanary_ct_backend_fin_seen(p, ct))
+			kanary_ct_timer_arm(fwd, 1);
+	}
 	if (!p->rst)
 		return 0;
 	fit = kanary_rst_fit(p->seq, ct->nxt, KANARY_CT_WINDOW_MAX);
-	if (fit == KANARY_RST_EXACT)
+	if (fit == KANARY_RST_EXACT) {
 		ct->flags |= KANARY_CT_F_CLOSING;
-	else if (kanary_ct_syn_sent(p, ct))
+		kanary_ct_timer_arm(fwd, 1);
+	} else if (kanary_ct_syn_sent(p, ct))
 		return 0;
 	return kanary_rst_outside(fit);
 }
@@ -209,7 +231,7 @@ static __always_inline int kanary_ingress_forward(struct __sk_buff *skb, const s
 {
 	struct kanary_subset_stats *st;
 
-	if (ct && kanary_ct_client_seg(p, ct))
+	if (ct && kanary_ct_client_seg(p, fwd, ct))
 		return TC_ACT_SHOT;
 	st = kanary_subset_stats(be->svc_id, be->subset);
 	if (st) {
@@ -290,7 +312,10 @@ static __always_inline struct kanary_ct_entry *kanary_ct_forward_of(const struct
  * only if it acks the SYN (RFC 793): a refusal.  Another segment then is an
  * earlier connection's on the tuple, the ACK of the pod's TIME_WAIT to the
  * new SYN: it goes on, for the client to reset it, and tells nothing of the
- * new connection's sequence.  Returns 1 to drop the segment.
+ * new connection's sequence.  The SYN-ACK establishes the connection (its
+ * half-open timer goes); the backend's FIN after the client's, or its RST
+ * at the exact sequence, ends it (lib/ct_timer.h).  Returns 1 to drop the
+ * segment.
  */
 static __always_inline int kanary_ct_backend_seg(const struct kanary_pkt *p,
 						 struct kanary_ct_entry *rev)
@@ -303,21 +328,29 @@ static __always_inline int kanary_ct_backend_seg(const struct kanary_pkt *p,
 			if (p->syn) {
 				rev->nxt = kanary_seq_end(p);
 				rev->nxt_known = 1;
+				kanary_ct_timer_reply(p, rev, KANARY_CT_TIMER_DROP);
 			}
 			return 0;
 		}
 		ct = kanary_ct_forward_of(p, rev);
 		fit = ct && p->ack && p->ack_seq == ct->nxt ? KANARY_RST_EXACT : KANARY_RST_OUTSIDE;
 	} else {
-		kanary_seq_follow(&rev->nxt, p);
+		if (kanary_seq_follow(&rev->nxt, p) && p->fin) {
+			rev->flags |= KANARY_CT_F_FIN;
+			ct = kanary_ct_forward_of(p, rev);
+			if (ct && (ct->flags & KANARY_CT_F_CLOSING))
+				kanary_ct_timer_reply(p, rev, KANARY_CT_TIMER_END);
+		}
 		if (!p->rst)
 			return 0;
 		fit = kanary_rst_fit(p->seq, rev->nxt, KANARY_CT_WINDOW_MAX);
 		if (fit == KANARY_RST_EXACT)
 			ct = kanary_ct_forward_of(p, rev);
 	}
-	if (fit == KANARY_RST_EXACT && ct)
+	if (fit == KANARY_RST_EXACT && ct) {
 		ct->flags |= KANARY_CT_F_CLOSING;
+		kanary_ct_timer_reply(p, rev, KANARY_CT_TIMER_END);
+	}
 	return kanary_rst_outside(fit);
 }
 
