@@ -231,7 +231,7 @@ enum kanary_counter {
 	KANARY_CNT_DRAINING,		/* client packet of a connection whose service is gone: kept on its backend */
 	KANARY_CNT_CT_ENDED,		/* connection's entries removed, its close plus the linger after */
 	KANARY_CNT_CT_HALF_OPEN,	/* connection's entries removed, no SYN-ACK within the half-open timeout */
-	KANARY_CNT_CT_TIMER_FULL,	/* connection with no timer (its table full): its entries are left to the LRU */
+	KANARY_CNT_CT_NO_TIMER,		/* connection that got no timer (table full, allocation failed): left to the LRU */
 	KANARY_CNT__MAX,
 };
 
