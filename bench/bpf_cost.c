@@ -22,6 +22,11 @@
  *     run with repeat 1, whose timing includes the timer's own reads; the
  *     same single-run figure of an established packet is printed beside it
  *     (single_run_established) so the difference is the new flow's cost.
+ *   syn_ack, client_fin, backend_fin  the same new flows' SYN-ACK at egress
+ *     (drops their half-open timer), then their close: the client's FIN,
+ *     and the backend's FIN after it, which arms the linger timer
+ *     (docs/conntrack.md); single runs, medians.
+ * The tracked flows are established (their SYN-ACK seen), as a node's are.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -52,7 +57,7 @@
 #define SAFE_BE		0x0af40202	/* 10.244.2.2 */
 #define RISKY_BE	0x0af40402	/* 10.244.4.2 */
 
-enum { F_SYN = 1, F_ACK = 2, F_DATA = 4 };
+enum { F_SYN = 1, F_ACK = 2, F_DATA = 4, F_FIN = 8 };
 
 struct opts {
 	int counts[MAX_COUNTS], n_counts;
@@ -107,12 +112,13 @@ static void frame(__u8 *buf, __u32 saddr, __u32 daddr, __u16 sport, __u16 dport,
 	ip->check = ip_csum(ip, sizeof(*ip));
 	tcp->source = htons(sport);
 	tcp->dest = htons(dport);
-	tcp->seq = htonl(1000);
+	tcp->seq = htonl(flags & F_FIN ? 1001 : 1000);
 	tcp->doff = 5;
 	tcp->window = htons(65535);
 	tcp->syn = !!(flags & F_SYN);
 	tcp->ack = !!(flags & F_ACK);
 	tcp->psh = !!(flags & F_DATA);
+	tcp->fin = !!(flags & F_FIN);
 	if (tcp->ack)
 		tcp->ack_seq = htonl(5000);
 }
@@ -309,6 +315,44 @@ static void flow_backend(struct env *env, int i, __u32 *addr, __u16 *port)
 	*port = ntohs(v.port);
 }
 
+/* The backend's frame of flow i (its SYN-ACK, FIN...) at egress; returns its run's ns. */
+static __u32 backend_run(struct env *env, int i, int flags)
+{
+	__u8 buf[FRAME_MAX];
+	__u32 be, ns;
+	__u16 be_port;
+
+	flow_backend(env, i, &be, &be_port);
+	frame(buf, be, 0x0a010000 + i / 50000, be_port, 1024 + i % 50000, flags);
+	ns = run(env->prog_out, buf, 1);
+	expect_rewritten("backend", OFF_SADDR, be, true);
+	return ns;
+}
+
+/* Median of n single runs timed by one(env, first + k). */
+static __u32 median_of(struct env *env, int first, int n, __u32 *d,
+		       __u32 (*one)(struct env *, int))
+{
+	for (int k = 0; k < n; k++)
+		d[k] = one(env, first + k);
+	qsort(d, n, sizeof(*d), cmp_u32);
+	return d[n / 2];
+}
+
+static __u32 syn_ack(struct env *env, int i) { return backend_run(env, i, F_SYN | F_ACK); }
+static __u32 backend_fin(struct env *env, int i) { return backend_run(env, i, F_FIN | F_ACK); }
+
+static __u32 client_fin(struct env *env, int i)
+{
+	__u8 buf[FRAME_MAX];
+	__u32 ns;
+
+	flow_frame(buf, i, F_FIN | F_ACK);
+	ns = run(env->prog_in, buf, 1);
+	expect_rewritten("client FIN", OFF_DADDR, SVC_BASE, true);
+	return ns;
+}
+
 static void measure(struct env *env, const struct opts *o, int services, int *next_flow,
 		    bool first)
 {
@@ -316,7 +360,7 @@ static void measure(struct env *env, const struct opts *o, int services, int *ne
 	__u8 buf[FRAME_MAX];
 	double sum = 0;
 	__u16 be_port;
-	int i;
+	int i, first_new = *next_flow;
 
 	if (!d)
 		die("calloc", strerror(ENOMEM));
@@ -352,9 +396,12 @@ static void measure(struct env *env, const struct opts *o, int services, int *ne
 		single = s[50];
 	}
 	printf("\"new_flow_ns\":{\"median\":%u,\"mean\":%.1f,\"p99\":%u,\"count\":%d},"
-	       "\"single_run_established_ns\":%u}",
+	       "\"single_run_established_ns\":%u,",
 	       d[o->new_flows / 2], sum / o->new_flows, d[o->new_flows * 99 / 100], o->new_flows,
 	       single);
+	printf("\"syn_ack_ns\":%u,", median_of(env, first_new, o->new_flows, d, syn_ack));
+	printf("\"client_fin_ns\":%u,", median_of(env, first_new, o->new_flows, d, client_fin));
+	printf("\"backend_fin_ns\":%u}", median_of(env, first_new, o->new_flows, d, backend_fin));
 	fflush(stdout);
 	free(d);
 }
@@ -443,6 +490,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < o.flows; i++) {
 		flow_frame(buf, i, F_SYN);
 		run(env.prog_in, buf, 1);
+		backend_run(&env, i, F_SYN | F_ACK);
 	}
 	next_flow = o.flows;
 	printf("{\"tracked_flows\":%d,\"ct_size\":%d,\"repeat\":%d,\"ncpus\":%d,\"results\":[",
