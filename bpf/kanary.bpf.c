@@ -62,8 +62,6 @@ kanary_lookup_or_choose(const struct kanary_pkt *p, const struct kanary_svc_ref 
 	out->nxt = kanary_seq_end(p);
 	out->nxt_known = 1;
 	kanary_ct_create(p, fwd, out);
-	if (new_conn)
-		kanary_ct_timer_arm(fwd, 0);
 
 	if (!new_conn) {
 		kanary_count(KANARY_CNT_CT_REDERIVED);
@@ -193,7 +191,7 @@ static __noinline void kanary_ingress_tracked(struct __sk_buff *skb, const struc
 					      struct kanary_ct_entry *ct)
 {
 	struct kanary_ct_entry *rev;
-	int ev;
+	int ev, tracked = ct != NULL;
 
 	if (!p->payload_len && !p->rst && !p->syn && !p->fin)
 		return;
@@ -202,6 +200,11 @@ static __noinline void kanary_ingress_tracked(struct __sk_buff *skb, const struc
 	if (!ct)
 		return;
 	rev = kanary_ct_reverse(p, ct);
+	/* A SYN sent again, its backend silent: half-open until the timeout (lib/ct_timer.h). */
+	if (tracked && p->syn && rev && !rev->nxt_known && !(rev->flags & KANARY_CT_F_TIMER)) {
+		rev->flags |= KANARY_CT_F_TIMER;
+		kanary_ct_timer_arm(fwd, 0);
+	}
 	ev = kanary_xchg_client(skb, p, &ct->xchg);
 	kanary_mirror_client(skb, p, &ct->xchg, ct->svc_id, ev == KANARY_XCHG_EV_REQUEST);
 	if (ev == KANARY_XCHG_EV_NONE)
@@ -312,7 +315,7 @@ static __always_inline struct kanary_ct_entry *kanary_ct_forward_of(const struct
  * only if it acks the SYN (RFC 793): a refusal.  Another segment then is an
  * earlier connection's on the tuple, the ACK of the pod's TIME_WAIT to the
  * new SYN: it goes on, for the client to reset it, and tells nothing of the
- * new connection's sequence.  The SYN-ACK establishes the connection (its
+ * new connection's sequence.  The SYN-ACK establishes the connection (a
  * half-open timer goes); the backend's FIN after the client's, or its RST
  * at the exact sequence, ends it (lib/ct_timer.h).  Returns 1 to drop the
  * segment.
@@ -328,7 +331,10 @@ static __always_inline int kanary_ct_backend_seg(const struct kanary_pkt *p,
 			if (p->syn) {
 				rev->nxt = kanary_seq_end(p);
 				rev->nxt_known = 1;
-				kanary_ct_timer_reply(p, rev, KANARY_CT_TIMER_DROP);
+				if (rev->flags & KANARY_CT_F_TIMER) {
+					rev->flags &= ~KANARY_CT_F_TIMER;
+					kanary_ct_timer_reply(p, rev, KANARY_CT_TIMER_DROP);
+				}
 			}
 			return 0;
 		}

@@ -6,8 +6,9 @@
  * closed connections do not fill the LRU and evict live ones.  A
  * bpf_timer in kanary_ctt_v1, keyed by the forward key, does it in the
  * kernel: nothing depends on kanaryd running.  An established connection
- * has no timer (the backend's SYN-ACK drops the SYN's), so the timers cost
- * memory and a timer per SYN and per close, nothing per packet.
+ * has no timer, and a first SYN arms none (a SYN sent again, unanswered,
+ * does): the timers cost memory and about a microsecond per close,
+ * nothing per packet nor per answered SYN.
  */
 #ifndef KANARY_BPF_CT_TIMER_H
 #define KANARY_BPF_CT_TIMER_H
@@ -34,8 +35,9 @@ const volatile __u64 kanary_ct_half_open_ns = 60000 * KANARY_NSEC_PER_MS;
 #endif
 
 /*
- * A timer's expiry, key the forward key: an ended connection's entries go;
- * a connection armed at its SYN goes only if its backend has still not
+ * A timer's expiry, key the forward key: an ended connection's entries go,
+ * unless a new connection took the tuple since (its forward entry is not
+ * closing); a half-open one's go only if its backend has still not
  * answered (the SYN-ACK normally dropped the timer before).  A forward
  * entry that is gone (evicted) leaves nothing to find the reverse one by;
  * the LRU takes it.  The timer's own element goes last.
@@ -50,6 +52,8 @@ static int kanary_ct_expire(void *map, struct kanary_ct_key *key, struct kanary_
 		kanary_ct_key_v4(&rkey, ct->addr.w[3], key->src.w[3], ct->port, key->sport,
 				 KANARY_CT_REVERSE);
 		if (t->ended) {
+			if (!(ct->flags & KANARY_CT_F_CLOSING))
+				goto out;
 			bpf_map_delete_elem(&kanary_ct_v3, key);
 			bpf_map_delete_elem(&kanary_ct_v3, &rkey);
 			kanary_count(KANARY_CNT_CT_ENDED);
@@ -62,6 +66,7 @@ static int kanary_ct_expire(void *map, struct kanary_ct_key *key, struct kanary_
 			}
 		}
 	}
+out:
 	bpf_map_delete_elem(map, key);
 	return 0;
 }

@@ -149,6 +149,7 @@ enum kanary_ct_flags {
 	KANARY_CT_F_CLOSING = 1 << 0,	/* client sent FIN or RST, or the backend sent RST */
 	KANARY_CT_F_HANDOFF = 1 << 1,	/* reverse entry of a rule-path connection: see handoff.h */
 	KANARY_CT_F_FIN = 1 << 2,	/* reverse entry: the backend sent its FIN (at its nxt) */
+	KANARY_CT_F_TIMER = 1 << 3,	/* reverse entry: a half-open timer is armed (bpf/lib/ct_timer.h) */
 };
 
 /* Where a connection's HTTP/1.x exchange is (bpf/lib/exchange.h). */
@@ -196,13 +197,13 @@ struct kanary_ct_entry {
 
 /*
  * A plain-path connection's timer (bpf/lib/ct_timer.h, docs/conntrack.md),
- * keyed by its forward conntrack key: armed at its SYN, dropped at the
- * backend's SYN-ACK, armed again once it has ended; at expiry its entries
- * go.  Only half-open and ended connections have one.
+ * keyed by its forward conntrack key: armed when its SYN is sent again
+ * unanswered (dropped at the backend's SYN-ACK), and once it has ended; at
+ * expiry its entries go.  Only half-open and ended connections have one.
  */
 struct kanary_ct_timer {
 	struct bpf_timer timer;
-	__u32	ended;		/* 1: both FINs or a RST were seen; 0: still half-open when armed */
+	__u32	ended;		/* 1: both FINs or a RST were seen; 0: half-open when armed */
 	__u32	pad;
 };
 

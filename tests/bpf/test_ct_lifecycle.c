@@ -172,8 +172,8 @@ END_TEST
 
 /*
  * Only the client's FIN: the backend may still send (a half-close), so
- * the entries stay past the linger.  A SYN the backend never answers goes
- * after the half-open timeout; an answered one stays.
+ * the entries stay past the linger.  A SYN sent again that the backend
+ * never answers goes after the half-open timeout; an answered one stays.
  */
 START_TEST(half_open_goes_half_closed_stays)
 {
@@ -187,7 +187,9 @@ START_TEST(half_open_goes_half_closed_stays)
 	b_hc = handshake(&half_closed);
 	send_fwd(&half_closed, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1);
 	b_ho = kt_send(&half_open, TF_SYN);
+	kt_send(&half_open, TF_SYN);
 	b_ans = kt_send(&answered, TF_SYN);
+	kt_send(&answered, TF_SYN);
 	send_rev(&answered, &b_ans, TF_SYN | TF_ACK, KT_BACKEND_ISN);
 
 	ck_assert_msg(wait_untracked(&half_open, &b_ho), "unanswered SYN still tracked");
