@@ -123,18 +123,6 @@ static __noinline int kanary_ct_syn_sent(const struct kanary_pkt *p,
 	return rev && !rev->nxt_known;
 }
 
-/* Whether the backend of a tracked connection (ct, p a client packet) has sent its FIN. */
-static __noinline int kanary_ct_backend_fin_seen(const struct kanary_pkt *p,
-						 const struct kanary_ct_entry *ct)
-{
-	const struct kanary_ct_entry *rev;
-	struct kanary_ct_key rkey;
-
-	kanary_ct_key_v4(&rkey, ct->addr.w[3], p->saddr, ct->port, p->sport, KANARY_CT_REVERSE);
-	rev = bpf_map_lookup_elem(&kanary_ct_v3, &rkey);
-	return rev && (rev->flags & KANARY_CT_F_FIN);
-}
-
 /*
  * A client segment of a tracked connection (RFC 5961, lib/conntrack.h): its
  * FIN or RST ends the connection only at the client's own next sequence; a
@@ -145,9 +133,9 @@ static __noinline int kanary_ct_backend_fin_seen(const struct kanary_pkt *p,
  * earlier connection on the tuple answered the SYN (kanary_ct_backend_seg).
  * That RST must reach the pod, whose stack judges it and which otherwise
  * answers every SYN sent again the same way; unless exact, it leaves the
- * state as it is.  The client's FIN after the backend's, or a RST at the
- * exact sequence, ends the connection: its entries linger, then go
- * (lib/ct_timer.h).
+ * state as it is.  A RST at the exact sequence ends the connection: its
+ * entries linger, then go (lib/ct_timer.h; the client's FIN after the
+ * backend's, in kanary_ingress_tracked).
  * Returns 1 to drop the segment: a RST outside the window.
  */
 static __always_inline int kanary_ct_client_seg(const struct kanary_pkt *p,
@@ -162,11 +150,8 @@ static __always_inline int kanary_ct_client_seg(const struct kanary_pkt *p,
 			kanary_count(KANARY_CNT_SYN_ON_LIVE);
 		return 0;
 	}
-	if (p->fin && at_end) {
+	if (p->fin && at_end)
 		ct->flags |= KANARY_CT_F_CLOSING;
-		if (kanary_ct_backend_fin_seen(p, ct))
-			kanary_ct_timer_arm(fwd, 1);
-	}
 	if (!p->rst)
 		return 0;
 	fit = kanary_rst_fit(p->seq, ct->nxt, KANARY_CT_WINDOW_MAX);
@@ -205,6 +190,10 @@ static __noinline void kanary_ingress_tracked(struct __sk_buff *skb, const struc
 		rev->flags |= KANARY_CT_F_TIMER;
 		kanary_ct_timer_arm(fwd, 0);
 	}
+	/* The client's FIN (closing: at its end) after the backend's: the connection ended. */
+	if (tracked && p->fin && (ct->flags & KANARY_CT_F_CLOSING) && rev &&
+	    (rev->flags & KANARY_CT_F_FIN))
+		kanary_ct_timer_arm(fwd, 1);
 	ev = kanary_xchg_client(skb, p, &ct->xchg);
 	kanary_mirror_client(skb, p, &ct->xchg, ct->svc_id, ev == KANARY_XCHG_EV_REQUEST);
 	if (ev == KANARY_XCHG_EV_NONE)

@@ -137,15 +137,17 @@ static void ck_counted(const __u64 before[], enum kanary_counter c, __u64 want)
 }
 
 /*
- * Closed three ways (both FINs, the client's exact RST, the backend's):
+ * Closed four ways (both FINs, client's first or backend's first; the
+ * client's exact RST; the backend's):
  * within the linger a retransmitted FIN is still translated both ways;
  * after it, both entries of each are gone, and so are the timers.
  */
 START_TEST(ended_connection_entries_go_after_linger)
 {
-	const struct kt_flow fin = kt_flow_nth(1), crst = kt_flow_nth(2), brst = kt_flow_nth(3);
+	const struct kt_flow fin = kt_flow_nth(1), crst = kt_flow_nth(2), brst = kt_flow_nth(3),
+			     srv = kt_flow_nth(4);
 	__u64 before[KANARY_CNT__MAX];
-	struct kt_be b_fin, b_crst, b_brst;
+	struct kt_be b_fin, b_crst, b_brst, b_srv;
 
 	/* Linger 2 s: the retransmissions below come microseconds after the close. */
 	reload_with_timers(0, 2000, 0);
@@ -153,8 +155,13 @@ START_TEST(ended_connection_entries_go_after_linger)
 	b_fin = handshake(&fin);
 	b_crst = handshake(&crst);
 	b_brst = handshake(&brst);
+	b_srv = handshake(&srv);
 
 	close_both_ways(&fin, &b_fin);
+	/* The server closes first (an HTTP Connection: close), the client answers. */
+	send_rev(&srv, &b_srv, TF_FIN | TF_ACK, KT_BACKEND_ISN + 1);
+	send_fwd(&srv, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1);
+	send_rev(&srv, &b_srv, TF_ACK, KT_BACKEND_ISN + 2);
 	send_fwd(&crst, TF_RST, KT_CLIENT_ISN + 1);
 	send_rev(&brst, &b_brst, TF_RST, KT_BACKEND_ISN + 1);
 
@@ -165,7 +172,8 @@ START_TEST(ended_connection_entries_go_after_linger)
 	ck_assert_msg(wait_untracked(&fin, &b_fin), "FIN-closed connection still tracked");
 	ck_assert_msg(wait_untracked(&crst, &b_crst), "client-reset connection still tracked");
 	ck_assert_msg(wait_untracked(&brst, &b_brst), "backend-reset connection still tracked");
-	ck_counted(before, KANARY_CNT_CT_ENDED, 3);
+	ck_assert_msg(wait_untracked(&srv, &b_srv), "server-closed connection still tracked");
+	ck_counted(before, KANARY_CNT_CT_ENDED, 4);
 	wait_no_timers();
 }
 END_TEST
