@@ -212,6 +212,30 @@ START_TEST(half_open_goes_half_closed_stays)
 END_TEST
 
 /*
+ * A client port reused within the linger (a new SYN on the closed tuple):
+ * the old connection's timer must spare the new connection's entries.
+ */
+START_TEST(tuple_reused_within_linger_is_kept)
+{
+	const struct kt_flow f = kt_flow_nth(5);
+	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
+	struct kt_be be;
+
+	reload_with_timers(0, 200, 0);
+	be = handshake(&f);
+	send_fwd(&f, TF_RST, KT_CLIENT_ISN + 1);
+	kt_counters(before);
+	ck_assert_int_eq(handshake(&f).index, be.index);
+	kt_counters(after);
+	ck_assert_uint_eq(after[KANARY_CNT_CT_REUSED] - before[KANARY_CNT_CT_REUSED], 1);
+	wait_no_timers();
+	ck_assert_msg(flow_fully_tracked(&f, &be), "the new connection's entries went with the old one's timer");
+	kt_counters(after);
+	ck_assert_uint_eq(after[KANARY_CNT_CT_ENDED], 0);
+}
+END_TEST
+
+/*
  * A ct table of 1,024 entries (512 connections), an idle established
  * connection, then 2,048 short connections that open and close, in
  * rounds of 128 whose timers (1 ms linger) have all fired: with
@@ -262,6 +286,7 @@ Suite *ct_lifecycle_suite(void)
 
 	tcase_add_test(tc, ended_connection_entries_go_after_linger);
 	tcase_add_test(tc, half_open_goes_half_closed_stays);
+	tcase_add_test(tc, tuple_reused_within_linger_is_kept);
 	tcase_add_test(tc, established_entry_survives_short_connections);
 	suite_add_tcase(s, tc);
 	return s;
