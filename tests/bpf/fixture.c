@@ -23,13 +23,46 @@
 
 struct kt_env kt = { .prog_in = -1, .prog_out = -1 };
 
+/* Loads kanary into kt.dir, opens its maps and takes its programs. */
+static void load(const struct kanary_load_opts *lo)
+{
+	struct kanary_err e = { 0 };
+	char path[PATH_MAX + 32];
+	int rc;
+
+	rc = kanary_load(kt.dir, lo, &e);
+	ck_assert_msg(rc == 0, "kanary_load(%s): %s", kt.dir, e.msg);
+	rc = kanary_maps_open(&kt.maps, kt.dir, &e);
+	ck_assert_msg(rc == 0, "kanary_maps_open(%s): %s", kt.dir, e.msg);
+	kt.maps_open = true;
+
+	snprintf(path, sizeof(path), "%s/%s", kt.dir, KANARY_PROG_INGRESS);
+	kt.prog_in = bpf_obj_get(path);
+	ck_assert_msg(kt.prog_in >= 0, "no program pinned at %s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/%s", kt.dir, KANARY_PROG_EGRESS);
+	kt.prog_out = bpf_obj_get(path);
+	ck_assert_msg(kt.prog_out >= 0, "no program pinned at %s: %s", path, strerror(errno));
+}
+
+void kt_reload(const struct kanary_load_opts *lo)
+{
+	struct kanary_err e = { 0 };
+	int rc;
+
+	close(kt.prog_in);
+	close(kt.prog_out);
+	kt.prog_in = kt.prog_out = -1;
+	kanary_maps_close(&kt.maps);
+	kt.maps_open = false;
+	rc = kanary_unload(kt.dir, &e);
+	ck_assert_msg(rc == 0, "kanary_unload(%s): %s", kt.dir, e.msg);
+	load(lo);
+}
+
 void kt_setup(void)
 {
 	const char *base = getenv(KT_BASE_ENV);
 	struct kanary_load_opts lo = { 0 };
-	struct kanary_err e = { 0 };
-	char path[PATH_MAX + 32];
-	int rc;
 
 	memset(&kt, 0, sizeof(kt));
 	kt.prog_in = kt.prog_out = -1;
@@ -48,18 +81,7 @@ void kt_setup(void)
 		      "mount -t bpf at %s: %s", kt.dir, strerror(errno));
 	kt.mounted = true;
 
-	rc = kanary_load(kt.dir, &lo, &e);
-	ck_assert_msg(rc == 0, "kanary_load(%s): %s", kt.dir, e.msg);
-	rc = kanary_maps_open(&kt.maps, kt.dir, &e);
-	ck_assert_msg(rc == 0, "kanary_maps_open(%s): %s", kt.dir, e.msg);
-	kt.maps_open = true;
-
-	snprintf(path, sizeof(path), "%s/%s", kt.dir, KANARY_PROG_INGRESS);
-	kt.prog_in = bpf_obj_get(path);
-	ck_assert_msg(kt.prog_in >= 0, "no program pinned at %s: %s", path, strerror(errno));
-	snprintf(path, sizeof(path), "%s/%s", kt.dir, KANARY_PROG_EGRESS);
-	kt.prog_out = bpf_obj_get(path);
-	ck_assert_msg(kt.prog_out >= 0, "no program pinned at %s: %s", path, strerror(errno));
+	load(&lo);
 	kt.ncpus = libbpf_num_possible_cpus();
 	ck_assert_msg(kt.ncpus > 0, "libbpf_num_possible_cpus: %d", kt.ncpus);
 }

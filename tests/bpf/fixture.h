@@ -31,6 +31,8 @@ extern struct kt_env kt;
 /* Checked fixture for every datapath test case. */
 void kt_setup(void);
 void kt_teardown(void);
+/* Unloads kanary (its maps and services go) and loads it afresh with these options. */
+void kt_reload(const struct kanary_load_opts *lo);
 /* A test case with that fixture per test, generous timeout (seconds). */
 TCase *kt_tcase(const char *name, double timeout);
 /* The test netns's loopback up: a per-request switch redirects the old leg's RST there. */
