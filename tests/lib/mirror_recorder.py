@@ -3,8 +3,8 @@
 """A pod that records every request it gets, for the mirroring tests: one
 JSON line per request in LOG (method, path, Host, body length and sha256),
 written before it answers "NAME\\n" (200).  Any method; the body is read by
-its Content-Length.  With DELAY (seconds) every answer waits that long: a
-slow mirror.  With FAIL_PATH, a request for that path (its query aside) is
+its Content-Length, or chunk by chunk (recorded decoded).  With DELAY
+(seconds) every answer waits that long: a slow mirror.  With FAIL_PATH, a request for that path (its query aside) is
 answered 500 instead: a mirror that disagrees on one path.
 
 usage: mirror_recorder.py NAME ADDR PORT LOG [DELAY [FAIL_PATH]]
@@ -15,6 +15,19 @@ import json
 import sys
 import threading
 import time
+
+
+def read_chunked(f):
+    """A chunked body, decoded; its trailers read and left."""
+    body = bytearray()
+    while True:
+        size = int(f.readline(65537).split(b";")[0].strip(), 16)
+        if size == 0:
+            while f.readline(65537) not in (b"\r\n", b"\n", b""):
+                pass
+            return bytes(body)
+        body += f.read(size)
+        f.readline(3)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -28,8 +41,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if not self.parse_request():
             return
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        if (self.headers.get("Transfer-Encoding") or "").strip().lower() == "chunked":
+            body = read_chunked(self.rfile)
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
         rec = {"method": self.command, "path": self.path, "host": self.headers.get("Host"),
                "len": len(body), "sha256": hashlib.sha256(body).hexdigest()}
         with self.server.lock:

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * An HTTP/1.x request's framing, as far as the relay needs it: where the
- * head ends and how long the body is (Content-Length only: a chunked body
- * is not followed), and the head a mirror must see.
+ * head ends and how long the body is (Content-Length; a chunked body is
+ * followed to its last chunk by Debian's http-parser), and the head a
+ * mirror must see.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,15 +46,23 @@ enum http_head_result http_frame(const uint8_t *buf, size_t len, uint64_t *total
 {
 	const uint8_t *head_end = find_crlfcrlf(buf, len), *l, *e, *v;
 	uint64_t body = 0;
-	bool have_len = false;
+	bool have_len = false, chunked = false;
 
 	if (!head_end)
 		return HEAD_PARTIAL;
 	l = line_end(buf, head_end) + 2;	/* past the request line */
 	for (; l < head_end - 2; l = e + 2) {
 		e = line_end(l, head_end);
-		if (header_is(l, e, "transfer-encoding", &v))
-			return HEAD_UNFRAMED;
+		if (header_is(l, e, "transfer-encoding", &v)) {
+			/* Chunked alone, once: any other coding leaves the length unknown. */
+			while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+				e--;
+			if (chunked || e - v != 7 || strncasecmp((const char *)v, "chunked", 7))
+				return HEAD_UNFRAMED;
+			chunked = true;
+			e = line_end(l, head_end);
+			continue;
+		}
 		if (!header_is(l, e, "content-length", &v))
 			continue;
 		uint64_t n = 0;
@@ -69,7 +78,37 @@ enum http_head_result http_frame(const uint8_t *buf, size_t len, uint64_t *total
 		have_len = true;
 	}
 	*total = (uint64_t)(head_end - buf) + body;
+	if (chunked)	/* with a Content-Length too: two lengths, a smuggling attempt */
+		return have_len ? HEAD_UNFRAMED : HEAD_CHUNKED;
 	return HEAD_COMPLETE;
+}
+
+static int chunks_complete(http_parser *p)
+{
+	struct http_chunks *c = p->data;
+
+	c->done = true;
+	http_parser_pause(p, 1);
+	return 0;
+}
+
+static const http_parser_settings chunk_settings = { .on_message_complete = chunks_complete };
+
+void http_chunks_init(struct http_chunks *c)
+{
+	memset(c, 0, sizeof(*c));
+	http_parser_init(&c->p, HTTP_REQUEST);
+	c->p.data = c;
+}
+
+int http_chunks_feed(struct http_chunks *c, const uint8_t *buf, size_t len)
+{
+	size_t n = http_parser_execute(&c->p, &chunk_settings, (const char *)buf, len);
+
+	c->seen += n;
+	if (c->done)
+		return 1;
+	return HTTP_PARSER_ERRNO(&c->p) == HPE_OK ? 0 : -1;
 }
 
 /*

@@ -41,6 +41,7 @@ struct rconn {
 	uint8_t n_runs;
 	struct run runs[RUNS];		/* held past have: sorted, apart, none touching have */
 	uint64_t need;			/* head and body, once the head is framed; 0 before */
+	struct http_chunks *chunks;	/* a chunked request's end being found (buf[0 .. chunks->seen) fed) */
 	uint64_t last_ms;
 };
 
@@ -91,6 +92,7 @@ static void forget(struct rconn **pp, int why)
 	*pp = c->next;
 	held -= c->cap;
 	n_conns--;
+	free(c->chunks);
 	free(c->buf);
 	free(c);
 }
@@ -245,9 +247,20 @@ static bool advance(struct rconn **pp, struct rconn *c)
 {
 	if (!c->anchored)
 		return true;
-	if (!c->need) {
-		enum http_head_result r = http_frame(c->buf, c->have, &c->need);
+	if (!c->need && !c->chunks) {
+		uint64_t head;
+		enum http_head_result r = http_frame(c->buf, c->have, &head);
 
+		if (r == HEAD_COMPLETE)
+			c->need = head;
+		if (r == HEAD_CHUNKED) {
+			c->chunks = malloc(sizeof(*c->chunks));
+			if (!c->chunks) {
+				forget(pp, KANARY_MIRROR_DROP_BUSY);
+				return false;
+			}
+			http_chunks_init(c->chunks);
+		}
 		if (r == HEAD_UNFRAMED || (r == HEAD_PARTIAL && c->have > HEAD_MAX)) {
 			forget(pp, r == HEAD_UNFRAMED ? KANARY_MIRROR_DROP_UNFRAMED :
 							KANARY_MIRROR_DROP_TOO_LARGE);
@@ -257,6 +270,16 @@ static bool advance(struct rconn **pp, struct rconn *c)
 			forget(pp, KANARY_MIRROR_DROP_TOO_LARGE);
 			return false;
 		}
+	}
+	if (c->chunks && !c->need) {
+		int r = http_chunks_feed(c->chunks, c->buf + c->chunks->seen, c->have - c->chunks->seen);
+
+		if (r < 0) {
+			forget(pp, KANARY_MIRROR_DROP_UNFRAMED);
+			return false;
+		}
+		if (r > 0)
+			c->need = c->chunks->seen;
 	}
 	if (c->need && c->have >= c->need) {
 		done_fn(c->svc_id, &c->client, c->port, c->subsets, c->buf, c->need);

@@ -106,12 +106,24 @@ void reasm_expire(uint64_t now_ms);
 
 /* ---- the request's framing (http.c) ---- */
 
-enum http_head_result { HEAD_PARTIAL, HEAD_COMPLETE, HEAD_UNFRAMED };
+enum http_head_result { HEAD_PARTIAL, HEAD_COMPLETE, HEAD_CHUNKED, HEAD_UNFRAMED };
 /*
  * Frames the request head in buf[0..len): on HEAD_COMPLETE, *total is
- * head plus Content-Length body.  Chunked or malformed: HEAD_UNFRAMED.
+ * head plus Content-Length body; HEAD_CHUNKED: the body is chunked, its
+ * end for http_chunks to find.  Another coding, Content-Length and
+ * chunked both, or malformed: HEAD_UNFRAMED.
  */
 enum http_head_result http_frame(const uint8_t *buf, size_t len, uint64_t *total);
+
+/* Where a chunked request ends, found as its bytes come, from its first. */
+struct http_chunks {
+	http_parser p;
+	uint64_t seen;		/* bytes fed and taken: once done, the request's length */
+	bool done;
+};
+void http_chunks_init(struct http_chunks *c);
+/* Feeds the request's next bytes: 1 once its end is seen (c->seen), 0 for more, -1 malformed. */
+int http_chunks_feed(struct http_chunks *c, const uint8_t *buf, size_t len);
 /*
  * req (len bytes) as a mirror gets it, in a new heap buffer of *out_len
  * bytes: "-shadow" appended to its Host header's value, its hop-by-hop

@@ -132,14 +132,14 @@ exact_traffic() {
 	done
 }
 
-# expect_mirror_got_all PREFIX: exact_traffic's 120 requests under /PREFIX
-# reached the mirror (risky1:8081) each once, as the live pod (safe1:8080) got them.
+# expect_mirror_got_all PREFIX [N]: the N (120: exact_traffic's) requests under
+# /PREFIX reached the mirror (risky1:8081) each once, as the live pod (safe1:8080) got them.
 expect_mirror_got_all() {
-	local live mirror
+	local live mirror n=${2:-120}
 	live=$(recorded safe1 8080 "select(.path | startswith(\"/$1/\")) | [.method, .path, .len, .sha256]" | sort)
 	mirror=$(recorded risky1 8081 "select(.path | startswith(\"/$1/\")) | [.method, .path, .len, .sha256]" | sort)
-	expect_eq "$(wc -l <<<"$live")" 120 "requests the live pod got"
-	expect_eq "$(wc -l <<<"$mirror")" 120 "requests the mirror got"
+	expect_eq "$(wc -l <<<"$live")" "$n" "requests the live pod got"
+	expect_eq "$(wc -l <<<"$mirror")" "$n" "requests the mirror got"
 	[[ $live == "$mirror" ]] || { diff <(echo "$live") <(echo "$mirror") | head; return 1; }
 	echo "ok: the mirror's requests are the live ones"
 }
@@ -170,6 +170,21 @@ expect_mirror_got_all() {
 	expect_between "$(kctl -j stats exact | jq '[.[0].subsets[].routed_requests] | add')" 120 1e9 \
 		"requests the rule path routed one by one"
 	expect_mirror_got_all perreq
+}
+
+@test "chunked request bodies: each at the mirror once, to its last chunk" {
+	local dir=$KN_TMP/chunked i
+	mkdir -p "$dir"
+	kctl mirror set exact shadow 100
+	for i in $(seq 0 9); do
+		head -c $((i * 37171 % 300000)) /dev/urandom >"$dir/body$i"
+		in_ns client curl -sf -o /dev/null --max-time 10 -H 'Expect:' -H 'Transfer-Encoding: chunked' \
+			--data-binary "@$dir/body$i" "http://$EXACT_VIP/chunked/$i" || return 1
+	done
+	relay_settled exact risky1 8081
+	kctl -j mirror show exact
+	expect_mirror_got_all chunked 10
+	expect_eq "$(mirror_stat exact '.mirrors[0].dropped.unframed')" 0 "requests dropped as unframed"
 }
 
 @test "5 % loss both ways on the client's link: mirror requests exact or absent, never twice" {

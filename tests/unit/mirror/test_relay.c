@@ -250,16 +250,47 @@ START_TEST(sequence_numbers_wrap)
 }
 END_TEST
 
+/* A chunked body is followed to its last chunk, over events cut anywhere, trailers and all. */
+START_TEST(chunked_request_whole_at_its_last_chunk)
+{
+	static const char chunked[] = "POST /c HTTP/1.1\r\nTransfer-Encoding: Chunked \r\n\r\n"
+				      "5;ext=1\r\nhello\r\n10\r\n0123456789abcdef\r\n0\r\nX-T: 1\r\n\r\n";
+	const size_t len = sizeof(chunked) - 1;
+
+	for (size_t step = 1; step <= len; step += step < 8 ? 1 : 7) {
+		n_done = 0;
+		for (size_t off = 0; off < len; off += step)
+			event(3, 500 + (__u32)off, off == 0, chunked + off,
+			      off + step > len ? len - off : step, 0);
+		ck_assert_msg(n_done == 1, "step %zu: %d requests", step, n_done);
+		ck_assert_uint_eq(last_len, len);
+		ck_assert_int_eq(memcmp(last, chunked, len), 0);
+	}
+	/* What follows the last chunk, until the next START, is not part of it. */
+	n_done = 0;
+	event(4, 1, true, chunked, len, 0);
+	event(4, 1 + (__u32)len, false, "GET / HTTP/1.1\r\n\r\n", 18, 0);
+	ck_assert_int_eq(n_done, 1);
+	ck_assert_uint_eq(last_len, len);
+	ck_assert_int_eq(total_drops(), 0);
+}
+END_TEST
+
 START_TEST(unframed_and_too_large_dropped)
 {
-	static const char chunked[] = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+	static const char gzip[] = "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nxx";
+	static const char te_and_len[] = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+					 "Content-Length: 12\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+	static const char bad_chunk[] = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
 	static const char two_lens[] = "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab";
 	static const char huge[] = "POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n";
 	char head[KANARY_MIRROR_CHUNK];
 
-	event(1, 1, true, chunked, sizeof(chunked) - 1, 0);
+	event(1, 1, true, gzip, sizeof(gzip) - 1, 0);
 	event(1, 1000, true, two_lens, sizeof(two_lens) - 1, 0);
-	ck_assert_int_eq(drops[KANARY_MIRROR_DROP_UNFRAMED], 2);
+	event(1, 2000, true, te_and_len, sizeof(te_and_len) - 1, 0);
+	event(1, 3000, true, bad_chunk, sizeof(bad_chunk) - 1, 0);
+	ck_assert_int_eq(drops[KANARY_MIRROR_DROP_UNFRAMED], 4);
 	event(1, 5000, true, huge, sizeof(huge) - 1, 0);
 	ck_assert_int_eq(drops[KANARY_MIRROR_DROP_TOO_LARGE], 1);
 	/* A head that never ends, past max_request. */
@@ -363,6 +394,7 @@ int main(void)
 	tcase_add_test(tc, a_new_start_drops_the_unfinished_one);
 	tcase_add_test(tc, pipelined_only_the_first);
 	tcase_add_test(tc, sequence_numbers_wrap);
+	tcase_add_test(tc, chunked_request_whole_at_its_last_chunk);
 	tcase_add_test(tc, unframed_and_too_large_dropped);
 	tcase_add_test(tc, limits_and_timeout);
 	tcase_add_test(tc, event_lengths_not_trusted);
