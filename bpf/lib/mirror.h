@@ -48,18 +48,21 @@ static __always_inline __u8 kanary_mirror_draw(const struct kanary_pkt *p, __u32
 /*
  * Writes p's payload to the ring as events of at most KANARY_MIRROR_CHUNK
  * bytes.  Returns 0, or -1 when some of it could not go (counted): the
- * request it belongs to is lost, and the caller stops copying it.
+ * request it belongs to is lost, and the caller stops copying it.  Global,
+ * so the verifier walks its loop once, not once per call site (the canary
+ * and the rule path both copy).
  */
-static __noinline int kanary_mirror_copy(struct __sk_buff *skb, const struct kanary_pkt *p,
-					 __u32 svc_id, __u8 subsets, __u8 flags)
+__noinline int kanary_mirror_copy(struct __sk_buff *skb, const struct kanary_pkt *p,
+				  __u32 svc_id, __u8 subsets, __u8 flags)
 {
 	struct kanary_mirror_copy_stats *st = kanary_mirror_stats(svc_id);
-	__u32 zero = 0, off = p->l4_off + p->tcp_hlen, len;
 	struct kanary_mirror_scratch *sc;
+	__u32 zero = 0, off, len;
 
 	sc = bpf_map_lookup_elem(&kanary_mirror_scratch_pcpu, &zero);
-	if (!sc || !st)
+	if (!p || !sc || !st)
 		return -1;
+	off = p->l4_off + p->tcp_hlen;
 	/* By the IP length (a short frame may be padded), or all of a BIG TCP skb. */
 	len = p->payload_len;
 	if (len == KANARY_PAYLOAD_UNKNOWN)
