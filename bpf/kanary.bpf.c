@@ -93,6 +93,24 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
 	if (ct && !(new_conn && (ct->flags & KANARY_CT_F_CLOSING)))
 		return -1;
 	ho = bpf_map_lookup_elem(&kanary_ho_v4, fwd);
+	/*
+	 * A handshake of a deleted service is not looked for (a packet to no
+	 * service pays no third lookup): its packets pass until the service is
+	 * back, and then bind.
+	 */
+	if (!ho && ref) {
+		struct kanary_ho_entry *syn = bpf_map_lookup_elem(&kanary_hosyn_v1, fwd);
+		int verdict;
+
+		if (syn) {
+			verdict = kanary_ho_handshake(skb, p, fwd, syn);
+			if (verdict != KANARY_HO_PROMOTED)
+				return verdict;
+			ho = bpf_map_lookup_elem(&kanary_ho_v4, fwd);
+			if (!ho)
+				return TC_ACT_SHOT;
+		}
+	}
 	if (ho) {
 		if (!ref)
 			kanary_count(KANARY_CNT_DRAINING);

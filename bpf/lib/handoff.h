@@ -54,7 +54,7 @@ static __noinline int kanary_ho_accept(struct __sk_buff *skb, const struct kanar
 	ho->xchg.cli_nxt = p->seq + 1;
 	ho->cli_nxt = p->seq + 1;
 	kanary_xchg_server_isn(&ho->xchg, ho->our_isn);
-	if (bpf_map_update_elem(&kanary_ho_v4, fwd, ho, BPF_ANY))
+	if (bpf_map_update_elem(&kanary_hosyn_v1, fwd, ho, BPF_ANY))
 		return TC_ACT_SHOT;
 	return kanary_ho_synack(skb, p, ho);
 }
@@ -446,6 +446,52 @@ static __always_inline int kanary_ho_ingress(struct __sk_buff *skb, const struct
 	}
 	/* The ACK of our SYN-ACK, and acks or a FIN sent before the backend answers. */
 	return TC_ACT_SHOT;
+}
+
+/* kanary_ho_handshake's answer when the segment binds: the caller goes on with kanary_ho_v4's entry. */
+#define KANARY_HO_PROMOTED	(-2)
+
+/*
+ * Ingress: a connection in kanary_hosyn_v1, our SYN-ACK sent and no data
+ * yet.  Its first data moves it to kanary_ho_v4 (KANARY_HO_PROMOTED: the
+ * caller binds it there); a SYN, RST or FIN is answered here as
+ * kanary_ho_ingress would in SYN_RCVD, and the ACK of our SYN-ACK
+ * dropped, so that a flood of SYNs or idle handshakes never leaves the
+ * handshakes' table to evict a bound connection.
+ */
+static __always_inline int kanary_ho_handshake(struct __sk_buff *skb, const struct kanary_pkt *p,
+					       const struct kanary_ct_key *fwd,
+					       struct kanary_ho_entry *syn)
+{
+	__u32 seq = syn->our_isn + 1;
+
+	if (p->syn) {
+		if (p->ack)
+			return TC_ACT_SHOT;
+		if (p->seq == syn->client_isn)
+			return kanary_ho_synack(skb, p, syn);
+		kanary_count(KANARY_CNT_SYN_ON_LIVE);
+		return kanary_ho_challenge_ack(skb, p, syn);
+	}
+	/* RFC 5961: only at the client's next sequence; before a leg, nothing else. */
+	if (p->rst) {
+		if (p->seq == syn->cli_nxt)
+			kanary_ho_forget(fwd, syn);
+		return TC_ACT_SHOT;
+	}
+	if (p->payload_len && p->seq == syn->leg_isn + 1) {
+		/* A CPU binding it too fails here, as its compare-and-swap would. */
+		if (bpf_map_update_elem(&kanary_ho_v4, fwd, syn, BPF_NOEXIST))
+			return TC_ACT_SHOT;
+		bpf_map_delete_elem(&kanary_hosyn_v1, fwd);
+		return KANARY_HO_PROMOTED;
+	}
+	/* A FIN before any data: nothing to route on. */
+	if (p->fin) {
+		kanary_ho_forget(fwd, syn);
+		return kanary_ho_reset_client(skb, p, seq);
+	}
+	return TC_ACT_SHOT;	/* the ACK of our SYN-ACK, or data out of order */
 }
 
 /*

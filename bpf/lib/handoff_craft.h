@@ -55,7 +55,9 @@ static __always_inline void kanary_ho_forget(const struct kanary_ct_key *fwd,
 		bpf_map_delete_elem(&kanary_ct_v3, &rk);
 	}
 	bpf_map_delete_elem(&kanary_stash_v1, fwd);
+	/* Either table: a closing CPU has already moved the state on. */
 	bpf_map_delete_elem(&kanary_ho_v4, fwd);
+	bpf_map_delete_elem(&kanary_hosyn_v1, fwd);
 }
 
 /*

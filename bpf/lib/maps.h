@@ -134,6 +134,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } kanary_ho_v4 SEC(".maps");
 
+/*
+ * 5-tuple -> a rule-path connection between our SYN-ACK and its first
+ * data (state SYN_RCVD), moved to kanary_ho_v4 when it binds: a pod that
+ * floods SYNs or idle handshakes evicts only these, never a bound one.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KANARY_DEFAULT_CT_SIZE / 16);
+	__type(key, struct kanary_ct_key);
+	__type(value, struct kanary_ho_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_hosyn_v1 SEC(".maps");
+
 /* Client -> VIP tuple -> its first data, until the backend acks it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -28,6 +28,7 @@
 #include "kanary/rules.h"
 
 #define KANARY_MAP_HANDOFF	"kanary_ho_v4"
+#define KANARY_MAP_HANDSHAKE	"kanary_hosyn_v1"
 #define KANARY_MAP_STASH	"kanary_stash_v1"
 #define KANARY_MAP_HO_STATS	"kanary_hostat_v2"
 
@@ -39,6 +40,18 @@
 static inline __u32 kanary_handoff_size(__u32 ct_size)
 {
 	return ct_size / 4 > 1024 ? ct_size / 4 : 1024;
+}
+
+/*
+ * Rule-path handshakes not yet followed by data, apart from the bound
+ * connections so that a flood of them evicts only its own kind: a
+ * client's data follows its handshake within a round trip, so a sixteenth
+ * of the conntrack size (16,384 at the default) holds a legitimate one
+ * for long under any flood a node can carry.
+ */
+static inline __u32 kanary_handshake_size(__u32 ct_size)
+{
+	return ct_size / 16 > 1024 ? ct_size / 16 : 1024;
 }
 
 /* Connections between the first data and the backend's ack of it, per node. */

@@ -209,7 +209,16 @@ bool hc_ho_tracked(const struct hc_conn *c)
 	struct kanary_ct_key k = kt_ct_fwd_key(&c->f);
 	struct kanary_ho_entry e;
 
-	return bpf_map_lookup_elem(kt.maps.handoff, &k, &e) == 0;
+	return bpf_map_lookup_elem(kt.maps.handoff, &k, &e) == 0 ||
+	       bpf_map_lookup_elem(kt.maps.handshake, &k, &e) == 0;
+}
+
+bool hc_in_handshakes(const struct hc_conn *c)
+{
+	struct kanary_ct_key k = kt_ct_fwd_key(&c->f);
+	struct kanary_ho_entry e;
+
+	return bpf_map_lookup_elem(kt.maps.handshake, &k, &e) == 0;
 }
 
 bool hc_stash_get(const struct hc_conn *c, struct kanary_stash *s)

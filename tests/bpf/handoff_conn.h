@@ -83,7 +83,9 @@ void hc_expect_ho_stats(const struct kanary_ho_stats *want);
 void hc_expect_subset_stats(int subset, __u64 connections, __u64 rule_connections);
 
 /* The maps: the connection's state, its stash, the reverse entry of c->be. */
-bool hc_ho_tracked(const struct hc_conn *c);
+bool hc_ho_tracked(const struct hc_conn *c);	/* in either table */
+/* In the handshakes' table (kanary_hosyn_v1): no data yet. */
+bool hc_in_handshakes(const struct hc_conn *c);
 bool hc_stash_get(const struct hc_conn *c, struct kanary_stash *s);
 bool hc_replies_tracked(const struct hc_conn *c);
 void hc_expect_forgotten(const struct hc_conn *c);

@@ -47,7 +47,7 @@ START_TEST(syn_answered_with_synack)
 
 	rules_service();
 	hc_syn(&c, &out);
-	ck_assert_msg(hc_ho_tracked(&c), "no %s entry after the SYN", KANARY_MAP_HANDOFF);
+	ck_assert_msg(hc_in_handshakes(&c), "no %s entry after the SYN", KANARY_MAP_HANDSHAKE);
 }
 END_TEST
 
@@ -638,6 +638,43 @@ START_TEST(orphan_segment_resets_client_at_its_ack)
 }
 END_TEST
 
+/*
+ * A pod's flood of idle handshakes (SYN, our SYN-ACK, its ACK, then
+ * nothing) fills only the handshakes' table: a bound connection keeps its
+ * state and goes on, and a new client still binds.  At a conntrack size of
+ * 16,384 the bound table holds 4,096 and the handshakes' 1,024: when both
+ * lived in one table, 5,000 handshakes evicted the bound connection.
+ */
+START_TEST(idle_handshakes_evict_no_bound_connection)
+{
+	struct kanary_load_opts lo = { .ct_size = 16384 };
+	struct kanary_ho_stats none = { 0 };
+	struct hc_conn c, h, n;
+	struct tcp4_spec s, want;
+	struct pkt out;
+
+	kt_reload(&lo);
+	rules_service();
+	c = hc_conn_http(0, req_dark);
+	hc_establish(&c, RULE_SUBSET);
+	for (unsigned i = 1; i <= 5000; i++) {
+		h = hc_conn_http(i, req_dark);
+		hc_handshake(&h);
+	}
+	ck_assert_msg(hc_ho_tracked(&c), "the bound connection lost its state");
+	s = hc_from_client(&c, TF_ACK, c.cisn + 1 + c.req_len, c.our_isn + 1, NULL, 0);
+	ck_verdict(hc_ingress(&s, &out), TC_ACT_OK, "the bound connection's ACK");
+	want = hc_to_backend(&c, s);
+	want.ack = c.bisn + 1;
+	hc_expect_frame(&out, &want, false, "the bound connection's ACK to its backend");
+	n = hc_conn_http(6000, req_plain);
+	hc_establish(&n, WEIGHT_SUBSET);
+	hc_expect_ho_stats(&none);
+	ck_assert_msg(hc_in_handshakes(&h) && !hc_in_handshakes(&c),
+		      "handshakes and bound connections are not in their own tables");
+}
+END_TEST
+
 Suite *handoff_suite(void)
 {
 	Suite *s = suite_create("handoff");
@@ -674,6 +711,7 @@ Suite *handoff_suite(void)
 	tcase_add_test(tc, silent_backend_retried_then_client_reset);
 	tcase_add_test(tc, no_backend_resets_client);
 	tcase_add_test(tc, orphan_segment_resets_client_at_its_ack);
+	tcase_add_test(tc, idle_handshakes_evict_no_bound_connection);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,8 +7,9 @@
 
 export KN_VIP_URL="http://$KN_VIP:$KN_VIP_PORT/"
 
+# KN_CT_SIZE: the conntrack size to load with (the handoff tables follow it); unset: the default.
 greeting_up() {
-	kctl load && kctl attach "$(host_if client)" && greeting_service
+	kctl load ${KN_CT_SIZE:+ct-size "$KN_CT_SIZE"} && kctl attach "$(host_if client)" && greeting_service
 }
 
 # greeting_service: the service greeting, 80/20 over safe1, safe2 and risky1.

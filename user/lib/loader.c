@@ -171,6 +171,8 @@ static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 s
 				entries = svc;
 			else if (!strcmp(spec->name, KANARY_MAP_HANDOFF))
 				entries = kanary_handoff_size(ct);
+			else if (!strcmp(spec->name, KANARY_MAP_HANDSHAKE))
+				entries = kanary_handshake_size(ct);
 			else
 				entries = spec->max_entries;
 		} else {

@@ -37,6 +37,8 @@ const struct kanary_map_spec kanary_map_specs[] = {
 	  sizeof(__u32), sizeof(struct kanary_rules), false, 0 },
 	{ KANARY_MAP_HANDOFF, BPF_MAP_TYPE_LRU_HASH,
 	  sizeof(struct kanary_ct_key), sizeof(struct kanary_ho_entry), false, 0 },
+	{ KANARY_MAP_HANDSHAKE, BPF_MAP_TYPE_LRU_HASH,
+	  sizeof(struct kanary_ct_key), sizeof(struct kanary_ho_entry), false, 0 },
 	{ KANARY_MAP_STASH, BPF_MAP_TYPE_LRU_HASH,
 	  sizeof(struct kanary_ct_key), sizeof(struct kanary_stash), true,
 	  KANARY_DEFAULT_STASH_SLOTS },
@@ -127,7 +129,7 @@ int kanary_lock(const char *pin, struct kanary_err *e)
 int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_err *e)
 {
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->ct_timers, &m->stats,
-		       &m->counters, &m->globals, &m->rules, &m->handoff, &m->stash, &m->ho_stats, &m->http_stats,
+		       &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
 		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay,
 		       &m->mirror_diff };
 	__u32 cfg_entries = 0;
@@ -188,7 +190,7 @@ int kanary_map_open(const char *pin_path, const char *name, struct kanary_err *e
 void kanary_maps_close(struct kanary_maps *m)
 {
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->ct_timers, &m->stats,
-		       &m->counters, &m->globals, &m->rules, &m->handoff, &m->stash, &m->ho_stats, &m->http_stats,
+		       &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
 		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay,
 		       &m->mirror_diff, &m->lock_fd };
 

@@ -1,0 +1,63 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# State exhaustion on real TCP stacks (issue 13, docs/conntrack.md): a pod
+# (safe2, kanary on its veth too, as on every pod of a node) completes
+# 16,000 handshakes with the rule service and sends nothing, while the
+# client holds a keep-alive rule-path connection and opens new ones, on
+# the rule path and the plain path: all of them work.  kanary is loaded
+# with a conntrack of 16,384, so the rule path holds 4,096 bound
+# connections and 1,024 handshakes: the flood is far larger than either.
+# On the datapath before the handshakes' own table this test still
+# passed: the kernel's LRU kept the client's recently used entry active
+# through the flood of once-used ones.  The eviction that the review
+# reproduced is shown on crafted packets (test_handoff.c
+# idle_handshakes_evict_no_bound_connection, which fails there).
+
+source "$BATS_TEST_DIRNAME/../../lib/e2e.bash"
+source "$BATS_TEST_DIRNAME/../../lib/handoff.bash"
+
+ATTACKER=safe2
+FLOOD=16000
+
+setup_file() {
+	KN_CT_SIZE=16384 handoff_setup_file || return 1
+	kctl attach "$(host_if "$ATTACKER")" >/dev/null ||
+		{ echo "flood: attaching kanary to $ATTACKER's veth failed" >&2; return 1; }
+}
+teardown_file() { e2e_teardown_file; }
+teardown() { bg_stop_all; }
+
+@test "16,000 idle handshakes from a pod break no neighbour's connection, bound or new" {
+	local ready=$BATS_TEST_TMPDIR/flood.ready steps victim flooder i
+	steps=$BATS_TEST_TMPDIR/steps.json
+	jq -nc '[{path: "/", headers: {"x-my-header": "dark"}},
+		{sleep: 12, path: "/", headers: {"x-my-header": "dark"}}, {path: "/"}]' >"$steps"
+	bg ka_client steps "$KN_VIP" "$KN_VIP_PORT" "$steps" >"$BATS_TEST_TMPDIR/victim"
+	victim=$BG_LAST
+	sleep 1
+	bg env READY="$ready" ip netns exec "$(ns_of "$ATTACKER")" "$HO_PYTHON" \
+		"$KN_LIB_DIR/idle_handshakes.py" "$KN_VIP" "$KN_VIP_PORT" "$FLOOD" 8 >"$BATS_TEST_TMPDIR/flood"
+	flooder=$BG_LAST
+	for _ in $(seq 150); do [[ -e $ready ]] && break; sleep 0.1; done
+	[[ -e $ready ]] || { echo "FAIL: the flood was not up within 15 s" >&2; return 1; }
+	# New connections while the handshakes are held: rule path (both ways) and plain path.
+	for i in $(seq 10); do
+		in_ns client curl -sf -o /dev/null --max-time 5 -H 'x-my-header: dark' "$KN_VIP_URL" ||
+			{ echo "FAIL: new rule-path connection $i (dark) failed" >&2; return 1; }
+		in_ns client curl -sf -o /dev/null --max-time 5 "$KN_VIP_URL" ||
+			{ echo "FAIL: new rule-path connection $i failed" >&2; return 1; }
+		in_ns client curl -sf -o /dev/null --max-time 5 "http://$KN_PLAIN_VIP:$KN_VIP_PORT/" ||
+			{ echo "FAIL: new plain-path connection $i failed" >&2; return 1; }
+	done
+	wait "$flooder"
+	echo "flood: $(cat "$BATS_TEST_TMPDIR/flood")"
+	expect_eq "$(jq .connected "$BATS_TEST_TMPDIR/flood")" "$FLOOD" "idle handshakes the pod completed"
+	wait "$victim" || { cat "$BATS_TEST_TMPDIR/victim"; echo "FAIL: the keep-alive connection broke" >&2; return 1; }
+	cat "$BATS_TEST_TMPDIR/victim"
+	expect_eq "$(jq -s 'map(.lport) | unique | length' "$BATS_TEST_TMPDIR/victim")" 1 \
+		"connections the keep-alive client used"
+	# The flood's own handshakes past the table's 1,024 were evicted: closing them, the
+	# pod met no state and was reset (counted state_lost), which harms only itself.
+	expect_between "$(kctl -j stats greeting | jq '.[0].handoff.state_lost')" 1 "$FLOOD" \
+		"the pod's own handshakes that lost their state"
+}
