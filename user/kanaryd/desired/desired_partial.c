@@ -239,16 +239,15 @@ static bool selects(const struct kd_service *s, char *const *key, size_t nkey)
 	return true;
 }
 
-/* The Services of c that select pod i of memo m (by first selector label, or all of its namespace). */
+/* The Services of c that select pod i of memo m (found by their first selector label). */
 static void touch_pod(const struct kd_build *c, const struct kd_set_memo *m, size_t i,
 		      struct hashes *t)
 {
 	char *const *key = m->key + m->key_first[i];
 	size_t nkey = m->key_first[i + 1] - m->key_first[i];
-	char *all = kd_label_key(m->pod_ns[i], "", "");
 
-	for (size_t k = 0; k <= nkey; k++) {
-		size_t end, r = kd_name_index_range(&c->svc_by_selector, k < nkey ? key[k] : all, &end);
+	for (size_t k = 0; k < nkey; k++) {
+		size_t end, r = kd_name_index_range(&c->svc_by_selector, key[k], &end);
 
 		for (; r < end; r++) {
 			size_t svc = c->svc_by_selector.v[r].at;
@@ -257,7 +256,6 @@ static void touch_pod(const struct kd_build *c, const struct kd_set_memo *m, siz
 				hashes_add(t, kd_fqdn_hash(c->svc_fqdn[svc]));
 		}
 	}
-	free(all);
 }
 
 static void touch_set(const struct kd_build *c, const struct kd_set_memo *m, struct hashes *t)
