@@ -165,7 +165,7 @@ void kd_build_service(struct kd_build *c, size_t svc, struct kd_desired *out)
 				     "comes", s->m.file, sp->line, s->m.ns, s->m.name, sp->port);
 		ds.origin = kd_xasprintf("Service %s/%s port %d (%s:%d)", s->m.ns, s->m.name, sp->port,
 				      s->m.file, sp->line);
-		ds.owner = kd_fqdn_hash(c->svc_fqdn[svc]);
+		ds.owner = c->svc_hash[svc];
 		KD_PUSH(ds.deps, ds.ndeps, ds.capdeps, ds.owner);
 		c->cur = &ds;
 		kd_route_service(c, &ds, svc, sp);

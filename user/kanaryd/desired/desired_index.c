@@ -223,12 +223,14 @@ void kd_ctx_init_config(struct kd_build *c, struct kd_objects *const *sets, size
 	GATHER(c, sets, nsets, dr, ndr);
 	GATHER(c, sets, nsets, vs, nvs);
 	c->svc_fqdn = kd_xcalloc(c->nsvc, sizeof(char *));
+	c->svc_hash = kd_xcalloc(c->nsvc ? c->nsvc : 1, sizeof(*c->svc_hash));
 	for (size_t i = 0; i < c->nsvc; i++) {
 		const struct kd_service *s = c->svc[i];
 		char f[KD_FQDN_LEN];
 
 		kd_service_fqdn(f, sizeof(f), s->m.name, s->m.ns, c->domain);
 		c->svc_fqdn[i] = kd_xstrdup(f);
+		c->svc_hash[i] = kd_fqdn_hash(f);
 		kd_name_index_add(&c->svc_by_fqdn, c->svc_fqdn[i], i);
 		if (s->selector.n)
 			kd_name_index_add(&c->svc_by_selector,
@@ -296,6 +298,7 @@ void kd_ctx_free(struct kd_build *c)
 	kd_name_index_free(&c->vs_by_host);
 	free(c->said.v);
 	free(c->svc_fqdn);
+	free(c->svc_hash);
 	free(c->dr_fqdn);
 	free(c->svc);
 	free(c->dr);

@@ -24,6 +24,7 @@ struct kd_build {
 	size_t nsvc, npod, ndr, nvs;
 	struct kd_service **svc;
 	char **svc_fqdn;
+	__u64 *svc_hash;	/* kd_fqdn_hash of each svc_fqdn */
 	struct kd_pod **pod;
 	struct kd_destination_rule **dr;
 	char **dr_fqdn;

@@ -253,7 +253,7 @@ static void touch_pod(const struct kd_build *c, const struct kd_set_memo *m, siz
 			size_t svc = c->svc_by_selector.v[r].at;
 
 			if (selects(c->svc[svc], key, nkey))
-				hashes_add(t, kd_fqdn_hash(c->svc_fqdn[svc]));
+				hashes_add(t, c->svc_hash[svc]);
 		}
 	}
 }
@@ -282,6 +282,7 @@ const struct kd_pod **kd_cache_pod_candidates(struct kd_build *c, const char *ns
 	const struct kd_desired_cache *x = c->cache;
 	const struct kd_pod **v = kd_xcalloc(1, sizeof(*v));
 	char *key = sel->n ? kd_label_key(ns, sel->key[0], sel->val[0]) : NULL;
+	unsigned long long h = key ? kd_name_index_hash(key) : 0;
 	size_t cap = 1;
 
 	*n = 0;
@@ -295,7 +296,7 @@ const struct kd_pod **kd_cache_pod_candidates(struct kd_build *c, const char *ns
 					add_candidate(c, m, i, &v, n, &cap);
 			continue;
 		}
-		for (r = kd_name_index_range(&m->by_label, key, &end); r < end; r++)
+		for (r = kd_name_index_range_hashed(&m->by_label, key, h, &end); r < end; r++)
 			add_candidate(c, m, m->by_label.v[r].at, &v, n, &cap);
 	}
 	free(key);
@@ -425,7 +426,7 @@ static void rebuild(struct kd_desired_cache *x, const struct hashes *owners, str
 	c->cache = x;
 	c->fallback = false;
 	for (size_t i = 0; i < c->nsvc; i++)
-		if (hashes_has(owners, kd_fqdn_hash(c->svc_fqdn[i])))
+		if (hashes_has(owners, c->svc_hash[i]))
 			kd_build_service(c, i, patch);
 	c->cache = NULL;
 	c->diags = NULL;
