@@ -479,6 +479,38 @@ START_TEST(partial_pass_equals_full_pass)
 }
 END_TEST
 
+/* A second definition of a pod: which one wins is the full build's dedupe, so a partial one declines. */
+START_TEST(partial_build_leaves_a_pod_defined_twice_to_a_full_build)
+{
+	struct kd_desired_cache cache = { 0 };
+	struct kd_objects *sets[MAX_FILES];
+	struct kd_diags said = { 0 };
+	struct kdt_world w0, w1;
+	struct kd_changes c;
+	struct files f0;
+	struct kd_desired d;
+	size_t rebuilt;
+
+	build(&w0, &base, &f0);
+	memset(&w1, 0, sizeof(w1));
+	ck_assert_int_eq(kdt_load_text(&w1, "pod-p3-again.yaml",
+				       "apiVersion: v1\nkind: Pod\nmetadata: {name: p3, namespace: n, labels: {app: g, v: a}}\n"
+				       "status: {phase: Running, podIP: 10.1.0.7, conditions: [{type: Ready, status: 'True'}]}\n"), 0);
+	kd_desired_build_full(&cache, w0.ptr, w0.n, NULL, &d, &said);
+	for (size_t i = 0; i < w0.n; i++)
+		sets[i] = w0.ptr[i];
+	sets[w0.n] = w1.ptr[0];
+	ck_assert_int_eq(kd_desired_build_some(&cache, sets, w0.n + 1, NULL, &d, &said, &c, &rebuilt), 1);
+	assert_same_desired(&d, &w0.desired, "a pod defined twice");
+	kd_changes_free(&c);
+	kd_desired_free(&d);
+	kd_desired_cache_free(&cache);
+	kd_diags_free(&said);
+	kdt_free(&w0);
+	kdt_free(&w1);
+}
+END_TEST
+
 /* A partial pass that finds the maps changed behind it (a service deleted) creates it again. */
 START_TEST(partial_pass_recreates_a_changed_service_missing_from_the_maps)
 {
@@ -517,6 +549,7 @@ Suite *partial_suite(void)
 	tcase_set_timeout(t, 120);
 	tcase_add_loop_test(t, partial_pass_equals_full_pass, 0, (int)(sizeof(events) / sizeof(events[0])));
 	tcase_add_test(t, partial_pass_recreates_a_changed_service_missing_from_the_maps);
+	tcase_add_test(t, partial_build_leaves_a_pod_defined_twice_to_a_full_build);
 	suite_add_tcase(s, t);
 	return s;
 }
