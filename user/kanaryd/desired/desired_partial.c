@@ -168,13 +168,6 @@ static void memo_free(struct kd_set_memo *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static int cmp_memo(const void *a, const void *b)
-{
-	const struct kd_set_memo *x = a, *y = b;
-
-	return x->serial < y->serial ? -1 : x->serial > y->serial;
-}
-
 static void give_serials(struct kd_objects *const *sets, size_t nsets)
 {
 	for (size_t i = 0; i < nsets; i++)
@@ -217,7 +210,7 @@ void kd_desired_build_full(struct kd_desired_cache *x, struct kd_objects *const 
 		for (size_t p = 0; p < sets[i]->npod; p++)
 			count_slot(x, x->sets[i].pod_name[p])->n++;
 	}
-	qsort(x->sets, x->nsets, sizeof(*x->sets), cmp_memo);
+	x->last_serial = next_serial;
 	x->valid = true;
 }
 
@@ -305,20 +298,30 @@ const struct kd_pod **kd_cache_pod_candidates(struct kd_build *c, const char *ns
 
 /* ---- the partial build ---- */
 
-/* The sets now, memos kept or made; the memos of sets gone stay in x->sets, kept[] false. */
+/*
+ * The sets now, memos kept or made; the memos of sets gone stay in x->sets,
+ * kept[] false.  A source gives its sets in the same order every time (by
+ * file or object name), so the kept ones are found in one walk; a set with
+ * a serial newer than the cache's is new.  Out of order, a set is only
+ * taken for a new one: its objects are touched, still correct.
+ */
 static struct kd_set_memo *match_sets(struct kd_desired_cache *x, struct kd_objects *const *sets,
 				      size_t nsets, bool *kept, bool *added)
 {
 	struct kd_set_memo *now = kd_xcalloc(nsets ? nsets : 1, sizeof(*now));
+	size_t j = 0;
 
 	for (size_t i = 0; i < nsets; i++) {
-		struct kd_set_memo key = { .serial = sets[i]->serial };
-		struct kd_set_memo *m = x->nsets ? bsearch(&key, x->sets, x->nsets, sizeof(*x->sets),
-							  cmp_memo) : NULL;
+		size_t k = j;
 
-		if (m && m->set == sets[i]) {
-			now[i] = *m;
-			kept[m - x->sets] = true;
+		if (sets[i]->serial <= x->last_serial)
+			while (k < x->nsets && x->sets[k].set != sets[i])
+				k++;
+		if (sets[i]->serial <= x->last_serial && k < x->nsets &&
+		    x->sets[k].serial == sets[i]->serial) {
+			now[i] = x->sets[k];
+			kept[k] = true;
+			j = k + 1;
 		} else {
 			memo_init(&now[i], sets[i], x->domain);
 			added[i] = true;
@@ -391,7 +394,7 @@ static int update_cache(struct kd_desired_cache *x, struct kd_objects *const *se
 	free(x->sets);
 	x->sets = now;
 	x->nsets = nsets;
-	qsort(x->sets, x->nsets, sizeof(*x->sets), cmp_memo);
+	x->last_serial = next_serial;
 	free(kept);
 	free(added);
 	hashes_sort(t);

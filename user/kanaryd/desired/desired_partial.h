@@ -31,7 +31,8 @@ struct kd_desired_cache {
 	char domain[256];
 	struct kd_build *cfg;		/* the last build's objects but the pods, and their indexes */
 	size_t nsets;
-	struct kd_set_memo *sets;	/* the last build's sets, by serial */
+	struct kd_set_memo *sets;	/* the last build's sets, in the source's order */
+	unsigned long long last_serial;	/* the newest serial given before the last build ended */
 	/* How many definitions each pod ns/name has (by hash), over every set. */
 	size_t ncount, capcount;
 	struct kd_pod_count *count;
