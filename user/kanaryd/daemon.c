@@ -177,21 +177,44 @@ static int refresh_source(struct kd_daemon *d, bool force, struct kd_refresh *r)
 	}
 	d->source_synced = true;
 	d->source_bad = kd_source_bad(d->source);
-	if (!r->changed && !force && !d->retry && d->have_desired) {
+	/* Unchanged, but partial builds since the last full one: the full pass rebuilds too. */
+	if (!r->changed && !force && !d->retry && d->have_desired && !(d->full_due && d->partial_builds)) {
 		kd_source_release(d->source);
 		return 0;
 	}
 	return 1;
 }
 
+/*
+ * A partial build is tried after a successful full pass only: a failure,
+ * SIGHUP and the periodic full pass rebuild everything.
+ */
+static bool partial_build(struct kd_daemon *d, struct kd_objects *const *sets, size_t nsets,
+			  struct kd_diags *build, size_t *rebuilt)
+{
+	struct kd_desired_opts opts = { .domain = d->cfg.domain };
+
+	if (!d->have_desired || d->retry || d->apply_error || !d->ready)
+		return false;
+	/* Its warnings are the last build's, and those of the services it builds. */
+	kd_diag_copy(build, &d->build_diags, KD_DEBUG);
+	if (kd_desired_build_some(&d->cache, sets, nsets, &opts, &d->desired, build, &d->changes,
+				  rebuilt) == 0)
+		return true;
+	kd_diags_free(build);
+	kd_changes_free(&d->changes);
+	return false;
+}
+
 /* Stage 2: the desired state from the good objects; releases the source. */
-static bool build_desired(struct kd_daemon *d, bool force)
+static bool build_desired(struct kd_daemon *d, bool force, bool full)
 {
 	struct kd_desired_opts opts = { .domain = d->cfg.domain };
 	struct kd_desired fresh;
-	size_t nsets, unknown = kd_source_unknown(d->source);
+	size_t nsets, rebuilt = 0, unknown = kd_source_unknown(d->source);
 	struct kd_diags build = { 0 };
 	struct kd_objects **sets;
+	bool partial;
 	char msg[512];
 
 	if (unknown) {
@@ -205,15 +228,21 @@ static bool build_desired(struct kd_daemon *d, bool force)
 		return false;
 	}
 	sets = kd_source_good_sets(d->source, &nsets);
-	kd_desired_build(sets, nsets, &opts, &fresh, &build);
+	kd_changes_free(&d->changes);
+	partial = !full && partial_build(d, sets, nsets, &build, &rebuilt);
+	if (!partial) {
+		kd_desired_build_full(&d->cache, sets, nsets, &opts, &fresh, &build);
+		if (d->have_desired)
+			kd_desired_changed(&d->desired, &fresh, &d->changes);
+		kd_desired_free(&d->desired);
+		d->desired = fresh;
+	}
 	free(sets);
 	kd_source_release(d->source);
-	kd_changes_free(&d->changes);
-	if (d->have_desired)
-		kd_desired_changed(&d->desired, &fresh, &d->changes);
 	d->changes_ok = d->have_desired && !d->changes.structural;
-	kd_desired_free(&d->desired);
-	d->desired = fresh;
+	d->partial_builds = partial ? d->partial_builds + 1 : 0;
+	pr_debug("%s build: %zu service%s built", partial ? "partial" : "full",
+		 partial ? rebuilt : d->desired.n, (partial ? rebuilt : d->desired.n) == 1 ? "" : "s");
 	d->have_desired = true;
 	log_new_diags(&build, &d->build_diags, force);
 	kd_diags_free(&d->build_diags);
@@ -260,7 +289,7 @@ void kd_daemon_apply(struct kd_daemon *d, bool force)
 	bool full = force || d->full_due;
 	int fresh = refresh_source(d, force, &r);
 
-	if (fresh > 0 && build_desired(d, force))
+	if (fresh > 0 && build_desired(d, force, full))
 		apply_desired(d, r.event_ms, full);
 	else if (fresh == 0 && full && d->have_desired && !d->apply_error)
 		apply_desired(d, 0, true);	/* nothing new: the safety net against drift */
@@ -396,6 +425,7 @@ void kd_daemon_free(struct kd_daemon *d)
 	kd_links_free(&d->links);
 	kd_applied_free(&d->applied);
 	kd_desired_free(&d->desired);
+	kd_desired_cache_free(&d->cache);
 	kd_changes_free(&d->changes);
 	kd_status_cache_free(&d->status_cache);
 	kd_diags_free(&d->build_diags);

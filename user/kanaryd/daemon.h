@@ -11,6 +11,7 @@
 #include "apply/applied.h"
 #include "desired/desired.h"
 #include "desired/desired_changed.h"
+#include "desired/desired_partial.h"
 #include "apply/links.h"
 #include "apply/reconcile.h"
 #include "source/manifest_files.h"
@@ -58,6 +59,13 @@ struct kd_daemon {
 	char status_path[PATH_MAX];
 	struct kd_desired desired;
 	bool have_desired;
+	/*
+	 * What the last build leaves for a partial one (desired_partial.h);
+	 * partial_builds since the last full build, which the periodic full
+	 * pass then makes (docs/kanaryd.md, "Full and partial builds").
+	 */
+	struct kd_desired_cache cache;
+	size_t partial_builds;
 	/*
 	 * The services the last build changed (desired_changed.h); changes_ok
 	 * when they can be applied alone.  Otherwise, and when full_due, the

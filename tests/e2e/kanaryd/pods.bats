@@ -37,6 +37,9 @@ teardown_file() { kd_teardown_file; }
 	expect_eq "$(kd_status ".passes.partial > $partial")" true "a partial pass ran for the pod event"
 	grep -q "partial pass: 1 service compared" "$KD_LOG" ||
 		{ echo "FAIL: no partial pass of one service in the log" >&2; tail -5 "$KD_LOG" >&2; return 1; }
+	# And built by a partial build: only the Services the pod's file touches.
+	grep -Eq "partial build: [1-9][0-9]* services? built" "$KD_LOG" ||
+		{ echo "FAIL: no partial build in the log" >&2; tail -5 "$KD_LOG" >&2; return 1; }
 	measure 500
 	expect_eq "${SERVED[risky2]}" 0 "connections to the unready risky2"
 	sed -i 's/status: "False"/status: "True"/' "$f"

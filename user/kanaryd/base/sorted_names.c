@@ -111,9 +111,19 @@ void kd_name_index_of(struct kd_name_index *x, const void *base, size_t n, size_
 	kd_name_index_sort(x);
 }
 
+unsigned long long kd_name_index_hash(const char *name)
+{
+	return name_hash(name);
+}
+
 size_t kd_name_index_range(const struct kd_name_index *x, const char *name, size_t *end)
 {
-	unsigned long long h = name_hash(name);
+	return kd_name_index_range_hashed(x, name, name_hash(name), end);
+}
+
+size_t kd_name_index_range_hashed(const struct kd_name_index *x, const char *name,
+				  unsigned long long h, size_t *end)
+{
 	size_t lo = 0, hi = x->n;
 
 	while (lo < hi) {

@@ -64,6 +64,10 @@ void kd_name_index_of(struct kd_name_index *x, const void *base, size_t n, size_
 	kd_name_index_of((x), (arr), (n), sizeof((arr)[0]), offsetof(__typeof__((arr)[0]), field))
 /* The refs named name are v[first] to v[*end - 1], by position; returns first. */
 size_t kd_name_index_range(const struct kd_name_index *x, const char *name, size_t *end);
+/* The same with name's hash (kd_name_index_hash) given: one name looked up in many indexes. */
+unsigned long long kd_name_index_hash(const char *name);
+size_t kd_name_index_range_hashed(const struct kd_name_index *x, const char *name,
+				  unsigned long long hash, size_t *end);
 /* The lowest position named name, or -1. */
 ssize_t kd_name_index_find(const struct kd_name_index *x, const char *name);
 void kd_name_index_free(struct kd_name_index *x);

@@ -186,6 +186,12 @@ struct kd_objects {
 	struct kd_pod **pod;
 	struct kd_destination_rule **dr;
 	struct kd_virtual_service **vs;
+	/*
+	 * Given by the first desired-state build that sees the set (0 until
+	 * then): a set never changes once decoded, so a partial build tells
+	 * the sets an event replaced by their serials (desired_partial.h).
+	 */
+	unsigned long long serial;
 };
 
 void kd_objects_free(struct kd_objects *o);

@@ -138,7 +138,7 @@ static bool service_usable(struct kd_build *c, const struct kd_service *s)
 	return true;
 }
 
-static void build_service(struct kd_build *c, size_t svc, struct kd_desired *out)
+void kd_build_service(struct kd_build *c, size_t svc, struct kd_desired *out)
 {
 	const struct kd_service *s = c->svc[svc];
 	bool multi = kd_tcp_ports(s) > 1;
@@ -165,7 +165,11 @@ static void build_service(struct kd_build *c, size_t svc, struct kd_desired *out
 				     "comes", s->m.file, sp->line, s->m.ns, s->m.name, sp->port);
 		ds.origin = kd_xasprintf("Service %s/%s port %d (%s:%d)", s->m.ns, s->m.name, sp->port,
 				      s->m.file, sp->line);
+		ds.owner = c->svc_hash[svc];
+		KD_PUSH(ds.deps, ds.ndeps, ds.capdeps, ds.owner);
+		c->cur = &ds;
 		kd_route_service(c, &ds, svc, sp);
+		c->cur = NULL;
 		KD_PUSH(out->v, out->n, out->cap, ds);
 	}
 }
@@ -216,7 +220,8 @@ static int cmp_key_then_place(const void *pa, const void *pb)
 
 /*
  * Two Services on one VIP:port: the map has one key; the later names are
- * held, each naming the first.  Sorted by key, so not O(n^2).
+ * held, each naming the first.  Sorted by key, so not O(n^2).  The same
+ * rule as kd_hold_shared_key, for a whole build.
  */
 static void check_keys(struct kd_desired *out)
 {
@@ -243,6 +248,49 @@ static void check_keys(struct kd_desired *out)
 	free(by_key);
 }
 
+/*
+ * A few services' (v, sorted by name) holds for a shared key, against all
+ * the others: linear, for a partial build of a handful.
+ */
+void kd_hold_shared_key(struct kd_desired_service *v, size_t n, const struct kd_desired *all)
+{
+	char addr[64];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct kd_desired_service *first = NULL, *own;
+
+		for (size_t j = 0; j < all->n; j++)
+			if (memcmp(&all->v[j].key, &v[i].key, sizeof(v[i].key)) == 0 &&
+			    strcmp(all->v[j].name, v[i].name) < 0 &&
+			    (!first || strcmp(all->v[j].name, first->name) < 0))
+				first = &all->v[j];
+		if (!first)
+			continue;
+		/* Said with the first's origin as this build made it. */
+		own = KD_SORTED_FIND(v, n, name, first->name);
+		if (own)
+			first = own;
+		kanary_format_ipport(addr, sizeof(addr), &first->key.vip, first->key.port);
+		kd_hold(&v[i], kd_xasprintf("%s/tcp is also %s (%s)", addr, first->name, first->origin));
+	}
+}
+
+void kd_build_all(struct kd_build *c, struct kd_objects *const *sets, size_t nsets,
+		  struct kd_desired *out)
+{
+	memset(out, 0, sizeof(*out));
+	kd_ctx_init_config(c, sets, nsets);
+	kd_ctx_init_pods(c, sets, nsets);
+	for (size_t i = 0; i < c->nsvc; i++)
+		kd_build_service(c, i, out);
+	warn_unmatched_hosts(c);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), cmp_desired_service);
+	check_keys(out);
+	for (size_t i = 0; i < out->n; i++)
+		out->v[i].hash = kd_desired_service_hash(&out->v[i]);
+}
+
 void kd_desired_build(struct kd_objects *const *sets, size_t nsets,
 		      const struct kd_desired_opts *opts, struct kd_desired *out,
 		      struct kd_diags *diags)
@@ -250,34 +298,29 @@ void kd_desired_build(struct kd_objects *const *sets, size_t nsets,
 	struct kd_build c;
 
 	memset(&c, 0, sizeof(c));
-	memset(out, 0, sizeof(*out));
 	c.domain = opts && opts->domain ? opts->domain : KD_DEFAULT_DOMAIN;
 	c.diags = diags;
-	kd_ctx_init(&c, sets, nsets);
-	for (size_t i = 0; i < c.nsvc; i++)
-		build_service(&c, i, out);
-	warn_unmatched_hosts(&c);
-	if (out->n)
-		qsort(out->v, out->n, sizeof(*out->v), cmp_desired_service);
-	check_keys(out);
-	for (size_t i = 0; i < out->n; i++)
-		out->v[i].hash = kd_desired_service_hash(&out->v[i]);
+	kd_build_all(&c, sets, nsets, out);
 	kd_ctx_free(&c);
+}
+
+void kd_desired_service_free(struct kd_desired_service *s)
+{
+	for (__u32 k = 0; k < s->nsub; k++)
+		free(s->sub[k].be);
+	free(s->origin);
+	free(s->route);
+	free(s->dr);
+	free(s->problem);
+	free(s->rules);
+	free(s->deps);
+	memset(s, 0, sizeof(*s));
 }
 
 void kd_desired_free(struct kd_desired *d)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		struct kd_desired_service *s = &d->v[i];
-
-		for (__u32 k = 0; k < s->nsub; k++)
-			free(s->sub[k].be);
-		free(s->origin);
-		free(s->route);
-		free(s->dr);
-		free(s->problem);
-		free(s->rules);
-	}
+	for (size_t i = 0; i < d->n; i++)
+		kd_desired_service_free(&d->v[i]);
 	free(d->v);
 	memset(d, 0, sizeof(*d));
 }

@@ -64,6 +64,15 @@ struct kd_desired_service {
 	 */
 	__u32 mirror_ppm[KANARY_MAX_SUBSETS];
 	__u64 hash;		/* of name, key, subsets, weights, backends, rules, per_request, mirrors */
+	/*
+	 * What a partial build (desired_partial.h) needs to know which
+	 * services an event touches: the FQDN hash of the Service it is a
+	 * port of, and of every Service it looked up (itself, route and
+	 * mirror destinations).
+	 */
+	__u64 owner;
+	__u32 ndeps, capdeps;
+	__u64 *deps;
 };
 
 struct kd_desired {
@@ -76,6 +85,7 @@ void kd_desired_build(struct kd_objects *const *sets, size_t nsets,
 		      const struct kd_desired_opts *opts, struct kd_desired *out,
 		      struct kd_diags *diags);
 void kd_desired_free(struct kd_desired *d);
+void kd_desired_service_free(struct kd_desired_service *s);
 const struct kd_desired_service *kd_desired_find(const struct kd_desired *d, const char *name);
 /* The index in d->sub of the subset named name (as the maps hold it: no NUL at full length), or -1. */
 int kd_desired_subset_index(const struct kd_desired_service *d, const char *name);

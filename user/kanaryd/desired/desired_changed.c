@@ -7,7 +7,7 @@
 #include "base/sorted_names.h"
 #include "desired/desired_changed.h"
 
-static void add(struct kd_changes *c, const char *name)
+void kd_changes_add(struct kd_changes *c, const char *name)
 {
 	if (c->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 16;
@@ -22,7 +22,7 @@ static bool same_text(const char *a, const char *b)
 }
 
 /* What reconcile would do with it differs: written content, held or not, and why. */
-static bool differs(const struct kd_desired_service *a, const struct kd_desired_service *b)
+bool kd_desired_service_differs(const struct kd_desired_service *a, const struct kd_desired_service *b)
 {
 	return a->hash != b->hash || a->hold != b->hold || !same_text(a->problem, b->problem);
 }
@@ -39,15 +39,15 @@ void kd_desired_changed(const struct kd_desired *before, const struct kd_desired
 
 		if (cmp < 0) {			/* removed */
 			out->structural = true;
-			add(out, before->v[i++].name);
+			kd_changes_add(out, before->v[i++].name);
 		} else if (cmp > 0) {		/* added */
 			out->structural = true;
-			add(out, after->v[j++].name);
+			kd_changes_add(out, after->v[j++].name);
 		} else {
 			if (memcmp(&before->v[i].key, &after->v[j].key, sizeof(after->v[j].key)))
 				out->structural = true;
-			if (differs(&before->v[i], &after->v[j]))
-				add(out, after->v[j].name);
+			if (kd_desired_service_differs(&before->v[i], &after->v[j]))
+				kd_changes_add(out, after->v[j].name);
 			i++;
 			j++;
 		}

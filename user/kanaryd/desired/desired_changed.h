@@ -26,6 +26,10 @@ struct kd_changes {
 /* Fills out with the services of after that differ from before (hash, hold, problem). */
 void kd_desired_changed(const struct kd_desired *before, const struct kd_desired *after,
 			struct kd_changes *out);
+/* What reconcile would do with it differs: written content, held or not, and why. */
+bool kd_desired_service_differs(const struct kd_desired_service *a, const struct kd_desired_service *b);
+/* Appends name: in name order, as the partial build does. */
+void kd_changes_add(struct kd_changes *c, const char *name);
 bool kd_changes_has(const struct kd_changes *c, const char *name);
 void kd_changes_free(struct kd_changes *c);
 

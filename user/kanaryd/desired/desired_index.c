@@ -195,7 +195,7 @@ static size_t dedupe(struct kd_build *c, void **objs, size_t n)
 	} while (0)
 
 /* "NAMESPACE\x1fKEY=VALUE", made without printf: 100,000 pods make 200,000 of them per build. */
-static char *label_key(const char *ns, const char *key, const char *val)
+char *kd_label_key(const char *ns, const char *key, const char *val)
 {
 	size_t a = strlen(ns), b = strlen(key), c = strlen(val);
 	char *k = kd_xcalloc(1, a + b + c + 3);
@@ -208,19 +208,33 @@ static char *label_key(const char *ns, const char *key, const char *val)
 	return k;
 }
 
-void kd_ctx_init(struct kd_build *c, struct kd_objects *const *sets, size_t nsets)
+__u64 kd_fqdn_hash(const char *fqdn)
+{
+	__u64 h = 14695981039346656037ull;
+
+	for (; *fqdn; fqdn++)
+		h = (h ^ (unsigned char)*fqdn) * 1099511628211ull;
+	return h;
+}
+
+void kd_ctx_init_config(struct kd_build *c, struct kd_objects *const *sets, size_t nsets)
 {
 	GATHER(c, sets, nsets, svc, nsvc);
-	GATHER(c, sets, nsets, pod, npod);
 	GATHER(c, sets, nsets, dr, ndr);
 	GATHER(c, sets, nsets, vs, nvs);
 	c->svc_fqdn = kd_xcalloc(c->nsvc, sizeof(char *));
+	c->svc_hash = kd_xcalloc(c->nsvc ? c->nsvc : 1, sizeof(*c->svc_hash));
 	for (size_t i = 0; i < c->nsvc; i++) {
+		const struct kd_service *s = c->svc[i];
 		char f[KD_FQDN_LEN];
 
-		kd_service_fqdn(f, sizeof(f), c->svc[i]->m.name, c->svc[i]->m.ns, c->domain);
+		kd_service_fqdn(f, sizeof(f), s->m.name, s->m.ns, c->domain);
 		c->svc_fqdn[i] = kd_xstrdup(f);
+		c->svc_hash[i] = kd_fqdn_hash(f);
 		kd_name_index_add(&c->svc_by_fqdn, c->svc_fqdn[i], i);
+		if (s->selector.n)
+			kd_name_index_add(&c->svc_by_selector,
+					  kd_label_key(s->m.ns, s->selector.key[0], s->selector.val[0]), i);
 	}
 	c->dr_fqdn = kd_xcalloc(c->ndr, sizeof(char *));
 	for (size_t i = 0; i < c->ndr; i++) {
@@ -231,6 +245,7 @@ void kd_ctx_init(struct kd_build *c, struct kd_objects *const *sets, size_t nset
 		kd_name_index_add(&c->dr_by_fqdn, c->dr_fqdn[i], i);
 	}
 	kd_name_index_sort(&c->svc_by_fqdn);
+	kd_name_index_sort(&c->svc_by_selector);
 	kd_name_index_sort(&c->dr_by_fqdn);
 	for (size_t i = 0; i < c->nvs; i++) {
 		const struct kd_virtual_service *v = c->vs[i];
@@ -243,41 +258,63 @@ void kd_ctx_init(struct kd_build *c, struct kd_objects *const *sets, size_t nset
 		}
 	}
 	kd_name_index_sort(&c->vs_by_host);
+}
+
+void kd_ctx_init_pods(struct kd_build *c, struct kd_objects *const *sets, size_t nsets)
+{
+	GATHER(c, sets, nsets, pod, npod);
 	for (size_t i = 0; i < c->npod; i++)
 		for (size_t l = 0; l < c->pod[i]->labels.n; l++)
 			kd_name_index_add(&c->pods_by_label,
-					  label_key(c->pod[i]->m.ns, c->pod[i]->labels.key[l],
-						    c->pod[i]->labels.val[l]), i);
+					  kd_label_key(c->pod[i]->m.ns, c->pod[i]->labels.key[l],
+						       c->pod[i]->labels.val[l]), i);
 	kd_name_index_sort(&c->pods_by_label);
+}
+
+void kd_ctx_free_pods(struct kd_build *c)
+{
+	for (size_t i = 0; i < c->pods_by_label.n; i++)
+		free((char *)c->pods_by_label.v[i].name);
+	kd_name_index_free(&c->pods_by_label);
+	free(c->pod);
+	c->pod = NULL;
+	c->npod = 0;
 }
 
 void kd_ctx_free(struct kd_build *c)
 {
+	kd_ctx_free_pods(c);
 	for (size_t i = 0; i < c->nsvc; i++)
 		free(c->svc_fqdn[i]);
 	for (size_t i = 0; i < c->ndr; i++)
 		free(c->dr_fqdn[i]);
 	for (size_t i = 0; i < c->vs_by_host.n; i++)
 		free((char *)c->vs_by_host.v[i].name);
-	for (size_t i = 0; i < c->pods_by_label.n; i++)
-		free((char *)c->pods_by_label.v[i].name);
-	kd_name_index_free(&c->pods_by_label);
+	for (size_t i = 0; i < c->svc_by_selector.n; i++)
+		free((char *)c->svc_by_selector.v[i].name);
 	kd_name_index_free(&c->svc_by_fqdn);
+	kd_name_index_free(&c->svc_by_selector);
 	kd_name_index_free(&c->dr_by_fqdn);
 	kd_name_index_free(&c->vs_by_host);
 	free(c->said.v);
 	free(c->svc_fqdn);
+	free(c->svc_hash);
 	free(c->dr_fqdn);
 	free(c->svc);
-	free(c->pod);
 	free(c->dr);
 	free(c->vs);
+	c->said.v = NULL;
 }
 
 /* ---- lookups ---- */
 
+/* Also a dependency of the service being built, found or not (it may appear). */
 ssize_t kd_service_by_fqdn(struct kd_build *c, const char *fqdn)
 {
+	struct kd_desired_service *ds = c->cur;
+
+	if (ds)
+		KD_PUSH(ds->deps, ds->ndeps, ds->capdeps, kd_fqdn_hash(fqdn));
 	return kd_name_index_find(&c->svc_by_fqdn, fqdn);
 }
 
@@ -371,21 +408,29 @@ const struct kd_svc_port *kd_tcp_port(const struct kd_service *s, int port)
 	return NULL;
 }
 
-void kd_pod_candidates(struct kd_build *c, const char *ns, const struct kd_labels *sel,
-		       size_t *first, size_t *end)
+const struct kd_pod **kd_pod_candidates(struct kd_build *c, const char *ns,
+					const struct kd_labels *sel, size_t *n)
 {
-	*first = 0;
-	*end = c->npod;
+	const struct kd_pod **v;
+	size_t first = 0, end = c->npod;
+
+	if (c->cache)
+		return kd_cache_pod_candidates(c, ns, sel, n);
 	for (size_t l = 0; l < sel->n; l++) {
-		char *key = label_key(ns, sel->key[l], sel->val[l]);
+		char *key = kd_label_key(ns, sel->key[l], sel->val[l]);
 		size_t e, f = kd_name_index_range(&c->pods_by_label, key, &e);
 
 		free(key);
-		if (l == 0 || e - f < *end - *first) {
-			*first = f;
-			*end = e;
+		if (l == 0 || e - f < end - first) {
+			first = f;
+			end = e;
 		}
 	}
+	*n = end - first;
+	v = kd_xcalloc(*n ? *n : 1, sizeof(*v));
+	for (size_t i = first; i < end; i++)
+		v[i - first] = c->pod[sel->n ? c->pods_by_label.v[i].at : i];
+	return v;
 }
 
 size_t kd_tcp_ports(const struct kd_service *s)

@@ -3,7 +3,7 @@
  * Private to the files of desired/: the build of the desired state in layers, each
  * calling only those below it:
  * desired.c -> desired_route.c -> desired_rules.c, desired_mirror.c -> desired_subset.c
- * -> desired_index.c.
+ * -> desired_index.c.  desired_partial.c rebuilds some services with the same layers.
  */
 #ifndef KD_DESIRED_INT_H
 #define KD_DESIRED_INT_H
@@ -24,6 +24,7 @@ struct kd_build {
 	size_t nsvc, npod, ndr, nvs;
 	struct kd_service **svc;
 	char **svc_fqdn;
+	__u64 *svc_hash;	/* kd_fqdn_hash of each svc_fqdn */
 	struct kd_pod **pod;
 	struct kd_destination_rule **dr;
 	char **dr_fqdn;
@@ -39,12 +40,30 @@ struct kd_build {
 	struct kd_name_index pods_by_label;
 	struct kd_text_set said;	/* the texts of diags->v[0..nsaid) */
 	size_t nsaid;
+	/* Services by "NAMESPACE\x1fKEY=VALUE" of their first selector label (names owned). */
+	struct kd_name_index svc_by_selector;
+	/*
+	 * A partial build (desired_partial.c): pods come from the cache's
+	 * per-set indexes, not from pod[] (empty); fallback is set when it
+	 * meets what only a full build handles (a pod defined twice).
+	 */
+	struct kd_desired_cache *cache;
+	bool fallback;
+	/* The service being built: the Services it looks up are its dependencies. */
+	struct kd_desired_service *cur;
 };
 
 /* ---- desired_index.c: the objects gathered, and lookups among them ---- */
 
-void kd_ctx_init(struct kd_build *c, struct kd_objects *const *sets, size_t nsets);
+/* The Services, DestinationRules and VirtualServices, then the pods. */
+void kd_ctx_init_config(struct kd_build *c, struct kd_objects *const *sets, size_t nsets);
+void kd_ctx_init_pods(struct kd_build *c, struct kd_objects *const *sets, size_t nsets);
+void kd_ctx_free_pods(struct kd_build *c);
 void kd_ctx_free(struct kd_build *c);
+/* "NAMESPACE\x1fKEY=VALUE", the key of a pod label in the indexes (free it). */
+char *kd_label_key(const char *ns, const char *key, const char *val);
+/* The hash by which a Service's FQDN is a dependency (kd_desired_service.deps). */
+__u64 kd_fqdn_hash(const char *fqdn);
 /* A warning once per build, even when several ports of a Service hit it. */
 void kd_warn_once(struct kd_build *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 ssize_t kd_service_by_fqdn(struct kd_build *c, const char *fqdn);
@@ -54,12 +73,29 @@ const struct kd_dr_subset *kd_subset_of(const struct kd_destination_rule *r, con
 const struct kd_svc_port *kd_tcp_port(const struct kd_service *s, int port);
 size_t kd_tcp_ports(const struct kd_service *s);
 /*
- * The pods of namespace ns that may carry every label of sel: positions
- * in c->pod from pods_by_label's v[*first] to v[*end - 1]; when sel is
- * empty, every pod, c->pod[*first] to c->pod[*end - 1].
+ * The pods that may be of namespace ns and carry every label of sel (the
+ * caller checks), *n of them; free the array.  From c->cache's sets in a
+ * partial build.
  */
-void kd_pod_candidates(struct kd_build *c, const char *ns, const struct kd_labels *sel,
-		       size_t *first, size_t *end);
+const struct kd_pod **kd_pod_candidates(struct kd_build *c, const char *ns,
+					const struct kd_labels *sel, size_t *n);
+/* desired_partial.c's: the same from the cache's per-set indexes. */
+const struct kd_pod **kd_cache_pod_candidates(struct kd_build *c, const char *ns,
+					      const struct kd_labels *sel, size_t *n);
+
+/* ---- desired.c: what both builds share ---- */
+
+/* The whole desired state into out, from c (domain and diags set); c is then the caller's to free. */
+void kd_build_all(struct kd_build *c, struct kd_objects *const *sets, size_t nsets,
+		  struct kd_desired *out);
+/* Service svc's desired services (one per TCP port) appended to out. */
+void kd_build_service(struct kd_build *c, size_t svc, struct kd_desired *out);
+/*
+ * Two Services on one VIP:port: the map has one key; each name after the
+ * first (by name) is held, naming the first.  Holds those of v[0..n)
+ * (sorted by name) that all has another with the same key before.
+ */
+void kd_hold_shared_key(struct kd_desired_service *v, size_t n, const struct kd_desired *all);
 
 /* ---- desired_subset.c: a service's subsets, as routes and rules name them ---- */
 

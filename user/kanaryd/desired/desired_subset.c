@@ -59,11 +59,11 @@ static void fill_backends(struct kd_build *c, struct kd_desired_service *ds,
 {
 	struct kanary_backend *be = NULL;
 	const struct kd_pod *first = NULL;
-	size_t n = 0, cap = 0, k = 0, from, to;
+	size_t n = 0, cap = 0, k = 0, ncand;
+	const struct kd_pod **cand = kd_pod_candidates(c, s->m.ns, &s->selector, &ncand);
 
-	kd_pod_candidates(c, s->m.ns, &s->selector, &from, &to);
-	for (size_t i = from; sp && i < to; i++) {
-		const struct kd_pod *p = c->pod[s->selector.n ? c->pods_by_label.v[i].at : i];
+	for (size_t i = 0; sp && i < ncand; i++) {
+		const struct kd_pod *p = cand[i];
 		struct kanary_backend b;
 		int port;
 
@@ -81,6 +81,7 @@ static void fill_backends(struct kd_build *c, struct kd_desired_service *ds,
 		b.port = htons((__u16)port);
 		KD_PUSH(be, n, cap, b);
 	}
+	free(cand);
 	if (n)
 		qsort(be, n, sizeof(*be), kd_backend_cmp);
 	for (size_t i = 0; i < n; i++)
