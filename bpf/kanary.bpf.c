@@ -18,7 +18,6 @@
 #include "lib/parse.h"
 #include "lib/csum.h"
 #include "lib/conntrack.h"
-#include "lib/ct_timer.h"
 #include "lib/select.h"
 #include "lib/counters.h"
 #include "lib/handoff.h"
@@ -151,13 +150,10 @@ static __noinline int kanary_ct_syn_sent(const struct kanary_pkt *p,
  * earlier connection on the tuple answered the SYN (kanary_ct_backend_seg).
  * That RST must reach the pod, whose stack judges it and which otherwise
  * answers every SYN sent again the same way; unless exact, it leaves the
- * state as it is.  A RST at the exact sequence ends the connection: its
- * entries linger, then go (lib/ct_timer.h; the client's FIN after the
- * backend's, in kanary_ingress_tracked).
+ * state as it is.
  * Returns 1 to drop the segment: a RST outside the window.
  */
 static __always_inline int kanary_ct_client_seg(const struct kanary_pkt *p,
-						const struct kanary_ct_key *fwd,
 						struct kanary_ct_entry *ct)
 {
 	int at_end = kanary_seq_follow(&ct->nxt, p), fit;
@@ -173,10 +169,9 @@ static __always_inline int kanary_ct_client_seg(const struct kanary_pkt *p,
 	if (!p->rst)
 		return 0;
 	fit = kanary_rst_fit(p->seq, ct->nxt, KANARY_CT_WINDOW_MAX);
-	if (fit == KANARY_RST_EXACT) {
+	if (fit == KANARY_RST_EXACT)
 		ct->flags |= KANARY_CT_F_CLOSING;
-		kanary_ct_timer_arm(fwd, 1);
-	} else if (kanary_ct_syn_sent(p, ct))
+	else if (kanary_ct_syn_sent(p, ct))
 		return 0;
 	return kanary_rst_outside(fit);
 }
@@ -194,7 +189,7 @@ static __noinline void kanary_ingress_tracked(struct __sk_buff *skb, const struc
 					      struct kanary_ct_entry *ct)
 {
 	struct kanary_ct_entry *rev;
-	int ev, tracked = ct != NULL;
+	int ev;
 
 	if (!p->payload_len && !p->rst && !p->syn && !p->fin)
 		return;
@@ -203,15 +198,6 @@ static __noinline void kanary_ingress_tracked(struct __sk_buff *skb, const struc
 	if (!ct)
 		return;
 	rev = kanary_ct_reverse(p, ct);
-	/* A SYN sent again, its backend silent: half-open until the timeout (lib/ct_timer.h). */
-	if (tracked && p->syn && rev && !rev->nxt_known && !(rev->flags & KANARY_CT_F_TIMER)) {
-		rev->flags |= KANARY_CT_F_TIMER;
-		kanary_ct_timer_arm(fwd, 0);
-	}
-	/* The client's FIN (closing: at its end) after the backend's: the connection ended. */
-	if (tracked && p->fin && (ct->flags & KANARY_CT_F_CLOSING) && rev &&
-	    (rev->flags & KANARY_CT_F_FIN))
-		kanary_ct_timer_arm(fwd, 1);
 	ev = kanary_xchg_client(skb, p, &ct->xchg);
 	kanary_mirror_client(skb, p, &ct->xchg, ct->svc_id, ev == KANARY_XCHG_EV_REQUEST);
 	if (ev == KANARY_XCHG_EV_NONE)
@@ -241,7 +227,7 @@ static __always_inline int kanary_ingress_forward(struct __sk_buff *skb, const s
 {
 	struct kanary_subset_stats *st;
 
-	if (ct && kanary_ct_client_seg(p, fwd, ct))
+	if (ct && kanary_ct_client_seg(p, ct))
 		return TC_ACT_SHOT;
 	st = kanary_subset_stats(be->svc_id, be->subset);
 	if (st) {
@@ -322,10 +308,7 @@ static __always_inline struct kanary_ct_entry *kanary_ct_forward_of(const struct
  * only if it acks the SYN (RFC 793): a refusal.  Another segment then is an
  * earlier connection's on the tuple, the ACK of the pod's TIME_WAIT to the
  * new SYN: it goes on, for the client to reset it, and tells nothing of the
- * new connection's sequence.  The SYN-ACK establishes the connection (a
- * half-open timer goes); the backend's FIN after the client's, or its RST
- * at the exact sequence, ends it (lib/ct_timer.h).  Returns 1 to drop the
- * segment.
+ * new connection's sequence.  Returns 1 to drop the segment.
  */
 static __always_inline int kanary_ct_backend_seg(const struct kanary_pkt *p,
 						 struct kanary_ct_entry *rev)
@@ -338,32 +321,21 @@ static __always_inline int kanary_ct_backend_seg(const struct kanary_pkt *p,
 			if (p->syn) {
 				rev->nxt = kanary_seq_end(p);
 				rev->nxt_known = 1;
-				if (rev->flags & KANARY_CT_F_TIMER) {
-					rev->flags &= ~KANARY_CT_F_TIMER;
-					kanary_ct_timer_reply(p, rev, KANARY_CT_TIMER_DROP);
-				}
 			}
 			return 0;
 		}
 		ct = kanary_ct_forward_of(p, rev);
 		fit = ct && p->ack && p->ack_seq == ct->nxt ? KANARY_RST_EXACT : KANARY_RST_OUTSIDE;
 	} else {
-		if (kanary_seq_follow(&rev->nxt, p) && p->fin) {
-			rev->flags |= KANARY_CT_F_FIN;
-			ct = kanary_ct_forward_of(p, rev);
-			if (ct && (ct->flags & KANARY_CT_F_CLOSING))
-				kanary_ct_timer_reply(p, rev, KANARY_CT_TIMER_END);
-		}
+		kanary_seq_follow(&rev->nxt, p);
 		if (!p->rst)
 			return 0;
 		fit = kanary_rst_fit(p->seq, rev->nxt, KANARY_CT_WINDOW_MAX);
 		if (fit == KANARY_RST_EXACT)
 			ct = kanary_ct_forward_of(p, rev);
 	}
-	if (fit == KANARY_RST_EXACT && ct) {
+	if (fit == KANARY_RST_EXACT && ct)
 		ct->flags |= KANARY_CT_F_CLOSING;
-		kanary_ct_timer_reply(p, rev, KANARY_CT_TIMER_END);
-	}
 	return kanary_rst_outside(fit);
 }
 

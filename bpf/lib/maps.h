@@ -70,20 +70,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } kanary_ct_v3 SEC(".maps");
 
-/*
- * Forward ct key -> the connection's timer (lib/ct_timer.h): only half-open
- * and ended connections have one.  Not preallocated: a timer costs memory
- * only while armed.  Sized at half the ct table (a timer per connection).
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, KANARY_DEFAULT_CT_SIZE / 2);
-	__type(key, struct kanary_ct_key);
-	__type(value, struct kanary_ct_timer);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_ctt_v1 SEC(".maps");
-
 /* svc_id*8+subset -> per-CPU connection, packet and byte counters. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -113,7 +99,7 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_cnt_v4 SEC(".maps");
+} kanary_cnt_v3 SEC(".maps");
 
 /* Service id -> its dark-release rules (no entry: none); replaced whole on update. */
 struct {

@@ -14,7 +14,6 @@
 #define KANARY_ABI_H
 
 #include <linux/types.h>
-#include <linux/bpf.h>	/* struct bpf_timer */
 
 #define KANARY_MAX_SUBSETS		8
 #define KANARY_MAX_BACKENDS		256	/* per subset */
@@ -43,8 +42,7 @@
 #define KANARY_MAP_MAGLEV	"kanary_mag_v1"
 #define KANARY_MAP_CT		"kanary_ct_v3"
 #define KANARY_MAP_STATS	"kanary_stat_v3"
-#define KANARY_MAP_COUNTERS	"kanary_cnt_v4"
-#define KANARY_MAP_CT_TIMERS	"kanary_ctt_v1"
+#define KANARY_MAP_COUNTERS	"kanary_cnt_v3"
 #define KANARY_MAP_GLOBALS	"kanary_glob_v1"
 #define KANARY_PROG_INGRESS	"prog_ingress"
 #define KANARY_PROG_EGRESS	"prog_egress"
@@ -148,8 +146,6 @@ struct kanary_ct_key {
 enum kanary_ct_flags {
 	KANARY_CT_F_CLOSING = 1 << 0,	/* client sent FIN or RST, or the backend sent RST */
 	KANARY_CT_F_HANDOFF = 1 << 1,	/* reverse entry of a rule-path connection: see handoff.h */
-	KANARY_CT_F_FIN = 1 << 2,	/* reverse entry: the backend sent its FIN (at its nxt) */
-	KANARY_CT_F_TIMER = 1 << 3,	/* reverse entry: a half-open timer is armed (bpf/lib/ct_timer.h) */
 };
 
 /* Where a connection's HTTP/1.x exchange is (bpf/lib/exchange.h). */
@@ -195,18 +191,6 @@ struct kanary_ct_entry {
 	__u8	pad2[3];
 };
 
-/*
- * A plain-path connection's timer (bpf/lib/ct_timer.h, docs/conntrack.md),
- * keyed by its forward conntrack key: armed when its SYN is sent again
- * unanswered (dropped at the backend's SYN-ACK), and once it has ended; at
- * expiry its entries go.  Only half-open and ended connections have one.
- */
-struct kanary_ct_timer {
-	struct bpf_timer timer;
-	__u32	ended;		/* 1: both FINs or a RST were seen; 0: half-open when armed */
-	__u32	pad;
-};
-
 /* Per-CPU, indexed by svc_id * KANARY_MAX_SUBSETS + subset. */
 struct kanary_subset_stats {
 	__u64	connections;	/* new connections steered to this subset */
@@ -230,9 +214,6 @@ enum kanary_counter {
 	KANARY_CNT_RST_OUTSIDE,		/* RST outside the window, or not acceptable: dropped */
 	KANARY_CNT_SYN_ON_LIVE,		/* SYN with a new ISN on a live connection's tuple: state kept */
 	KANARY_CNT_DRAINING,		/* client packet of a connection whose service is gone: kept on its backend */
-	KANARY_CNT_CT_ENDED,		/* connection's entries removed, its close plus the linger after */
-	KANARY_CNT_CT_HALF_OPEN,	/* connection's entries removed, no SYN-ACK within the half-open timeout */
-	KANARY_CNT_CT_NO_TIMER,		/* connection that got no timer (table full, allocation failed): left to the LRU */
 	KANARY_CNT__MAX,
 };
 
@@ -260,7 +241,6 @@ _Static_assert(KANARY_MAGLEV_SIZE > KANARY_MAX_BACKENDS, "every backend gets a p
 _Static_assert(sizeof(struct kanary_ct_key) == 40, "ct key layout");
 _Static_assert(sizeof(struct kanary_xchg) == 24, "exchange layout");
 _Static_assert(sizeof(struct kanary_ct_entry) == 56, "ct entry layout");
-_Static_assert(sizeof(struct kanary_ct_timer) == 24, "ct timer layout");
 _Static_assert(sizeof(struct kanary_subset_stats) == 64, "stats layout");
 _Static_assert(sizeof(struct kanary_globals) == 8, "globals layout");
 

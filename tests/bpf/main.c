@@ -9,8 +9,8 @@
 int main(void)
 {
 	Suite *const suites[] = {
-		pkt_suite(), dnat_suite(), untouched_suite(), conntrack_suite(), ct_lifecycle_suite(),
-		maglev_suite(), stats_suite(), split_suite(), handoff_suite(), http_frame_bpf_suite(),
+		pkt_suite(), dnat_suite(), untouched_suite(), conntrack_suite(), maglev_suite(),
+		stats_suite(), split_suite(), handoff_suite(), http_frame_bpf_suite(),
 		http_stats_suite(), per_request_suite(), mirror_suite(), spoof_suite(),
 	};
 

@@ -10,7 +10,6 @@ Suite *dnat_suite(void);
 Suite *untouched_suite(void);
 Suite *split_suite(void);
 Suite *conntrack_suite(void);
-Suite *ct_lifecycle_suite(void);	/* test_ct_lifecycle.c: entries end after the close, half-open ones by a timeout */
 Suite *maglev_suite(void);	/* test_maglev.c: consistent hashing inside a subset */
 Suite *spoof_suite(void);	/* test_spoof.c: blind teardown (RFC 5961) on both paths */
 Suite *stats_suite(void);

@@ -149,8 +149,6 @@ static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 s
 		} else if (fd == -ENOENT) {
 			if (!strcmp(spec->name, KANARY_MAP_CT))
 				entries = ct;
-			else if (!strcmp(spec->name, KANARY_MAP_CT_TIMERS))
-				entries = ct / 2 ? ct / 2 : 1;
 			else if (!strcmp(spec->name, KANARY_MAP_SERVICES))
 				entries = svc;
 			else if (!strcmp(spec->name, KANARY_MAP_CONFIGS))
@@ -279,10 +277,6 @@ int kanary_load(const char *pin_path, const struct kanary_load_opts *opts,
 	err = size_maps(skel, pin_path, ct, svc, be, e);
 	if (err)
 		goto out;
-	if (opts && opts->ct_linger_ms)
-		skel->rodata->kanary_ct_linger_ns = opts->ct_linger_ms * 1000000ull;
-	if (opts && opts->ct_half_open_ms)
-		skel->rodata->kanary_ct_half_open_ns = opts->ct_half_open_ms * 1000000ull;
 	err = kanary_bpf__load(skel);
 	if (err) {
 		err = kanary_errf(e, -err,
