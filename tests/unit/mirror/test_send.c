@@ -240,13 +240,19 @@ static enum pod_act drop_second_on_first(int peer, int nth)
 	return peer == 0 && nth == 2 ? CLOSE_UNANSWERED : ANSWER;
 }
 
-START_TEST(a_get_lost_to_a_closing_connection_goes_again_once)
+/* A GET answered, then method on the same connection, which the pod closes unanswered. */
+static void lost_to_a_closing_connection(const char *method)
 {
 	pod.act = drop_second_on_first;
 	request("GET");
 	run_until(1);
-	request("GET");
+	request(method);
 	run_until(2);
+}
+
+START_TEST(a_get_lost_to_a_closing_connection_goes_again_once)
+{
+	lost_to_a_closing_connection("GET");
 	ck_assert_int_eq(count.ok, 2);
 	ck_assert_int_eq(count.errors, 0);
 	ck_assert_int_eq(count.connects, 2);
@@ -257,11 +263,7 @@ END_TEST
 
 START_TEST(a_post_lost_to_a_closing_connection_is_an_error)
 {
-	pod.act = drop_second_on_first;
-	request("GET");
-	run_until(1);
-	request("POST");
-	run_until(2);
+	lost_to_a_closing_connection("POST");
 	ck_assert_int_eq(count.ok, 1);
 	ck_assert_int_eq(count.errors, 1);
 	ck_assert_int_eq(count.connects, 1);

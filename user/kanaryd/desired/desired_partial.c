@@ -330,6 +330,19 @@ static struct kd_set_memo *match_sets(struct kd_desired_cache *x, struct kd_obje
 	return now;
 }
 
+/* Touches, against c, every set the event removed (not kept) or added. */
+static void touch_changed(const struct kd_build *c, const struct kd_desired_cache *x,
+			  const bool *kept, const struct kd_set_memo *now, const bool *added,
+			  size_t nsets, struct hashes *t)
+{
+	for (size_t i = 0; i < x->nsets; i++)
+		if (!kept[i])
+			touch_set(c, &x->sets[i], t);
+	for (size_t i = 0; i < nsets; i++)
+		if (added[i])
+			touch_set(c, &now[i], t);
+}
+
 /* Warnings of a config rebuild (duplicates) that diags does not have yet. */
 static void add_new_diags(struct kd_diags *to, const struct kd_diags *from)
 {
@@ -355,12 +368,7 @@ static int update_cache(struct kd_desired_cache *x, struct kd_objects *const *se
 	for (size_t i = 0; i < nsets; i++)
 		config |= added[i] && now[i].config;
 	/* Against the configuration before: what the old pods and objects were part of. */
-	for (size_t i = 0; i < x->nsets; i++)
-		if (!kept[i])
-			touch_set(x->cfg, &x->sets[i], t);
-	for (size_t i = 0; i < nsets; i++)
-		if (added[i])
-			touch_set(x->cfg, &now[i], t);
+	touch_changed(x->cfg, x, kept, now, added, nsets, t);
 	for (size_t i = 0; i < x->nsets; i++)
 		for (size_t p = 0; !kept[i] && p < x->sets[i].npod; p++)
 			twice |= count_slot(x, x->sets[i].pod_name[p])->n-- > 1;
@@ -381,12 +389,7 @@ static int update_cache(struct kd_desired_cache *x, struct kd_objects *const *se
 		free(x->cfg);
 		x->cfg = c;
 		/* And against the configuration after: what they are part of now. */
-		for (size_t i = 0; i < x->nsets; i++)
-			if (!kept[i])
-				touch_set(x->cfg, &x->sets[i], t);
-		for (size_t i = 0; i < nsets; i++)
-			if (added[i])
-				touch_set(x->cfg, &now[i], t);
+		touch_changed(x->cfg, x, kept, now, added, nsets, t);
 	}
 	for (size_t i = 0; i < x->nsets; i++)
 		if (!kept[i])
