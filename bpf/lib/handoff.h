@@ -59,6 +59,31 @@ static __noinline int kanary_ho_accept(struct __sk_buff *skb, const struct kanar
 	return kanary_ho_synack(skb, p, ho);
 }
 
+/*
+ * The mirror draw of a request on the rule path, once routed: the request
+ * that p starts (its exchange saw it, kanary_ho_xchg_in) is drawn for the
+ * mirrors of ho->route, the route that took it, and p copied before it is
+ * reshaped.  Any other segment passes.  Global, so the verifier walks it
+ * once for its callers (every way a segment leaves the rule path's ingress).
+ */
+__noinline int kanary_ho_mirror_routed(struct __sk_buff *skb, const struct kanary_pkt *p,
+				       struct kanary_ho_entry *ho)
+{
+	if (!p || !ho || !ho->mirror_draw || p->seq != ho->xchg.mirror_seq)
+		return 0;
+	ho->mirror_draw = 0;
+	kanary_mirror_start(skb, p, &ho->xchg, ho->svc_id, ho->route);
+	kanary_mirror_await(&ho->xchg, ho->xchg.mirror, p->seq);
+	return 0;
+}
+
+/* The route the last choice took, for the mirror draw: by_rule says whether rule chose. */
+static __always_inline __u8 kanary_ho_route(int rule, __u8 by_rule)
+{
+	return by_rule && rule >= 0 && rule < KANARY_RULES_MAX ? (__u8)rule :
+								 KANARY_MIRROR_ROUTE_SPLIT;
+}
+
 /* The first data: read it, choose, and open the first leg. */
 static __noinline int kanary_ho_bind(struct __sk_buff *skb, const struct kanary_pkt *p,
 					  const struct kanary_ct_key *fwd,
@@ -69,14 +94,15 @@ static __noinline int kanary_ho_bind(struct __sk_buff *skb, const struct kanary_
 	struct kanary_subset_stats *st;
 	const struct kanary_ct_entry *be;
 	__u8 by_rule, why;
-	int len;
+	int len, rule;
 
 	if (!sc)
 		return TC_ACT_SHOT;
 	len = kanary_ho_load_payload(skb, p, sc->stash.data);
 	if (len < 0)
 		return TC_ACT_SHOT;	/* more than the window we gave: not a well-behaved client */
-	if (kanary_ho_choose(ref, p, kanary_ho_match(ref, len), -1)) {
+	rule = kanary_ho_match(ref, len);
+	if (kanary_ho_choose(ref, p, rule, -1)) {
 		__u32 seq = ho->our_isn + 1;
 
 		KANARY_HO_STAT(ref->id, no_backend);
@@ -91,6 +117,8 @@ static __noinline int kanary_ho_bind(struct __sk_buff *skb, const struct kanary_
 	ho->backend_port = be->port;
 	ho->subset = be->subset;
 	ho->by_rule = by_rule;
+	ho->route = kanary_ho_route(rule, by_rule);
+	kanary_ho_mirror_routed(skb, p, ho);
 	ho->window = bpf_ntohs(p->window);
 	ho->stash_len = len;
 	ho->tries = 1;
@@ -272,12 +300,14 @@ static __noinline int kanary_ho_request(struct __sk_buff *skb, const struct kana
 	struct kanary_ct_entry *be;
 	__u32 tail;
 	__u8 why;
-	int len, stay;
+	int len, stay, rule = KANARY_RULE_NONE;
 
 	if (!sc)
 		return TC_ACT_SHOT;
+	/* A request that pins stays where the connection is: its route is the last one's. */
 	if (!kanary_ho_exchange_done(p, ho)) {
 		kanary_ho_pin(ho, KANARY_HO_PIN_PIPELINED);
+		kanary_ho_mirror_routed(skb, p, ho);
 		return kanary_ho_forward(skb, p, fwd, ho);
 	}
 	tail = ho->req_end - p->seq;	/* < p->payload_len: the caller saw it cross */
@@ -291,6 +321,7 @@ static __noinline int kanary_ho_request(struct __sk_buff *skb, const struct kana
 	why = kanary_ho_frame_request(sc, len, rq->seq, ho);
 	if (why) {
 		kanary_ho_pin(ho, why);
+		kanary_ho_mirror_routed(skb, p, ho);
 		return kanary_ho_forward(skb, p, fwd, ho);
 	}
 	be = &sc->be;
@@ -300,7 +331,9 @@ static __noinline int kanary_ho_request(struct __sk_buff *skb, const struct kana
 	 * that fails early (or none) leaves it as the last request set it.
 	 */
 	sc->by_rule = 0;
-	stay = ref ? kanary_ho_choose(ref, rq, kanary_ho_match(ref, len), ho->subset) : 1;
+	if (ref)
+		rule = kanary_ho_match(ref, len);
+	stay = ref ? kanary_ho_choose(ref, rq, rule, ho->subset) : 1;
 	if (stay < 0) {
 		KANARY_HO_STAT(ho->svc_id, no_backend);
 		stay = 1;
@@ -317,6 +350,9 @@ static __noinline int kanary_ho_request(struct __sk_buff *skb, const struct kana
 		stay = 1;
 	}
 	kanary_ho_count_request(ho->svc_id, stay ? ho->subset : be->subset, sc->by_rule);
+	/* Mirrored as its route says, like its count, even when too large to move. */
+	ho->route = kanary_ho_route(rule, sc->by_rule);
+	kanary_ho_mirror_routed(skb, p, ho);
 	/* Requests after this one in the same segment go with it, and pin. */
 	if (kanary_seq_gt(p->seq + p->payload_len, ho->req_end))
 		kanary_ho_pin(ho, KANARY_HO_PIN_PIPELINED);
@@ -348,6 +384,8 @@ static __always_inline int kanary_ho_established(struct __sk_buff *skb, const st
 		    !kanary_seq_gt(p->seq, ho->req_end + KANARY_HO_WINDOW_MAX))
 			return TC_ACT_SHOT;
 	}
+	/* Not routed on its own (pinned): a request goes where its connection is, by its route. */
+	kanary_ho_mirror_routed(skb, p, ho);
 	return kanary_ho_forward(skb, p, fwd, ho);
 }
 
@@ -361,13 +399,17 @@ static __noinline void kanary_ho_xchg_in(struct __sk_buff *skb, const struct kan
 {
 	int ev = kanary_xchg_client(skb, p, &ho->xchg);
 
-	kanary_mirror_client(skb, p, &ho->xchg, ho->svc_id, ev == KANARY_XCHG_EV_REQUEST);
 	if (ev == KANARY_XCHG_EV_REQUEST) {
 		kanary_xchg_stamp(&ho->xchg);
-		kanary_mirror_await(&ho->xchg, ho->xchg.mirror, p->seq);
-	} else if (ev == KANARY_XCHG_EV_ABORT) {
-		kanary_xchg_ended(&ho->xchg, ho->svc_id, ho->subset);
+		/* Not drawn yet: the route decides its mirrors (kanary_ho_mirror_routed). */
+		ho->xchg.mirror = 0;
+		kanary_mirror_await(&ho->xchg, 0, p->seq);
+		ho->mirror_draw = 1;
+		return;
 	}
+	kanary_mirror_follow(skb, p, &ho->xchg, ho->svc_id);
+	if (ev == KANARY_XCHG_EV_ABORT)
+		kanary_xchg_ended(&ho->xchg, ho->svc_id, ho->subset);
 }
 
 /* Ingress: a packet of a connection on the rule path; ref NULL when its service is gone. */

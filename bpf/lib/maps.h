@@ -160,7 +160,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } kanary_tcpstat_v1 SEC(".maps");
 
-/* svc_id -> the share of its requests each mirror subset gets a copy of (no entry: none). */
+/* svc_id -> the share of its requests each mirror subset gets a copy of, per route (no entry: none). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, KANARY_DEFAULT_MAX_SERVICES);
@@ -168,7 +168,7 @@ struct {
 	__type(value, struct kanary_mirror_cfg);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_mirror_v1 SEC(".maps");
+} kanary_mirror_v2 SEC(".maps");
 
 /* Mirrored requests' client payload, as struct kanary_mirror_event records, for the relay. */
 struct {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The copy path of traffic mirroring (include/kanary/mirror.h): on the
- * canary path, each request the exchange sees start (exchange.h) is drawn
- * for the service's mirror subsets; a drawn request's client segments go
+ * The copy path of traffic mirroring (include/kanary/mirror.h): each
+ * request the exchange sees start (exchange.h) is drawn for the mirror
+ * subsets of the route it took (on the canary path the split, at once; on
+ * the rule path once routed, handoff.h); a drawn request's client segments go
  * to the ring kanary_mirbuf_v1 until the next request starts.  The draw
  * hashes the flow and the request's first sequence number, so a
  * retransmission draws the same.  A segment goes as ring events of at most
@@ -27,20 +28,31 @@ static __always_inline struct kanary_mirror_copy_stats *kanary_mirror_stats(__u3
 	return bpf_map_lookup_elem(&kanary_mircopy_v1, &svc_id);
 }
 
-/* The mirror subsets (bits) of the request that p starts; 0: none. */
-static __always_inline __u8 kanary_mirror_draw(const struct kanary_pkt *p, __u32 svc_id)
+/*
+ * The mirror subsets (bits) of the request that p starts, routed by route
+ * (a rule's index or KANARY_MIRROR_ROUTE_SPLIT); 0: none.
+ */
+static __always_inline __u8 kanary_mirror_draw(const struct kanary_pkt *p, __u32 svc_id,
+					       __u32 route)
 {
-	const struct kanary_mirror_cfg *cfg = bpf_map_lookup_elem(&kanary_mirror_v1, &svc_id);
+	const struct kanary_mirror_cfg *cfg = bpf_map_lookup_elem(&kanary_mirror_v2, &svc_id);
+	const __u32 *ppm;
 	__u32 h, point;
 	__u8 subsets = 0;
 
 	if (!cfg)
 		return 0;
+	if (route == KANARY_MIRROR_ROUTE_SPLIT)
+		ppm = cfg->ppm;
+	else if (route < KANARY_RULES_MAX)
+		ppm = cfg->rule_ppm[route & (KANARY_RULES_MAX - 1)];
+	else
+		return 0;
 	h = kanary_flow_hash(p, kanary_hash_seed() ^ p->seq ^ KANARY_HASH_MIRROR);
 	point = ((__u64)h * KANARY_MIRROR_PPM_MAX) >> 32;
 #pragma unroll
 	for (int i = 0; i < KANARY_MAX_SUBSETS; i++)
-		if (point < cfg->ppm[i])
+		if (point < ppm[i])
 			subsets |= 1 << i;
 	return subsets;
 }
@@ -101,26 +113,46 @@ __noinline int kanary_mirror_copy(struct __sk_buff *skb, const struct kanary_pkt
 }
 
 /*
+ * p starts a request, routed by route: draws it, and copies p when it is
+ * mirrored (x->mirror: its subsets, 0 when not or when the copy failed).
+ */
+static __always_inline void kanary_mirror_start(struct __sk_buff *skb, const struct kanary_pkt *p,
+						struct kanary_xchg *x, __u32 svc_id, __u32 route)
+{
+	struct kanary_mirror_copy_stats *st;
+
+	x->mirror = kanary_mirror_draw(p, svc_id, route);
+	if (!x->mirror || !p->payload_len)
+		return;
+	if (kanary_mirror_copy(skb, p, svc_id, x->mirror, KANARY_MIRROR_EV_START)) {
+		x->mirror = 0;
+		return;
+	}
+	st = kanary_mirror_stats(svc_id);
+	if (st)
+		st->requests++;
+}
+
+/* A later segment of the current request: copied when the request is mirrored. */
+static __always_inline void kanary_mirror_follow(struct __sk_buff *skb, const struct kanary_pkt *p,
+						 struct kanary_xchg *x, __u32 svc_id)
+{
+	if (x->mirror && p->payload_len && kanary_mirror_copy(skb, p, svc_id, x->mirror, 0))
+		x->mirror = 0;
+}
+
+/*
  * A client segment on the canary path, x its connection's exchange,
- * start set when the segment starts a request: draws the request, then
- * copies the segment when its request is mirrored.
+ * start set when the segment starts a request: every request there takes
+ * the weighted split, so it is drawn at once.
  */
 static __always_inline void kanary_mirror_client(struct __sk_buff *skb, const struct kanary_pkt *p,
 						 struct kanary_xchg *x, __u32 svc_id, int start)
 {
-	struct kanary_mirror_copy_stats *st;
-
 	if (start)
-		x->mirror = kanary_mirror_draw(p, svc_id);
-	if (!x->mirror || !p->payload_len)
-		return;
-	if (kanary_mirror_copy(skb, p, svc_id, x->mirror, start ? KANARY_MIRROR_EV_START : 0)) {
-		x->mirror = 0;
-		return;
-	}
-	st = start ? kanary_mirror_stats(svc_id) : NULL;
-	if (st)
-		st->requests++;
+		kanary_mirror_start(skb, p, x, svc_id, KANARY_MIRROR_ROUTE_SPLIT);
+	else
+		kanary_mirror_follow(skb, p, x, svc_id);
 }
 
 #endif /* KANARY_BPF_MIRROR_H */

@@ -25,9 +25,10 @@
 #include <linux/types.h>
 #include "kanary/abi.h"
 #include "kanary/http_stats.h"
+#include "kanary/rules.h"
 
 /* Pinned names, under the pin path. */
-#define KANARY_MAP_MIRROR	"kanary_mirror_v1"
+#define KANARY_MAP_MIRROR	"kanary_mirror_v2"	/* v2: shares per route */
 #define KANARY_MAP_MIRROR_BUF	"kanary_mirbuf_v1"
 #define KANARY_MAP_MIRROR_COPY	"kanary_mircopy_v1"
 #define KANARY_MAP_MIRROR_RELAY	"kanary_mirrelay_v3"	/* v3: connects */
@@ -43,14 +44,23 @@
 #define KANARY_MIRROR_RING	(8u << 20)
 
 /*
- * Value of kanary_mirror_v1, keyed by service id (no entry: no mirror):
- * the share of the service's requests each subset gets a copy of.
- * ppm[i] is subset i's; 0: subset i is no mirror.  One draw per request
- * serves all, so a request mirrored at 5 % is also one of those at 10 %.
+ * Value of kanary_mirror_v2, keyed by service id (no entry: no mirror):
+ * the share of the service's requests each subset gets a copy of, per
+ * route, as Istio scopes a route's mirror to the requests that route
+ * took.  ppm[i] is subset i's share of the requests the weighted split
+ * routes: all of them on the canary path, and on the rule path those no
+ * rule routed.  rule_ppm[r][i] is its share of the requests rule r of
+ * kanary_rules_v1 routed.  0: subset i is no mirror there.  The draw is
+ * made once a request is routed, one per request: a request mirrored at
+ * 5 % is also one of those at 10 %.
  */
 struct kanary_mirror_cfg {
 	__u32	ppm[KANARY_MAX_SUBSETS];
+	__u32	rule_ppm[KANARY_RULES_MAX][KANARY_MAX_SUBSETS];
 };
+
+/* The route a request took, as the draw reads it: a rule's index, or this. */
+#define KANARY_MIRROR_ROUTE_SPLIT	0xff
 
 enum kanary_mirror_ev_flags {
 	KANARY_MIRROR_EV_START = 1 << 0,	/* the payload starts a drawn request at seq */
@@ -139,7 +149,9 @@ struct kanary_mirror_diff_key {
 	char	path[KANARY_MIRROR_DIFF_PATH];
 };
 
-_Static_assert(sizeof(struct kanary_mirror_cfg) == 4 * KANARY_MAX_SUBSETS, "mirror cfg layout");
+_Static_assert(sizeof(struct kanary_mirror_cfg) == 4 * KANARY_MAX_SUBSETS * (1 + KANARY_RULES_MAX),
+	       "mirror cfg layout");
+_Static_assert(KANARY_RULES_MAX < KANARY_MIRROR_ROUTE_SPLIT, "a rule's index is no route split");
 _Static_assert(sizeof(struct kanary_mirror_event) == 32, "mirror event layout");
 _Static_assert(sizeof(struct kanary_mirror_copy_stats) == 5 * 8, "mirror copy stats layout");
 _Static_assert(sizeof(struct kanary_mirror_live) == 8, "mirror live layout");

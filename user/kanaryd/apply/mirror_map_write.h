@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * A desired service's mirrors against kanary_mirror_v1.  The map keeps a
+ * A desired service's mirrors against kanary_mirror_v2.  The map keeps a
  * share per subset index of the committed config, which reconcile keeps
  * per subset name; so, as rules are, mirrors are renumbered by name and
  * written after the commit.
