@@ -51,7 +51,8 @@ static void mirror_set(const char *percent)
 	__u32 ppm;
 
 	ck_assert_msg(kanary_parse_percent(percent, &ppm, &e) == 0, "%s", e.msg);
-	ck_assert_msg(kanary_mirror_set(&kt.maps, KT_SVC, "s1", ppm, &e) == 0, "%s", e.msg);
+	ck_assert_msg(kanary_mirror_set(&kt.maps, KT_SVC, "s1", KANARY_MIRROR_SPLIT, ppm, &e) == 0,
+		      "%s", e.msg);
 }
 
 /* The service mirrored at percent, and connection 0 to it. */
@@ -186,7 +187,8 @@ START_TEST(no_mirror_nothing_copied)
 	client(&c, get_a);
 	backend(&c, ok_200);
 	mirror_set("100");
-	ck_assert_msg(kanary_mirror_del(&kt.maps, KT_SVC, NULL, &e) == 0, "%s", e.msg);
+	ck_assert_msg(kanary_mirror_del(&kt.maps, KT_SVC, NULL, KANARY_MIRROR_EVERY_ROUTE, &e) == 0,
+		      "%s", e.msg);
 	client(&c, get_a);
 	drain(&s);
 	ck_assert_int_eq(s.n, 0);
@@ -355,7 +357,8 @@ START_TEST(no_live_answer_unmirrored_or_unanswered)
 	ck_assert_uint_eq(s.ev[0].flags, KANARY_MIRROR_EV_START);
 
 	/* Not mirrored: answered, no event. */
-	ck_assert_msg(kanary_mirror_del(&kt.maps, KT_SVC, NULL, &e) == 0, "%s", e.msg);
+	ck_assert_msg(kanary_mirror_del(&kt.maps, KT_SVC, NULL, KANARY_MIRROR_EVERY_ROUTE, &e) == 0,
+		      "%s", e.msg);
 	d = conv_connect(1);
 	client(&d, get_a);
 	backend(&d, ok_200);
@@ -365,63 +368,133 @@ START_TEST(no_live_answer_unmirrored_or_unanswered)
 END_TEST
 
 /*
- * The rule path (per-request routing, bpf/lib/handoff.h) mirrors as the
- * canary path does: each request drawn and copied from the client's own
- * segments, before they become a leg's SYN, and its live answer reported
- * at the sequence number the client gave it, on every leg.
+ * The rule path (bpf/lib/handoff.h): two requests on one keep-alive
+ * connection of a service whose rule 1 sends x-my-header: dark to s1, s0
+ * taking the split and s2 the mirror: first get_a (no rule: the split,
+ * answered 200), then dark (rule 1, moved to s1, answered 503).  What the
+ * ring holds after each request and after each answer.
  */
-START_TEST(rule_path_requests_copied_and_answered)
+static const char dark[] = "GET /d HTTP/1.1\r\nHost: web\r\nx-my-header: dark\r\n\r\n";
+
+struct two_requests {
+	struct hc_conn c;
+	__u32 seq[2];		/* each request's first sequence number */
+	struct seen req[2], ans[2];
+};
+
+/* The service of two_requests, its mirror subset s2 not set yet. */
+static void rule_service(void)
 {
 	static const __u32 w[] = { 100000, 0, 0 };
 	static const int nb[] = { 1, 1, 1 };
-	static const char dark[] = "GET /d HTTP/1.1\r\nHost: web\r\nx-my-header: dark\r\n\r\n";
-	struct kanary_err e = { 0 };
-	struct tcp4_spec seg;
-	struct hc_conn c;
-	struct seen s;
-	struct pkt out;
-	__u32 first, second, bnxt;
 
 	svc_id = hc_service(3, w, nb);
 	kt_rule_add(KT_SVC, "header", "x-my-header=dark", 1);
 	shadow = kt_subset_idx(KT_SVC, 2);
-	ck_assert_msg(kanary_mirror_set(&kt.maps, KT_SVC, "s2", KANARY_MIRROR_PPM_MAX, &e) == 0,
-		      "%s", e.msg);
-	c = hc_conn_http(0, get_a);
-	hc_establish(&c, 0);
-	first = c.cisn + 1;
-	drain(&s);
-	ck_assert_int_eq(s.n, 1);
-	expect_event(&s, 0, &c.f, first, KANARY_MIRROR_EV_START, get_a, strlen(get_a));
+}
 
-	bnxt = c.bisn + 1;
-	seg = hc_from_backend(&c, TF_ACK | TF_PSH, bnxt, first + strlen(get_a), ok_200,
+/* Mirrors percent of route's requests (a rule's index or KANARY_MIRROR_SPLIT) to s2. */
+static void rule_mirror_set(int route, const char *percent)
+{
+	struct kanary_err e = { 0 };
+	__u32 ppm;
+
+	ck_assert_msg(kanary_parse_percent(percent, &ppm, &e) == 0, "%s", e.msg);
+	ck_assert_msg(kanary_mirror_set(&kt.maps, KT_SVC, "s2", route, ppm, &e) == 0, "%s",
+		      e.msg);
+}
+
+static void two_requests_run(struct two_requests *t)
+{
+	struct hc_conn *c = &t->c;
+	struct tcp4_spec seg;
+	struct pkt out;
+
+	*c = hc_conn_http(0, get_a);
+	hc_establish(c, 0);
+	t->seq[0] = c->cisn + 1;
+	drain(&t->req[0]);
+	seg = hc_from_backend(c, TF_ACK | TF_PSH, c->bisn + 1, t->seq[0] + strlen(get_a), ok_200,
 			      strlen(ok_200));
 	ck_verdict(hc_egress(&seg, &out), TC_ACT_OK, "the response");
-	drain(&s);
-	ck_assert_int_eq(s.n, 1);
-	ck_assert_uint_eq(expect_live(&s, 0, &c.f, first)->status, 200);
+	drain(&t->ans[0]);
 
-	/* The client acks the response; its next request takes a rule to another pod. */
-	second = first + strlen(get_a);
-	seg = hc_from_client(&c, TF_ACK, second, c.our_isn + 1 + strlen(ok_200), NULL, 0);
+	/* The client acks the response; its next request takes rule 1 to another pod. */
+	t->seq[1] = t->seq[0] + strlen(get_a);
+	seg = hc_from_client(c, TF_ACK, t->seq[1], c->our_isn + 1 + strlen(ok_200), NULL, 0);
 	ck_verdict(hc_ingress(&seg, &out), TC_ACT_OK, "the client's ack");
-	seg = hc_from_client(&c, TF_ACK | TF_PSH, second, c.our_isn + 1 + strlen(ok_200), dark,
+	seg = hc_from_client(c, TF_ACK | TF_PSH, t->seq[1], c->our_isn + 1 + strlen(ok_200), dark,
 			     strlen(dark));
 	ck_verdict(hc_ingress(&seg, &out), TC_ACT_OK, "the request that moves");
-	c.be = hc_backend_of(&out, 1);
-	c.bisn = 0x51000000;
-	hc_backend_synack_leg(&c, second - 1, dark, strlen(dark), &out);
-	drain(&s);
-	ck_assert_int_eq(s.n, 1);
-	expect_event(&s, 0, &c.f, second, KANARY_MIRROR_EV_START, dark, strlen(dark));
-	seg = hc_from_backend(&c, TF_ACK | TF_PSH, c.bisn + 1, second + strlen(dark),
+	c->be = hc_backend_of(&out, 1);
+	c->bisn = 0x51000000;
+	hc_backend_synack_leg(c, t->seq[1] - 1, dark, strlen(dark), &out);
+	drain(&t->req[1]);
+	seg = hc_from_backend(c, TF_ACK | TF_PSH, c->bisn + 1, t->seq[1] + strlen(dark),
 			      unavailable_503, strlen(unavailable_503));
 	ck_verdict(hc_egress(&seg, &out), TC_ACT_OK, "the second response");
-	drain(&s);
-	ck_assert_int_eq(s.n, 1);
-	ck_assert_uint_eq(expect_live(&s, 0, &c.f, second)->status, 503);
-	ck_assert_uint_eq(copy_stats().requests, 2);
+	drain(&t->ans[1]);
+}
+
+/*
+ * The split's mirror on the rule path copies the requests no rule routed,
+ * from the client's own segments before they become a leg's SYN, with
+ * their live answer; the request rule 1 routed is neither copied nor
+ * answered to the relay, though the mirror takes 100 %.
+ */
+START_TEST(rule_path_split_mirror_copies_unmatched_only)
+{
+	struct two_requests t;
+
+	rule_service();
+	rule_mirror_set(KANARY_MIRROR_SPLIT, "100");
+	two_requests_run(&t);
+	ck_assert_int_eq(t.req[0].n, 1);
+	expect_event(&t.req[0], 0, &t.c.f, t.seq[0], KANARY_MIRROR_EV_START, get_a, strlen(get_a));
+	ck_assert_int_eq(t.ans[0].n, 1);
+	ck_assert_uint_eq(expect_live(&t.ans[0], 0, &t.c.f, t.seq[0])->status, 200);
+	ck_assert_int_eq(t.req[1].n, 0);
+	ck_assert_int_eq(t.ans[1].n, 0);
+	ck_assert_uint_eq(copy_stats().requests, 1);
+}
+END_TEST
+
+/*
+ * A mirror scoped to rule 1 copies only the requests rule 1 routed, on
+ * the leg that rule opened, and reports their live answer; the split's
+ * request passes uncopied.
+ */
+START_TEST(rule_path_rule_mirror_copies_its_requests_only)
+{
+	struct two_requests t;
+
+	rule_service();
+	rule_mirror_set(0, "100");
+	two_requests_run(&t);
+	ck_assert_int_eq(t.req[0].n, 0);
+	ck_assert_int_eq(t.ans[0].n, 0);
+	ck_assert_int_eq(t.req[1].n, 1);
+	expect_event(&t.req[1], 0, &t.c.f, t.seq[1], KANARY_MIRROR_EV_START, dark, strlen(dark));
+	ck_assert_int_eq(t.ans[1].n, 1);
+	ck_assert_uint_eq(expect_live(&t.ans[1], 0, &t.c.f, t.seq[1])->status, 503);
+	ck_assert_uint_eq(copy_stats().requests, 1);
+}
+END_TEST
+
+/* A mirror on a rule that routes none of these requests copies none of them. */
+START_TEST(rule_path_other_rule_mirror_copies_nothing)
+{
+	struct two_requests t;
+
+	rule_service();
+	kt_rule_add(KT_SVC, "header", "x-my-header=blue", 1);
+	rule_mirror_set(1, "100");
+	two_requests_run(&t);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(t.req[i].n, 0);
+		ck_assert_int_eq(t.ans[i].n, 0);
+	}
+	ck_assert_uint_eq(copy_stats().requests, 0);
 }
 END_TEST
 
@@ -440,7 +513,9 @@ Suite *mirror_suite(void)
 	tcase_add_test(tc, live_answer_to_a_mirrored_request);
 	tcase_add_test(tc, live_answer_after_interim_only);
 	tcase_add_test(tc, no_live_answer_unmirrored_or_unanswered);
-	tcase_add_test(tc, rule_path_requests_copied_and_answered);
+	tcase_add_test(tc, rule_path_split_mirror_copies_unmatched_only);
+	tcase_add_test(tc, rule_path_rule_mirror_copies_its_requests_only);
+	tcase_add_test(tc, rule_path_other_rule_mirror_copies_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -94,6 +94,14 @@ struct mirror_compare {
 };
 void mirror_compare_of(const struct kanary_mirror_relay_stats *r, struct mirror_compare *c);
 json_t *mirror_compare_json(const struct mirror_compare *c);
+
+/* ---- a mirror subset's shares per route (mirror_share.c) ---- */
+/* Room for every route's share in mirror_shares_format. */
+#define MIRROR_SHARES_LEN	((KANARY_RULES_MAX + 1) * (KANARY_PERCENT_STR_LEN + 5))
+/* Subset i's shares on the rules' routes: [{"route": INDEX, "percent": P}]. */
+json_t *mirror_routes_json(const struct kanary_mirror_cfg *cfg, int i);
+/* Subset i's shares as SHARE prints them: "10%", "10%,r2:100%", "r1:5%". */
+void mirror_shares_format(char *buf, size_t len, const struct kanary_mirror_cfg *cfg, int i);
 /* An agreement percentage, two decimals, or "-". */
 void fmt_agree(char *buf, size_t len, double pct);
 

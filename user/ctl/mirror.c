@@ -12,8 +12,8 @@
 static int mirror_help(int argc, char **argv)
 {
 	return out_help(
-		"Usage: kanaryctl [OPTIONS] mirror set SERVICE SUBSET PERCENT\n"
-		"       kanaryctl [OPTIONS] mirror del SERVICE [SUBSET]\n"
+		"Usage: kanaryctl [OPTIONS] mirror set SERVICE SUBSET PERCENT [ROUTE]\n"
+		"       kanaryctl [OPTIONS] mirror del SERVICE [SUBSET [ROUTE]]\n"
 		"       kanaryctl [OPTIONS] mirror show [SERVICE]\n"
 		"       kanaryctl [OPTIONS] mirror show SERVICE --diff\n"
 		"       kanaryctl [OPTIONS] mirror help\n"
@@ -22,19 +22,25 @@ static int mirror_help(int argc, char **argv)
 		"      per request, with '-shadow' appended to their Host; the answers never\n"
 		"      reach the client.  The client's own request is never held or changed.\n"
 		"      The copies are sent by the relay, kanary-mirror, which must run on the\n"
-		"      node.\n"
-		"del   stops mirroring to SUBSET, or to every subset of SERVICE.\n"
+		"      node.  ROUTE scopes the share to the requests one route took: the\n"
+		"      weighted split (the default: the requests no rule routed, all of them\n"
+		"      on a service without rules) or rule INDEX ('kanaryctl route list').\n"
+		"del   stops mirroring to SUBSET on ROUTE, to SUBSET on every route, or to\n"
+		"      every subset of SERVICE.\n"
 		"show  each mirror's share and counts: requests copied, sent, the mirror's\n"
 		"      answers by class, its errors, the requests dropped (by why in -j), and\n"
 		"      the comparison with the live answers: AGREE% of the requests compared\n"
 		"      answered in the same status class, and the p99 latency of the mirror\n"
-		"      and of the live pods over the requests the mirror answered.\n"
+		"      and of the live pods over the requests the mirror answered.  SHARE\n"
+		"      is the split's share, then each rule's as rINDEX:SHARE.\n"
 		"      --diff: the 20 most frequent disagreements (method, path without its\n"
 		"      query, live status, mirror status, count; a mirror status 0 is an error).\n"
 		"\n"
 		HELP_SERVICE
 		HELP_SUBSET
 		"PERCENT := above 0 and at most 100, at most 4 decimals (10, 0.5)\n"
+		"ROUTE   := { split | route INDEX }\n"
+		HELP_INDEX
 		HELP_OPTIONS);
 }
 
@@ -55,7 +61,7 @@ static int mirror_view_read(struct kanary_maps *m, const struct kanary_service *
 	    kanary_mirror_copy_stats_read(m, s->id, &v->copy, &e))
 		return p_kerr(&e);
 	for (int i = 0; i < KANARY_MAX_SUBSETS; i++)
-		if (v->cfg.ppm[i] &&
+		if (kanary_mirror_share_max(&v->cfg, i) &&
 		    kanary_mirror_relay_stats_read(m->mirror_relay, s->id, i, &v->relay[i], &e))
 			return p_kerr(&e);
 	return 0;
@@ -64,7 +70,7 @@ static int mirror_view_read(struct kanary_maps *m, const struct kanary_service *
 static bool mirror_view_any(const struct mirror_view *v)
 {
 	for (int i = 0; i < KANARY_MAX_SUBSETS; i++)
-		if (v->cfg.ppm[i])
+		if (kanary_mirror_share_max(&v->cfg, i))
 			return true;
 	return false;
 }
@@ -88,7 +94,7 @@ static json_t *mirror_json(const struct mirror_view *v)
 		json_t *resp = json_object(), *drop = json_object();
 		struct mirror_compare cmp;
 
-		if (!v->cfg.ppm[i])
+		if (!kanary_mirror_share_max(&v->cfg, i))
 			continue;
 		for (int k = 0; k < 5; k++) {
 			char cls[4] = { (char)('1' + k), 'x', 'x', 0 };
@@ -100,9 +106,10 @@ static json_t *mirror_json(const struct mirror_view *v)
 					    json_integer((json_int_t)r->dropped[d]));
 		mirror_compare_of(r, &cmp);
 		json_array_append_new(mirrors,
-			json_pack("{s:s, s:f, s:I, s:I, s:I, s:o, s:I, s:o, s:o}",
+			json_pack("{s:s, s:f, s:o, s:I, s:I, s:I, s:o, s:I, s:o, s:o}",
 				  "subset", v->s->cfg.subsets[i].name,
 				  "percent", v->cfg.ppm[i] / 10000.0,
+				  "routes", mirror_routes_json(&v->cfg, (int)i),
 				  "backends", (json_int_t)v->s->cfg.subsets[i].n_backends,
 				  "sent", (json_int_t)r->sent, "connects", (json_int_t)r->connects,
 				  "responses", resp,
@@ -120,18 +127,17 @@ static void mirror_print(const struct mirror_view *v, struct table *t)
 {
 	for (__u32 i = 0; i < v->s->cfg.n_subsets && i < KANARY_MAX_SUBSETS; i++) {
 		const struct kanary_mirror_relay_stats *r = &v->relay[i];
-		char pct[KANARY_PERCENT_STR_LEN + 1], copied[24], sent[24], ok[24], err[24], drop[24];
+		char pct[MIRROR_SHARES_LEN], copied[24], sent[24], ok[24], err[24], drop[24];
 		char agree[24], p99m[24], p99l[24];
 		struct mirror_compare cmp;
 
-		if (!v->cfg.ppm[i])
+		if (!kanary_mirror_share_max(&v->cfg, i))
 			continue;
 		mirror_compare_of(r, &cmp);
 		fmt_agree(agree, sizeof(agree), cmp.agree_percent);
 		fmt_ms(p99m, sizeof(p99m), cmp.p99_mirror_ms);
 		fmt_ms(p99l, sizeof(p99l), cmp.p99_live_ms);
-		kanary_percent_format(pct, sizeof(pct) - 1, v->cfg.ppm[i]);
-		strcat(pct, "%");
+		mirror_shares_format(pct, sizeof(pct), &v->cfg, (int)i);
 		snprintf(copied, sizeof(copied), "%llu", (unsigned long long)v->copy.requests);
 		snprintf(sent, sizeof(sent), "%llu", (unsigned long long)r->sent);
 		snprintf(ok, sizeof(ok), "%llu/%llu/%llu", (unsigned long long)r->responses[1],
@@ -293,21 +299,46 @@ out:
 	return ret;
 }
 
+/* ROUTE: "split", or "route INDEX" (a rule's index from 1) into *route; argc words at argv. */
+static int mirror_route_arg(int argc, char **argv, int *route, const char *after)
+{
+	__u32 idx;
+
+	if (argc >= 1 && !strcmp(argv[0], "split")) {
+		*route = KANARY_MIRROR_SPLIT;
+		argc--;
+		argv++;
+	} else if (argc >= 1 && !strcmp(argv[0], "route")) {
+		if (argc < 2)
+			return p_err("route takes an INDEX: a rule's position in 'kanaryctl route list'");
+		if (parse_u32_arg(argv[1], "rule index", 1, KANARY_RULES_MAX, &idx))
+			return -1;
+		*route = (int)idx - 1;
+		argc -= 2;
+		argv += 2;
+	} else if (argc >= 1) {
+		return p_err("what is '%s'? expected split or route INDEX after %s", argv[0], after);
+	}
+	if (argc)
+		return p_err("what is '%s'? expected nothing after ROUTE", argv[0]);
+	return 0;
+}
+
 static int mirror_set(int argc, char **argv)
 {
 	struct kanary_err e = {};
 	struct kanary_maps m;
+	int ret, route = KANARY_MIRROR_SPLIT;
 	__u32 ppm;
-	int ret;
 
 	REQ_ARGS(3, "SERVICE SUBSET PERCENT");
-	if (argc > 3)
-		return p_err("what is '%s'? expected nothing after PERCENT", argv[3]);
+	if (mirror_route_arg(argc - 3, argv + 3, &route, "PERCENT"))
+		return -1;
 	if (kanary_parse_percent(argv[2], &ppm, &e))
 		return p_kerr(&e);
 	if (maps_open_or_err(&m))
 		return -1;
-	ret = kanary_mirror_set(&m, argv[0], argv[1], ppm, &e);
+	ret = kanary_mirror_set(&m, argv[0], argv[1], route, ppm, &e);
 	kanary_maps_close(&m);
 	if (ret)
 		return p_kerr(&e);
@@ -318,14 +349,14 @@ static int mirror_del(int argc, char **argv)
 {
 	struct kanary_err e = {};
 	struct kanary_maps m;
-	int ret;
+	int ret, route = KANARY_MIRROR_EVERY_ROUTE;
 
-	REQ_ARGS(1, "SERVICE [SUBSET]");
-	if (argc > 2)
-		return p_err("what is '%s'? expected nothing after SUBSET", argv[2]);
+	REQ_ARGS(1, "SERVICE [SUBSET [ROUTE]]");
+	if (argc > 2 && mirror_route_arg(argc - 2, argv + 2, &route, "SUBSET"))
+		return -1;
 	if (maps_open_or_err(&m))
 		return -1;
-	ret = kanary_mirror_del(&m, argv[0], argc > 1 ? argv[1] : NULL, &e);
+	ret = kanary_mirror_del(&m, argv[0], argc > 1 ? argv[1] : NULL, route, &e);
 	kanary_maps_close(&m);
 	if (ret)
 		return p_kerr(&e);

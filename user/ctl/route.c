@@ -355,7 +355,9 @@ static int route_del(int argc, char **argv)
 			      c.s->cfg.name);
 		goto out;
 	}
-	if (kanary_rules_remove(c.rs, idx - 1, &e) || kanary_rules_write(&c.m, c.s, c.rs, &e)) {
+	/* The rule's mirrors go with it; the later rules' move up with theirs. */
+	if (kanary_rules_remove(c.rs, idx - 1, &e) || kanary_rules_write(&c.m, c.s, c.rs, &e) ||
+	    kanary_mirror_rule_removed(&c.m, c.s, idx - 1, &e)) {
 		p_kerr(&e);
 		goto out;
 	}

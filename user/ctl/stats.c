@@ -47,7 +47,7 @@ struct svc_sample {
 	struct kanary_http_stats http[KANARY_MAX_SUBSETS];
 	struct kanary_tcp_stats tcp[KANARY_MAX_SUBSETS];
 	struct kanary_ho_stats ho;
-	struct kanary_mirror_cfg mirror;	/* ppm[i] 0: subset i is no mirror */
+	struct kanary_mirror_cfg mirror;	/* subset i is a mirror on some route or none */
 	struct kanary_mirror_relay_stats mirror_relay[KANARY_MAX_SUBSETS];
 };
 
@@ -106,7 +106,7 @@ static int add_service(const struct kanary_service *s, void *ctx)
 	if (!smp->err)
 		smp->err = kanary_mirror_get(smp->m, s->id, &v->mirror, &smp->e);
 	for (__u32 i = 0; i < v->n && !smp->err; i++)
-		if (v->mirror.ppm[i])
+		if (kanary_mirror_share_max(&v->mirror, (int)i))
 			smp->err = kanary_mirror_relay_stats_read(smp->m->mirror_relay, s->id, i,
 								  &v->mirror_relay[i], &smp->e);
 	if (smp->err)
@@ -320,20 +320,20 @@ static void print_mirrors(const struct sample *cur)
 		const struct svc_sample *v = &cur->svcs[k];
 
 		for (__u32 i = 0; i < v->n; i++) {
-			char pct[KANARY_PERCENT_STR_LEN + 1], agree[24], p99m[24], p99l[24];
+			char pct[MIRROR_SHARES_LEN], agree[24], p99m[24], p99l[24];
 			struct mirror_compare c;
 
-			if (!v->mirror.ppm[i])
+			if (!kanary_mirror_share_max(&v->mirror, (int)i))
 				continue;
 			if (first)
 				putchar('\n');
 			first = false;
 			mirror_compare_of(&v->mirror_relay[i], &c);
-			kanary_percent_format(pct, sizeof(pct), v->mirror.ppm[i]);
+			mirror_shares_format(pct, sizeof(pct), &v->mirror, (int)i);
 			fmt_agree(agree, sizeof(agree), c.agree_percent);
 			fmt_ms(p99m, sizeof(p99m), c.p99_mirror_ms);
 			fmt_ms(p99l, sizeof(p99l), c.p99_live_ms);
-			printf("mirror %s/%s (%s%%): %llu compared, agree %s%%, p99 %s ms vs live %s ms",
+			printf("mirror %s/%s (%s): %llu compared, agree %s%%, p99 %s ms vs live %s ms",
 			       v->name, v->subset[i], pct, (unsigned long long)c.compared, agree,
 			       p99m, p99l);
 			if (c.p99_mirror_ms > 0 && c.p99_live_ms > 0)
@@ -351,11 +351,12 @@ static json_t *mirrors_json(const struct svc_sample *v)
 	for (__u32 i = 0; i < v->n; i++) {
 		struct mirror_compare c;
 
-		if (!v->mirror.ppm[i])
+		if (!kanary_mirror_share_max(&v->mirror, (int)i))
 			continue;
 		mirror_compare_of(&v->mirror_relay[i], &c);
-		json_array_append_new(arr, json_pack("{s:s, s:f, s:I, s:o}", "subset", v->subset[i],
+		json_array_append_new(arr, json_pack("{s:s, s:f, s:o, s:I, s:o}", "subset", v->subset[i],
 						     "percent", v->mirror.ppm[i] / 10000.0,
+						     "routes", mirror_routes_json(&v->mirror, (int)i),
 						     "sent", (json_int_t)v->mirror_relay[i].sent,
 						     "comparison", mirror_compare_json(&c)));
 	}

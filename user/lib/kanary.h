@@ -227,14 +227,31 @@ bool kanary_tcp_srtt_mean_us(const struct kanary_tcp_stats *s, double *us);
 /* The service's mirrors into cfg (all 0 when it has none). */
 int kanary_mirror_get(struct kanary_maps *m, __u32 svc_id, struct kanary_mirror_cfg *cfg,
 		      struct kanary_err *e);
-/* Mirrors ppm (1 .. KANARY_MIRROR_PPM_MAX) of service's requests to its subset. */
-int kanary_mirror_set(struct kanary_maps *m, const char *service, const char *subset, __u32 ppm,
-		      struct kanary_err *e);
+/*
+ * A mirror's route, for kanary_mirror_set and _del: a rule's index (from
+ * 0), or one of these.  The split's mirror copies the requests no rule
+ * routed (all of them on a service without rules).
+ */
+#define KANARY_MIRROR_SPLIT		KANARY_RULE_NONE
+#define KANARY_MIRROR_EVERY_ROUTE	(-2)	/* _del only: the subset's mirrors on every route */
+/* subset's share on route (a rule's index or KANARY_MIRROR_SPLIT), in cfg. */
+__u32 *kanary_mirror_share(struct kanary_mirror_cfg *cfg, int route, int subset);
+/* subset's largest share on any route; 0: it is no mirror. */
+__u32 kanary_mirror_share_max(const struct kanary_mirror_cfg *cfg, int subset);
+/* Mirrors ppm (1 .. KANARY_MIRROR_PPM_MAX) of the requests route takes to service's subset. */
+int kanary_mirror_set(struct kanary_maps *m, const char *service, const char *subset, int route,
+		      __u32 ppm, struct kanary_err *e);
+/* Rule at of s was removed: its mirrors go, and the later rules' move up with them. */
+int kanary_mirror_rule_removed(struct kanary_maps *m, const struct kanary_service *s, __u32 at,
+			       struct kanary_err *e);
 /* Writes s's mirrors as cfg (by committed subset index), or removes the entry when cfg has none. */
 int kanary_mirror_write(struct kanary_maps *m, const struct kanary_service *s,
 			const struct kanary_mirror_cfg *cfg, struct kanary_err *e);
-/* Stops mirroring to subset, or to every subset when subset is NULL. */
-int kanary_mirror_del(struct kanary_maps *m, const char *service, const char *subset,
+/*
+ * Stops mirroring to subset on route (a rule's index, KANARY_MIRROR_SPLIT,
+ * or KANARY_MIRROR_EVERY_ROUTE), or to every subset when subset is NULL.
+ */
+int kanary_mirror_del(struct kanary_maps *m, const char *service, const char *subset, int route,
 		      struct kanary_err *e);
 /* A service id freed or reused: no mirror, counts from zero. */
 int kanary_mirror_clear(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e);

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "internal.h"
+#include "rule_set.h"
 
 const char *const kanary_mirror_drop_names[KANARY_MIRROR_DROP__MAX] = {
 	[KANARY_MIRROR_DROP_INCOMPLETE]	= "incomplete",
@@ -26,6 +27,27 @@ int kanary_mirror_get(struct kanary_maps *m, __u32 svc_id, struct kanary_mirror_
 	return 0;
 }
 
+__u32 *kanary_mirror_share(struct kanary_mirror_cfg *cfg, int route, int subset)
+{
+	subset &= KANARY_MAX_SUBSETS - 1;
+	if (route >= 0 && route < KANARY_RULES_MAX)
+		return &cfg->rule_ppm[route][subset];
+	return &cfg->ppm[subset];
+}
+
+__u32 kanary_mirror_share_max(const struct kanary_mirror_cfg *cfg, int subset)
+{
+	__u32 max;
+
+	if (subset < 0 || subset >= KANARY_MAX_SUBSETS)
+		return 0;
+	max = cfg->ppm[subset];
+	for (int r = 0; r < KANARY_RULES_MAX; r++)
+		if (cfg->rule_ppm[r][subset] > max)
+			max = cfg->rule_ppm[r][subset];
+	return max;
+}
+
 int kanary_mirror_write(struct kanary_maps *m, const struct kanary_service *s,
 			const struct kanary_mirror_cfg *cfg, struct kanary_err *e)
 {
@@ -33,7 +55,7 @@ int kanary_mirror_write(struct kanary_maps *m, const struct kanary_service *s,
 	int err;
 
 	for (int i = 0; i < KANARY_MAX_SUBSETS; i++)
-		any |= cfg->ppm[i] != 0;
+		any |= kanary_mirror_share_max(cfg, i) != 0;
 	if (any)
 		err = bpf_map_update_elem(m->mirror, &s->id, cfg, BPF_ANY) ? errno : 0;
 	else
@@ -68,8 +90,33 @@ static int mirror_load(struct kanary_maps *m, const char *service, const char *s
 	return err;
 }
 
-int kanary_mirror_set(struct kanary_maps *m, const char *service, const char *subset, __u32 ppm,
-		      struct kanary_err *e)
+/* route names one of s's rules (or the split); else an error. */
+static int mirror_route_check(struct kanary_maps *m, const struct kanary_service *s, int route,
+			      struct kanary_err *e)
+{
+	struct kanary_rules *rs;
+	__u32 n;
+	int err;
+
+	if (route == KANARY_MIRROR_SPLIT || route == KANARY_MIRROR_EVERY_ROUTE)
+		return 0;
+	rs = malloc(sizeof(*rs));
+	if (!rs)
+		return kanary_errf(e, ENOMEM, "out of memory");
+	err = kanary_rules_read(m, s, rs, NULL, e);
+	n = err ? 0 : rs->n_rules;
+	free(rs);
+	if (err)
+		return err;
+	if (route < 0 || (__u32)route >= n)
+		return kanary_errf(e, ENOENT, "service %s has %u rule%s: no rule %d (see 'kanaryctl "
+				   "route list %s')", s->cfg.name, n, n == 1 ? "" : "s", route + 1,
+				   s->cfg.name);
+	return 0;
+}
+
+int kanary_mirror_set(struct kanary_maps *m, const char *service, const char *subset, int route,
+		      __u32 ppm, struct kanary_err *e)
 {
 	struct kanary_mirror_cfg cfg;
 	struct kanary_service *s;
@@ -77,16 +124,36 @@ int kanary_mirror_set(struct kanary_maps *m, const char *service, const char *su
 
 	if (ppm < 1 || ppm > KANARY_MIRROR_PPM_MAX)
 		return kanary_errf(e, ERANGE, "a mirror's share must be above 0 and at most 100 %%");
+	if (route == KANARY_MIRROR_EVERY_ROUTE)
+		return kanary_errf(e, EINVAL, "a mirror is set on one route");
 	err = mirror_load(m, service, subset, &s, &cfg, &sub, e);
+	if (!err)
+		err = mirror_route_check(m, s, route, e);
 	if (!err) {
-		cfg.ppm[sub] = ppm;
+		*kanary_mirror_share(&cfg, route, sub) = ppm;
 		err = kanary_mirror_write(m, s, &cfg, e);
 	}
 	free(s);
 	return err;
 }
 
-int kanary_mirror_del(struct kanary_maps *m, const char *service, const char *subset,
+/* Clears subset's share on route (or every route) in cfg; false when it had none there. */
+static bool mirror_clear_share(struct kanary_mirror_cfg *cfg, int route, int sub)
+{
+	bool had = false;
+
+	for (int r = KANARY_MIRROR_SPLIT; r < KANARY_RULES_MAX; r++) {
+		__u32 *ppm = kanary_mirror_share(cfg, r, sub);
+
+		if (route != KANARY_MIRROR_EVERY_ROUTE && r != route)
+			continue;
+		had |= *ppm != 0;
+		*ppm = 0;
+	}
+	return had;
+}
+
+int kanary_mirror_del(struct kanary_maps *m, const char *service, const char *subset, int route,
 		      struct kanary_err *e)
 {
 	struct kanary_mirror_cfg cfg;
@@ -94,18 +161,36 @@ int kanary_mirror_del(struct kanary_maps *m, const char *service, const char *su
 	int sub, err;
 
 	err = mirror_load(m, service, subset, &s, &cfg, &sub, e);
-	if (!err && sub >= 0 && !cfg.ppm[sub])
-		err = kanary_errf(e, ENOENT, "service %s does not mirror to subset %s", service,
-				  subset);
-	if (!err) {
-		if (sub >= 0)
-			cfg.ppm[sub] = 0;
+	if (!err && sub >= 0 && !mirror_clear_share(&cfg, route, sub)) {
+		if (route == KANARY_MIRROR_EVERY_ROUTE || route == KANARY_MIRROR_SPLIT)
+			err = kanary_errf(e, ENOENT, "service %s does not mirror to subset %s%s",
+					  service, subset,
+					  route == KANARY_MIRROR_SPLIT ? " on its split" : "");
 		else
+			err = kanary_errf(e, ENOENT, "service %s does not mirror rule %d to subset %s",
+					  service, route + 1, subset);
+	}
+	if (!err) {
+		if (sub < 0)
 			memset(&cfg, 0, sizeof(cfg));
 		err = kanary_mirror_write(m, s, &cfg, e);
 	}
 	free(s);
 	return err;
+}
+
+int kanary_mirror_rule_removed(struct kanary_maps *m, const struct kanary_service *s, __u32 at,
+			       struct kanary_err *e)
+{
+	struct kanary_mirror_cfg cfg;
+	int err = kanary_mirror_get(m, s->id, &cfg, e);
+
+	if (err || at >= KANARY_RULES_MAX)
+		return err;
+	memmove(&cfg.rule_ppm[at], &cfg.rule_ppm[at + 1],
+		(KANARY_RULES_MAX - 1 - at) * sizeof(cfg.rule_ppm[0]));
+	memset(&cfg.rule_ppm[KANARY_RULES_MAX - 1], 0, sizeof(cfg.rule_ppm[0]));
+	return kanary_mirror_write(m, s, &cfg, e);
 }
 
 int kanary_mirror_clear(struct kanary_maps *m, __u32 svc_id, struct kanary_err *e)

@@ -48,7 +48,7 @@ static int collect_one(const struct kanary_service *s, void *ctx)
 	for (__u32 i = 0; i < s->cfg.n_subsets && i < KANARY_MAX_SUBSETS; i++) {
 		struct target *t;
 
-		if (!cfg.ppm[i])
+		if (!kanary_mirror_share_max(&cfg, (int)i))
 			continue;
 		if (c->n == c->cap) {
 			size_t cap = c->cap ? 2 * c->cap : 4;

@@ -138,7 +138,7 @@ static int mirror_rows(const struct kanary_service *s, void *arg)
 		bool any = false;
 
 		for (int i = 0; i < KANARY_MAX_SUBSETS; i++)
-			any |= cfg.ppm[i] != 0;
+			any |= kanary_mirror_share_max(&cfg, i) != 0;
 		if (any && !kanary_mirror_copy_stats_read(x->m, s->id, &copy, &e))
 			kd_text_printf(x->t, "%s{namespace=\"%s\",service=\"%s\"} %llu\n",
 				       fam[FAM_COPIED].name, ns, name,
@@ -148,7 +148,8 @@ static int mirror_rows(const struct kanary_service *s, void *arg)
 	for (__u32 i = 0; i < s->cfg.n_subsets && i < KANARY_MAX_SUBSETS; i++) {
 		struct kanary_mirror_relay_stats r;
 
-		if (!cfg.ppm[i] || kanary_mirror_relay_stats_read(x->m->mirror_relay, s->id, i, &r, &e))
+		if (!kanary_mirror_share_max(&cfg, (int)i) ||
+		    kanary_mirror_relay_stats_read(x->m->mirror_relay, s->id, i, &r, &e))
 			continue;
 		kd_label_escape(s->cfg.subsets[i].name, sub, sizeof(sub));
 		snprintf(labels, sizeof(labels), "namespace=\"%s\",service=\"%s\",subset=\"%s\"", ns,
