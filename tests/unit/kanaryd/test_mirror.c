@@ -40,6 +40,15 @@ static __u32 mirror_ppm(const struct kd_desired_service *s, const char *name)
 	return s->mirror_ppm[i];
 }
 
+/* The mirror share of subset name on rule k's route (from 0), 0 when it is no mirror there. */
+static __u32 rule_mirror_ppm(const struct kd_desired_service *s, int k, const char *name)
+{
+	int i = kd_desired_subset_index(s, name);
+
+	ck_assert_msg(i >= 0, "%s has no subset %s", s->name, name);
+	return s->rule_mirror_ppm[k][i];
+}
+
 static const char mirror_b_spec[] =
 	"  hosts: [g]\n"
 	"  http:\n"
@@ -239,12 +248,12 @@ START_TEST(a_mirror_kanary_cannot_apply_holds_the_service)
 }
 END_TEST
 
-START_TEST(a_mirror_on_a_route_with_a_match_is_refused)
+START_TEST(a_mirror_on_a_route_kanary_cannot_match_is_warned)
 {
 	struct kdt_world w = { 0 };
 	const struct kd_desired_service *s;
 
-	/* A regex kanary cannot evaluate: no rule, so the canary path, where the split's mirror applies. */
+	/* A regex kanary cannot evaluate: no rule, so its requests cannot be told from the split's. */
 	ck_assert_int_eq(load_vs(&w, "v1",
 		"  hosts: [g]\n  http:\n"
 		"  - match: [{uri: {regex: '^/api'}}]\n"
@@ -257,9 +266,70 @@ START_TEST(a_mirror_on_a_route_with_a_match_is_refused)
 	s = kdt_service(&w, "n/g/80");
 	ck_assert_ptr_null(s->rules);
 	ck_assert_uint_eq(mirror_ppm(s, "b"), 0);
+	for (int k = 0; k < KANARY_RULES_MAX; k++)
+		ck_assert_uint_eq(rule_mirror_ppm(s, k, "b"), 0);
 	ck_assert_uint_eq(mirror_ppm(s, "a"), 100000);
 	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "vs.yaml:9: VirtualService n/g: spec.http[0].mirror: not "
-			"applied: this route has a match");
+			"applied to port 80 of Service n/g: this route is no dark-release rule there");
+	kdt_free(&w);
+}
+END_TEST
+
+/*
+ * Routes with a match that became rules: each one's mirrors go with its
+ * rule, by the rule's index (the second route with a match is rule 1),
+ * and the split's route keeps its own.
+ */
+START_TEST(a_mirror_on_a_rule_route_goes_with_its_rule)
+{
+	struct kdt_world w = { 0 };
+	const struct kd_desired_service *s;
+
+	ck_assert_int_eq(load_vs(&w, "v1",
+		"  hosts: [g]\n  http:\n"
+		"  - match: [{headers: {x-blue: {exact: 'on'}}}]\n"
+		"    route: [{destination: {host: g, subset: a}}]\n"
+		"  - match: [{headers: {x-dark: {exact: 'on'}}}]\n"
+		"    route: [{destination: {host: g, subset: b}}]\n"
+		"    mirrors:\n"
+		"    - destination: {host: g, subset: a}\n"
+		"      percentage: {value: 30}\n"
+		"    - destination: {host: g, subset: b}\n"
+		"  - route: [{destination: {host: g, subset: a}}]\n"
+		"    mirror: {host: g, subset: b}\n"
+		"    mirrorPercentage: {value: 5}\n"), 0);
+	kdt_build(&w);
+	s = kdt_service(&w, "n/g/80");
+	ck_assert(!s->hold);
+	ck_assert_uint_eq(s->rules->n_rules, 2);
+	ck_assert_uint_eq(rule_mirror_ppm(s, 1, "a"), 300000);
+	ck_assert_uint_eq(rule_mirror_ppm(s, 1, "b"), 1000000);
+	ck_assert_uint_eq(rule_mirror_ppm(s, 0, "a"), 0);
+	ck_assert_uint_eq(rule_mirror_ppm(s, 0, "b"), 0);
+	ck_assert_uint_eq(mirror_ppm(s, "a"), 0);
+	ck_assert_uint_eq(mirror_ppm(s, "b"), 50000);
+	ck_assert(!kdt_diag(&w.diags, KD_WARN, "mirror", NULL));
+	kdt_free(&w);
+}
+END_TEST
+
+/* A rule's mirror is held as the split's is: a bad subset names its route's file and line. */
+START_TEST(a_bad_mirror_on_a_rule_route_holds_the_service)
+{
+	struct kdt_world w = { 0 };
+	const struct kd_desired_service *s;
+
+	ck_assert_int_eq(load_vs(&w, "v1",
+		"  hosts: [g]\n  http:\n"
+		"  - match: [{headers: {x-dark: {exact: 'on'}}}]\n"
+		"    route: [{destination: {host: g, subset: b}}]\n"
+		"    mirror: {host: g, subset: nosuch}\n"		/* vs.yaml:9 */
+		"  - route: [{destination: {host: g, subset: a}}]\n"), 0);
+	kdt_build(&w);
+	s = kdt_service(&w, "n/g/80");
+	ck_assert(s->hold);
+	ck_assert_msg(strstr(s->problem, "vs.yaml:9: VirtualService n/g: spec.http[0].mirror.subset: "
+			     "no DestinationRule"), "problem: %s", s->problem);
 	kdt_free(&w);
 }
 END_TEST
@@ -284,7 +354,8 @@ START_TEST(a_mirror_on_another_ports_route_is_not_warned_for_this_one)
 }
 END_TEST
 
-START_TEST(dark_release_rules_keep_the_mirror_out)
+/* With dark-release rules, the split's mirror applies: the datapath draws it for the split's requests only. */
+START_TEST(dark_release_rules_and_the_split_mirror)
 {
 	struct kdt_world w = { 0 };
 	const struct kd_desired_service *s;
@@ -294,13 +365,13 @@ START_TEST(dark_release_rules_keep_the_mirror_out)
 		"  - match: [{headers: {x-dark: {exact: 'on'}}}]\n"
 		"    route: [{destination: {host: g, subset: b}}]\n"
 		"  - route: [{destination: {host: g, subset: a}}]\n"
-		"    mirror: {host: g, subset: b}\n"), 0);	/* vs.yaml:10 */
+		"    mirror: {host: g, subset: b}\n"), 0);
 	kdt_build(&w);
 	s = kdt_service(&w, "n/g/80");
 	ck_assert_uint_eq(s->rules->n_rules, 1);
-	ck_assert_uint_eq(mirror_ppm(s, "b"), 0);
-	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "vs.yaml:10: VirtualService n/g: spec.http[1].mirror: not "
-			"applied to port 80 of Service n/g: it has dark-release rules");
+	ck_assert_uint_eq(mirror_ppm(s, "b"), 1000000);
+	ck_assert_uint_eq(rule_mirror_ppm(s, 0, "b"), 0);
+	ck_assert(!kdt_diag(&w.diags, KD_WARN, "mirror", NULL));
 	kdt_free(&w);
 }
 END_TEST
@@ -334,8 +405,8 @@ START_TEST(per_request_routing_mirrors)
 }
 END_TEST
 
-/* The shipped fixture with everything: its mirror sits behind header rules. */
-START_TEST(istio_features_mirror_is_warned_not_applied)
+/* The shipped fixture with everything: its split's mirror, behind header rules, applies. */
+START_TEST(istio_features_split_mirror_applies)
 {
 	struct kdt_world w = { 0 };
 
@@ -343,9 +414,8 @@ START_TEST(istio_features_mirror_is_warned_not_applied)
 	ck_assert_int_eq(kdt_load(&w, "pods-list.json"), 0);
 	ck_assert_int_eq(kdt_load(&w, "istio-features.yaml"), 0);
 	kdt_build(&w);
-	ck_assert_uint_eq(mirror_ppm(kdt_service(&w, "shop/greeting"), "risky"), 0);
-	KDT_ASSERT_DIAG(&w.diags, KD_WARN, "istio-features.yaml:", "spec.http[2].mirror",
-			"dark-release rules");
+	ck_assert_uint_eq(mirror_ppm(kdt_service(&w, "shop/greeting"), "risky"), 1000000);
+	ck_assert(!kdt_diag(&w.diags, KD_WARN, "istio-features.yaml:", "spec.http[2].mirror", NULL));
 	kdt_free(&w);
 }
 END_TEST
@@ -357,8 +427,26 @@ START_TEST(removing_or_changing_the_mirror_changes_the_hash)
 		"    mirror: {host: g, subset: b}\n    mirrorPercentage: {value: 20}\n",
 		"",
 	};
-	__u64 hash[3];
+	__u64 hash[3], rule_hash[3];
 
+	/* A rule's mirror likewise: on, at another share, gone. */
+	for (int i = 0; i < 3; i++) {
+		char spec[512];
+		struct kdt_world w = { 0 };
+
+		snprintf(spec, sizeof(spec), "  hosts: [g]\n  http:\n"
+			 "  - match: [{headers: {x-dark: {exact: 'on'}}}]\n"
+			 "    route: [{destination: {host: g, subset: a}}]\n%s"
+			 "  - route: [{destination: {host: g, subset: a}}]\n", specs[i]);
+		ck_assert_int_eq(load_vs(&w, "v1", spec), 0);
+		kdt_build(&w);
+		rule_hash[i] = kdt_service(&w, "n/g/80")->hash;
+		ck_assert_uint_eq(rule_mirror_ppm(kdt_service(&w, "n/g/80"), 0, "b") != 0, i < 2);
+		kdt_free(&w);
+	}
+	ck_assert_uint_ne(rule_hash[0], rule_hash[1]);
+	ck_assert_uint_ne(rule_hash[0], rule_hash[2]);
+	ck_assert_uint_ne(rule_hash[1], rule_hash[2]);
 	for (int i = 0; i < 3; i++) {
 		struct kdt_world w = { 0 };
 
@@ -424,11 +512,13 @@ Suite *mirror_suite(void)
 			    sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_loop_test(tc, a_mirror_kanary_cannot_apply_holds_the_service, 0,
 			    sizeof(held_cases) / sizeof(held_cases[0]));
-	tcase_add_test(tc, a_mirror_on_a_route_with_a_match_is_refused);
+	tcase_add_test(tc, a_mirror_on_a_route_kanary_cannot_match_is_warned);
+	tcase_add_test(tc, a_mirror_on_a_rule_route_goes_with_its_rule);
+	tcase_add_test(tc, a_bad_mirror_on_a_rule_route_holds_the_service);
 	tcase_add_test(tc, a_mirror_on_another_ports_route_is_not_warned_for_this_one);
-	tcase_add_test(tc, dark_release_rules_keep_the_mirror_out);
+	tcase_add_test(tc, dark_release_rules_and_the_split_mirror);
 	tcase_add_test(tc, per_request_routing_mirrors);
-	tcase_add_test(tc, istio_features_mirror_is_warned_not_applied);
+	tcase_add_test(tc, istio_features_split_mirror_applies);
 	tcase_add_test(tc, removing_or_changing_the_mirror_changes_the_hash);
 	tcase_add_test(tc, api_objects_decode_the_same);
 	suite_add_tcase(s, tc);

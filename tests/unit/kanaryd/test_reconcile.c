@@ -531,6 +531,18 @@ static void add_mirror(struct kd_desired *d, size_t i, const char *subset, __u32
 	s->hash = kd_desired_service_hash(s);
 }
 
+/* The same for the requests rule (from 0) routes. */
+static void add_rule_mirror(struct kd_desired *d, size_t i, int rule, const char *subset,
+			    __u32 ppm)
+{
+	struct kd_desired_service *s = &d->v[i];
+	int k = kd_desired_subset_index(s, subset);
+
+	ck_assert_int_ge(k, 0);
+	s->rule_mirror_ppm[rule][k] = ppm;
+	s->hash = kd_desired_service_hash(s);
+}
+
 /* What the mirror map holds for a service; *found: it has an entry at all. */
 static struct kanary_mirror_cfg mirror_of(const char *name, bool *found)
 {
@@ -599,6 +611,43 @@ START_TEST(mirrors_name_the_committed_subset_indexes)
 	ck_assert_int_eq(pass(&d2), KD_OUT_UNCHANGED);
 	kd_desired_free(&d1);
 	kd_desired_free(&d2);
+}
+END_TEST
+
+/*
+ * A rule's mirror alone makes the entry, at that rule's index and the
+ * committed subset's; a change to its share alone is an update.
+ */
+START_TEST(rule_mirrors_name_the_rule_and_the_committed_subset)
+{
+	static const struct sub_spec risky_first[] = {
+		{ "risky", 20, { "10.244.2.11:9090" } },
+		{ "safe", 80, { "10.244.1.11:8080", "10.244.1.12:8080" } },
+	};
+	struct kd_desired d1 = { 0 }, d2 = { 0 }, d3 = { 0 };
+	struct kanary_mirror_cfg cfg;
+	bool found;
+
+	dservice(&d1, "shop/greeting", "10.96.1.10", 80, risky_first, 2);
+	dservice(&d2, "shop/greeting", "10.96.1.10", 80, v2, 2);
+	add_rule_mirror(&d2, 0, 3, "safe", 250000);
+	dservice(&d3, "shop/greeting", "10.96.1.10", 80, v2, 2);
+	add_rule_mirror(&d3, 0, 3, "safe", 500000);
+	ck_assert_int_eq(pass(&d1), KD_OUT_CREATED);
+	ck_assert_int_eq(pass(&d2), KD_OUT_UPDATED);
+	ck_assert_ptr_nonnull(strstr(outcome("shop/greeting")->msg, "; mirror rule 4's 25% to safe"));
+	cfg = mirror_of("shop/greeting", &found);
+	ck_assert(found);
+	ck_assert_int_eq(subset_index(get("shop/greeting"), "safe"), 1);
+	ck_assert_uint_eq(cfg.rule_ppm[3][1], 250000);
+	ck_assert_uint_eq(cfg.rule_ppm[3][0], 0);
+	ck_assert_uint_eq(cfg.ppm[1], 0);
+	ck_assert_int_eq(pass(&d2), KD_OUT_UNCHANGED);
+	ck_assert_int_eq(pass(&d3), KD_OUT_UPDATED);
+	ck_assert_uint_eq(mirror_of("shop/greeting", &found).rule_ppm[3][1], 500000);
+	kd_desired_free(&d1);
+	kd_desired_free(&d2);
+	kd_desired_free(&d3);
 }
 END_TEST
 
@@ -708,6 +757,7 @@ Suite *reconcile_suite(void)
 	tcase_add_test(tc, a_held_service_keeps_its_rules);
 	tcase_add_test(tc, mirrors_follow_the_manifests);
 	tcase_add_test(tc, mirrors_name_the_committed_subset_indexes);
+	tcase_add_test(tc, rule_mirrors_name_the_rule_and_the_committed_subset);
 	tcase_add_test(tc, a_held_service_keeps_its_mirror);
 	tcase_add_test(tc, an_operators_mirror_stays_until_the_manifests_change);
 	tcase_add_test(tc, examples_apply);

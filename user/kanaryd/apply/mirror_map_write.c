@@ -10,13 +10,19 @@ bool kd_mirror_committed(const struct kd_desired_service *d, const struct kanary
 	memset(out, 0, sizeof(*out));
 	for (__u32 i = 0; i < d->nsub; i++) {
 		int j;
+		bool any = d->mirror_ppm[i] != 0;
 
-		if (!d->mirror_ppm[i])
+		for (int k = 0; k < KANARY_RULES_MAX; k++)
+			any |= d->rule_mirror_ppm[k][i] != 0;
+		if (!any)
 			continue;
 		j = kd_committed_subset(cfg, d->sub[i].name);
 		if (j < 0)
 			return false;
 		out->ppm[j] = d->mirror_ppm[i];
+		/* The rules go to the map in the desired order: rule k is rule k there. */
+		for (int k = 0; k < KANARY_RULES_MAX; k++)
+			out->rule_ppm[k][j] = d->rule_mirror_ppm[k][i];
 	}
 	return true;
 }

@@ -56,10 +56,18 @@ void kd_desired_service_summary(const struct kd_desired_service *d, char *buf, s
 	for (__u32 i = 0; i < d->nsub && at < len; i++) {
 		char pct[KANARY_PERCENT_STR_LEN];
 
-		if (!d->mirror_ppm[i])
-			continue;
-		kanary_percent_format(pct, sizeof(pct), d->mirror_ppm[i]);
-		at += (size_t)snprintf(buf + at, len - at, "; mirror %s%% to %s", pct, d->sub[i].name);
+		if (d->mirror_ppm[i]) {
+			kanary_percent_format(pct, sizeof(pct), d->mirror_ppm[i]);
+			at += (size_t)snprintf(buf + at, len - at, "; mirror %s%% to %s", pct,
+					       d->sub[i].name);
+		}
+		for (int k = 0; k < KANARY_RULES_MAX && at < len; k++) {
+			if (!d->rule_mirror_ppm[k][i])
+				continue;
+			kanary_percent_format(pct, sizeof(pct), d->rule_mirror_ppm[k][i]);
+			at += (size_t)snprintf(buf + at, len - at, "; mirror rule %d's %s%% to %s",
+					       k + 1, pct, d->sub[i].name);
+		}
 	}
 }
 

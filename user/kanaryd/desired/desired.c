@@ -69,6 +69,13 @@ __u64 kd_desired_service_hash(const struct kd_desired_service *s)
 			fnv64(&h, s->sub[i].name, sizeof(s->sub[i].name));
 			fnv64(&h, &s->mirror_ppm[i], sizeof(s->mirror_ppm[i]));
 		}
+	for (int k = 0; k < KANARY_RULES_MAX; k++)
+		for (__u32 i = 0; i < s->nsub; i++)
+			if (s->rule_mirror_ppm[k][i]) {
+				fnv64(&h, &k, sizeof(k));
+				fnv64(&h, s->sub[i].name, sizeof(s->sub[i].name));
+				fnv64(&h, &s->rule_mirror_ppm[k][i], sizeof(s->rule_mirror_ppm[k][i]));
+			}
 	return h;
 }
 

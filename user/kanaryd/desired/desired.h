@@ -56,13 +56,17 @@ struct kd_desired_service {
 	 */
 	struct kanary_rules *rules;
 	char rule_route[KANARY_RULES_MAX][24];	/* "spec.http[N]" each rule comes from */
+	int rule_http[KANARY_RULES_MAX];	/* that N, the route's index in spec.http */
 	/* The Service's kanary.io/per-request: the rule path even without rules. */
 	bool per_request;
 	/*
 	 * Traffic mirroring (desired_mirror.c): the share of requests, in
 	 * parts per million, each subset of sub[] gets a copy of; 0: none.
+	 * mirror_ppm of the requests the split routes, rule_mirror_ppm[k] of
+	 * those rule k routes.
 	 */
 	__u32 mirror_ppm[KANARY_MAX_SUBSETS];
+	__u32 rule_mirror_ppm[KANARY_RULES_MAX][KANARY_MAX_SUBSETS];
 	__u64 hash;		/* of name, key, subsets, weights, backends, rules, per_request, mirrors */
 	/*
 	 * What a partial build (desired_partial.h) needs to know which

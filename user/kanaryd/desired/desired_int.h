@@ -129,7 +129,7 @@ void kd_rules_service(struct kd_build *c, struct kd_desired_service *ds, size_t 
 		      const struct kd_svc_port *sp, const struct kd_virtual_service *v,
 		      size_t stop);
 
-/* ---- desired_mirror.c: ds->mirror_ppm from the mirrors of v's route r (NULL: none decides) ---- */
+/* ---- desired_mirror.c: ds->mirror_ppm from the mirrors of v's deciding route r (NULL: none), rule_mirror_ppm from its rules' ---- */
 
 void kd_mirror_service(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
 		       const struct kd_svc_port *sp, const struct kd_virtual_service *v,

@@ -1,19 +1,17 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Traffic mirroring from a VirtualService, for one Service port
- * (docs/mirror.md).  The datapath draws each request of a service for its
- * mirror subsets, on both paths, so kanary can apply a mirror only where
- * it means "a share of all this port's requests":
+ * (docs/mirror.md).  The datapath draws each request for the mirrors of
+ * the route that took it (kanary_mirror_v2: the split's, or a rule's), so
+ * a route's mirror copies that route's requests only, as Istio's does:
  *
- * - on the route that decides the weighted split.  A mirror on a route
- *   with a match would mirror that route's requests only; applied
- *   service-wide it would copy requests Istio never copies, so it is
- *   refused with a warning;
- * - when the service has no dark-release rules: the datapath draws every
- *   request of the service, whether a rule routes it or the split does,
- *   so a mirror there would copy the rules' requests too (warned, not
- *   applied).  Per-request routing alone (the rule path without rules)
- *   mirrors as the canary path does;
+ * - the route that decides the weighted split: its mirrors take the
+ *   requests no rule routed (all of them without rules);
+ * - a route with a match before it that became a dark-release rule
+ *   (desired_rules.c): its mirrors take that rule's requests.  One that
+ *   did not become a rule (kanary cannot evaluate it, or the port is not
+ *   HTTP) cannot be told from the split: its mirror is warned, not
+ *   applied;
  * - to a DestinationRule subset of the same Service, in the Service's
  *   namespace, on the same port: the relay sends the copies to that
  *   subset's pods as the maps hold them.  Anything else is an error that
@@ -34,21 +32,13 @@ static bool match_applies_to(const struct kd_route *r, int port)
 	return false;
 }
 
-/* The routes with a match before the deciding one, whose mirrors cannot be scoped. */
-static void refuse_scoped(struct kd_build *c, const struct kd_virtual_service *v,
-			  const struct kd_route *decider, int port)
+/* The rule route r became on this port (its index in ds->rules), or -1. */
+static int rule_of(const struct kd_desired_service *ds, const struct kd_route *r)
 {
-	for (size_t i = 0; i < v->nroutes && &v->routes[i] != decider; i++) {
-		const struct kd_route *r = &v->routes[i];
-
-		if (r->kind != KD_ROUTE_HTTP || !r->nmirrors || !match_applies_to(r, port))
-			continue;
-		kd_warn_once(c, "%s:%d: VirtualService %s/%s: spec.http[%d].%s: not applied: this route "
-			     "has a match, and kanary mirrors a share of all of a service's requests, "
-			     "not of one route's; mirror on the route without a match instead",
-			     v->m.file, r->mirrors[0].dest.line, v->m.ns, v->m.name, r->index,
-			     r->mirrors[0].field);
-	}
+	for (__u32 k = 0; ds->rules && k < ds->rules->n_rules && k < KANARY_RULES_MAX; k++)
+		if (ds->rule_http[k] == r->index)
+			return (int)k;
+	return -1;
 }
 
 static void hold_mirror(struct kd_desired_service *ds, const struct kd_virtual_service *v,
@@ -69,10 +59,10 @@ static void hold_mirror(struct kd_desired_service *ds, const struct kd_virtual_s
 				 m->dest.line, v->m.ns, v->m.name, r->index, m->field, why));
 }
 
-/* Mirror m onto ds: its subset's slot gets m's share. */
+/* Mirror m of route r onto ds: its subset's slot in shares (the route's) gets m's share. */
 static void apply_mirror(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
 			 const struct kd_svc_port *sp, const struct kd_virtual_service *v,
-			 const struct kd_route *r, const struct kd_mirror *m)
+			 const struct kd_route *r, const struct kd_mirror *m, __u32 *shares)
 {
 	const struct kd_service *s = c->svc[svc];
 	const struct kd_dr_subset *sub;
@@ -126,27 +116,43 @@ static void apply_mirror(struct kd_build *c, struct kd_desired_service *ds, size
 		return;
 	}
 	/* Named twice: one draw serves all mirrors of a subset, so the larger share. */
-	ppm = &ds->mirror_ppm[slot - ds->sub];
+	ppm = &shares[slot - ds->sub];
 	if (m->ppm > *ppm)
 		*ppm = m->ppm;
 }
 
-void kd_mirror_service(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
-		       const struct kd_svc_port *sp, const struct kd_virtual_service *v,
-		       const struct kd_route *r)
+static void apply_route(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
+			const struct kd_svc_port *sp, const struct kd_virtual_service *v,
+			const struct kd_route *r, __u32 *shares)
 {
-	refuse_scoped(c, v, r, sp->port);
-	if (!r || r->kind != KD_ROUTE_HTTP || !r->nmirrors || ds->hold)
-		return;
-	if (ds->rules && ds->rules->n_rules) {
-		kd_warn_once(c, "%s:%d: VirtualService %s/%s: spec.http[%d].%s: not applied to port %d "
-			     "of Service %s/%s: it has dark-release rules (routes with a match), and "
-			     "kanary would mirror their requests too", v->m.file,
-			     r->mirrors[0].dest.line, v->m.ns, v->m.name, r->index,
-			     r->mirrors[0].field, sp->port, c->svc[svc]->m.ns, c->svc[svc]->m.name);
-		return;
-	}
 	for (size_t i = 0; i < r->nmirrors && !ds->hold; i++)
 		if (r->mirrors[i].ppm)
-			apply_mirror(c, ds, svc, sp, v, r, &r->mirrors[i]);
+			apply_mirror(c, ds, svc, sp, v, r, &r->mirrors[i], shares);
+}
+
+void kd_mirror_service(struct kd_build *c, struct kd_desired_service *ds, size_t svc,
+		       const struct kd_svc_port *sp, const struct kd_virtual_service *v,
+		       const struct kd_route *decider)
+{
+	/* The routes with a match before the decider: each one's mirrors go with its rule. */
+	for (size_t i = 0; i < v->nroutes && &v->routes[i] != decider && !ds->hold; i++) {
+		const struct kd_route *r = &v->routes[i];
+		int k;
+
+		if (r->kind != KD_ROUTE_HTTP || !r->nmirrors || !match_applies_to(r, sp->port))
+			continue;
+		k = rule_of(ds, r);
+		if (k < 0) {
+			kd_warn_once(c, "%s:%d: VirtualService %s/%s: spec.http[%d].%s: not applied to "
+				     "port %d of Service %s/%s: this route is no dark-release rule there "
+				     "(see why above), so kanary cannot tell its requests from the "
+				     "split's", v->m.file, r->mirrors[0].dest.line, v->m.ns, v->m.name,
+				     r->index, r->mirrors[0].field, sp->port, c->svc[svc]->m.ns,
+				     c->svc[svc]->m.name);
+			continue;
+		}
+		apply_route(c, ds, svc, sp, v, r, ds->rule_mirror_ppm[k]);
+	}
+	if (decider && decider->kind == KD_ROUTE_HTTP && !ds->hold)
+		apply_route(c, ds, svc, sp, v, decider, ds->mirror_ppm);
 }

@@ -262,5 +262,6 @@ void kd_rules_service(struct kd_build *c, struct kd_desired_service *ds, size_t 
 		}
 		snprintf(ds->rule_route[ds->rules->n_rules - 1], sizeof(ds->rule_route[0]),
 			 "spec.http[%d]", b.r->index);
+		ds->rule_http[ds->rules->n_rules - 1] = b.r->index;
 	}
 }

@@ -56,6 +56,18 @@ json_t *kd_desired_service_json(const struct kd_desired_service *s)
 		json_object_set_new(sub, "backends", backends_json(&s->sub[i]));
 		if (s->mirror_ppm[i])
 			json_object_set_new(sub, "mirror_percent", json_real(s->mirror_ppm[i] / 10000.0));
+		for (int k = 0; k < KANARY_RULES_MAX; k++) {
+			json_t *rules = json_object_get(sub, "mirror_rules");
+
+			if (!s->rule_mirror_ppm[k][i])
+				continue;
+			if (!rules) {
+				rules = json_array();
+				json_object_set_new(sub, "mirror_rules", rules);
+			}
+			json_array_append_new(rules, json_pack("{s:i, s:f}", "rule", k + 1, "percent",
+							       s->rule_mirror_ppm[k][i] / 10000.0));
+		}
 		json_array_append_new(subs, sub);
 	}
 	json_object_set_new(o, "subsets", subs);
