@@ -128,3 +128,45 @@ print(" ".join("%02x" % b for b in k))' "$@")
 	jq -e '.[0].mirrors[0] | .subset == "shadow" and .percent == 10 and .sent == 1004
 		and .comparison.agree == 993' <<<"$output" >/dev/null || { echo "$output"; return 1; }
 }
+
+@test "mirror set/del ROUTE: a share per rule beside the split's; route del moves them up" {
+	k route add greeting header x-a=1 to safe >/dev/null &&
+		k route add greeting header x-b=1 to safe >/dev/null || return 1
+	k mirror set greeting shadow 100 route 2 && k mirror set greeting shadow 5 route 1 || return 1
+	run --separate-stderr k mirror show greeting
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[[ "${lines[1]}" =~ greeting\ +shadow\ +10%,r1:5%,r2:100%\  ]] || { echo "$output"; return 1; }
+	run --separate-stderr k -j mirror show greeting
+	jq -e '.mirrors[0] | .percent == 10 and .routes == [{"route": 1, "percent": 5}, {"route": 2, "percent": 100}]' \
+		<<<"$output" >/dev/null || { echo "$output"; return 1; }
+	# The split's share alone goes; then rule 1 is deleted, and rule 2's share becomes rule 1's.
+	k mirror del greeting shadow split && k route del greeting 1 >/dev/null || return 1
+	run --separate-stderr k -j mirror show greeting
+	jq -e '.mirrors[0] | .percent == 0 and .routes == [{"route": 1, "percent": 100}]' \
+		<<<"$output" >/dev/null || { echo "$output"; return 1; }
+	k mirror del greeting shadow route 1 || return 1
+	run --separate-stderr k -j mirror show greeting
+	jq -e '.mirrors == []' <<<"$output" >/dev/null || { echo "$output"; return 1; }
+}
+
+@test "mirror set/del ROUTE: a rule that does not exist and a bad ROUTE are errors, the state kept" {
+	k route add greeting header x-a=1 to safe >/dev/null || return 1
+	run --separate-stderr k mirror set greeting shadow 10 route 2
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"service greeting has 1 rule: no rule 2"* ]] || { echo "$stderr"; return 1; }
+	run --separate-stderr k mirror set greeting shadow 10 rule 1
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"what is 'rule'? expected split or route INDEX after PERCENT"* ]] ||
+		{ echo "$stderr"; return 1; }
+	run --separate-stderr k mirror set greeting shadow 10 route
+	[ "$status" -ne 0 ]
+	run --separate-stderr k mirror set greeting shadow 10 route 1 x
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"what is 'x'? expected nothing after ROUTE"* ]] || { echo "$stderr"; return 1; }
+	run --separate-stderr k mirror del greeting shadow route 1
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"does not mirror rule 1 to subset shadow"* ]] || { echo "$stderr"; return 1; }
+	run --separate-stderr k -j mirror show greeting
+	jq -e '.mirrors[0] | .percent == 10 and .routes == []' <<<"$output" >/dev/null ||
+		{ echo "$output"; return 1; }
+}
