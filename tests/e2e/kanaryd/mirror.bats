@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# A VirtualService's mirror into kanary_mirror_v1, read back with
+# A VirtualService's mirror into kanary_mirror_v2, read back with
 # `kanaryctl -j mirror show`: applied, changed (mirrors[]), removed, and
 # kept as it was when the manifests go bad; /metrics' mirror families from
 # the relay's counts.  One kanaryd on a private bpffs, no cluster: that
@@ -47,7 +47,7 @@ write_mirror() {
 	} >"$f.tmp" && mv "$f.tmp" "$f"
 }
 
-# mirrors: "risky=12.5/1 ..." (subset=percent/backends) as kanary_mirror_v1 holds greeting's mirrors.
+# mirrors: "risky=12.5/1 ..." (subset=percent/backends) as kanary_mirror_v2 holds greeting's mirrors.
 mirrors() {
 	"$KANARYCTL" --pin-path "$PIN" -j mirror show default/greeting |
 		jq -er '[.mirrors[] | "\(.subset)=\(.percent)/\(.backends)"] | join(" ")'

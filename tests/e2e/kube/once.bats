@@ -41,7 +41,7 @@ kd_once() {
 
 # The API source decodes as the files do: one pass shows it (their edits and
 # removal are tests/e2e/kanaryd/mirror.bats').
-@test "--once --kube: a VirtualService's mirrors[] from the API reach kanary_mirror_v1" {
+@test "--once --kube: a VirtualService's mirrors[] from the API reach kanary_mirror_v2" {
 	jq '.spec.http[0].mirrors = [{destination: {host: "greeting", subset: "risky"}, percentage: {value: 0.25}}]' \
 		"$KAPI_FIXTURES/virtualservice-greeting.json" | kapi_put -
 	kd_once
