@@ -16,7 +16,7 @@ setup_file() {
 	export KANARY_RUN_DIR="$BATS_FILE_TMPDIR/run"
 	mkdir -p "$PIN" "$MANIFESTS" "$KANARY_RUN_DIR" || return 1
 	mount -t bpf bpf "$PIN" || { echo "cannot mount bpffs on $PIN (root needed)" >&2; return 1; }
-	# The seed scenario without its dark release: header rules would keep the mirror out.
+	# The seed scenario without its VirtualService: each test writes its own.
 	cp "$EXAMPLES"/{services,pods,destinationrule}.yaml "$MANIFESTS"/ || return 1
 	write_mirror ''
 	export MP=$((20000 + RANDOM % 20000))
@@ -103,6 +103,36 @@ wait_log() {
 	write_mirror ''
 	wait_mirrors ""
 	"$KANARYCTL" --pin-path "$PIN" -j mirror show default/greeting | jq -e '.mirrors == []'
+}
+
+@test "a mirror on a dark route is applied to its rule, beside the split's" {
+	local f="$MANIFESTS/virtualservice.yaml" want
+	cat >"$f.tmp" <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: greeting, namespace: default}
+spec:
+  hosts: [greeting]
+  http:
+  - match: [{headers: {x-my-header: {exact: dark}}}]
+    route: [{destination: {host: greeting, subset: risky}}]
+    mirror: {host: greeting, subset: safe}
+  - route: [{destination: {host: greeting, subset: safe}}]
+    mirror: {host: greeting, subset: risky}
+    mirrorPercentage: {value: 10}
+YAML
+	mv "$f.tmp" "$f"
+	want='[{"subset":"safe","percent":0,"routes":[{"route":1,"percent":100}]},{"subset":"risky","percent":10,"routes":[]}]'
+	for _ in $(seq 100); do
+		got=$("$KANARYCTL" --pin-path "$PIN" -j mirror show default/greeting |
+			jq -c '[.mirrors[] | {subset, percent, routes}]') && [[ $got == "$want" ]] && break
+		sleep 0.1
+	done
+	[[ $got == "$want" ]] || { echo "mirrors: $got; kanaryd's log:"; tail -20 "$LOG"; return 1; }
+	"$KANARYCTL" --pin-path "$PIN" -j route list default/greeting | jq -e '.rules | length == 1'
+	! grep -F "mirror: not applied" "$LOG"
+	write_mirror ''
+	wait_mirrors ""
 }
 
 @test "a bad mirror is reported with its file and line, and the last good mirror stays" {
