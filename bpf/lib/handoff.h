@@ -384,7 +384,7 @@ static __always_inline int kanary_ho_established(struct __sk_buff *skb, const st
 		    !kanary_seq_gt(p->seq, ho->req_end + KANARY_HO_WINDOW_MAX))
 			return TC_ACT_SHOT;
 	}
-	/* Not routed on its own (pinned): a request goes where its connection is, by its route. */
+	/* A request start not routed on its own (pinned) goes where its connection is, by its route. */
 	kanary_ho_mirror_routed(skb, p, ho);
 	return kanary_ho_forward(skb, p, fwd, ho);
 }

@@ -44,6 +44,7 @@ teardown_file() { relay_stop; e2e_teardown_file; }
 teardown() {
 	bg_stop_all
 	kctl route per-request exact off >/dev/null 2>&1 || true
+	while kctl route del exact 1 >/dev/null 2>&1; do :; done
 	in_ns client nft delete table inet kn_mirror_loss 2>/dev/null || true
 }
 
@@ -170,6 +171,41 @@ expect_mirror_got_all() {
 	expect_between "$(kctl -j stats exact | jq '[.[0].subsets[].routed_requests] | add')" 120 1e9 \
 		"requests the rule path routed one by one"
 	expect_mirror_got_all perreq
+}
+
+# dark_mix PREFIX: 30 GETs under /PREFIX on one keep-alive connection, every
+# third (10) with x-dark: on, which rule 1 routes; the paths the mirror got, sorted.
+dark_mix() {
+	local steps
+	steps=$(for i in $(seq 0 29); do
+		if ((i % 3 == 0)); then
+			printf '{"path":"/%s/dark/%d","headers":{"x-dark":"on"}}\n' "$1" "$i"
+		else
+			printf '{"path":"/%s/plain/%d"}\n' "$1" "$i"
+		fi
+	done | jq -sc .)
+	in_ns client "$MIRROR_PYTHON" "$KN_LIB_DIR/keepalive_client.py" steps "$EXACT_VIP" "$KN_VIP_PORT" - \
+		<<<"$steps" >"$KN_TMP/$1.json" || { cat "$KN_TMP/$1.json" >&2; return 1; }
+	relay_settled exact risky1 8081 || return 1
+	recorded risky1 8081 "select(.path | startswith(\"/$1/\")) | .path" | tr -d '"' | sort
+}
+
+# Istio's semantics: a route's mirror copies only that route's requests.  The
+# rule sends dark requests to the live pod as the split does: the route, not
+# the pod, decides.
+@test "a dark route and a split mirror: dark requests reach no mirror; a rule's mirror only them" {
+	local got
+	kctl route add exact header x-dark=on to live >/dev/null
+	kctl mirror set exact shadow 100
+	got=$(dark_mix dsplit)
+	expect_eq "$(grep -c /dsplit/plain/ <<<"$got")" 20 "plain requests at the split's mirror"
+	expect_eq "$(grep -c /dsplit/dark/ <<<"$got")" 0 "dark requests at the split's mirror"
+	kctl mirror del exact shadow split
+	kctl mirror set exact shadow 100 route 1
+	got=$(dark_mix droute)
+	expect_eq "$(grep -c /droute/dark/ <<<"$got")" 10 "dark requests at rule 1's mirror"
+	expect_eq "$(grep -c /droute/plain/ <<<"$got")" 0 "plain requests at rule 1's mirror"
+	kctl mirror del exact shadow route 1
 }
 
 @test "chunked request bodies: each at the mirror once, to its last chunk" {

@@ -354,7 +354,7 @@ START_TEST(a_mirror_on_another_ports_route_is_not_warned_for_this_one)
 }
 END_TEST
 
-/* With dark-release rules, the split's mirror applies: the datapath draws it for the split's requests only. */
+/* With dark-release rules the split's mirror applies: it is drawn for the split's requests only. */
 START_TEST(dark_release_rules_and_the_split_mirror)
 {
 	struct kdt_world w = { 0 };

@@ -678,7 +678,8 @@ START_TEST(an_operators_mirror_stays_until_the_manifests_change)
 	dservice(&d1, "shop/greeting", "10.96.1.10", 80, v1, 2);
 	dservice(&d2, "shop/greeting", "10.96.1.10", 80, v2, 2);
 	ck_assert_int_eq(pass(&d1), KD_OUT_CREATED);
-	ck_assert_msg(kanary_mirror_set(&maps, "shop/greeting", "risky", KANARY_MIRROR_SPLIT, 30000, &e) == 0, "%s", e.msg);
+	ck_assert_msg(kanary_mirror_set(&maps, "shop/greeting", "risky", KANARY_MIRROR_SPLIT, 30000,
+				       &e) == 0, "%s", e.msg);
 	ck_assert_int_eq(pass(&d1), KD_OUT_OVERRIDDEN);
 	ck_assert_uint_eq(mirror_of("shop/greeting", &found).ppm[subset_index(get("shop/greeting"), "risky")],
 			  30000);
