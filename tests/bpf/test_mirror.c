@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/pkt_cls.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "fixture.h"
 #include "canary_conv.h"
@@ -498,6 +499,60 @@ START_TEST(rule_path_other_rule_mirror_copies_nothing)
 }
 END_TEST
 
+/*
+ * A pinned connection's requests are not matched one by one: each goes
+ * where the connection is, and is drawn for the route of the last request
+ * routed on it.  Rule 1 routes the first (dark); the second, which no rule
+ * would match, pins the connection (a chunked body) and is copied for
+ * rule 1's mirror, its live answer reported.
+ */
+START_TEST(rule_path_pinned_request_drawn_for_the_connections_route)
+{
+	static const char chunked[] = "POST /k HTTP/1.1\r\nHost: web\r\n"
+				      "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+	struct kanary_ho_entry ho;
+	struct kanary_ct_key key;
+	struct tcp4_spec seg;
+	struct hc_conn c;
+	struct seen s;
+	struct pkt out;
+	__u32 first, second, bnxt;
+
+	rule_service();
+	rule_mirror_set(0, "100");
+	c = hc_conn_http(0, dark);
+	hc_establish(&c, 1);
+	first = c.cisn + 1;
+	drain(&s);
+	ck_assert_int_eq(s.n, 1);
+	expect_event(&s, 0, &c.f, first, KANARY_MIRROR_EV_START, dark, strlen(dark));
+	bnxt = c.bisn + 1;
+	seg = hc_from_backend(&c, TF_ACK | TF_PSH, bnxt, first + strlen(dark), ok_200,
+			      strlen(ok_200));
+	ck_verdict(hc_egress(&seg, &out), TC_ACT_OK, "the response");
+	drain(&s);
+	ck_assert_int_eq(s.n, 1);
+
+	second = first + strlen(dark);
+	seg = hc_from_client(&c, TF_ACK | TF_PSH, second, c.our_isn + 1 + strlen(ok_200), chunked,
+			     strlen(chunked));
+	ck_verdict(hc_ingress(&seg, &out), TC_ACT_OK, "the request that pins");
+	key = kt_ct_fwd_key(&c.f);
+	ck_assert_int_eq(bpf_map_lookup_elem(kt.maps.handoff, &key, &ho), 0);
+	ck_assert_uint_eq(ho.pinned, KANARY_HO_PIN_CHUNKED);
+	drain(&s);
+	ck_assert_int_eq(s.n, 1);
+	expect_event(&s, 0, &c.f, second, KANARY_MIRROR_EV_START, chunked, strlen(chunked));
+	seg = hc_from_backend(&c, TF_ACK | TF_PSH, bnxt + strlen(ok_200), second + strlen(chunked),
+			      unavailable_503, strlen(unavailable_503));
+	ck_verdict(hc_egress(&seg, &out), TC_ACT_OK, "the second response");
+	drain(&s);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_uint_eq(expect_live(&s, 0, &c.f, second)->status, 503);
+	ck_assert_uint_eq(copy_stats().requests, 2);
+}
+END_TEST
+
 Suite *mirror_suite(void)
 {
 	Suite *s = suite_create("mirror");
@@ -516,6 +571,7 @@ Suite *mirror_suite(void)
 	tcase_add_test(tc, rule_path_split_mirror_copies_unmatched_only);
 	tcase_add_test(tc, rule_path_rule_mirror_copies_its_requests_only);
 	tcase_add_test(tc, rule_path_other_rule_mirror_copies_nothing);
+	tcase_add_test(tc, rule_path_pinned_request_drawn_for_the_connections_route);
 	suite_add_tcase(s, tc);
 	return s;
 }
