@@ -72,16 +72,19 @@ __noinline int kanary_ho_mirror_routed(struct __sk_buff *skb, const struct kanar
 	if (!p || !ho || !ho->mirror_draw || p->seq != ho->xchg.mirror_seq)
 		return 0;
 	ho->mirror_draw = 0;
-	kanary_mirror_start(skb, p, &ho->xchg, ho->svc_id, ho->route);
+	kanary_mirror_start(skb, p, &ho->xchg, ho->svc_id,
+			    ho->route ? ho->route - 1u : KANARY_MIRROR_ROUTE_SPLIT);
 	kanary_mirror_await(&ho->xchg, ho->xchg.mirror, p->seq);
 	return 0;
 }
 
-/* The route the last choice took, for the mirror draw: by_rule says whether rule chose. */
+/*
+ * The route the last choice took, as ho->route keeps it (0: the split, so
+ * a zeroed entry means it): by_rule says whether rule chose.
+ */
 static __always_inline __u8 kanary_ho_route(int rule, __u8 by_rule)
 {
-	return by_rule && rule >= 0 && rule < KANARY_RULES_MAX ? (__u8)rule :
-								 KANARY_MIRROR_ROUTE_SPLIT;
+	return by_rule && rule >= 0 && rule < KANARY_RULES_MAX ? (__u8)(rule + 1) : 0;
 }
 
 /* The first data: read it, choose, and open the first leg. */

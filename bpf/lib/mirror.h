@@ -44,10 +44,13 @@ static __always_inline __u8 kanary_mirror_draw(const struct kanary_pkt *p, __u32
 		return 0;
 	if (route == KANARY_MIRROR_ROUTE_SPLIT)
 		ppm = cfg->ppm;
-	else if (route < KANARY_RULES_MAX)
+	else if (route < KANARY_RULES_MAX) {
+		/* The mask in a register the verifier follows: clang drops it after the test. */
+		asm volatile("" : "+r"(route));
 		ppm = cfg->rule_ppm[route & (KANARY_RULES_MAX - 1)];
-	else
+	} else {
 		return 0;
+	}
 	h = kanary_flow_hash(p, kanary_hash_seed() ^ p->seq ^ KANARY_HASH_MIRROR);
 	point = ((__u64)h * KANARY_MIRROR_PPM_MAX) >> 32;
 #pragma unroll

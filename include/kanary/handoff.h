@@ -130,7 +130,7 @@ struct kanary_ho_entry {
 	__u32	resp_end;	/* its end, when framed by length (KANARY_HO_RESP_LENGTH) */
 	__u32	srv_nxt;	/* after the last byte the backend sent */
 	__u8	nxt_last_chunk;	/* the segment that ended at srv_nxt ended a chunked body */
-	__u8	route;		/* the current request's: a rule's index or KANARY_MIRROR_ROUTE_SPLIT */
+	__u8	route;		/* the current request's: 0 the split, else 1 + the rule's index */
 	__u8	mirror_draw;	/* the request at xchg.mirror_seq awaits its route for the mirror draw */
 	__u8	pad;
 	__u8	resp;		/* enum kanary_ho_resp */
