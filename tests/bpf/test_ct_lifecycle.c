@@ -219,8 +219,9 @@ START_TEST(half_open_goes_half_closed_stays)
 END_TEST
 
 /*
- * A client port reused within the linger (a new SYN on the closed tuple):
- * the old close's expiry must spare the new connection's entries.
+ * A client port reused within the linger (a new SYN on the closed tuple),
+ * and the new connection half-closed (the client's FIN: flagged closing,
+ * not ended): the old close's expiry must spare its entries.
  */
 START_TEST(tuple_reused_within_linger_is_kept)
 {
@@ -236,10 +237,12 @@ START_TEST(tuple_reused_within_linger_is_kept)
 	ck_assert_int_eq(handshake(&f).index, be.index);
 	kt_counters(after);
 	ck_assert_uint_eq(after[KANARY_CNT_CT_REUSED] - before[KANARY_CNT_CT_REUSED], 1);
+	send_fwd(&f, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1);
 	wait_queues_empty();
 	ck_assert_msg(flow_fully_tracked(&f, &be), "the new connection's entries went with the old close's expiry");
 	kt_counters(after);
 	ck_assert_uint_eq(after[KANARY_CNT_CT_ENDED], 0);
+	send_rev(&f, &be, TF_ACK, KT_BACKEND_ISN + 1);
 }
 END_TEST
 
