@@ -132,8 +132,7 @@ int kanary_lock(const char *pin, struct kanary_err *e)
 int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_err *e)
 {
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->ct_endq, &m->ct_synq,
-		       &m->ct_sweeper, &m->stats,
-		       &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
+		       &m->ct_sweeper, &m->stats, &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
 		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay,
 		       &m->mirror_diff };
 	__u32 cfg_entries = 0;
@@ -194,8 +193,7 @@ int kanary_map_open(const char *pin_path, const char *name, struct kanary_err *e
 void kanary_maps_close(struct kanary_maps *m)
 {
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->ct_endq, &m->ct_synq,
-		       &m->ct_sweeper, &m->stats,
-		       &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
+		       &m->ct_sweeper, &m->stats, &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
 		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay,
 		       &m->mirror_diff, &m->lock_fd };
 
