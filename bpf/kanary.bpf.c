@@ -185,14 +185,32 @@ static __always_inline int kanary_ct_client_seg(const struct kanary_pkt *p,
 }
 
 /*
+ * A client SYN or FIN of a tracked connection (forward entry ct, reverse
+ * rev): a SYN sent again that the backend has not answered is queued for
+ * the SYN timeout, once (SYN_TIMED); a FIN after the backend's ends the
+ * connection (lib/ct_expiry.h).
+ */
+static __always_inline void kanary_ct_client_lifecycle(const struct kanary_pkt *p,
+						       const struct kanary_ct_key *fwd,
+						       struct kanary_ct_entry *ct,
+						       struct kanary_ct_entry *rev)
+{
+	if (p->syn && !rev->nxt_known && !(rev->flags & KANARY_CT_F_SYN_TIMED)) {
+		rev->flags |= KANARY_CT_F_SYN_TIMED;
+		kanary_ct_queue(fwd, ct, 1);
+	} else if (p->fin && (ct->flags & KANARY_CT_F_CLOSING) && (rev->flags & KANARY_CT_F_FIN)) {
+		kanary_ct_queue(fwd, ct, 0);
+	}
+}
+
+/*
  * A client packet of a tracked connection (its forward entry ct, or looked
  * up when just made) that may draw a reply with content: data, SYN, FIN,
  * RST.  Its reverse entry must be there, rebuilt if it was lost; a pure ACK
  * skips this, its connection's replies keep the entry fresh.  Then the
  * client's side of the HTTP exchange (lib/exchange.h): a request's start
  * stamps the reverse entry, which egress reads when the response comes.
- * A SYN sent again unanswered, and a FIN after the backend's, queue the
- * connection to expire (lib/ct_expiry.h).
+ * A SYN or FIN may move the lifecycle on (kanary_ct_client_lifecycle).
  */
 static __noinline void kanary_ingress_tracked(struct __sk_buff *skb, const struct kanary_pkt *p,
 					      const struct kanary_ct_key *fwd,
@@ -208,14 +226,9 @@ static __noinline void kanary_ingress_tracked(struct __sk_buff *skb, const struc
 	if (!ct)
 		return;
 	rev = kanary_ct_reverse(p, ct);
-	/* Once per connection: the SYN_TIMED flag keeps the queue to one expiry each. */
-	if (tracked && p->syn && rev && !rev->nxt_known && !(rev->flags & KANARY_CT_F_SYN_TIMED)) {
-		rev->flags |= KANARY_CT_F_SYN_TIMED;
-		kanary_ct_queue(fwd, ct, 1);
-	}
-	if (tracked && p->fin && (ct->flags & KANARY_CT_F_CLOSING) && rev &&
-	    (rev->flags & KANARY_CT_F_FIN))
-		kanary_ct_queue(fwd, ct, 0);
+	/* One test on a data segment: neither flag. */
+	if (tracked && (p->syn | p->fin) && rev)
+		kanary_ct_client_lifecycle(p, fwd, ct, rev);
 	ev = kanary_xchg_client(skb, p, &ct->xchg);
 	kanary_mirror_client(skb, p, &ct->xchg, ct->svc_id, ev == KANARY_XCHG_EV_REQUEST);
 	if (ev == KANARY_XCHG_EV_NONE)
