@@ -327,6 +327,36 @@ START_TEST(full_queue_is_counted)
 }
 END_TEST
 
+/*
+ * kanary loaded again over its pins (an upgrade): the sweeper set up by
+ * the old programs keeps sweeping, and the first close after the load
+ * moves it to the new ones (its load id changes), which expire theirs.
+ */
+START_TEST(load_again_moves_the_sweeper)
+{
+	struct kanary_load_opts lo = { .ct_linger_ms = 300 };
+	const struct kt_flow old = kt_flow_nth(1), fresh = kt_flow_nth(2);
+	__u64 before[KANARY_CNT__MAX];
+	struct kt_be b_old, b_fresh;
+	__u64 first_id;
+
+	reload_with_timeouts(0, lo.ct_linger_ms, 0);
+	kt_counters(before);
+	b_old = handshake(&old);
+	send_fwd(&old, TF_RST, KT_CLIENT_ISN + 1);
+	first_id = sweeper().load_id;
+	ck_assert_msg(first_id != 0, "the close set no sweeper up");
+	kt_load_again(&lo);
+	ck_assert_uint_eq(sweeper().load_id, first_id);
+	ck_assert_msg(wait_untracked(&old, &b_old), "the old load's close was not swept");
+	b_fresh = handshake(&fresh);
+	send_fwd(&fresh, TF_RST, KT_CLIENT_ISN + 1);
+	ck_assert_msg(sweeper().load_id != first_id, "the new load's close left the sweeper to the old programs");
+	ck_assert_msg(wait_untracked(&fresh, &b_fresh), "the new load's close was not swept");
+	ck_counted(before, KANARY_CNT_CT_ENDED, 2);
+}
+END_TEST
+
 void ct_lifecycle_tests(TCase *tc)
 {
 	tcase_add_test(tc, ended_connection_entries_go_after_linger);
@@ -334,4 +364,5 @@ void ct_lifecycle_tests(TCase *tc)
 	tcase_add_test(tc, tuple_reused_within_linger_is_kept);
 	tcase_add_test(tc, established_entry_survives_short_connections);
 	tcase_add_test(tc, full_queue_is_counted);
+	tcase_add_test(tc, load_again_moves_the_sweeper);
 }
