@@ -155,7 +155,7 @@ static __noinline int kanary_ct_syn_sent(const struct kanary_pkt *p,
  * answers every SYN sent again the same way; unless exact, it leaves the
  * state as it is.  A RST at the exact sequence ends the connection: its
  * entries linger, then go (lib/ct_expiry.h; a FIN after the backend's, in
- * kanary_ingress_tracked).
+ * kanary_ct_client_lifecycle).
  * Returns 1 to drop the segment: a RST outside the window.
  */
 static __always_inline int kanary_ct_client_seg(const struct kanary_pkt *p,
