@@ -95,11 +95,11 @@ struct {
 /* enum kanary_counter -> per-CPU datapath event counts. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, KANARY_CNT__MAX);
+	__uint(max_entries, KANARY_CNT_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_cnt_v3 SEC(".maps");
+} kanary_cnt_v4 SEC(".maps");
 
 /* Service id -> its dark-release rules (no entry: none); replaced whole on update. */
 struct {

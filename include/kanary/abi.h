@@ -42,7 +42,7 @@
 #define KANARY_MAP_MAGLEV	"kanary_mag_v1"
 #define KANARY_MAP_CT		"kanary_ct_v3"
 #define KANARY_MAP_STATS	"kanary_stat_v3"
-#define KANARY_MAP_COUNTERS	"kanary_cnt_v3"
+#define KANARY_MAP_COUNTERS	"kanary_cnt_v4"
 #define KANARY_MAP_GLOBALS	"kanary_glob_v1"
 #define KANARY_PROG_INGRESS	"prog_ingress"
 #define KANARY_PROG_EGRESS	"prog_egress"
@@ -214,8 +214,13 @@ enum kanary_counter {
 	KANARY_CNT_RST_OUTSIDE,		/* RST outside the window, or not acceptable: dropped */
 	KANARY_CNT_SYN_ON_LIVE,		/* SYN with a new ISN on a live connection's tuple: state kept */
 	KANARY_CNT_DRAINING,		/* client packet of a connection whose service is gone: kept on its backend */
+	KANARY_CNT_CHALLENGE_LIMITED,	/* challenge ACK not sent: one went to the tuple less than KANARY_HO_CHALLENGE_MS ago */
 	KANARY_CNT__MAX,
 };
+
+/* Slots of kanary_cnt_v4: room for new counters without a new map. */
+#define KANARY_CNT_SLOTS	32
+_Static_assert(KANARY_CNT__MAX <= KANARY_CNT_SLOTS, "kanary_cnt_v4 has a slot per counter");
 
 enum kanary_global_flags {
 	KANARY_GLOBAL_F_NO_HTTP = 1 << 0,	/* no HTTP accounting (http_stats.h): kanaryctl load http-stats off */

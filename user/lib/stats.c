@@ -18,9 +18,10 @@ const char *const kanary_counter_names[KANARY_CNT__MAX] = {
 	[KANARY_CNT_RST_OUTSIDE]	= "rst_outside",
 	[KANARY_CNT_SYN_ON_LIVE]	= "syn_on_live",
 	[KANARY_CNT_DRAINING]		= "draining",
+	[KANARY_CNT_CHALLENGE_LIMITED]	= "challenge_limited",
 };
 /* A new counter in abi.h needs its name here. */
-_Static_assert(KANARY_CNT__MAX == 9, "kanary_counter_names is out of date with abi.h");
+_Static_assert(KANARY_CNT__MAX == 10, "kanary_counter_names is out of date with abi.h");
 
 static int ncpus(struct kanary_err *e)
 {
