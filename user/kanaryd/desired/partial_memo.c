@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * What the partial build keeps of an object set (partial_int.h): the hosts
+ * its config objects name and its pods' label keys, copied, so a removed
+ * set's objects can still be touched after its source freed it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "desired/hostname.h"
+#include "desired/partial_int.h"
+
+/* Every set seen gets one; never reused, unlike a freed set's address. */
+static unsigned long long next_serial;
+
+unsigned long long kd_give_serials(struct kd_objects *const *sets, size_t nsets)
+{
+	for (size_t i = 0; i < nsets; i++)
+		if (!sets[i]->serial)
+			sets[i]->serial = ++next_serial;
+	return next_serial;
+}
+
+static __u64 pod_name_hash(const struct kd_pod *p)
+{
+	__u64 h = kd_fqdn_hash(p->m.ns);
+
+	h = (h ^ 0x1f) * 1099511628211ull;
+	for (const char *s = p->m.name; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h ? h : 1;
+}
+
+void kd_memo_init(struct kd_set_memo *m, struct kd_objects *o, const char *domain)
+{
+	char f[KD_FQDN_LEN];
+	size_t nkey = 0, cap = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->serial = o->serial;
+	m->set = o;
+	m->config = o->nsvc || o->ndr || o->nvs;
+	for (size_t i = 0; i < o->nsvc; i++) {
+		kd_service_fqdn(f, sizeof(f), o->svc[i]->m.name, o->svc[i]->m.ns, domain);
+		KD_PUSH(m->fqdn, m->nfqdn, cap, kd_fqdn_hash(f));
+	}
+	for (size_t i = 0; i < o->ndr; i++) {
+		kd_host_fqdn(f, sizeof(f), o->dr[i]->host, o->dr[i]->m.ns, domain);
+		KD_PUSH(m->fqdn, m->nfqdn, cap, kd_fqdn_hash(f));
+	}
+	for (size_t i = 0; i < o->nvs; i++)
+		for (size_t h = 0; h < o->vs[i]->nhosts; h++) {
+			kd_host_fqdn(f, sizeof(f), o->vs[i]->hosts[h], o->vs[i]->m.ns, domain);
+			KD_PUSH(m->fqdn, m->nfqdn, cap, kd_fqdn_hash(f));
+		}
+	m->npod = o->npod;
+	m->pod_ns = kd_xcalloc(o->npod + 1, sizeof(*m->pod_ns));
+	m->pod_name = kd_xcalloc(o->npod + 1, sizeof(*m->pod_name));
+	m->key_first = kd_xcalloc(o->npod + 1, sizeof(*m->key_first));
+	cap = 0;
+	for (size_t i = 0; i < o->npod; i++) {
+		const struct kd_pod *p = o->pod[i];
+
+		m->pod_ns[i] = kd_xstrdup(p->m.ns);
+		m->pod_name[i] = pod_name_hash(p);
+		m->key_first[i] = nkey;
+		for (size_t l = 0; l < p->labels.n; l++) {
+			char *k = kd_label_key(p->m.ns, p->labels.key[l], p->labels.val[l]);
+
+			KD_PUSH(m->key, nkey, cap, k);
+			kd_name_index_add(&m->by_label, k, i);
+		}
+	}
+	m->key_first[o->npod] = nkey;
+	kd_name_index_sort(&m->by_label);
+}
+
+void kd_memo_free(struct kd_set_memo *m)
+{
+	for (size_t i = 0; i < m->npod; i++)
+		free(m->pod_ns[i]);
+	for (size_t i = 0; m->key_first && i < m->key_first[m->npod]; i++)
+		free(m->key[i]);
+	kd_name_index_free(&m->by_label);
+	free(m->pod_ns);
+	free(m->pod_name);
+	free(m->key_first);
+	free(m->key);
+	free(m->fqdn);
+	memset(m, 0, sizeof(*m));
+}
