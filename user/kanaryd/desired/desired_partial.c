@@ -15,8 +15,12 @@ void kd_desired_cache_free(struct kd_desired_cache *x)
 		free(x->cfg);
 	}
 	for (size_t i = 0; i < x->nsets; i++)
-		kd_memo_free(&x->sets[i]);
+		kd_memo_free(x->sets[i]);
 	free(x->sets);
+	if (x->pods) {
+		kd_pod_index_free(x->pods);
+		free(x->pods);
+	}
 	free(x->count);
 	memset(x, 0, sizeof(*x));
 }
@@ -38,10 +42,12 @@ void kd_desired_build_full(struct kd_desired_cache *x, struct kd_objects *const 
 	x->cfg = c;
 	x->last_serial = kd_give_serials(sets, nsets);
 	x->sets = kd_xcalloc(nsets ? nsets : 1, sizeof(*x->sets));
+	x->pods = kd_xcalloc(1, sizeof(*x->pods));
 	for (size_t i = 0; i < nsets; i++) {
-		kd_memo_init(&x->sets[x->nsets++], sets[i], x->domain);
+		x->sets[x->nsets++] = kd_memo_new(sets[i], x->domain);
+		kd_pod_index_add_set(x->pods, x->sets[i]);
 		for (size_t p = 0; p < sets[i]->npod; p++)
-			kd_pod_count_slot(x, x->sets[i].pod_name[p])->n++;
+			kd_pod_count_slot(x, x->sets[i]->pod_name[p])->n++;
 	}
 	x->valid = true;
 }

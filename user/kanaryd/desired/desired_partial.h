@@ -24,6 +24,7 @@
 
 struct kd_build;
 struct kd_set_memo;
+struct kd_pod_index;
 struct kd_pod_count;
 
 struct kd_desired_cache {
@@ -31,7 +32,8 @@ struct kd_desired_cache {
 	char domain[256];
 	struct kd_build *cfg;		/* the last build's objects but the pods, and their indexes */
 	size_t nsets;
-	struct kd_set_memo *sets;	/* the last build's sets, in the source's order */
+	struct kd_set_memo **sets;	/* the last build's sets, in the source's order */
+	struct kd_pod_index *pods;	/* their pods by label, for the services built again */
 	unsigned long long last_serial;	/* the newest serial given before the last build ended */
 	/* How many definitions each pod ns/name has (by hash), over every set. */
 	size_t ncount, capcount;

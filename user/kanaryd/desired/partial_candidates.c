@@ -1,43 +1,53 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * A partial build's pods (kd_cache_pod_candidates, desired_int.h): from
- * the cache's per-set label indexes, since it has no index of every pod.
+ * A partial build's pods (kd_cache_pod_candidates, desired_int.h): those
+ * of the selector's rarest label in the cache's pod index, as the full
+ * build takes them from its index of every pod.
  */
 #include <stdlib.h>
-#include <string.h>
 #include "desired/partial_int.h"
 
-static void add_candidate(struct kd_build *c, const struct kd_set_memo *m, size_t i,
-			  const struct kd_pod ***v, size_t *n, size_t *cap)
+/* The bucket of sel's rarest label in namespace ns (of ns itself when sel has none); NULL: no pod. */
+static const struct kd_pod_bucket *rarest(const struct kd_pod_index *x, const char *ns,
+					  const struct kd_labels *sel)
 {
-	if (kd_pod_count_slot(c->cache, m->pod_name[i])->n > 1)
-		c->fallback = true;	/* which definition wins is the full build's dedupe */
-	KD_PUSH(*v, *n, *cap, m->set->pod[i]);
+	const struct kd_pod_bucket *best = NULL;
+	char *key;
+
+	if (!sel->n) {
+		key = kd_ns_key(ns);
+		best = kd_pod_index_get(x, key);
+		free(key);
+		return best;
+	}
+	for (size_t l = 0; l < sel->n; l++) {
+		const struct kd_pod_bucket *b;
+
+		key = kd_label_key(ns, sel->key[l], sel->val[l]);
+		b = kd_pod_index_get(x, key);
+		free(key);
+		if (!b || !b->n)
+			return NULL;
+		if (!best || b->n < best->n)
+			best = b;
+	}
+	return best;
 }
 
 const struct kd_pod **kd_cache_pod_candidates(struct kd_build *c, const char *ns,
 					      const struct kd_labels *sel, size_t *n)
 {
-	const struct kd_desired_cache *x = c->cache;
-	const struct kd_pod **v = kd_xcalloc(1, sizeof(*v));
-	char *key = sel->n ? kd_label_key(ns, sel->key[0], sel->val[0]) : NULL;
-	unsigned long long h = key ? kd_name_index_hash(key) : 0;
-	size_t cap = 1;
+	const struct kd_pod_bucket *b = rarest(c->cache->pods, ns, sel);
+	const struct kd_pod **v;
 
-	*n = 0;
-	for (size_t s = 0; s < x->nsets; s++) {
-		const struct kd_set_memo *m = &x->sets[s];
-		size_t end, r;
+	*n = b ? b->n : 0;
+	v = kd_xcalloc(*n ? *n : 1, sizeof(*v));
+	for (size_t i = 0; i < *n; i++) {
+		const struct kd_pod_ref *r = &b->v[i];
 
-		if (!key) {
-			for (size_t i = 0; i < m->npod; i++)
-				if (strcmp(m->pod_ns[i], ns) == 0)
-					add_candidate(c, m, i, &v, n, &cap);
-			continue;
-		}
-		for (r = kd_name_index_range_hashed(&m->by_label, key, h, &end); r < end; r++)
-			add_candidate(c, m, m->by_label.v[r].at, &v, n, &cap);
+		if (kd_pod_count_slot(c->cache, r->m->pod_name[r->pod])->n > 1)
+			c->fallback = true;	/* which definition wins is the full build's dedupe */
+		v[i] = r->m->set->pod[r->pod];
 	}
-	free(key);
 	return v;
 }

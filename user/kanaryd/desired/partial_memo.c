@@ -30,12 +30,22 @@ static __u64 pod_name_hash(const struct kd_pod *p)
 	return h ? h : 1;
 }
 
-void kd_memo_init(struct kd_set_memo *m, struct kd_objects *o, const char *domain)
+char *kd_ns_key(const char *ns)
 {
+	size_t n = strlen(ns);
+	char *k = kd_xcalloc(1, n + 2);
+
+	memcpy(k, ns, n);
+	k[n] = '\x1f';		/* no '=': never a label key */
+	return k;
+}
+
+struct kd_set_memo *kd_memo_new(struct kd_objects *o, const char *domain)
+{
+	struct kd_set_memo *m = kd_xcalloc(1, sizeof(*m));
 	char f[KD_FQDN_LEN];
 	size_t nkey = 0, cap = 0;
 
-	memset(m, 0, sizeof(*m));
 	m->serial = o->serial;
 	m->set = o;
 	m->config = o->nsvc || o->ndr || o->nvs;
@@ -53,38 +63,37 @@ void kd_memo_init(struct kd_set_memo *m, struct kd_objects *o, const char *domai
 			KD_PUSH(m->fqdn, m->nfqdn, cap, kd_fqdn_hash(f));
 		}
 	m->npod = o->npod;
-	m->pod_ns = kd_xcalloc(o->npod + 1, sizeof(*m->pod_ns));
+	m->ns_key = kd_xcalloc(o->npod + 1, sizeof(*m->ns_key));
+	m->ns_pos = kd_xcalloc(o->npod + 1, sizeof(*m->ns_pos));
 	m->pod_name = kd_xcalloc(o->npod + 1, sizeof(*m->pod_name));
 	m->key_first = kd_xcalloc(o->npod + 1, sizeof(*m->key_first));
 	cap = 0;
 	for (size_t i = 0; i < o->npod; i++) {
 		const struct kd_pod *p = o->pod[i];
 
-		m->pod_ns[i] = kd_xstrdup(p->m.ns);
+		m->ns_key[i] = kd_ns_key(p->m.ns);
 		m->pod_name[i] = pod_name_hash(p);
 		m->key_first[i] = nkey;
-		for (size_t l = 0; l < p->labels.n; l++) {
-			char *k = kd_label_key(p->m.ns, p->labels.key[l], p->labels.val[l]);
-
-			KD_PUSH(m->key, nkey, cap, k);
-			kd_name_index_add(&m->by_label, k, i);
-		}
+		for (size_t l = 0; l < p->labels.n; l++)
+			KD_PUSH(m->key, nkey, cap, kd_label_key(p->m.ns, p->labels.key[l], p->labels.val[l]));
 	}
 	m->key_first[o->npod] = nkey;
-	kd_name_index_sort(&m->by_label);
+	m->key_pos = kd_xcalloc(nkey + 1, sizeof(*m->key_pos));
+	return m;
 }
 
 void kd_memo_free(struct kd_set_memo *m)
 {
 	for (size_t i = 0; i < m->npod; i++)
-		free(m->pod_ns[i]);
-	for (size_t i = 0; m->key_first && i < m->key_first[m->npod]; i++)
+		free(m->ns_key[i]);
+	for (size_t i = 0; i < m->key_first[m->npod]; i++)
 		free(m->key[i]);
-	kd_name_index_free(&m->by_label);
-	free(m->pod_ns);
+	free(m->ns_key);
+	free(m->ns_pos);
 	free(m->pod_name);
 	free(m->key_first);
 	free(m->key);
+	free(m->key_pos);
 	free(m->fqdn);
-	memset(m, 0, sizeof(*m));
+	free(m);
 }
