@@ -57,7 +57,6 @@ static struct kd_set_memo *add_set(struct fixture *f, const char *ns, const char
 			at++;
 	}
 	ck_assert_msg(kdt_load_text(&f->w, "pods.yaml", text) == 0, "pods do not decode: %s", pods);
-	kd_give_serials(&f->w.ptr[f->w.n - 1], 1);
 	m = kd_memo_new(f->w.ptr[f->w.n - 1], "cluster.local");
 	ck_assert_uint_gt(m->npod, 0);
 	kd_pod_index_add_set(&f->x, m);

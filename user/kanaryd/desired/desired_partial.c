@@ -15,7 +15,7 @@ void kd_desired_cache_free(struct kd_desired_cache *x)
 		free(x->cfg);
 	}
 	for (size_t i = 0; i < x->nsets; i++)
-		kd_memo_free(x->sets[i]);
+		kd_memo_free(x->sets[i].memo);
 	free(x->sets);
 	if (x->pods) {
 		kd_pod_index_free(x->pods);
@@ -40,15 +40,19 @@ void kd_desired_build_full(struct kd_desired_cache *x, struct kd_objects *const 
 	kd_ctx_free_pods(c);
 	c->diags = NULL;
 	x->cfg = c;
-	x->last_serial = kd_give_serials(sets, nsets);
 	x->sets = kd_xcalloc(nsets ? nsets : 1, sizeof(*x->sets));
 	x->pods = kd_xcalloc(1, sizeof(*x->pods));
 	for (size_t i = 0; i < nsets; i++) {
-		x->sets[x->nsets++] = kd_memo_new(sets[i], x->domain);
-		kd_pod_index_add_set(x->pods, x->sets[i]);
+		struct kd_cached_set *s = &x->sets[x->nsets++];
+
+		s->set = sets[i];
+		s->serial = kd_serial_of(sets[i]);
+		s->memo = kd_memo_new(sets[i], x->domain);
+		kd_pod_index_add_set(x->pods, s->memo);
 		for (size_t p = 0; p < sets[i]->npod; p++)
-			kd_pod_count_slot(x, x->sets[i]->pod_name[p])->n++;
+			kd_pod_count_slot(x, s->memo->pod_name[p])->n++;
 	}
+	x->last_serial = kd_give_serials(NULL, 0);
 	x->valid = true;
 }
 
@@ -102,7 +106,6 @@ int kd_desired_build_some(struct kd_desired_cache *x, struct kd_objects *const *
 	*rebuilt = 0;
 	if (!x->valid || strcmp(domain, x->domain) != 0)
 		return 1;
-	kd_give_serials(sets, nsets);
 	if (kd_cache_update(x, sets, nsets, diags, &t))
 		goto invalid;
 	/* A touched Service's services, and every service that looked one up. */

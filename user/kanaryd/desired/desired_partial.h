@@ -27,12 +27,19 @@ struct kd_set_memo;
 struct kd_pod_index;
 struct kd_pod_count;
 
+/* A set of the last build, told apart from a new one without reading its memo: an event walks them all. */
+struct kd_cached_set {
+	struct kd_objects *set;
+	unsigned long long serial;
+	struct kd_set_memo *memo;
+};
+
 struct kd_desired_cache {
 	bool valid;			/* a full build filled it */
 	char domain[256];
 	struct kd_build *cfg;		/* the last build's objects but the pods, and their indexes */
 	size_t nsets;
-	struct kd_set_memo **sets;	/* the last build's sets, in the source's order */
+	struct kd_cached_set *sets;	/* the last build's sets, in the source's order */
 	struct kd_pod_index *pods;	/* their pods by label, for the services built again */
 	unsigned long long last_serial;	/* the newest serial given before the last build ended */
 	/* How many definitions each pod ns/name has (by hash), over every set. */

@@ -14,7 +14,6 @@
 
 /* What the cache keeps of one object set; the set itself is valid only while it is current. */
 struct kd_set_memo {
-	unsigned long long serial;
 	struct kd_objects *set;
 	bool config;		/* it has Services, DestinationRules or VirtualServices */
 	size_t nfqdn;
@@ -42,6 +41,8 @@ void kd_memo_free(struct kd_set_memo *m);
 char *kd_ns_key(const char *ns);
 /* Gives every set without one a serial, never reused; returns the newest given so far. */
 unsigned long long kd_give_serials(struct kd_objects *const *sets, size_t nsets);
+/* o's serial, given now when it has none. */
+unsigned long long kd_serial_of(struct kd_objects *o);
 
 /* ---- partial_pod_index.c: the cache's pods by label over all sets ---- */
 
@@ -89,7 +90,7 @@ struct kd_pod_count *kd_pod_count_slot(struct kd_desired_cache *x, __u64 h);
  * removed (kept[] false) and every new one (added[], memos in now) touch.
  */
 void kd_touch_changed(const struct kd_build *c, const struct kd_desired_cache *x,
-		      const bool *kept, struct kd_set_memo *const *now, const bool *added,
+		      const bool *kept, const struct kd_cached_set *now, const bool *added,
 		      size_t nsets, struct kd_u64_set *t);
 
 /* ---- partial_sets.c: the cache brought to an event's sets ---- */

@@ -12,11 +12,17 @@
 /* Every set seen gets one; never reused, unlike a freed set's address. */
 static unsigned long long next_serial;
 
+unsigned long long kd_serial_of(struct kd_objects *o)
+{
+	if (!o->serial)
+		o->serial = ++next_serial;
+	return o->serial;
+}
+
 unsigned long long kd_give_serials(struct kd_objects *const *sets, size_t nsets)
 {
 	for (size_t i = 0; i < nsets; i++)
-		if (!sets[i]->serial)
-			sets[i]->serial = ++next_serial;
+		kd_serial_of(sets[i]);
 	return next_serial;
 }
 
@@ -46,7 +52,6 @@ struct kd_set_memo *kd_memo_new(struct kd_objects *o, const char *domain)
 	char f[KD_FQDN_LEN];
 	size_t nkey = 0, cap = 0;
 
-	m->serial = o->serial;
 	m->set = o;
 	m->config = o->nsvc || o->ndr || o->nvs;
 	for (size_t i = 0; i < o->nsvc; i++) {

@@ -12,28 +12,31 @@
  * The sets now, memos kept or made; the memos of sets gone stay in x->sets,
  * kept[] false.  A source gives its sets in the same order every time (by
  * file or object name), so the kept ones are found in one walk; a set with
- * a serial newer than the cache's is new.  Out of order, a set is only
- * taken for a new one: its objects are touched, still correct.
+ * no serial yet, or one newer than the cache's, is new.  Out of order, a
+ * set is only taken for a new one: its objects are touched, still correct.
+ * The walk reads each set's serial and x->sets in place, no memo: with
+ * --kube there is a set per API object, and each memo read is a cache miss.
  */
-static struct kd_set_memo **match_sets(struct kd_desired_cache *x, struct kd_objects *const *sets,
-				      size_t nsets, bool *kept, bool *added)
+static struct kd_cached_set *match_sets(struct kd_desired_cache *x, struct kd_objects *const *sets,
+					size_t nsets, bool *kept, bool *added)
 {
-	struct kd_set_memo **now = kd_xcalloc(nsets ? nsets : 1, sizeof(*now));
+	struct kd_cached_set *now = kd_xcalloc(nsets ? nsets : 1, sizeof(*now));
 	size_t j = 0;
 
 	for (size_t i = 0; i < nsets; i++) {
+		bool seen = sets[i]->serial && sets[i]->serial <= x->last_serial;
 		size_t k = j;
 
-		if (sets[i]->serial <= x->last_serial)
-			while (k < x->nsets && x->sets[k]->set != sets[i])
-				k++;
-		if (sets[i]->serial <= x->last_serial && k < x->nsets &&
-		    x->sets[k]->serial == sets[i]->serial) {
+		while (seen && k < x->nsets && x->sets[k].set != sets[i])
+			k++;
+		if (seen && k < x->nsets && x->sets[k].serial == sets[i]->serial) {
 			now[i] = x->sets[k];
 			kept[k] = true;
 			j = k + 1;
 		} else {
-			now[i] = kd_memo_new(sets[i], x->domain);
+			now[i].set = sets[i];
+			now[i].serial = kd_serial_of(sets[i]);
+			now[i].memo = kd_memo_new(sets[i], x->domain);
 			added[i] = true;
 		}
 	}
@@ -53,21 +56,21 @@ int kd_cache_update(struct kd_desired_cache *x, struct kd_objects *const *sets, 
 {
 	bool *kept = kd_xcalloc(x->nsets + 1, sizeof(*kept));
 	bool *added = kd_xcalloc(nsets + 1, sizeof(*added));
-	struct kd_set_memo **now = match_sets(x, sets, nsets, kept, added);
+	struct kd_cached_set *now = match_sets(x, sets, nsets, kept, added);
 	bool config = false, twice = false;
 
 	for (size_t i = 0; i < x->nsets; i++)
-		config |= !kept[i] && x->sets[i]->config;
+		config |= !kept[i] && x->sets[i].memo->config;
 	for (size_t i = 0; i < nsets; i++)
-		config |= added[i] && now[i]->config;
+		config |= added[i] && now[i].memo->config;
 	/* Against the configuration before: what the old pods and objects were part of. */
 	kd_touch_changed(x->cfg, x, kept, now, added, nsets, t);
 	for (size_t i = 0; i < x->nsets; i++)
-		for (size_t p = 0; !kept[i] && p < x->sets[i]->npod; p++)
-			twice |= kd_pod_count_slot(x, x->sets[i]->pod_name[p])->n-- > 1;
+		for (size_t p = 0; !kept[i] && p < x->sets[i].memo->npod; p++)
+			twice |= kd_pod_count_slot(x, x->sets[i].memo->pod_name[p])->n-- > 1;
 	for (size_t i = 0; i < nsets; i++)
-		for (size_t p = 0; added[i] && p < now[i]->npod; p++)
-			twice |= ++kd_pod_count_slot(x, now[i]->pod_name[p])->n > 1;
+		for (size_t p = 0; added[i] && p < now[i].memo->npod; p++)
+			twice |= ++kd_pod_count_slot(x, now[i].memo->pod_name[p])->n > 1;
 	if (config) {
 		struct kd_build *c = kd_xcalloc(1, sizeof(*c));
 		struct kd_diags said = { 0 };
@@ -86,12 +89,12 @@ int kd_cache_update(struct kd_desired_cache *x, struct kd_objects *const *sets, 
 	}
 	for (size_t i = 0; i < x->nsets; i++)
 		if (!kept[i]) {
-			kd_pod_index_remove_set(x->pods, x->sets[i]);
-			kd_memo_free(x->sets[i]);
+			kd_pod_index_remove_set(x->pods, x->sets[i].memo);
+			kd_memo_free(x->sets[i].memo);
 		}
 	for (size_t i = 0; i < nsets; i++)
 		if (added[i])
-			kd_pod_index_add_set(x->pods, now[i]);
+			kd_pod_index_add_set(x->pods, now[i].memo);
 	free(x->sets);
 	x->sets = now;
 	x->nsets = nsets;

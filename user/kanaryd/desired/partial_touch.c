@@ -52,13 +52,13 @@ static void touch_set(const struct kd_build *c, const struct kd_set_memo *m, str
 }
 
 void kd_touch_changed(const struct kd_build *c, const struct kd_desired_cache *x,
-		      const bool *kept, struct kd_set_memo *const *now, const bool *added,
+		      const bool *kept, const struct kd_cached_set *now, const bool *added,
 		      size_t nsets, struct kd_u64_set *t)
 {
 	for (size_t i = 0; i < x->nsets; i++)
 		if (!kept[i])
-			touch_set(c, x->sets[i], t);
+			touch_set(c, x->sets[i].memo, t);
 	for (size_t i = 0; i < nsets; i++)
 		if (added[i])
-			touch_set(c, now[i], t);
+			touch_set(c, now[i].memo, t);
 }
