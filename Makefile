@@ -51,7 +51,7 @@ else
 	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps test demo bench bench-pod-event fuzz fuzz-short manifests-check image fresh-check clean
+.PHONY: all deps test demo bench bench-pod-event bench-partial fuzz fuzz-short manifests-check image fresh-check clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -233,6 +233,18 @@ bench: all $(BIN)/kanary_bpf_cost
 # One pod event at 10,000 Services and 100,000 pods, alone (make bench runs it too).
 bench-pod-event: $(BIN)/kanaryctl $(BIN)/kanaryd | $(DEPS_STAMP)
 	$(Q)bench/pod-event $(REPS)
+
+# A pod event's partial desired-state build alone, every API object a set as with --kube.
+$(OUTPUT)/bench/partial_cost.o: bench/partial_cost.c $(KD_HDRS) | $(OUTPUT)/bench $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/kanaryd -c $< -o $@
+
+$(BIN)/kanaryd_partial_cost: $(OUTPUT)/bench/partial_cost.o $(KD_CORE) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(KD_LDLIBS) -o $@
+
+bench-partial: $(BIN)/kanaryd_partial_cost
+	$(Q)$(BIN)/kanaryd_partial_cost $(if $(SIZES),--services $(SIZES))
 
 clean:
 	$(call msg,CLEAN)
