@@ -3,7 +3,8 @@
  * The partial build's pod index (partial_pod_index.c): pods by label key
  * and by namespace over all sets, kept as sets come and go, and the
  * candidates a selector gets from it (partial_candidates.c).  Each pod is
- * a set of its own, as with --kube.
+ * a set of its own, as with --kube.  And the pod definition counts beside
+ * it (partial_pod_count.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +251,23 @@ START_TEST(lookups_stay_in_their_namespace)
 }
 END_TEST
 
+/* Pod definitions by ns/name hash (partial_pod_count.c): the table grows and keeps every count. */
+START_TEST(pod_counts_survive_the_table_growing)
+{
+	struct kd_desired_cache x = { 0 };
+	const size_t n = 5000;
+
+	for (size_t i = 1; i <= n; i++)
+		kd_pod_count_slot(&x, i * 0x9e3779b97f4a7c15ull)->n += i % 3 + 1;
+	ck_assert_uint_eq(x.ncount, n);		/* each hash counted once, growing or not */
+	ck_assert_uint_le(2 * x.ncount, x.capcount);
+	for (size_t i = 1; i <= n; i++)
+		ck_assert_uint_eq(kd_pod_count_slot(&x, i * 0x9e3779b97f4a7c15ull)->n, i % 3 + 1);
+	ck_assert_uint_eq(x.ncount, n);
+	free(x.count);
+}
+END_TEST
+
 Suite *pod_index_suite(void)
 {
 	Suite *s = suite_create("pod_index");
@@ -260,6 +278,7 @@ Suite *pod_index_suite(void)
 	tcase_add_test(t, a_pod_relabelled_moves_between_labels);
 	tcase_add_test(t, a_selector_gets_the_pods_of_its_rarest_label);
 	tcase_add_test(t, lookups_stay_in_their_namespace);
+	tcase_add_test(t, pod_counts_survive_the_table_growing);
 	suite_add_tcase(s, t);
 	return s;
 }

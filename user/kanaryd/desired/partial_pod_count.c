@@ -19,10 +19,8 @@ struct kd_pod_count *kd_pod_count_slot(struct kd_desired_cache *x, __u64 h)
 		x->count = kd_xcalloc(x->capcount, sizeof(*x->count));
 		x->ncount = 0;
 		for (size_t k = 0; k < oldcap; k++)
-			if (old[k].h) {
-				*kd_pod_count_slot(x, old[k].h) = old[k];
-				x->ncount++;
-			}
+			if (old[k].h)
+				*kd_pod_count_slot(x, old[k].h) = old[k];	/* counted there */
 		free(old);
 	}
 	for (i = h & (x->capcount - 1); x->count[i].h && x->count[i].h != h;)
