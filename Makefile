@@ -55,7 +55,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary-mirror $(BIN)/kanary_unit $(BIN)/kanary_mirror_unit $(BIN)/kanary_bpf_test $(BIN)/kanaryd_unit $(BIN)/delayline $(BIN)/kanary_bpf_cost
+all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary-mirror $(BIN)/kanary_unit $(BIN)/kanary_mirror_unit $(BIN)/kanary_bpf_test $(BIN)/kanaryd_unit $(BIN)/delayline $(BIN)/kanary_bpf_cost $(BIN)/kanaryd_partial_cost
 
 # Installs what is missing (apt-get).  Every rule that compiles or links has it
 # as an order-only prerequisite, so a fresh clone builds in any order, with -j.
@@ -244,7 +244,7 @@ $(BIN)/kanaryd_partial_cost: $(OUTPUT)/bench/partial_cost.o $(KD_CORE) $(OUTPUT)
 	$(Q)$(CC) $(CFLAGS) $^ $(KD_LDLIBS) -o $@
 
 bench-partial: $(BIN)/kanaryd_partial_cost
-	$(Q)$(BIN)/kanaryd_partial_cost $(if $(SIZES),--services $(SIZES))
+	$(Q)$(BIN)/kanaryd_partial_cost $(if $(SIZES),--services $(SIZES)) $(if $(EVENTS),--events $(EVENTS))
 
 clean:
 	$(call msg,CLEAN)

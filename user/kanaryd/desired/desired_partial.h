@@ -11,8 +11,9 @@
  *
  * The cache keeps what that takes between builds: the last build's
  * Services, DestinationRules and VirtualServices with their indexes, and
- * per set its pods' label keys indexed, so a selector finds its pods
- * without the index of every pod a full build makes.  tests/unit/kanaryd/
+ * one index of the pods of all sets by label, updated set by set, so a
+ * selector finds its pods without the index of every pod a full build
+ * makes, and without visiting every set.  tests/unit/kanaryd/
  * test_partial.c checks the result against a full build, event by event.
  */
 #ifndef KD_DESIRED_PARTIAL_H

@@ -2,8 +2,9 @@
 /*
  * Private to the partial build's files (desired_partial.h), each a layer
  * calling only those below it: desired_partial.c -> partial_sets.c ->
- * partial_touch.c -> partial_memo.c, partial_pod_count.c; the cache's pod
- * lookups (partial_candidates.c) serve the service builds of desired_int.h.
+ * partial_touch.c -> partial_memo.c, partial_pod_index.c,
+ * partial_pod_count.c; partial_candidates.c serves the service builds of
+ * desired_int.h from the pod index.
  */
 #ifndef KD_PARTIAL_INT_H
 #define KD_PARTIAL_INT_H
