@@ -127,7 +127,7 @@ struct {
 /* enum kanary_counter -> per-CPU datapath event counts. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, KANARY_CNT__MAX);
+	__uint(max_entries, KANARY_CNT_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

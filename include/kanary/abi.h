@@ -221,12 +221,17 @@ enum kanary_counter {
 	KANARY_CNT_RST_OUTSIDE,		/* RST outside the window, or not acceptable: dropped */
 	KANARY_CNT_SYN_ON_LIVE,		/* SYN with a new ISN on a live connection's tuple: state kept */
 	KANARY_CNT_DRAINING,		/* client packet of a connection whose service is gone: kept on its backend */
+	KANARY_CNT_CHALLENGE_LIMITED,	/* challenge ACK not sent: one went to the tuple less than KANARY_HO_CHALLENGE_MS ago */
 	KANARY_CNT_CT_ENDED,		/* connection's entries deleted a linger after its close */
 	KANARY_CNT_CT_HALF_OPEN,	/* connection's entries deleted, its SYN unanswered for the SYN timeout */
 	KANARY_CNT_CT_EXPIRY_FULL,	/* connection not queued to expire (queue full, or its lock busy): left to the LRU */
 	KANARY_CNT_CT_SWEEPER_FAIL,	/* the expiry timer could not be set up (tried again at the next close) */
 	KANARY_CNT__MAX,
 };
+
+/* Slots of kanary_cnt_v4: room for new counters without a new map. */
+#define KANARY_CNT_SLOTS	32
+_Static_assert(KANARY_CNT__MAX <= KANARY_CNT_SLOTS, "kanary_cnt_v4 has a slot per counter");
 
 enum kanary_global_flags {
 	KANARY_GLOBAL_F_NO_HTTP = 1 << 0,	/* no HTTP accounting (http_stats.h): kanaryctl load http-stats off */

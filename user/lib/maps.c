@@ -33,7 +33,7 @@ const struct kanary_map_spec kanary_map_specs[] = {
 	{ KANARY_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY,
 	  sizeof(__u32), sizeof(struct kanary_subset_stats), false, 0 },
 	{ KANARY_MAP_COUNTERS, BPF_MAP_TYPE_PERCPU_ARRAY,
-	  sizeof(__u32), sizeof(__u64), true, KANARY_CNT__MAX },
+	  sizeof(__u32), sizeof(__u64), true, KANARY_CNT_SLOTS },
 	{ KANARY_MAP_GLOBALS, BPF_MAP_TYPE_ARRAY,
 	  sizeof(__u32), sizeof(struct kanary_globals), true, 1 },
 	{ KANARY_MAP_RULES, BPF_MAP_TYPE_HASH,
