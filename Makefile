@@ -51,11 +51,11 @@ else
 	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all deps test demo bench bench-pod-event fuzz fuzz-short manifests-check image fresh-check clean
+.PHONY: all deps test demo bench bench-pod-event bench-partial fuzz fuzz-short manifests-check image fresh-check clean
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary-mirror $(BIN)/kanary_unit $(BIN)/kanary_mirror_unit $(BIN)/kanary_bpf_test $(BIN)/kanaryd_unit $(BIN)/delayline $(BIN)/kanary_bpf_cost
+all: $(BIN)/kanaryctl $(BIN)/kanaryd $(BIN)/kanary-mirror $(BIN)/kanary_unit $(BIN)/kanary_mirror_unit $(BIN)/kanary_bpf_test $(BIN)/kanaryd_unit $(BIN)/delayline $(BIN)/kanary_bpf_cost $(BIN)/kanaryd_partial_cost
 
 # Installs what is missing (apt-get).  Every rule that compiles or links has it
 # as an order-only prerequisite, so a fresh clone builds in any order, with -j.
@@ -233,6 +233,18 @@ bench: all $(BIN)/kanary_bpf_cost
 # One pod event at 10,000 Services and 100,000 pods, alone (make bench runs it too).
 bench-pod-event: $(BIN)/kanaryctl $(BIN)/kanaryd | $(DEPS_STAMP)
 	$(Q)bench/pod-event $(REPS)
+
+# A pod event's partial desired-state build alone, every API object a set as with --kube.
+$(OUTPUT)/bench/partial_cost.o: bench/partial_cost.c $(KD_HDRS) | $(OUTPUT)/bench $(DEPS_STAMP)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/kanaryd -c $< -o $@
+
+$(BIN)/kanaryd_partial_cost: $(OUTPUT)/bench/partial_cost.o $(KD_CORE) $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(KD_LDLIBS) -o $@
+
+bench-partial: $(BIN)/kanaryd_partial_cost
+	$(Q)$(BIN)/kanaryd_partial_cost $(if $(SIZES),--services $(SIZES)) $(if $(EVENTS),--events $(EVENTS))
 
 clean:
 	$(call msg,CLEAN)

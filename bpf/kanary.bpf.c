@@ -18,6 +18,7 @@
 #include "lib/parse.h"
 #include "lib/csum.h"
 #include "lib/conntrack.h"
+#include "lib/ct_expiry.h"
 #include "lib/select.h"
 #include "lib/counters.h"
 #include "lib/handoff.h"
@@ -60,6 +61,8 @@ kanary_lookup_or_choose(const struct kanary_pkt *p, const struct kanary_svc_ref 
 	out->xchg.phase = new_conn ? KANARY_XCHG_NEW : KANARY_XCHG_IDLE;
 	out->nxt = kanary_seq_end(p);
 	out->nxt_known = 1;
+	out->pad2 = 0;
+	out->expiry_stamp = 0;
 	kanary_ct_create(p, fwd, out);
 
 	if (!new_conn) {
@@ -150,10 +153,13 @@ static __noinline int kanary_ct_syn_sent(const struct kanary_pkt *p,
  * earlier connection on the tuple answered the SYN (kanary_ct_backend_seg).
  * That RST must reach the pod, whose stack judges it and which otherwise
  * answers every SYN sent again the same way; unless exact, it leaves the
- * state as it is.
+ * state as it is.  A RST at the exact sequence ends the connection: its
+ * entries linger, then go (lib/ct_expiry.h; a FIN after the backend's, in
+ * kanary_ct_client_lifecycle).
  * Returns 1 to drop the segment: a RST outside the window.
  */
 static __always_inline int kanary_ct_client_seg(const struct kanary_pkt *p,
+						const struct kanary_ct_key *fwd,
 						struct kanary_ct_entry *ct)
 {
 	int at_end = kanary_seq_follow(&ct->nxt, p), fit;
@@ -169,11 +175,32 @@ static __always_inline int kanary_ct_client_seg(const struct kanary_pkt *p,
 	if (!p->rst)
 		return 0;
 	fit = kanary_rst_fit(p->seq, ct->nxt, KANARY_CT_WINDOW_MAX);
-	if (fit == KANARY_RST_EXACT)
+	if (fit == KANARY_RST_EXACT) {
 		ct->flags |= KANARY_CT_F_CLOSING;
-	else if (kanary_ct_syn_sent(p, ct))
+		kanary_ct_queue(fwd, ct, 0);
+	} else if (kanary_ct_syn_sent(p, ct)) {
 		return 0;
+	}
 	return kanary_rst_outside(fit);
+}
+
+/*
+ * A client SYN or FIN of a tracked connection (forward entry ct, reverse
+ * rev): a SYN sent again that the backend has not answered is queued for
+ * the SYN timeout, once (SYN_TIMED); a FIN after the backend's ends the
+ * connection (lib/ct_expiry.h).
+ */
+static __always_inline void kanary_ct_client_lifecycle(const struct kanary_pkt *p,
+						       const struct kanary_ct_key *fwd,
+						       struct kanary_ct_entry *ct,
+						       struct kanary_ct_entry *rev)
+{
+	if (p->syn && !rev->nxt_known && !(rev->flags & KANARY_CT_F_SYN_TIMED)) {
+		rev->flags |= KANARY_CT_F_SYN_TIMED;
+		kanary_ct_queue(fwd, ct, 1);
+	} else if (p->fin && (ct->flags & KANARY_CT_F_CLOSING) && (rev->flags & KANARY_CT_F_FIN)) {
+		kanary_ct_queue(fwd, ct, 0);
+	}
 }
 
 /*
@@ -183,13 +210,14 @@ static __always_inline int kanary_ct_client_seg(const struct kanary_pkt *p,
  * skips this, its connection's replies keep the entry fresh.  Then the
  * client's side of the HTTP exchange (lib/exchange.h): a request's start
  * stamps the reverse entry, which egress reads when the response comes.
+ * A SYN or FIN may move the lifecycle on (kanary_ct_client_lifecycle).
  */
 static __noinline void kanary_ingress_tracked(struct __sk_buff *skb, const struct kanary_pkt *p,
 					      const struct kanary_ct_key *fwd,
 					      struct kanary_ct_entry *ct)
 {
 	struct kanary_ct_entry *rev;
-	int ev;
+	int ev, tracked = ct != NULL;
 
 	if (!p->payload_len && !p->rst && !p->syn && !p->fin)
 		return;
@@ -198,6 +226,9 @@ static __noinline void kanary_ingress_tracked(struct __sk_buff *skb, const struc
 	if (!ct)
 		return;
 	rev = kanary_ct_reverse(p, ct);
+	/* One test on a data segment: neither flag. */
+	if (tracked && (p->syn | p->fin) && rev)
+		kanary_ct_client_lifecycle(p, fwd, ct, rev);
 	ev = kanary_xchg_client(skb, p, &ct->xchg);
 	kanary_mirror_client(skb, p, &ct->xchg, ct->svc_id, ev == KANARY_XCHG_EV_REQUEST);
 	if (ev == KANARY_XCHG_EV_NONE)
@@ -227,7 +258,7 @@ static __always_inline int kanary_ingress_forward(struct __sk_buff *skb, const s
 {
 	struct kanary_subset_stats *st;
 
-	if (ct && kanary_ct_client_seg(p, ct))
+	if (ct && kanary_ct_client_seg(p, fwd, ct))
 		return TC_ACT_SHOT;
 	st = kanary_subset_stats(be->svc_id, be->subset);
 	if (st) {
@@ -308,7 +339,9 @@ static __always_inline struct kanary_ct_entry *kanary_ct_forward_of(const struct
  * only if it acks the SYN (RFC 793): a refusal.  Another segment then is an
  * earlier connection's on the tuple, the ACK of the pod's TIME_WAIT to the
  * new SYN: it goes on, for the client to reset it, and tells nothing of the
- * new connection's sequence.  Returns 1 to drop the segment.
+ * new connection's sequence.  The backend's FIN after the client's, or its
+ * RST at the exact sequence, ends the connection (lib/ct_expiry.h).
+ * Returns 1 to drop the segment.
  */
 static __always_inline int kanary_ct_backend_seg(const struct kanary_pkt *p,
 						 struct kanary_ct_entry *rev)
@@ -327,15 +360,20 @@ static __always_inline int kanary_ct_backend_seg(const struct kanary_pkt *p,
 		ct = kanary_ct_forward_of(p, rev);
 		fit = ct && p->ack && p->ack_seq == ct->nxt ? KANARY_RST_EXACT : KANARY_RST_OUTSIDE;
 	} else {
-		kanary_seq_follow(&rev->nxt, p);
+		if (kanary_seq_follow(&rev->nxt, p) && p->fin) {
+			rev->flags |= KANARY_CT_F_FIN;
+			kanary_ct_queue_reply(p, rev);
+		}
 		if (!p->rst)
 			return 0;
 		fit = kanary_rst_fit(p->seq, rev->nxt, KANARY_CT_WINDOW_MAX);
 		if (fit == KANARY_RST_EXACT)
 			ct = kanary_ct_forward_of(p, rev);
 	}
-	if (fit == KANARY_RST_EXACT && ct)
+	if (fit == KANARY_RST_EXACT && ct) {
 		ct->flags |= KANARY_CT_F_CLOSING;
+		kanary_ct_queue_reply(p, rev);
+	}
 	return kanary_rst_outside(fit);
 }
 

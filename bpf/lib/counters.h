@@ -8,7 +8,7 @@
 static __always_inline void kanary_count(enum kanary_counter c)
 {
 	__u32 key = c;
-	__u64 *v = bpf_map_lookup_elem(&kanary_cnt_v3, &key);
+	__u64 *v = bpf_map_lookup_elem(&kanary_cnt_v4, &key);
 
 	if (v)
 		*v += 1;

@@ -424,11 +424,14 @@ static __always_inline int kanary_ho_ingress(struct __sk_buff *skb, const struct
 	__u64 state = ho->state;
 	int fit;
 
+	/*
+	 * The handshake and a FIN before any data are kanary_ho_handshake's:
+	 * an entry is here only once the client has sent data, after which it
+	 * sends its SYN no more.
+	 */
 	if (p->syn) {
-		if (p->ack)
+		if (p->ack || p->seq == ho->client_isn)
 			return TC_ACT_SHOT;
-		if (p->seq == ho->client_isn)
-			return state == KANARY_HO_SYN_RCVD ? kanary_ho_synack(skb, p, ho) : TC_ACT_SHOT;
 		/*
 		 * A new ISN on a live connection (RFC 5961 4.2) changes nothing:
 		 * a challenge ACK answers it, from the backend's stack once a
@@ -482,14 +485,7 @@ static __always_inline int kanary_ho_ingress(struct __sk_buff *skb, const struct
 		return kanary_ho_retry(skb, p, fwd, ho);
 	if (p->payload_len && state == KANARY_HO_SYN_SENT)
 		return kanary_ho_stash_append(skb, p, fwd, ho);
-	/* A FIN before any data: nothing to route on. */
-	if (p->fin && state == KANARY_HO_SYN_RCVD) {
-		__u32 seq = ho->our_isn + 1;
-
-		kanary_ho_forget(fwd, ho);
-		return kanary_ho_reset_client(skb, p, seq);
-	}
-	/* The ACK of our SYN-ACK, and acks or a FIN sent before the backend answers. */
+	/* Acks or a FIN sent before the backend answers. */
 	return TC_ACT_SHOT;
 }
 

@@ -190,9 +190,17 @@ static __always_inline __u16 kanary_ho_first_flight(__u16 client_mss)
  */
 static __always_inline int kanary_ho_challenge_ack(struct __sk_buff *skb,
 						   const struct kanary_pkt *p,
-						   const struct kanary_ho_entry *ho)
+						   struct kanary_ho_entry *ho)
 {
+	__u32 now_ms = (__u32)(bpf_ktime_get_coarse_ns() / 1000000) | 1;
 	struct kanary_tcp_mut m = {};
+
+	/* Racing CPUs may both send: the limit holds, give or take one. */
+	if (ho->challenged_ms && now_ms - ho->challenged_ms < KANARY_HO_CHALLENGE_MS) {
+		kanary_count(KANARY_CNT_CHALLENGE_LIMITED);
+		return TC_ACT_SHOT;
+	}
+	ho->challenged_ms = now_ms;
 
 	m.seq = bpf_htonl(ho->srv_nxt);
 	m.ack_seq = bpf_htonl(ho->cli_nxt);

@@ -17,6 +17,7 @@
 #include "kanary/http_stats.h"
 #include "kanary/tcp_stats.h"
 #include "kanary/mirror.h"
+#include "kanary/ct_expiry.h"
 #include "segment.h"
 
 /* VIP:port/proto -> which service id and config slot is live. */
@@ -70,6 +71,37 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } kanary_ct_v3 SEC(".maps");
 
+/*
+ * Ended plain-path connections, oldest first, to be deleted a linger after
+ * their close (lib/ct_expiry.h); preallocated, so a close allocates nothing.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, KANARY_DEFAULT_CT_SIZE / 2);
+	__type(value, struct kanary_ct_expiry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_ctend_v1 SEC(".maps");
+
+/* Plain-path connections whose SYN was sent again unanswered, oldest first, for the SYN timeout. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, KANARY_DEFAULT_CT_SIZE / 8);
+	__type(value, struct kanary_ct_expiry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_ctsyn_v1 SEC(".maps");
+
+/*
+ * 0 -> the timer that sweeps both queues.  Pinned: a timer lives while its
+ * map has a user, and kanaryctl exits after loading.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kanary_ct_sweeper);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_ctsw_v1 SEC(".maps");
+
 /* svc_id*8+subset -> per-CPU connection, packet and byte counters. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -95,11 +127,11 @@ struct {
 /* enum kanary_counter -> per-CPU datapath event counts. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, KANARY_CNT__MAX);
+	__uint(max_entries, KANARY_CNT_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} kanary_cnt_v3 SEC(".maps");
+} kanary_cnt_v4 SEC(".maps");
 
 /* Service id -> its dark-release rules (no entry: none); replaced whole on update. */
 struct {
@@ -233,6 +265,7 @@ struct kanary_ho_scratch {
 	struct kanary_pkt pkt;		/* a segment reshaped, parsed again */
 	struct kanary_pkt req;		/* a segment from a request's start on */
 	struct kanary_ho_entry ho;	/* a rule-path connection's state, being made */
+	struct kanary_ct_expiry expiry;	/* a plain-path connection being queued to expire */
 };
 
 /* 0 -> this CPU's struct kanary_ho_scratch for one program run; never pinned. */

@@ -42,7 +42,7 @@
 #define KANARY_MAP_MAGLEV	"kanary_mag_v1"
 #define KANARY_MAP_CT		"kanary_ct_v3"
 #define KANARY_MAP_STATS	"kanary_stat_v3"
-#define KANARY_MAP_COUNTERS	"kanary_cnt_v3"
+#define KANARY_MAP_COUNTERS	"kanary_cnt_v4"
 #define KANARY_MAP_GLOBALS	"kanary_glob_v1"
 #define KANARY_PROG_INGRESS	"prog_ingress"
 #define KANARY_PROG_EGRESS	"prog_egress"
@@ -146,6 +146,8 @@ struct kanary_ct_key {
 enum kanary_ct_flags {
 	KANARY_CT_F_CLOSING = 1 << 0,	/* client sent FIN or RST, or the backend sent RST */
 	KANARY_CT_F_HANDOFF = 1 << 1,	/* reverse entry of a rule-path connection: see handoff.h */
+	KANARY_CT_F_FIN = 1 << 2,	/* reverse entry: the backend sent its FIN (at its nxt) */
+	KANARY_CT_F_SYN_TIMED = 1 << 3,	/* reverse entry: its SYN, sent again unanswered, is queued to expire */
 };
 
 /* Where a connection's HTTP/1.x exchange is (bpf/lib/exchange.h). */
@@ -188,7 +190,12 @@ struct kanary_ct_entry {
 	 */
 	__u32	nxt;
 	__u8	nxt_known;	/* nxt is set (a reverse entry: by the SYN-ACK, or the client's ack mid-flow) */
-	__u8	pad2[3];
+	__u8	pad2;
+	/*
+	 * Forward entry: which expiry queued for it may delete it
+	 * (bpf/lib/ct_expiry.h); 0: none.  Was padding, so old pins read 0.
+	 */
+	__u16	expiry_stamp;
 };
 
 /* Per-CPU, indexed by svc_id * KANARY_MAX_SUBSETS + subset. */
@@ -214,8 +221,17 @@ enum kanary_counter {
 	KANARY_CNT_RST_OUTSIDE,		/* RST outside the window, or not acceptable: dropped */
 	KANARY_CNT_SYN_ON_LIVE,		/* SYN with a new ISN on a live connection's tuple: state kept */
 	KANARY_CNT_DRAINING,		/* client packet of a connection whose service is gone: kept on its backend */
+	KANARY_CNT_CHALLENGE_LIMITED,	/* challenge ACK not sent: one went to the tuple less than KANARY_HO_CHALLENGE_MS ago */
+	KANARY_CNT_CT_ENDED,		/* connection's entries deleted a linger after its close */
+	KANARY_CNT_CT_HALF_OPEN,	/* connection's entries deleted, its SYN unanswered for the SYN timeout */
+	KANARY_CNT_CT_EXPIRY_FULL,	/* connection not queued to expire (queue full, or its lock busy): left to the LRU */
+	KANARY_CNT_CT_SWEEPER_FAIL,	/* the expiry timer could not be set up (tried again at the next close) */
 	KANARY_CNT__MAX,
 };
+
+/* Slots of kanary_cnt_v4: room for new counters without a new map. */
+#define KANARY_CNT_SLOTS	32
+_Static_assert(KANARY_CNT__MAX <= KANARY_CNT_SLOTS, "kanary_cnt_v4 has a slot per counter");
 
 enum kanary_global_flags {
 	KANARY_GLOBAL_F_NO_HTTP = 1 << 0,	/* no HTTP accounting (http_stats.h): kanaryctl load http-stats off */

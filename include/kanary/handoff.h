@@ -63,6 +63,12 @@ static inline __u32 kanary_handshake_size(__u32 ct_size)
  * those again after 1, 3 and 7 s) do not reset a client on a lossy path.
  */
 #define KANARY_HO_SYN_TRIES		6
+/*
+ * At most one challenge ACK per connection in this time, as Linux's
+ * tcp_invalid_ratelimit: a pod spoofing SYNs on a neighbour's handshake
+ * cannot turn kanary into a flood of ACKs aimed at that neighbour.
+ */
+#define KANARY_HO_CHALLENGE_MS		500
 
 enum kanary_ho_state {
 	KANARY_HO_SYN_RCVD = 1,	/* our SYN-ACK sent; waiting for the first data */
@@ -139,7 +145,7 @@ struct kanary_ho_entry {
 	__u8	legs;		/* backend connections opened, saturating at 255 */
 	struct kanary_xchg xchg;	/* both sides of the HTTP accounting (http_stats.h) */
 	__u32	cli_nxt;	/* the client's next sequence number (RFC 5961, conntrack.h) */
-	__u32	pad2;
+	__u32	challenged_ms;	/* when kanary last sent the client a challenge ACK (coarse clock, ms) */
 };
 
 /*

@@ -44,18 +44,30 @@ static void load(const struct kanary_load_opts *lo)
 	ck_assert_msg(kt.prog_out >= 0, "no program pinned at %s: %s", path, strerror(errno));
 }
 
-void kt_reload(const struct kanary_load_opts *lo)
+/* Lets go of the programs and maps (and so of the instance lock). */
+static void release(void)
 {
-	struct kanary_err e = { 0 };
-	int rc;
-
 	close(kt.prog_in);
 	close(kt.prog_out);
 	kt.prog_in = kt.prog_out = -1;
 	kanary_maps_close(&kt.maps);
 	kt.maps_open = false;
+}
+
+void kt_reload(const struct kanary_load_opts *lo)
+{
+	struct kanary_err e = { 0 };
+	int rc;
+
+	release();
 	rc = kanary_unload(kt.dir, &e);
 	ck_assert_msg(rc == 0, "kanary_unload(%s): %s", kt.dir, e.msg);
+	load(lo);
+}
+
+void kt_load_again(const struct kanary_load_opts *lo)
+{
+	release();
 	load(lo);
 }
 

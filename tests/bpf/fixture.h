@@ -33,6 +33,8 @@ void kt_setup(void);
 void kt_teardown(void);
 /* Unloads kanary (its maps and services go) and loads it afresh with these options. */
 void kt_reload(const struct kanary_load_opts *lo);
+/* Loads new programs over the pinned maps, as kanaryctl load does on a loaded instance. */
+void kt_load_again(const struct kanary_load_opts *lo);
 /* A test case with that fixture per test, generous timeout (seconds). */
 TCase *kt_tcase(const char *name, double timeout);
 /* The test netns's loopback up: a per-request switch redirects the old leg's RST there. */

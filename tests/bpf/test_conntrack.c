@@ -378,6 +378,7 @@ Suite *conntrack_suite(void)
 	tcase_add_test(tc, backend_rst_closes_tuple);
 	tcase_add_test(tc, direct_syn_forgets_stale_reverse_entry);
 	tcase_add_test(tc, deleted_service_drains_its_connections);
+	ct_lifecycle_tests(tc);
 	suite_add_tcase(s, tc);
 	return s;
 }

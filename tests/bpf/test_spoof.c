@@ -10,6 +10,7 @@
  * security review (docs/conntrack.md) are here as tests that pass.
  */
 #include <string.h>
+#include <unistd.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
 #include "handoff_conn.h"
@@ -408,6 +409,38 @@ START_TEST(rule_syn_before_data_gets_challenge_ack)
 }
 END_TEST
 
+/*
+ * A pod spoofing SYNs on its neighbour's handshake gets kanary to send the
+ * neighbour one challenge ACK per KANARY_HO_CHALLENGE_MS, not one per SYN.
+ */
+START_TEST(rule_challenge_acks_are_rate_limited)
+{
+	struct hc_conn c = hc_conn_http(1, req_dark);
+	__u64 before[KANARY_CNT__MAX];
+	struct tcp4_spec s;
+	struct pkt out;
+
+	rules_service();
+	hc_handshake(&c);
+	kt_counters(before);
+	s = hc_from_client(&c, TF_SYN, c.cisn + 0x01000000, 0, NULL, 0);
+	ck_verdict(hc_ingress(&s, &out), TC_ACT_REDIRECT, "first SYN with a new ISN");
+	for (int i = 1; i <= 5; i++) {
+		s = hc_from_client(&c, TF_SYN, c.cisn + 0x01000000 + i, 0, NULL, 0);
+		ck_verdict(hc_ingress(&s, &out), TC_ACT_SHOT, "SYN with a new ISN right after");
+	}
+	ck_assert_uint_eq(counter_delta(before, KANARY_CNT_CHALLENGE_LIMITED), 5);
+	ck_assert_uint_eq(counter_delta(before, KANARY_CNT_SYN_ON_LIVE), 6);
+	usleep((KANARY_HO_CHALLENGE_MS + 100) * 1000);
+	s = hc_from_client(&c, TF_SYN, c.cisn + 0x02000000, 0, NULL, 0);
+	ck_verdict(hc_ingress(&s, &out), TC_ACT_REDIRECT, "SYN with a new ISN, the limit's time later");
+	/* The connection goes on from its first data. */
+	hc_first_data(&c, RULE_SUBSET, &out);
+	hc_backend_synack(&c, &out);
+	expect_connection_works(&c, "after the spoofed SYNs");
+}
+END_TEST
+
 /* The security review's: a RST 2^31 away, then the victim's next segment. */
 START_TEST(rule_blind_rst_then_victim_segment)
 {
@@ -458,6 +491,7 @@ Suite *spoof_suite(void)
 	tcase_add_test(tc, rule_backend_rst_counts_only_at_its_sequence);
 	tcase_add_test(tc, rule_syn_with_new_isn_changes_nothing);
 	tcase_add_test(tc, rule_syn_before_data_gets_challenge_ack);
+	tcase_add_test(tc, rule_challenge_acks_are_rate_limited);
 	tcase_add_test(tc, rule_blind_rst_then_victim_segment);
 	tcase_add_test(tc, rule_lost_reverse_entry_rebuilt);
 	suite_add_tcase(s, tc);

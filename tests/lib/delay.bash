@@ -34,17 +34,20 @@ delay_pod() {
 	q=$(delay_queue "$pod") || return 1
 	dir=$(nginx_dir "$pod")
 	[[ -e $dir/delay.pid ]] && { echo "delay_pod: $pod is already delayed (pid $(cat "$dir/delay.pid"))" >&2; return 1; }
+	# The last run's log says "ready" until the new one truncates it, which
+	# the loop below may beat: it must find only this run's words.
+	rm -f "$dir/delay.log"
 	# Not through in_ns: $! must be the delay line (ip netns exec execs it).
 	ip netns exec "$(ns_of "$pod")" "$KN_DELAYLINE" "$q" "$usec" </dev/null >"$dir/delay.log" 2>&1 3>&- &
 	pid=$!
 	echo "$pid" >"$dir/delay.pid"
 	local t0=$EPOCHREALTIME state=running
 	for _ in $(seq 100); do
-		grep -q ready "$dir/delay.log" && break
+		grep -qs ready "$dir/delay.log" && break
 		pid_running "$pid" || { state="not running"; break; }
 		sleep 0.1
 	done
-	if ! grep -q ready "$dir/delay.log"; then
+	if ! grep -qs ready "$dir/delay.log"; then
 		echo "delay_pod: the delay line for $pod (queue $q, $usec us, pid $pid, $state) was not ready after $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s:" >&2
 		cat "$dir/delay.log" >&2
 		undelay_pod "$pod" >/dev/null 2>&1

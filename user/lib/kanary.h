@@ -36,6 +36,8 @@ struct kanary_load_opts {
 	__u32 ct_size;		/* 0: KANARY_DEFAULT_CT_SIZE */
 	__u32 max_services;	/* 0: KANARY_DEFAULT_MAX_SERVICES */
 	__u32 max_backends;	/* 0: KANARY_DEFAULT_MAX_BACKENDS */
+	/* A plain-path connection's linger and SYN timeout (docs/conntrack.md); 0: 10 s, 60 s. */
+	__u32 ct_linger_ms, ct_syn_timeout_ms;
 	/*
 	 * Where the TCP health program (sockops) is attached: NULL for the
 	 * root of the cgroup v2 hierarchy (found in /proc/self/mountinfo, else
@@ -92,8 +94,8 @@ struct kanary_name_index;
 
 struct kanary_maps {
 	char pin_path[PATH_MAX];
-	int svc, cfg, be, mag, ct, stats, counters, globals, rules, handoff, handshake, stash, ho_stats,
-	    http_stats, tcp_stats, mirror, mirror_buf, mirror_copy, mirror_relay,
+	int svc, cfg, be, mag, ct, ct_endq, ct_synq, ct_sweeper, stats, counters, globals, rules,
+	    handoff, handshake, stash, ho_stats, http_stats, tcp_stats, mirror, mirror_buf, mirror_copy, mirror_relay,
 	    mirror_diff;
 	__u32 max_services;	/* from the pinned config map */
 	int lock_fd;		/* flock on the pin dir, held while open */

@@ -14,9 +14,11 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "internal.h"
+#include "kanary/ct_expiry.h"
 #include "kanary/handoff.h"
 #include "kanary/http_stats.h"
 #include "kanary/rules.h"
@@ -171,6 +173,10 @@ static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 s
 				entries = kanary_handoff_size(ct);
 			else if (!strcmp(spec->name, KANARY_MAP_HANDSHAKE))
 				entries = kanary_handshake_size(ct);
+			else if (!strcmp(spec->name, KANARY_MAP_CT_ENDQ))
+				entries = kanary_ct_endq_size(ct);
+			else if (!strcmp(spec->name, KANARY_MAP_CT_SYNQ))
+				entries = kanary_ct_synq_size(ct);
 			else
 				entries = spec->max_entries;
 		} else {
@@ -182,6 +188,32 @@ static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 s
 					   strerror(-err));
 	}
 	return 0;
+}
+
+/*
+ * The conntrack lifecycle's timeouts (docs/conntrack.md), and this load's
+ * id, which moves the sweeper's callback to the new program.  The sweep
+ * period is at most a quarter of either timeout, so short test timeouts
+ * are kept to within a quarter.
+ */
+static void set_ct_expiry(struct kanary_bpf *skel, const struct kanary_load_opts *o)
+{
+	__u64 linger = o && o->ct_linger_ms ? o->ct_linger_ms : KANARY_CT_LINGER_MS;
+	__u64 syn = o && o->ct_syn_timeout_ms ? o->ct_syn_timeout_ms : KANARY_CT_SYN_TIMEOUT_MS;
+	__u64 sweep = KANARY_CT_SWEEP_MS;
+	struct timespec ts;
+
+	if (sweep > linger / 4)
+		sweep = linger / 4;
+	if (sweep > syn / 4)
+		sweep = syn / 4;
+	if (!sweep)
+		sweep = 1;
+	skel->rodata->kanary_ct_linger_ns = linger * 1000000ull;
+	skel->rodata->kanary_ct_syn_timeout_ns = syn * 1000000ull;
+	skel->rodata->kanary_ct_sweep_ns = sweep * 1000000ull;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	skel->rodata->kanary_load_id = ((__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec) | 1;
 }
 
 /*
@@ -277,6 +309,7 @@ int kanary_load(const char *pin_path, const struct kanary_load_opts *opts,
 	err = size_maps(skel, pin_path, ct, svc, be, e);
 	if (err)
 		goto out;
+	set_ct_expiry(skel, opts);
 	err = kanary_bpf__load(skel);
 	if (err) {
 		err = kanary_errf(e, -err,

@@ -13,6 +13,7 @@
 #include "kanary/http_stats.h"
 #include "kanary/tcp_stats.h"
 #include "kanary/mirror.h"
+#include "kanary/ct_expiry.h"
 
 const struct kanary_map_spec kanary_map_specs[] = {
 	{ KANARY_MAP_SERVICES, BPF_MAP_TYPE_HASH,
@@ -25,10 +26,14 @@ const struct kanary_map_spec kanary_map_specs[] = {
 	  sizeof(struct kanary_maglev_key), sizeof(struct kanary_maglev), false, 0 },
 	{ KANARY_MAP_CT, BPF_MAP_TYPE_LRU_HASH,
 	  sizeof(struct kanary_ct_key), sizeof(struct kanary_ct_entry), false, 0 },
+	{ KANARY_MAP_CT_ENDQ, BPF_MAP_TYPE_QUEUE, 0, sizeof(struct kanary_ct_expiry), false, 0 },
+	{ KANARY_MAP_CT_SYNQ, BPF_MAP_TYPE_QUEUE, 0, sizeof(struct kanary_ct_expiry), false, 0 },
+	{ KANARY_MAP_CT_SWEEPER, BPF_MAP_TYPE_ARRAY,
+	  sizeof(__u32), sizeof(struct kanary_ct_sweeper), true, 1 },
 	{ KANARY_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY,
 	  sizeof(__u32), sizeof(struct kanary_subset_stats), false, 0 },
 	{ KANARY_MAP_COUNTERS, BPF_MAP_TYPE_PERCPU_ARRAY,
-	  sizeof(__u32), sizeof(__u64), true, KANARY_CNT__MAX },
+	  sizeof(__u32), sizeof(__u64), true, KANARY_CNT_SLOTS },
 	{ KANARY_MAP_GLOBALS, BPF_MAP_TYPE_ARRAY,
 	  sizeof(__u32), sizeof(struct kanary_globals), true, 1 },
 	{ KANARY_MAP_RULES, BPF_MAP_TYPE_HASH,
@@ -126,8 +131,8 @@ int kanary_lock(const char *pin, struct kanary_err *e)
 
 int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_err *e)
 {
-	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->stats,
-		       &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
+	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->ct_endq, &m->ct_synq,
+		       &m->ct_sweeper, &m->stats, &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
 		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay,
 		       &m->mirror_diff };
 	__u32 cfg_entries = 0;
@@ -187,8 +192,8 @@ int kanary_map_open(const char *pin_path, const char *name, struct kanary_err *e
 
 void kanary_maps_close(struct kanary_maps *m)
 {
-	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->stats,
-		       &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
+	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->ct_endq, &m->ct_synq,
+		       &m->ct_sweeper, &m->stats, &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
 		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay,
 		       &m->mirror_diff, &m->lock_fd };
 

@@ -18,9 +18,14 @@ const char *const kanary_counter_names[KANARY_CNT__MAX] = {
 	[KANARY_CNT_RST_OUTSIDE]	= "rst_outside",
 	[KANARY_CNT_SYN_ON_LIVE]	= "syn_on_live",
 	[KANARY_CNT_DRAINING]		= "draining",
+	[KANARY_CNT_CHALLENGE_LIMITED]	= "challenge_limited",
+	[KANARY_CNT_CT_ENDED]		= "ct_ended",
+	[KANARY_CNT_CT_HALF_OPEN]	= "ct_half_open",
+	[KANARY_CNT_CT_EXPIRY_FULL]	= "ct_expiry_full",
+	[KANARY_CNT_CT_SWEEPER_FAIL]	= "ct_sweeper_fail",
 };
 /* A new counter in abi.h needs its name here. */
-_Static_assert(KANARY_CNT__MAX == 9, "kanary_counter_names is out of date with abi.h");
+_Static_assert(KANARY_CNT__MAX == 14, "kanary_counter_names is out of date with abi.h");
 
 static int ncpus(struct kanary_err *e)
 {

@@ -483,7 +483,7 @@ one_doc() {
 	# then packets, bytes and requests (struct kanary_subset_stats order).
 	bpftool map update pinned "$PIN/kanary_stat_v3" key 0 0 0 0 value $(u64s 3 2 5 7 11 13 17 19)
 	bpftool map update pinned "$PIN/kanary_stat_v3" key 1 0 0 0 value $(u64s 1 0 1 1 1 1 23 0)
-	bpftool map update pinned "$PIN/kanary_cnt_v3" key 3 0 0 0 value 2 0 0 0 0 0 0 0
+	bpftool map update pinned "$PIN/kanary_cnt_v4" key 3 0 0 0 value 2 0 0 0 0 0 0 0
 	# Handoff counters of svc id 0 (struct kanary_ho_stats order): backend_silent 4,
 	# switches 6, switch_failed 8, pinned[] by reason: 99 in the unused slot 0,
 	# which must show nowhere, pipelined 9, unframed 10; the rest 0.
@@ -541,7 +541,7 @@ one_doc() {
 		[ "${#line}" -le 100 ] || { echo "wider than 100: '$line'"; return 1; }
 	done <<<"$output"
 	run --separate-stderr k -j counters
-	jq_is 'keys_unsorted | join(",")' ct_new,ct_rederived,ct_reused,no_backend,ct_rev_rebuilt,rst_inexact,rst_outside,syn_on_live,draining
+	jq_is 'keys_unsorted | join(",")' ct_new,ct_rederived,ct_reused,no_backend,ct_rev_rebuilt,rst_inexact,rst_outside,syn_on_live,draining,challenge_limited,ct_ended,ct_half_open,ct_expiry_full,ct_sweeper_fail
 	jq_is .no_backend $((2 * ncpu))
 }
 

@@ -79,6 +79,7 @@ Suite *reconcile_suite(void);
 Suite *status_suite(void);
 Suite *status_pace_suite(void);
 Suite *partial_suite(void);
+Suite *pod_index_suite(void);
 Suite *kube_config_suite(void);
 Suite *kube_cache_suite(void);
 Suite *kube_watch_suite(void);

@@ -62,6 +62,7 @@ int main(void)
 	srunner_add_suite(sr, status_pace_suite());
 	srunner_add_suite(sr, reconcile_suite());
 	srunner_add_suite(sr, partial_suite());
+	srunner_add_suite(sr, pod_index_suite());
 	srunner_add_suite(sr, kube_config_suite());
 	srunner_add_suite(sr, kube_cache_suite());
 	srunner_add_suite(sr, kube_watch_suite());

@@ -3,7 +3,8 @@
  * Private to the files of desired/: the build of the desired state in layers, each
  * calling only those below it:
  * desired.c -> desired_route.c -> desired_rules.c, desired_mirror.c -> desired_subset.c
- * -> desired_index.c.  desired_partial.c rebuilds some services with the same layers.
+ * -> desired_index.c.  desired_partial.c rebuilds some services with the same layers
+ * (its own files: partial_int.h).
  */
 #ifndef KD_DESIRED_INT_H
 #define KD_DESIRED_INT_H
@@ -79,7 +80,7 @@ size_t kd_tcp_ports(const struct kd_service *s);
  */
 const struct kd_pod **kd_pod_candidates(struct kd_build *c, const char *ns,
 					const struct kd_labels *sel, size_t *n);
-/* desired_partial.c's: the same from the cache's per-set indexes. */
+/* partial_candidates.c's: the same from the partial build's cache (partial_int.h). */
 const struct kd_pod **kd_cache_pod_candidates(struct kd_build *c, const char *ns,
 					      const struct kd_labels *sel, size_t *n);
 

@@ -11,8 +11,9 @@
  *
  * The cache keeps what that takes between builds: the last build's
  * Services, DestinationRules and VirtualServices with their indexes, and
- * per set its pods' label keys indexed, so a selector finds its pods
- * without the index of every pod a full build makes.  tests/unit/kanaryd/
+ * one index of the pods of all sets by label, updated set by set, so a
+ * selector finds its pods without the index of every pod a full build
+ * makes, and without visiting every set.  tests/unit/kanaryd/
  * test_partial.c checks the result against a full build, event by event.
  */
 #ifndef KD_DESIRED_PARTIAL_H
@@ -24,14 +25,23 @@
 
 struct kd_build;
 struct kd_set_memo;
+struct kd_pod_index;
 struct kd_pod_count;
+
+/* A set of the last build, told apart from a new one without reading its memo: an event walks them all. */
+struct kd_cached_set {
+	struct kd_objects *set;
+	unsigned long long serial;
+	struct kd_set_memo *memo;
+};
 
 struct kd_desired_cache {
 	bool valid;			/* a full build filled it */
 	char domain[256];
 	struct kd_build *cfg;		/* the last build's objects but the pods, and their indexes */
 	size_t nsets;
-	struct kd_set_memo *sets;	/* the last build's sets, in the source's order */
+	struct kd_cached_set *sets;	/* the last build's sets, in the source's order */
+	struct kd_pod_index *pods;	/* their pods by label, for the services built again */
 	unsigned long long last_serial;	/* the newest serial given before the last build ended */
 	/* How many definitions each pod ns/name has (by hash), over every set. */
 	size_t ncount, capcount;

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * A plain-path connection's lifecycle (docs/conntrack.md): its two
+ * conntrack entries go a linger after it ended (both FINs, or a RST at the
+ * exact sequence), and after the SYN timeout when its SYN, sent again, is
+ * still unanswered, so that closed connections do not fill the LRU and
+ * evict live ones.
+ *
+ * A close pushes its forward key and due time on a preallocated FIFO
+ * (BPF_MAP_TYPE_QUEUE; one timeout per queue, so the head is the next
+ * due) and stamps its forward entry.  One bpf_timer, set up once per load
+ * and re-arming itself, pops what is due, at most KANARY_CT_SWEEP_BUDGET
+ * per queue and tick, and deletes both entries if the stamp still matches
+ * (a tuple reused since has none, or another).  Nothing is allocated per
+ * connection (a timer per close was: the kernel refused most under a
+ * burst), established packets do nothing, and it runs without kanaryd.
+ */
+#ifndef KANARY_BPF_CT_EXPIRY_H
+#define KANARY_BPF_CT_EXPIRY_H
+
+#include "maps.h"
+#include "conntrack.h"
+#include "counters.h"
+
+#define KANARY_NSEC_PER_MS	1000000ull
+#define KANARY_EBUSY		16
+
+#ifndef CLOCK_MONOTONIC
+#define CLOCK_MONOTONIC 1
+#endif
+
+/* The loader may set these before load (kanary_load_opts); the defaults are ct_expiry.h's. */
+const volatile __u64 kanary_ct_linger_ns = KANARY_CT_LINGER_MS * KANARY_NSEC_PER_MS;
+const volatile __u64 kanary_ct_syn_timeout_ns = KANARY_CT_SYN_TIMEOUT_MS * KANARY_NSEC_PER_MS;
+const volatile __u64 kanary_ct_sweep_ns = KANARY_CT_SWEEP_MS * KANARY_NSEC_PER_MS;
+/* Differs per load (the loader sets it): the sweeper's callback is moved to the newest program. */
+const volatile __u64 kanary_load_id = 1;
+
+/* An expiry's mark in its forward entry: any bits of its due time, never 0 (none). */
+static __always_inline __u16 kanary_ct_expiry_stamp(__u64 due_ns)
+{
+	__u16 s = due_ns >> 10;
+
+	return s ? s : 1;
+}
+
+/*
+ * A due expiry x: its connection's entries go if the forward entry still
+ * has x's stamp and, for a half-open one, the backend has still not
+ * answered.  The reverse key comes from the forward entry (its backend).
+ */
+static __always_inline void kanary_ct_expire(const struct kanary_ct_expiry *x, int half_open)
+{
+	struct kanary_ct_entry *ct = bpf_map_lookup_elem(&kanary_ct_v3, &x->fwd), *rev;
+	struct kanary_ct_key rkey;
+
+	if (!ct || ct->expiry_stamp != kanary_ct_expiry_stamp(x->due_ns))
+		return;
+	kanary_ct_key_v4(&rkey, ct->addr.w[3], x->fwd.src.w[3], ct->port, x->fwd.sport,
+			 KANARY_CT_REVERSE);
+	if (half_open) {
+		rev = bpf_map_lookup_elem(&kanary_ct_v3, &rkey);
+		if (rev && rev->nxt_known)
+			return;
+	} else if (!(ct->flags & KANARY_CT_F_CLOSING)) {
+		return;
+	}
+	bpf_map_delete_elem(&kanary_ct_v3, &x->fwd);
+	bpf_map_delete_elem(&kanary_ct_v3, &rkey);
+	kanary_count(half_open ? KANARY_CNT_CT_HALF_OPEN : KANARY_CNT_CT_ENDED);
+}
+
+struct kanary_ct_sweep_ctx {
+	__u64	now;
+	int	half_open;	/* which queue */
+	int	drained;	/* its head is not due (or it is empty) */
+};
+
+/* bpf_loop's step: the queue's head, if due, expires.  1 stops the loop. */
+static long kanary_ct_sweep_one(__u32 i, struct kanary_ct_sweep_ctx *c)
+{
+	struct kanary_ct_expiry x;
+	long err;
+
+	err = c->half_open ? bpf_map_peek_elem(&kanary_ctsyn_v1, &x) :
+			     bpf_map_peek_elem(&kanary_ctend_v1, &x);
+	if (err || x.due_ns > c->now) {
+		c->drained = 1;
+		return 1;
+	}
+	/* Only this callback pops, and it never runs on two CPUs at once: the head is x. */
+	err = c->half_open ? bpf_map_pop_elem(&kanary_ctsyn_v1, &x) :
+			     bpf_map_pop_elem(&kanary_ctend_v1, &x);
+	if (!err)
+		kanary_ct_expire(&x, c->half_open);
+	return 0;
+}
+
+/* The sweeper's tick: both queues, then again at the period, or in 1 ms if one was not drained. */
+static int kanary_ct_sweep(void *map, __u32 *key, struct kanary_ct_sweeper *sw)
+{
+	struct kanary_ct_sweep_ctx c = { .now = bpf_ktime_get_ns() };
+	int more;
+	__u64 took;
+
+	bpf_loop(KANARY_CT_SWEEP_BUDGET, kanary_ct_sweep_one, &c, 0);
+	more = !c.drained;
+	c.half_open = 1;
+	c.drained = 0;
+	bpf_loop(KANARY_CT_SWEEP_BUDGET, kanary_ct_sweep_one, &c, 0);
+	more |= !c.drained;
+	took = bpf_ktime_get_ns() - c.now;
+	if (took > sw->max_tick_ns)
+		sw->max_tick_ns = took;
+	sw->ticks++;
+	bpf_timer_start(&sw->timer, more ? KANARY_NSEC_PER_MS : kanary_ct_sweep_ns, 0);
+	return 0;
+}
+
+/*
+ * Sets the sweeper up, once per load: bpf_timer_init allocates, once (on
+ * -ENOMEM, counted, the next close tries again); a timer that a previous
+ * load set up (-EBUSY) gets this program's callback.
+ */
+static __always_inline void kanary_ct_sweeper_start(void)
+{
+	struct kanary_ct_sweeper *sw;
+	__u32 zero = 0;
+	long err;
+
+	sw = bpf_map_lookup_elem(&kanary_ctsw_v1, &zero);
+	if (!sw || sw->load_id == kanary_load_id)
+		return;
+	err = bpf_timer_init(&sw->timer, &kanary_ctsw_v1, CLOCK_MONOTONIC);
+	if ((err && err != -KANARY_EBUSY) || bpf_timer_set_callback(&sw->timer, kanary_ct_sweep) ||
+	    bpf_timer_start(&sw->timer, kanary_ct_sweep_ns, 0)) {
+		kanary_count(KANARY_CNT_CT_SWEEPER_FAIL);
+		return;
+	}
+	sw->load_id = kanary_load_id;
+}
+
+/*
+ * Queues the connection of forward entry ct (its key in x->fwd) to expire:
+ * after the linger, or the SYN timeout when half_open.  A full queue is
+ * counted; the entries are then left to the LRU, as before lifecycles.
+ */
+static __always_inline void kanary_ct_enqueue(struct kanary_ct_expiry *x,
+					      struct kanary_ct_entry *ct, int half_open)
+{
+	long err;
+
+	x->due_ns = bpf_ktime_get_ns() + (half_open ? kanary_ct_syn_timeout_ns : kanary_ct_linger_ns);
+	ct->expiry_stamp = kanary_ct_expiry_stamp(x->due_ns);
+	err = half_open ? bpf_map_push_elem(&kanary_ctsyn_v1, x, 0) :
+			  bpf_map_push_elem(&kanary_ctend_v1, x, 0);
+	if (err) {
+		kanary_count(KANARY_CNT_CT_EXPIRY_FULL);
+		return;
+	}
+	kanary_ct_sweeper_start();
+}
+
+/* The expiry being queued, in this CPU's scratch: 48 bytes the callers' stacks cannot spare. */
+static __always_inline struct kanary_ct_expiry *kanary_ct_expiry_scratch(void)
+{
+	struct kanary_ho_scratch *sc;
+	__u32 zero = 0;
+
+	sc = bpf_map_lookup_elem(&kanary_ho_scratch_pcpu, &zero);
+	return sc ? &sc->expiry : NULL;
+}
+
+/* A client segment ended the connection (fwd, ct: its forward key and entry), or it is half-open. */
+static __noinline int kanary_ct_queue(const struct kanary_ct_key *fwd, struct kanary_ct_entry *ct,
+				      int half_open)
+{
+	struct kanary_ct_expiry *x = kanary_ct_expiry_scratch();
+
+	if (!x || !fwd || !ct)
+		return 0;
+	__builtin_memcpy(&x->fwd, fwd, sizeof(x->fwd));
+	kanary_ct_enqueue(x, ct, half_open);
+	return 0;
+}
+
+/*
+ * A backend segment p (its reverse entry rev) ended the connection if the
+ * client's side is closing too (its FIN, or a RST): queued to expire.
+ */
+static __noinline int kanary_ct_queue_reply(const struct kanary_pkt *p,
+					    const struct kanary_ct_entry *rev)
+{
+	struct kanary_ct_expiry *x = kanary_ct_expiry_scratch();
+	struct kanary_ct_entry *ct;
+
+	if (!x || !p || !rev)
+		return 0;
+	kanary_ct_key_v4(&x->fwd, p->daddr, rev->addr.w[3], p->dport, rev->port, KANARY_CT_FORWARD);
+	ct = bpf_map_lookup_elem(&kanary_ct_v3, &x->fwd);
+	if (ct && (ct->flags & KANARY_CT_F_CLOSING))
+		kanary_ct_enqueue(x, ct, 0);
+	return 0;
+}
+
+#endif /* KANARY_BPF_CT_EXPIRY_H */

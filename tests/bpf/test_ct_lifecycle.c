@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * A plain-path connection's entries have a lifecycle (bpf/lib/ct_expiry.h):
+ * they go a linger after the close (both FINs, or a RST at the exact
+ * sequence), or after the SYN timeout when the backend never answered a SYN
+ * sent again, so that short connections do not fill the LRU and evict an
+ * idle established one.  The sweeper runs in the kernel in real time:
+ * kanary is reloaded with short timeouts, and the tests wait for the
+ * expiries with a generous bound.  Part of the conntrack suite.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "fixture.h"
+#include "suites.h"
+#include "kanary/ct_expiry.h"
+
+static const __u32 w_100[] = { 100000 };
+static const int nb_4[] = { 4 };
+
+/* How long the tests wait for an expiry at most: far beyond any timeout they set. */
+#define WAIT_MAX_MS	10000
+
+static void reload_with_timeouts(__u32 ct_size, __u32 linger_ms, __u32 syn_timeout_ms)
+{
+	struct kanary_load_opts lo = {
+		.ct_size = ct_size, .ct_linger_ms = linger_ms, .ct_syn_timeout_ms = syn_timeout_ms,
+	};
+
+	kt_reload(&lo);
+	kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 1, w_100, nb_4);
+}
+
+static bool ct_has(const struct kanary_ct_key *k)
+{
+	struct kanary_ct_entry e;
+
+	return bpf_map_lookup_elem(kt.maps.ct, k, &e) == 0;
+}
+
+static bool flow_tracked(const struct kt_flow *f, const struct kt_be *be)
+{
+	struct kanary_ct_key fwd = kt_ct_fwd_key(f), rev = kt_ct_rev_key(f, be);
+
+	return ct_has(&fwd) || ct_has(&rev);
+}
+
+static bool flow_fully_tracked(const struct kt_flow *f, const struct kt_be *be)
+{
+	struct kanary_ct_key fwd = kt_ct_fwd_key(f), rev = kt_ct_rev_key(f, be);
+
+	return ct_has(&fwd) && ct_has(&rev);
+}
+
+/* Waits until neither entry of the flow is left; false after WAIT_MAX_MS. */
+static bool wait_untracked(const struct kt_flow *f, const struct kt_be *be)
+{
+	for (int ms = 0; ms < WAIT_MAX_MS; ms += 10) {
+		if (!flow_tracked(f, be))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* Whether a queue holds an expiry (a lookup on a queue peeks at its head). */
+static bool queue_busy(int fd)
+{
+	struct kanary_ct_expiry x;
+
+	return bpf_map_lookup_elem(fd, NULL, &x) == 0;
+}
+
+/* Waits until the sweeper has popped every queued expiry. */
+static void wait_queues_empty(void)
+{
+	for (int ms = 0; ms < WAIT_MAX_MS; ms += 10) {
+		if (!queue_busy(kt.maps.ct_endq) && !queue_busy(kt.maps.ct_synq))
+			return;
+		usleep(10000);
+	}
+	ck_abort_msg("expiries still queued after %d ms", WAIT_MAX_MS);
+}
+
+static struct kanary_ct_sweeper sweeper(void)
+{
+	struct kanary_ct_sweeper sw = {};
+	__u32 zero = 0;
+
+	ck_assert_int_eq(bpf_map_lookup_elem(kt.maps.ct_sweeper, &zero, &sw), 0);
+	return sw;
+}
+
+static void send_rev(const struct kt_flow *f, const struct kt_be *be, __u8 flags, __u32 seq)
+{
+	struct pkt in, out;
+
+	kt_pkt_rev_seq(&in, f, be, flags, seq, NULL, 0);
+	kt_run(kt.prog_out, &in, &out);
+	kt_expect_snat(&in, &out, KT_VIP, KT_VPORT);
+}
+
+static struct kt_be send_fwd(const struct kt_flow *f, __u8 flags, __u32 seq)
+{
+	struct pkt in, out;
+
+	kt_pkt_fwd_seq(&in, f, flags, seq, NULL, 0);
+	kt_run(kt.prog_in, &in, &out);
+	return kt_expect_dnat(&in, &out);
+}
+
+/* SYN, SYN-ACK, ACK: an established connection; returns its backend. */
+static struct kt_be handshake(const struct kt_flow *f)
+{
+	struct kt_be be = kt_send(f, TF_SYN);
+
+	send_rev(f, &be, TF_SYN | TF_ACK, KT_BACKEND_ISN);
+	send_fwd(f, TF_ACK, KT_CLIENT_ISN + 1);
+	return be;
+}
+
+/* The client closes first, the backend answers with its FIN, the client acks it. */
+static void close_both_ways(const struct kt_flow *f, const struct kt_be *be)
+{
+	send_fwd(f, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1);
+	send_rev(f, be, TF_FIN | TF_ACK, KT_BACKEND_ISN + 1);
+	send_fwd(f, TF_ACK, KT_CLIENT_ISN + 2);
+}
+
+/* Waits until counter c has grown by want since before, then asserts it is exactly want. */
+static void ck_counted(const __u64 before[], enum kanary_counter c, __u64 want)
+{
+	__u64 now[KANARY_CNT__MAX];
+
+	for (int ms = 0; ms < WAIT_MAX_MS; ms += 10) {
+		kt_counters(now);
+		if (now[c] - before[c] >= want)
+			break;
+		usleep(10000);
+	}
+	ck_assert_uint_eq(now[c] - before[c], want);
+}
+
+/*
+ * Closed four ways (both FINs, client's first or backend's first; the
+ * client's exact RST; the backend's): within the linger a retransmitted
+ * FIN is still translated both ways; after it, both entries of each are
+ * gone, each counted once.
+ */
+START_TEST(ended_connection_entries_go_after_linger)
+{
+	const struct kt_flow fin = kt_flow_nth(1), crst = kt_flow_nth(2), brst = kt_flow_nth(3),
+			     srv = kt_flow_nth(4);
+	__u64 before[KANARY_CNT__MAX];
+	struct kt_be b_fin, b_crst, b_brst, b_srv;
+
+	/* Linger 1 s: the retransmissions below come microseconds after the close. */
+	reload_with_timeouts(0, 1000, 0);
+	kt_counters(before);
+	b_fin = handshake(&fin);
+	b_crst = handshake(&crst);
+	b_brst = handshake(&brst);
+	b_srv = handshake(&srv);
+
+	close_both_ways(&fin, &b_fin);
+	/* The server closes first (an HTTP Connection: close), the client answers. */
+	send_rev(&srv, &b_srv, TF_FIN | TF_ACK, KT_BACKEND_ISN + 1);
+	send_fwd(&srv, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1);
+	send_rev(&srv, &b_srv, TF_ACK, KT_BACKEND_ISN + 2);
+	send_fwd(&crst, TF_RST, KT_CLIENT_ISN + 1);
+	send_rev(&brst, &b_brst, TF_RST, KT_BACKEND_ISN + 1);
+
+	ck_assert_msg(flow_fully_tracked(&fin, &b_fin), "entries gone at the close, before the linger");
+	ck_assert_int_eq(send_fwd(&fin, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1).index, b_fin.index);
+	send_rev(&fin, &b_fin, TF_FIN | TF_ACK, KT_BACKEND_ISN + 1);
+
+	ck_assert_msg(wait_untracked(&fin, &b_fin), "FIN-closed connection still tracked");
+	ck_assert_msg(wait_untracked(&crst, &b_crst), "client-reset connection still tracked");
+	ck_assert_msg(wait_untracked(&brst, &b_brst), "backend-reset connection still tracked");
+	ck_assert_msg(wait_untracked(&srv, &b_srv), "server-closed connection still tracked");
+	wait_queues_empty();
+	ck_counted(before, KANARY_CNT_CT_ENDED, 4);
+	ck_counted(before, KANARY_CNT_CT_EXPIRY_FULL, 0);
+}
+END_TEST
+
+/*
+ * Only the client's FIN: the backend may still send (a half-close), so
+ * the entries stay past the linger.  A SYN sent again that the backend
+ * never answers goes after the SYN timeout; an answered one stays.
+ */
+START_TEST(half_open_goes_half_closed_stays)
+{
+	const struct kt_flow half_closed = kt_flow_nth(1), half_open = kt_flow_nth(2),
+			     answered = kt_flow_nth(3);
+	__u64 before[KANARY_CNT__MAX];
+	struct kt_be b_hc, b_ho, b_ans;
+
+	reload_with_timeouts(0, 200, 500);
+	kt_counters(before);
+	b_hc = handshake(&half_closed);
+	send_fwd(&half_closed, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1);
+	b_ho = kt_send(&half_open, TF_SYN);
+	kt_send(&half_open, TF_SYN);
+	b_ans = kt_send(&answered, TF_SYN);
+	kt_send(&answered, TF_SYN);
+	send_rev(&answered, &b_ans, TF_SYN | TF_ACK, KT_BACKEND_ISN);
+
+	ck_assert_msg(wait_untracked(&half_open, &b_ho), "unanswered SYN still tracked");
+	wait_queues_empty();
+	ck_counted(before, KANARY_CNT_CT_HALF_OPEN, 1);
+	ck_assert_msg(flow_fully_tracked(&half_closed, &b_hc), "half-closed connection lost");
+	ck_assert_msg(flow_fully_tracked(&answered, &b_ans), "answered connection lost");
+	/* The half-closed one's backend still sends; its client acks. */
+	send_rev(&half_closed, &b_hc, TF_ACK, KT_BACKEND_ISN + 1);
+	ck_assert_int_eq(send_fwd(&half_closed, TF_ACK, KT_CLIENT_ISN + 2).index, b_hc.index);
+}
+END_TEST
+
+/*
+ * A client port reused within the linger (a new SYN on the closed tuple),
+ * and the new connection half-closed (the client's FIN: flagged closing,
+ * not ended): the old close's expiry must spare its entries.
+ */
+START_TEST(tuple_reused_within_linger_is_kept)
+{
+	const struct kt_flow f = kt_flow_nth(5);
+	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
+	struct kt_be be;
+
+	reload_with_timeouts(0, 200, 0);
+	be = handshake(&f);
+	send_fwd(&f, TF_RST, KT_CLIENT_ISN + 1);
+	ck_assert_msg(queue_busy(kt.maps.ct_endq), "the close queued no expiry");
+	kt_counters(before);
+	ck_assert_int_eq(handshake(&f).index, be.index);
+	kt_counters(after);
+	ck_assert_uint_eq(after[KANARY_CNT_CT_REUSED] - before[KANARY_CNT_CT_REUSED], 1);
+	send_fwd(&f, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1);
+	wait_queues_empty();
+	ck_assert_msg(flow_fully_tracked(&f, &be), "the new connection's entries went with the old close's expiry");
+	kt_counters(after);
+	ck_assert_uint_eq(after[KANARY_CNT_CT_ENDED], 0);
+	send_rev(&f, &be, TF_ACK, KT_BACKEND_ISN + 1);
+}
+END_TEST
+
+/*
+ * A ct table of 1,024 entries (512 connections), an idle established
+ * connection, then 2,048 short connections that open and close, in rounds
+ * of 128 whose expiries (1 ms linger) have all been swept: with entries
+ * flagged but kept (before lifecycles) the LRU evicted the idle one's;
+ * now each closed one goes and the idle one keeps both entries, untouched.
+ */
+START_TEST(established_entry_survives_short_connections)
+{
+	const struct kt_flow idle = kt_flow_nth(0);
+	const unsigned n = 2048;
+	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
+	struct kt_be b_idle;
+
+	reload_with_timeouts(1024, 1, 0);
+	kt_counters(before);
+	b_idle = handshake(&idle);
+	for (unsigned i = 1; i <= n; i++) {
+		struct kt_flow f = kt_flow_nth(i);
+		struct kt_be be = handshake(&f);
+
+		close_both_ways(&f, &be);
+		/* The sweeper runs in a softirq, which a busy machine defers: let it catch up. */
+		if (i % 128 == 0)
+			wait_queues_empty();
+	}
+	wait_queues_empty();
+	kt_counters(after);
+	ck_assert_msg(flow_fully_tracked(&idle, &b_idle),
+		      "the idle connection's entries were evicted by %u short ones (ended %llu, full %llu)",
+		      n, (unsigned long long)(after[KANARY_CNT_CT_ENDED] - before[KANARY_CNT_CT_ENDED]),
+		      (unsigned long long)(after[KANARY_CNT_CT_EXPIRY_FULL] -
+					   before[KANARY_CNT_CT_EXPIRY_FULL]));
+	ck_assert_uint_eq(after[KANARY_CNT_CT_ENDED] - before[KANARY_CNT_CT_ENDED], n);
+	ck_assert_uint_eq(after[KANARY_CNT_CT_EXPIRY_FULL] - before[KANARY_CNT_CT_EXPIRY_FULL], 0);
+	ck_assert_uint_eq(after[KANARY_CNT_CT_SWEEPER_FAIL] - before[KANARY_CNT_CT_SWEEPER_FAIL], 0);
+	kt_counters(before);
+	send_rev(&idle, &b_idle, TF_ACK, KT_BACKEND_ISN + 1);
+	ck_assert_int_eq(send_fwd(&idle, TF_ACK, KT_CLIENT_ISN + 1).index, b_idle.index);
+	kt_counters(after);
+	ck_assert_uint_eq(after[KANARY_CNT_CT_REDERIVED] - before[KANARY_CNT_CT_REDERIVED], 0);
+}
+END_TEST
+
+/*
+ * More closes than the end queue holds (ct-size 1,024: 512), all within
+ * one linger: those that find it full are counted, and their entries are
+ * left to the LRU.  Also prints the sweeper's longest tick, with hundreds
+ * of expiries due at once (docs/conntrack.md's figure).
+ */
+START_TEST(full_queue_is_counted)
+{
+	const unsigned cap = kanary_ct_endq_size(1024), n = cap + 88;
+	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
+	struct kanary_ct_sweeper sw;
+	__u64 ended;
+
+	/* A linger far longer than the loop, so that nothing is popped before the queue is full. */
+	reload_with_timeouts(1024, 3000, 0);
+	kt_counters(before);
+	for (unsigned i = 1; i <= n; i++) {
+		struct kt_flow f = kt_flow_nth(i);
+
+		handshake(&f);
+		send_fwd(&f, TF_RST, KT_CLIENT_ISN + 1);
+	}
+	kt_counters(after);
+	ck_assert_uint_eq(after[KANARY_CNT_CT_EXPIRY_FULL] - before[KANARY_CNT_CT_EXPIRY_FULL],
+			  n - cap);
+	wait_queues_empty();
+	kt_counters(after);
+	/* The LRU may have taken some of the queued ones first: the table holds 512 connections. */
+	ended = after[KANARY_CNT_CT_ENDED] - before[KANARY_CNT_CT_ENDED];
+	ck_assert_msg(ended > 0 && ended <= cap, "ended %llu of %u queued", (unsigned long long)ended, cap);
+	sw = sweeper();
+	printf("# sweeper: %llu ticks, longest %llu ns (%llu expiries due together)\n",
+	       (unsigned long long)sw.ticks, (unsigned long long)sw.max_tick_ns,
+	       (unsigned long long)ended);
+}
+END_TEST
+
+/*
+ * kanary loaded again over its pins (an upgrade): the sweeper set up by
+ * the old programs keeps sweeping, and the first close after the load
+ * moves it to the new ones (its load id changes), which expire theirs.
+ */
+START_TEST(load_again_moves_the_sweeper)
+{
+	struct kanary_load_opts lo = { .ct_linger_ms = 300 };
+	const struct kt_flow old = kt_flow_nth(1), fresh = kt_flow_nth(2);
+	__u64 before[KANARY_CNT__MAX];
+	struct kt_be b_old, b_fresh;
+	__u64 first_id;
+
+	reload_with_timeouts(0, lo.ct_linger_ms, 0);
+	kt_counters(before);
+	b_old = handshake(&old);
+	send_fwd(&old, TF_RST, KT_CLIENT_ISN + 1);
+	first_id = sweeper().load_id;
+	ck_assert_msg(first_id != 0, "the close set no sweeper up");
+	kt_load_again(&lo);
+	ck_assert_uint_eq(sweeper().load_id, first_id);
+	ck_assert_msg(wait_untracked(&old, &b_old), "the old load's close was not swept");
+	b_fresh = handshake(&fresh);
+	send_fwd(&fresh, TF_RST, KT_CLIENT_ISN + 1);
+	ck_assert_msg(sweeper().load_id != first_id, "the new load's close left the sweeper to the old programs");
+	ck_assert_msg(wait_untracked(&fresh, &b_fresh), "the new load's close was not swept");
+	ck_counted(before, KANARY_CNT_CT_ENDED, 2);
+}
+END_TEST
+
+void ct_lifecycle_tests(TCase *tc)
+{
+	tcase_add_test(tc, ended_connection_entries_go_after_linger);
+	tcase_add_test(tc, half_open_goes_half_closed_stays);
+	tcase_add_test(tc, tuple_reused_within_linger_is_kept);
+	tcase_add_test(tc, established_entry_survives_short_connections);
+	tcase_add_test(tc, full_queue_is_counted);
+	tcase_add_test(tc, load_again_moves_the_sweeper);
+}
