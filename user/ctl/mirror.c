@@ -108,7 +108,7 @@ static json_t *mirror_json(const struct mirror_view *v)
 		json_array_append_new(mirrors,
 			json_pack("{s:s, s:f, s:o, s:I, s:I, s:I, s:o, s:I, s:o, s:o}",
 				  "subset", v->s->cfg.subsets[i].name,
-				  "percent", v->cfg.ppm[i] / 10000.0,
+				  "percent", kanary_percent_of(v->cfg.ppm[i]),
 				  "routes", mirror_routes_json(&v->cfg, (int)i),
 				  "backends", (json_int_t)v->s->cfg.subsets[i].n_backends,
 				  "sent", (json_int_t)r->sent, "connects", (json_int_t)r->connects,

@@ -15,7 +15,7 @@ json_t *mirror_routes_json(const struct kanary_mirror_cfg *cfg, int i)
 		if (cfg->rule_ppm[r][i])
 			json_array_append_new(routes, json_pack("{s:i, s:f}", "route", r + 1,
 								"percent",
-								cfg->rule_ppm[r][i] / 10000.0));
+								kanary_percent_of(cfg->rule_ppm[r][i])));
 	return routes;
 }
 

@@ -355,7 +355,7 @@ static json_t *mirrors_json(const struct svc_sample *v)
 			continue;
 		mirror_compare_of(&v->mirror_relay[i], &c);
 		json_array_append_new(arr, json_pack("{s:s, s:f, s:o, s:I, s:o}", "subset", v->subset[i],
-						     "percent", v->mirror.ppm[i] / 10000.0,
+						     "percent", kanary_percent_of(v->mirror.ppm[i]),
 						     "routes", mirror_routes_json(&v->mirror, (int)i),
 						     "sent", (json_int_t)v->mirror_relay[i].sent,
 						     "comparison", mirror_compare_json(&c)));

@@ -281,6 +281,11 @@ int kanary_parse_percent(const char *s, __u32 *ppm, struct kanary_err *e);
 /* The inverse: exact, without trailing zeros ("10", "0.5"). */
 #define KANARY_PERCENT_STR_LEN	16
 void kanary_percent_format(char *buf, size_t len, __u32 ppm);
+/* As a number, for JSON: parts per million over 10,000. */
+static inline double kanary_percent_of(__u32 ppm)
+{
+	return ppm / (KANARY_MIRROR_PPM_MAX / 100.0);
+}
 
 /* ---- parsing (parse.c) ---- */
 

@@ -55,7 +55,7 @@ json_t *kd_desired_service_json(const struct kd_desired_service *s)
 		json_object_set_new(sub, "weight", kanary_weight_json(s->sub[i].weight_milli, false));
 		json_object_set_new(sub, "backends", backends_json(&s->sub[i]));
 		if (s->mirror_ppm[i])
-			json_object_set_new(sub, "mirror_percent", json_real(s->mirror_ppm[i] / 10000.0));
+			json_object_set_new(sub, "mirror_percent", json_real(kanary_percent_of(s->mirror_ppm[i])));
 		for (int k = 0; k < KANARY_RULES_MAX; k++) {
 			json_t *rules = json_object_get(sub, "mirror_rules");
 
@@ -66,7 +66,7 @@ json_t *kd_desired_service_json(const struct kd_desired_service *s)
 				json_object_set_new(sub, "mirror_rules", rules);
 			}
 			json_array_append_new(rules, json_pack("{s:i, s:f}", "rule", k + 1, "percent",
-							       s->rule_mirror_ppm[k][i] / 10000.0));
+							       kanary_percent_of(s->rule_mirror_ppm[k][i])));
 		}
 		json_array_append_new(subs, sub);
 	}
