@@ -19,6 +19,7 @@
 #include "lib/csum.h"
 #include "lib/conntrack.h"
 #include "lib/ct_expiry.h"
+#include "lib/ct_handshake.h"
 #include "lib/select.h"
 #include "lib/counters.h"
 #include "lib/handoff.h"
@@ -55,6 +56,9 @@ kanary_lookup_or_choose(const struct kanary_pkt *p, const struct kanary_svc_ref 
 	}
 	if (p->fin || p->rst)
 		out->flags |= KANARY_CT_F_CLOSING;
+	/* A SYN waits for its handshake apart, unless it reuses an established tuple. */
+	if (new_conn && (!ct || (ct->flags & KANARY_CT_F_NEW)))
+		out->flags |= KANARY_CT_F_NEW;
 	/* From its SYN the exchange waits for the first data; mid-flow, for a request. */
 	__builtin_memset(&out->xchg, 0, sizeof(out->xchg));
 	out->xchg.cli_nxt = new_conn ? p->seq + 1 : p->seq;
@@ -123,7 +127,9 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
 	if (!new_conn)
 		return kanary_ho_orphan(skb, p, ref->id);
 	/* The closed canary connection on this tuple must not catch the new one's packets. */
-	if (ct)
+	if (ct && (ct->flags & KANARY_CT_F_NEW))
+		bpf_map_delete_elem(&kanary_ctnew_v1, fwd);
+	else if (ct)
 		bpf_map_delete_elem(&kanary_ct_v3, fwd);
 	return kanary_ho_accept(skb, p, fwd, ref);
 }
@@ -139,7 +145,7 @@ static __noinline int kanary_ct_syn_sent(const struct kanary_pkt *p,
 	struct kanary_ct_key rkey;
 
 	kanary_ct_key_v4(&rkey, ct->addr.w[3], p->saddr, ct->port, p->sport, KANARY_CT_REVERSE);
-	rev = bpf_map_lookup_elem(&kanary_ct_v3, &rkey);
+	rev = kanary_ct_lookup_by(ct, &rkey);
 	return rev && !rev->nxt_known;
 }
 
@@ -205,26 +211,27 @@ static __always_inline void kanary_ct_client_lifecycle(const struct kanary_pkt *
 
 /*
  * A client packet of a tracked connection (its forward entry ct, or looked
- * up when just made) that may draw a reply with content: data, SYN, FIN,
+ * up when just made, in the table of be, its choice) that may draw a reply with content: data, SYN, FIN,
  * RST.  Its reverse entry must be there, rebuilt if it was lost; a pure ACK
  * skips this, its connection's replies keep the entry fresh.  Then the
  * client's side of the HTTP exchange (lib/exchange.h): a request's start
  * stamps the reverse entry, which egress reads when the response comes.
  * A SYN or FIN may move the lifecycle on (kanary_ct_client_lifecycle).
  */
-static __noinline void kanary_ingress_tracked(struct __sk_buff *skb, const struct kanary_pkt *p,
+__noinline int kanary_ingress_tracked(struct __sk_buff *skb, const struct kanary_pkt *p,
 					      const struct kanary_ct_key *fwd,
-					      struct kanary_ct_entry *ct)
+					      struct kanary_ct_entry *ct,
+					      const struct kanary_ct_entry *be)
 {
 	struct kanary_ct_entry *rev;
 	int ev, tracked = ct != NULL;
 
-	if (!p->payload_len && !p->rst && !p->syn && !p->fin)
-		return;
+	if (!p || !fwd || (!p->payload_len && !p->rst && !p->syn && !p->fin))
+		return 0;
+	if (!ct && be)
+		ct = kanary_ct_lookup_by(be, fwd);
 	if (!ct)
-		ct = bpf_map_lookup_elem(&kanary_ct_v3, fwd);
-	if (!ct)
-		return;
+		return 0;
 	rev = kanary_ct_reverse(p, ct);
 	/* One test on a data segment: neither flag. */
 	if (tracked && (p->syn | p->fin) && rev)
@@ -232,19 +239,20 @@ static __noinline void kanary_ingress_tracked(struct __sk_buff *skb, const struc
 	ev = kanary_xchg_client(skb, p, &ct->xchg);
 	kanary_mirror_client(skb, p, &ct->xchg, ct->svc_id, ev == KANARY_XCHG_EV_REQUEST);
 	if (ev == KANARY_XCHG_EV_NONE)
-		return;
+		return 0;
 	if (ev == KANARY_XCHG_EV_OTHER) {
 		kanary_http_count_other(ct->svc_id, ct->subset);
-		return;
+		return 0;
 	}
 	if (!rev)
-		return;
+		return 0;
 	if (ev == KANARY_XCHG_EV_REQUEST) {
 		kanary_xchg_stamp(&rev->xchg);
 		kanary_mirror_await(&rev->xchg, ct->xchg.mirror, p->seq);
 	} else {
 		kanary_xchg_ended(&rev->xchg, ct->svc_id, ct->subset);
 	}
+	return 0;
 }
 
 /*
@@ -265,7 +273,7 @@ static __always_inline int kanary_ingress_forward(struct __sk_buff *skb, const s
 		st->packets_in += kanary_segs(skb);
 		st->bytes_in += skb->len;
 	}
-	kanary_ingress_tracked(skb, p, fwd, ct);
+	kanary_ingress_tracked(skb, p, fwd, ct, be);
 	kanary_nat_rewrite(skb, p, KANARY_IP_DADDR_OFF, p->daddr, be->addr.w[3],
 			   KANARY_TCP_DPORT_OFF(p), p->dport, be->port);
 	return TC_ACT_OK;
@@ -311,6 +319,8 @@ int kanary_ingress(struct __sk_buff *skb)
 	kanary_ct_key_v4(&fwd, p.saddr, p.daddr, p.sport, p.dport, KANARY_CT_FORWARD);
 	ref = bpf_map_lookup_elem(&kanary_svc_v1, &key);
 	ct = bpf_map_lookup_elem(&kanary_ct_v3, &fwd);
+	if (!ct)
+		ct = kanary_ct_handshake(&p, &fwd);
 	verdict = kanary_rule_path(skb, &p, ref, &fwd, ct);
 	if (verdict >= 0)
 		return verdict;
@@ -328,7 +338,7 @@ static __always_inline struct kanary_ct_entry *kanary_ct_forward_of(const struct
 	struct kanary_ct_key fwd;
 
 	kanary_ct_key_v4(&fwd, p->daddr, rev->addr.w[3], p->dport, rev->port, KANARY_CT_FORWARD);
-	return bpf_map_lookup_elem(&kanary_ct_v3, &fwd);
+	return kanary_ct_lookup_by(rev, &fwd);
 }
 
 /*
@@ -362,7 +372,7 @@ static __always_inline int kanary_ct_backend_seg(const struct kanary_pkt *p,
 	} else {
 		if (kanary_seq_follow(&rev->nxt, p) && p->fin) {
 			rev->flags |= KANARY_CT_F_FIN;
-			kanary_ct_queue_reply(p, rev);
+			kanary_ct_queue_reply(p, rev, NULL);
 		}
 		if (!p->rst)
 			return 0;
@@ -372,7 +382,7 @@ static __always_inline int kanary_ct_backend_seg(const struct kanary_pkt *p,
 	}
 	if (fit == KANARY_RST_EXACT && ct) {
 		ct->flags |= KANARY_CT_F_CLOSING;
-		kanary_ct_queue_reply(p, rev);
+		kanary_ct_queue_reply(p, rev, ct);
 	}
 	return kanary_rst_outside(fit);
 }
@@ -415,6 +425,8 @@ int kanary_egress(struct __sk_buff *skb)
 
 	kanary_ct_key_v4(&key, p.saddr, p.daddr, p.sport, p.dport, KANARY_CT_REVERSE);
 	rev = bpf_map_lookup_elem(&kanary_ct_v3, &key);
+	if (!rev)
+		rev = bpf_map_lookup_elem(&kanary_ctnew_v1, &key);
 	if (!rev)
 		return TC_ACT_OK;
 	if (rev->flags & KANARY_CT_F_HANDOFF)

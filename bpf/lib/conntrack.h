@@ -28,6 +28,28 @@ static __always_inline void kanary_ct_key_v4(struct kanary_ct_key *k, __be32 src
 }
 
 /*
+ * The entry of key k in the table of e, one of its connection's entries:
+ * kanary_ctnew_v1 until the handshake completes, then kanary_ct_v3.
+ */
+static __always_inline struct kanary_ct_entry *kanary_ct_lookup_by(const struct kanary_ct_entry *e,
+								   const struct kanary_ct_key *k)
+{
+	if (e->flags & KANARY_CT_F_NEW)
+		return bpf_map_lookup_elem(&kanary_ctnew_v1, k);
+	return bpf_map_lookup_elem(&kanary_ct_v3, k);
+}
+
+/* Writes entry v of key k into e's table (kanary_ct_lookup_by). */
+static __always_inline long kanary_ct_update_by(const struct kanary_ct_entry *e,
+						const struct kanary_ct_key *k,
+						const struct kanary_ct_entry *v, __u64 flags)
+{
+	if (e->flags & KANARY_CT_F_NEW)
+		return bpf_map_update_elem(&kanary_ctnew_v1, k, v, flags);
+	return bpf_map_update_elem(&kanary_ct_v3, k, v, flags);
+}
+
+/*
  * The reverse entry of a connection chosen for the client's packet p: its
  * key in rkey, and rev pointing back at the VIP.  The backend's next
  * sequence number is the client's ack, its view of it, when p has one
@@ -45,11 +67,12 @@ static __always_inline void kanary_ct_reverse_of(const struct kanary_pkt *p,
 	rev->port = p->dport;
 	rev->subset = chosen->subset;
 	rev->svc_id = chosen->svc_id;
+	rev->flags = chosen->flags & KANARY_CT_F_NEW;
 	rev->nxt = p->ack_seq;
 	rev->nxt_known = p->ack;
 }
 
-/* Tracks a connection chosen for fwd (the client's tuple) both ways. */
+/* Tracks a connection chosen for fwd (the client's tuple) both ways, in chosen's table. */
 static __always_inline void kanary_ct_create(const struct kanary_pkt *p,
 					     const struct kanary_ct_key *fwd,
 					     const struct kanary_ct_entry *chosen)
@@ -58,8 +81,8 @@ static __always_inline void kanary_ct_create(const struct kanary_pkt *p,
 	struct kanary_ct_key rkey;
 
 	kanary_ct_reverse_of(p, chosen, &rkey, &rev);
-	bpf_map_update_elem(&kanary_ct_v3, fwd, chosen, BPF_ANY);
-	bpf_map_update_elem(&kanary_ct_v3, &rkey, &rev, BPF_ANY);
+	kanary_ct_update_by(chosen, fwd, chosen, BPF_ANY);
+	kanary_ct_update_by(chosen, &rkey, &rev, BPF_ANY);
 }
 
 /*
@@ -77,13 +100,13 @@ static __always_inline struct kanary_ct_entry *kanary_ct_reverse(const struct ka
 	/* The key alone first: the entry is built only on the rare miss. */
 	kanary_ct_key_v4(&rkey, fwd_e->addr.w[3], p->saddr, fwd_e->port, p->sport,
 			 KANARY_CT_REVERSE);
-	e = bpf_map_lookup_elem(&kanary_ct_v3, &rkey);
+	e = kanary_ct_lookup_by(fwd_e, &rkey);
 	if (e)
 		return e;
 	kanary_ct_reverse_of(p, fwd_e, &rkey, &rev);
-	if (!bpf_map_update_elem(&kanary_ct_v3, &rkey, &rev, BPF_NOEXIST))
+	if (!kanary_ct_update_by(fwd_e, &rkey, &rev, BPF_NOEXIST))
 		kanary_count(KANARY_CNT_CT_REV_REBUILT);
-	return bpf_map_lookup_elem(&kanary_ct_v3, &rkey);
+	return kanary_ct_lookup_by(fwd_e, &rkey);
 }
 
 /*

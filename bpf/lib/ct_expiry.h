@@ -48,25 +48,34 @@ static __always_inline __u16 kanary_ct_expiry_stamp(__u64 due_ns)
  * A due expiry x: its connection's entries go if the forward entry still
  * has x's stamp and, for a half-open one, the backend has still not
  * answered.  The reverse key comes from the forward entry (its backend).
+ * A half-open connection is in the handshakes' table (ct_handshake.h),
+ * unless its SYN reused an established tuple.
  */
 static __always_inline void kanary_ct_expire(const struct kanary_ct_expiry *x, int half_open)
 {
 	struct kanary_ct_entry *ct = bpf_map_lookup_elem(&kanary_ct_v3, &x->fwd), *rev;
 	struct kanary_ct_key rkey;
 
+	if (!ct && half_open)
+		ct = bpf_map_lookup_elem(&kanary_ctnew_v1, &x->fwd);
 	if (!ct || ct->expiry_stamp != kanary_ct_expiry_stamp(x->due_ns))
 		return;
 	kanary_ct_key_v4(&rkey, ct->addr.w[3], x->fwd.src.w[3], ct->port, x->fwd.sport,
 			 KANARY_CT_REVERSE);
 	if (half_open) {
-		rev = bpf_map_lookup_elem(&kanary_ct_v3, &rkey);
+		rev = kanary_ct_lookup_by(ct, &rkey);
 		if (rev && rev->nxt_known)
 			return;
 	} else if (!(ct->flags & KANARY_CT_F_CLOSING)) {
 		return;
 	}
-	bpf_map_delete_elem(&kanary_ct_v3, &x->fwd);
-	bpf_map_delete_elem(&kanary_ct_v3, &rkey);
+	if (ct->flags & KANARY_CT_F_NEW) {
+		bpf_map_delete_elem(&kanary_ctnew_v1, &x->fwd);
+		bpf_map_delete_elem(&kanary_ctnew_v1, &rkey);
+	} else {
+		bpf_map_delete_elem(&kanary_ct_v3, &x->fwd);
+		bpf_map_delete_elem(&kanary_ct_v3, &rkey);
+	}
 	kanary_count(half_open ? KANARY_CNT_CT_HALF_OPEN : KANARY_CNT_CT_ENDED);
 }
 
@@ -144,12 +153,17 @@ static __always_inline void kanary_ct_sweeper_start(void)
  * Queues the connection of forward entry ct (its key in x->fwd) to expire:
  * after the linger, or the SYN timeout when half_open.  A full queue is
  * counted; the entries are then left to the LRU, as before lifecycles.
+ * A handshake that ends before it completes (a SYN flood's, reset by its
+ * client) is left to its table's LRU, where it can evict no established
+ * connection, and fills no queue.
  */
 static __always_inline void kanary_ct_enqueue(struct kanary_ct_expiry *x,
 					      struct kanary_ct_entry *ct, int half_open)
 {
 	long err;
 
+	if (!half_open && (ct->flags & KANARY_CT_F_NEW))
+		return;
 	x->due_ns = bpf_ktime_get_ns() + (half_open ? kanary_ct_syn_timeout_ns : kanary_ct_linger_ns);
 	ct->expiry_stamp = kanary_ct_expiry_stamp(x->due_ns);
 	err = half_open ? bpf_map_push_elem(&kanary_ctsyn_v1, x, 0) :
@@ -186,18 +200,20 @@ static __noinline int kanary_ct_queue(const struct kanary_ct_key *fwd, struct ka
 
 /*
  * A backend segment p (its reverse entry rev) ended the connection if the
- * client's side is closing too (its FIN, or a RST): queued to expire.
+ * client's side is closing too (its FIN, or a RST): queued to expire.  ct
+ * is the forward entry when the caller has looked it up, else NULL.
  */
 static __noinline int kanary_ct_queue_reply(const struct kanary_pkt *p,
-					    const struct kanary_ct_entry *rev)
+					    const struct kanary_ct_entry *rev,
+					    struct kanary_ct_entry *ct)
 {
 	struct kanary_ct_expiry *x = kanary_ct_expiry_scratch();
-	struct kanary_ct_entry *ct;
 
 	if (!x || !p || !rev)
 		return 0;
 	kanary_ct_key_v4(&x->fwd, p->daddr, rev->addr.w[3], p->dport, rev->port, KANARY_CT_FORWARD);
-	ct = bpf_map_lookup_elem(&kanary_ct_v3, &x->fwd);
+	if (!ct)
+		ct = kanary_ct_lookup_by(rev, &x->fwd);
 	if (ct && (ct->flags & KANARY_CT_F_CLOSING))
 		kanary_ct_enqueue(x, ct, 0);
 	return 0;

@@ -72,6 +72,19 @@ struct {
 } kanary_ct_v3 SEC(".maps");
 
 /*
+ * The same, for a connection from its SYN until the client acks the
+ * backend's SYN-ACK, then moved to kanary_ct_v3 (conntrack.h): a flood of
+ * SYNs evicts only other handshakes, never an established connection.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KANARY_DEFAULT_CT_SIZE / 8);
+	__type(key, struct kanary_ct_key);
+	__type(value, struct kanary_ct_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_ctnew_v1 SEC(".maps");
+
+/*
  * Ended plain-path connections, oldest first, to be deleted a linger after
  * their close (lib/ct_expiry.h); preallocated, so a close allocates nothing.
  */

@@ -63,6 +63,9 @@ static __always_inline struct kanary_tcp_stats *kanary_tcp_stats_of(const struct
 			 KANARY_CT_FORWARD);
 	/* The datapath's own order: a forward entry is the canary path's. */
 	ct = bpf_map_lookup_elem(&kanary_ct_v3, &fwd);
+	/* A connection that failed to connect never left the handshakes' table. */
+	if (!ct)
+		ct = bpf_map_lookup_elem(&kanary_ctnew_v1, &fwd);
 	if (ct) {
 		idx = KANARY_STATS_INDEX(ct->svc_id, ct->subset);
 	} else {

@@ -27,6 +27,19 @@
 #define KANARY_DEFAULT_MAX_SERVICES	4096
 #define KANARY_DEFAULT_CT_SIZE		262144
 #define KANARY_DEFAULT_MAX_BACKENDS	65536	/* all services, both slots */
+
+/*
+ * Plain-path connections before their handshake completes, two entries
+ * each, apart from the established ones so that a flood of SYNs evicts
+ * only its own kind (docs/conntrack.md): an eighth of the conntrack size
+ * (32,768 entries, 16,384 handshakes at the default).  A handshake
+ * completes within a round trip, so this holds a legitimate one under a
+ * flood of 16,384 SYNs per round trip.
+ */
+static inline __u32 kanary_ct_new_size(__u32 ct_size)
+{
+	return ct_size / 8 > 256 ? ct_size / 8 : 256;
+}
 /*
  * Points of a subset's Maglev table: prime, so that every skip walks the
  * whole table, and the largest prime whose table (4,032 bytes with its
@@ -41,6 +54,7 @@
 #define KANARY_MAP_BACKENDS	"kanary_be_v1"
 #define KANARY_MAP_MAGLEV	"kanary_mag_v1"
 #define KANARY_MAP_CT		"kanary_ct_v3"
+#define KANARY_MAP_CT_NEW	"kanary_ctnew_v1"
 #define KANARY_MAP_STATS	"kanary_stat_v3"
 #define KANARY_MAP_COUNTERS	"kanary_cnt_v4"
 #define KANARY_MAP_GLOBALS	"kanary_glob_v1"
@@ -148,6 +162,7 @@ enum kanary_ct_flags {
 	KANARY_CT_F_HANDOFF = 1 << 1,	/* reverse entry of a rule-path connection: see handoff.h */
 	KANARY_CT_F_FIN = 1 << 2,	/* reverse entry: the backend sent its FIN (at its nxt) */
 	KANARY_CT_F_SYN_TIMED = 1 << 3,	/* reverse entry: its SYN, sent again unanswered, is queued to expire */
+	KANARY_CT_F_NEW = 1 << 4,	/* in kanary_ctnew_v1: its handshake has not completed */
 };
 
 /* Where a connection's HTTP/1.x exchange is (bpf/lib/exchange.h). */
@@ -226,6 +241,7 @@ enum kanary_counter {
 	KANARY_CNT_CT_HALF_OPEN,	/* connection's entries deleted, its SYN unanswered for the SYN timeout */
 	KANARY_CNT_CT_EXPIRY_FULL,	/* connection not queued to expire (queue full, or its lock busy): left to the LRU */
 	KANARY_CNT_CT_SWEEPER_FAIL,	/* the expiry timer could not be set up (tried again at the next close) */
+	KANARY_CNT_CT_ESTABLISHED,	/* handshake completed: its entries moved from kanary_ctnew_v1 to kanary_ct_v3 */
 	KANARY_CNT__MAX,
 };
 

@@ -94,7 +94,7 @@ struct kanary_name_index;
 
 struct kanary_maps {
 	char pin_path[PATH_MAX];
-	int svc, cfg, be, mag, ct, ct_endq, ct_synq, ct_sweeper, stats, counters, globals, rules,
+	int svc, cfg, be, mag, ct, ct_new, ct_endq, ct_synq, ct_sweeper, stats, counters, globals, rules,
 	    handoff, handshake, stash, ho_stats, http_stats, tcp_stats, mirror, mirror_buf, mirror_copy, mirror_relay,
 	    mirror_diff;
 	__u32 max_services;	/* from the pinned config map */

@@ -151,6 +151,8 @@ static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 s
 		} else if (fd == -ENOENT) {
 			if (!strcmp(spec->name, KANARY_MAP_CT))
 				entries = ct;
+			else if (!strcmp(spec->name, KANARY_MAP_CT_NEW))
+				entries = kanary_ct_new_size(ct);
 			else if (!strcmp(spec->name, KANARY_MAP_SERVICES))
 				entries = svc;
 			else if (!strcmp(spec->name, KANARY_MAP_CONFIGS))

@@ -26,6 +26,8 @@ const struct kanary_map_spec kanary_map_specs[] = {
 	  sizeof(struct kanary_maglev_key), sizeof(struct kanary_maglev), false, 0 },
 	{ KANARY_MAP_CT, BPF_MAP_TYPE_LRU_HASH,
 	  sizeof(struct kanary_ct_key), sizeof(struct kanary_ct_entry), false, 0 },
+	{ KANARY_MAP_CT_NEW, BPF_MAP_TYPE_LRU_HASH,
+	  sizeof(struct kanary_ct_key), sizeof(struct kanary_ct_entry), false, 0 },
 	{ KANARY_MAP_CT_ENDQ, BPF_MAP_TYPE_QUEUE, 0, sizeof(struct kanary_ct_expiry), false, 0 },
 	{ KANARY_MAP_CT_SYNQ, BPF_MAP_TYPE_QUEUE, 0, sizeof(struct kanary_ct_expiry), false, 0 },
 	{ KANARY_MAP_CT_SWEEPER, BPF_MAP_TYPE_ARRAY,
@@ -131,7 +133,7 @@ int kanary_lock(const char *pin, struct kanary_err *e)
 
 int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_err *e)
 {
-	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->ct_endq, &m->ct_synq,
+	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->ct_new, &m->ct_endq, &m->ct_synq,
 		       &m->ct_sweeper, &m->stats, &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
 		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay,
 		       &m->mirror_diff };
@@ -192,7 +194,7 @@ int kanary_map_open(const char *pin_path, const char *name, struct kanary_err *e
 
 void kanary_maps_close(struct kanary_maps *m)
 {
-	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->ct_endq, &m->ct_synq,
+	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->ct_new, &m->ct_endq, &m->ct_synq,
 		       &m->ct_sweeper, &m->stats, &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
 		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay,
 		       &m->mirror_diff, &m->lock_fd };
