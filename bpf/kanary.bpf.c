@@ -94,10 +94,12 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
 					    const struct kanary_ct_entry *ct)
 {
 	struct kanary_ho_entry *ho;
-	int new_conn = p->syn && !p->ack;
+	int new_conn = p->syn && !p->ack, closed_in;
 
 	if (ct && !(new_conn && (ct->flags & KANARY_CT_F_CLOSING)))
 		return -1;
+	/* Which table the closed connection is in, as a number: ct itself is dead from here. */
+	closed_in = ct ? 1 + !!(ct->flags & KANARY_CT_F_NEW) : 0;
 	ho = bpf_map_lookup_elem(&kanary_ho_v4, fwd);
 	/*
 	 * A handshake of a deleted service is not looked for (a packet to no
@@ -127,9 +129,9 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
 	if (!new_conn)
 		return kanary_ho_orphan(skb, p, ref->id);
 	/* The closed canary connection on this tuple must not catch the new one's packets. */
-	if (ct && (ct->flags & KANARY_CT_F_NEW))
+	if (closed_in == 2)
 		bpf_map_delete_elem(&kanary_ctnew_v1, fwd);
-	else if (ct)
+	else if (closed_in)
 		bpf_map_delete_elem(&kanary_ct_v3, fwd);
 	return kanary_ho_accept(skb, p, fwd, ref);
 }
@@ -299,37 +301,59 @@ static __always_inline int kanary_ingress_draining(struct __sk_buff *skb, const 
 	return kanary_ingress_forward(skb, p, fwd, ct, ct);
 }
 
+/*
+ * A client packet p to ref's service (NULL: none), ct its connection's
+ * forward entry (NULL: none), in either table.  A global function: the
+ * verifier checks it once for any ct, instead of once for each table's.
+ */
+__noinline int kanary_ingress_conn(struct __sk_buff *skb, const struct kanary_pkt *p,
+				   const struct kanary_svc_ref *ref, const struct kanary_ct_key *fwd,
+				   struct kanary_ct_entry *ct)
+{
+	const struct kanary_ct_entry *be;
+	int verdict;
+
+	if (!p || !fwd)
+		return TC_ACT_OK;
+	verdict = kanary_rule_path(skb, p, ref, fwd, ct);
+	if (verdict >= 0)
+		return verdict;
+	if (!ref)
+		return kanary_ingress_draining(skb, p, fwd, ct);
+	be = kanary_lookup_or_choose(p, ref, fwd, ct);
+	if (!be)
+		return TC_ACT_OK;
+	return kanary_ingress_forward(skb, p, fwd, be, be == ct ? ct : NULL);
+}
+
+/* The service p is to, or NULL; a frame of its own, off the stack of the deepest calls. */
+static __noinline struct kanary_svc_ref *kanary_svc_of(const struct kanary_pkt *p)
+{
+	struct kanary_svc_key key = {};
+
+	kanary_v4mapped(&key.vip, p->daddr);
+	key.port = p->dport;
+	key.proto = IPPROTO_TCP;
+	return bpf_map_lookup_elem(&kanary_svc_v1, &key);
+}
+
 SEC("tc")
 int kanary_ingress(struct __sk_buff *skb)
 {
-	struct kanary_svc_key key = {};
 	struct kanary_svc_ref *ref;
-	const struct kanary_ct_entry *be;
 	struct kanary_ct_entry *ct;
 	struct kanary_ct_key fwd;
 	struct kanary_pkt p;
-	int verdict;
 
 	if (kanary_parse_tcp4(skb, &p))
 		return TC_ACT_OK;
 
-	kanary_v4mapped(&key.vip, p.daddr);
-	key.port = p.dport;
-	key.proto = IPPROTO_TCP;
 	kanary_ct_key_v4(&fwd, p.saddr, p.daddr, p.sport, p.dport, KANARY_CT_FORWARD);
-	ref = bpf_map_lookup_elem(&kanary_svc_v1, &key);
+	ref = kanary_svc_of(&p);
 	ct = bpf_map_lookup_elem(&kanary_ct_v3, &fwd);
 	if (!ct)
 		ct = kanary_ct_handshake(&p, &fwd);
-	verdict = kanary_rule_path(skb, &p, ref, &fwd, ct);
-	if (verdict >= 0)
-		return verdict;
-	if (!ref)
-		return kanary_ingress_draining(skb, &p, &fwd, ct);
-	be = kanary_lookup_or_choose(&p, ref, &fwd, ct);
-	if (!be)
-		return TC_ACT_OK;
-	return kanary_ingress_forward(skb, &p, &fwd, be, be == ct ? ct : NULL);
+	return kanary_ingress_conn(skb, &p, ref, &fwd, ct);
 }
 
 static __always_inline struct kanary_ct_entry *kanary_ct_forward_of(const struct kanary_pkt *p,
