@@ -16,15 +16,16 @@
 
 /*
  * Whether client segment p completes the handshake whose reverse entry is
- * rev: no SYN or RST, and an ack of the backend's SYN-ACK (its end, or up
- * to the follow slack past it: the ACK itself lost, later data acking
- * more).  A blind spoofer does not know the backend's ISN.
+ * rev: no SYN or RST, after the backend's SYN-ACK, and an ack within the
+ * follow slack of that SYN-ACK's end either way (later data may ack more
+ * when the ACK itself was lost; RFC 5961's acceptable ack is a window
+ * wide).  A blind spoofer does not know the backend's ISN.
  */
 static __always_inline int kanary_ct_completes(const struct kanary_pkt *p,
 					       const struct kanary_ct_entry *rev)
 {
 	return p->ack && !p->syn && !p->rst && rev->nxt_known &&
-	       p->ack_seq - rev->nxt <= KANARY_SEQ_FOLLOW_SLACK;
+	       p->ack_seq - rev->nxt + KANARY_SEQ_FOLLOW_SLACK <= 2 * KANARY_SEQ_FOLLOW_SLACK;
 }
 
 /*

@@ -691,6 +691,8 @@ static __noinline void kanary_ct_forget_stale_reverse(const struct kanary_pkt *p
 	kanary_ct_key_v4(&rk, p->daddr, p->saddr, p->dport, p->sport, KANARY_CT_REVERSE);
 	rev = bpf_map_lookup_elem(&kanary_ct_v3, &rk);
 	if (!rev)
+		rev = bpf_map_lookup_elem(&kanary_ctnew_v1, &rk);
+	if (!rev)
 		return;
 	kanary_ct_key_v4(&k, p->saddr, rev->addr.w[3], p->sport, rev->port, KANARY_CT_FORWARD);
 	if (rev->flags & KANARY_CT_F_HANDOFF) {
@@ -702,13 +704,16 @@ static __noinline void kanary_ct_forget_stale_reverse(const struct kanary_pkt *p
 			return;
 		}
 	} else {
-		ct = bpf_map_lookup_elem(&kanary_ct_v3, &k);
+		ct = kanary_ct_lookup_by(rev, &k);
 		if (ct && !(ct->flags & KANARY_CT_F_CLOSING)) {
 			kanary_count(KANARY_CNT_SYN_ON_LIVE);
 			return;
 		}
 	}
-	bpf_map_delete_elem(&kanary_ct_v3, &rk);
+	if (rev->flags & KANARY_CT_F_NEW)
+		bpf_map_delete_elem(&kanary_ctnew_v1, &rk);
+	else
+		bpf_map_delete_elem(&kanary_ct_v3, &rk);
 }
 
 /* Egress: a packet from the backend of a rule-path connection (rev is its reverse entry). */

@@ -36,6 +36,26 @@ static struct kt_be *open_flows(unsigned first, unsigned n)
 	return be;
 }
 
+/*
+ * Flows with their handshakes completed (the backend's SYN-ACK, the
+ * client's ACK): in kanary_ct_v3, where new flows do not evict them.
+ */
+static struct kt_be *establish_flows(unsigned first, unsigned n)
+{
+	struct kt_be *be = open_flows(first, n);
+	struct pkt in, out;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct kt_flow f = kt_flow_nth(first + i);
+
+		kt_pkt_rev(&in, &f, &be[i], TF_SYN | TF_ACK, NULL, 0);
+		kt_run(kt.prog_out, &in, &out);
+		kt_pkt_fwd_seq(&in, &f, TF_ACK, KT_CLIENT_ISN + 1, NULL, 0);
+		kt_run(kt.prog_in, &in, &out);
+	}
+	return be;
+}
+
 /* The client's RST at the sequence its SYN leaves it at: one that counts (RFC 5961). */
 static struct kt_be send_exact_rst(const struct kt_flow *f)
 {
@@ -53,6 +73,7 @@ static bool v4_mapped_is(const union kanary_addr *a, __u32 v4)
 	return !memcmp(a->b, prefix, sizeof(prefix)) && a->w[3] == htonl(v4);
 }
 
+/* A SYN's entries wait in the handshakes' table (kanary_ctnew_v1) until the handshake completes. */
 START_TEST(syn_creates_forward_and_reverse_entries)
 {
 	static const int nb[] = { 1, 1 };
@@ -65,7 +86,7 @@ START_TEST(syn_creates_forward_and_reverse_entries)
 	id = kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 2, w_80_20, nb);
 	be = kt_send(&f, TF_SYN);
 
-	ck_assert_msg(bpf_map_lookup_elem(kt.maps.ct, &k, &ent) == 0, "no forward entry: %s",
+	ck_assert_msg(bpf_map_lookup_elem(kt.maps.ct_new, &k, &ent) == 0, "no forward entry: %s",
 		      strerror(errno));
 	ck_assert_msg(v4_mapped_is(&ent.addr, kt_be_addr(be.subset, be.index)) &&
 		      ent.port == htons(kt_be_port(be.subset)),
@@ -81,7 +102,7 @@ START_TEST(syn_creates_forward_and_reverse_entries)
 	k.dport = htons(f.cport);
 	k.proto = IPPROTO_TCP;
 	k.dir = KANARY_CT_REVERSE;
-	ck_assert_msg(bpf_map_lookup_elem(kt.maps.ct, &k, &ent) == 0, "no reverse entry: %s",
+	ck_assert_msg(bpf_map_lookup_elem(kt.maps.ct_new, &k, &ent) == 0, "no reverse entry: %s",
 		      strerror(errno));
 	ck_assert_msg(v4_mapped_is(&ent.addr, KT_VIP) && ent.port == htons(KT_VPORT),
 		      "reverse entry does not hold the VIP");
@@ -127,7 +148,7 @@ START_TEST(removed_backend_only_drains)
 	unsigned i, on_removed = 0, to_first = 0;
 
 	kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 2, w_80_20, nb);
-	was = open_flows(0, n);
+	was = establish_flows(0, n);
 	for (i = 0; i < n; i++)
 		on_removed += was[i].subset == 0 && was[i].index == 1;
 	ck_assert_msg(on_removed > 0, "no flow went to backend 0/1: nothing to drain");
@@ -176,7 +197,7 @@ START_TEST(evicted_entry_rederives_same_backend)
 	unsigned i;
 
 	kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 2, w_80_20, nb);
-	was = open_flows(0, n);
+	was = establish_flows(0, n);
 	for (i = 0; i < n; i++) {
 		struct kt_flow f = kt_flow_nth(i);
 		struct kanary_ct_key k = kt_ct_fwd_key(&f);
@@ -379,6 +400,7 @@ Suite *conntrack_suite(void)
 	tcase_add_test(tc, direct_syn_forgets_stale_reverse_entry);
 	tcase_add_test(tc, deleted_service_drains_its_connections);
 	ct_lifecycle_tests(tc);
+	ct_handshake_tests(tc);
 	suite_add_tcase(s, tc);
 	return s;
 }

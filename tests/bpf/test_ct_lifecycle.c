@@ -32,11 +32,13 @@ static void reload_with_timeouts(__u32 ct_size, __u32 linger_ms, __u32 syn_timeo
 	kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 1, w_100, nb_4);
 }
 
+/* In either table: established, or still in its handshake. */
 static bool ct_has(const struct kanary_ct_key *k)
 {
 	struct kanary_ct_entry e;
 
-	return bpf_map_lookup_elem(kt.maps.ct, k, &e) == 0;
+	return bpf_map_lookup_elem(kt.maps.ct, k, &e) == 0 ||
+	       bpf_map_lookup_elem(kt.maps.ct_new, k, &e) == 0;
 }
 
 static bool flow_tracked(const struct kt_flow *f, const struct kt_be *be)

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * A plain-path connection waits for its handshake in kanary_ctnew_v1 and
+ * moves to kanary_ct_v3 when the client acks the backend's SYN-ACK
+ * (bpf/lib/ct_handshake.h): a flood of SYNs, answered or not, evicts only
+ * other handshakes.  Part of the conntrack suite.
+ */
+#include <bpf/bpf.h>
+#include "fixture.h"
+#include "suites.h"
+
+static const __u32 w_100[] = { 100000 };
+static const int nb_4[] = { 4 };
+
+/* ct-size 1,024: kanary_ct_v3 holds 512 connections, the handshakes' table 128. */
+#define SMALL_CT	1024
+#define FLOOD		2048
+
+static void small_tables(void)
+{
+	struct kanary_load_opts lo = { .ct_size = SMALL_CT };
+
+	kt_reload(&lo);
+	kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 1, w_100, nb_4);
+}
+
+static bool has(int fd, const struct kanary_ct_key *k, struct kanary_ct_entry *e)
+{
+	struct kanary_ct_entry ignored;
+
+	return bpf_map_lookup_elem(fd, k, e ? e : &ignored) == 0;
+}
+
+static void send_rev(const struct kt_flow *f, const struct kt_be *be, __u8 flags, __u32 seq)
+{
+	struct pkt in, out;
+
+	kt_pkt_rev_seq(&in, f, be, flags, seq, NULL, 0);
+	kt_run(kt.prog_out, &in, &out);
+	kt_expect_snat(&in, &out, KT_VIP, KT_VPORT);
+}
+
+static struct kt_be send_fwd(const struct kt_flow *f, __u8 flags, __u32 seq)
+{
+	struct pkt in, out;
+
+	kt_pkt_fwd_seq(&in, f, flags, seq, NULL, 0);
+	kt_run(kt.prog_in, &in, &out);
+	return kt_expect_dnat(&in, &out);
+}
+
+static struct kt_be establish(const struct kt_flow *f)
+{
+	struct kt_be be = kt_send(f, TF_SYN);
+
+	send_rev(f, &be, TF_SYN | TF_ACK, KT_BACKEND_ISN);
+	send_fwd(f, TF_ACK, KT_CLIENT_ISN + 1);
+	return be;
+}
+
+static unsigned entries(int fd)
+{
+	struct kanary_ct_key k, next;
+	unsigned n = 0;
+
+	if (bpf_map_get_next_key(fd, NULL, &next))
+		return 0;
+	do {
+		k = next;
+		n++;
+	} while (!bpf_map_get_next_key(fd, &k, &next));
+	return n;
+}
+
+/* The idle connection f (backend be) has both entries established, and its packets go both ways unchanged. */
+static void ck_idle_intact(const struct kt_flow *f, const struct kt_be *be, const char *after)
+{
+	struct kanary_ct_key fwd = kt_ct_fwd_key(f), rev = kt_ct_rev_key(f, be);
+	__u64 before[KANARY_CNT__MAX], now[KANARY_CNT__MAX];
+
+	ck_assert_msg(has(kt.maps.ct, &fwd, NULL), "idle connection's forward entry evicted by %s", after);
+	ck_assert_msg(has(kt.maps.ct, &rev, NULL), "idle connection's reverse entry evicted by %s", after);
+	kt_counters(before);
+	send_rev(f, be, TF_ACK, KT_BACKEND_ISN + 1);
+	ck_assert_int_eq(send_fwd(f, TF_ACK | TF_PSH, KT_CLIENT_ISN + 1).index, be->index);
+	kt_counters(now);
+	ck_assert_uint_eq(now[KANARY_CNT_CT_REDERIVED] - before[KANARY_CNT_CT_REDERIVED], 0);
+	ck_assert_uint_eq(now[KANARY_CNT_CT_REV_REBUILT] - before[KANARY_CNT_CT_REV_REBUILT], 0);
+}
+
+/*
+ * An idle established connection, then 2,048 SYNs (four times what the
+ * conntrack table holds) that the backends answer and the clients never
+ * ack (hping3 --flood -S, or spoofed sources): the idle connection keeps
+ * both entries and its reply is still translated.  In one table it lost them.
+ */
+START_TEST(answered_syn_flood_evicts_no_established)
+{
+	const struct kt_flow idle = kt_flow_nth(0);
+	struct kt_be b_idle;
+
+	small_tables();
+	b_idle = establish(&idle);
+	for (unsigned i = 1; i <= FLOOD; i++) {
+		struct kt_flow f = kt_flow_nth(i);
+		struct kt_be be = kt_send(&f, TF_SYN);
+
+		send_rev(&f, &be, TF_SYN | TF_ACK, KT_BACKEND_ISN);
+	}
+	ck_assert_uint_le(entries(kt.maps.ct), 2);
+	ck_idle_intact(&idle, &b_idle, "an answered SYN flood");
+}
+END_TEST
+
+/* The same with SYNs never answered (spoofed sources whose SYN-ACKs go nowhere). */
+START_TEST(unanswered_syn_flood_evicts_no_established)
+{
+	const struct kt_flow idle = kt_flow_nth(0);
+	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
+	struct kt_be b_idle;
+
+	small_tables();
+	b_idle = establish(&idle);
+	kt_counters(before);
+	for (unsigned i = 1; i <= FLOOD; i++) {
+		struct kt_flow f = kt_flow_nth(i);
+
+		kt_send(&f, TF_SYN);
+	}
+	kt_counters(after);
+	ck_assert_uint_eq(after[KANARY_CNT_CT_NEW] - before[KANARY_CNT_CT_NEW], FLOOD);
+	ck_assert_uint_eq(after[KANARY_CNT_CT_ESTABLISHED] - before[KANARY_CNT_CT_ESTABLISHED], 0);
+	ck_assert_uint_le(entries(kt.maps.ct_new), kanary_ct_new_size(SMALL_CT));
+	ck_idle_intact(&idle, &b_idle, "an unanswered SYN flood");
+}
+END_TEST
+
+/*
+ * SYN and SYN-ACK stay in the handshakes' table; the client's ACK moves
+ * both entries to kanary_ct_v3, once (counted once; a second ACK finds it
+ * there), without the flag.
+ */
+START_TEST(completed_handshake_moves_to_established)
+{
+	const struct kt_flow f = kt_flow_nth(3);
+	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
+	struct kanary_ct_key fwd = kt_ct_fwd_key(&f), rev;
+	struct kanary_ct_entry e;
+	struct kt_be be;
+
+	small_tables();
+	kt_counters(before);
+	be = kt_send(&f, TF_SYN);
+	rev = kt_ct_rev_key(&f, &be);
+	send_rev(&f, &be, TF_SYN | TF_ACK, KT_BACKEND_ISN);
+	ck_assert_msg(has(kt.maps.ct_new, &fwd, &e) && (e.flags & KANARY_CT_F_NEW), "SYN not in the handshakes' table");
+	ck_assert_msg(has(kt.maps.ct_new, &rev, &e) && e.nxt_known, "SYN-ACK not seen in the handshakes' table");
+	ck_assert_msg(!has(kt.maps.ct, &fwd, NULL) && !has(kt.maps.ct, &rev, NULL),
+		      "a handshake in the established table");
+	ck_assert_int_eq(send_fwd(&f, TF_ACK, KT_CLIENT_ISN + 1).index, be.index);
+	ck_assert_msg(has(kt.maps.ct, &fwd, &e) && !(e.flags & KANARY_CT_F_NEW), "forward entry not moved");
+	ck_assert_msg(has(kt.maps.ct, &rev, &e) && !(e.flags & KANARY_CT_F_NEW), "reverse entry not moved");
+	ck_assert_msg(!has(kt.maps.ct_new, &fwd, NULL) && !has(kt.maps.ct_new, &rev, NULL),
+		      "moved entries left in the handshakes' table");
+	send_fwd(&f, TF_ACK | TF_PSH, KT_CLIENT_ISN + 1);
+	send_rev(&f, &be, TF_ACK, KT_BACKEND_ISN + 1);
+	kt_counters(after);
+	ck_assert_uint_eq(after[KANARY_CNT_CT_ESTABLISHED] - before[KANARY_CNT_CT_ESTABLISHED], 1);
+}
+END_TEST
+
+/*
+ * Two CPUs completing the same handshake: the first has moved the reverse
+ * entry when the second, which also missed kanary_ct_v3, moves it too:
+ * BPF_NOEXIST keeps the first's copy, and the forward one moves once.
+ */
+START_TEST(racing_move_inserts_once)
+{
+	const struct kt_flow f = kt_flow_nth(4);
+	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
+	struct kanary_ct_key fwd = kt_ct_fwd_key(&f), rev;
+	struct kanary_ct_entry e, won;
+	struct kt_be be;
+
+	small_tables();
+	be = kt_send(&f, TF_SYN);
+	rev = kt_ct_rev_key(&f, &be);
+	send_rev(&f, &be, TF_SYN | TF_ACK, KT_BACKEND_ISN);
+	/* The first CPU's reverse entry, as it left kanary_ct_v3, with a mark to tell it from a second copy. */
+	ck_assert(has(kt.maps.ct_new, &rev, &won));
+	won.flags &= ~KANARY_CT_F_NEW;
+	won.expiry_stamp = 0x5a5a;
+	ck_assert_int_eq(bpf_map_update_elem(kt.maps.ct, &rev, &won, BPF_NOEXIST), 0);
+	kt_counters(before);
+	ck_assert_int_eq(send_fwd(&f, TF_ACK, KT_CLIENT_ISN + 1).index, be.index);
+	kt_counters(after);
+	ck_assert_uint_eq(after[KANARY_CNT_CT_ESTABLISHED] - before[KANARY_CNT_CT_ESTABLISHED], 1);
+	ck_assert_msg(has(kt.maps.ct, &rev, &e) && e.expiry_stamp == 0x5a5a,
+		      "the second move overwrote the first's reverse entry");
+	ck_assert_msg(has(kt.maps.ct, &fwd, &e) && !(e.flags & KANARY_CT_F_NEW), "forward entry not moved");
+	ck_assert_msg(!has(kt.maps.ct_new, &fwd, NULL) && !has(kt.maps.ct_new, &rev, NULL),
+		      "moved entries left in the handshakes' table");
+	send_rev(&f, &be, TF_ACK, KT_BACKEND_ISN + 1);
+}
+END_TEST
+
+void ct_handshake_tests(TCase *tc)
+{
+	tcase_add_test(tc, answered_syn_flood_evicts_no_established);
+	tcase_add_test(tc, unanswered_syn_flood_evicts_no_established);
+	tcase_add_test(tc, completed_handshake_moves_to_established);
+	tcase_add_test(tc, racing_move_inserts_once);
+}
