@@ -287,7 +287,7 @@ static struct bf_seg flow_seg(int i, __u8 flags, __u32 seq, __u32 ack)
 	return s;
 }
 
-/* A tracked flow: its backend, from its conntrack entry. */
+/* A tracked flow: its backend, from its conntrack entry (established, or still in its handshake). */
 struct flow {
 	int i;
 	__u32 be;
@@ -303,7 +303,7 @@ static void flow_entry(struct env *env, int i, struct kanary_ct_entry *v)
 
 	v4(&k.src, s.saddr);
 	v4(&k.dst, SVC_BASE);
-	if (bpf_map_lookup_elem(env->maps.ct, &k, v))
+	if (bpf_map_lookup_elem(env->maps.ct, &k, v) && bpf_map_lookup_elem(env->maps.ct_new, &k, v))
 		die("a flow is not tracked after its SYN", strerror(errno));
 }
 
@@ -489,6 +489,25 @@ static void tracked_flow(struct env *env, int i, struct flow *f)
 }
 
 /*
+ * Flow i's handshake completed (the backend's SYN-ACK, the client's ACK),
+ * so that its entries are in kanary_ct_v3, where established packets look.
+ */
+static void flow_handshake(struct env *env, int i)
+{
+	__u8 buf[BF_MAX_LEN], out[BF_OUT_CAP];
+	struct flow f;
+	struct bf_seg s;
+
+	tracked_flow(env, i, &f);
+	s = backend_seg(&f, BF_SYN | BF_ACK, BACKEND_ISN - 1, CLIENT_ISN + 1);
+	if (bt_run(env->prog_out, buf, bf_build(buf, &s), out, NULL) != TC_ACT_OK)
+		die("a flow's SYN-ACK", "verdict not TC_ACT_OK");
+	s = flow_seg(i, BF_ACK, CLIENT_ISN + 1, BACKEND_ISN);
+	if (bt_run(env->prog_in, buf, bf_build(buf, &s), out, NULL) != TC_ACT_OK)
+		die("a flow's ACK of its SYN-ACK", "verdict not TC_ACT_OK");
+}
+
+/*
  * The steady cases' flows as they would be mid-connection: the backend's
  * SYN-ACK seen at egress (its sequence known), and on the data flow a
  * request's head sent, so that its timed segments are the request's body.
@@ -516,6 +535,9 @@ static void flows_established(struct env *env)
 	s = loop_seg(true, BF_SYN | BF_ACK);
 	if (bt_run(env->prog_out, buf, bf_build(buf, &s), out, NULL) != TC_ACT_OK)
 		die("the loop flow's SYN-ACK", "verdict not TC_ACT_OK");
+	s = loop_seg(false, BF_ACK);
+	if (bt_run(env->prog_in, buf, bf_build(buf, &s), out, NULL) != TC_ACT_OK)
+		die("the loop flow's ACK of its SYN-ACK", "verdict not TC_ACT_OK");
 	s = flow_seg(DATA_FLOW, BF_ACK | BF_PSH, CLIENT_ISN + 1, BACKEND_ISN);
 	s.data = head;
 	s.len = sizeof(head) - 1;
@@ -744,6 +766,7 @@ int main(int argc, char **argv)
 
 		if (bt_run(env.prog_in, buf, bf_build(buf, &s), out, NULL) != TC_ACT_OK)
 			die("tracking the flows", "a SYN's verdict is not TC_ACT_OK");
+		flow_handshake(&env, i);
 	}
 	flows_established(&env);
 	next_flow = (unsigned)o.flows;
