@@ -351,7 +351,12 @@ int kanary_ingress(struct __sk_buff *skb)
 	kanary_ct_key_v4(&fwd, p.saddr, p.daddr, p.sport, p.dport, KANARY_CT_FORWARD);
 	ref = kanary_svc_of(&p);
 	ct = bpf_map_lookup_elem(&kanary_ct_v3, &fwd);
-	if (!ct)
+	/*
+	 * As for the rule path's handshakes, a packet to no service pays no
+	 * look into the handshakes' table: a handshake whose service was
+	 * deleted before it completed is not drained.
+	 */
+	if (!ct && ref)
 		ct = kanary_ct_handshake(&p, &fwd);
 	return kanary_ingress_conn(skb, &p, ref, &fwd, ct);
 }

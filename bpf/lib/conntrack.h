@@ -28,14 +28,27 @@ static __always_inline void kanary_ct_key_v4(struct kanary_ct_key *k, __be32 src
 }
 
 /*
+ * Keeps a lookup or update on one map apart from its twin on the other:
+ * clang would merge the two calls into one on either map, for which the
+ * verifier gives up its inlined lookup and direct call (an indirect call
+ * per packet, about 50 ns more for a data segment).
+ */
+#define kanary_ct_apart(v)	asm volatile("" : "+r"(v))
+
+/*
  * The entry of key k in the table of e, one of its connection's entries:
  * kanary_ctnew_v1 until the handshake completes, then kanary_ct_v3.
  */
 static __always_inline struct kanary_ct_entry *kanary_ct_lookup_by(const struct kanary_ct_entry *e,
 								   const struct kanary_ct_key *k)
 {
-	if (e->flags & KANARY_CT_F_NEW)
-		return bpf_map_lookup_elem(&kanary_ctnew_v1, k);
+	struct kanary_ct_entry *found;
+
+	if (e->flags & KANARY_CT_F_NEW) {
+		found = bpf_map_lookup_elem(&kanary_ctnew_v1, k);
+		kanary_ct_apart(found);
+		return found;
+	}
 	return bpf_map_lookup_elem(&kanary_ct_v3, k);
 }
 
@@ -44,8 +57,13 @@ static __always_inline long kanary_ct_update_by(const struct kanary_ct_entry *e,
 						const struct kanary_ct_key *k,
 						const struct kanary_ct_entry *v, __u64 flags)
 {
-	if (e->flags & KANARY_CT_F_NEW)
-		return bpf_map_update_elem(&kanary_ctnew_v1, k, v, flags);
+	long err;
+
+	if (e->flags & KANARY_CT_F_NEW) {
+		err = bpf_map_update_elem(&kanary_ctnew_v1, k, v, flags);
+		kanary_ct_apart(err);
+		return err;
+	}
 	return bpf_map_update_elem(&kanary_ct_v3, k, v, flags);
 }
 
