@@ -326,17 +326,6 @@ __noinline int kanary_ingress_conn(struct __sk_buff *skb, const struct kanary_pk
 	return kanary_ingress_forward(skb, p, fwd, be, be == ct ? ct : NULL);
 }
 
-/* The service p is to, or NULL; a frame of its own, off the stack of the deepest calls. */
-static __noinline struct kanary_svc_ref *kanary_svc_of(const struct kanary_pkt *p)
-{
-	struct kanary_svc_key key = {};
-
-	kanary_v4mapped(&key.vip, p->daddr);
-	key.port = p->dport;
-	key.proto = IPPROTO_TCP;
-	return bpf_map_lookup_elem(&kanary_svc_v1, &key);
-}
-
 SEC("tc")
 int kanary_ingress(struct __sk_buff *skb)
 {
@@ -348,9 +337,20 @@ int kanary_ingress(struct __sk_buff *skb)
 	if (kanary_parse_tcp4(skb, &p))
 		return TC_ACT_OK;
 
+	/* The service key's stack is the forward key's: 24 bytes the deepest calls need. */
+	{
+		struct kanary_svc_key key = {};
+
+		kanary_v4mapped(&key.vip, p.daddr);
+		key.port = p.dport;
+		key.proto = IPPROTO_TCP;
+		ref = bpf_map_lookup_elem(&kanary_svc_v1, &key);
+	}
 	kanary_ct_key_v4(&fwd, p.saddr, p.daddr, p.sport, p.dport, KANARY_CT_FORWARD);
-	ref = kanary_svc_of(&p);
 	ct = bpf_map_lookup_elem(&kanary_ct_v3, &fwd);
+	/* An established connection's packet: the fast path, without a call. */
+	if (ct && ref && !(ct->flags & KANARY_CT_F_CLOSING))
+		return kanary_ingress_forward(skb, &p, &fwd, ct, ct);
 	/*
 	 * As for the rule path's handshakes, a packet to no service pays no
 	 * look into the handshakes' table: a handshake whose service was
