@@ -359,7 +359,7 @@ START_TEST(deleted_service_drains_its_connections)
 	unsigned i;
 
 	kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 2, w_80_20, nb);
-	was = open_flows(0, n);
+	was = establish_flows(0, n);
 	kt_service_delete(KT_SVC);
 	kt_counters(before);
 	for (i = 0; i < n; i++) {
