@@ -31,13 +31,20 @@ static __u64 counter_delta(const __u64 before[KANARY_CNT__MAX], enum kanary_coun
 	return now[c] - before[c];
 }
 
+/* An entry in either table: established, or its handshake's. */
+static bool ct_lookup(const struct kanary_ct_key *k, struct kanary_ct_entry *e)
+{
+	return bpf_map_lookup_elem(kt.maps.ct, k, e) == 0 ||
+	       bpf_map_lookup_elem(kt.maps.ct_new, k, e) == 0;
+}
+
 /* The forward entry of f, which must be there. */
 static struct kanary_ct_entry fwd_entry(const struct kt_flow *f)
 {
 	struct kanary_ct_key k = kt_ct_fwd_key(f);
 	struct kanary_ct_entry e;
 
-	ck_assert_msg(bpf_map_lookup_elem(kt.maps.ct, &k, &e) == 0, "no forward entry");
+	ck_assert_msg(ct_lookup(&k, &e), "no forward entry");
 	return e;
 }
 
@@ -46,7 +53,7 @@ static bool rev_tracked(const struct kt_flow *f, const struct kt_be *be)
 	struct kanary_ct_key k = kt_ct_rev_key(f, be);
 	struct kanary_ct_entry e;
 
-	return bpf_map_lookup_elem(kt.maps.ct, &k, &e) == 0;
+	return ct_lookup(&k, &e);
 }
 
 /*
