@@ -92,8 +92,12 @@ static __always_inline void kanary_ct_reverse_of(const struct kanary_pkt *p,
 
 /*
  * Tracks a connection chosen for fwd (the client's tuple) both ways, in
- * chosen's table.  A frame of its own: its 96 bytes stay off the stack of
- * the calls below kanary_ingress_conn.
+ * chosen's table.  A handshake's reverse key may be an ended connection's
+ * in kanary_ct_v3: the same client port to the same pod through another
+ * VIP (the pod's TIME_WAIT lets it connect).  That entry goes, or egress,
+ * which looks there first, would give the replies the old VIP.  A frame of
+ * its own: its 96 bytes stay off the stack of the calls below
+ * kanary_ingress_conn.
  */
 static __noinline int kanary_ct_create(const struct kanary_pkt *p,
 				       const struct kanary_ct_key *fwd,
@@ -103,6 +107,8 @@ static __noinline int kanary_ct_create(const struct kanary_pkt *p,
 	struct kanary_ct_key rkey;
 
 	kanary_ct_reverse_of(p, chosen, &rkey, &rev);
+	if (chosen->flags & KANARY_CT_F_NEW)
+		bpf_map_delete_elem(&kanary_ct_v3, &rkey);
 	kanary_ct_update_by(chosen, fwd, chosen, BPF_ANY);
 	kanary_ct_update_by(chosen, &rkey, &rev, BPF_ANY);
 	return 0;

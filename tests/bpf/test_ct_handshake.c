@@ -204,10 +204,44 @@ START_TEST(racing_move_inserts_once)
 }
 END_TEST
 
+/*
+ * The same client port to the same pod through another VIP, once the
+ * first connection ended (the pod's TIME_WAIT lets it connect): the new
+ * handshake's reverse key is the ended one's, still lingering in
+ * kanary_ct_v3, and the replies must get the new VIP, not the old one's.
+ */
+START_TEST(reused_port_via_another_vip_gets_its_vip)
+{
+	const struct kt_flow first = kt_flow_nth(5);
+	struct kt_flow again = first;
+	struct kt_be b_first, b_again;
+	struct pkt in, out;
+
+	small_tables();
+	/* One pod behind both VIPs. */
+	kt_service_set_backends(KT_SVC, 0, 1, (const int[]){ 0 });
+	kt_service_create("web2", KT_VIP + 1, KT_VPORT, 1, w_100, (const int[]){ 1 });
+	b_first = establish(&first);
+	send_fwd(&first, TF_RST, KT_CLIENT_ISN + 1);
+	again.vip = KT_VIP + 1;
+	b_again = kt_send(&again, TF_SYN);
+	ck_assert_msg(b_again.subset == b_first.subset && b_again.index == b_first.index,
+		      "both VIPs must lead to one pod for the reverse keys to meet");
+	kt_pkt_rev_seq(&in, &again, &b_again, TF_SYN | TF_ACK, KT_BACKEND_ISN, NULL, 0);
+	kt_run(kt.prog_out, &in, &out);
+	kt_expect_snat(&in, &out, KT_VIP + 1, KT_VPORT);
+	ck_assert_int_eq(send_fwd(&again, TF_ACK, KT_CLIENT_ISN + 1).index, b_again.index);
+	kt_pkt_rev_seq(&in, &again, &b_again, TF_ACK, KT_BACKEND_ISN + 1, NULL, 0);
+	kt_run(kt.prog_out, &in, &out);
+	kt_expect_snat(&in, &out, KT_VIP + 1, KT_VPORT);
+}
+END_TEST
+
 void ct_handshake_tests(TCase *tc)
 {
 	tcase_add_test(tc, answered_syn_flood_evicts_no_established);
 	tcase_add_test(tc, unanswered_syn_flood_evicts_no_established);
 	tcase_add_test(tc, completed_handshake_moves_to_established);
 	tcase_add_test(tc, racing_move_inserts_once);
+	tcase_add_test(tc, reused_port_via_another_vip_gets_its_vip);
 }
