@@ -20,23 +20,36 @@ json_t *kd_status_service_json(const struct kd_desired_service *s, const struct 
 	return o;
 }
 
-static void fnv(__u64 *h, const void *p, size_t n)
+/*
+ * Eight bytes at a time: fnv's loop over single bytes of every entry's
+ * strings was half of an update at 10,000 services.  A fingerprint only
+ * tells a changed entry from a kept one; it is never stored.
+ */
+static void mix(__u64 *h, const void *p, size_t n)
 {
 	const unsigned char *b = p;
+	__u64 w;
 
-	for (size_t i = 0; i < n; i++)
-		*h = (*h ^ b[i]) * 1099511628211ull;
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&w, b, 8);
+		*h = (*h ^ w) * 0x9e3779b97f4a7c15ull;
+		*h ^= *h >> 29;
+	}
+	w = 0;
+	memcpy(&w, b, n);
+	*h = (*h ^ w ^ (__u64)n << 56) * 0x9e3779b97f4a7c15ull;
+	*h ^= *h >> 29;
 }
 
 /* A string, or its absence, told apart from an empty one. */
-static void fnv_str(__u64 *h, const char *s)
+static void mix_str(__u64 *h, const char *s)
 {
 	static const unsigned char none = 0xff;
 
 	if (s)
-		fnv(h, s, strlen(s) + 1);
+		mix(h, s, strlen(s) + 1);
 	else
-		fnv(h, &none, 1);
+		mix(h, &none, 1);
 }
 
 /*
@@ -49,17 +62,17 @@ static __u64 fingerprint(const struct kd_desired_service *s, const struct kd_res
 	__u64 h = 14695981039346656037ull;
 	int outcome = r ? (int)r->outcome : -1;
 
-	fnv(&h, &s->hash, sizeof(s->hash));
-	fnv(&h, &s->hold, sizeof(s->hold));
-	fnv_str(&h, s->name);
-	fnv_str(&h, s->origin);
-	fnv_str(&h, s->route);
-	fnv_str(&h, s->dr);
-	fnv_str(&h, s->problem);
+	mix(&h, &s->hash, sizeof(s->hash));
+	mix(&h, &s->hold, sizeof(s->hold));
+	mix_str(&h, s->name);
+	mix_str(&h, s->origin);
+	mix_str(&h, s->route);
+	mix_str(&h, s->dr);
+	mix_str(&h, s->problem);
 	for (__u32 i = 0; s->rules && i < s->rules->n_rules && i < KANARY_RULES_MAX; i++)
-		fnv_str(&h, s->rule_route[i]);
-	fnv(&h, &outcome, sizeof(outcome));
-	fnv_str(&h, r ? r->msg : NULL);
+		mix_str(&h, s->rule_route[i]);
+	mix(&h, &outcome, sizeof(outcome));
+	mix_str(&h, r ? r->msg : NULL);
 	return h;
 }
 
@@ -76,7 +89,7 @@ void kd_status_cache_update(struct kd_status_cache *c, const struct kd_desired *
 		struct kd_status_entry *e = &next[i];
 		json_t *o;
 
-		snprintf(e->name, sizeof(e->name), "%s", s->name);
+		memcpy(e->name, s->name, sizeof(e->name));	/* both KANARY_NAME_LEN, terminated */
 		e->print = fingerprint(s, r);
 		/* Both in name order: one walk finds the kept entry. */
 		while (j < c->n && strcmp(c->v[j].name, s->name) < 0)

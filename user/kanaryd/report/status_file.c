@@ -187,6 +187,9 @@ void kd_report_write(struct kd_daemon *d)
 		return;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", d->status_path);
 	f = fopen(tmp, "w");
+	/* Megabytes at 10,000 services: in writes of 1 MiB, not of stdio's 4 KiB. */
+	if (f)
+		setvbuf(f, NULL, _IOFBF, 1 << 20);
 	err = f ? write_status(f, d) : -errno;
 	if (f && fclose(f) && !err)
 		err = -errno;
