@@ -5,6 +5,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "base/arena.h"
+#include "base/fingerprint.h"
 #include "report/desired_json.h"
 #include "report/status_cache.h"
 
@@ -21,58 +22,26 @@ json_t *kd_status_service_json(const struct kd_desired_service *s, const struct 
 }
 
 /*
- * Eight bytes at a time: fnv's loop over single bytes of every entry's
- * strings was half of an update at 10,000 services.  A fingerprint only
- * tells a changed entry from a kept one; it is never stored.
- */
-static void mix(__u64 *h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	__u64 w;
-
-	for (; n >= 8; b += 8, n -= 8) {
-		memcpy(&w, b, 8);
-		*h = (*h ^ w) * 0x9e3779b97f4a7c15ull;
-		*h ^= *h >> 29;
-	}
-	w = 0;
-	memcpy(&w, b, n);
-	*h = (*h ^ w ^ (__u64)n << 56) * 0x9e3779b97f4a7c15ull;
-	*h ^= *h >> 29;
-}
-
-/* A string, or its absence, told apart from an empty one. */
-static void mix_str(__u64 *h, const char *s)
-{
-	static const unsigned char none = 0xff;
-
-	if (s)
-		mix(h, s, strlen(s) + 1);
-	else
-		mix(h, &none, 1);
-}
-
-/*
  * What the entry shows beyond the desired hash (which covers the address,
  * subsets, weights, backends, rules and mirrors): where it came from, held
  * or not and why, the rules' routes, and the result.
  */
 static __u64 fingerprint(const struct kd_desired_service *s, const struct kd_result *r)
 {
-	__u64 h = 14695981039346656037ull;
+	__u64 h = KD_FP_INIT;
 	int outcome = r ? (int)r->outcome : -1;
 
-	mix(&h, &s->hash, sizeof(s->hash));
-	mix(&h, &s->hold, sizeof(s->hold));
-	mix_str(&h, s->name);
-	mix_str(&h, s->origin);
-	mix_str(&h, s->route);
-	mix_str(&h, s->dr);
-	mix_str(&h, s->problem);
+	kd_fp_mix(&h, &s->hash, sizeof(s->hash));
+	kd_fp_mix(&h, &s->hold, sizeof(s->hold));
+	kd_fp_str(&h, s->name);
+	kd_fp_str(&h, s->origin);
+	kd_fp_str(&h, s->route);
+	kd_fp_str(&h, s->dr);
+	kd_fp_str(&h, s->problem);
 	for (__u32 i = 0; s->rules && i < s->rules->n_rules && i < KANARY_RULES_MAX; i++)
-		mix_str(&h, s->rule_route[i]);
-	mix(&h, &outcome, sizeof(outcome));
-	mix_str(&h, r ? r->msg : NULL);
+		kd_fp_str(&h, s->rule_route[i]);
+	kd_fp_mix(&h, &outcome, sizeof(outcome));
+	kd_fp_str(&h, r ? r->msg : NULL);
 	return h;
 }
 
