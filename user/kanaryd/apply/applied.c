@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,13 +121,26 @@ static int print_key(FILE *f, const char *sep, const char *name)
 	int ret;
 
 	if (plain_name(name))
-		return fprintf(f, "%s\"%s\"", sep, name) < 0 ? -1 : 0;
+		return fputs(sep, f) == EOF || fputc('"', f) == EOF || fputs(name, f) == EOF ||
+		       fputc('"', f) == EOF ? -1 : 0;
 	s = json_string(name);
 	text = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
 	ret = !text ? 1 : fprintf(f, "%s%s", sep, text) < 0 ? -1 : 0;
 	free(text);
 	json_decref(s);
 	return ret;
+}
+
+/* ": \"%016llx\"" without printf's parsing, once per service and pass. */
+static int print_hash(FILE *f, __u64 hash)
+{
+	static const char hex[] = "0123456789abcdef";
+	char text[21] = ": \"";
+
+	for (int i = 0; i < 16; i++)
+		text[3 + i] = hex[(hash >> (60 - 4 * i)) & 0xf];
+	text[19] = '"';
+	return fwrite(text, 1, 20, f) == 20 ? 0 : -1;
 }
 
 /*
@@ -149,7 +161,7 @@ static int print_record(FILE *f, const struct kd_applied *a)
 			return -1;
 		if (r > 0)
 			continue;
-		if (fprintf(f, ": \"%016" PRIx64 "\"", (uint64_t)a->v[i].hash) < 0)
+		if (print_hash(f, a->v[i].hash))
 			return -1;
 		first = false;
 	}
