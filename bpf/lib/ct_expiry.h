@@ -29,12 +29,36 @@
 #define CLOCK_MONOTONIC 1
 #endif
 
-/* The loader may set these before load (kanary_load_opts); the defaults are ct_expiry.h's. */
-const volatile __u64 kanary_ct_linger_ns = KANARY_CT_LINGER_MS * KANARY_NSEC_PER_MS;
-const volatile __u64 kanary_ct_syn_timeout_ns = KANARY_CT_SYN_TIMEOUT_MS * KANARY_NSEC_PER_MS;
-const volatile __u64 kanary_ct_sweep_ns = KANARY_CT_SWEEP_MS * KANARY_NSEC_PER_MS;
 /* Differs per load (the loader sets it): the sweeper's callback is moved to the newest program. */
 const volatile __u64 kanary_load_id = 1;
+
+/* The linger, or the SYN timeout when half_open, in force (kanary_ctcfg_v1), in ns. */
+static __always_inline __u64 kanary_ct_timeout_ns(int half_open)
+{
+	const struct kanary_ct_settings *s;
+	__u32 zero = 0, ms = 0;
+
+	s = bpf_map_lookup_elem(&kanary_ctcfg_v1, &zero);
+	if (s)
+		ms = half_open ? s->syn_timeout_ms : s->linger_ms;
+	if (!ms)
+		ms = half_open ? KANARY_CT_SYN_TIMEOUT_MS : KANARY_CT_LINGER_MS;
+	return ms * KANARY_NSEC_PER_MS;
+}
+
+/* The sweep period: KANARY_CT_SWEEP_MS, or a quarter of a shorter timeout, at least 1 ms. */
+static __always_inline __u64 kanary_ct_sweep_ns(void)
+{
+	__u64 p = KANARY_CT_SWEEP_MS * KANARY_NSEC_PER_MS, q;
+
+	q = kanary_ct_timeout_ns(0) / 4;
+	if (q < p)
+		p = q;
+	q = kanary_ct_timeout_ns(1) / 4;
+	if (q < p)
+		p = q;
+	return p > KANARY_NSEC_PER_MS ? p : KANARY_NSEC_PER_MS;
+}
 
 /* An expiry's mark in its forward entry: any bits of its due time, never 0 (none). */
 static __always_inline __u16 kanary_ct_expiry_stamp(__u64 due_ns)
@@ -113,7 +137,7 @@ static int kanary_ct_sweep(void *map, __u32 *key, struct kanary_ct_sweeper *sw)
 	if (took > sw->max_tick_ns)
 		sw->max_tick_ns = took;
 	sw->ticks++;
-	bpf_timer_start(&sw->timer, more ? KANARY_NSEC_PER_MS : kanary_ct_sweep_ns, 0);
+	bpf_timer_start(&sw->timer, more ? KANARY_NSEC_PER_MS : kanary_ct_sweep_ns(), 0);
 	return 0;
 }
 
@@ -133,7 +157,7 @@ static __always_inline void kanary_ct_sweeper_start(void)
 		return;
 	err = bpf_timer_init(&sw->timer, &kanary_ctsw_v1, CLOCK_MONOTONIC);
 	if ((err && err != -KANARY_EBUSY) || bpf_timer_set_callback(&sw->timer, kanary_ct_sweep) ||
-	    bpf_timer_start(&sw->timer, kanary_ct_sweep_ns, 0)) {
+	    bpf_timer_start(&sw->timer, kanary_ct_sweep_ns(), 0)) {
 		kanary_count(KANARY_CNT_CT_SWEEPER_FAIL);
 		return;
 	}
@@ -150,7 +174,7 @@ static __always_inline void kanary_ct_enqueue(struct kanary_ct_expiry *x,
 {
 	long err;
 
-	x->due_ns = bpf_ktime_get_ns() + (half_open ? kanary_ct_syn_timeout_ns : kanary_ct_linger_ns);
+	x->due_ns = bpf_ktime_get_ns() + kanary_ct_timeout_ns(half_open);
 	ct->expiry_stamp = kanary_ct_expiry_stamp(x->due_ns);
 	err = half_open ? bpf_map_push_elem(&kanary_ctsyn_v1, x, 0) :
 			  bpf_map_push_elem(&kanary_ctend_v1, x, 0);

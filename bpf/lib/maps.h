@@ -102,6 +102,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } kanary_ctsw_v1 SEC(".maps");
 
+/* 0 -> the lifecycle's timeouts (struct kanary_ct_settings), written by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kanary_ct_settings);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_ctcfg_v1 SEC(".maps");
+
 /* svc_id*8+subset -> per-CPU connection, packet and byte counters. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

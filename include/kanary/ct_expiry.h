@@ -13,15 +13,18 @@
 #define KANARY_MAP_CT_ENDQ	"kanary_ctend_v1"
 #define KANARY_MAP_CT_SYNQ	"kanary_ctsyn_v1"
 #define KANARY_MAP_CT_SWEEPER	"kanary_ctsw_v1"
+#define KANARY_MAP_CT_SETTINGS	"kanary_ctcfg_v1"
 
 /*
  * How long an ended connection's entries stay, so that a retransmitted
  * FIN or the last ACK is still translated (Cilium's close timeout), and
  * how long a SYN sent again waits for its SYN-ACK (Cilium's SYN timeout;
- * netfilter's SYN_SENT is 120 s).  The loader may set others (tests).
+ * netfilter's SYN_SENT is 120 s).  An operator may set others
+ * (kanary_ct_settings), from 1 ms to an hour: longer is the LRU's job.
  */
 #define KANARY_CT_LINGER_MS		10000
 #define KANARY_CT_SYN_TIMEOUT_MS	60000
+#define KANARY_CT_TIMEOUT_MAX_MS	3600000
 /* The sweeper's period; shorter when a timeout is (a quarter of it). */
 #define KANARY_CT_SWEEP_MS		250
 /* Expiries handled per queue and tick: bounds the softirq's work; more: the next tick in 1 ms. */
@@ -47,6 +50,17 @@ struct kanary_ct_sweeper {
 };
 
 /*
+ * Slot 0 of kanary_ctcfg_v1: the timeouts in force, 0 for the default.  A
+ * map, not load-time constants, so that a reload that names none keeps
+ * what an operator set, and a change applies without one.  A connection
+ * already queued keeps the due time it got.
+ */
+struct kanary_ct_settings {
+	__u32	linger_ms;
+	__u32	syn_timeout_ms;
+};
+
+/*
  * Queue sizes.  Ended connections: half the conntrack size, one per
  * connection the table holds, so the queue is full only when lingering
  * entries alone would fill the table (13,107 closes/s at the defaults).
@@ -64,5 +78,6 @@ static inline __u32 kanary_ct_synq_size(__u32 ct_size)
 
 _Static_assert(sizeof(struct kanary_ct_expiry) == 48, "ct expiry layout");
 _Static_assert(sizeof(struct kanary_ct_sweeper) == 40, "ct sweeper layout");
+_Static_assert(sizeof(struct kanary_ct_settings) == 8, "ct settings layout");
 
 #endif /* KANARY_CT_EXPIRY_H */

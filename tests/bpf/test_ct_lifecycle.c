@@ -357,6 +357,40 @@ START_TEST(load_again_moves_the_sweeper)
 }
 END_TEST
 
+/*
+ * The timeouts live in a map, not in the programs: a load that names none
+ * (kanaryd's, at every start) keeps the ones an operator set, and the
+ * datapath uses them.  The close below is swept far sooner than the 10 s
+ * default that a load resetting them would bring back.
+ */
+START_TEST(timeouts_kept_by_a_load_that_names_none)
+{
+	struct kanary_load_opts none = { 0 };
+	const struct kt_flow f = kt_flow_nth(1);
+	struct kanary_ct_settings cs = {};
+	struct kanary_ct_lifecycle lc;
+	struct kanary_err e;
+	struct kt_be b;
+	__u32 zero = 0;
+	int ms;
+
+	reload_with_timeouts(0, 200, 45000);
+	kt_load_again(&none);
+	ck_assert_int_eq(bpf_map_lookup_elem(kt.maps.ct_settings, &zero, &cs), 0);
+	ck_assert_uint_eq(cs.linger_ms, 200);
+	ck_assert_uint_eq(cs.syn_timeout_ms, 45000);
+	ck_assert_int_eq(kanary_ct_lifecycle_read(&kt.maps, &lc, &e), 0);
+	ck_assert_uint_eq(lc.linger_ms, 200);
+	b = handshake(&f);
+	send_fwd(&f, TF_RST, KT_CLIENT_ISN + 1);
+	for (ms = 0; ms < 3000 && flow_tracked(&f, &b); ms += 10)
+		usleep(10000);
+	ck_assert_msg(!flow_tracked(&f, &b), "not swept within 3 s of a close: the 200 ms linger was lost");
+	ck_assert_int_eq(kanary_ct_lifecycle_read(&kt.maps, &lc, &e), 0);
+	ck_assert_msg(lc.sweeps > 0, "the sweeper's ticks are not read back");
+}
+END_TEST
+
 void ct_lifecycle_tests(TCase *tc)
 {
 	tcase_add_test(tc, ended_connection_entries_go_after_linger);
@@ -365,4 +399,5 @@ void ct_lifecycle_tests(TCase *tc)
 	tcase_add_test(tc, established_entry_survives_short_connections);
 	tcase_add_test(tc, full_queue_is_counted);
 	tcase_add_test(tc, load_again_moves_the_sweeper);
+	tcase_add_test(tc, timeouts_kept_by_a_load_that_names_none);
 }

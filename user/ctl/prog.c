@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include "ctl.h"
 #include "help.h"
+#include "kanary/ct_expiry.h"
 
 #define MAX_IFACES	4096
 
@@ -14,6 +15,7 @@ static int load_help(void)
 {
 	return out_help(
 		"Usage: kanaryctl [OPTIONS] load [ct-size N] [max-services N] [max-backends N]\n"
+		"                                [ct-linger MS] [ct-syn-timeout MS]\n"
 		"                                [cgroup DIR|none] [http-stats on|off]\n"
 		"       kanaryctl [OPTIONS] unload\n"
 		"\n"
@@ -24,6 +26,10 @@ static int load_help(void)
 		"        ct-size N       connections tracked (default 262144)\n"
 		"        max-services N  services (default 4096)\n"
 		"        max-backends N  backend entries, all services' live slots (default 65536)\n"
+		"        ct-linger MS    how long a closed plain-path connection stays tracked\n"
+		"                        (default 10000; kept as it is on a reload)\n"
+		"        ct-syn-timeout MS  how long a SYN sent again may go unanswered before\n"
+		"                        its connection is forgotten (default 60000; kept)\n"
 		"        cgroup DIR      where the TCP health program (sockops) goes (default: the\n"
 		"                        cgroup v2 root; kept where it is on a reload); none: no\n"
 		"                        TCP health\n"
@@ -58,6 +64,7 @@ static int report_loaded(const struct kanary_load_opts *o)
 	struct kanary_err e = {};
 	struct kanary_maps m;
 	struct kanary_globals g = {};
+	struct kanary_ct_lifecycle lc;
 	__u32 ct, svc, be, zero = 0;
 	bool http;
 	int n = MAX_IFACES;
@@ -74,6 +81,11 @@ static int report_loaded(const struct kanary_load_opts *o)
 	be = map_entries(m.be);
 	bpf_map_lookup_elem(m.globals, &zero, &g);
 	http = !(g.flags & KANARY_GLOBAL_F_NO_HTTP);
+	if (kanary_ct_lifecycle_read(&m, &lc, &e)) {
+		kanary_maps_close(&m);
+		free(ifs);
+		return p_kerr(&e);
+	}
 	kanary_maps_close(&m);
 	warn_kept("ct-size", o->ct_size, ct);
 	warn_kept("max-services", o->max_services, svc);
@@ -87,14 +99,20 @@ static int report_loaded(const struct kanary_load_opts *o)
 		json_array_append_new(names, json_string(ifs[i].name));
 	if (json_output) {
 		free(ifs);
-		return out_json(json_pack("{s:s, s:I, s:I, s:I, s:o, s:b, s:b}", "pin_path", pin_path,
+		return out_json(json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:b, s:b}",
+					  "pin_path", pin_path,
 					  "ct_size", (json_int_t)ct, "max_services", (json_int_t)svc,
-					  "max_backends", (json_int_t)be, "interfaces", names,
+					  "max_backends", (json_int_t)be,
+					  "ct_linger_ms", (json_int_t)lc.linger_ms,
+					  "ct_syn_timeout_ms", (json_int_t)lc.syn_timeout_ms,
+					  "interfaces", names,
 					  "tcp_health", kanary_sockops_attached(pin_path),
 					  "http_stats", http));
 	}
 	printf("kanary loaded at %s (ct-size %u, max-services %u, max-backends %u)\n", pin_path,
 	       ct, svc, be);
+	printf("closed connections tracked for %u ms, unanswered SYNs for %u ms\n", lc.linger_ms,
+	       lc.syn_timeout_ms);
 	printf("TCP health (sockops on a cgroup): %s\n",
 	       kanary_sockops_attached(pin_path) ? "attached" : "off");
 	printf("HTTP accounting (requests, codes, latency per subset): %s\n", http ? "on" : "off");
@@ -107,13 +125,16 @@ static int report_loaded(const struct kanary_load_opts *o)
 
 int do_load(int argc, char **argv)
 {
-	enum { KW_CT, KW_SERVICES, KW_BACKENDS, KW_CGROUP, KW_HTTP, KW_HELP };
-	static const char *const kws[] = { "ct-size", "max-services", "max-backends", "cgroup",
-					   "http-stats", "help", NULL };
-	const char *usage = "ct-size N, max-services N, max-backends N, cgroup DIR|none or "
-			    "http-stats on|off";
+	enum { KW_CT, KW_SERVICES, KW_BACKENDS, KW_LINGER, KW_SYN, KW_CGROUP, KW_HTTP, KW_HELP };
+	static const char *const kws[] = { "ct-size", "max-services", "max-backends", "ct-linger",
+					   "ct-syn-timeout", "cgroup", "http-stats", "help", NULL };
+	const char *usage = "ct-size N, max-services N, max-backends N, ct-linger MS, "
+			    "ct-syn-timeout MS, cgroup DIR|none or http-stats on|off";
 	struct kanary_load_opts o = { .verbose = verbose };
-	__u32 *dst[] = { &o.ct_size, &o.max_services, &o.max_backends };
+	__u32 *dst[] = { &o.ct_size, &o.max_services, &o.max_backends, &o.ct_linger_ms,
+			 &o.ct_syn_timeout_ms };
+	const __u32 max[] = { 0xffffffffu, 0xffffffffu, 0xffffffffu, KANARY_CT_TIMEOUT_MAX_MS,
+			      KANARY_CT_TIMEOUT_MAX_MS };
 	struct kanary_err e = {};
 
 	while (argc > 0) {
@@ -143,8 +164,9 @@ int do_load(int argc, char **argv)
 			continue;
 		}
 		if (argc < 1)
-			return p_err("%s needs a number: expected %s N", kws[k], kws[k]);
-		if (parse_u32_arg(*argv, kws[k], 1, 0xffffffffu, dst[k]))
+			return p_err("%s needs a number: expected %s %s", kws[k], kws[k],
+				     k == KW_LINGER || k == KW_SYN ? "MS" : "N");
+		if (parse_u32_arg(*argv, kws[k], 1, max[k], dst[k]))
 			return -1;
 		NEXT_ARG();
 	}

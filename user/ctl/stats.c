@@ -32,7 +32,8 @@ static int stats_help(void)
 		"          --watch redraws every SECONDS (1-3600, default 1) with rates and\n"
 		"          the last interval's errors and latency until Ctrl-C; with -j it\n"
 		"          prints one JSON document per line per sample.\n"
-		"counters  the datapath's event counters (conntrack, pass-through).\n"
+		"counters  the datapath's event counters (conntrack, pass-through), and the\n"
+		"          conntrack sweeper's ticks and longest tick (ct_sweeps, ct_sweep_max_us).\n"
 		"\n"
 		HELP_SERVICE
 		HELP_OPTIONS);
@@ -585,6 +586,7 @@ int do_stats(int argc, char **argv)
 
 int do_counters(int argc, char **argv)
 {
+	struct kanary_ct_lifecycle lc;
 	__u64 c[KANARY_CNT__MAX];
 	struct kanary_err e = {};
 	struct kanary_maps m;
@@ -597,6 +599,8 @@ int do_counters(int argc, char **argv)
 	if (maps_open_or_err(&m))
 		return -1;
 	ret = kanary_counters_read(&m, c, &e);
+	if (!ret)
+		ret = kanary_ct_lifecycle_read(&m, &lc, &e);
 	kanary_maps_close(&m);
 	if (ret)
 		return p_kerr(&e);
@@ -604,9 +608,14 @@ int do_counters(int argc, char **argv)
 		o = json_object();
 		for (int i = 0; i < KANARY_CNT__MAX; i++)
 			json_object_set_new(o, kanary_counter_names[i], json_integer((json_int_t)c[i]));
+		json_object_set_new(o, "ct_sweeps", json_integer((json_int_t)lc.sweeps));
+		json_object_set_new(o, "ct_sweep_max_us", json_integer((json_int_t)(lc.sweep_max_ns / 1000)));
 		return out_json(o);
 	}
 	for (int i = 0; i < KANARY_CNT__MAX; i++)
-		printf("%-14s %llu\n", kanary_counter_names[i], (unsigned long long)c[i]);
+		printf("%-17s %llu\n", kanary_counter_names[i], (unsigned long long)c[i]);
+	/* The conntrack sweeper's ticks and its longest one (docs/conntrack.md). */
+	printf("%-17s %llu\n", "ct_sweeps", (unsigned long long)lc.sweeps);
+	printf("%-17s %llu\n", "ct_sweep_max_us", (unsigned long long)(lc.sweep_max_ns / 1000));
 	return 0;
 }

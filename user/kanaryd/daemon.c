@@ -312,12 +312,18 @@ static int signals_fd(void)
 	return fd < 0 ? -errno : fd;
 }
 
+struct kanary_load_opts kd_load_opts(const struct kd_config *c)
+{
+	return (struct kanary_load_opts){ .ct_size = c->ct_size, .max_services = c->max_services,
+					  .ct_linger_ms = c->ct_linger_ms,
+					  .ct_syn_timeout_ms = c->ct_syn_timeout_ms,
+					  .cgroup = c->cgroup, .verbose = c->verbose };
+}
+
 /* SIGHUP: load again (programs, pins), look at every interface, re-read everything. */
 static void reload(struct kd_daemon *d)
 {
-	struct kanary_load_opts lo = { .ct_size = d->cfg.ct_size,
-				       .max_services = d->cfg.max_services, .cgroup = d->cfg.cgroup,
-				       .verbose = d->cfg.verbose };
+	struct kanary_load_opts lo = kd_load_opts(&d->cfg);
 	struct kanary_err e = { "" };
 
 	pr_info("SIGHUP: reloading");

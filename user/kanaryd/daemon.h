@@ -35,6 +35,8 @@ struct kd_config {
 	bool once;		/* --once: apply, then exit */
 	__u32 ct_size;
 	__u32 max_services;	/* 0: the loader's default */
+	__u32 ct_linger_ms;	/* --ct-linger-ms; 0: keep the one in force */
+	__u32 ct_syn_timeout_ms;	/* --ct-syn-timeout-ms; 0: keep the one in force */
 	const char *cgroup;	/* --cgroup: kanary_load_opts.cgroup */
 	bool kube;		/* --kube: objects come from the API server, not --manifests */
 	const char *kubeconfig;	/* NULL: in-cluster service account */
@@ -94,6 +96,8 @@ struct kd_daemon {
  * state rebuilt and the maps reconciled; the status file written.
  */
 void kd_daemon_apply(struct kd_daemon *d, bool force);
+/* What kanary_load gets from the flags, at start and on SIGHUP. */
+struct kanary_load_opts kd_load_opts(const struct kd_config *c);
 /* Until SIGTERM/SIGINT; SIGHUP reloads everything. Returns the exit code. */
 int kd_daemon_run(struct kd_daemon *d);
 void kd_daemon_free(struct kd_daemon *d);

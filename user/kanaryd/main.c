@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include "kanary.h"
+#include "kanary/ct_expiry.h"
 #include "status.h"
 #include "base/arena.h"
 #include "daemon.h"
@@ -29,7 +30,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: kanaryd --manifests PATH [--iface GLOB]... [--pin-path DIR] [--detach-on-exit]\n"
-"               [--ct-size N] [--max-services N] [--cluster-domain DOMAIN] [--cgroup DIR]\n"
+"               [--ct-size N] [--max-services N] [--ct-linger-ms MS] [--ct-syn-timeout-ms MS]\n"
+"               [--cluster-domain DOMAIN] [--cgroup DIR]\n"
 "               [-v]\n"
 "       kanaryd --kube [--kubeconfig FILE [--context NAME]] [--iface GLOB]... [...]\n"
 "       kanaryd --manifests PATH --check\n"
@@ -71,6 +73,11 @@ static void usage(FILE *f)
 "                           existing pins keep their size, and their connections\n"
 "      --max-services N     service ids if kanary is not loaded yet (default %u);\n"
 "                           existing pins keep their size\n"
+"      --ct-linger-ms MS    how long a closed plain-path connection stays tracked\n"
+"                           (default: the one in force, at first 10000)\n"
+"      --ct-syn-timeout-ms MS  how long a SYN sent again may go unanswered before\n"
+"                           its connection is forgotten (default: the one in force,\n"
+"                           at first 60000)\n"
 "      --cluster-domain D   DNS domain of Istio host names (default %s)\n"
 "      --cgroup DIR|none    where the TCP health program (sockops) is attached (default:\n"
 "                           the cgroup v2 root, from /proc/self/mountinfo); none: no\n"
@@ -117,13 +124,15 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 {
 	enum { OPT_PIN = 256, OPT_CT, OPT_DOMAIN, OPT_DETACH, OPT_CHECK, OPT_ONCE, OPT_KUBE,
 	       OPT_KUBECONFIG, OPT_CONTEXT, OPT_PAGE, OPT_GONE_HOLD, OPT_HEALTH, OPT_METRICS,
-	       OPT_MAX_SERVICES, OPT_ISTIO, OPT_CGROUP };
+	       OPT_MAX_SERVICES, OPT_ISTIO, OPT_CGROUP, OPT_LINGER, OPT_SYN_TIMEOUT };
 	static const struct option opts[] = {
 		{ "manifests", required_argument, NULL, 'm' },
 		{ "iface", required_argument, NULL, 'i' },
 		{ "pin-path", required_argument, NULL, OPT_PIN },
 		{ "ct-size", required_argument, NULL, OPT_CT },
 		{ "max-services", required_argument, NULL, OPT_MAX_SERVICES },
+		{ "ct-linger-ms", required_argument, NULL, OPT_LINGER },
+		{ "ct-syn-timeout-ms", required_argument, NULL, OPT_SYN_TIMEOUT },
 		{ "cluster-domain", required_argument, NULL, OPT_DOMAIN },
 		{ "detach-on-exit", no_argument, NULL, OPT_DETACH },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
@@ -169,6 +178,16 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 		case OPT_MAX_SERVICES:
 			if (kanary_parse_u32(optarg, "", 1, MAX_SERVICES_MAX, &c->max_services, NULL))
 				return bad_usage("--max-services: expected a number of services 1-1048576, got '%s'",
+						 optarg);
+			break;
+		case OPT_LINGER:
+		case OPT_SYN_TIMEOUT:
+			if (kanary_parse_u32(optarg, "", 1, KANARY_CT_TIMEOUT_MAX_MS,
+					     o == OPT_LINGER ? &c->ct_linger_ms : &c->ct_syn_timeout_ms,
+					     NULL))
+				return bad_usage(o == OPT_LINGER ?
+						 "--ct-linger-ms: expected milliseconds 1-3600000, got '%s'" :
+						 "--ct-syn-timeout-ms: expected milliseconds 1-3600000, got '%s'",
 						 optarg);
 			break;
 		case OPT_DOMAIN:
@@ -359,9 +378,7 @@ static int start_source(struct kd_daemon *d, struct kd_kube_config *kc, struct k
 
 static int start(struct kd_daemon *d, struct kanary_err *e)
 {
-	struct kanary_load_opts lo = { .ct_size = d->cfg.ct_size,
-				       .max_services = d->cfg.max_services, .cgroup = d->cfg.cgroup,
-				       .verbose = d->cfg.verbose };
+	struct kanary_load_opts lo = kd_load_opts(&d->cfg);
 	struct kd_kube_config kc = { 0 };
 	struct kanary_err le = { "" };
 	struct stat st;

@@ -36,7 +36,10 @@ struct kanary_load_opts {
 	__u32 ct_size;		/* 0: KANARY_DEFAULT_CT_SIZE */
 	__u32 max_services;	/* 0: KANARY_DEFAULT_MAX_SERVICES */
 	__u32 max_backends;	/* 0: KANARY_DEFAULT_MAX_BACKENDS */
-	/* A plain-path connection's linger and SYN timeout (docs/conntrack.md); 0: 10 s, 60 s. */
+	/*
+	 * A plain-path connection's linger and SYN timeout (docs/conntrack.md),
+	 * kept across loads; 0 keeps the one in force (at first 10 s, 60 s).
+	 */
 	__u32 ct_linger_ms, ct_syn_timeout_ms;
 	/*
 	 * Where the TCP health program (sockops) is attached: NULL for the
@@ -94,7 +97,7 @@ struct kanary_name_index;
 
 struct kanary_maps {
 	char pin_path[PATH_MAX];
-	int svc, cfg, be, mag, ct, ct_endq, ct_synq, ct_sweeper, stats, counters, globals, rules,
+	int svc, cfg, be, mag, ct, ct_endq, ct_synq, ct_sweeper, ct_settings, stats, counters, globals, rules,
 	    handoff, handshake, stash, ho_stats, http_stats, tcp_stats, mirror, mirror_buf, mirror_copy, mirror_relay,
 	    mirror_diff;
 	__u32 max_services;	/* from the pinned config map */
@@ -194,6 +197,18 @@ int kanary_subset_stats_read(struct kanary_maps *m, __u32 svc_id, __u32 subset,
 int kanary_counters_read(struct kanary_maps *m, __u64 out[KANARY_CNT__MAX],
 			 struct kanary_err *e);
 extern const char *const kanary_counter_names[KANARY_CNT__MAX];
+
+/* ---- conntrack lifecycle (ct_lifecycle.c) ---- */
+
+/* The plain path's lifecycle (docs/conntrack.md): the timeouts in force and the sweeper's work. */
+struct kanary_ct_lifecycle {
+	__u32	linger_ms;		/* the default when none was set */
+	__u32	syn_timeout_ms;
+	__u64	sweeps;			/* the sweeper's ticks since it was set up */
+	__u64	sweep_max_ns;		/* its longest tick */
+};
+int kanary_ct_lifecycle_read(struct kanary_maps *m, struct kanary_ct_lifecycle *out,
+			     struct kanary_err *e);
 
 /* Handoff failures of a service (include/kanary/handoff.h), by reason. */
 int kanary_ho_stats_read(struct kanary_maps *m, __u32 svc_id, struct kanary_ho_stats *sum,

@@ -130,6 +130,12 @@ static int check_opts(const struct kanary_load_opts *o, __u32 *ct, __u32 *svc, _
 	if (*be > MAX_BACKENDS)
 		return kanary_errf(e, ERANGE, "max-backends %u is too large: expected 1-%u", *be,
 				   MAX_BACKENDS);
+	if (o && o->ct_linger_ms > KANARY_CT_TIMEOUT_MAX_MS)
+		return kanary_errf(e, ERANGE, "ct-linger %u ms is too long: expected 1-%u",
+				   o->ct_linger_ms, KANARY_CT_TIMEOUT_MAX_MS);
+	if (o && o->ct_syn_timeout_ms > KANARY_CT_TIMEOUT_MAX_MS)
+		return kanary_errf(e, ERANGE, "ct-syn-timeout %u ms is too long: expected 1-%u",
+				   o->ct_syn_timeout_ms, KANARY_CT_TIMEOUT_MAX_MS);
 	return 0;
 }
 
@@ -190,30 +196,36 @@ static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 s
 	return 0;
 }
 
-/*
- * The conntrack lifecycle's timeouts (docs/conntrack.md), and this load's
- * id, which moves the sweeper's callback to the new program.  The sweep
- * period is at most a quarter of either timeout, so short test timeouts
- * are kept to within a quarter.
- */
-static void set_ct_expiry(struct kanary_bpf *skel, const struct kanary_load_opts *o)
+/* This load's id: the sweeper's callback moves to the new program (lib/ct_expiry.h). */
+static void set_load_id(struct kanary_bpf *skel)
 {
-	__u64 linger = o && o->ct_linger_ms ? o->ct_linger_ms : KANARY_CT_LINGER_MS;
-	__u64 syn = o && o->ct_syn_timeout_ms ? o->ct_syn_timeout_ms : KANARY_CT_SYN_TIMEOUT_MS;
-	__u64 sweep = KANARY_CT_SWEEP_MS;
 	struct timespec ts;
 
-	if (sweep > linger / 4)
-		sweep = linger / 4;
-	if (sweep > syn / 4)
-		sweep = syn / 4;
-	if (!sweep)
-		sweep = 1;
-	skel->rodata->kanary_ct_linger_ns = linger * 1000000ull;
-	skel->rodata->kanary_ct_syn_timeout_ns = syn * 1000000ull;
-	skel->rodata->kanary_ct_sweep_ns = sweep * 1000000ull;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	skel->rodata->kanary_load_id = ((__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec) | 1;
+}
+
+/* The lifecycle's timeouts that o names; those it leaves at 0 keep what is in force. */
+static int set_ct_settings(struct kanary_bpf *skel, const struct kanary_load_opts *o,
+			   struct kanary_err *e)
+{
+	int fd = bpf_map__fd(skel->maps.kanary_ctcfg_v1);
+	struct kanary_ct_settings cs = {};
+	__u32 key = 0;
+
+	if (!o || (!o->ct_linger_ms && !o->ct_syn_timeout_ms))
+		return 0;
+	if (bpf_map_lookup_elem(fd, &key, &cs))
+		return kanary_errf(e, errno, "cannot read %s: %s", KANARY_MAP_CT_SETTINGS,
+				   strerror(errno));
+	if (o->ct_linger_ms)
+		cs.linger_ms = o->ct_linger_ms;
+	if (o->ct_syn_timeout_ms)
+		cs.syn_timeout_ms = o->ct_syn_timeout_ms;
+	if (bpf_map_update_elem(fd, &key, &cs, BPF_ANY))
+		return kanary_errf(e, errno, "cannot write %s: %s", KANARY_MAP_CT_SETTINGS,
+				   strerror(errno));
+	return 0;
 }
 
 /*
@@ -309,7 +321,7 @@ int kanary_load(const char *pin_path, const struct kanary_load_opts *opts,
 	err = size_maps(skel, pin_path, ct, svc, be, e);
 	if (err)
 		goto out;
-	set_ct_expiry(skel, opts);
+	set_load_id(skel);
 	err = kanary_bpf__load(skel);
 	if (err) {
 		err = kanary_errf(e, -err,
@@ -318,6 +330,8 @@ int kanary_load(const char *pin_path, const struct kanary_load_opts *opts,
 		goto out;
 	}
 	err = set_globals(skel, opts ? opts->http_stats : 0, e);
+	if (!err)
+		err = set_ct_settings(skel, opts, e);
 	if (!err)
 		err = pin_prog(skel->progs.kanary_ingress, pin_path, KANARY_PROG_INGRESS, e);
 	if (!err)

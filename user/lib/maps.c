@@ -30,6 +30,8 @@ const struct kanary_map_spec kanary_map_specs[] = {
 	{ KANARY_MAP_CT_SYNQ, BPF_MAP_TYPE_QUEUE, 0, sizeof(struct kanary_ct_expiry), false, 0 },
 	{ KANARY_MAP_CT_SWEEPER, BPF_MAP_TYPE_ARRAY,
 	  sizeof(__u32), sizeof(struct kanary_ct_sweeper), true, 1 },
+	{ KANARY_MAP_CT_SETTINGS, BPF_MAP_TYPE_ARRAY,
+	  sizeof(__u32), sizeof(struct kanary_ct_settings), true, 1 },
 	{ KANARY_MAP_STATS, BPF_MAP_TYPE_PERCPU_ARRAY,
 	  sizeof(__u32), sizeof(struct kanary_subset_stats), false, 0 },
 	{ KANARY_MAP_COUNTERS, BPF_MAP_TYPE_PERCPU_ARRAY,
@@ -132,7 +134,7 @@ int kanary_lock(const char *pin, struct kanary_err *e)
 int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_err *e)
 {
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->ct_endq, &m->ct_synq,
-		       &m->ct_sweeper, &m->stats, &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
+		       &m->ct_sweeper, &m->ct_settings, &m->stats, &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
 		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay,
 		       &m->mirror_diff };
 	__u32 cfg_entries = 0;
@@ -193,7 +195,7 @@ int kanary_map_open(const char *pin_path, const char *name, struct kanary_err *e
 void kanary_maps_close(struct kanary_maps *m)
 {
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->ct_endq, &m->ct_synq,
-		       &m->ct_sweeper, &m->stats, &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
+		       &m->ct_sweeper, &m->ct_settings, &m->stats, &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
 		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay,
 		       &m->mirror_diff, &m->lock_fd };
 

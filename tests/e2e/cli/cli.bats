@@ -213,6 +213,10 @@ one_doc() {
 	expect_fail "not a valid ct-size: expected a whole number" load ct-size abc
 	expect_fail "ct-size 0 is out of range" load ct-size 0
 	expect_fail "ct-size needs a number" load ct-size
+	expect_fail "ct-linger 0 is out of range: expected 1 to 3600000" load ct-linger 0
+	expect_fail "ct-syn-timeout 3600001 is out of range: expected 1 to 3600000" load ct-syn-timeout 3600001
+	expect_fail "ct-linger needs a number: expected ct-linger MS" load ct-linger
+	expect_fail "'ct' is ambiguous" load ct 5
 	expect_fail "is not a valid --watch interval" stats --watch 1x
 	expect_fail "--watch interval 0 is out of range" stats --watch 0
 	expect_fail "no interface 'nosuch0'" attach nosuch0
@@ -306,6 +310,29 @@ one_doc() {
 	jq_is '.cum_weight | add' 0 "$(map_cfg 0)"
 	run --separate-stderr k -j weight set greeting safe 0
 	jq -e '.warnings[0] | contains("pass through")' <<<"$output"
+}
+
+@test "conntrack timeouts: set by load, kept by a reload that names none, shown" {
+	run --separate-stderr k -j load
+	[ "$status" -eq 0 ]
+	jq_is .ct_linger_ms 10000
+	jq_is .ct_syn_timeout_ms 60000
+	k load ct-linger 2500 ct-syn-t 7000 >/dev/null
+	run --separate-stderr k load
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"closed connections tracked for 2500 ms, unanswered SYNs for 7000 ms"* ]] ||
+		{ echo "a reload lost the timeouts: $output"; return 1; }
+	# The datapath reads them from this map, not from load-time constants.
+	jq_is '.[0].formatted.value | "\(.linger_ms),\(.syn_timeout_ms)"' 2500,7000 \
+		"$(bpftool -j map dump pinned "$PIN/kanary_ctcfg_v1")"
+	k load ct-linger 900 >/dev/null
+	run --separate-stderr k -j load
+	jq_is .ct_linger_ms 900
+	jq_is .ct_syn_timeout_ms 7000
+	run --separate-stderr k -j counters
+	[ "$status" -eq 0 ]
+	jq -e '(.ct_sweeps | type == "number") and (.ct_sweep_max_us | type == "number")' <<<"$output" >/dev/null ||
+		{ echo "counters -j lacks the sweeper: $output"; return 1; }
 }
 
 @test "load is idempotent: maps, sizes, seed and services are kept" {
@@ -541,7 +568,7 @@ one_doc() {
 		[ "${#line}" -le 100 ] || { echo "wider than 100: '$line'"; return 1; }
 	done <<<"$output"
 	run --separate-stderr k -j counters
-	jq_is 'keys_unsorted | join(",")' ct_new,ct_rederived,ct_reused,no_backend,ct_rev_rebuilt,rst_inexact,rst_outside,syn_on_live,draining,challenge_limited,ct_ended,ct_half_open,ct_expiry_full,ct_sweeper_fail
+	jq_is 'keys_unsorted | join(",")' ct_new,ct_rederived,ct_reused,no_backend,ct_rev_rebuilt,rst_inexact,rst_outside,syn_on_live,draining,challenge_limited,ct_ended,ct_half_open,ct_expiry_full,ct_sweeper_fail,ct_sweeps,ct_sweep_max_us
 	jq_is .no_backend $((2 * ncpu))
 }
 

@@ -40,6 +40,12 @@ setup() {
 	run "$KANARYD" --manifests "$EXAMPLES" --ct-size lots
 	[ "$status" -eq 2 ]
 	[[ $output == *"--ct-size: expected a number of entries 1-67108864, got 'lots'"* ]]
+	run "$KANARYD" --manifests "$EXAMPLES" --ct-linger-ms 0
+	[ "$status" -eq 2 ]
+	[[ $output == *"--ct-linger-ms: expected milliseconds 1-3600000, got '0'"* ]]
+	run "$KANARYD" --manifests "$EXAMPLES" --ct-syn-timeout-ms 1h
+	[ "$status" -eq 2 ]
+	[[ $output == *"--ct-syn-timeout-ms: expected milliseconds 1-3600000, got '1h'"* ]]
 	run "$KANARYD" --manifests "$EXAMPLES" --frobnicate
 	[ "$status" -eq 2 ]
 	[[ $output == *"unknown option '--frobnicate'"* ]]

@@ -14,7 +14,7 @@ setup_file() {
 	export MP=$((20000 + RANDOM % 20000))
 	kapi_stop	# kanaryd starts before the API server is reachable
 	KANARY_PIN_PATH="$KN_PIN" ip netns exec "$KN_NODE" "$KANARYD" \
-		--kubeconfig "$KAPI_DIR/kubeconfig" --iface 'h-*' --metrics-listen "0.0.0.0:$MP" --istio-metrics -v \
+		--kubeconfig "$KAPI_DIR/kubeconfig" --iface 'h-*' --metrics-listen "0.0.0.0:$MP" --istio-metrics --ct-linger-ms 4000 -v \
 		3>&- 2>>"$KD_LOG" &
 	KD_PID=$!
 	export KD_PID
@@ -132,6 +132,10 @@ slow_stop() { kill "$SLOW_PID" 2>/dev/null; wait "$SLOW_PID" 2>/dev/null || true
 	grep -q '^# TYPE kanary_subset_connections_total counter$' "$BATS_TEST_TMPDIR/body"
 	grep -q '^kanary_subset_rule_connections_total{service="default/greeting",subset="risky"} [0-9][0-9]*$' "$BATS_TEST_TMPDIR/body"
 	grep -q '^kanary_handoff_failures_total{service="default/greeting",reason="backend_refused"} 0$' "$BATS_TEST_TMPDIR/body"
+	# --ct-linger-ms reached the datapath's settings; the SYN timeout kept its default.
+	grep -qx 'kanary_ct_timeout_seconds{state="closed"} 4.000' "$BATS_TEST_TMPDIR/body"
+	grep -qx 'kanary_ct_timeout_seconds{state="syn_sent"} 60.000' "$BATS_TEST_TMPDIR/body"
+	grep -q '^kanary_ct_sweeps_total [0-9][0-9]*$' "$BATS_TEST_TMPDIR/body"
 }
 
 @test "/metrics: request, switch and pinned counters, by the names of kanaryctl stats" {

@@ -238,6 +238,27 @@ static void tcp_families(struct kd_text *t, struct kanary_maps *m)
 	}
 }
 
+/* The conntrack lifecycle: its timeouts in force and the sweeper's work (docs/conntrack.md). */
+static void ct_lifecycle_families(struct kd_text *t, struct kanary_maps *m)
+{
+	struct kanary_ct_lifecycle lc;
+	struct kanary_err e;
+
+	if (kanary_ct_lifecycle_read(m, &lc, &e))
+		return;
+	kd_text_printf(t, "# HELP kanary_ct_timeout_seconds The plain path's conntrack timeouts in force, by state.\n"
+		"# TYPE kanary_ct_timeout_seconds gauge\n"
+		"kanary_ct_timeout_seconds{state=\"closed\"} %.3f\n"
+		"kanary_ct_timeout_seconds{state=\"syn_sent\"} %.3f\n",
+		lc.linger_ms / 1e3, lc.syn_timeout_ms / 1e3);
+	kd_text_printf(t, "# HELP kanary_ct_sweeps_total Ticks of the conntrack sweeper.\n"
+		"# TYPE kanary_ct_sweeps_total counter\nkanary_ct_sweeps_total %llu\n",
+		(unsigned long long)lc.sweeps);
+	kd_text_printf(t, "# HELP kanary_ct_sweep_max_seconds The conntrack sweeper's longest tick.\n"
+		"# TYPE kanary_ct_sweep_max_seconds gauge\nkanary_ct_sweep_max_seconds %.6f\n",
+		lc.sweep_max_ns / 1e9);
+}
+
 void kd_metrics_datapath_text(struct kd_text *t, const char *pin, const struct kd_istio_ids *ids)
 {
 	struct kanary_err e = { "" };
@@ -275,6 +296,7 @@ void kd_metrics_datapath_text(struct kd_text *t, const char *pin, const struct k
 			kd_text_printf(t, "kanary_datapath_events_total{event=\"%s\"} %llu\n",
 				kanary_counter_names[i], (unsigned long long)cnt[i]);
 	}
+	ct_lifecycle_families(t, &m);
 	kanary_maps_close(&m);
 }
 
