@@ -102,15 +102,18 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
 	 */
 	if (!ho && ref) {
 		struct kanary_ho_entry *syn = bpf_map_lookup_elem(&kanary_hosyn_v1, fwd);
-		int verdict;
+		int verdict = KANARY_HO_NO_COOKIE;
 
-		if (syn) {
+		if (syn)
 			verdict = kanary_ho_handshake(skb, p, fwd, syn);
-			if (verdict != KANARY_HO_PROMOTED)
-				return verdict;
+		else if (!new_conn)
+			verdict = kanary_ho_from_cookie(p, fwd, ref->id);
+		if (verdict == KANARY_HO_PROMOTED) {
 			ho = bpf_map_lookup_elem(&kanary_ho_v4, fwd);
 			if (!ho)
 				return TC_ACT_SHOT;
+		} else if (verdict != KANARY_HO_NO_COOKIE) {
+			return verdict;
 		}
 	}
 	if (ho) {

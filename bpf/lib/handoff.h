@@ -4,7 +4,7 @@
  * machine.
  *
  *   client              kanary (host veth tc)                 backend
- *     SYN  ------------> answered here: SYN-ACK, ISN from the flow
+ *     SYN  ------------> answered here: SYN-ACK, ISN a cookie (handoff_cookie.h)
  *     ACK  ------------> dropped
  *     data ------------> stashed, matched, backend chosen;
  *                        the segment becomes a SYN (client ISN) --> SYN
@@ -25,9 +25,27 @@
 #define KANARY_BPF_HANDOFF_H
 
 #include "handoff_craft.h"
+#include "handoff_cookie.h"
 #include "handoff_stash.h"
 #include "request.h"
 #include "mirror.h"
+
+/* A handshake's state in SYN_RCVD, in ho: what a SYN tells, or a cookie proves. */
+static __always_inline void kanary_ho_begin(struct kanary_ho_entry *ho, __u32 client_isn,
+					    __u32 our_isn, __u16 mss, __u32 svc_id)
+{
+	__builtin_memset(ho, 0, sizeof(*ho));
+	ho->state = KANARY_HO_SYN_RCVD;
+	ho->client_isn = client_isn;
+	ho->our_isn = our_isn;
+	ho->mss = mss;
+	ho->svc_id = svc_id;
+	ho->leg_isn = client_isn;
+	ho->srv_nxt = our_isn + 1;
+	ho->xchg.cli_nxt = client_isn + 1;
+	ho->cli_nxt = client_isn + 1;
+	kanary_xchg_server_isn(&ho->xchg, our_isn);
+}
 
 /* A SYN to a service with rules: track it and answer it ourselves. */
 static __noinline int kanary_ho_accept(struct __sk_buff *skb, const struct kanary_pkt *p,
@@ -35,28 +53,49 @@ static __noinline int kanary_ho_accept(struct __sk_buff *skb, const struct kanar
 					    const struct kanary_svc_ref *ref)
 {
 	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
-	struct kanary_ho_entry *ho;
+	__u16 mss;
 
 	if (!sc)
 		return TC_ACT_SHOT;
-	/* Made in the scratch: on the stack it would not leave room for the calls after it. */
-	ho = &sc->ho;
-	__builtin_memset(ho, 0, sizeof(*ho));
-	ho->state = KANARY_HO_SYN_RCVD;
-	ho->client_isn = p->seq;
-	/* From the flow and the client's ISN: a retransmitted SYN gets the same answer. */
-	ho->our_isn = kanary_hash3(p->saddr ^ bpf_htonl(p->seq), p->daddr, kanary_flow_ports(p),
-				   kanary_hash_seed() ^ KANARY_HASH_ISN);
-	ho->mss = kanary_tcp_opt_mss(skb, p, &sc->walk);
-	ho->svc_id = ref->id;
-	ho->leg_isn = p->seq;
-	ho->srv_nxt = ho->our_isn + 1;
-	ho->xchg.cli_nxt = p->seq + 1;
-	ho->cli_nxt = p->seq + 1;
-	kanary_xchg_server_isn(&ho->xchg, ho->our_isn);
-	if (bpf_map_update_elem(&kanary_hosyn_v1, fwd, ho, BPF_ANY))
+	mss = kanary_tcp_opt_mss(skb, p, &sc->walk);
+	/*
+	 * Made in the scratch: on the stack it would not leave room for the
+	 * calls after it.  The ISN is the cookie: a retransmitted SYN gets the
+	 * same answer.
+	 */
+	kanary_ho_begin(&sc->ho, p->seq, kanary_cookie(p, p->seq, mss), mss, ref->id);
+	if (bpf_map_update_elem(&kanary_hosyn_v1, fwd, &sc->ho, BPF_ANY))
 		return TC_ACT_SHOT;
-	return kanary_ho_synack(skb, p, ho);
+	return kanary_ho_synack(skb, p, &sc->ho);
+}
+
+/* kanary_ho_handshake's answer when the segment binds: the caller goes on with kanary_ho_v4's entry. */
+#define KANARY_HO_PROMOTED	(-2)
+/* kanary_ho_from_cookie's when p is no first data of ours: the caller goes on. */
+#define KANARY_HO_NO_COOKIE	(-3)
+
+/*
+ * Ingress: data to service svc_id of no known connection.  When it is a
+ * client's first data and its cookie checks out, the handshake's entry was
+ * evicted: it is made again, in kanary_ho_v4 as kanary_ho_handshake would
+ * bind it (KANARY_HO_PROMOTED), with the cookie's MSS.
+ */
+static __noinline int kanary_ho_from_cookie(const struct kanary_pkt *p,
+					    const struct kanary_ct_key *fwd, __u32 svc_id)
+{
+	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
+	__u32 our_isn;
+
+	if (!sc || !p || !fwd || !kanary_cookie_proves(p) ||
+	    !bpf_map_lookup_elem(&kanary_rules_v1, &svc_id))
+		return KANARY_HO_NO_COOKIE;
+	our_isn = p->ack_seq - 1;
+	kanary_ho_begin(&sc->ho, p->seq - 1, our_isn, kanary_cookie_mss(our_isn), svc_id);
+	/* Two CPUs making it at once: one binds, as kanary_ho_handshake's would. */
+	if (bpf_map_update_elem(&kanary_ho_v4, fwd, &sc->ho, BPF_NOEXIST))
+		return TC_ACT_SHOT;
+	kanary_count(KANARY_CNT_HO_COOKIE);
+	return KANARY_HO_PROMOTED;
 }
 
 /*
@@ -489,8 +528,6 @@ static __always_inline int kanary_ho_ingress(struct __sk_buff *skb, const struct
 	return TC_ACT_SHOT;
 }
 
-/* kanary_ho_handshake's answer when the segment binds: the caller goes on with kanary_ho_v4's entry. */
-#define KANARY_HO_PROMOTED	(-2)
 
 /*
  * Ingress: a connection in kanary_hosyn_v1, our SYN-ACK sent and no data

@@ -226,6 +226,7 @@ enum kanary_counter {
 	KANARY_CNT_CT_HALF_OPEN,	/* connection's entries deleted, its SYN unanswered for the SYN timeout */
 	KANARY_CNT_CT_EXPIRY_FULL,	/* connection not queued to expire (queue full, or its lock busy): left to the LRU */
 	KANARY_CNT_CT_SWEEPER_FAIL,	/* the expiry timer could not be set up (tried again at the next close) */
+	KANARY_CNT_HO_COOKIE,		/* rule-path handshake whose evicted state its first data's cookie made again */
 	KANARY_CNT__MAX,
 };
 

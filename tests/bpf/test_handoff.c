@@ -675,6 +675,85 @@ START_TEST(idle_handshakes_evict_no_bound_connection)
 }
 END_TEST
 
+/*
+ * SYN cookies (handoff_cookie.h): a handshake whose entry is gone (here a
+ * pod's 5,000 idle handshakes evict it from a table of 1,024) binds with
+ * its first data, its state made again from the cookie in its ack, with the
+ * cookie's MSS: the client's, rounded down to one of eight sizes.  Before
+ * cookies it met no state and was reset (state_lost).
+ */
+START_TEST(handshake_evicted_by_a_flood_binds_by_its_cookie)
+{
+	struct kanary_load_opts lo = { .ct_size = 16384 };
+	static const __u8 mss_1448[4] = { 2, 4, 1448 >> 8, 1448 & 0xff };
+	struct kanary_ho_stats none = { 0 };
+	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
+	struct hc_conn c, h, d;
+	struct pkt out;
+
+	kt_reload(&lo);
+	rules_service();
+	kt_counters(before);
+	c = hc_conn_http(0, req_dark);
+	hc_handshake(&c);
+	/* An MSS between two of the cookie's: the backend gets the smaller. */
+	d = hc_conn_http(1, req_plain);
+	d.syn_opts = mss_1448;
+	d.syn_opts_len = sizeof(mss_1448);
+	d.mss = 1448;
+	hc_handshake(&d);
+	for (unsigned i = 2; i <= 5000; i++) {
+		h = hc_conn_http(i, req_dark);
+		hc_handshake(&h);
+	}
+	ck_assert_msg(!hc_ho_tracked(&c) && !hc_ho_tracked(&d),
+		      "the flood did not evict the handshakes under test: nothing to prove");
+	hc_first_data(&c, RULE_SUBSET, &out);
+	d.mss = 1440;
+	hc_first_data(&d, WEIGHT_SUBSET, &out);
+	hc_backend_synack(&c, &out);
+	ck_assert_msg(hc_ho_tracked(&c) && !hc_in_handshakes(&c), "the cookie's state is not bound");
+	hc_expect_ho_stats(&none);
+	kt_counters(after);
+	ck_assert_uint_eq(after[KANARY_CNT_HO_COOKIE] - before[KANARY_CNT_HO_COOKIE], 2);
+}
+END_TEST
+
+/*
+ * Only a client's first data proves a cookie: a later segment of an evicted
+ * connection (its seq past the ISN + 1), or an ack off in the hash's bits,
+ * makes no state and is reset at its ack as before.  (The MSS's bits are
+ * not checked, as in Linux: any of them gives one of the eight sizes.)
+ */
+START_TEST(only_first_data_with_our_cookie_makes_state)
+{
+	struct kanary_ho_stats want = { .state_lost = 3 };
+	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
+	struct hc_conn c = hc_conn_http(1, req_dark);
+	const __u32 acks[3] = { 0, 8, 1u << 31 };	/* added to our ISN + 1 */
+	struct kanary_ct_key k;
+	struct tcp4_spec s;
+	struct pkt out;
+
+	rules_service();
+	kt_counters(before);
+	hc_handshake(&c);
+	k = kt_ct_fwd_key(&c.f);
+	ck_assert_int_eq(bpf_map_delete_elem(kt.maps.handshake, &k), 0);
+	for (int i = 0; i < 3; i++) {
+		__u32 seq = c.cisn + 1 + (i ? 0 : 100);
+
+		s = hc_from_client(&c, TF_ACK | TF_PSH, seq, c.our_isn + 1 + acks[i], c.req, c.req_len);
+		ck_verdict(hc_ingress(&s, &out), TC_ACT_REDIRECT, "data that no cookie proves");
+		hc_expect_rst_to_client(&c, &out, c.our_isn + 1 + acks[i], "RST for the lost connection");
+		ck_assert_msg(!hc_ho_tracked(&c), "state made from a segment no cookie proves (%d)", i);
+	}
+	hc_expect_ho_stats(&want);
+	kt_counters(after);
+	ck_assert_uint_eq(after[KANARY_CNT_HO_COOKIE], before[KANARY_CNT_HO_COOKIE]);
+}
+END_TEST
+
 Suite *handoff_suite(void)
 {
 	Suite *s = suite_create("handoff");
@@ -712,6 +791,8 @@ Suite *handoff_suite(void)
 	tcase_add_test(tc, no_backend_resets_client);
 	tcase_add_test(tc, orphan_segment_resets_client_at_its_ack);
 	tcase_add_test(tc, idle_handshakes_evict_no_bound_connection);
+	tcase_add_test(tc, handshake_evicted_by_a_flood_binds_by_its_cookie);
+	tcase_add_test(tc, only_first_data_with_our_cookie_makes_state);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -23,9 +23,10 @@ const char *const kanary_counter_names[KANARY_CNT__MAX] = {
 	[KANARY_CNT_CT_HALF_OPEN]	= "ct_half_open",
 	[KANARY_CNT_CT_EXPIRY_FULL]	= "ct_expiry_full",
 	[KANARY_CNT_CT_SWEEPER_FAIL]	= "ct_sweeper_fail",
+	[KANARY_CNT_HO_COOKIE]		= "ho_cookie",
 };
 /* A new counter in abi.h needs its name here. */
-_Static_assert(KANARY_CNT__MAX == 14, "kanary_counter_names is out of date with abi.h");
+_Static_assert(KANARY_CNT__MAX == 15, "kanary_counter_names is out of date with abi.h");
 
 static int ncpus(struct kanary_err *e)
 {

@@ -4,7 +4,11 @@
 # (safe2, kanary on its veth too, as on every pod of a node) completes
 # 16,000 handshakes with the rule service and sends nothing, while the
 # client holds a keep-alive rule-path connection and opens new ones, on
-# the rule path and the plain path: all of them work.  kanary is loaded
+# the rule path and the plain path: all of them work, and so does a client
+# that connected before the flood and sends its first request after it
+# (a pooled connection): its handshake's entry is evicted by the flood and
+# made again from the SYN cookie in its first data's ack (ho_cookie); before
+# cookies it was reset (handoff_cookie.h).  kanary is loaded
 # with a conntrack of 16,384, so the rule path holds 4,096 bound
 # connections and 1,024 handshakes: the flood is far larger than either.
 # On the datapath before the handshakes' own table this test still
@@ -27,9 +31,14 @@ setup_file() {
 teardown_file() { e2e_teardown_file; }
 teardown() { bg_stop_all; }
 
-@test "16,000 idle handshakes from a pod break no neighbour's connection, bound or new" {
-	local ready=$BATS_TEST_TMPDIR/flood.ready steps victim flooder i
+@test "16,000 idle handshakes from a pod break no neighbour's connection, bound, idle or new" {
+	local ready=$BATS_TEST_TMPDIR/flood.ready steps victim pooled flooder i before
 	steps=$BATS_TEST_TMPDIR/steps.json
+	before=$(kctl -j counters | jq .ho_cookie)
+	# Connected now, its first request after the flood.
+	jq -nc '[{sleep: 12, path: "/", headers: {"x-my-header": "dark"}}, {path: "/"}]' >"$BATS_TEST_TMPDIR/pooled.json"
+	bg ka_client steps "$KN_VIP" "$KN_VIP_PORT" "$BATS_TEST_TMPDIR/pooled.json" >"$BATS_TEST_TMPDIR/pooled"
+	pooled=$BG_LAST
 	jq -nc '[{path: "/", headers: {"x-my-header": "dark"}},
 		{sleep: 12, path: "/", headers: {"x-my-header": "dark"}}, {path: "/"}]' >"$steps"
 	bg ka_client steps "$KN_VIP" "$KN_VIP_PORT" "$steps" >"$BATS_TEST_TMPDIR/victim"
@@ -56,6 +65,13 @@ teardown() { bg_stop_all; }
 	cat "$BATS_TEST_TMPDIR/victim"
 	expect_eq "$(jq -s 'map(.lport) | unique | length' "$BATS_TEST_TMPDIR/victim")" 1 \
 		"connections the keep-alive client used"
+	wait "$pooled" || { cat "$BATS_TEST_TMPDIR/pooled"; echo "FAIL: the connection idle since its handshake broke" >&2; return 1; }
+	cat "$BATS_TEST_TMPDIR/pooled"
+	expect_eq "$(jq -s 'map(select(.status == 200)) | length' "$BATS_TEST_TMPDIR/pooled")" 2 \
+		"requests answered on the connection idle since its handshake"
+	# Its entry went with the flood: the cookie made it again (at least it; the pod's own may too).
+	expect_between "$(($(kctl -j counters | jq .ho_cookie) - before))" 1 "$FLOOD" \
+		"handshakes made again from their cookie"
 	# The flood's own handshakes past the table's 1,024 were evicted: closing them, the
 	# pod met no state and was reset (counted state_lost), which harms only itself.
 	expect_between "$(kctl -j stats greeting | jq '.[0].handoff.state_lost')" 1 "$FLOOD" \
