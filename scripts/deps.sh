@@ -5,7 +5,7 @@ set -eu
 PKGS="gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev libhttp-parser-dev bpftool pkg-config check
       libyaml-dev libcurl4-openssl-dev libmicrohttpd-dev libclang-rt-14-dev bats jq iproute2 ethtool nginx-light curl wrk coreutils procps
       python3 python3-yaml openssl haproxy iptables nftables libnetfilter-queue-dev gnuplot-nox nghttp2-client
-      mmdebstrap podman prometheus"
+      mmdebstrap podman prometheus hping3"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -434,6 +434,7 @@ void kd_daemon_free(struct kd_daemon *d)
 	kd_desired_cache_free(&d->cache);
 	kd_changes_free(&d->changes);
 	kd_status_cache_free(&d->status_cache);
+	kd_status_files_free(&d->status_files);
 	kd_diags_free(&d->build_diags);
 	kd_results_free(&d->results);
 	free(d->apply_error);

@@ -21,6 +21,7 @@
 #include "report/health.h"
 #include "report/status_pace.h"
 #include "report/status_cache.h"
+#include "report/status_files.h"
 
 struct kd_config {
 	const char *manifests;
@@ -87,6 +88,7 @@ struct kd_daemon {
 	struct kd_health_state hs;	/* what it was last told */
 	struct kd_pace status_pace;	/* the status file's writes */
 	struct kd_status_cache status_cache;	/* its service entries */
+	struct kd_status_files status_files;	/* its "files" array */
 };
 
 /*

@@ -148,6 +148,16 @@ struct kanary_service {
 
 int kanary_service_get(struct kanary_maps *m, const char *name,
 		       struct kanary_service *out, struct kanary_err *e);
+/*
+ * The same, looked for first at key, where a caller that knows the
+ * service's VIP:port expects it: two lookups, where kanary_service_get
+ * builds the name index from every service on its first use after an open
+ * (kanaryd's partial pass reads a few services of thousands).  Elsewhere
+ * or nowhere at key: kanary_service_get.
+ */
+int kanary_service_get_at(struct kanary_maps *m, const char *name,
+			  const struct kanary_svc_key *key, struct kanary_service *out,
+			  struct kanary_err *e);
 /* Calls fn for each service, in id order; stops when fn returns non-zero. */
 int kanary_service_foreach(struct kanary_maps *m,
 			   int (*fn)(const struct kanary_service *s, void *ctx),

@@ -194,6 +194,23 @@ int kanary_service_get(struct kanary_maps *m, const char *name,
 	return service_load(m, id, slot, out, e);
 }
 
+int kanary_service_get_at(struct kanary_maps *m, const char *name,
+			  const struct kanary_svc_key *key, struct kanary_service *out,
+			  struct kanary_err *e)
+{
+	struct kanary_svc_config cfg;
+	struct kanary_svc_ref ref;
+
+	/* The same checks as index_check: the entry points to id, whose slot has the name. */
+	if (bpf_map_lookup_elem(m->svc, key, &ref) == 0 && ref.id < m->max_services &&
+	    ref.slot < 2 && kanary_cfg_read(m, ref.id, ref.slot, &cfg, NULL) == 0 &&
+	    strncmp(cfg.name, name, sizeof(cfg.name)) == 0) {
+		memset(out, 0, sizeof(*out));
+		return service_fill(m, ref.id, ref.slot, &cfg, out, e);
+	}
+	return kanary_service_get(m, name, out, e);
+}
+
 int kanary_service_foreach(struct kanary_maps *m,
 			   int (*fn)(const struct kanary_service *s, void *ctx),
 			   void *ctx, struct kanary_err *e)

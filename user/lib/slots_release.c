@@ -50,15 +50,33 @@ static int grace_period(struct kanary_err *e)
 			   "(membarrier): %s", strerror(errno));
 }
 
+/*
+ * Without the index: a live slot's own config holds the key whose service
+ * map entry points to it (a commit writes the config, then switches that
+ * entry), so two lookups tell, where building the index reads every
+ * service.  A retired slot another commit wrote again is judged by what it
+ * holds now, as it must.
+ */
+static bool slot_live_by_config(struct kanary_maps *m, __u32 id, __u32 slot)
+{
+	struct kanary_svc_config cfg;
+	struct kanary_svc_ref ref;
+
+	if (kanary_cfg_read(m, id, slot, &cfg, NULL))
+		return true;	/* cannot tell: keep it */
+	if (bpf_map_lookup_elem(m->svc, &cfg.key, &ref))
+		return false;
+	return ref.id == id && ref.slot == slot;
+}
+
 /* Whether slot is (again) the live one of id: a later commit may have switched back. */
 static bool slot_live(struct kanary_maps *m, __u32 id, __u32 slot)
 {
 	const struct kanary_svc_key *key;
-	struct kanary_name_index *x;
 	struct kanary_svc_ref ref;
 
-	if (!m->index && kanary_index_get(m, &x, NULL))
-		return true;	/* cannot tell: keep it */
+	if (!m->index)
+		return slot_live_by_config(m, id, slot);
 	key = kanary_name_index_key(m->index, id);
 	if (!key)
 		return kanary_name_index_used(m->index, id);	/* taken, name unusable: keep */

@@ -4,7 +4,8 @@
 # (safe2, kanary on its veth too, as on every pod of a node) completes
 # 16,000 handshakes with the rule service and sends nothing, while the
 # client holds a keep-alive rule-path connection and opens new ones, on
-# the rule path and the plain path: all of them work, and so does a client
+# the rule path and the plain path, also during 3 s of bare SYNs from
+# spoofed sources (hping3 --flood --rand-source): all of them work, and so does a client
 # that connected before the flood and sends its first request after it
 # (a pooled connection): its handshake's entry is evicted by the flood and
 # made again from the SYN cookie in its first data's ack (ho_cookie); before
@@ -32,7 +33,7 @@ teardown_file() { e2e_teardown_file; }
 teardown() { bg_stop_all; }
 
 @test "16,000 idle handshakes from a pod break no neighbour's connection, bound, idle or new" {
-	local ready=$BATS_TEST_TMPDIR/flood.ready steps victim pooled flooder i before
+	local ready=$BATS_TEST_TMPDIR/flood.ready steps victim pooled flooder hping syns i before
 	steps=$BATS_TEST_TMPDIR/steps.json
 	before=$(kctl -j counters | jq .ho_cookie)
 	# Connected now, its first request after the flood.
@@ -58,6 +59,21 @@ teardown() { bg_stop_all; }
 		in_ns client curl -sf -o /dev/null --max-time 5 "http://$KN_PLAIN_VIP:$KN_VIP_PORT/" ||
 			{ echo "FAIL: new plain-path connection $i failed" >&2; return 1; }
 	done
+	# Then 3 s of bare SYNs from spoofed sources (hping3), and new connections meanwhile.
+	bg timeout -s INT 3 ip netns exec "$(ns_of "$ATTACKER")" hping3 -S -p "$KN_VIP_PORT" \
+		--flood --rand-source "$KN_VIP" >"$BATS_TEST_TMPDIR/hping3" 2>&1
+	hping=$BG_LAST
+	sleep 0.5
+	for i in $(seq 5); do
+		in_ns client curl -sf -o /dev/null --max-time 5 -H 'x-my-header: dark' "$KN_VIP_URL" ||
+			{ echo "FAIL: new rule-path connection $i (dark) failed under the SYN flood" >&2; return 1; }
+		in_ns client curl -sf -o /dev/null --max-time 5 "http://$KN_PLAIN_VIP:$KN_VIP_PORT/" ||
+			{ echo "FAIL: new plain-path connection $i failed under the SYN flood" >&2; return 1; }
+	done
+	wait "$hping" || true	# ended by its SIGINT
+	syns=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$BATS_TEST_TMPDIR/hping3")
+	echo "hping3: ${syns:-?} spoofed SYNs"
+	expect_between "${syns:-0}" 16384 1e12 "spoofed SYNs sent (more than the handshakes' table holds)"
 	wait "$flooder"
 	echo "flood: $(cat "$BATS_TEST_TMPDIR/flood")"
 	expect_eq "$(jq .connected "$BATS_TEST_TMPDIR/flood")" "$FLOOD" "idle handshakes the pod completed"

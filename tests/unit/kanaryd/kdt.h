@@ -78,6 +78,7 @@ Suite *name_index_suite(void);
 Suite *reconcile_suite(void);
 Suite *status_suite(void);
 Suite *status_pace_suite(void);
+Suite *status_files_suite(void);
 Suite *partial_suite(void);
 Suite *pod_index_suite(void);
 Suite *kube_config_suite(void);

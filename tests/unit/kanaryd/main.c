@@ -60,6 +60,7 @@ int main(void)
 	srunner_add_suite(sr, applied_suite());
 	srunner_add_suite(sr, status_suite());
 	srunner_add_suite(sr, status_pace_suite());
+	srunner_add_suite(sr, status_files_suite());
 	srunner_add_suite(sr, reconcile_suite());
 	srunner_add_suite(sr, partial_suite());
 	srunner_add_suite(sr, pod_index_suite());

@@ -541,6 +541,65 @@ START_TEST(partial_pass_recreates_a_changed_service_missing_from_the_maps)
 }
 END_TEST
 
+/*
+ * A partial pass's results: every desired service's, in name order, the
+ * changed ones new and the others the last pass's, found after that pass's
+ * deletion (kd_reconcile_some walks them in order).
+ */
+START_TEST(partial_pass_results_carry_the_last_passes)
+{
+	struct scene extra = base, after = base;
+	struct kdt_world wx, w0, w1;
+	struct files fx, f0, f1;
+	struct kd_results last = { 0 };
+	struct instance a;
+	struct kd_changes c;
+
+	extra.extra = true;
+	after.p3_ready = "False";
+	build(&wx, &extra, &fx);
+	build(&w0, &base, &f0);
+	build(&w1, &after, &f1);
+	kd_desired_changed(&w0.desired, &w1.desired, &c);
+	ck_assert_uint_eq(c.n, 1);
+	up(&a);
+	full(&a, &wx.desired);
+	full(&a, &w0.desired);		/* the extra Service's service deleted: first in the results */
+	ck_assert_str_eq(kd_outcome_name(a.res.v[0].outcome), "deleted");
+	for (size_t i = 0; i < a.res.n; i++) {
+		struct kd_result r = a.res.v[i];
+
+		r.msg = r.msg ? strdup(r.msg) : NULL;
+		KD_PUSH(last.v, last.n, last.cap, r);
+	}
+	KD_NAME_INDEX_OF(&last.by_name, last.v, last.n, name);
+	partial(&a, &w1.desired, &c);
+	ck_assert_uint_eq(a.res.n, w1.desired.n);
+	for (size_t i = 0; i < w1.desired.n; i++) {
+		const struct kd_result *now = &a.res.v[i], *was = kd_results_find(&last, now->name);
+
+		ck_assert_str_eq(now->name, w1.desired.v[i].name);
+		ck_assert_ptr_eq(kd_results_find(&a.res, now->name), now);
+		if (kd_changes_has(&c, now->name)) {
+			ck_assert_str_eq(kd_outcome_name(now->outcome), "updated");
+			continue;
+		}
+		ck_assert_ptr_nonnull(was);
+		ck_assert_str_eq(kd_outcome_name(now->outcome), kd_outcome_name(was->outcome));
+		ck_assert_int_eq(!now->msg, !was->msg);
+		if (now->msg)
+			ck_assert_str_eq(now->msg, was->msg);
+	}
+	ck_assert_uint_eq(a.res.writes, 1);
+	kd_results_free(&last);
+	kd_changes_free(&c);
+	down(&a);
+	kdt_free(&wx);
+	kdt_free(&w0);
+	kdt_free(&w1);
+}
+END_TEST
+
 Suite *partial_suite(void)
 {
 	Suite *s = suite_create("partial");
@@ -549,6 +608,7 @@ Suite *partial_suite(void)
 	tcase_set_timeout(t, 120);
 	tcase_add_loop_test(t, partial_pass_equals_full_pass, 0, (int)(sizeof(events) / sizeof(events[0])));
 	tcase_add_test(t, partial_pass_recreates_a_changed_service_missing_from_the_maps);
+	tcase_add_test(t, partial_pass_results_carry_the_last_passes);
 	tcase_add_test(t, partial_build_leaves_a_pod_defined_twice_to_a_full_build);
 	suite_add_tcase(s, t);
 	return s;

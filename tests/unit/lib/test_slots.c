@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "fixture.h"
+#include "internal.h"
 
 #define SMALL_BACKENDS	64
 #define PER_SERVICE	20	/* two services: 40 live backends, 80 if both slots stay */
@@ -132,6 +133,111 @@ START_TEST(release_keeps_a_slot_that_is_live_again)
 }
 END_TEST
 
+static struct kanary_svc_key key_of(__u32 i)
+{
+	struct kanary_svc_key key = { .port = htons(80), .proto = IPPROTO_TCP };
+
+	kanary_addr_from_v4(&key.vip, htonl(0x0a60000a + i));
+	return key;
+}
+
+/* name, read at its VIP:port without the name index, committed with PER_SERVICE backends from base. */
+static void commit_at(struct kanary_service *s, const char *name, __u32 i, __u32 base)
+{
+	struct kanary_svc_key key = key_of(i);
+	struct kanary_err e = { 0 };
+
+	ck_assert_msg(kanary_service_get_at(&small, name, &key, s, &e) == 0, "get at: %s", e.msg);
+	ck_assert_str_eq(s->cfg.name, name);
+	for (__u32 j = 0; j < PER_SERVICE; j++)
+		kanary_addr_from_v4(&s->backends[0][j].addr, htonl(0x0a010000 + base + j));
+	ck_assert_msg(kanary_service_commit(&small, s, &e) == 0, "commit of %s: %s", name, e.msg);
+}
+
+static void reopen_small(void)
+{
+	struct kanary_err e = { 0 };
+
+	kanary_maps_close(&small);
+	ck_assert_msg(kanary_maps_open(&small, small_dir, &e) == 0, "open: %s", e.msg);
+}
+
+/*
+ * kanaryd's partial pass: services read at their VIP:port, committed back
+ * and forth, released, and not one of them costs the index of every
+ * service; the live slots stay, the others go.
+ */
+START_TEST(read_at_key_and_release_without_the_index)
+{
+	struct kanary_service *s = calloc(1, sizeof(*s));
+	struct kanary_svc_key elsewhere = key_of(1);
+	struct kanary_err e = { 0 };
+
+	ck_assert_ptr_nonnull(s);
+	small_load();
+	commit_service(s, "a", 0, 0, true);
+	commit_service(s, "b", 1, 100, true);
+	reopen_small();
+	for (__u32 round = 1; round <= 3; round++) {
+		commit_at(s, "a", 0, 1000 * round);
+		commit_at(s, "b", 1, 1000 * round + 100);
+	}
+	ck_assert_ptr_null(small.index);
+	ck_assert_int_eq(kanary_slots_release(&small, &e), 0);
+	ck_assert_ptr_null(small.index);
+	ck_assert_uint_eq(backends_in_map(small.be), 2 * PER_SERVICE);
+	/* Not at the key given: found by name all the same (with the index). */
+	ck_assert_msg(kanary_service_get_at(&small, "a", &elsewhere, s, &e) == 0, "get: %s", e.msg);
+	ck_assert_str_eq(s->cfg.name, "a");
+	ck_assert_uint_eq(ntohl(s->backends[0][0].addr.w[3]), 0x0a010000 + 3000);
+	ck_assert_int_eq(kanary_service_get_at(&small, "gone", &elsewhere, s, &e), -ENOENT);
+	free(s);
+	small_unload();
+}
+END_TEST
+
+/*
+ * A service deleted and its id taken by a new one within one open: the
+ * new service is created in slot 0, which the old one's commit retired.
+ * Released without the index, the slot is judged by what it holds now,
+ * and kept.
+ */
+START_TEST(release_without_the_index_keeps_a_reused_ids_live_slot)
+{
+	struct kanary_service *s = calloc(1, sizeof(*s));
+	struct kanary_err e = { 0 };
+	__u32 id;
+
+	ck_assert_ptr_nonnull(s);
+	small_load();
+	commit_service(s, "a", 0, 0, true);		/* added in slot 0, committed to 1: 0 retired */
+	id = s->id;
+	ck_assert_int_eq(kanary_service_del(&small, "a", &e), 0);
+	/* c, created whole with its backends: commit_new writes slot 0 of a's id. */
+	memset(s, 0, sizeof(*s));
+	strcpy(s->cfg.name, "c");
+	s->cfg.key = key_of(2);
+	ck_assert_int_eq(kanary_subset_find(s, "stable", true, &e), 0);
+	s->cfg.subsets[0].n_backends = PER_SERVICE;
+	for (__u32 j = 0; j < PER_SERVICE; j++) {
+		kanary_addr_from_v4(&s->backends[0][j].addr, htonl(0x0a010000 + 3000 + j));
+		s->backends[0][j].port = htons(8080);
+	}
+	ck_assert_msg(kanary_service_commit(&small, s, &e) == 0, "create c: %s", e.msg);
+	ck_assert_uint_eq(s->id, id);
+	ck_assert_uint_eq(s->slot, 0);
+	ck_assert(kanary_slot_retired(&small, id, 0));
+	kanary_index_drop(&small);
+	ck_assert_int_eq(kanary_slots_release(&small, &e), 0);
+	ck_assert_ptr_null(small.index);
+	ck_assert_uint_eq(backends_in_map(small.be), PER_SERVICE);
+	ck_assert_msg(kanary_service_get(&small, "c", s, &e) == 0, "get: %s", e.msg);
+	ck_assert_uint_eq(ntohl(s->backends[0][0].addr.w[3]), 0x0a010000 + 3000);
+	free(s);
+	small_unload();
+}
+END_TEST
+
 Suite *slots_suite(void)
 {
 	Suite *s = suite_create("slots");
@@ -139,6 +245,8 @@ Suite *slots_suite(void)
 
 	tcase_add_test(t, second_commit_fits_a_map_sized_for_live_backends);
 	tcase_add_test(t, release_keeps_a_slot_that_is_live_again);
+	tcase_add_test(t, read_at_key_and_release_without_the_index);
+	tcase_add_test(t, release_without_the_index_keeps_a_reused_ids_live_slot);
 	suite_add_tcase(s, t);
 	return s;
 }

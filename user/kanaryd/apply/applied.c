@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,25 +101,89 @@ int kd_applied_load(struct kd_applied *a, const char *path, struct kanary_err *e
 	return 0;
 }
 
+/* Plain ASCII with nothing to escape: printed as it is. */
+static bool plain_name(const char *name)
+{
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		if (*c < 0x20 || *c >= 0x80 || *c == '"' || *c == '\\')
+			return false;
+	return true;
+}
+
+/*
+ * sep, then name as a JSON key, escaped by jansson when it must be.  0; 1 when
+ * jansson refuses the name (not UTF-8: left out, as json_object_set_new did); -1.
+ */
+static int print_key(FILE *f, const char *sep, const char *name)
+{
+	json_t *s;
+	char *text;
+	int ret;
+
+	if (plain_name(name))
+		return fputs(sep, f) == EOF || fputc('"', f) == EOF || fputs(name, f) == EOF ||
+		       fputc('"', f) == EOF ? -1 : 0;
+	s = json_string(name);
+	text = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+	ret = !text ? 1 : fprintf(f, "%s%s", sep, text) < 0 ? -1 : 0;
+	free(text);
+	json_decref(s);
+	return ret;
+}
+
+/* ": \"%016llx\"" without printf's parsing, once per service and pass. */
+static int print_hash(FILE *f, __u64 hash)
+{
+	static const char hex[] = "0123456789abcdef";
+	char text[21] = ": \"";
+
+	for (int i = 0; i < 16; i++)
+		text[3 + i] = hex[(hash >> (60 - 4 * i)) & 0xf];
+	text[19] = '"';
+	return fwrite(text, 1, 20, f) == 20 ? 0 : -1;
+}
+
+/*
+ * The document json_dump_file(JSON_INDENT(1) | JSON_SORT_KEYS) made, printed
+ * directly from the sorted array: at 10,000 services, building the jansson
+ * tree for each pass's write was a sixth of kanaryd's CPU for a pod event.
+ */
+static int print_record(FILE *f, const struct kd_applied *a)
+{
+	bool first = true;
+
+	if (fputs("{\n \"services\": {", f) == EOF)
+		return -1;
+	for (size_t i = 0; i < a->n; i++) {
+		int r = print_key(f, first ? "\n  " : ",\n  ", a->v[i].name);
+
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
+		if (print_hash(f, a->v[i].hash))
+			return -1;
+		first = false;
+	}
+	return fputs(first ? "},\n \"version\": 1\n}" : "\n },\n \"version\": 1\n}", f) == EOF ? -1 : 0;
+}
+
 int kd_applied_save(struct kd_applied *a, const char *path, struct kanary_err *e)
 {
-	json_t *root = json_object(), *svcs = json_object();
-	char tmp[4096], hex[32];
-	int ret = 0;
+	char tmp[4096];
+	FILE *f;
+	int ret = 0, err;
 
-	for (size_t i = 0; i < a->n; i++) {
-		snprintf(hex, sizeof(hex), "%016" PRIx64, (uint64_t)a->v[i].hash);
-		json_object_set_new(svcs, a->v[i].name, json_string(hex));
-	}
-	json_object_set_new(root, "version", json_integer(1));
-	json_object_set_new(root, "services", svcs);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (json_dump_file(root, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) || rename(tmp, path)) {
+	f = fopen(tmp, "w");
+	err = !f || print_record(f, a);
+	if (f && fclose(f))
+		err = 1;
+	if (err || rename(tmp, path)) {
 		ret = kanary_errf(e, EIO, "cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
 	} else {
 		a->dirty = false;
 	}
-	json_decref(root);
 	return ret;
 }

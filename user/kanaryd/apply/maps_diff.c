@@ -117,7 +117,11 @@ int kd_diff_read_some(struct kd_diff *df, struct kanary_maps *m, const struct kd
 	df->m = m;
 	df->want = want;
 	for (size_t i = 0; i < n && !err; i++) {
-		err = kanary_service_get(m, names[i], s, e);
+		const struct kd_desired_service *d = kd_desired_find(want, names[i]);
+
+		/* At its VIP:port, where it usually is: no name index of every service. */
+		err = d ? kanary_service_get_at(m, names[i], &d->key, s, e) :
+			  kanary_service_get(m, names[i], s, e);
 		if (err == -ENOENT)
 			err = 0;	/* not in the maps: created */
 		else if (!err)

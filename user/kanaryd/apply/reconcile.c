@@ -196,7 +196,32 @@ int kd_reconcile(struct kanary_maps *m, const struct kd_desired *want, struct kd
 
 static void result_copy(struct kd_results *r, const struct kd_result *x)
 {
-	result(r, x->name, x->outcome, x->msg, x->err);
+	struct kd_result c = *x;	/* the name is a terminated array of the same size */
+
+	c.msg = x->msg ? kd_xstrdup(x->msg) : NULL;
+	KD_PUSH(r->v, r->n, r->cap, c);
+	if (c.outcome == KD_OUT_CREATED || c.outcome == KD_OUT_UPDATED || c.outcome == KD_OUT_DELETED)
+		r->writes++;
+}
+
+/*
+ * before's result for name, looked for first at *next (one past the last
+ * one found).  before holds the last pass's deletions, then a result per
+ * desired service in name order, the same names as now (a partial pass
+ * adds or removes none), so the cursor finds nearly all of them without a
+ * search; the index finds the others.
+ */
+static const struct kd_result *before_find(const struct kd_results *before, const char *name,
+					   size_t *next)
+{
+	const struct kd_result *r;
+
+	if (*next < before->n && strcmp(before->v[*next].name, name) == 0)
+		return &before->v[(*next)++];
+	r = kd_results_find(before, name);
+	if (r)
+		*next = (size_t)(r - before->v) + 1;
+	return r;
 }
 
 int kd_reconcile_some(struct kanary_maps *m, const struct kd_desired *want,
@@ -216,14 +241,21 @@ int kd_reconcile_some(struct kanary_maps *m, const struct kd_desired *want,
 	kanary_slots_release(m, NULL);
 	KD_NAME_INDEX_OF(&part.by_name, part.v, part.n, name);
 	/* Merged in kd_reconcile's order: this pass's deletions, then every desired service. */
+	out->cap = part.n + want->n;
+	out->v = kd_xcalloc(out->cap ? out->cap : 1, sizeof(*out->v));
 	for (size_t i = 0; i < part.n; i++)
 		if (!kd_desired_find(want, part.v[i].name))
 			result_copy(out, &part.v[i]);
-	for (size_t i = 0; i < want->n; i++) {
+	for (size_t i = 0, c = 0, next = 0; i < want->n; i++) {
 		const char *name = want->v[i].name;
-		const struct kd_result *r = kd_changes_has(changes, name) ?
-					    kd_results_find(&part, name) : kd_results_find(before, name);
+		const struct kd_result *r;
+		bool changed;
 
+		/* Both sorted by name: a walk, not a search per service. */
+		while (c < changes->n && strcmp(changes->names[c], name) < 0)
+			c++;
+		changed = c < changes->n && strcmp(changes->names[c], name) == 0;
+		r = changed ? kd_results_find(&part, name) : before_find(before, name, &next);
 		if (r)
 			result_copy(out, r);
 	}

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "base/arena.h"
+#include "base/fingerprint.h"
 #include "report/desired_json.h"
 #include "report/status_cache.h"
 
@@ -20,25 +21,6 @@ json_t *kd_status_service_json(const struct kd_desired_service *s, const struct 
 	return o;
 }
 
-static void fnv(__u64 *h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		*h = (*h ^ b[i]) * 1099511628211ull;
-}
-
-/* A string, or its absence, told apart from an empty one. */
-static void fnv_str(__u64 *h, const char *s)
-{
-	static const unsigned char none = 0xff;
-
-	if (s)
-		fnv(h, s, strlen(s) + 1);
-	else
-		fnv(h, &none, 1);
-}
-
 /*
  * What the entry shows beyond the desired hash (which covers the address,
  * subsets, weights, backends, rules and mirrors): where it came from, held
@@ -46,20 +28,20 @@ static void fnv_str(__u64 *h, const char *s)
  */
 static __u64 fingerprint(const struct kd_desired_service *s, const struct kd_result *r)
 {
-	__u64 h = 14695981039346656037ull;
+	__u64 h = KD_FP_INIT;
 	int outcome = r ? (int)r->outcome : -1;
 
-	fnv(&h, &s->hash, sizeof(s->hash));
-	fnv(&h, &s->hold, sizeof(s->hold));
-	fnv_str(&h, s->name);
-	fnv_str(&h, s->origin);
-	fnv_str(&h, s->route);
-	fnv_str(&h, s->dr);
-	fnv_str(&h, s->problem);
+	kd_fp_mix(&h, &s->hash, sizeof(s->hash));
+	kd_fp_mix(&h, &s->hold, sizeof(s->hold));
+	kd_fp_str(&h, s->name);
+	kd_fp_str(&h, s->origin);
+	kd_fp_str(&h, s->route);
+	kd_fp_str(&h, s->dr);
+	kd_fp_str(&h, s->problem);
 	for (__u32 i = 0; s->rules && i < s->rules->n_rules && i < KANARY_RULES_MAX; i++)
-		fnv_str(&h, s->rule_route[i]);
-	fnv(&h, &outcome, sizeof(outcome));
-	fnv_str(&h, r ? r->msg : NULL);
+		kd_fp_str(&h, s->rule_route[i]);
+	kd_fp_mix(&h, &outcome, sizeof(outcome));
+	kd_fp_str(&h, r ? r->msg : NULL);
 	return h;
 }
 
@@ -76,7 +58,7 @@ void kd_status_cache_update(struct kd_status_cache *c, const struct kd_desired *
 		struct kd_status_entry *e = &next[i];
 		json_t *o;
 
-		snprintf(e->name, sizeof(e->name), "%s", s->name);
+		memcpy(e->name, s->name, sizeof(e->name));	/* both KANARY_NAME_LEN, terminated */
 		e->print = fingerprint(s, r);
 		/* Both in name order: one walk finds the kept entry. */
 		while (j < c->n && strcmp(c->v[j].name, s->name) < 0)

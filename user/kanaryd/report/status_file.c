@@ -15,6 +15,7 @@
 #include "apply/reconcile.h"
 #include "report/desired_json.h"
 #include "report/status_cache.h"
+#include "report/status_files.h"
 
 static json_t *time_json(time_t t)
 {
@@ -25,33 +26,6 @@ static json_t *time_json(time_t t)
 		return json_null();
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return json_string(buf);
-}
-
-static json_t *files_json(const struct kd_files *fs)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; i < fs->store.n; i++) {
-		const struct kd_store_item *f = &fs->store.v[i];
-		json_t *o = json_object(), *objs = json_object();
-
-		json_object_set_new(o, "path", json_string(f->name));
-		json_object_set_new(o, "state", json_string(f->error ? "bad" : "ok"));
-		json_object_set_new(o, "error", f->error ? json_string(f->error) : json_null());
-		/* A bad file's objects are those of its last good version, if any. */
-		json_object_set_new(o, "in_use", json_string(!f->good ? "nothing" :
-							     f->error ? "last good version" : "this version"));
-		if (f->good) {
-			json_object_set_new(objs, "services", json_integer((json_int_t)f->good->nsvc));
-			json_object_set_new(objs, "pods", json_integer((json_int_t)f->good->npod));
-			json_object_set_new(objs, "destination_rules", json_integer((json_int_t)f->good->ndr));
-			json_object_set_new(objs, "virtual_services", json_integer((json_int_t)f->good->nvs));
-			json_object_set_new(objs, "ignored", json_integer((json_int_t)f->good->nignored));
-		}
-		json_object_set_new(o, "objects", objs);
-		json_array_append_new(a, o);
-	}
-	return a;
 }
 
 static json_t *services_json(const struct kd_daemon *d)
@@ -98,25 +72,26 @@ static json_t *problems_json(const struct kd_daemon *d)
 	return a;
 }
 
-/* The status; with_services false: all of it but "services" (kd_report_write adds them). */
-static json_t *report_json(const struct kd_daemon *d, bool with_services)
+/* What --check prints: what the manifests mean; nothing was applied. */
+static json_t *check_json(const struct kd_daemon *d)
 {
-	json_t *o = json_object(), *ifaces = json_object(), *globs = json_array(),
-	       *att = json_array(), *deleted = json_array();
+	json_t *o = json_object();
 
 	json_object_set_new(o, "version", json_integer(1));
-	if (d->cfg.check) {
-		/* What the manifests mean; nothing was applied. */
-		json_object_set_new(o, "manifests", json_string(d->cfg.manifests));
-		json_object_set_new(o, "files", files_json(&d->files));
-		json_object_set_new(o, "services", kd_desired_json(&d->desired));
-		json_object_set_new(o, "problems", problems_json(d));
-		json_decref(ifaces);
-		json_decref(globs);
-		json_decref(att);
-		json_decref(deleted);
-		return o;
-	}
+	json_object_set_new(o, "manifests", json_string(d->cfg.manifests));
+	json_object_set_new(o, "files", kd_files_json(&d->files));
+	json_object_set_new(o, "services", kd_desired_json(&d->desired));
+	json_object_set_new(o, "problems", problems_json(d));
+	return o;
+}
+
+/* The status's members before "files". */
+static json_t *report_head(const struct kd_daemon *d)
+{
+	json_t *o = json_object(), *ifaces = json_object(), *globs = json_array(),
+	       *att = json_array();
+
+	json_object_set_new(o, "version", json_integer(1));
 	json_object_set_new(o, "pid", json_integer(getpid()));
 	json_object_set_new(o, "started", time_json(d->started));
 	json_object_set_new(o, "updated", time_json(d->updated));
@@ -135,9 +110,14 @@ static json_t *report_json(const struct kd_daemon *d, bool with_services)
 	json_object_set_new(ifaces, "patterns", globs);
 	json_object_set_new(ifaces, "attached", att);
 	json_object_set_new(o, "interfaces", ifaces);
-	json_object_set_new(o, "files", files_json(&d->files));
-	if (with_services)
-		json_object_set_new(o, "services", services_json(d));
+	return o;
+}
+
+/* Its members after "files", but "services": what was deleted, and the problems. */
+static json_t *report_tail(const struct kd_daemon *d)
+{
+	json_t *o = json_object(), *deleted = json_array();
+
 	for (size_t i = 0; i < d->results.n; i++)
 		if (d->results.v[i].outcome == KD_OUT_DELETED)
 			json_array_append_new(deleted, json_string(d->results.v[i].name));
@@ -148,32 +128,49 @@ static json_t *report_json(const struct kd_daemon *d, bool with_services)
 
 json_t *kd_report_json(const struct kd_daemon *d)
 {
-	return report_json(d, true);
+	json_t *o, *tail;
+
+	if (d->cfg.check)
+		return check_json(d);
+	o = report_head(d);
+	tail = report_tail(d);
+	json_object_set_new(o, "files", kd_files_json(&d->files));
+	json_object_set_new(o, "services", services_json(d));
+	json_object_update(o, tail);
+	json_decref(tail);
+	return o;
 }
 
-/* The head's members, then "services" from the cache: the same document kd_report_json makes. */
+/*
+ * The head's members, "files" and the tail's, then "services": the members
+ * of kd_report_json, with "services" last.  The files and the services
+ * come from texts kept between writes (status_files.h, status_cache.h).
+ */
 static int write_status(FILE *f, struct kd_daemon *d)
 {
-	json_t *head = report_json(d, false);
-	char *text = json_dumps(head, JSON_COMPACT);
-	size_t len = text ? strlen(text) : 0;
-	int err;
+	json_t *head = report_head(d), *tail = report_tail(d);
+	char *h = json_dumps(head, JSON_COMPACT), *t = json_dumps(tail, JSON_COMPACT);
+	const char *files = kd_status_files_text(&d->status_files, &d->files);
+	size_t hl = h ? strlen(h) : 0, tl = t ? strlen(t) : 0;
+	int err = 0;
 
 	json_decref(head);
-	if (len < 2) {
-		free(text);
-		return -ENOMEM;
+	json_decref(tail);
+	if (hl < 3 || tl < 3 || !files)
+		err = -ENOMEM;	/* both have members: only json_dumps failing makes them shorter */
+	if (!err) {
+		kd_status_cache_update(&d->status_cache, &d->desired, &d->results);
+		h[hl - 1] = '\0';	/* their closing braces, and the tail's opening one */
+		t[tl - 1] = '\0';
+		if (fprintf(f, "%s,\"files\":%s,%s,\"services\":[", h, files, t + 1) < 0)
+			err = -errno;
 	}
-	kd_status_cache_update(&d->status_cache, &d->desired, &d->results);
-	text[len - 1] = '\0';	/* the closing brace, after the services */
-	err = fputs(text, f) == EOF ? -errno : 0;
-	if (!err && fputs(len > 2 ? ",\"services\":[" : "\"services\":[", f) == EOF)
-		err = -errno;
 	if (!err)
 		err = kd_status_cache_print(&d->status_cache, f);
 	if (!err && fputs("]}\n", f) == EOF)
 		err = -errno;
-	free(text);
+	free(h);
+	free(t);
 	return err;
 }
 
@@ -187,6 +184,9 @@ void kd_report_write(struct kd_daemon *d)
 		return;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", d->status_path);
 	f = fopen(tmp, "w");
+	/* Megabytes at 10,000 services: in writes of 1 MiB, not of stdio's 4 KiB. */
+	if (f)
+		setvbuf(f, NULL, _IOFBF, 1 << 20);
 	err = f ? write_status(f, d) : -errno;
 	if (f && fclose(f) && !err)
 		err = -errno;

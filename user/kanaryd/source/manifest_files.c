@@ -35,20 +35,33 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The file paths PATH stands for, sorted; -errno when PATH cannot be read. */
-static int list_paths(const char *root, char ***out, size_t *n, struct kanary_err *e)
+/* A file PATH stands for, and its stat, taken before it is read. */
+struct listed {
+	char *path;	/* first: sorted and searched as a string */
+	struct stat st;
+};
+
+/*
+ * The files PATH stands for, sorted; -errno when PATH cannot be read.  The
+ * stat that tells a regular file is also the one that tells whether it
+ * changed (file_load): one stat per file and scan, relative to the
+ * directory, where two full-path ones were a tenth of a pod event's CPU
+ * at 1,000 files.
+ */
+static int list_paths(const char *root, struct listed **out, size_t *n, struct kanary_err *e)
 {
 	size_t cap = 0;
 	struct dirent *de;
-	struct stat st;
+	struct listed l;
 	DIR *dir;
 
 	*out = NULL;
 	*n = 0;
-	if (stat(root, &st))
+	if (stat(root, &l.st))
 		return kanary_errf(e, errno, "%s: %s", root, strerror(errno));
-	if (!S_ISDIR(st.st_mode)) {
-		KD_PUSH(*out, *n, cap, kd_xstrdup(root));
+	if (!S_ISDIR(l.st.st_mode)) {
+		l.path = kd_xstrdup(root);
+		KD_PUSH(*out, *n, cap, l);
 		return 0;
 	}
 	dir = opendir(root);
@@ -59,10 +72,11 @@ static int list_paths(const char *root, char ***out, size_t *n, struct kanary_er
 
 		if (!wanted_name(de->d_name))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", root, de->d_name);
-		if (stat(path, &st) || !S_ISREG(st.st_mode))
+		if (fstatat(dirfd(dir), de->d_name, &l.st, 0) || !S_ISREG(l.st.st_mode))
 			continue;
-		KD_PUSH(*out, *n, cap, kd_xstrdup(path));
+		snprintf(path, sizeof(path), "%s/%s", root, de->d_name);
+		l.path = kd_xstrdup(path);
+		KD_PUSH(*out, *n, cap, l);
 	}
 	closedir(dir);
 	if (*n)
@@ -142,19 +156,23 @@ static bool same_as_read(const struct kd_store_item *f, const struct stat *st)
 	       f->size == (unsigned long long)st->st_size && f->ctime_ns == ns_of(&st->st_ctim);
 }
 
-static void remember_stat(struct kd_store_item *f, const struct stat *st, bool ok)
+static void remember_stat(struct kd_store_item *f, const struct stat *st)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	f->has_stat = ok && ns_of(&now) > ns_of(&st->st_ctim) + 1000000000ull;	/* settled */
+	f->has_stat = ns_of(&now) > ns_of(&st->st_ctim) + 1000000000ull;	/* settled */
 	f->ino = (unsigned long long)st->st_ino;
 	f->size = (unsigned long long)st->st_size;
 	f->ctime_ns = ns_of(&st->st_ctim);
 }
 
-/* Reads and, when its content changed, decodes one file; true when its objects changed. */
-static bool file_load(struct kd_store_item *f, bool force, struct kd_diags *said)
+/*
+ * Reads and, when its content changed, decodes one file, whose stat st was
+ * taken before; true when its objects changed.
+ */
+static bool file_load(struct kd_store_item *f, const struct stat *st, bool force,
+		      struct kd_diags *said)
 {
 	struct kanary_err e = { "" };
 	struct kd_diags mine = { 0 };
@@ -162,10 +180,8 @@ static bool file_load(struct kd_store_item *f, bool force, struct kd_diags *said
 	unsigned long long h;
 	size_t len = 0;
 	char *buf = NULL;
-	struct stat st;
-	bool have_st = stat(f->name, &st) == 0;
 
-	if (have_st && !force && f->has_hash && same_as_read(f, &st))
+	if (!force && f->has_hash && same_as_read(f, st))
 		return false;
 	if (read_all(f->name, &buf, &len, &e)) {
 		kd_store_record_unreadable(f, e.msg, said);
@@ -173,10 +189,7 @@ static bool file_load(struct kd_store_item *f, bool force, struct kd_diags *said
 	}
 	h = content_hash(buf, len);
 	/* Stat before the read: a write after it changes the change time, and is read next time. */
-	if (have_st)
-		remember_stat(f, &st, true);
-	else
-		f->has_stat = false;
+	remember_stat(f, st);
 	if (f->has_hash && f->hash == h && !force) {
 		free(buf);
 		return false;
@@ -194,7 +207,7 @@ static bool file_load(struct kd_store_item *f, bool force, struct kd_diags *said
 }
 
 /* Files no longer there: their objects are gone. */
-static bool drop_removed(struct kd_files *fs, char **paths, size_t n, struct kd_diags *said)
+static bool drop_removed(struct kd_files *fs, struct listed *paths, size_t n, struct kd_diags *said)
 {
 	bool changed = false;
 
@@ -216,7 +229,7 @@ bool kd_files_scan(struct kd_files *fs, bool force, struct kd_diags *said)
 {
 	struct kanary_err e = { "" };
 	bool changed = false;
-	char **paths;
+	struct listed *paths;
 	size_t n;
 
 	if (list_paths(fs->root, &paths, &n, &e)) {
@@ -231,10 +244,11 @@ bool kd_files_scan(struct kd_files *fs, bool force, struct kd_diags *said)
 	free(fs->root_error);
 	fs->root_error = NULL;
 	for (size_t i = 0; i < n; i++)
-		changed |= file_load(kd_store_item(&fs->store, paths[i]), force, said);
+		changed |= file_load(kd_store_item(&fs->store, paths[i].path), &paths[i].st, force,
+				     said);
 	changed |= drop_removed(fs, paths, n, said);
 	for (size_t i = 0; i < n; i++)
-		free(paths[i]);
+		free(paths[i].path);
 	free(paths);
 	return changed;
 }
