@@ -422,6 +422,33 @@ struct kt_be kt_send(const struct kt_flow *f, __u8 flags)
 	return kt_expect_dnat(&in, &out);
 }
 
+struct kt_be kt_send_fwd_seq(const struct kt_flow *f, __u8 flags, __u32 seq)
+{
+	struct pkt in, out;
+
+	kt_pkt_fwd_seq(&in, f, flags, seq, NULL, 0);
+	kt_run(kt.prog_in, &in, &out);
+	return kt_expect_dnat(&in, &out);
+}
+
+void kt_send_rev_seq(const struct kt_flow *f, const struct kt_be *be, __u8 flags, __u32 seq)
+{
+	struct pkt in, out;
+
+	kt_pkt_rev_seq(&in, f, be, flags, seq, NULL, 0);
+	kt_run(kt.prog_out, &in, &out);
+	kt_expect_snat(&in, &out, KT_VIP, KT_VPORT);
+}
+
+struct kt_be kt_establish(const struct kt_flow *f)
+{
+	struct kt_be be = kt_send(f, TF_SYN);
+
+	kt_send_rev_seq(f, &be, TF_SYN | TF_ACK, KT_BACKEND_ISN);
+	kt_send_fwd_seq(f, TF_ACK, KT_CLIENT_ISN + 1);
+	return be;
+}
+
 void kt_stats(__u32 svc_id, __u32 subset, struct kanary_subset_stats *sum)
 {
 	struct kanary_subset_stats v[kt.ncpus];

@@ -118,6 +118,12 @@ void kt_expect_untouched(const struct pkt *in, const struct pkt *out);
 
 /* Sends one client packet of f through ingress, expects DNAT; returns the backend. */
 struct kt_be kt_send(const struct kt_flow *f, __u8 flags);
+/* The same at sequence seq. */
+struct kt_be kt_send_fwd_seq(const struct kt_flow *f, __u8 flags, __u32 seq);
+/* Sends one packet of f's backend be at seq through egress, expects it from the VIP. */
+void kt_send_rev_seq(const struct kt_flow *f, const struct kt_be *be, __u8 flags, __u32 seq);
+/* SYN, SYN-ACK, ACK: f established (KT_CLIENT_ISN, KT_BACKEND_ISN); returns its backend. */
+struct kt_be kt_establish(const struct kt_flow *f);
 
 /* Raw per-CPU sums, read without libkanary. */
 void kt_stats(__u32 svc_id, __u32 subset, struct kanary_subset_stats *sum);

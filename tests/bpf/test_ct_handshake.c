@@ -31,33 +31,6 @@ static bool has(int fd, const struct kanary_ct_key *k, struct kanary_ct_entry *e
 	return bpf_map_lookup_elem(fd, k, e ? e : &ignored) == 0;
 }
 
-static void send_rev(const struct kt_flow *f, const struct kt_be *be, __u8 flags, __u32 seq)
-{
-	struct pkt in, out;
-
-	kt_pkt_rev_seq(&in, f, be, flags, seq, NULL, 0);
-	kt_run(kt.prog_out, &in, &out);
-	kt_expect_snat(&in, &out, KT_VIP, KT_VPORT);
-}
-
-static struct kt_be send_fwd(const struct kt_flow *f, __u8 flags, __u32 seq)
-{
-	struct pkt in, out;
-
-	kt_pkt_fwd_seq(&in, f, flags, seq, NULL, 0);
-	kt_run(kt.prog_in, &in, &out);
-	return kt_expect_dnat(&in, &out);
-}
-
-static struct kt_be establish(const struct kt_flow *f)
-{
-	struct kt_be be = kt_send(f, TF_SYN);
-
-	send_rev(f, &be, TF_SYN | TF_ACK, KT_BACKEND_ISN);
-	send_fwd(f, TF_ACK, KT_CLIENT_ISN + 1);
-	return be;
-}
-
 static unsigned entries(int fd)
 {
 	struct kanary_ct_key k, next;
@@ -81,8 +54,8 @@ static void ck_idle_intact(const struct kt_flow *f, const struct kt_be *be, cons
 	ck_assert_msg(has(kt.maps.ct, &fwd, NULL), "idle connection's forward entry evicted by %s", after);
 	ck_assert_msg(has(kt.maps.ct, &rev, NULL), "idle connection's reverse entry evicted by %s", after);
 	kt_counters(before);
-	send_rev(f, be, TF_ACK, KT_BACKEND_ISN + 1);
-	ck_assert_int_eq(send_fwd(f, TF_ACK | TF_PSH, KT_CLIENT_ISN + 1).index, be->index);
+	kt_send_rev_seq(f, be, TF_ACK, KT_BACKEND_ISN + 1);
+	ck_assert_int_eq(kt_send_fwd_seq(f, TF_ACK | TF_PSH, KT_CLIENT_ISN + 1).index, be->index);
 	kt_counters(now);
 	ck_assert_uint_eq(now[KANARY_CNT_CT_REDERIVED] - before[KANARY_CNT_CT_REDERIVED], 0);
 	ck_assert_uint_eq(now[KANARY_CNT_CT_REV_REBUILT] - before[KANARY_CNT_CT_REV_REBUILT], 0);
@@ -100,12 +73,12 @@ START_TEST(answered_syn_flood_evicts_no_established)
 	struct kt_be b_idle;
 
 	small_tables();
-	b_idle = establish(&idle);
+	b_idle = kt_establish(&idle);
 	for (unsigned i = 1; i <= FLOOD; i++) {
 		struct kt_flow f = kt_flow_nth(i);
 		struct kt_be be = kt_send(&f, TF_SYN);
 
-		send_rev(&f, &be, TF_SYN | TF_ACK, KT_BACKEND_ISN);
+		kt_send_rev_seq(&f, &be, TF_SYN | TF_ACK, KT_BACKEND_ISN);
 	}
 	ck_idle_intact(&idle, &b_idle, "an answered SYN flood");
 	ck_assert_uint_eq(entries(kt.maps.ct), 2);
@@ -120,7 +93,7 @@ START_TEST(unanswered_syn_flood_evicts_no_established)
 	struct kt_be b_idle;
 
 	small_tables();
-	b_idle = establish(&idle);
+	b_idle = kt_establish(&idle);
 	kt_counters(before);
 	for (unsigned i = 1; i <= FLOOD; i++) {
 		struct kt_flow f = kt_flow_nth(i);
@@ -152,18 +125,18 @@ START_TEST(completed_handshake_moves_to_established)
 	kt_counters(before);
 	be = kt_send(&f, TF_SYN);
 	rev = kt_ct_rev_key(&f, &be);
-	send_rev(&f, &be, TF_SYN | TF_ACK, KT_BACKEND_ISN);
+	kt_send_rev_seq(&f, &be, TF_SYN | TF_ACK, KT_BACKEND_ISN);
 	ck_assert_msg(has(kt.maps.ct_new, &fwd, &e) && (e.flags & KANARY_CT_F_NEW), "SYN not in the handshakes' table");
 	ck_assert_msg(has(kt.maps.ct_new, &rev, &e) && e.nxt_known, "SYN-ACK not seen in the handshakes' table");
 	ck_assert_msg(!has(kt.maps.ct, &fwd, NULL) && !has(kt.maps.ct, &rev, NULL),
 		      "a handshake in the established table");
-	ck_assert_int_eq(send_fwd(&f, TF_ACK, KT_CLIENT_ISN + 1).index, be.index);
+	ck_assert_int_eq(kt_send_fwd_seq(&f, TF_ACK, KT_CLIENT_ISN + 1).index, be.index);
 	ck_assert_msg(has(kt.maps.ct, &fwd, &e) && !(e.flags & KANARY_CT_F_NEW), "forward entry not moved");
 	ck_assert_msg(has(kt.maps.ct, &rev, &e) && !(e.flags & KANARY_CT_F_NEW), "reverse entry not moved");
 	ck_assert_msg(!has(kt.maps.ct_new, &fwd, NULL) && !has(kt.maps.ct_new, &rev, NULL),
 		      "moved entries left in the handshakes' table");
-	send_fwd(&f, TF_ACK | TF_PSH, KT_CLIENT_ISN + 1);
-	send_rev(&f, &be, TF_ACK, KT_BACKEND_ISN + 1);
+	kt_send_fwd_seq(&f, TF_ACK | TF_PSH, KT_CLIENT_ISN + 1);
+	kt_send_rev_seq(&f, &be, TF_ACK, KT_BACKEND_ISN + 1);
 	kt_counters(after);
 	ck_assert_uint_eq(after[KANARY_CNT_CT_ESTABLISHED] - before[KANARY_CNT_CT_ESTABLISHED], 1);
 }
@@ -185,14 +158,14 @@ START_TEST(racing_move_inserts_once)
 	small_tables();
 	be = kt_send(&f, TF_SYN);
 	rev = kt_ct_rev_key(&f, &be);
-	send_rev(&f, &be, TF_SYN | TF_ACK, KT_BACKEND_ISN);
+	kt_send_rev_seq(&f, &be, TF_SYN | TF_ACK, KT_BACKEND_ISN);
 	/* The first CPU's reverse entry, as it left kanary_ct_v3, with a mark to tell it from a second copy. */
 	ck_assert(has(kt.maps.ct_new, &rev, &won));
 	won.flags &= ~KANARY_CT_F_NEW;
 	won.expiry_stamp = 0x5a5a;
 	ck_assert_int_eq(bpf_map_update_elem(kt.maps.ct, &rev, &won, BPF_NOEXIST), 0);
 	kt_counters(before);
-	ck_assert_int_eq(send_fwd(&f, TF_ACK, KT_CLIENT_ISN + 1).index, be.index);
+	ck_assert_int_eq(kt_send_fwd_seq(&f, TF_ACK, KT_CLIENT_ISN + 1).index, be.index);
 	kt_counters(after);
 	ck_assert_uint_eq(after[KANARY_CNT_CT_ESTABLISHED] - before[KANARY_CNT_CT_ESTABLISHED], 1);
 	ck_assert_msg(has(kt.maps.ct, &rev, &e) && e.expiry_stamp == 0x5a5a,
@@ -200,7 +173,7 @@ START_TEST(racing_move_inserts_once)
 	ck_assert_msg(has(kt.maps.ct, &fwd, &e) && !(e.flags & KANARY_CT_F_NEW), "forward entry not moved");
 	ck_assert_msg(!has(kt.maps.ct_new, &fwd, NULL) && !has(kt.maps.ct_new, &rev, NULL),
 		      "moved entries left in the handshakes' table");
-	send_rev(&f, &be, TF_ACK, KT_BACKEND_ISN + 1);
+	kt_send_rev_seq(&f, &be, TF_ACK, KT_BACKEND_ISN + 1);
 }
 END_TEST
 
@@ -221,8 +194,8 @@ START_TEST(reused_port_via_another_vip_gets_its_vip)
 	/* One pod behind both VIPs. */
 	kt_service_set_backends(KT_SVC, 0, 1, (const int[]){ 0 });
 	kt_service_create("web2", KT_VIP + 1, KT_VPORT, 1, w_100, (const int[]){ 1 });
-	b_first = establish(&first);
-	send_fwd(&first, TF_RST, KT_CLIENT_ISN + 1);
+	b_first = kt_establish(&first);
+	kt_send_fwd_seq(&first, TF_RST, KT_CLIENT_ISN + 1);
 	again.vip = KT_VIP + 1;
 	b_again = kt_send(&again, TF_SYN);
 	ck_assert_msg(b_again.subset == b_first.subset && b_again.index == b_first.index,
@@ -230,7 +203,7 @@ START_TEST(reused_port_via_another_vip_gets_its_vip)
 	kt_pkt_rev_seq(&in, &again, &b_again, TF_SYN | TF_ACK, KT_BACKEND_ISN, NULL, 0);
 	kt_run(kt.prog_out, &in, &out);
 	kt_expect_snat(&in, &out, KT_VIP + 1, KT_VPORT);
-	ck_assert_int_eq(send_fwd(&again, TF_ACK, KT_CLIENT_ISN + 1).index, b_again.index);
+	ck_assert_int_eq(kt_send_fwd_seq(&again, TF_ACK, KT_CLIENT_ISN + 1).index, b_again.index);
 	kt_pkt_rev_seq(&in, &again, &b_again, TF_ACK, KT_BACKEND_ISN + 1, NULL, 0);
 	kt_run(kt.prog_out, &in, &out);
 	kt_expect_snat(&in, &out, KT_VIP + 1, KT_VPORT);

@@ -94,40 +94,12 @@ static struct kanary_ct_sweeper sweeper(void)
 	return sw;
 }
 
-static void send_rev(const struct kt_flow *f, const struct kt_be *be, __u8 flags, __u32 seq)
-{
-	struct pkt in, out;
-
-	kt_pkt_rev_seq(&in, f, be, flags, seq, NULL, 0);
-	kt_run(kt.prog_out, &in, &out);
-	kt_expect_snat(&in, &out, KT_VIP, KT_VPORT);
-}
-
-static struct kt_be send_fwd(const struct kt_flow *f, __u8 flags, __u32 seq)
-{
-	struct pkt in, out;
-
-	kt_pkt_fwd_seq(&in, f, flags, seq, NULL, 0);
-	kt_run(kt.prog_in, &in, &out);
-	return kt_expect_dnat(&in, &out);
-}
-
-/* SYN, SYN-ACK, ACK: an established connection; returns its backend. */
-static struct kt_be handshake(const struct kt_flow *f)
-{
-	struct kt_be be = kt_send(f, TF_SYN);
-
-	send_rev(f, &be, TF_SYN | TF_ACK, KT_BACKEND_ISN);
-	send_fwd(f, TF_ACK, KT_CLIENT_ISN + 1);
-	return be;
-}
-
 /* The client closes first, the backend answers with its FIN, the client acks it. */
 static void close_both_ways(const struct kt_flow *f, const struct kt_be *be)
 {
-	send_fwd(f, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1);
-	send_rev(f, be, TF_FIN | TF_ACK, KT_BACKEND_ISN + 1);
-	send_fwd(f, TF_ACK, KT_CLIENT_ISN + 2);
+	kt_send_fwd_seq(f, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1);
+	kt_send_rev_seq(f, be, TF_FIN | TF_ACK, KT_BACKEND_ISN + 1);
+	kt_send_fwd_seq(f, TF_ACK, KT_CLIENT_ISN + 2);
 }
 
 /* Waits until counter c has grown by want since before, then asserts it is exactly want. */
@@ -160,22 +132,22 @@ START_TEST(ended_connection_entries_go_after_linger)
 	/* Linger 1 s: the retransmissions below come microseconds after the close. */
 	reload_with_timeouts(0, 1000, 0);
 	kt_counters(before);
-	b_fin = handshake(&fin);
-	b_crst = handshake(&crst);
-	b_brst = handshake(&brst);
-	b_srv = handshake(&srv);
+	b_fin = kt_establish(&fin);
+	b_crst = kt_establish(&crst);
+	b_brst = kt_establish(&brst);
+	b_srv = kt_establish(&srv);
 
 	close_both_ways(&fin, &b_fin);
 	/* The server closes first (an HTTP Connection: close), the client answers. */
-	send_rev(&srv, &b_srv, TF_FIN | TF_ACK, KT_BACKEND_ISN + 1);
-	send_fwd(&srv, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1);
-	send_rev(&srv, &b_srv, TF_ACK, KT_BACKEND_ISN + 2);
-	send_fwd(&crst, TF_RST, KT_CLIENT_ISN + 1);
-	send_rev(&brst, &b_brst, TF_RST, KT_BACKEND_ISN + 1);
+	kt_send_rev_seq(&srv, &b_srv, TF_FIN | TF_ACK, KT_BACKEND_ISN + 1);
+	kt_send_fwd_seq(&srv, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1);
+	kt_send_rev_seq(&srv, &b_srv, TF_ACK, KT_BACKEND_ISN + 2);
+	kt_send_fwd_seq(&crst, TF_RST, KT_CLIENT_ISN + 1);
+	kt_send_rev_seq(&brst, &b_brst, TF_RST, KT_BACKEND_ISN + 1);
 
 	ck_assert_msg(flow_fully_tracked(&fin, &b_fin), "entries gone at the close, before the linger");
-	ck_assert_int_eq(send_fwd(&fin, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1).index, b_fin.index);
-	send_rev(&fin, &b_fin, TF_FIN | TF_ACK, KT_BACKEND_ISN + 1);
+	ck_assert_int_eq(kt_send_fwd_seq(&fin, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1).index, b_fin.index);
+	kt_send_rev_seq(&fin, &b_fin, TF_FIN | TF_ACK, KT_BACKEND_ISN + 1);
 
 	ck_assert_msg(wait_untracked(&fin, &b_fin), "FIN-closed connection still tracked");
 	ck_assert_msg(wait_untracked(&crst, &b_crst), "client-reset connection still tracked");
@@ -201,13 +173,13 @@ START_TEST(half_open_goes_half_closed_stays)
 
 	reload_with_timeouts(0, 200, 500);
 	kt_counters(before);
-	b_hc = handshake(&half_closed);
-	send_fwd(&half_closed, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1);
+	b_hc = kt_establish(&half_closed);
+	kt_send_fwd_seq(&half_closed, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1);
 	b_ho = kt_send(&half_open, TF_SYN);
 	kt_send(&half_open, TF_SYN);
 	b_ans = kt_send(&answered, TF_SYN);
 	kt_send(&answered, TF_SYN);
-	send_rev(&answered, &b_ans, TF_SYN | TF_ACK, KT_BACKEND_ISN);
+	kt_send_rev_seq(&answered, &b_ans, TF_SYN | TF_ACK, KT_BACKEND_ISN);
 
 	ck_assert_msg(wait_untracked(&half_open, &b_ho), "unanswered SYN still tracked");
 	wait_queues_empty();
@@ -215,8 +187,8 @@ START_TEST(half_open_goes_half_closed_stays)
 	ck_assert_msg(flow_fully_tracked(&half_closed, &b_hc), "half-closed connection lost");
 	ck_assert_msg(flow_fully_tracked(&answered, &b_ans), "answered connection lost");
 	/* The half-closed one's backend still sends; its client acks. */
-	send_rev(&half_closed, &b_hc, TF_ACK, KT_BACKEND_ISN + 1);
-	ck_assert_int_eq(send_fwd(&half_closed, TF_ACK, KT_CLIENT_ISN + 2).index, b_hc.index);
+	kt_send_rev_seq(&half_closed, &b_hc, TF_ACK, KT_BACKEND_ISN + 1);
+	ck_assert_int_eq(kt_send_fwd_seq(&half_closed, TF_ACK, KT_CLIENT_ISN + 2).index, b_hc.index);
 }
 END_TEST
 
@@ -232,19 +204,19 @@ START_TEST(tuple_reused_within_linger_is_kept)
 	struct kt_be be;
 
 	reload_with_timeouts(0, 200, 0);
-	be = handshake(&f);
-	send_fwd(&f, TF_RST, KT_CLIENT_ISN + 1);
+	be = kt_establish(&f);
+	kt_send_fwd_seq(&f, TF_RST, KT_CLIENT_ISN + 1);
 	ck_assert_msg(queue_busy(kt.maps.ct_endq), "the close queued no expiry");
 	kt_counters(before);
-	ck_assert_int_eq(handshake(&f).index, be.index);
+	ck_assert_int_eq(kt_establish(&f).index, be.index);
 	kt_counters(after);
 	ck_assert_uint_eq(after[KANARY_CNT_CT_REUSED] - before[KANARY_CNT_CT_REUSED], 1);
-	send_fwd(&f, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1);
+	kt_send_fwd_seq(&f, TF_FIN | TF_ACK, KT_CLIENT_ISN + 1);
 	wait_queues_empty();
 	ck_assert_msg(flow_fully_tracked(&f, &be), "the new connection's entries went with the old close's expiry");
 	kt_counters(after);
 	ck_assert_uint_eq(after[KANARY_CNT_CT_ENDED], 0);
-	send_rev(&f, &be, TF_ACK, KT_BACKEND_ISN + 1);
+	kt_send_rev_seq(&f, &be, TF_ACK, KT_BACKEND_ISN + 1);
 }
 END_TEST
 
@@ -264,10 +236,10 @@ START_TEST(established_entry_survives_short_connections)
 
 	reload_with_timeouts(1024, 1, 0);
 	kt_counters(before);
-	b_idle = handshake(&idle);
+	b_idle = kt_establish(&idle);
 	for (unsigned i = 1; i <= n; i++) {
 		struct kt_flow f = kt_flow_nth(i);
-		struct kt_be be = handshake(&f);
+		struct kt_be be = kt_establish(&f);
 
 		close_both_ways(&f, &be);
 		/* The sweeper runs in a softirq, which a busy machine defers: let it catch up. */
@@ -285,8 +257,8 @@ START_TEST(established_entry_survives_short_connections)
 	ck_assert_uint_eq(after[KANARY_CNT_CT_EXPIRY_FULL] - before[KANARY_CNT_CT_EXPIRY_FULL], 0);
 	ck_assert_uint_eq(after[KANARY_CNT_CT_SWEEPER_FAIL] - before[KANARY_CNT_CT_SWEEPER_FAIL], 0);
 	kt_counters(before);
-	send_rev(&idle, &b_idle, TF_ACK, KT_BACKEND_ISN + 1);
-	ck_assert_int_eq(send_fwd(&idle, TF_ACK, KT_CLIENT_ISN + 1).index, b_idle.index);
+	kt_send_rev_seq(&idle, &b_idle, TF_ACK, KT_BACKEND_ISN + 1);
+	ck_assert_int_eq(kt_send_fwd_seq(&idle, TF_ACK, KT_CLIENT_ISN + 1).index, b_idle.index);
 	kt_counters(after);
 	ck_assert_uint_eq(after[KANARY_CNT_CT_REDERIVED] - before[KANARY_CNT_CT_REDERIVED], 0);
 }
@@ -311,8 +283,8 @@ START_TEST(full_queue_is_counted)
 	for (unsigned i = 1; i <= n; i++) {
 		struct kt_flow f = kt_flow_nth(i);
 
-		handshake(&f);
-		send_fwd(&f, TF_RST, KT_CLIENT_ISN + 1);
+		kt_establish(&f);
+		kt_send_fwd_seq(&f, TF_RST, KT_CLIENT_ISN + 1);
 	}
 	kt_counters(after);
 	ck_assert_uint_eq(after[KANARY_CNT_CT_EXPIRY_FULL] - before[KANARY_CNT_CT_EXPIRY_FULL],
@@ -344,15 +316,15 @@ START_TEST(load_again_moves_the_sweeper)
 
 	reload_with_timeouts(0, lo.ct_linger_ms, 0);
 	kt_counters(before);
-	b_old = handshake(&old);
-	send_fwd(&old, TF_RST, KT_CLIENT_ISN + 1);
+	b_old = kt_establish(&old);
+	kt_send_fwd_seq(&old, TF_RST, KT_CLIENT_ISN + 1);
 	first_id = sweeper().load_id;
 	ck_assert_msg(first_id != 0, "the close set no sweeper up");
 	kt_load_again(&lo);
 	ck_assert_uint_eq(sweeper().load_id, first_id);
 	ck_assert_msg(wait_untracked(&old, &b_old), "the old load's close was not swept");
-	b_fresh = handshake(&fresh);
-	send_fwd(&fresh, TF_RST, KT_CLIENT_ISN + 1);
+	b_fresh = kt_establish(&fresh);
+	kt_send_fwd_seq(&fresh, TF_RST, KT_CLIENT_ISN + 1);
 	ck_assert_msg(sweeper().load_id != first_id, "the new load's close left the sweeper to the old programs");
 	ck_assert_msg(wait_untracked(&fresh, &b_fresh), "the new load's close was not swept");
 	ck_counted(before, KANARY_CNT_CT_ENDED, 2);
@@ -383,8 +355,8 @@ START_TEST(timeouts_kept_by_a_load_that_names_none)
 	ck_assert_uint_eq(cs.syn_timeout_ms, 45000);
 	ck_assert_int_eq(kanary_ct_lifecycle_read(&kt.maps, &lc, &e), 0);
 	ck_assert_uint_eq(lc.linger_ms, 200);
-	b = handshake(&f);
-	send_fwd(&f, TF_RST, KT_CLIENT_ISN + 1);
+	b = kt_establish(&f);
+	kt_send_fwd_seq(&f, TF_RST, KT_CLIENT_ISN + 1);
 	for (ms = 0; ms < 3000 && flow_tracked(&f, &b); ms += 10)
 		usleep(10000);
 	ck_assert_msg(!flow_tracked(&f, &b), "not swept within 3 s of a close: the 200 ms linger was lost");
