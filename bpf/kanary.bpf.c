@@ -114,6 +114,8 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
 			verdict = kanary_ho_handshake(skb, p, fwd, syn);
 		else if (!new_conn)
 			verdict = kanary_ho_from_cookie(p, fwd, ref->id);
+		if (verdict == KANARY_HO_OVER_BOUND)
+			return kanary_ho_over_bound(skb, p);
 		if (verdict == KANARY_HO_PROMOTED) {
 			ho = bpf_map_lookup_elem(&kanary_ho_v4, fwd);
 			if (!ho)

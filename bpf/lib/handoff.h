@@ -73,6 +73,8 @@ static __noinline int kanary_ho_accept(struct __sk_buff *skb, const struct kanar
 #define KANARY_HO_PROMOTED	(-2)
 /* kanary_ho_from_cookie's when p is no first data of ours: the caller goes on. */
 #define KANARY_HO_NO_COOKIE	(-3)
+/* Either's when the client's address holds its bound (handoff_source.h): the caller resets it. */
+#define KANARY_HO_OVER_BOUND	(-4)
 
 /*
  * Ingress: data to service svc_id of no known connection.  When it is a
@@ -91,9 +93,13 @@ static __noinline int kanary_ho_from_cookie(const struct kanary_pkt *p,
 		return KANARY_HO_NO_COOKIE;
 	our_isn = p->ack_seq - 1;
 	kanary_ho_begin(&sc->ho, p->seq - 1, our_isn, kanary_cookie_mss(our_isn), svc_id);
+	if (kanary_ho_source_claim(fwd->src.w[3]))
+		return KANARY_HO_OVER_BOUND;
 	/* Two CPUs making it at once: one binds, as kanary_ho_handshake's would. */
-	if (bpf_map_update_elem(&kanary_ho_v4, fwd, &sc->ho, BPF_NOEXIST))
+	if (bpf_map_update_elem(&kanary_ho_v4, fwd, &sc->ho, BPF_NOEXIST)) {
+		kanary_ho_source_release(fwd->src.w[3]);
 		return TC_ACT_SHOT;
+	}
 	kanary_count(KANARY_CNT_HO_COOKIE);
 	return KANARY_HO_PROMOTED;
 }
@@ -558,9 +564,15 @@ static __always_inline int kanary_ho_handshake(struct __sk_buff *skb, const stru
 		return TC_ACT_SHOT;
 	}
 	if (p->payload_len && p->seq == syn->leg_isn + 1) {
+		if (kanary_ho_source_claim(fwd->src.w[3])) {
+			bpf_map_delete_elem(&kanary_hosyn_v1, fwd);
+			return KANARY_HO_OVER_BOUND;
+		}
 		/* A CPU binding it too fails here, as its compare-and-swap would. */
-		if (bpf_map_update_elem(&kanary_ho_v4, fwd, syn, BPF_NOEXIST))
+		if (bpf_map_update_elem(&kanary_ho_v4, fwd, syn, BPF_NOEXIST)) {
+			kanary_ho_source_release(fwd->src.w[3]);
 			return TC_ACT_SHOT;
+		}
 		bpf_map_delete_elem(&kanary_hosyn_v1, fwd);
 		return KANARY_HO_PROMOTED;
 	}
@@ -584,6 +596,16 @@ static __always_inline int kanary_ho_orphan(struct __sk_buff *skb, const struct 
 	if (p->rst || !p->ack || p->payload_len > KANARY_HTTP_STASH)
 		return TC_ACT_SHOT;
 	KANARY_HO_STAT(svc_id, state_lost);
+	return kanary_ho_reset_client(skb, p, p->ack_seq);
+}
+
+/*
+ * Ingress: first data whose client address holds its bound: the client is
+ * reset at the sequence it expects (its ack), as a full accept queue's
+ * RST would, and nothing of it is kept.
+ */
+static __always_inline int kanary_ho_over_bound(struct __sk_buff *skb, const struct kanary_pkt *p)
+{
 	return kanary_ho_reset_client(skb, p, p->ack_seq);
 }
 

@@ -18,6 +18,7 @@
 #include "csum.h"
 #include "conntrack.h"
 #include "counters.h"
+#include "handoff_source.h"
 #include "exchange.h"
 #include "segment.h"
 
@@ -55,8 +56,9 @@ static __always_inline void kanary_ho_forget(const struct kanary_ct_key *fwd,
 		bpf_map_delete_elem(&kanary_ct_v3, &rk);
 	}
 	bpf_map_delete_elem(&kanary_stash_v1, fwd);
-	/* Either table: a closing CPU has already moved the state on. */
-	bpf_map_delete_elem(&kanary_ho_v4, fwd);
+	/* Either table: a closing CPU has already moved the state on.  Deleted once, so released once. */
+	if (!bpf_map_delete_elem(&kanary_ho_v4, fwd))
+		kanary_ho_source_release(fwd->src.w[3]);
 	bpf_map_delete_elem(&kanary_hosyn_v1, fwd);
 }
 

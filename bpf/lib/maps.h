@@ -187,6 +187,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } kanary_hosyn_v1 SEC(".maps");
 
+/* Client address -> its bound rule-path connections in kanary_ho_v4 (handoff_source.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KANARY_HO_SOURCES);
+	__type(key, __be32);
+	__type(value, __u64);	/* 64 bits for BPF's compare-and-swap */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_hosrc_v1 SEC(".maps");
+
+/* Slot 0: the rule path's settings (struct kanary_ho_settings), written by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kanary_ho_settings);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_hocfg_v1 SEC(".maps");
+
 /* Client -> VIP tuple -> its first data, until the backend acks it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

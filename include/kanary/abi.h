@@ -243,6 +243,7 @@ enum kanary_counter {
 	KANARY_CNT_CT_SWEEPER_FAIL,	/* the expiry timer could not be set up (tried again at the next close) */
 	KANARY_CNT_HO_COOKIE,		/* rule-path handshake whose evicted state its first data's cookie made again */
 	KANARY_CNT_CT_ESTABLISHED,	/* handshake completed: its entries moved from kanary_ctnew_v1 to kanary_ct_v3 */
+	KANARY_CNT_HO_SOURCE_LIMIT,	/* rule-path connection reset at its first data: its client address held its bound */
 	KANARY_CNT__MAX,
 };
 

@@ -31,6 +31,8 @@
 #define KANARY_MAP_HANDSHAKE	"kanary_hosyn_v1"
 #define KANARY_MAP_STASH	"kanary_stash_v1"
 #define KANARY_MAP_HO_STATS	"kanary_hostat_v2"
+#define KANARY_MAP_HO_SOURCES	"kanary_hosrc_v1"
+#define KANARY_MAP_HO_SETTINGS	"kanary_hocfg_v1"
 
 /*
  * Rule-path connections tracked per node: a quarter of the conntrack size
@@ -53,6 +55,33 @@ static inline __u32 kanary_handshake_size(__u32 ct_size)
 {
 	return ct_size / 16 > 1024 ? ct_size / 16 : 1024;
 }
+
+/*
+ * Bound rule-path connections one client address may hold on a node, by
+ * default: an eighth of the handoff table (8,192 at the default), so that
+ * no pod, by holding connections open, can fill the table and have the LRU
+ * evict its neighbours' (docs/conntrack.md, "Per-source bound").  A
+ * gateway that legitimately holds more (every client behind one SNAT
+ * address) needs it raised, or off.
+ */
+static inline __u32 kanary_ho_per_source_default(__u32 handoff_size)
+{
+	return handoff_size / 8 > 1 ? handoff_size / 8 : 1;
+}
+/* kanary_ho_settings.per_source: no bound. */
+#define KANARY_HO_PER_SOURCE_OFF	0xffffffffu
+/*
+ * Client addresses with a count of bound connections: an LRU, so an
+ * address that holds none for long gives its slot up; one evicted while it
+ * holds some starts again from zero (the bound loosens, never tightens).
+ */
+#define KANARY_HO_SOURCES		16384
+
+/* Slot 0 of kanary_hocfg_v1: the rule path's settings in force. */
+struct kanary_ho_settings {
+	__u32	per_source;	/* bound connections per client address; KANARY_HO_PER_SOURCE_OFF: none */
+	__u32	reserved;
+};
 
 /* Connections between the first data and the backend's ack of it, per node. */
 #define KANARY_DEFAULT_STASH_SLOTS	4096
@@ -181,5 +210,6 @@ _Static_assert(sizeof(struct kanary_ho_entry) == 128, "handoff entry layout");
 _Static_assert(KANARY_HO_PIN_UNFRAMED < 8, "pinned[] holds every reason");
 _Static_assert(sizeof(struct kanary_stash) == 8 + KANARY_HTTP_STASH, "stash layout");
 _Static_assert(sizeof(struct kanary_ho_stats) == 16 * 8, "handoff stats layout");
+_Static_assert(sizeof(struct kanary_ho_settings) == 8, "handoff settings layout");
 
 #endif /* KANARY_HANDOFF_H */

@@ -37,6 +37,7 @@ struct kd_config {
 	__u32 max_services;	/* 0: the loader's default */
 	__u32 ct_linger_ms;	/* --ct-linger-ms; 0: keep the one in force */
 	__u32 ct_syn_timeout_ms;	/* --ct-syn-timeout-ms; 0: keep the one in force */
+	__u32 ho_per_source;		/* --ho-per-source; 0: keep the one in force */
 	const char *cgroup;	/* --cgroup: kanary_load_opts.cgroup */
 	bool kube;		/* --kube: objects come from the API server, not --manifests */
 	const char *kubeconfig;	/* NULL: in-cluster service account */

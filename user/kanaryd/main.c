@@ -31,6 +31,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: kanaryd --manifests PATH [--iface GLOB]... [--pin-path DIR] [--detach-on-exit]\n"
 "               [--ct-size N] [--max-services N] [--ct-linger-ms MS] [--ct-syn-timeout-ms MS]\n"
+"               [--ho-per-source N|off]\n"
 "               [--cluster-domain DOMAIN] [--cgroup DIR]\n"
 "               [-v]\n"
 "       kanaryd --kube [--kubeconfig FILE [--context NAME]] [--iface GLOB]... [...]\n"
@@ -78,6 +79,9 @@ static void usage(FILE *f)
 "      --ct-syn-timeout-ms MS  how long a SYN sent again may go unanswered before\n"
 "                           its connection is forgotten (default: the one in force,\n"
 "                           at first 60000)\n"
+"      --ho-per-source N|off  bound rule-path connections one client address may\n"
+"                           hold; beyond it, first data is reset (default: the one in\n"
+"                           force, at first an eighth of the handoff table)\n"
 "      --cluster-domain D   DNS domain of Istio host names (default %s)\n"
 "      --cgroup DIR|none    where the TCP health program (sockops) is attached (default:\n"
 "                           the cgroup v2 root, from /proc/self/mountinfo); none: no\n"
@@ -124,7 +128,8 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 {
 	enum { OPT_PIN = 256, OPT_CT, OPT_DOMAIN, OPT_DETACH, OPT_CHECK, OPT_ONCE, OPT_KUBE,
 	       OPT_KUBECONFIG, OPT_CONTEXT, OPT_PAGE, OPT_GONE_HOLD, OPT_HEALTH, OPT_METRICS,
-	       OPT_MAX_SERVICES, OPT_ISTIO, OPT_CGROUP, OPT_LINGER, OPT_SYN_TIMEOUT };
+	       OPT_MAX_SERVICES, OPT_ISTIO, OPT_CGROUP, OPT_LINGER, OPT_SYN_TIMEOUT,
+	       OPT_PER_SOURCE };
 	static const struct option opts[] = {
 		{ "manifests", required_argument, NULL, 'm' },
 		{ "iface", required_argument, NULL, 'i' },
@@ -133,6 +138,7 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 		{ "max-services", required_argument, NULL, OPT_MAX_SERVICES },
 		{ "ct-linger-ms", required_argument, NULL, OPT_LINGER },
 		{ "ct-syn-timeout-ms", required_argument, NULL, OPT_SYN_TIMEOUT },
+		{ "ho-per-source", required_argument, NULL, OPT_PER_SOURCE },
 		{ "cluster-domain", required_argument, NULL, OPT_DOMAIN },
 		{ "detach-on-exit", no_argument, NULL, OPT_DETACH },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
@@ -188,6 +194,14 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 				return bad_usage(o == OPT_LINGER ?
 						 "--ct-linger-ms: expected milliseconds 1-3600000, got '%s'" :
 						 "--ct-syn-timeout-ms: expected milliseconds 1-3600000, got '%s'",
+						 optarg);
+			break;
+		case OPT_PER_SOURCE:
+			if (!strcmp(optarg, "off"))
+				c->ho_per_source = KANARY_HO_PER_SOURCE_OFF;
+			else if (kanary_parse_u32(optarg, "", 1, KANARY_HO_PER_SOURCE_OFF - 1,
+						  &c->ho_per_source, NULL))
+				return bad_usage("--ho-per-source: expected a number of connections 1-4294967294 or off, got '%s'",
 						 optarg);
 			break;
 		case OPT_DOMAIN:

@@ -231,6 +231,32 @@ static int set_ct_settings(struct kanary_bpf *skel, const struct kanary_load_opt
 }
 
 /*
+ * The per-source bound o names; with none, the one in force, and at first
+ * the default for the handoff table's size (the pin's, once sized).
+ */
+static int set_ho_settings(struct kanary_bpf *skel, const struct kanary_load_opts *o,
+			   struct kanary_err *e)
+{
+	int fd = bpf_map__fd(skel->maps.kanary_hocfg_v1);
+	struct kanary_ho_settings hs = {};
+	__u32 key = 0;
+
+	if (bpf_map_lookup_elem(fd, &key, &hs))
+		return kanary_errf(e, errno, "cannot read %s: %s", KANARY_MAP_HO_SETTINGS,
+				   strerror(errno));
+	if (o && o->ho_per_source)
+		hs.per_source = o->ho_per_source;
+	else if (hs.per_source)
+		return 0;
+	else
+		hs.per_source = kanary_ho_per_source_default(bpf_map__max_entries(skel->maps.kanary_ho_v4));
+	if (bpf_map_update_elem(fd, &key, &hs, BPF_ANY))
+		return kanary_errf(e, errno, "cannot write %s: %s", KANARY_MAP_HO_SETTINGS,
+				   strerror(errno));
+	return 0;
+}
+
+/*
  * The seed is chosen once per instance; reloads keep flows on their
  * backends.  The HTTP accounting switch changes only when asked to.
  */
@@ -334,6 +360,8 @@ int kanary_load(const char *pin_path, const struct kanary_load_opts *opts,
 	err = set_globals(skel, opts ? opts->http_stats : 0, e);
 	if (!err)
 		err = set_ct_settings(skel, opts, e);
+	if (!err)
+		err = set_ho_settings(skel, opts, e);
 	if (!err)
 		err = pin_prog(skel->progs.kanary_ingress, pin_path, KANARY_PROG_INGRESS, e);
 	if (!err)
