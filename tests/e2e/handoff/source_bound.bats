@@ -43,7 +43,7 @@ held_by() {
 }
 
 @test "a pod past its bound of rule-path connections is reset; its neighbour is not" {
-	local ready=$BATS_TEST_TMPDIR/held.ready victim holder before i
+	local ready=$BATS_TEST_TMPDIR/held.ready victim holder before
 	before=$(limited)
 	jq -nc '[{path: "/", headers: {"x-my-header": "dark"}}, {sleep: 4, path: "/"}]' >"$BATS_TEST_TMPDIR/steps.json"
 	bg ka_client steps "$KN_VIP" "$KN_VIP_PORT" "$BATS_TEST_TMPDIR/steps.json" >"$BATS_TEST_TMPDIR/victim"
@@ -54,14 +54,7 @@ held_by() {
 	for _ in $(seq 100); do [[ -e $ready ]] && break; sleep 0.1; done
 	[[ -e $ready ]] || { echo "FAIL: the pod's connections had no outcome within 10 s" >&2; return 1; }
 	expect_eq "$(held_by "$HOLDER")" "$BOUND" "bound connections counted for $HOLDER"
-	for i in $(seq 5); do
-		in_ns client curl -sf -o /dev/null --max-time 5 -H 'x-my-header: dark' "$KN_VIP_URL" ||
-			{ echo "FAIL: the neighbour's new rule-path connection $i (dark) failed" >&2; return 1; }
-		in_ns client curl -sf -o /dev/null --max-time 5 "$KN_VIP_URL" ||
-			{ echo "FAIL: the neighbour's new rule-path connection $i failed" >&2; return 1; }
-		in_ns client curl -sf -o /dev/null --max-time 5 "http://$KN_PLAIN_VIP:$KN_VIP_PORT/" ||
-			{ echo "FAIL: the neighbour's new plain-path connection $i failed" >&2; return 1; }
-	done
+	neighbour_connects 5 "while the pod held its bound"
 	wait "$holder"
 	echo "$HOLDER: $(cat "$BATS_TEST_TMPDIR/held")"
 	expect_eq "$(jq .answered "$BATS_TEST_TMPDIR/held")" "$BOUND" "$HOLDER's connections answered"
