@@ -2,21 +2,23 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Conntrack with a lifecycle on real TCP stacks (issue 13, docs/conntrack.md):
 # at least 300,000 short connections through the plain path (wrk for 48 s,
-# about 8,800/s here) while a keep-alive connection idles 60 s and is then
-# used on the same socket, with none of its entries lost (no backend
+# about 8,000/s here: 390,000) while a keep-alive connection idles 60 s and
+# is then used on the same socket, none of its entries lost (no backend
 # re-derived, no reverse entry rebuilt); then, a linger (10 s) after the
 # last close, kanary_ct_v3 and kanary_ctnew_v1 are back at their idle size.
 # Before the lifecycle kanary_ct_v3 kept two entries per tuple until the LRU
-# took them (the check fails with ct-linger 3,600,000: the table stays
-# full of ended connections).
-# Sizes: the default ct-size, 262,144 entries in kanary_ct_v3 and 32,768
-# in kanary_ctnew_v1.  The client has one address and ports 1024-65535
-# (tcp_tw_reuse, tests/lib/cluster.sh), so its 300,000 connections come
-# round its 64,512 tuples about every 7 s, inside the linger (counted
-# ct_reused): the table never holds more than about 129,000 entries and
-# no LRU eviction happens, with or without the lifecycle.  That the idle
-# connection's entries outlive churn past the table's size is shown on a
-# small table in tests/bpf/test_ct_lifecycle.c.
+# took them: with ct-linger 3,600,000 (closed entries kept an hour) the table
+# stayed at 64,512 entries and the check failed.
+# Sizes: the default ct-size, 262,144 entries in kanary_ct_v3 and 32,768 in
+# kanary_ctnew_v1.  The client has one address and ports 1024-65535 with
+# tcp_tw_reuse (tests/lib/cluster.sh); connect() takes the 32,256 ports of
+# one parity first, so the connections come round the same ports about
+# every 4 s, inside the linger: most reuse their tuple's ended entries
+# (ct_reused), and kanary_ct_v3 held about 58,000 entries at the end of the
+# load (64,512 without the lifecycle), far below its size: no LRU eviction
+# happens here, with or without the lifecycle.  That the idle connection's entries
+# outlive churn past the table's size is shown on a small table in
+# tests/bpf/test_ct_lifecycle.c.
 
 source "$BATS_TEST_DIRNAME/../../lib/e2e.bash"
 
