@@ -3,10 +3,10 @@
 # State exhaustion on real TCP stacks (issue 13, docs/conntrack.md): a pod
 # (safe2, kanary on its veth too, as on every pod of a node) completes
 # 100,000 handshakes with the rule service and sends nothing, holding all
-# of them at once, while the client holds a keep-alive rule-path connection
-# and opens new ones, on the rule path and the plain path, also during 3 s
-# of bare SYNs from spoofed sources (hping3 --flood --rand-source): all of
-# them work, and so does a client that connected before the flood and
+# of them at once, while the client holds keep-alive connections and opens
+# new ones, on the rule path and the plain path, also during 3 s of bare
+# SYNs from spoofed sources (hping3 --flood --rand-source): all of them
+# work, and so does a client that connected before the flood and
 # sends its first request after it (a pooled connection): its handshake's
 # entry is evicted by the flood and made again from the SYN cookie in its
 # first data's ack (ho_cookie); before cookies it was reset
@@ -59,7 +59,7 @@ teardown() { bg_stop_all; }
 
 @test "100,000 idle handshakes and a SYN flood from a pod break no neighbour's connection, bound, idle or new" {
 	local ready=$BATS_TEST_TMPDIR/flood.ready over=$BATS_TEST_TMPDIR/synflood.over
-	local steps victim pooled flooder hping syns i before lost
+	local steps victim plainka pooled flooder hping syns i before lost
 	steps=$BATS_TEST_TMPDIR/steps.json
 	before=$(kctl -j counters | jq .ho_cookie)
 	# Connected now, its first request after the SYN flood.
@@ -71,6 +71,9 @@ teardown() { bg_stop_all; }
 		{after_file: $f, path: "/", headers: {"x-my-header": "dark"}}, {path: "/"}]' >"$steps"
 	bg ka_client steps "$KN_VIP" "$KN_VIP_PORT" "$steps" >"$BATS_TEST_TMPDIR/victim"
 	victim=$BG_LAST
+	jq -nc --arg f "$over" '[{path: "/"}, {after_file: $f, path: "/"}]' >"$BATS_TEST_TMPDIR/plain.json"
+	bg ka_client steps "$KN_PLAIN_VIP" "$KN_VIP_PORT" "$BATS_TEST_TMPDIR/plain.json" >"$BATS_TEST_TMPDIR/plainka"
+	plainka=$BG_LAST
 	sleep 1
 	# Held until SIGUSR1 (120 s at most), after the neighbours' late requests.
 	bg env READY="$ready" ip netns exec "$(ns_of "$ATTACKER")" "$HO_PYTHON" \
@@ -111,6 +114,10 @@ teardown() { bg_stop_all; }
 	cat "$BATS_TEST_TMPDIR/victim"
 	expect_eq "$(jq -s 'map(.lport) | unique | length' "$BATS_TEST_TMPDIR/victim")" 1 \
 		"connections the keep-alive client used"
+	wait "$plainka" || { cat "$BATS_TEST_TMPDIR/plainka"; echo "FAIL: the plain-path keep-alive connection broke" >&2; return 1; }
+	cat "$BATS_TEST_TMPDIR/plainka"
+	expect_eq "$(jq -s 'map(select(.status == 200)) | length' "$BATS_TEST_TMPDIR/plainka")" 2 \
+		"requests answered on the plain-path keep-alive connection"
 	wait "$pooled" || { cat "$BATS_TEST_TMPDIR/pooled"; echo "FAIL: the connection idle since its handshake broke" >&2; return 1; }
 	cat "$BATS_TEST_TMPDIR/pooled"
 	expect_eq "$(jq -s 'map(select(.status == 200)) | length' "$BATS_TEST_TMPDIR/pooled")" 2 \
