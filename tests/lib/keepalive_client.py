@@ -10,8 +10,8 @@ makes the next request fail.
 usage:
   keepalive_client.py steps HOST PORT FILE   requests from a JSON list (FILE
       or - for stdin): {"method", "path", "headers", "body" | "body_file",
-      "sleep", "after_file"} each (after_file: the step waits until that
-      path exists, at most 120 s, then sleeps), or {"wait_eof": SECONDS}:
+      "sleep", "after_file"} each (after_file: after its sleep, the step
+      waits until that path exists, at most 120 s), or {"wait_eof": SECONDS}:
       the server must close the idle connection within SECONDS (reports
       after how long it did).
   keepalive_client.py mix HOST PORT N SEED   N requests in a random order
@@ -108,9 +108,9 @@ def run_steps(host, port, steps):
             if "wait_eof" in step:
                 rec.update(wait_eof(conn.sock, step["wait_eof"]))
             else:
+                time.sleep(step.get("sleep", 0))
                 if "after_file" in step:
                     wait_file(step["after_file"], 120)
-                time.sleep(step.get("sleep", 0))
                 t0 = time.monotonic()
                 rec.update(send_step(conn, step))
                 rec["secs"] = round(time.monotonic() - t0, 3)
