@@ -59,7 +59,7 @@ teardown() { bg_stop_all; }
 
 @test "100,000 idle handshakes and a SYN flood from a pod break no neighbour's connection, bound, idle or new" {
 	local ready=$BATS_TEST_TMPDIR/flood.ready over=$BATS_TEST_TMPDIR/synflood.over
-	local steps victim plainka pooled flooder hping syns i before lost
+	local steps victim plainka pooled ports flooder hping syns i before lost
 	steps=$BATS_TEST_TMPDIR/steps.json
 	before=$(kctl -j counters | jq .ho_cookie)
 	# Connected now, its first request after the SYN flood.
@@ -76,14 +76,15 @@ teardown() { bg_stop_all; }
 	plainka=$BG_LAST
 	sleep 1
 	# Held until SIGUSR1 (120 s at most), after the neighbours' late requests.
+	ports=$(IFS=,; echo "$KN_VIP_PORT,${MORE_PORTS[*]}")
 	bg env READY="$ready" ip netns exec "$(ns_of "$ATTACKER")" "$HO_PYTHON" \
-		"$KN_LIB_DIR/idle_handshakes.py" "$KN_VIP" "$(IFS=,; echo "$KN_VIP_PORT,${MORE_PORTS[*]}")" "$FLOOD" 120 >"$BATS_TEST_TMPDIR/flood"
+		"$KN_LIB_DIR/idle_handshakes.py" "$KN_VIP" "$ports" "$FLOOD" 120 >"$BATS_TEST_TMPDIR/flood"
 	flooder=$BG_LAST
 	for _ in $(seq 600); do
 		[[ -e $ready ]] || ! kill -0 "$flooder" 2>/dev/null && break
 		sleep 0.1
 	done
-	[[ -e $ready ]] || { echo "FAIL: the flood was not up within 60 s" >&2; return 1; }
+	[[ -e $ready ]] || { echo "FAIL: the flood was not up within 60 s, or its script failed" >&2; return 1; }
 	# New connections while the handshakes are held: rule path (both ways) and plain path.
 	for i in $(seq 10); do
 		in_ns client curl -sf -o /dev/null --max-time 5 -H 'x-my-header: dark' "$KN_VIP_URL" ||
