@@ -59,7 +59,7 @@ teardown() { bg_stop_all; }
 
 @test "100,000 idle handshakes and a SYN flood from a pod break no neighbour's connection, bound, idle or new" {
 	local ready=$BATS_TEST_TMPDIR/flood.ready over=$BATS_TEST_TMPDIR/synflood.over
-	local steps victim plainka pooled ports flooder hping syns i before lost
+	local steps victim plainka pooled ports flooder hping syns before lost
 	steps=$BATS_TEST_TMPDIR/steps.json
 	before=$(kctl -j counters | jq .ho_cookie)
 	# Connected now, its first request after the SYN flood.
@@ -86,25 +86,13 @@ teardown() { bg_stop_all; }
 	done
 	[[ -e $ready ]] || { echo "FAIL: the flood was not up within 60 s, or its script failed" >&2; return 1; }
 	# New connections while the handshakes are held: rule path (both ways) and plain path.
-	for i in $(seq 10); do
-		in_ns client curl -sf -o /dev/null --max-time 5 -H 'x-my-header: dark' "$KN_VIP_URL" ||
-			{ echo "FAIL: new rule-path connection $i (dark) failed" >&2; return 1; }
-		in_ns client curl -sf -o /dev/null --max-time 5 "$KN_VIP_URL" ||
-			{ echo "FAIL: new rule-path connection $i failed" >&2; return 1; }
-		in_ns client curl -sf -o /dev/null --max-time 5 "http://$KN_PLAIN_VIP:$KN_VIP_PORT/" ||
-			{ echo "FAIL: new plain-path connection $i failed" >&2; return 1; }
-	done
+	neighbour_connects 10 "while the handshakes were held" || return 1
 	# Then 3 s of bare SYNs from spoofed sources (hping3), and new connections meanwhile.
 	bg timeout -s INT 3 ip netns exec "$(ns_of "$ATTACKER")" hping3 -S -p "$KN_VIP_PORT" \
 		--flood --rand-source "$KN_VIP" >"$BATS_TEST_TMPDIR/hping3" 2>&1
 	hping=$BG_LAST
 	sleep 0.5
-	for i in $(seq 5); do
-		in_ns client curl -sf -o /dev/null --max-time 5 -H 'x-my-header: dark' "$KN_VIP_URL" ||
-			{ echo "FAIL: new rule-path connection $i (dark) failed under the SYN flood" >&2; return 1; }
-		in_ns client curl -sf -o /dev/null --max-time 5 "http://$KN_PLAIN_VIP:$KN_VIP_PORT/" ||
-			{ echo "FAIL: new plain-path connection $i failed under the SYN flood" >&2; return 1; }
-	done
+	neighbour_connects 5 "under the SYN flood" || return 1
 	wait "$hping" || true	# ended by its SIGINT
 	syns=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$BATS_TEST_TMPDIR/hping3")
 	echo "hping3: ${syns:-?} spoofed SYNs"
