@@ -96,6 +96,9 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
 	struct kanary_ho_entry *ho;
 	int new_conn = p->syn && !p->ack, closed_in;
 
+	/* kanaryd's, never a pod's: a mark does not cross into the node's namespace. */
+	if (skb->mark == KANARY_MARK_DETECT)
+		return kanary_ho_detected(skb, p, fwd, ref);
 	if (ct && !(new_conn && (ct->flags & KANARY_CT_F_CLOSING)))
 		return -1;
 	/* Which table the closed connection is in, as a number: ct itself is dead from here. */
@@ -454,6 +457,9 @@ int kanary_egress(struct __sk_buff *skb)
 	__be32 vip;
 	__be16 vport;
 
+	/* kanaryd's marked ACK (lib/handoff_detect.h): back to this veth's ingress, as the client's. */
+	if (skb->mark == KANARY_MARK_DETECT)
+		return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
 	if (kanary_parse_tcp4(skb, &p))
 		return TC_ACT_OK;
 

@@ -27,6 +27,7 @@
 #include "handoff_craft.h"
 #include "handoff_cookie.h"
 #include "handoff_stash.h"
+#include "handoff_detect.h"
 #include "request.h"
 #include "mirror.h"
 
@@ -581,7 +582,10 @@ static __always_inline int kanary_ho_handshake(struct __sk_buff *skb, const stru
 		kanary_ho_forget(fwd, syn);
 		return kanary_ho_reset_client(skb, p, seq);
 	}
-	return TC_ACT_SHOT;	/* the ACK of our SYN-ACK, or data out of order */
+	/* The ACK of our SYN-ACK: the client may be waiting for the server to speak. */
+	if (p->ack && !p->payload_len && p->seq == syn->client_isn + 1 && p->ack_seq == seq)
+		kanary_ho_detect_queue(skb, p, fwd, syn);
+	return TC_ACT_SHOT;	/* that ACK, or data out of order */
 }
 
 /*
@@ -615,7 +619,7 @@ static __always_inline int kanary_ho_backend_synack(struct __sk_buff *skb,
 						    const struct kanary_ct_key *fwd,
 						    struct kanary_ho_entry *ho)
 {
-	const struct kanary_stash *stash;
+	const struct kanary_stash *stash = NULL;
 
 	if (p->ack_seq != ho->leg_isn + 1)
 		return TC_ACT_SHOT;
@@ -631,8 +635,10 @@ static __always_inline int kanary_ho_backend_synack(struct __sk_buff *skb,
 	} else {
 		return TC_ACT_SHOT;
 	}
-	stash = bpf_map_lookup_elem(&kanary_stash_v1, fwd);
-	if (!stash) {
+	/* A silent client's leg (handoff_detect.h) opens with no request. */
+	if (ho->stash_len)
+		stash = bpf_map_lookup_elem(&kanary_stash_v1, fwd);
+	if (!stash && ho->stash_len) {
 		KANARY_HO_STAT(ho->svc_id, stash_lost);
 		kanary_ho_forget(fwd, ho);
 		return TC_ACT_SHOT;

@@ -323,7 +323,8 @@ static __always_inline void kanary_ho_keep_reverse(const struct kanary_ct_key *f
 
 /*
  * Turns the backend's SYN-ACK into the ACK that completes its handshake and
- * carries the stash (the request the leg opens with), and re-injects it as if the client had sent it.  Its
+ * carries the stash (the request the leg opens with; none, stash NULL, for
+ * a silent client's leg), and re-injects it as if the client had sent it.  Its
  * destination MAC is the host veth's own (the SYN-ACK's source), or the
  * node would drop it as another host's.
  */
@@ -333,24 +334,33 @@ static __noinline int kanary_ho_deliver_stash(struct __sk_buff *skb,
 						   const struct kanary_stash *stash)
 {
 	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
-	__u32 len = stash->len, off = p->l4_off + p->tcp_hlen;
+	__u32 len = stash ? stash->len : 0, off = p->l4_off + p->tcp_hlen;
 	struct kanary_tcp_mut m = {};
 	__s64 acc;
 
-	if (!sc || p->payload_len || len < 1 || len > KANARY_HTTP_STASH)
+	if (!sc || p->payload_len || (stash && len < 1) || len > KANARY_HTTP_STASH)
 		return TC_ACT_SHOT;
-	if (bpf_skb_change_tail(skb, off + len, 0) ||
-	    bpf_skb_store_bytes(skb, off, stash->data, len, 0) ||
-	    kanary_seg_reverse(skb, p))
+	if (bpf_skb_change_tail(skb, off + len, 0))
+		return TC_ACT_SHOT;
+	if (stash) {
+		/* Bounded again here, where the verifier can see it. */
+		__u32 n = stash->len;
+
+		if (n != len || n < 1 || n > KANARY_HTTP_STASH ||
+		    bpf_skb_store_bytes(skb, off, stash->data, n, 0))
+			return TC_ACT_SHOT;
+	}
+	if (kanary_seg_reverse(skb, p))
 		return TC_ACT_SHOT;
 	m.seq = bpf_htonl(ho->leg_isn + 1);
 	m.ack_seq = bpf_htonl(ho->backend_isn + 1);
 	m.doff_res = (p->tcp_hlen / 4) << 4;
-	m.flags = KANARY_TF_ACK | KANARY_TF_PSH;
+	m.flags = stash ? KANARY_TF_ACK | KANARY_TF_PSH : KANARY_TF_ACK;
 	m.window = bpf_htons(ho->window);
 	kanary_opts_fill(&sc->opts, 0, 0);
 	acc = kanary_seg_header(skb, p, &m, &sc->opts, &sc->old_opts);
-	acc = kanary_csum_buf(stash->data, len, acc, 0);
+	if (stash)
+		acc = kanary_csum_buf(stash->data, len, acc, 0);
 	if (kanary_l4_apply(skb, p, acc) || kanary_seg_set_len(skb, p, p->tcp_hlen + len))
 		return TC_ACT_SHOT;
 	return bpf_redirect(skb->ifindex, BPF_F_INGRESS);

@@ -196,6 +196,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } kanary_hosrc_v1 SEC(".maps");
 
+/* FIFO: rule-path handshakes' ACKs for kanaryd to send back marked (server-first detection). */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, KANARY_DEFAULT_CT_SIZE / 16);
+	__type(value, struct kanary_ho_detect);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_hodet_v1 SEC(".maps");
+
 /* Slot 0: the rule path's settings (struct kanary_ho_settings), written by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -306,6 +314,7 @@ struct kanary_ho_scratch {
 	struct kanary_pkt req;		/* a segment from a request's start on */
 	struct kanary_ho_entry ho;	/* a rule-path connection's state, being made */
 	struct kanary_ct_expiry expiry;	/* a plain-path connection being queued to expire */
+	struct kanary_ho_detect detect;	/* a rule-path handshake being queued for detection */
 };
 
 /* 0 -> this CPU's struct kanary_ho_scratch for one program run; never pinned. */

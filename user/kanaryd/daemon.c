@@ -345,6 +345,8 @@ static void reload(struct kd_daemon *d)
 	pr_info("SIGHUP: reloading");
 	if (kanary_load(d->cfg.pin, &lo, &e))
 		pr_err("cannot load kanary at %s: %s", d->cfg.pin, e.msg);
+	if (kd_server_first_reopen(&d->server_first, d->cfg.pin, &e))
+		pr_err("%s", e.msg);
 	kd_links_sync(&d->links);
 	kd_watch_rearm(&d->watch);
 	kd_daemon_apply(d, true);
@@ -365,9 +367,12 @@ int kd_daemon_run(struct kd_daemon *d)
 	pfd[2] = (struct pollfd){ .fd = d->links.fd, .events = POLLIN };
 	pfd[3] = (struct pollfd){ .fd = d->kube ? d->kube->efd : -1, .events = POLLIN };
 	for (;;) {
-		long long now = kd_mono_ms(), wake = next_scan;
+		long long now = kd_mono_ms(), wake = next_scan, sf;
 		int timeout;
 
+		sf = kd_server_first_run(&d->server_first, now);
+		if (sf >= 0 && sf < wake)
+			wake = sf;
 		if (deadline && deadline < wake)
 			wake = deadline;
 		if (kd_pace_due(&d->status_pace) && kd_pace_due(&d->status_pace) < wake)
@@ -445,6 +450,7 @@ void kd_daemon_free(struct kd_daemon *d)
 	kd_files_free(&d->files);
 	kd_watch_free(&d->watch);
 	kd_links_free(&d->links);
+	kd_server_first_close(&d->server_first);
 	kd_applied_free(&d->applied);
 	kd_desired_free(&d->desired);
 	kd_desired_cache_free(&d->cache);

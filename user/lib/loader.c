@@ -181,6 +181,8 @@ static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 s
 				entries = kanary_handoff_size(ct);
 			else if (!strcmp(spec->name, KANARY_MAP_HANDSHAKE))
 				entries = kanary_handshake_size(ct);
+			else if (!strcmp(spec->name, KANARY_MAP_HO_DETECT))
+				entries = kanary_ho_detect_size(ct);
 			else if (!strcmp(spec->name, KANARY_MAP_CT_ENDQ))
 				entries = kanary_ct_endq_size(ct);
 			else if (!strcmp(spec->name, KANARY_MAP_CT_SYNQ))
