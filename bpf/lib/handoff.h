@@ -162,9 +162,7 @@ static __noinline int kanary_ho_bind(struct __sk_buff *skb, const struct kanary_
 	/* Deterministic in the data, so two CPUs binding at once write the same. */
 	be = &sc->be;
 	by_rule = sc->by_rule;
-	__builtin_memcpy(&ho->backend, &be->addr, sizeof(ho->backend));
-	ho->backend_port = be->port;
-	ho->subset = be->subset;
+	kanary_ho_take_backend(ho, be);
 	ho->by_rule = by_rule;
 	ho->route = kanary_ho_route(rule, by_rule);
 	kanary_ho_mirror_routed(skb, p, ho);
@@ -308,9 +306,7 @@ static __noinline int kanary_ho_switch(struct __sk_buff *skb, const struct kanar
 	kanary_ho_rev_key(&sc->key, fwd, ho);
 	bpf_map_delete_elem(&kanary_ct_v3, &sc->key);
 
-	__builtin_memcpy(&ho->backend, &be->addr, sizeof(ho->backend));
-	ho->backend_port = be->port;
-	ho->subset = be->subset;
+	kanary_ho_take_backend(ho, be);
 	ho->window = bpf_ntohs(p->window);
 	ho->leg_isn = rq->seq - 1;
 	ho->stash_len = sc->stash.len;

@@ -42,6 +42,15 @@ static __always_inline void kanary_ho_rev_key(struct kanary_ct_key *k,
 			 KANARY_CT_REVERSE);
 }
 
+/* The backend a choice made (sc->be) becomes the current leg's. */
+static __always_inline void kanary_ho_take_backend(struct kanary_ho_entry *ho,
+						   const struct kanary_ct_entry *be)
+{
+	__builtin_memcpy(&ho->backend, &be->addr, sizeof(ho->backend));
+	ho->backend_port = be->port;
+	ho->subset = be->subset;
+}
+
 /* Forgets a connection: its state, its reverse entry and its stash. */
 static __always_inline void kanary_ho_forget(const struct kanary_ct_key *fwd,
 					     const struct kanary_ho_entry *ho)

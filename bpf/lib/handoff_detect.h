@@ -65,9 +65,7 @@ static __noinline int kanary_ho_bind_silent(struct __sk_buff *skb, const struct 
 		return kanary_ho_reset_client(skb, p, ho->our_isn + 1);
 	}
 	be = &sc->be;
-	__builtin_memcpy(&ho->backend, &be->addr, sizeof(ho->backend));
-	ho->backend_port = be->port;
-	ho->subset = be->subset;
+	kanary_ho_take_backend(ho, be);
 	ho->window = bpf_ntohs(p->window);
 	ho->tries = 1;
 	ho->legs = 1;
