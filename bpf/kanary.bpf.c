@@ -65,7 +65,7 @@ kanary_lookup_or_choose(const struct kanary_pkt *p, const struct kanary_svc_ref 
 	out->xchg.phase = new_conn ? KANARY_XCHG_NEW : KANARY_XCHG_IDLE;
 	out->nxt = kanary_seq_end(p);
 	out->nxt_known = 1;
-	out->pad2 = 0;
+	out->seen = kanary_ct_seen_now;
 	out->expiry_stamp = 0;
 	kanary_ct_create(p, fwd, out);
 
@@ -278,6 +278,13 @@ static __always_inline int kanary_ingress_forward(struct __sk_buff *skb, const s
 
 	if (ct && kanary_ct_client_seg(p, fwd, ct))
 		return TC_ACT_SHOT;
+	/* Written only when its step has passed: once in minutes per connection. */
+	if (ct) {
+		__u8 now = kanary_ct_seen_now;
+
+		if (ct->seen != now && now)
+			ct->seen = now;
+	}
 	st = kanary_subset_stats(be->svc_id, be->subset);
 	if (st) {
 		st->packets_in += kanary_segs(skb);

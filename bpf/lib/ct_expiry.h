@@ -146,6 +146,7 @@ static int kanary_ct_sweep(void *map, __u32 *key, struct kanary_ct_sweeper *sw)
 	if (took > sw->max_tick_ns)
 		sw->max_tick_ns = took;
 	sw->ticks++;
+	kanary_ct_seen_now = kanary_ct_seen_of(c.now);
 	bpf_timer_start(&sw->timer, more ? KANARY_NSEC_PER_MS : kanary_ct_sweep_ns(), 0);
 	return 0;
 }

@@ -205,7 +205,12 @@ struct kanary_ct_entry {
 	 */
 	__u32	nxt;
 	__u8	nxt_known;	/* nxt is set (a reverse entry: by the SYN-ACK, or the client's ack mid-flow) */
-	__u8	pad2;
+	/*
+	 * Forward entry: when the client last sent, in steps of 2^KANARY_CT_SEEN_SHIFT ns
+	 * of CLOCK_MONOTONIC, mod 256: kanaryd's idle sweep reads it (ct_expiry.h).
+	 * Was padding, so old pins read 0.
+	 */
+	__u8	seen;
 	/*
 	 * Forward entry: which expiry queued for it may delete it
 	 * (bpf/lib/ct_expiry.h); 0: none.  Was padding, so old pins read 0.

@@ -25,6 +25,24 @@
 #define KANARY_CT_LINGER_MS		10000
 #define KANARY_CT_SYN_TIMEOUT_MS	60000
 #define KANARY_CT_TIMEOUT_MAX_MS	3600000
+/*
+ * Idle connections (Cilium's TCP lifetime, 6 h; netfilter's established
+ * timeout is 5 days): kanaryd deletes a plain-path connection whose
+ * client has sent nothing for this long (user/lib/ct_idle.c).  A client
+ * that comes back finds its backend again (re-derived, the same pod while
+ * the configuration holds).  The clock is a byte of the forward entry in
+ * steps of 2^38 ns (about 4.6 min), so the longest timeout is 200 steps
+ * (about 15 h), well short of the byte's wrap.
+ */
+#define KANARY_CT_IDLE_TIMEOUT_S	21600
+#define KANARY_CT_SEEN_SHIFT		38
+#define KANARY_CT_IDLE_MAX_STEPS	200
+
+/* The step of monotonic time ns, 1..255: 0 means never seen, which no sweep deletes. */
+static inline __u8 kanary_ct_seen_of(__u64 ns)
+{
+	return (__u8)((ns >> KANARY_CT_SEEN_SHIFT) % 255 + 1);
+}
 /* The sweeper's period; shorter when a timeout is (a quarter of it). */
 #define KANARY_CT_SWEEP_MS		250
 /* Expiries handled per queue and tick: bounds the softirq's work; more: the next tick in 1 ms. */

@@ -12,6 +12,7 @@ Suite *split_suite(void);
 Suite *conntrack_suite(void);
 void ct_lifecycle_tests(TCase *tc);	/* test_ct_lifecycle.c: entries expire; in the conntrack suite */
 void ct_handshake_tests(TCase *tc);	/* test_ct_handshake.c: handshakes apart; in the conntrack suite */
+void ct_idle_tests(TCase *tc);		/* test_ct_idle.c: the idle sweep; in the conntrack suite */
 Suite *maglev_suite(void);	/* test_maglev.c: consistent hashing inside a subset */
 Suite *spoof_suite(void);	/* test_spoof.c: blind teardown (RFC 5961) on both paths */
 Suite *stats_suite(void);

@@ -401,6 +401,7 @@ Suite *conntrack_suite(void)
 	tcase_add_test(tc, deleted_service_drains_its_connections);
 	ct_lifecycle_tests(tc);
 	ct_handshake_tests(tc);
+	ct_idle_tests(tc);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -32,6 +32,8 @@
 #define DEBOUNCE_MAX_MS		500	/* ... but never longer than this after the first change */
 #define WRITING_MS		800	/* while a file is still open for writing */
 #define RESCAN_MS		30000
+/* Idle sweeps at most this often: a sweep reads the whole conntrack table. */
+#define IDLE_SWEEP_MS		300000
 #define REARM_MS		1000
 #define RETRY_MS		2000	/* after a failed write or unreadable maps */
 #define KUBE_GATHER_MS		20	/* after a watch event */
@@ -100,6 +102,26 @@ static void recount_sources(struct kanary_maps *m)
 			rc.corrected, rc.connections, rc.sources, rc.max_held);
 }
 
+/* Plain-path connections silent past the idle timeout (ct_idle.c), at most every IDLE_SWEEP_MS. */
+static void sweep_idle(struct kd_daemon *d, struct kanary_maps *m)
+{
+	struct kanary_err e = { "" };
+	struct kanary_ct_idle r;
+	long long now = kd_mono_ms();
+
+	if (!d->cfg.ct_idle_timeout_s || (d->idle_swept_ms && now - d->idle_swept_ms < IDLE_SWEEP_MS))
+		return;
+	d->idle_swept_ms = now;
+	if (kanary_ct_idle_sweep(m, d->cfg.ct_idle_timeout_s, &r, &e))
+		pr_warn("idle sweep: %s", e.msg);
+	else if (r.swept)
+		pr_info("idle sweep: %u connections silent for %u s deleted (%u entries looked at)",
+			r.swept, d->cfg.ct_idle_timeout_s, r.entries);
+	else
+		pr_debug("idle sweep: none silent for %u s (%u entries looked at)",
+			 d->cfg.ct_idle_timeout_s, r.entries);
+}
+
 static void reconcile(struct kd_daemon *d, bool full)
 {
 	struct kanary_err e = { "" };
@@ -121,8 +143,10 @@ static void reconcile(struct kd_daemon *d, bool full)
 		d->retry = true;
 		return;
 	}
-	if (full)
+	if (full) {
 		recount_sources(&m);
+		sweep_idle(d, &m);
+	}
 	kanary_maps_close(&m);
 	d->retry = false;
 	for (size_t i = 0; i < res.n; i++) {
@@ -343,6 +367,7 @@ static void reload(struct kd_daemon *d)
 	struct kanary_err e = { "" };
 
 	pr_info("SIGHUP: reloading");
+	d->idle_swept_ms = 0;	/* its full pass sweeps too */
 	if (kanary_load(d->cfg.pin, &lo, &e))
 		pr_err("cannot load kanary at %s: %s", d->cfg.pin, e.msg);
 	if (kd_server_first_reopen(&d->server_first, d->cfg.pin, &e))

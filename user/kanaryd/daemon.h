@@ -40,6 +40,7 @@ struct kd_config {
 	__u32 ct_syn_timeout_ms;	/* --ct-syn-timeout-ms; 0: keep the one in force */
 	__u32 ho_per_source;		/* --ho-per-source; 0: keep the one in force */
 	unsigned int server_first_ms;	/* --server-first-ms: the detection delay; 0 off */
+	__u32 ct_idle_timeout_s;	/* --ct-idle-timeout-s: the idle sweep's; 0 off */
 	const char *cgroup;	/* --cgroup: kanary_load_opts.cgroup */
 	bool kube;		/* --kube: objects come from the API server, not --manifests */
 	const char *kubeconfig;	/* NULL: in-cluster service account */
@@ -81,6 +82,7 @@ struct kd_daemon {
 	struct kd_changes changes;
 	bool changes_ok;
 	bool full_due;		/* the periodic safety net: compare every service */
+	long long idle_swept_ms;	/* the last idle sweep (monotonic) */
 	size_t full_passes, partial_passes;	/* reconciles of each kind (status file: passes) */
 	struct kd_diags build_diags;	/* warnings of the last desired build */
 	struct kd_results results;	/* of the last reconcile */

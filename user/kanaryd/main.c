@@ -79,6 +79,9 @@ static void usage(FILE *f)
 "      --ct-syn-timeout-ms MS  how long a SYN sent again may go unanswered before\n"
 "                           its connection is forgotten (default: the one in force,\n"
 "                           at first 60000)\n"
+"      --ct-idle-timeout-s S  a plain-path connection whose client has sent nothing\n"
+"                           this long loses its entries (default %u, Cilium's;\n"
+"                           0: off, the LRU alone); its next packet finds its pod again\n"
 "      --server-first-ms MS  on a rule port, a client silent this long after its\n"
 "                           handshake is bound by the weights, so that a protocol\n"
 "                           whose server speaks first works (default %u; 0: off)\n"
@@ -108,7 +111,7 @@ static void usage(FILE *f)
 "Logs go to stderr, one line each, with a level.  Exit status: 0 after SIGTERM,\n"
 "1 on a startup error, 2 on a usage error.\n",
 		KD_KUBE_PAGE_SIZE, KD_KUBE_GONE_HOLD_S, KANARY_PIN_PATH_ENV, KANARY_PIN_PATH_DEFAULT, KANARY_DEFAULT_CT_SIZE,
-		KANARY_DEFAULT_MAX_SERVICES, KANARY_HO_DETECT_MS, KD_DEFAULT_DOMAIN, KANARY_RUN_DIR_DEFAULT,
+		KANARY_DEFAULT_MAX_SERVICES, KANARY_CT_IDLE_TIMEOUT_S, KANARY_HO_DETECT_MS, KD_DEFAULT_DOMAIN, KANARY_RUN_DIR_DEFAULT,
 		KANARY_RUN_DIR_ENV);
 }
 
@@ -133,7 +136,7 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 	enum { OPT_PIN = 256, OPT_CT, OPT_DOMAIN, OPT_DETACH, OPT_CHECK, OPT_ONCE, OPT_KUBE,
 	       OPT_KUBECONFIG, OPT_CONTEXT, OPT_PAGE, OPT_GONE_HOLD, OPT_HEALTH, OPT_METRICS,
 	       OPT_MAX_SERVICES, OPT_ISTIO, OPT_CGROUP, OPT_LINGER, OPT_SYN_TIMEOUT,
-	       OPT_PER_SOURCE, OPT_SERVER_FIRST };
+	       OPT_PER_SOURCE, OPT_SERVER_FIRST, OPT_IDLE };
 	static const struct option opts[] = {
 		{ "manifests", required_argument, NULL, 'm' },
 		{ "iface", required_argument, NULL, 'i' },
@@ -144,6 +147,7 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 		{ "ct-syn-timeout-ms", required_argument, NULL, OPT_SYN_TIMEOUT },
 		{ "ho-per-source", required_argument, NULL, OPT_PER_SOURCE },
 		{ "server-first-ms", required_argument, NULL, OPT_SERVER_FIRST },
+		{ "ct-idle-timeout-s", required_argument, NULL, OPT_IDLE },
 		{ "cluster-domain", required_argument, NULL, OPT_DOMAIN },
 		{ "detach-on-exit", no_argument, NULL, OPT_DETACH },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
@@ -165,6 +169,7 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 
 	c->api_gone_hold_s = KD_KUBE_GONE_HOLD_S;
 	c->server_first_ms = KANARY_HO_DETECT_MS;
+	c->ct_idle_timeout_s = KANARY_CT_IDLE_TIMEOUT_S;
 	size_t cap = 0;
 	int o;
 
@@ -201,6 +206,14 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 						 "--ct-linger-ms: expected milliseconds 1-3600000, got '%s'" :
 						 "--ct-syn-timeout-ms: expected milliseconds 1-3600000, got '%s'",
 						 optarg);
+			break;
+		case OPT_IDLE:
+			if (kanary_parse_u32(optarg, "", 0, kanary_ct_idle_timeout_max_s(),
+					     &c->ct_idle_timeout_s, NULL)) {
+				fprintf(stderr, "kanaryd: --ct-idle-timeout-s: expected seconds 0-%u, got '%s'\n"
+						"Try 'kanaryd --help'.\n", kanary_ct_idle_timeout_max_s(), optarg);
+				return 2;
+			}
 			break;
 		case OPT_SERVER_FIRST:
 			if (kanary_parse_u32(optarg, "", 0, KANARY_CT_TIMEOUT_MAX_MS, &c->server_first_ms,

@@ -216,6 +216,22 @@ struct kanary_ct_lifecycle {
 int kanary_ct_lifecycle_read(struct kanary_maps *m, struct kanary_ct_lifecycle *out,
 			     struct kanary_err *e);
 
+/*
+ * The idle sweep (ct_idle.c, docs/conntrack.md "Idle connections"): deletes
+ * both entries of every plain-path connection whose client has sent
+ * nothing for timeout_s (at most kanary_ct_idle_timeout_max_s()).  Not
+ * atomic with the datapath: a connection that wakes during the sweep may
+ * lose its entries, and its next packet finds its backend again
+ * (re-derived), as after an eviction.
+ */
+struct kanary_ct_idle {
+	__u32	entries;	/* looked at */
+	__u32	swept;		/* connections deleted */
+};
+int kanary_ct_idle_sweep(struct kanary_maps *m, __u32 timeout_s, struct kanary_ct_idle *out,
+			 struct kanary_err *e);
+__u32 kanary_ct_idle_timeout_max_s(void);
+
 /* The rule path's per-source bound in force (KANARY_HO_PER_SOURCE_OFF: none). */
 int kanary_ho_bound_read(struct kanary_maps *m, __u32 *per_source, struct kanary_err *e);
 /*
