@@ -19,6 +19,9 @@
  *   established_data  a 100-byte segment of a request's body on a tracked
  *                     flow: the same, plus the reverse entry's check and the
  *                     HTTP exchange's client side
+ *   unknown_reply     an ACK at egress from a pod to a client port that no
+ *                     entry knows (pod-to-pod traffic that is not kanary's):
+ *                     both conntrack tables looked up, pass
  *   reply             the backend's ACK at egress: conntrack lookup, the
  *                     backend's sequence, counters, reverse NAT
  *   new_flow          the SYN of a flow never seen: selection (the subset,
@@ -381,6 +384,21 @@ static __u32 make_data(void *ctx, unsigned i, __u8 *buf)
 	return bf_build(buf, &s);
 }
 
+/* A client port above every flow's (flow_seg's are below 51,024). */
+#define UNKNOWN_PORT	60000
+
+static __u32 make_unknown_reply(void *ctx, unsigned i, __u8 *buf)
+{
+	struct steady *c = ctx;
+	struct bf_seg s = backend_seg(c->f, BF_ACK, BACKEND_ISN, CLIENT_ISN + 1);
+
+	(void)i;
+	s.dport = UNKNOWN_PORT;
+	c->in_len = bf_build(buf, &s);
+	memcpy(c->in, buf, c->in_len);
+	return c->in_len;
+}
+
 static __u32 make_reply(void *ctx, unsigned i, __u8 *buf)
 {
 	struct steady *c = ctx;
@@ -596,6 +614,8 @@ static void measure(struct env *env, const struct opts *o, int services, unsigne
 						  check_dnat, &s_data };
 	const struct bt_case reply = { "reply", env->prog_out, make_reply, check_reverse_nat,
 				       &s_ack };
+	const struct bt_case unknown_reply = { "unknown reply", env->prog_out, make_unknown_reply,
+					       check_untouched, &s_ack };
 	const struct bt_case new_flow = { "new-flow", env->prog_in, make_new_flow, check_new_flow,
 					  NULL };
 	struct bt_case rule_syn = br_syn_case(&env->rule), rule_data = br_first_data_case(&env->rule);
@@ -647,6 +667,13 @@ static void measure(struct env *env, const struct opts *o, int services, unsigne
 	expect_delta("reply", "service 0's packets out", t1.svc0.packets_out, t0.svc0.packets_out,
 		     f.runs);
 	print_figure("reply", &f);
+
+	f = bt_measure(&unknown_reply, n, &unused);
+	tally(env, &t1);
+	expect_delta("unknown reply", "service 0's packets out", t0.svc0.packets_out,
+		     t1.svc0.packets_out, 0);
+	print_figure("unknown_reply", &f);
+	tally(env, &t0);
 
 	/*
 	 * The same two packets on the loop service's flow, in the kernel's

@@ -99,6 +99,9 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
 	struct kanary_ho_entry *ho;
 	int new_conn = p->syn && !p->ack, closed_in;
 
+	/* kanaryd's, never a pod's: a mark does not cross into the node's namespace. */
+	if (skb->mark == KANARY_MARK_DETECT)
+		return kanary_ho_detected(skb, p, fwd, ref);
 	if (ct && !(new_conn && (ct->flags & KANARY_CT_F_CLOSING)))
 		return -1;
 	/* Which table the closed connection is in, as a number: ct itself is dead from here. */
@@ -117,6 +120,8 @@ static __always_inline int kanary_rule_path(struct __sk_buff *skb, const struct 
 			verdict = kanary_ho_handshake(skb, p, fwd, syn);
 		else if (!new_conn)
 			verdict = kanary_ho_from_cookie(p, fwd, ref->id);
+		if (verdict == KANARY_HO_OVER_BOUND)
+			return kanary_ho_over_bound(skb, p);
 		if (verdict == KANARY_HO_PROMOTED) {
 			ho = bpf_map_lookup_elem(&kanary_ho_v4, fwd);
 			if (!ho)
@@ -509,6 +514,9 @@ int kanary_egress(struct __sk_buff *skb)
 	struct kanary_ct_key key;
 	struct kanary_pkt p;
 
+	/* kanaryd's marked ACK (lib/handoff_detect.h): back to this veth's ingress, as the client's. */
+	if (skb->mark == KANARY_MARK_DETECT)
+		return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
 	if (kanary_parse_tcp4(skb, &p))
 		return TC_ACT_OK;
 

@@ -17,7 +17,7 @@ except ImportError:
 
 # What kanaryd needs, and all it may have (see deploy/daemonset.yaml); the
 # mirror relay's likewise.
-CAPS = {"BPF", "NET_ADMIN", "PERFMON"}
+CAPS = {"BPF", "NET_ADMIN", "NET_RAW", "PERFMON"}
 RELAY_CAPS = {"BPF"}
 RULES = {("", "pods"), ("", "services"), ("networking.istio.io", "destinationrules"),
          ("networking.istio.io", "virtualservices")}

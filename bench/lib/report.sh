@@ -26,7 +26,7 @@ report_print() {
 	echo "kanary BPF cost per packet, ns (100,000 tracked flows; single runs less an empty program's, median of 5 rounds; in the kernel's loop, warm):"
 	jq -r 'def n: . * 10 | round / 10 | tostring;
 		if .bpf_cost == null then "  not measured (see above)" else
-		.bpf_cost.results[] | "  \(.services | tostring | . + "      " | .[:6]) non-service \(.non_service_ns | n)  established \(.established_ns | n) (loop \(.established_loop_ns | n))  data \(.established_data_ns | n)  reply \(.reply_ns | n) (loop \(.reply_loop_ns | n))  new flow \(.new_flow_ns | n)  rule path: SYN \(.rule_syn_ns | n), first data \(.rule_first_data_ns | n)" end' "$f"
+		.bpf_cost.results[] | "  \(.services | tostring | . + "      " | .[:6]) non-service \(.non_service_ns | n)  established \(.established_ns | n) (loop \(.established_loop_ns | n))  data \(.established_data_ns | n)  reply \(.reply_ns | n) (loop \(.reply_loop_ns | n))  unknown reply \(if .unknown_reply_ns then (.unknown_reply_ns | n) else "n/a" end)  new flow \(.new_flow_ns | n)  rule path: SYN \(.rule_syn_ns | n), first data \(.rule_first_data_ns | n)" end' "$f"
 	jq -r '.bpf_cost.results // [] | last // empty | "  its \(.services) services were made through libkanary in \(.created_ms | round) ms"' "$f"
 	echo "control plane (kanaryd on files), by number of services:"
 	jq -r 'if .control_plane.by_size == null then "  not measured (see above)" else

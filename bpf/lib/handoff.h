@@ -27,6 +27,7 @@
 #include "handoff_craft.h"
 #include "handoff_cookie.h"
 #include "handoff_stash.h"
+#include "handoff_detect.h"
 #include "request.h"
 #include "mirror.h"
 
@@ -73,6 +74,8 @@ static __noinline int kanary_ho_accept(struct __sk_buff *skb, const struct kanar
 #define KANARY_HO_PROMOTED	(-2)
 /* kanary_ho_from_cookie's when p is no first data of ours: the caller goes on. */
 #define KANARY_HO_NO_COOKIE	(-3)
+/* Either's when the client's address holds its bound (handoff_source.h): the caller resets it. */
+#define KANARY_HO_OVER_BOUND	(-4)
 
 /*
  * Ingress: data to service svc_id of no known connection.  When it is a
@@ -91,9 +94,13 @@ static __noinline int kanary_ho_from_cookie(const struct kanary_pkt *p,
 		return KANARY_HO_NO_COOKIE;
 	our_isn = p->ack_seq - 1;
 	kanary_ho_begin(&sc->ho, p->seq - 1, our_isn, kanary_cookie_mss(our_isn), svc_id);
+	if (kanary_ho_source_claim(fwd->src.w[3]))
+		return KANARY_HO_OVER_BOUND;
 	/* Two CPUs making it at once: one binds, as kanary_ho_handshake's would. */
-	if (bpf_map_update_elem(&kanary_ho_v4, fwd, &sc->ho, BPF_NOEXIST))
+	if (bpf_map_update_elem(&kanary_ho_v4, fwd, &sc->ho, BPF_NOEXIST)) {
+		kanary_ho_source_release(fwd->src.w[3]);
 		return TC_ACT_SHOT;
+	}
 	kanary_count(KANARY_CNT_HO_COOKIE);
 	return KANARY_HO_PROMOTED;
 }
@@ -155,9 +162,7 @@ static __noinline int kanary_ho_bind(struct __sk_buff *skb, const struct kanary_
 	/* Deterministic in the data, so two CPUs binding at once write the same. */
 	be = &sc->be;
 	by_rule = sc->by_rule;
-	__builtin_memcpy(&ho->backend, &be->addr, sizeof(ho->backend));
-	ho->backend_port = be->port;
-	ho->subset = be->subset;
+	kanary_ho_take_backend(ho, be);
 	ho->by_rule = by_rule;
 	ho->route = kanary_ho_route(rule, by_rule);
 	kanary_ho_mirror_routed(skb, p, ho);
@@ -301,9 +306,7 @@ static __noinline int kanary_ho_switch(struct __sk_buff *skb, const struct kanar
 	kanary_ho_rev_key(&sc->key, fwd, ho);
 	bpf_map_delete_elem(&kanary_ct_v3, &sc->key);
 
-	__builtin_memcpy(&ho->backend, &be->addr, sizeof(ho->backend));
-	ho->backend_port = be->port;
-	ho->subset = be->subset;
+	kanary_ho_take_backend(ho, be);
 	ho->window = bpf_ntohs(p->window);
 	ho->leg_isn = rq->seq - 1;
 	ho->stash_len = sc->stash.len;
@@ -558,9 +561,15 @@ static __always_inline int kanary_ho_handshake(struct __sk_buff *skb, const stru
 		return TC_ACT_SHOT;
 	}
 	if (p->payload_len && p->seq == syn->leg_isn + 1) {
+		if (kanary_ho_source_claim(fwd->src.w[3])) {
+			bpf_map_delete_elem(&kanary_hosyn_v1, fwd);
+			return KANARY_HO_OVER_BOUND;
+		}
 		/* A CPU binding it too fails here, as its compare-and-swap would. */
-		if (bpf_map_update_elem(&kanary_ho_v4, fwd, syn, BPF_NOEXIST))
+		if (bpf_map_update_elem(&kanary_ho_v4, fwd, syn, BPF_NOEXIST)) {
+			kanary_ho_source_release(fwd->src.w[3]);
 			return TC_ACT_SHOT;
+		}
 		bpf_map_delete_elem(&kanary_hosyn_v1, fwd);
 		return KANARY_HO_PROMOTED;
 	}
@@ -569,7 +578,10 @@ static __always_inline int kanary_ho_handshake(struct __sk_buff *skb, const stru
 		kanary_ho_forget(fwd, syn);
 		return kanary_ho_reset_client(skb, p, seq);
 	}
-	return TC_ACT_SHOT;	/* the ACK of our SYN-ACK, or data out of order */
+	/* The ACK of our SYN-ACK: the client may be waiting for the server to speak. */
+	if (p->ack && !p->payload_len && p->seq == syn->client_isn + 1 && p->ack_seq == seq)
+		kanary_ho_detect_queue(skb, p, fwd, syn);
+	return TC_ACT_SHOT;	/* that ACK, or data out of order */
 }
 
 /*
@@ -587,13 +599,23 @@ static __always_inline int kanary_ho_orphan(struct __sk_buff *skb, const struct 
 	return kanary_ho_reset_client(skb, p, p->ack_seq);
 }
 
+/*
+ * Ingress: first data whose client address holds its bound: the client is
+ * reset at the sequence it expects (its ack), as a full accept queue's
+ * RST would, and nothing of it is kept.
+ */
+static __always_inline int kanary_ho_over_bound(struct __sk_buff *skb, const struct kanary_pkt *p)
+{
+	return kanary_ho_reset_client(skb, p, p->ack_seq);
+}
+
 /* The backend's SYN-ACK: bind, or a retransmission that needs the stash again. */
 static __always_inline int kanary_ho_backend_synack(struct __sk_buff *skb,
 						    const struct kanary_pkt *p,
 						    const struct kanary_ct_key *fwd,
 						    struct kanary_ho_entry *ho)
 {
-	const struct kanary_stash *stash;
+	const struct kanary_stash *stash = NULL;
 
 	if (p->ack_seq != ho->leg_isn + 1)
 		return TC_ACT_SHOT;
@@ -609,8 +631,10 @@ static __always_inline int kanary_ho_backend_synack(struct __sk_buff *skb,
 	} else {
 		return TC_ACT_SHOT;
 	}
-	stash = bpf_map_lookup_elem(&kanary_stash_v1, fwd);
-	if (!stash) {
+	/* A silent client's leg (handoff_detect.h) opens with no request. */
+	if (ho->stash_len)
+		stash = bpf_map_lookup_elem(&kanary_stash_v1, fwd);
+	if (!stash && ho->stash_len) {
 		KANARY_HO_STAT(ho->svc_id, stash_lost);
 		kanary_ho_forget(fwd, ho);
 		return TC_ACT_SHOT;

@@ -18,6 +18,7 @@
 #include "csum.h"
 #include "conntrack.h"
 #include "counters.h"
+#include "handoff_source.h"
 #include "exchange.h"
 #include "segment.h"
 
@@ -41,6 +42,15 @@ static __always_inline void kanary_ho_rev_key(struct kanary_ct_key *k,
 			 KANARY_CT_REVERSE);
 }
 
+/* The backend a choice made (sc->be) becomes the current leg's. */
+static __always_inline void kanary_ho_take_backend(struct kanary_ho_entry *ho,
+						   const struct kanary_ct_entry *be)
+{
+	__builtin_memcpy(&ho->backend, &be->addr, sizeof(ho->backend));
+	ho->backend_port = be->port;
+	ho->subset = be->subset;
+}
+
 /* Forgets a connection: its state, its reverse entry and its stash. */
 static __always_inline void kanary_ho_forget(const struct kanary_ct_key *fwd,
 					     const struct kanary_ho_entry *ho)
@@ -55,8 +65,9 @@ static __always_inline void kanary_ho_forget(const struct kanary_ct_key *fwd,
 		bpf_map_delete_elem(&kanary_ct_v3, &rk);
 	}
 	bpf_map_delete_elem(&kanary_stash_v1, fwd);
-	/* Either table: a closing CPU has already moved the state on. */
-	bpf_map_delete_elem(&kanary_ho_v4, fwd);
+	/* Either table: a closing CPU has already moved the state on.  Deleted once, so released once. */
+	if (!bpf_map_delete_elem(&kanary_ho_v4, fwd))
+		kanary_ho_source_release(fwd->src.w[3]);
 	bpf_map_delete_elem(&kanary_hosyn_v1, fwd);
 }
 
@@ -321,7 +332,8 @@ static __always_inline void kanary_ho_keep_reverse(const struct kanary_ct_key *f
 
 /*
  * Turns the backend's SYN-ACK into the ACK that completes its handshake and
- * carries the stash (the request the leg opens with), and re-injects it as if the client had sent it.  Its
+ * carries the stash (the request the leg opens with; none, stash NULL, for
+ * a silent client's leg), and re-injects it as if the client had sent it.  Its
  * destination MAC is the host veth's own (the SYN-ACK's source), or the
  * node would drop it as another host's.
  */
@@ -331,24 +343,33 @@ static __noinline int kanary_ho_deliver_stash(struct __sk_buff *skb,
 						   const struct kanary_stash *stash)
 {
 	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
-	__u32 len = stash->len, off = p->l4_off + p->tcp_hlen;
+	__u32 len = stash ? stash->len : 0, off = p->l4_off + p->tcp_hlen;
 	struct kanary_tcp_mut m = {};
 	__s64 acc;
 
-	if (!sc || p->payload_len || len < 1 || len > KANARY_HTTP_STASH)
+	if (!sc || p->payload_len || (stash && len < 1) || len > KANARY_HTTP_STASH)
 		return TC_ACT_SHOT;
-	if (bpf_skb_change_tail(skb, off + len, 0) ||
-	    bpf_skb_store_bytes(skb, off, stash->data, len, 0) ||
-	    kanary_seg_reverse(skb, p))
+	if (bpf_skb_change_tail(skb, off + len, 0))
+		return TC_ACT_SHOT;
+	if (stash) {
+		/* Bounded again here, where the verifier can see it. */
+		__u32 n = stash->len;
+
+		if (n != len || n < 1 || n > KANARY_HTTP_STASH ||
+		    bpf_skb_store_bytes(skb, off, stash->data, n, 0))
+			return TC_ACT_SHOT;
+	}
+	if (kanary_seg_reverse(skb, p))
 		return TC_ACT_SHOT;
 	m.seq = bpf_htonl(ho->leg_isn + 1);
 	m.ack_seq = bpf_htonl(ho->backend_isn + 1);
 	m.doff_res = (p->tcp_hlen / 4) << 4;
-	m.flags = KANARY_TF_ACK | KANARY_TF_PSH;
+	m.flags = stash ? KANARY_TF_ACK | KANARY_TF_PSH : KANARY_TF_ACK;
 	m.window = bpf_htons(ho->window);
 	kanary_opts_fill(&sc->opts, 0, 0);
 	acc = kanary_seg_header(skb, p, &m, &sc->opts, &sc->old_opts);
-	acc = kanary_csum_buf(stash->data, len, acc, 0);
+	if (stash)
+		acc = kanary_csum_buf(stash->data, len, acc, 0);
 	if (kanary_l4_apply(skb, p, acc) || kanary_seg_set_len(skb, p, p->tcp_hlen + len))
 		return TC_ACT_SHOT;
 	return bpf_redirect(skb->ifindex, BPF_F_INGRESS);

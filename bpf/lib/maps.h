@@ -187,6 +187,32 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } kanary_hosyn_v1 SEC(".maps");
 
+/* Client address -> its bound rule-path connections in kanary_ho_v4 (handoff_source.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, KANARY_HO_SOURCES);
+	__type(key, __be32);
+	__type(value, __u64);	/* 64 bits for BPF's compare-and-swap */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_hosrc_v1 SEC(".maps");
+
+/* FIFO: rule-path handshakes' ACKs for kanaryd to send back marked (server-first detection). */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, KANARY_DEFAULT_CT_SIZE / 16);
+	__type(value, struct kanary_ho_detect);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_hodet_v1 SEC(".maps");
+
+/* Slot 0: the rule path's settings (struct kanary_ho_settings), written by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kanary_ho_settings);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} kanary_hocfg_v1 SEC(".maps");
+
 /* Client -> VIP tuple -> its first data, until the backend acks it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -288,6 +314,7 @@ struct kanary_ho_scratch {
 	struct kanary_pkt req;		/* a segment from a request's start on */
 	struct kanary_ho_entry ho;	/* a rule-path connection's state, being made */
 	struct kanary_ct_expiry expiry;	/* a plain-path connection being queued to expire */
+	struct kanary_ho_detect detect;	/* a rule-path handshake being queued for detection */
 };
 
 /* 0 -> this CPU's struct kanary_ho_scratch for one program run; never pinned. */

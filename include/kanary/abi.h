@@ -254,6 +254,9 @@ enum kanary_counter {
 	KANARY_CNT_CT_SWEEPER_FAIL,	/* the expiry timer could not be set up (tried again at the next close) */
 	KANARY_CNT_HO_COOKIE,		/* rule-path handshake whose evicted state its first data's cookie made again */
 	KANARY_CNT_CT_ESTABLISHED,	/* handshake completed: its entries moved from kanary_ctnew_v1 to kanary_ct_v3 */
+	KANARY_CNT_HO_SOURCE_LIMIT,	/* rule-path connection reset at its first data: its client address held its bound */
+	KANARY_CNT_HO_SERVER_FIRST,	/* rule-path connection bound with no data, its client silent past the detection delay */
+	KANARY_CNT_HO_DETECT_FULL,	/* rule-path handshake not queued for detection: kanary_hodet_v1 full */
 	KANARY_CNT__MAX,
 };
 

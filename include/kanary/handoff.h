@@ -31,6 +31,9 @@
 #define KANARY_MAP_HANDSHAKE	"kanary_hosyn_v1"
 #define KANARY_MAP_STASH	"kanary_stash_v1"
 #define KANARY_MAP_HO_STATS	"kanary_hostat_v2"
+#define KANARY_MAP_HO_SOURCES	"kanary_hosrc_v1"
+#define KANARY_MAP_HO_SETTINGS	"kanary_hocfg_v1"
+#define KANARY_MAP_HO_DETECT	"kanary_hodet_v1"
 
 /*
  * Rule-path connections tracked per node: a quarter of the conntrack size
@@ -52,6 +55,70 @@ static inline __u32 kanary_handoff_size(__u32 ct_size)
 static inline __u32 kanary_handshake_size(__u32 ct_size)
 {
 	return ct_size / 16 > 1024 ? ct_size / 16 : 1024;
+}
+
+/*
+ * Bound rule-path connections one client address may hold on a node, by
+ * default: an eighth of the handoff table (8,192 at the default), so that
+ * no pod, by holding connections open, can fill the table and have the LRU
+ * evict its neighbours' (docs/conntrack.md, "Per-source bound").  A
+ * gateway that legitimately holds more (every client behind one SNAT
+ * address) needs it raised, or off.
+ */
+static inline __u32 kanary_ho_per_source_default(__u32 handoff_size)
+{
+	return handoff_size / 8 > 1 ? handoff_size / 8 : 1;
+}
+/* kanary_ho_settings.per_source: no bound. */
+#define KANARY_HO_PER_SOURCE_OFF	0xffffffffu
+/*
+ * Client addresses with a count of bound connections: an LRU, so an
+ * address that holds none for long gives its slot up; one evicted while it
+ * holds some starts again from zero (the bound loosens, never tightens).
+ */
+#define KANARY_HO_SOURCES		16384
+
+/* Slot 0 of kanary_hocfg_v1: the rule path's settings in force. */
+struct kanary_ho_settings {
+	__u32	per_source;	/* bound connections per client address; KANARY_HO_PER_SOURCE_OFF: none */
+	__u32	reserved;
+};
+
+/*
+ * Server-first detection (docs/conntrack.md, "Server-first protocols on a
+ * rule port").  A client that completes its handshake and sends nothing
+ * may be waiting for the server to speak first (MySQL, SMTP): the
+ * handshake's ACK is queued here, and kanaryd, the datapath's timer, sends
+ * it back KANARY_HO_DETECT_MS later, marked (KANARY_MARK_DETECT) and out
+ * of the client's own veth, which reflects it to its ingress.  If the
+ * client still has sent nothing, the connection is bound there by the
+ * weights, as a connection with no request: the server's greeting reaches
+ * the client, and whatever the client sends then is routed as a next
+ * request is.  A mark never crosses a network namespace, so no pod can
+ * send one.  A SYN to the backend that is not answered is sent again each
+ * time kanaryd sends the mark again (KANARY_HO_DETECT_RETRY_MS).
+ */
+#define KANARY_HO_DETECT_MS		100
+#define KANARY_HO_DETECT_RETRY_MS	1000
+#define KANARY_MARK_DETECT		0x6b6e7964u	/* "kndy" */
+
+/* A value of kanary_hodet_v1 (a FIFO): a handshake's ACK, as kanaryd sends it back. */
+struct kanary_ho_detect {
+	struct kanary_ct_key key;	/* the connection (client -> VIP) */
+	__u64	acked_ns;		/* when its ACK came (CLOCK_MONOTONIC) */
+	__u32	ifindex;		/* the client's host veth */
+	__u32	seq;			/* the ACK's: the client's ISN + 1 */
+	__u32	ack_seq;		/* our ISN + 1 */
+	__u16	window;			/* the client's */
+	__u8	smac[6];		/* the ACK's MACs, for the frame sent back */
+	__u8	dmac[6];
+	__u8	pad[6];
+};
+
+/* Handshakes awaiting detection per node: a queue as long as the handshakes' table. */
+static inline __u32 kanary_ho_detect_size(__u32 ct_size)
+{
+	return kanary_handshake_size(ct_size);
 }
 
 /* Connections between the first data and the backend's ack of it, per node. */
@@ -138,7 +205,7 @@ struct kanary_ho_entry {
 	__u8	nxt_last_chunk;	/* the segment that ended at srv_nxt ended a chunked body */
 	__u8	route;		/* the current request's: 0 the split, else 1 + the rule's index */
 	__u8	mirror_draw;	/* the request at xchg.mirror_seq awaits its route for the mirror draw */
-	__u8	pad;
+	__u8	detect_queued;	/* its handshake's ACK is in kanary_hodet_v1 (server-first detection) */
 	__u8	resp;		/* enum kanary_ho_resp */
 	__u8	pinned;		/* enum kanary_ho_pin */
 	__u8	head_req;	/* the current request is a HEAD: its response has no body */
@@ -181,5 +248,7 @@ _Static_assert(sizeof(struct kanary_ho_entry) == 128, "handoff entry layout");
 _Static_assert(KANARY_HO_PIN_UNFRAMED < 8, "pinned[] holds every reason");
 _Static_assert(sizeof(struct kanary_stash) == 8 + KANARY_HTTP_STASH, "stash layout");
 _Static_assert(sizeof(struct kanary_ho_stats) == 16 * 8, "handoff stats layout");
+_Static_assert(sizeof(struct kanary_ho_settings) == 8, "handoff settings layout");
+_Static_assert(sizeof(struct kanary_ho_detect) % 8 == 0, "detect entry layout");
 
 #endif /* KANARY_HANDOFF_H */

@@ -341,11 +341,20 @@ void kt_pkt_rev(struct pkt *p, const struct kt_flow *f, const struct kt_be *be,
 
 __u32 kt_run_verdict(int prog_fd, const struct pkt *in, struct pkt *out)
 {
+	return kt_run_verdict_mark(prog_fd, in, NULL, out);
+}
+
+__u32 kt_run_verdict_mark(int prog_fd, const struct pkt *in, __u32 *mark, struct pkt *out)
+{
+	struct __sk_buff skb = { .mark = mark ? *mark : 0 };
 	struct kt_prog_run r;
 	int rc;
 
 	memset(out->data, 0, sizeof(out->data));
-	rc = kt_prog_run(prog_fd, in->data, in->len, out->data, sizeof(out->data), 1, &r);
+	rc = kt_prog_run_skb(prog_fd, in->data, in->len, out->data, sizeof(out->data), 1,
+			     mark ? &skb : NULL, &r);
+	if (mark)
+		*mark = skb.mark;
 	ck_assert_msg(rc == 0, "BPF_PROG_TEST_RUN: %s", strerror(-rc));
 	out->len = r.out_len;
 	return r.retval;

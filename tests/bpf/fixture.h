@@ -107,6 +107,8 @@ void kt_pkt_rev_seq(struct pkt *p, const struct kt_flow *f, const struct kt_be *
 void kt_run(int prog_fd, const struct pkt *in, struct pkt *out);
 /* Runs a program once; asserts it ran and returns its verdict, whatever it is. */
 __u32 kt_run_verdict(int prog_fd, const struct pkt *in, struct pkt *out);
+/* The same with skb->mark *mark (NULL: none), which comes back as the program left it. */
+__u32 kt_run_verdict_mark(int prog_fd, const struct pkt *in, __u32 *mark, struct pkt *out);
 
 /*
  * Assert that out is in with only the destination (DNAT) or source (reverse

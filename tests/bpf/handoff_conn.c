@@ -100,11 +100,16 @@ const __u8 *hc_mss_opts(__u8 o[40], __u16 mss, size_t len)
 
 __u32 hc_ingress(const struct tcp4_spec *s, struct pkt *out)
 {
+	return hc_ingress_mark(s, NULL, out);
+}
+
+__u32 hc_ingress_mark(const struct tcp4_spec *s, __u32 *mark, struct pkt *out)
+{
 	struct pkt in;
 
 	pkt_tcp4(&in, s);
 	ck_assert(pkt_tcp4_csum_ok(&in));
-	return kt_run_verdict(kt.prog_in, &in, out);
+	return kt_run_verdict_mark(kt.prog_in, &in, mark, out);
 }
 
 /* Egress sees frames on their way to the client: the host veth's MAC is the source. */

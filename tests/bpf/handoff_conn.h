@@ -58,6 +58,8 @@ const __u8 *hc_mss_opts(__u8 o[40], __u16 mss, size_t len);
 
 /* Runs ingress / egress (a frame towards the client) on s; returns the verdict. */
 __u32 hc_ingress(const struct tcp4_spec *s, struct pkt *out);
+/* hc_ingress with skb->mark *mark, which comes back as the program left it. */
+__u32 hc_ingress_mark(const struct tcp4_spec *s, __u32 *mark, struct pkt *out);
 __u32 hc_egress(const struct tcp4_spec *s, struct pkt *out);
 
 const char *hc_verdict_name(__u32 v);

@@ -22,5 +22,9 @@ struct kt_prog_run {
  */
 int kt_prog_run(int prog_fd, const void *in, __u32 in_len, void *out, __u32 out_cap,
 		__u32 repeat, struct kt_prog_run *r);
+/* The same with the skb's fields that a test run takes (mark, ...) in *skb, and as the program left them. */
+struct __sk_buff;
+int kt_prog_run_skb(int prog_fd, const void *in, __u32 in_len, void *out, __u32 out_cap,
+		    __u32 repeat, struct __sk_buff *skb, struct kt_prog_run *r);
 
 #endif /* KT_PROG_RUN_H */

@@ -17,6 +17,8 @@ Suite *hairpin_suite(void);	/* test_hairpin.c: a pod steered to itself through a
 Suite *spoof_suite(void);	/* test_spoof.c: blind teardown (RFC 5961) on both paths */
 Suite *stats_suite(void);
 Suite *handoff_suite(void);	/* tests/bpf/test_handoff.c: the dark-release handoff datapath */
+void ho_source_tests(TCase *tc);	/* test_ho_source.c: the per-source bound; in the handoff suite */
+void ho_detect_tests(TCase *tc);	/* test_ho_detect.c: server-first detection; in the handoff suite */
 Suite *http_frame_bpf_suite(void);
 Suite *http_stats_suite(void);	/* test_http_stats.c: HTTP accounting on the canary path */
 Suite *mirror_suite(void);	/* test_mirror.c: the copy path of traffic mirroring */

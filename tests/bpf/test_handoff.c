@@ -793,6 +793,8 @@ Suite *handoff_suite(void)
 	tcase_add_test(tc, idle_handshakes_evict_no_bound_connection);
 	tcase_add_test(tc, handshake_evicted_by_a_flood_binds_by_its_cookie);
 	tcase_add_test(tc, only_first_data_with_our_cookie_makes_state);
+	ho_source_tests(tc);
+	ho_detect_tests(tc);
 	suite_add_tcase(s, tc);
 	return s;
 }

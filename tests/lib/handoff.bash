@@ -101,6 +101,21 @@ expect_upload() {
 	[[ -z ${5:-} ]] || expect_eq "$pod" "$5" "pod that received the upload, $4"
 }
 
+# neighbour_connects N [WHEN]: N rounds of new connections from the client, each
+# round one on the rule path with the dark header, one without, and one on the
+# plain path; fails at the first that fails, saying which (and WHEN).
+neighbour_connects() {
+	local i
+	for i in $(seq "$1"); do
+		in_ns client curl -sf -o /dev/null --max-time 5 -H 'x-my-header: dark' "$KN_VIP_URL" ||
+			{ echo "FAIL: new rule-path connection $i (dark) failed${2:+ $2}" >&2; return 1; }
+		in_ns client curl -sf -o /dev/null --max-time 5 "$KN_VIP_URL" ||
+			{ echo "FAIL: new rule-path connection $i failed${2:+ $2}" >&2; return 1; }
+		in_ns client curl -sf -o /dev/null --max-time 5 "http://$KN_PLAIN_VIP:$KN_VIP_PORT/" ||
+			{ echo "FAIL: new plain-path connection $i failed${2:+ $2}" >&2; return 1; }
+	done
+}
+
 # probe ARG...: tests/lib/http_probe.py from the client (one request on one
 # connection, the answer and the TCP options as JSON).
 probe() {

@@ -10,8 +10,10 @@ makes the next request fail.
 usage:
   keepalive_client.py steps HOST PORT FILE   requests from a JSON list (FILE
       or - for stdin): {"method", "path", "headers", "body" | "body_file",
-      "sleep"} each, or {"wait_eof": SECONDS}: the server must close the
-      idle connection within SECONDS (reports after how long it did).
+      "sleep", "after_file"} each (after_file: after its sleep, the step
+      waits until that path exists, at most 120 s), or {"wait_eof": SECONDS}:
+      the server must close the idle connection within SECONDS (reports
+      after how long it did).
   keepalive_client.py mix HOST PORT N SEED   N requests in a random order
       (SEED): a third "GET /" with "x-my-header: dark" (kind dark), a third
       without (get), a third "POST /" without it whose body holds the text
@@ -26,6 +28,7 @@ line says why).
 import hashlib
 import http.client
 import json
+import os
 import random
 import select
 import socket
@@ -86,6 +89,14 @@ def wait_eof(sock, secs):
     return {"eof": data == b"", "unexpected": data.decode("latin-1"), "secs": round(time.monotonic() - t0, 3)}
 
 
+def wait_file(path, secs):
+    deadline = time.monotonic() + secs
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} did not appear within {secs} s")
+        time.sleep(0.05)
+
+
 def run_steps(host, port, steps):
     conn = http.client.HTTPConnection(host, port, timeout=120, blocksize=CHUNK)
     conn.connect()
@@ -98,6 +109,8 @@ def run_steps(host, port, steps):
                 rec.update(wait_eof(conn.sock, step["wait_eof"]))
             else:
                 time.sleep(step.get("sleep", 0))
+                if "after_file" in step:
+                    wait_file(step["after_file"], 120)
                 t0 = time.monotonic()
                 rec.update(send_step(conn, step))
                 rec["secs"] = round(time.monotonic() - t0, 3)

@@ -8,6 +8,7 @@
 #include "ctl.h"
 #include "help.h"
 #include "kanary/ct_expiry.h"
+#include "kanary/handoff.h"
 
 #define MAX_IFACES	4096
 
@@ -17,6 +18,7 @@ static int load_help(void)
 		"Usage: kanaryctl [OPTIONS] load [ct-size N] [max-services N] [max-backends N]\n"
 		"                                [ct-linger MS] [ct-syn-timeout MS]\n"
 		"                                [cgroup DIR|none] [http-stats on|off]\n"
+		"                                [ho-per-source N|off]\n"
 		"       kanaryctl [OPTIONS] unload\n"
 		"\n"
 		"load    loads the programs and pins them with the maps under the pin path,\n"
@@ -35,6 +37,9 @@ static int load_help(void)
 		"                        TCP health\n"
 		"        http-stats on|off  HTTP requests, codes and latency per subset\n"
 		"                        (default on; kept as it is on a reload)\n"
+		"        ho-per-source N|off  bound rule-path connections one client address\n"
+		"                        may hold (default an eighth of the handoff table,\n"
+		"                        ct-size / 32; kept); beyond it, first data is reset\n"
 		"unload  detaches from every interface of this network namespace and from the\n"
 		"        cgroup, and removes the pins.  Interfaces in other namespaces must be\n"
 		"        detached there first.\n"
@@ -65,7 +70,7 @@ static int report_loaded(const struct kanary_load_opts *o)
 	struct kanary_maps m;
 	struct kanary_globals g = {};
 	struct kanary_ct_lifecycle lc;
-	__u32 ct, svc, be, zero = 0;
+	__u32 ct, svc, be, per_source, zero = 0;
 	bool http;
 	int n = MAX_IFACES;
 	json_t *names;
@@ -81,7 +86,7 @@ static int report_loaded(const struct kanary_load_opts *o)
 	be = map_entries(m.be);
 	bpf_map_lookup_elem(m.globals, &zero, &g);
 	http = !(g.flags & KANARY_GLOBAL_F_NO_HTTP);
-	if (kanary_ct_lifecycle_read(&m, &lc, &e)) {
+	if (kanary_ct_lifecycle_read(&m, &lc, &e) || kanary_ho_bound_read(&m, &per_source, &e)) {
 		kanary_maps_close(&m);
 		free(ifs);
 		return p_kerr(&e);
@@ -99,12 +104,14 @@ static int report_loaded(const struct kanary_load_opts *o)
 		json_array_append_new(names, json_string(ifs[i].name));
 	if (json_output) {
 		free(ifs);
-		return out_json(json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:b, s:b}",
+		return out_json(json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:b, s:b}",
 					  "pin_path", pin_path,
 					  "ct_size", (json_int_t)ct, "max_services", (json_int_t)svc,
 					  "max_backends", (json_int_t)be,
 					  "ct_linger_ms", (json_int_t)lc.linger_ms,
 					  "ct_syn_timeout_ms", (json_int_t)lc.syn_timeout_ms,
+					  "ho_per_source", per_source == KANARY_HO_PER_SOURCE_OFF ?
+					  json_null() : json_integer(per_source),
 					  "interfaces", names,
 					  "tcp_health", kanary_sockops_attached(pin_path),
 					  "http_stats", http));
@@ -113,6 +120,10 @@ static int report_loaded(const struct kanary_load_opts *o)
 	       ct, svc, be);
 	printf("closed connections tracked for %u ms, unanswered SYNs for %u ms\n", lc.linger_ms,
 	       lc.syn_timeout_ms);
+	if (per_source == KANARY_HO_PER_SOURCE_OFF)
+		printf("rule-path connections one client address may hold: no bound\n");
+	else
+		printf("rule-path connections one client address may hold: %u\n", per_source);
 	printf("TCP health (sockops on a cgroup): %s\n",
 	       kanary_sockops_attached(pin_path) ? "attached" : "off");
 	printf("HTTP accounting (requests, codes, latency per subset): %s\n", http ? "on" : "off");
@@ -125,11 +136,14 @@ static int report_loaded(const struct kanary_load_opts *o)
 
 int do_load(int argc, char **argv)
 {
-	enum { KW_CT, KW_SERVICES, KW_BACKENDS, KW_LINGER, KW_SYN, KW_CGROUP, KW_HTTP, KW_HELP };
+	enum { KW_CT, KW_SERVICES, KW_BACKENDS, KW_LINGER, KW_SYN, KW_CGROUP, KW_HTTP,
+	       KW_PER_SOURCE, KW_HELP };
 	static const char *const kws[] = { "ct-size", "max-services", "max-backends", "ct-linger",
-					   "ct-syn-timeout", "cgroup", "http-stats", "help", NULL };
+					   "ct-syn-timeout", "cgroup", "http-stats", "ho-per-source",
+					   "help", NULL };
 	const char *usage = "ct-size N, max-services N, max-backends N, ct-linger MS, "
-			    "ct-syn-timeout MS, cgroup DIR|none or http-stats on|off";
+			    "ct-syn-timeout MS, cgroup DIR|none, http-stats on|off or "
+			    "ho-per-source N|off";
 	struct kanary_load_opts o = { .verbose = verbose };
 	__u32 *dst[] = { &o.ct_size, &o.max_services, &o.max_backends, &o.ct_linger_ms,
 			 &o.ct_syn_timeout_ms };
@@ -153,6 +167,20 @@ int do_load(int argc, char **argv)
 			if (v < 0)
 				return p_err("http-stats: expected http-stats on or http-stats off");
 			o.http_stats = v == 0 ? 1 : -1;
+			NEXT_ARG();
+			continue;
+		}
+		if (k == KW_PER_SOURCE && argc > 0 &&
+		    match_word(*argv, (const char *const[]){ "off", NULL }) == 0) {
+			o.ho_per_source = KANARY_HO_PER_SOURCE_OFF;
+			NEXT_ARG();
+			continue;
+		}
+		if (k == KW_PER_SOURCE) {
+			if (argc < 1)
+				return p_err("ho-per-source needs a number: expected ho-per-source N or ho-per-source off");
+			if (parse_u32_arg(*argv, kws[k], 1, KANARY_HO_PER_SOURCE_OFF - 1, &o.ho_per_source))
+				return -1;
 			NEXT_ARG();
 			continue;
 		}

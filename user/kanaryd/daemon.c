@@ -87,6 +87,19 @@ static void log_new_diags(const struct kd_diags *now, const struct kd_diags *bef
 	kd_name_index_free(&said);
 }
 
+/* The per-source bound's counts made right again from the handoff table (ho_sources.c). */
+static void recount_sources(struct kanary_maps *m)
+{
+	struct kanary_err e = { "" };
+	struct kanary_ho_recount rc;
+
+	if (kanary_ho_sources_recount(m, &rc, &e))
+		pr_warn("cannot recount the rule path's connections per client address: %s", e.msg);
+	else if (rc.corrected)
+		pr_info("rule path: %u per-address counts corrected (%u connections from %u addresses, at most %u from one)",
+			rc.corrected, rc.connections, rc.sources, rc.max_held);
+}
+
 static void reconcile(struct kd_daemon *d, bool full)
 {
 	struct kanary_err e = { "" };
@@ -108,6 +121,8 @@ static void reconcile(struct kd_daemon *d, bool full)
 		d->retry = true;
 		return;
 	}
+	if (full)
+		recount_sources(&m);
 	kanary_maps_close(&m);
 	d->retry = false;
 	for (size_t i = 0; i < res.n; i++) {
@@ -317,6 +332,7 @@ struct kanary_load_opts kd_load_opts(const struct kd_config *c)
 	return (struct kanary_load_opts){ .ct_size = c->ct_size, .max_services = c->max_services,
 					  .ct_linger_ms = c->ct_linger_ms,
 					  .ct_syn_timeout_ms = c->ct_syn_timeout_ms,
+					  .ho_per_source = c->ho_per_source,
 					  .cgroup = c->cgroup, .verbose = c->verbose };
 }
 
@@ -329,6 +345,8 @@ static void reload(struct kd_daemon *d)
 	pr_info("SIGHUP: reloading");
 	if (kanary_load(d->cfg.pin, &lo, &e))
 		pr_err("cannot load kanary at %s: %s", d->cfg.pin, e.msg);
+	if (kd_server_first_reopen(&d->server_first, d->cfg.pin, &e))
+		pr_err("%s", e.msg);
 	kd_links_sync(&d->links);
 	kd_watch_rearm(&d->watch);
 	kd_daemon_apply(d, true);
@@ -349,9 +367,12 @@ int kd_daemon_run(struct kd_daemon *d)
 	pfd[2] = (struct pollfd){ .fd = d->links.fd, .events = POLLIN };
 	pfd[3] = (struct pollfd){ .fd = d->kube ? d->kube->efd : -1, .events = POLLIN };
 	for (;;) {
-		long long now = kd_mono_ms(), wake = next_scan;
+		long long now = kd_mono_ms(), wake = next_scan, sf;
 		int timeout;
 
+		sf = kd_server_first_run(&d->server_first, now);
+		if (sf >= 0 && sf < wake)
+			wake = sf;
 		if (deadline && deadline < wake)
 			wake = deadline;
 		if (kd_pace_due(&d->status_pace) && kd_pace_due(&d->status_pace) < wake)
@@ -429,6 +450,7 @@ void kd_daemon_free(struct kd_daemon *d)
 	kd_files_free(&d->files);
 	kd_watch_free(&d->watch);
 	kd_links_free(&d->links);
+	kd_server_first_close(&d->server_first);
 	kd_applied_free(&d->applied);
 	kd_desired_free(&d->desired);
 	kd_desired_cache_free(&d->cache);

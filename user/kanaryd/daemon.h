@@ -13,6 +13,7 @@
 #include "desired/desired_changed.h"
 #include "desired/desired_partial.h"
 #include "apply/links.h"
+#include "apply/server_first.h"
 #include "apply/reconcile.h"
 #include "source/manifest_files.h"
 #include "source/source.h"
@@ -37,6 +38,8 @@ struct kd_config {
 	__u32 max_services;	/* 0: the loader's default */
 	__u32 ct_linger_ms;	/* --ct-linger-ms; 0: keep the one in force */
 	__u32 ct_syn_timeout_ms;	/* --ct-syn-timeout-ms; 0: keep the one in force */
+	__u32 ho_per_source;		/* --ho-per-source; 0: keep the one in force */
+	unsigned int server_first_ms;	/* --server-first-ms: the detection delay; 0 off */
 	const char *cgroup;	/* --cgroup: kanary_load_opts.cgroup */
 	bool kube;		/* --kube: objects come from the API server, not --manifests */
 	const char *kubeconfig;	/* NULL: in-cluster service account */
@@ -57,6 +60,7 @@ struct kd_daemon {
 	size_t source_bad;		/* its items whose last version is bad, at the last pass */
 	struct kd_watch watch;
 	struct kd_links links;
+	struct kd_server_first server_first;	/* the datapath's timer for server-first detection */
 	struct kd_applied applied;
 	char applied_path[PATH_MAX];
 	char status_path[PATH_MAX];

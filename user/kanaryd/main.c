@@ -31,6 +31,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: kanaryd --manifests PATH [--iface GLOB]... [--pin-path DIR] [--detach-on-exit]\n"
 "               [--ct-size N] [--max-services N] [--ct-linger-ms MS] [--ct-syn-timeout-ms MS]\n"
+"               [--ho-per-source N|off]\n"
 "               [--cluster-domain DOMAIN] [--cgroup DIR]\n"
 "               [-v]\n"
 "       kanaryd --kube [--kubeconfig FILE [--context NAME]] [--iface GLOB]... [...]\n"
@@ -78,6 +79,12 @@ static void usage(FILE *f)
 "      --ct-syn-timeout-ms MS  how long a SYN sent again may go unanswered before\n"
 "                           its connection is forgotten (default: the one in force,\n"
 "                           at first 60000)\n"
+"      --server-first-ms MS  on a rule port, a client silent this long after its\n"
+"                           handshake is bound by the weights, so that a protocol\n"
+"                           whose server speaks first works (default %u; 0: off)\n"
+"      --ho-per-source N|off  bound rule-path connections one client address may\n"
+"                           hold; beyond it, first data is reset (default: the one in\n"
+"                           force, at first an eighth of the handoff table)\n"
 "      --cluster-domain D   DNS domain of Istio host names (default %s)\n"
 "      --cgroup DIR|none    where the TCP health program (sockops) is attached (default:\n"
 "                           the cgroup v2 root, from /proc/self/mountinfo); none: no\n"
@@ -101,7 +108,8 @@ static void usage(FILE *f)
 "Logs go to stderr, one line each, with a level.  Exit status: 0 after SIGTERM,\n"
 "1 on a startup error, 2 on a usage error.\n",
 		KD_KUBE_PAGE_SIZE, KD_KUBE_GONE_HOLD_S, KANARY_PIN_PATH_ENV, KANARY_PIN_PATH_DEFAULT, KANARY_DEFAULT_CT_SIZE,
-		KANARY_DEFAULT_MAX_SERVICES, KD_DEFAULT_DOMAIN, KANARY_RUN_DIR_DEFAULT, KANARY_RUN_DIR_ENV);
+		KANARY_DEFAULT_MAX_SERVICES, KANARY_HO_DETECT_MS, KD_DEFAULT_DOMAIN, KANARY_RUN_DIR_DEFAULT,
+		KANARY_RUN_DIR_ENV);
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -124,7 +132,8 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 {
 	enum { OPT_PIN = 256, OPT_CT, OPT_DOMAIN, OPT_DETACH, OPT_CHECK, OPT_ONCE, OPT_KUBE,
 	       OPT_KUBECONFIG, OPT_CONTEXT, OPT_PAGE, OPT_GONE_HOLD, OPT_HEALTH, OPT_METRICS,
-	       OPT_MAX_SERVICES, OPT_ISTIO, OPT_CGROUP, OPT_LINGER, OPT_SYN_TIMEOUT };
+	       OPT_MAX_SERVICES, OPT_ISTIO, OPT_CGROUP, OPT_LINGER, OPT_SYN_TIMEOUT,
+	       OPT_PER_SOURCE, OPT_SERVER_FIRST };
 	static const struct option opts[] = {
 		{ "manifests", required_argument, NULL, 'm' },
 		{ "iface", required_argument, NULL, 'i' },
@@ -133,6 +142,8 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 		{ "max-services", required_argument, NULL, OPT_MAX_SERVICES },
 		{ "ct-linger-ms", required_argument, NULL, OPT_LINGER },
 		{ "ct-syn-timeout-ms", required_argument, NULL, OPT_SYN_TIMEOUT },
+		{ "ho-per-source", required_argument, NULL, OPT_PER_SOURCE },
+		{ "server-first-ms", required_argument, NULL, OPT_SERVER_FIRST },
 		{ "cluster-domain", required_argument, NULL, OPT_DOMAIN },
 		{ "detach-on-exit", no_argument, NULL, OPT_DETACH },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
@@ -153,6 +164,7 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 	bool health_set = false;
 
 	c->api_gone_hold_s = KD_KUBE_GONE_HOLD_S;
+	c->server_first_ms = KANARY_HO_DETECT_MS;
 	size_t cap = 0;
 	int o;
 
@@ -188,6 +200,20 @@ static int parse_args(int argc, char **argv, struct kd_config *c)
 				return bad_usage(o == OPT_LINGER ?
 						 "--ct-linger-ms: expected milliseconds 1-3600000, got '%s'" :
 						 "--ct-syn-timeout-ms: expected milliseconds 1-3600000, got '%s'",
+						 optarg);
+			break;
+		case OPT_SERVER_FIRST:
+			if (kanary_parse_u32(optarg, "", 0, KANARY_CT_TIMEOUT_MAX_MS, &c->server_first_ms,
+					     NULL))
+				return bad_usage("--server-first-ms: expected milliseconds 0-3600000, got '%s'",
+						 optarg);
+			break;
+		case OPT_PER_SOURCE:
+			if (!strcmp(optarg, "off"))
+				c->ho_per_source = KANARY_HO_PER_SOURCE_OFF;
+			else if (kanary_parse_u32(optarg, "", 1, KANARY_HO_PER_SOURCE_OFF - 1,
+						  &c->ho_per_source, NULL))
+				return bad_usage("--ho-per-source: expected a number of connections 1-4294967294 or off, got '%s'",
 						 optarg);
 			break;
 		case OPT_DOMAIN:
@@ -407,6 +433,10 @@ static int start(struct kd_daemon *d, struct kanary_err *e)
 	pr_info("kanary loaded at %s (pins reused when present); %s %s", d->cfg.pin,
 		d->cfg.kube ? "API server" : "manifests", d->cfg.kube ? kc.server : d->cfg.manifests);
 	warn_max_services_kept(d->cfg.pin, d->cfg.max_services);
+	/* With --once too: a run that could not detect should fail where the daemon would. */
+	ret = kd_server_first_open(&d->server_first, d->cfg.pin, d->cfg.server_first_ms, e);
+	if (ret)
+		return ret;
 	/* Not fatal: without the record, an operator's override is taken for drift. */
 	if (kd_applied_load(&d->applied, d->applied_path, &le))
 		pr_warn("%s", le.msg);

@@ -48,6 +48,12 @@ struct kanary_load_opts {
 	 * KANARY_CGROUP_NONE for no TCP health (an attachment is removed).
 	 */
 	const char *cgroup;
+	/*
+	 * Bound rule-path connections per client address (docs/conntrack.md):
+	 * 0 keeps the bound in force (at first an eighth of the handoff
+	 * table), KANARY_HO_PER_SOURCE_OFF for none.
+	 */
+	__u32 ho_per_source;
 	/* HTTP accounting (docs/http-stats.md): 0 keeps it as it is (on at first), 1 on, -1 off. */
 	int http_stats;
 	bool verbose;		/* libbpf's own messages */
@@ -98,7 +104,7 @@ struct kanary_name_index;
 struct kanary_maps {
 	char pin_path[PATH_MAX];
 	int svc, cfg, be, mag, ct, ct_new, ct_endq, ct_synq, ct_sweeper, ct_settings, stats, counters, globals, rules,
-	    handoff, handshake, stash, ho_stats, http_stats, tcp_stats, mirror, mirror_buf, mirror_copy, mirror_relay,
+	    handoff, handshake, ho_sources, ho_settings, ho_detect, stash, ho_stats, http_stats, tcp_stats, mirror, mirror_buf, mirror_copy, mirror_relay,
 	    mirror_diff;
 	__u32 max_services;	/* from the pinned config map */
 	int lock_fd;		/* flock on the pin dir, held while open */
@@ -209,6 +215,40 @@ struct kanary_ct_lifecycle {
 };
 int kanary_ct_lifecycle_read(struct kanary_maps *m, struct kanary_ct_lifecycle *out,
 			     struct kanary_err *e);
+
+/* The rule path's per-source bound in force (KANARY_HO_PER_SOURCE_OFF: none). */
+int kanary_ho_bound_read(struct kanary_maps *m, __u32 *per_source, struct kanary_err *e);
+/*
+ * Sets each client address's count of bound connections to what the
+ * handoff table holds: the LRU evicts unseen, so counts drift upwards
+ * once the table is full (docs/conntrack.md, "Per-source bound").  Not
+ * atomic with the datapath: a connection bound or ended during the walk
+ * may be off by one until the next recount.
+ */
+struct kanary_ho_recount {
+	__u32	sources;	/* client addresses holding bound connections */
+	__u32	connections;	/* bound connections in the table */
+	__u32	corrected;	/* counts that were wrong */
+	__u32	max_held;	/* the most one address holds */
+};
+int kanary_ho_sources_recount(struct kanary_maps *m, struct kanary_ho_recount *out,
+			      struct kanary_err *e);
+
+/*
+ * Server-first detection (include/kanary/handoff.h): the marked ACK for a
+ * queued handshake d, an Ethernet frame of KANARY_HO_DETECT_FRAME bytes
+ * with its checksums; and what d's connection wants now, looked up in the
+ * handshakes' and the handoff tables (fds of the pinned maps).
+ */
+#define KANARY_HO_DETECT_FRAME	54
+void kanary_ho_detect_frame(const struct kanary_ho_detect *d, __u8 f[KANARY_HO_DETECT_FRAME]);
+enum kanary_ho_detect_want {
+	KANARY_HO_DETECT_NONE,		/* it has sent data, or is gone: nothing to do */
+	KANARY_HO_DETECT_BIND,		/* still silent: its mark binds it */
+	KANARY_HO_DETECT_RESEND,	/* bound silent, the backend has not answered: the mark sends the SYN again */
+};
+enum kanary_ho_detect_want kanary_ho_detect_want(int handshake_fd, int handoff_fd,
+						 const struct kanary_ho_detect *d);
 
 /* Handoff failures of a service (include/kanary/handoff.h), by reason. */
 int kanary_ho_stats_read(struct kanary_maps *m, __u32 svc_id, struct kanary_ho_stats *sum,

@@ -181,6 +181,8 @@ static int size_maps(struct kanary_bpf *skel, const char *pin, __u32 ct, __u32 s
 				entries = kanary_handoff_size(ct);
 			else if (!strcmp(spec->name, KANARY_MAP_HANDSHAKE))
 				entries = kanary_handshake_size(ct);
+			else if (!strcmp(spec->name, KANARY_MAP_HO_DETECT))
+				entries = kanary_ho_detect_size(ct);
 			else if (!strcmp(spec->name, KANARY_MAP_CT_ENDQ))
 				entries = kanary_ct_endq_size(ct);
 			else if (!strcmp(spec->name, KANARY_MAP_CT_SYNQ))
@@ -226,6 +228,32 @@ static int set_ct_settings(struct kanary_bpf *skel, const struct kanary_load_opt
 		cs.syn_timeout_ms = o->ct_syn_timeout_ms;
 	if (bpf_map_update_elem(fd, &key, &cs, BPF_ANY))
 		return kanary_errf(e, errno, "cannot write %s: %s", KANARY_MAP_CT_SETTINGS,
+				   strerror(errno));
+	return 0;
+}
+
+/*
+ * The per-source bound o names; with none, the one in force, and at first
+ * the default for the handoff table's size (the pin's, once sized).
+ */
+static int set_ho_settings(struct kanary_bpf *skel, const struct kanary_load_opts *o,
+			   struct kanary_err *e)
+{
+	int fd = bpf_map__fd(skel->maps.kanary_hocfg_v1);
+	struct kanary_ho_settings hs = {};
+	__u32 key = 0;
+
+	if (bpf_map_lookup_elem(fd, &key, &hs))
+		return kanary_errf(e, errno, "cannot read %s: %s", KANARY_MAP_HO_SETTINGS,
+				   strerror(errno));
+	if (o && o->ho_per_source)
+		hs.per_source = o->ho_per_source;
+	else if (hs.per_source)
+		return 0;
+	else
+		hs.per_source = kanary_ho_per_source_default(bpf_map__max_entries(skel->maps.kanary_ho_v4));
+	if (bpf_map_update_elem(fd, &key, &hs, BPF_ANY))
+		return kanary_errf(e, errno, "cannot write %s: %s", KANARY_MAP_HO_SETTINGS,
 				   strerror(errno));
 	return 0;
 }
@@ -334,6 +362,8 @@ int kanary_load(const char *pin_path, const struct kanary_load_opts *opts,
 	err = set_globals(skel, opts ? opts->http_stats : 0, e);
 	if (!err)
 		err = set_ct_settings(skel, opts, e);
+	if (!err)
+		err = set_ho_settings(skel, opts, e);
 	if (!err)
 		err = pin_prog(skel->progs.kanary_ingress, pin_path, KANARY_PROG_INGRESS, e);
 	if (!err)

@@ -46,6 +46,11 @@ const struct kanary_map_spec kanary_map_specs[] = {
 	  sizeof(struct kanary_ct_key), sizeof(struct kanary_ho_entry), false, 0 },
 	{ KANARY_MAP_HANDSHAKE, BPF_MAP_TYPE_LRU_HASH,
 	  sizeof(struct kanary_ct_key), sizeof(struct kanary_ho_entry), false, 0 },
+	{ KANARY_MAP_HO_SOURCES, BPF_MAP_TYPE_LRU_HASH, sizeof(__be32), sizeof(__u64), true,
+	  KANARY_HO_SOURCES },
+	{ KANARY_MAP_HO_SETTINGS, BPF_MAP_TYPE_ARRAY,
+	  sizeof(__u32), sizeof(struct kanary_ho_settings), true, 1 },
+	{ KANARY_MAP_HO_DETECT, BPF_MAP_TYPE_QUEUE, 0, sizeof(struct kanary_ho_detect), false, 0 },
 	{ KANARY_MAP_STASH, BPF_MAP_TYPE_LRU_HASH,
 	  sizeof(struct kanary_ct_key), sizeof(struct kanary_stash), true,
 	  KANARY_DEFAULT_STASH_SLOTS },
@@ -136,7 +141,7 @@ int kanary_lock(const char *pin, struct kanary_err *e)
 int kanary_maps_open(struct kanary_maps *m, const char *pin_path, struct kanary_err *e)
 {
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->ct_new, &m->ct_endq, &m->ct_synq,
-		       &m->ct_sweeper, &m->ct_settings, &m->stats, &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
+		       &m->ct_sweeper, &m->ct_settings, &m->stats, &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->ho_sources, &m->ho_settings, &m->ho_detect, &m->stash, &m->ho_stats, &m->http_stats,
 		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay,
 		       &m->mirror_diff };
 	__u32 cfg_entries = 0;
@@ -197,7 +202,7 @@ int kanary_map_open(const char *pin_path, const char *name, struct kanary_err *e
 void kanary_maps_close(struct kanary_maps *m)
 {
 	int *fds[] = { &m->svc, &m->cfg, &m->be, &m->mag, &m->ct, &m->ct_new, &m->ct_endq, &m->ct_synq,
-		       &m->ct_sweeper, &m->ct_settings, &m->stats, &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->stash, &m->ho_stats, &m->http_stats,
+		       &m->ct_sweeper, &m->ct_settings, &m->stats, &m->counters, &m->globals, &m->rules, &m->handoff, &m->handshake, &m->ho_sources, &m->ho_settings, &m->ho_detect, &m->stash, &m->ho_stats, &m->http_stats,
 		       &m->tcp_stats, &m->mirror, &m->mirror_buf, &m->mirror_copy, &m->mirror_relay,
 		       &m->mirror_diff, &m->lock_fd };
 

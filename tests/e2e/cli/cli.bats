@@ -217,6 +217,9 @@ one_doc() {
 	expect_fail "ct-syn-timeout 3600001 is out of range: expected 1 to 3600000" load ct-syn-timeout 3600001
 	expect_fail "ct-linger needs a number: expected ct-linger MS" load ct-linger
 	expect_fail "'ct' is ambiguous" load ct 5
+	expect_fail "ho-per-source 0 is out of range: expected 1 to 4294967294" load ho-per-source 0
+	expect_fail "ho-per-source needs a number: expected ho-per-source N or ho-per-source off" load ho-per-source
+	expect_fail "not a valid ho-per-source" load ho-per-source many
 	expect_fail "is not a valid --watch interval" stats --watch 1x
 	expect_fail "--watch interval 0 is out of range" stats --watch 0
 	expect_fail "no interface 'nosuch0'" attach nosuch0
@@ -333,6 +336,26 @@ one_doc() {
 	[ "$status" -eq 0 ]
 	jq -e '(.ct_sweeps | type == "number") and (.ct_sweep_max_us | type == "number")' <<<"$output" >/dev/null ||
 		{ echo "counters -j lacks the sweeper: $output"; return 1; }
+}
+
+@test "the rule path's per-source bound: an eighth of the handoff table, set, off, kept by a reload" {
+	local ho
+	ho=$(bpftool -j map show pinned "$PIN/kanary_ho_v4" | jq .max_entries)
+	run --separate-stderr k -j load
+	[ "$status" -eq 0 ]
+	jq_is .ho_per_source $((ho / 8))
+	k load ho-per-source 40 >/dev/null
+	run --separate-stderr k load
+	[[ "$output" == *"rule-path connections one client address may hold: 40"* ]] ||
+		{ echo "a reload lost the bound: $output"; return 1; }
+	# The datapath reads it from this map.
+	jq_is '.[0].formatted.value.per_source' 40 "$(bpftool -j map dump pinned "$PIN/kanary_hocfg_v1")"
+	k load ho-per-source off >/dev/null
+	run --separate-stderr k -j load
+	jq_is .ho_per_source null
+	run --separate-stderr k load
+	[[ "$output" == *"rule-path connections one client address may hold: no bound"* ]]
+	k load ho-per-source $((ho / 8)) >/dev/null
 }
 
 @test "load is idempotent: maps, sizes, seed and services are kept" {
@@ -568,7 +591,7 @@ one_doc() {
 		[ "${#line}" -le 100 ] || { echo "wider than 100: '$line'"; return 1; }
 	done <<<"$output"
 	run --separate-stderr k -j counters
-	jq_is 'keys_unsorted | join(",")' ct_new,ct_rederived,ct_reused,no_backend,ct_rev_rebuilt,rst_inexact,rst_outside,syn_on_live,draining,challenge_limited,ct_ended,ct_half_open,ct_expiry_full,ct_sweeper_fail,ho_cookie,ct_established,ct_sweeps,ct_sweep_max_us
+	jq_is 'keys_unsorted | join(",")' ct_new,ct_rederived,ct_reused,no_backend,ct_rev_rebuilt,rst_inexact,rst_outside,syn_on_live,draining,challenge_limited,ct_ended,ct_half_open,ct_expiry_full,ct_sweeper_fail,ho_cookie,ct_established,ho_source_limit,ho_server_first,ho_detect_full,ct_sweeps,ct_sweep_max_us
 	jq_is .no_backend $((2 * ncpu))
 }
 

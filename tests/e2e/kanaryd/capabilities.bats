@@ -56,7 +56,7 @@ kd_once() {	# NAME CAP...: kanaryd --once on the cluster's manifests
 	[[ $status == 0 ]]
 	local want=0 cap n
 	for cap in $KD_CAPS; do
-		n=$(python3 -c "import sys; print({'bpf': 39, 'perfmon': 38, 'net_admin': 12}[sys.argv[1]])" "$cap")
+		n=$(python3 -c "import sys; print({'bpf': 39, 'perfmon': 38, 'net_admin': 12, 'net_raw': 13}[sys.argv[1]])" "$cap")
 		want=$((want | 1 << n))
 	done
 	for set in CapEff CapPrm CapBnd; do

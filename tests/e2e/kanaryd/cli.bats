@@ -46,6 +46,12 @@ setup() {
 	run "$KANARYD" --manifests "$EXAMPLES" --ct-syn-timeout-ms 1h
 	[ "$status" -eq 2 ]
 	[[ $output == *"--ct-syn-timeout-ms: expected milliseconds 1-3600000, got '1h'"* ]]
+	run "$KANARYD" --manifests "$EXAMPLES" --ho-per-source 0
+	[ "$status" -eq 2 ]
+	[[ $output == *"--ho-per-source: expected a number of connections 1-4294967294 or off, got '0'"* ]]
+	run "$KANARYD" --manifests "$EXAMPLES" --server-first-ms soon
+	[ "$status" -eq 2 ]
+	[[ $output == *"--server-first-ms: expected milliseconds 0-3600000, got 'soon'"* ]]
 	run "$KANARYD" --manifests "$EXAMPLES" --frobnicate
 	[ "$status" -eq 2 ]
 	[[ $output == *"unknown option '--frobnicate'"* ]]

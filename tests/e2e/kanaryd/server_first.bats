@@ -1,11 +1,14 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # A server-first protocol (tests/lib/greeter.py: it speaks before the
-# client, as MySQL and SMTP do) on two more ports of greeting, whose
+# client, as MySQL and SMTP do) on three more ports of greeting, whose
 # VirtualService has the dark-release header rule: "mysql" (3306, declared
-# another protocol) and an unnamed 3307.  The rule waits for a request, so
-# it applies only to the port declared HTTP; on the others the client is
-# greeted at once.
+# another protocol), an unnamed 3307, and "http-greet" (3308), declared
+# HTTP by its name's prefix.  The rule waits for a request, so it applies
+# only to the ports declared HTTP; on the others the client is greeted at
+# once.  On 3308 the client, silent after its handshake, is bound by the
+# weights once kanaryd's detection delay has passed (--server-first-ms,
+# 100 ms by default; docs/conntrack.md), and greeted then.
 
 source "$BATS_TEST_DIRNAME/kanaryd.bash"
 
@@ -33,12 +36,12 @@ setup_file() {
 	kd_setup_file || return 1
 	local pod port
 	for pod in "${GREETERS[@]}"; do
-		for port in 3306 3307; do greeter_start "$pod" "$port" || return 1; done
+		for port in 3306 3307 3308; do greeter_start "$pod" "$port" || return 1; done
 	done
 	awk '
 		function flush() {
 			if (doc ~ /\n  name: greeting\n/)
-				sub(/\n  ports:\n/, "\n  ports:\n  - name: mysql\n    port: 3306\n    protocol: TCP\n    targetPort: 3306\n  - port: 3307\n    protocol: TCP\n    targetPort: 3307\n", doc)
+				sub(/\n  ports:\n/, "\n  ports:\n  - name: mysql\n    port: 3306\n    protocol: TCP\n    targetPort: 3306\n  - port: 3307\n    protocol: TCP\n    targetPort: 3307\n  - name: http-greet\n    port: 3308\n    protocol: TCP\n    targetPort: 3308\n", doc)
 			printf "%s", doc; doc = ""
 		}
 		/^---$/ { flush(); print; next }
@@ -72,6 +75,23 @@ rules_of() { kctl -j route list "default/greeting/$1" | jq '.rules | length'; }
 		done
 		echo "port $port: 20 greetings, the last after ${out##*|} s"
 	done
+}
+
+@test "a server-first protocol on a port declared HTTP is greeted after the detection delay" {
+	local out pod before waited
+	expect_eq "$(rules_of 3308)" 1 "rules on port 3308 (http-greet)"
+	before=$(kctl -j counters | jq .ho_server_first)
+	for _ in $(seq 10); do
+		out=$(greet 3308) || { echo "FAIL: port 3308: $out" >&2; return 1; }
+		pod=${out%% *}
+		[[ $out == "$pod hello|$pod got ping|"* ]] || { echo "FAIL: port 3308 answered '$out'" >&2; return 1; }
+		[[ " ${GREETERS[*]} " == *" $pod "* ]] || { echo "FAIL: port 3308: unknown pod '$pod'" >&2; return 1; }
+		waited=${out##*|}
+		# Printed, never asserted: timing is the bench's.
+		echo "port 3308: $pod greeted after $waited s"
+	done
+	expect_eq "$(($(kctl -j counters | jq .ho_server_first) - before))" 10 \
+		"connections bound by the weights after the detection delay (ho_server_first)"
 }
 
 @test "the dark-release rule still holds on the HTTP port" {

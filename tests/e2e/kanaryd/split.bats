@@ -49,6 +49,18 @@ teardown_file() { kd_teardown_file; }
 	expect_share "risky1" 16 24 "risky share (%)"
 }
 
+@test "a full pass rights the rule path's per-address counts that the LRU left wrong" {
+	# As if the LRU had evicted five bound connections of 10.9.9.9 unseen.
+	bpftool map update pinned "$KN_PIN/kanary_hosrc_v1" key 10 9 9 9 value 5 0 0 0 0 0 0 0 ||
+		{ echo "FAIL: cannot write a count" >&2; return 1; }
+	kill -HUP "$KD_PID"
+	for _ in $(seq 50); do grep -q "per-address counts corrected" "$KD_LOG" && break; sleep 0.1; done
+	grep "per-address counts corrected" "$KD_LOG" ||
+		{ echo "FAIL: no recount in the log" >&2; tail -5 "$KD_LOG" >&2; return 1; }
+	! bpftool map lookup pinned "$KN_PIN/kanary_hosrc_v1" key 10 9 9 9 >/dev/null 2>&1 ||
+		{ echo "FAIL: the count of an address that holds nothing is still there" >&2; return 1; }
+}
+
 @test "the message service from the examples is there too, and nothing else" {
 	expect_eq "$(kctl -j service list | jq -r '[.[].service] | sort | join(" ")')" "default/greeting default/message" "services"
 }

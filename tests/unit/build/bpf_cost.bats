@@ -21,7 +21,7 @@ small() {
 	[ "$status" -eq 0 ]
 	# Each case's figure is a number at every service count.
 	jq -e '.results | length == 2 and all(.[];
-		[.non_service_ns, .established_ns, .established_data_ns, .reply_ns, .new_flow_ns,
+		[.non_service_ns, .established_ns, .established_data_ns, .reply_ns, .unknown_reply_ns, .new_flow_ns,
 		 .rule_syn_ns, .rule_first_data_ns, .established_loop_ns, .reply_loop_ns,
 		 .non_service_loop_ns, .empty_run_ns] | all(type == "number"))' <<<"$output"
 }

@@ -47,8 +47,8 @@ broken() {
 @test "the metrics port not declared" { broken 's/containerPort: 9809/containerPort: 9810/' daemonset.yaml 'containerPort 9809'; }
 @test "no memory limit" { broken 's/limits: {cpu: "1", memory: 512Mi}/limits: {cpu: "1"}/' daemonset.yaml 'resources.limits'; }
 @test "kanaryd privileged" { broken '/^      containers:/,$ s/privileged: false/privileged: true/' daemonset.yaml 'securityContext.privileged'; }
-@test "kanaryd with SYS_ADMIN too" { broken 's/add: \[BPF, PERFMON, NET_ADMIN\]/add: [BPF, PERFMON, NET_ADMIN, SYS_ADMIN]/' daemonset.yaml 'capabilities.add'; }
-@test "kanaryd without PERFMON" { broken 's/add: \[BPF, PERFMON, NET_ADMIN\]/add: [BPF, NET_ADMIN]/' daemonset.yaml 'capabilities.add'; }
+@test "kanaryd with SYS_ADMIN too" { broken 's/add: \[BPF, PERFMON, NET_ADMIN, NET_RAW\]/add: [BPF, PERFMON, NET_ADMIN, NET_RAW, SYS_ADMIN]/' daemonset.yaml 'capabilities.add'; }
+@test "kanaryd without PERFMON" { broken 's/add: \[BPF, PERFMON, NET_ADMIN, NET_RAW\]/add: [BPF, NET_ADMIN, NET_RAW]/' daemonset.yaml 'capabilities.add'; }
 @test "kanaryd keeping the default capabilities" { broken 's/drop: \[ALL\]/drop: [NET_RAW]/' daemonset.yaml 'capabilities.drop'; }
 @test "kanaryd on a writable root filesystem" { broken 's/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/' daemonset.yaml readOnlyRootFilesystem; }
 @test "kanaryd allowed to escalate" { broken 's/allowPrivilegeEscalation: false/allowPrivilegeEscalation: true/' daemonset.yaml allowPrivilegeEscalation; }
