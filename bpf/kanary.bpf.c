@@ -26,6 +26,7 @@
 #include "lib/exchange.h"
 #include "lib/mirror.h"
 #include "lib/tcp_health.h"
+#include "lib/hairpin.h"
 
 /*
  * The backend of a flow on the canary path: the tracked one (ct, when not
@@ -56,6 +57,8 @@ kanary_lookup_or_choose(const struct kanary_pkt *p, const struct kanary_svc_ref 
 	}
 	if (p->fin || p->rst)
 		out->flags |= KANARY_CT_F_CLOSING;
+	if (out->addr.w[3] == p->saddr)
+		out->flags |= KANARY_CT_F_HAIRPIN;
 	/* A SYN waits for its handshake apart, unless it reuses an established tuple. */
 	if (new_conn && (!ct || (ct->flags & KANARY_CT_F_NEW)))
 		out->flags |= KANARY_CT_F_NEW;
@@ -267,7 +270,8 @@ __noinline int kanary_ingress_tracked(struct __sk_buff *skb, const struct kanary
 
 /*
  * A client packet on the canary path, be its backend (its tracked entry ct,
- * or a new choice with ct NULL): checked, counted and DNATed.
+ * or a new choice with ct NULL): checked, counted and DNATed; SNATed too
+ * when the client is its own backend (lib/hairpin.h).
  */
 static __always_inline int kanary_ingress_forward(struct __sk_buff *skb, const struct kanary_pkt *p,
 						  const struct kanary_ct_key *fwd,
@@ -293,6 +297,8 @@ static __always_inline int kanary_ingress_forward(struct __sk_buff *skb, const s
 	kanary_ingress_tracked(skb, p, fwd, ct, be);
 	kanary_nat_rewrite(skb, p, KANARY_IP_DADDR_OFF, p->daddr, be->addr.w[3],
 			   KANARY_TCP_DPORT_OFF(p), p->dport, be->port);
+	if (be->flags & KANARY_CT_F_HAIRPIN)
+		kanary_hairpin_snat(skb, p);
 	return TC_ACT_OK;
 }
 
@@ -339,41 +345,6 @@ __noinline int kanary_ingress_conn(struct __sk_buff *skb, const struct kanary_pk
 	if (!be)
 		return TC_ACT_OK;
 	return kanary_ingress_forward(skb, p, fwd, be, be == ct ? ct : NULL);
-}
-
-SEC("tc")
-int kanary_ingress(struct __sk_buff *skb)
-{
-	struct kanary_svc_ref *ref;
-	struct kanary_ct_entry *ct;
-	struct kanary_ct_key fwd;
-	struct kanary_pkt p;
-
-	if (kanary_parse_tcp4(skb, &p))
-		return TC_ACT_OK;
-
-	/* The service key's stack is the forward key's: 24 bytes the deepest calls need. */
-	{
-		struct kanary_svc_key key = {};
-
-		kanary_v4mapped(&key.vip, p.daddr);
-		key.port = p.dport;
-		key.proto = IPPROTO_TCP;
-		ref = bpf_map_lookup_elem(&kanary_svc_v1, &key);
-	}
-	kanary_ct_key_v4(&fwd, p.saddr, p.daddr, p.sport, p.dport, KANARY_CT_FORWARD);
-	ct = bpf_map_lookup_elem(&kanary_ct_v3, &fwd);
-	/* An established connection's packet: the fast path, without a call. */
-	if (ct && ref && !(ct->flags & KANARY_CT_F_CLOSING))
-		return kanary_ingress_forward(skb, &p, &fwd, ct, ct);
-	/*
-	 * As for the rule path's handshakes, a packet to no service pays no
-	 * look into the handshakes' table: a handshake whose service was
-	 * deleted before it completed is not drained.
-	 */
-	if (!ct && ref)
-		ct = kanary_ct_handshake(&p, &fwd);
-	return kanary_ingress_conn(skb, &p, ref, &fwd, ct);
 }
 
 static __always_inline struct kanary_ct_entry *kanary_ct_forward_of(const struct kanary_pkt *p,
@@ -454,15 +425,101 @@ static __always_inline void kanary_xchg_egress(struct __sk_buff *skb, const stru
 	}
 }
 
+/*
+ * A backend's reply p of a plain-path connection (its reverse entry rev):
+ * checked (RFC 5961), counted, its exchange followed, and its source made
+ * the VIP again.  At egress, and at ingress for a hairpin reply
+ * (kanary_ingress_hairpin), whose destination is by then the client's again.
+ */
+static __always_inline int kanary_reply(struct __sk_buff *skb, const struct kanary_pkt *p,
+					struct kanary_ct_entry *rev)
+{
+	struct kanary_subset_stats *st;
+	__be32 vip;
+	__be16 vport;
+
+	if (kanary_ct_backend_seg(p, rev))
+		return TC_ACT_SHOT;
+	vip = rev->addr.w[3];
+	vport = rev->port;
+
+	st = kanary_subset_stats(rev->svc_id, rev->subset);
+	if (st) {
+		st->packets_out += kanary_segs(skb);
+		st->bytes_out += skb->len;
+	}
+	if (p->syn || p->payload_len || p->fin || p->rst)
+		kanary_xchg_egress(skb, p, rev);
+
+	kanary_nat_rewrite(skb, p, KANARY_IP_SADDR_OFF, p->saddr, vip,
+			   KANARY_TCP_SPORT_OFF(p), p->sport, vport);
+	return TC_ACT_OK;
+}
+
+/*
+ * A packet p from the pod to the hairpin address (lib/hairpin.h): if it
+ * answers a hairpin connection of the pod's, it goes back to the pod from
+ * the VIP, as its reply would at egress.  A global function: verified
+ * once, its frame off kanary_ingress's, which is at the stack limit, and
+ * egress keeps kanary_reply inlined.
+ */
+__noinline int kanary_ingress_hairpin(struct __sk_buff *skb, struct kanary_pkt *p)
+{
+	struct kanary_ct_entry *rev;
+	struct kanary_ct_key key;
+
+	if (!p)
+		return TC_ACT_OK;
+	rev = kanary_hairpin_reply_of(p, &key);
+	if (!rev || kanary_hairpin_undo(skb, p))
+		return TC_ACT_OK;
+	return kanary_reply(skb, p, rev);
+}
+
+SEC("tc")
+int kanary_ingress(struct __sk_buff *skb)
+{
+	struct kanary_svc_ref *ref;
+	struct kanary_ct_entry *ct;
+	struct kanary_ct_key fwd;
+	struct kanary_pkt p;
+
+	if (kanary_parse_tcp4(skb, &p))
+		return TC_ACT_OK;
+
+	/* The service key's stack is the forward key's: 24 bytes the deepest calls need. */
+	{
+		struct kanary_svc_key key = {};
+
+		kanary_v4mapped(&key.vip, p.daddr);
+		key.port = p.dport;
+		key.proto = IPPROTO_TCP;
+		ref = bpf_map_lookup_elem(&kanary_svc_v1, &key);
+	}
+	kanary_ct_key_v4(&fwd, p.saddr, p.daddr, p.sport, p.dport, KANARY_CT_FORWARD);
+	ct = bpf_map_lookup_elem(&kanary_ct_v3, &fwd);
+	/* An established connection's packet: the fast path, without a call. */
+	if (ct && ref && !(ct->flags & KANARY_CT_F_CLOSING))
+		return kanary_ingress_forward(skb, &p, &fwd, ct, ct);
+	/* A pod's reply to its own connection through a VIP (lib/hairpin.h). */
+	if (p.daddr == KANARY_HAIRPIN_BE)
+		return kanary_ingress_hairpin(skb, &p);
+	/*
+	 * As for the rule path's handshakes, a packet to no service pays no
+	 * look into the handshakes' table: a handshake whose service was
+	 * deleted before it completed is not drained.
+	 */
+	if (!ct && ref)
+		ct = kanary_ct_handshake(&p, &fwd);
+	return kanary_ingress_conn(skb, &p, ref, &fwd, ct);
+}
+
 SEC("tc")
 int kanary_egress(struct __sk_buff *skb)
 {
-	struct kanary_subset_stats *st;
 	struct kanary_ct_entry *rev;
 	struct kanary_ct_key key;
 	struct kanary_pkt p;
-	__be32 vip;
-	__be16 vport;
 
 	/* kanaryd's marked ACK (lib/handoff_detect.h): back to this veth's ingress, as the client's. */
 	if (skb->mark == KANARY_MARK_DETECT)
@@ -478,22 +535,7 @@ int kanary_egress(struct __sk_buff *skb)
 		return TC_ACT_OK;
 	if (rev->flags & KANARY_CT_F_HANDOFF)
 		return kanary_ho_egress(skb, &p, &key, rev);
-	if (kanary_ct_backend_seg(&p, rev))
-		return TC_ACT_SHOT;
-	vip = rev->addr.w[3];
-	vport = rev->port;
-
-	st = kanary_subset_stats(rev->svc_id, rev->subset);
-	if (st) {
-		st->packets_out += kanary_segs(skb);
-		st->bytes_out += skb->len;
-	}
-	if (p.syn || p.payload_len || p.fin || p.rst)
-		kanary_xchg_egress(skb, &p, rev);
-
-	kanary_nat_rewrite(skb, &p, KANARY_IP_SADDR_OFF, p.saddr, vip,
-			   KANARY_TCP_SPORT_OFF(&p), p.sport, vport);
-	return TC_ACT_OK;
+	return kanary_reply(skb, &p, rev);
 }
 
 /* Every TCP socket of the node, at the events it asked for; returns 1 (nothing refused). */

@@ -93,7 +93,7 @@ static __always_inline void kanary_ct_reverse_of(const struct kanary_pkt *p,
 	rev->port = p->dport;
 	rev->subset = chosen->subset;
 	rev->svc_id = chosen->svc_id;
-	rev->flags = chosen->flags & KANARY_CT_F_NEW;
+	rev->flags = chosen->flags & (KANARY_CT_F_NEW | KANARY_CT_F_HAIRPIN);
 	rev->nxt = p->ack_seq;
 	rev->nxt_known = p->ack;
 }

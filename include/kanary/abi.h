@@ -163,7 +163,18 @@ enum kanary_ct_flags {
 	KANARY_CT_F_FIN = 1 << 2,	/* reverse entry: the backend sent its FIN (at its nxt) */
 	KANARY_CT_F_SYN_TIMED = 1 << 3,	/* reverse entry: its SYN, sent again unanswered, is queued to expire */
 	KANARY_CT_F_NEW = 1 << 4,	/* in kanary_ctnew_v1: its handshake has not completed */
+	KANARY_CT_F_HAIRPIN = 1 << 5,	/* both entries: the client is its own backend (KANARY_HAIRPIN_V4) */
 };
+
+/*
+ * Hairpin: a pod whose connection to a VIP is steered to itself.  Its SYN
+ * would come back with the pod's own address as source, which the pod
+ * drops as a martian, so the plain path also rewrites the source to this
+ * address (Cilium's IPV4_LOOPBACK, link-local: never a pod's or a node's),
+ * and the pod's replies to it, routed back to its host veth, are turned
+ * into the VIP's (docs/datapath.md#hairpin).  169.254.42.1, host order.
+ */
+#define KANARY_HAIRPIN_V4	0xa9fe2a01u
 
 /* Where a connection's HTTP/1.x exchange is (bpf/lib/exchange.h). */
 enum kanary_xchg_phase {

@@ -422,6 +422,27 @@ void kt_expect_untouched(const struct pkt *in, const struct pkt *out)
 	ck_assert_msg(diff < 0, "packet changed at byte %ld, want it untouched", diff);
 }
 
+void kt_expect_nat(const struct pkt *in, const struct pkt *out, __u32 saddr, __u16 sport,
+		   __u32 daddr, __u16 dport)
+{
+	unsigned l4 = pkt_l4_off(in);
+	const unsigned skip[][2] = {
+		{ ETH_LEN + 10, 2 }, { ETH_LEN + 12, 8 }, { l4, 4 }, { l4 + 16, 2 },
+	};
+	long diff = pkt_diff(in, out, skip, 4);
+	char a[16], b[16], c[16], d[16];
+
+	ck_assert_msg(diff < 0, "byte %ld changed outside addresses, ports and checksums", diff);
+	ck_assert_msg(pkt_ip4_saddr(out) == saddr && pkt_l4_sport(out) == sport &&
+		      pkt_ip4_daddr(out) == daddr && pkt_l4_dport(out) == dport,
+		      "went out as %s:%u -> %s:%u, want %s:%u -> %s:%u",
+		      ip4_str(pkt_ip4_saddr(out), a), pkt_l4_sport(out),
+		      ip4_str(pkt_ip4_daddr(out), b), pkt_l4_dport(out),
+		      ip4_str(saddr, c), sport, ip4_str(daddr, d), dport);
+	ck_assert_msg(pkt_ip4_csum_ok(out), "IPv4 header checksum wrong after NAT");
+	ck_assert_msg(pkt_tcp4_csum_ok(out), "TCP checksum wrong after NAT (%u bytes)", out->len);
+}
+
 struct kt_be kt_send(const struct kt_flow *f, __u8 flags)
 {
 	struct pkt in, out;

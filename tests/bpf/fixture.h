@@ -117,6 +117,13 @@ __u32 kt_run_verdict_mark(int prog_fd, const struct pkt *in, __u32 *mark, struct
 struct kt_be kt_expect_dnat(const struct pkt *in, const struct pkt *out);
 void kt_expect_snat(const struct pkt *in, const struct pkt *out, __u32 vip, __u16 vport);
 void kt_expect_untouched(const struct pkt *in, const struct pkt *out);
+/*
+ * Assert that out is in with only its addresses and ports rewritten, to
+ * exactly these (host order), and both checksums valid: DNAT and SNAT at
+ * once, as for a hairpin connection.
+ */
+void kt_expect_nat(const struct pkt *in, const struct pkt *out, __u32 saddr, __u16 sport,
+		   __u32 daddr, __u16 dport);
 
 /* Sends one client packet of f through ingress, expects DNAT; returns the backend. */
 struct kt_be kt_send(const struct kt_flow *f, __u8 flags);

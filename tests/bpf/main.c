@@ -25,7 +25,7 @@ static const struct {
 	{ "split", split_suite },	{ "handoff", handoff_suite },
 	{ "http_frame_bpf", http_frame_bpf_suite }, { "http_stats", http_stats_suite },
 	{ "per_request", per_request_suite }, { "mirror", mirror_suite },
-	{ "spoof", spoof_suite },
+	{ "spoof", spoof_suite },	{ "hairpin", hairpin_suite },
 };
 #define NSUITES (sizeof(all) / sizeof(all[0]))
 

@@ -14,6 +14,7 @@ void ct_lifecycle_tests(TCase *tc);	/* test_ct_lifecycle.c: entries expire; in t
 void ct_handshake_tests(TCase *tc);	/* test_ct_handshake.c: handshakes apart; in the conntrack suite */
 void ct_idle_tests(TCase *tc);		/* test_ct_idle.c: the idle sweep; in the conntrack suite */
 Suite *maglev_suite(void);	/* test_maglev.c: consistent hashing inside a subset */
+Suite *hairpin_suite(void);	/* test_hairpin.c: a pod steered to itself through a VIP */
 Suite *spoof_suite(void);	/* test_spoof.c: blind teardown (RFC 5961) on both paths */
 Suite *stats_suite(void);
 Suite *handoff_suite(void);	/* tests/bpf/test_handoff.c: the dark-release handoff datapath */
