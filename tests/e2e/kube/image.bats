@@ -86,7 +86,7 @@ caps_bset() {
 caps_mask() {
 	local want=0 cap n
 	for cap in "$@"; do
-		n=$(python3 -c "import sys; print({'bpf': 39, 'perfmon': 38, 'net_admin': 12}[sys.argv[1]])" "$cap")
+		n=$(python3 -c "import sys; print({'bpf': 39, 'perfmon': 38, 'net_admin': 12, 'net_raw': 13}[sys.argv[1]])" "$cap")
 		want=$((want | 1 << n))
 	done
 	echo "$want"
