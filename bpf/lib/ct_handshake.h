@@ -46,11 +46,24 @@ static __noinline struct kanary_ct_entry *kanary_ct_handshake(const struct kanar
 	if (!p || !fwd)
 		return NULL;
 	ct = bpf_map_lookup_elem(&kanary_ctnew_v1, fwd);
-	if (!ct || !p->ack || p->syn || p->rst || (ct->flags & KANARY_CT_F_CLOSING))
+	/*
+	 * Missed in both tables: another CPU may have moved the entries since
+	 * the caller looked in kanary_ct_v3 (the client's ACK and its first
+	 * data on two CPUs); taken for evicted, the data would have its
+	 * backend chosen again, by the weights of now.
+	 */
+	if (!ct)
+		return p->syn ? NULL : bpf_map_lookup_elem(&kanary_ct_v3, fwd);
+	if (!p->ack || p->syn || p->rst || (ct->flags & KANARY_CT_F_CLOSING))
 		return ct;
 	kanary_ct_key_v4(&rkey, ct->addr.w[3], p->saddr, ct->port, p->sport, KANARY_CT_REVERSE);
 	rev = bpf_map_lookup_elem(&kanary_ctnew_v1, &rkey);
-	if (!rev || !kanary_ct_completes(p, rev))
+	/* The same race, later: ct may be a deleted element, reused at once. */
+	if (!rev) {
+		moved = bpf_map_lookup_elem(&kanary_ct_v3, fwd);
+		return moved ? moved : ct;
+	}
+	if (!kanary_ct_completes(p, rev))
 		return ct;
 	rev->flags &= ~KANARY_CT_F_NEW;
 	bpf_map_update_elem(&kanary_ct_v3, &rkey, rev, BPF_NOEXIST);
