@@ -221,7 +221,7 @@ $(OUTPUT)/bench/%.o: bench/%.c $(wildcard bench/*.h) $(wildcard user/lib/*.h) $(
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf -c $< -o $@
 
 # It times the datapath with the tests' BPF_PROG_TEST_RUN helper.
-$(BIN)/kanary_bpf_cost: $(addprefix $(OUTPUT)/bench/,bpf_cost.o bpf_cost_frame.o bpf_cost_rule.o bpf_cost_timer.o) \
+$(BIN)/kanary_bpf_cost: $(addprefix $(OUTPUT)/bench/,bpf_cost.o bpf_cost_exchange.o bpf_cost_frame.o bpf_cost_rule.o bpf_cost_timer.o) \
 		$(OUTPUT)/bpf-test/prog_run.o $(OUTPUT)/libkanary.a | $(BIN) $(DEPS_STAMP)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@

@@ -58,6 +58,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kanary.h"
+#include "bpf_cost_exchange.h"
 #include "bpf_cost_frame.h"
 #include "bpf_cost_rule.h"
 #include "bpf_cost_timer.h"
@@ -72,9 +73,10 @@
 #define EXTRA_SERVICES	2		/* the rule and loop services, besides the counted ones */
 #define CLIENT_ISN	1000
 #define BACKEND_ISN	5000
-/* The tracked flows the steady cases use: one for ACKs and replies, one for data. */
+/* The tracked flows the steady cases use: one for ACKs and replies, one for data, one for exchanges. */
 #define ACK_FLOW	0
 #define DATA_FLOW	1
+#define EXCHANGE_FLOW	2
 
 struct opts {
 	int counts[MAX_COUNTS], n_counts;
@@ -90,6 +92,7 @@ struct env {
 	double create_ms;		/* time spent creating services so far */
 	struct br_ctx rule;
 	__u32 loop_id;			/* the loop service's */
+	struct bx_ctx exchange;		/* EXCHANGE_FLOW's */
 };
 
 #define die bt_die
@@ -579,6 +582,47 @@ static void expect_in_request(struct env *env, const struct flow *f, __u32 start
 		die("established data", "its segments were not the request's body, in sequence");
 }
 
+/* EXCHANGE_FLOW, its handshake done (flow_handshake): between exchanges. */
+static void exchange_flow(struct env *env)
+{
+	struct bx_ctx *x = &env->exchange;
+	struct bf_seg c = flow_seg(EXCHANGE_FLOW, 0, 0, 0);
+	struct flow f;
+
+	tracked_flow(env, EXCHANGE_FLOW, &f);
+	*x = (struct bx_ctx){ .prog_in = env->prog_in, .prog_out = env->prog_out,
+			      .maps = &env->maps, .svc_id = 0, .client = c.saddr, .vip = SVC_BASE,
+			      .backend = f.be, .cport = c.sport, .vport = 80, .bport = f.be_port,
+			      .cli_nxt = CLIENT_ISN + 1, .srv_nxt = BACKEND_ISN };
+}
+
+/*
+ * An exchange's two heads, with the accounting (on) or without: each
+ * timed response must have ended one exchange in the HTTP figures, or none.
+ */
+static void measure_exchange(struct env *env, unsigned n, bool on)
+{
+	const struct bt_case req = bx_request_case(&env->exchange),
+			     resp = bx_response_case(&env->exchange);
+	const char *suffix = on ? "" : "_noacct";
+	unsigned unused = 0;
+	struct bt_figure f;
+	char key[40];
+	__u64 before;
+
+	bx_accounting(&env->maps, on);
+	f = bt_measure(&req, n, &unused);
+	snprintf(key, sizeof(key), "request_head%s", suffix);
+	print_figure(key, &f);
+	before = bx_exchanges(&env->exchange);
+	f = bt_measure(&resp, n, &unused);
+	expect_delta(resp.name, "the HTTP figures' exchanges", before, bx_exchanges(&env->exchange),
+		     on ? f.runs : 0);
+	snprintf(key, sizeof(key), "response_head%s", suffix);
+	print_figure(key, &f);
+	bx_accounting(&env->maps, true);
+}
+
 /* Runs of loop_figure, all batches. */
 #define LOOP_RUNS(repeat)	(BT_ROUNDS * ((unsigned)(repeat) / BT_ROUNDS + 1))
 
@@ -673,6 +717,9 @@ static void measure(struct env *env, const struct opts *o, int services, unsigne
 	expect_delta("unknown reply", "service 0's packets out", t0.svc0.packets_out,
 		     t1.svc0.packets_out, 0);
 	print_figure("unknown_reply", &f);
+
+	measure_exchange(env, n, true);
+	measure_exchange(env, n, false);
 	tally(env, &t0);
 
 	/*
@@ -773,8 +820,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (o.flows < DATA_FLOW + 1) {
-		fprintf(stderr, "kanary_bpf_cost: --flows must be at least %d\n", DATA_FLOW + 1);
+	if (o.flows < EXCHANGE_FLOW + 1) {
+		fprintf(stderr, "kanary_bpf_cost: --flows must be at least %d\n", EXCHANGE_FLOW + 1);
 		return 2;
 	}
 
@@ -796,6 +843,7 @@ int main(int argc, char **argv)
 		flow_handshake(&env, i);
 	}
 	flows_established(&env);
+	exchange_flow(&env);
 	next_flow = (unsigned)o.flows;
 	printf("{\"method\":\"single runs, each minus an empty program's single run\","
 	       "\"rounds\":%d,\"tracked_flows\":%d,\"ct_size\":%d,\"samples\":%d,\"new\":%d,"
