@@ -23,7 +23,8 @@ small() {
 	jq -e '.results | length == 2 and all(.[];
 		[.non_service_ns, .established_ns, .established_data_ns, .reply_ns, .unknown_reply_ns, .new_flow_ns,
 		 .rule_syn_ns, .rule_first_data_ns, .established_loop_ns, .reply_loop_ns,
-		 .non_service_loop_ns, .empty_run_ns] | all(type == "number"))' <<<"$output"
+		 .non_service_loop_ns, .empty_run_ns, .request_head_ns, .response_head_ns,
+		 .request_head_noacct_ns, .response_head_noacct_ns] | all(type == "number"))' <<<"$output"
 }
 
 @test "timing a rewritten packet in the kernel's repeat loop is caught" {
