@@ -24,6 +24,7 @@
 
 #define KANARY_NSEC_PER_MS	1000000ull
 #define KANARY_EBUSY		16
+#define KANARY_E2BIG		7
 
 #ifndef CLOCK_MONOTONIC
 #define CLOCK_MONOTONIC 1
@@ -73,9 +74,9 @@ static __always_inline __u16 kanary_ct_expiry_stamp(__u64 due_ns)
  * has x's stamp and, for a half-open one, the backend has still not
  * answered.  The reverse key comes from the forward entry (its backend).
  * A half-open connection is in the handshakes' table (ct_handshake.h),
- * unless its SYN reused an established tuple.
+ * unless its SYN reused an established tuple.  1 when they went.
  */
-static __always_inline void kanary_ct_expire(const struct kanary_ct_expiry *x, int half_open)
+static __always_inline int kanary_ct_expire(const struct kanary_ct_expiry *x, int half_open)
 {
 	struct kanary_ct_entry *ct = bpf_map_lookup_elem(&kanary_ct_v3, &x->fwd), *rev;
 	struct kanary_ct_key rkey;
@@ -83,15 +84,15 @@ static __always_inline void kanary_ct_expire(const struct kanary_ct_expiry *x, i
 	if (!ct && half_open)
 		ct = bpf_map_lookup_elem(&kanary_ctnew_v1, &x->fwd);
 	if (!ct || ct->expiry_stamp != kanary_ct_expiry_stamp(x->due_ns))
-		return;
+		return 0;
 	kanary_ct_key_v4(&rkey, ct->addr.w[3], x->fwd.src.w[3], ct->port, x->fwd.sport,
 			 KANARY_CT_REVERSE);
 	if (half_open) {
 		rev = kanary_ct_lookup_by(ct, &rkey);
 		if (rev && rev->nxt_known)
-			return;
+			return 0;
 	} else if (!(ct->flags & KANARY_CT_F_CLOSING)) {
-		return;
+		return 0;
 	}
 	if (ct->flags & KANARY_CT_F_NEW) {
 		bpf_map_delete_elem(&kanary_ctnew_v1, &x->fwd);
@@ -101,6 +102,7 @@ static __always_inline void kanary_ct_expire(const struct kanary_ct_expiry *x, i
 		bpf_map_delete_elem(&kanary_ct_v3, &rkey);
 	}
 	kanary_count(half_open ? KANARY_CNT_CT_HALF_OPEN : KANARY_CNT_CT_ENDED);
+	return 1;
 }
 
 struct kanary_ct_sweep_ctx {
@@ -121,7 +123,11 @@ static long kanary_ct_sweep_one(__u32 i, struct kanary_ct_sweep_ctx *c)
 		c->drained = 1;
 		return 1;
 	}
-	/* Only this callback pops, and it never runs on two CPUs at once: the head is x. */
+	/*
+	 * The head is x unless a close on a full queue popped it first
+	 * (kanary_ct_make_room): then this is the next oldest, which goes a
+	 * little early, as that close's would have.
+	 */
 	err = c->half_open ? bpf_map_pop_elem(&kanary_ctsyn_v1, &x) :
 			     bpf_map_pop_elem(&kanary_ctend_v1, &x);
 	if (!err)
@@ -174,10 +180,46 @@ static __always_inline void kanary_ct_sweeper_start(void)
 	sw->load_id = kanary_load_id;
 }
 
+/* The queue's oldest expiry, popped to make room, in this CPU's scratch. */
+static __always_inline struct kanary_ct_expiry *kanary_ct_oldest_scratch(void)
+{
+	struct kanary_ho_scratch *sc;
+	__u32 zero = 0;
+
+	sc = bpf_map_lookup_elem(&kanary_ho_scratch_pcpu, &zero);
+	return sc ? &sc->oldest : NULL;
+}
+
+/*
+ * A full queue (closes faster than it holds for a linger): its oldest
+ * expiry is done now, so that the newest close still gets its own.  Under
+ * that churn the linger shrinks to what the queue holds, instead of closed
+ * entries being left to the LRU, where they would evict live ones.  A
+ * stale expiry (its tuple reused since) frees its slot at no cost.  0 when
+ * one was popped.
+ */
+static __noinline int kanary_ct_make_room(int half_open)
+{
+	struct kanary_ct_expiry *old = kanary_ct_oldest_scratch();
+	long err;
+
+	if (!old)
+		return -1;
+	err = half_open ? bpf_map_pop_elem(&kanary_ctsyn_v1, old) :
+			  bpf_map_pop_elem(&kanary_ctend_v1, old);
+	if (err)
+		return -1;
+	if (kanary_ct_expire(old, half_open))
+		kanary_count(KANARY_CNT_CT_EXPIRED_EARLY);
+	return 0;
+}
+
 /*
  * Queues the connection of forward entry ct (its key in x->fwd) to expire:
- * after the linger, or the SYN timeout when half_open.  A full queue is
- * counted; the entries are then left to the LRU, as before lifecycles.
+ * after the linger, or the SYN timeout when half_open.  A full queue makes
+ * room (kanary_ct_make_room); a push that still fails (another CPU took the
+ * slot, or the queue's lock was busy) is counted, and the entries are left
+ * to the LRU, as before lifecycles.
  * A handshake that ends before it completes (a SYN flood's, reset by its
  * client) is left to its table's LRU, where it can evict no established
  * connection, and fills no queue.
@@ -193,6 +235,9 @@ static __always_inline void kanary_ct_enqueue(struct kanary_ct_expiry *x,
 	ct->expiry_stamp = kanary_ct_expiry_stamp(x->due_ns);
 	err = half_open ? bpf_map_push_elem(&kanary_ctsyn_v1, x, 0) :
 			  bpf_map_push_elem(&kanary_ctend_v1, x, 0);
+	if (err == -KANARY_E2BIG && !kanary_ct_make_room(half_open))
+		err = half_open ? bpf_map_push_elem(&kanary_ctsyn_v1, x, 0) :
+				  bpf_map_push_elem(&kanary_ctend_v1, x, 0);
 	if (err) {
 		kanary_count(KANARY_CNT_CT_EXPIRY_FULL);
 		return;

@@ -314,6 +314,7 @@ struct kanary_ho_scratch {
 	struct kanary_pkt req;		/* a segment from a request's start on */
 	struct kanary_ho_entry ho;	/* a rule-path connection's state, being made */
 	struct kanary_ct_expiry expiry;	/* a plain-path connection being queued to expire */
+	struct kanary_ct_expiry oldest;	/* a full expiry queue's oldest, popped to make room */
 	struct kanary_ho_detect detect;	/* a rule-path handshake being queued for detection */
 };
 

@@ -255,13 +255,14 @@ enum kanary_counter {
 	KANARY_CNT_CHALLENGE_LIMITED,	/* challenge ACK not sent: one went to the tuple less than KANARY_HO_CHALLENGE_MS ago */
 	KANARY_CNT_CT_ENDED,		/* connection's entries deleted a linger after its close */
 	KANARY_CNT_CT_HALF_OPEN,	/* connection's entries deleted, its SYN unanswered for the SYN timeout */
-	KANARY_CNT_CT_EXPIRY_FULL,	/* connection not queued to expire (queue full, or its lock busy): left to the LRU */
+	KANARY_CNT_CT_EXPIRY_FULL,	/* connection not queued to expire (no room made, or the queue's lock busy): left to the LRU */
 	KANARY_CNT_CT_SWEEPER_FAIL,	/* the expiry timer could not be set up (tried again at the next close) */
 	KANARY_CNT_HO_COOKIE,		/* rule-path handshake whose evicted state its first data's cookie made again */
 	KANARY_CNT_CT_ESTABLISHED,	/* handshake completed: its entries moved from kanary_ctnew_v1 to kanary_ct_v3 */
 	KANARY_CNT_HO_SOURCE_LIMIT,	/* rule-path connection reset at its first data: its client address held its bound */
 	KANARY_CNT_HO_SERVER_FIRST,	/* rule-path connection bound with no data, its client silent past the detection delay */
 	KANARY_CNT_HO_DETECT_FULL,	/* rule-path handshake not queued for detection: kanary_hodet_v1 full */
+	KANARY_CNT_CT_EXPIRED_EARLY,	/* connection's entries deleted before their linger or SYN timeout: its queue was full */
 	KANARY_CNT__MAX,
 };
 

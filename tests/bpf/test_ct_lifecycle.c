@@ -266,38 +266,81 @@ END_TEST
 
 /*
  * More closes than the end queue holds (ct-size 1,024: 512), all within
- * one linger: those that find it full are counted, and their entries are
- * left to the LRU.  Also prints the sweeper's longest tick, with hundreds
- * of expiries due at once (docs/conntrack.md's figure).
+ * one linger: each that finds it full has the oldest expire at once, so
+ * none is left to the LRU.  Also prints the sweeper's longest tick, with
+ * hundreds of expiries due at once (docs/conntrack.md's figure).
  */
-START_TEST(full_queue_is_counted)
+START_TEST(full_queue_expires_its_oldest)
 {
 	const unsigned cap = kanary_ct_endq_size(1024), n = cap + 88;
+	const struct kt_flow last = kt_flow_nth(n);
 	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
 	struct kanary_ct_sweeper sw;
-	__u64 ended;
+	struct kt_be b_last = {};
+	__u64 ended, early;
 
-	/* A linger far longer than the loop, so that nothing is popped before the queue is full. */
+	/* A linger far longer than the loop, so that nothing is popped by the sweeper before the queue is full. */
 	reload_with_timeouts(1024, 3000, 0);
 	kt_counters(before);
 	for (unsigned i = 1; i <= n; i++) {
 		struct kt_flow f = kt_flow_nth(i);
 
-		kt_establish(&f);
+		b_last = kt_establish(&f);
 		kt_send_fwd_seq(&f, TF_RST, KT_CLIENT_ISN + 1);
 	}
 	kt_counters(after);
-	ck_assert_uint_eq(after[KANARY_CNT_CT_EXPIRY_FULL] - before[KANARY_CNT_CT_EXPIRY_FULL],
-			  n - cap);
+	ck_assert_msg(flow_fully_tracked(&last, &b_last), "the newest close did not get its linger");
+	ck_assert_uint_eq(after[KANARY_CNT_CT_EXPIRY_FULL] - before[KANARY_CNT_CT_EXPIRY_FULL], 0);
+	/*
+	 * The LRU takes most of the oldest first (the table holds 512
+	 * connections, and evicts before it is full): reused_port_fills_no_queue
+	 * shows an early expiry on a table with room.
+	 */
+	early = after[KANARY_CNT_CT_EXPIRED_EARLY] - before[KANARY_CNT_CT_EXPIRED_EARLY];
+	ck_assert_msg(early <= n - cap, "%llu expired early of %u past the queue",
+		      (unsigned long long)early, n - cap);
 	wait_queues_empty();
 	kt_counters(after);
-	/* The LRU may have taken some of the queued ones first: the table holds 512 connections. */
 	ended = after[KANARY_CNT_CT_ENDED] - before[KANARY_CNT_CT_ENDED];
-	ck_assert_msg(ended > 0 && ended <= cap, "ended %llu of %u queued", (unsigned long long)ended, cap);
+	ck_assert_msg(ended > 0 && ended <= n, "ended %llu of %u closed", (unsigned long long)ended, n);
 	sw = sweeper();
 	printf("# sweeper: %llu ticks, longest %llu ns (%llu expiries due together)\n",
 	       (unsigned long long)sw.ticks, (unsigned long long)sw.max_tick_ns,
-	       (unsigned long long)ended);
+	       (unsigned long long)(ended - early));
+}
+END_TEST
+
+/*
+ * A client that reuses its port within the linger (wrk's Connection:
+ * close load through one address) queues an expiry per close, though its
+ * tuple has one pair of entries: the CI machine filled the end queue so,
+ * and 260 closes were left to the LRU.  Now the stale expiries make room
+ * for nothing, and the one live connection at the queue's head (an
+ * earlier close) is the only one to go early.
+ */
+START_TEST(reused_port_fills_no_queue)
+{
+	const unsigned cap = kanary_ct_endq_size(1024);
+	const struct kt_flow oldest = kt_flow_nth(1), reused = kt_flow_nth(2);
+	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
+	struct kt_be b_oldest, b_reused = {};
+
+	reload_with_timeouts(1024, 3000, 0);
+	kt_counters(before);
+	b_oldest = kt_establish(&oldest);
+	kt_send_fwd_seq(&oldest, TF_RST, KT_CLIENT_ISN + 1);
+	for (unsigned i = 0; i < cap + 16; i++) {
+		b_reused = kt_establish(&reused);
+		kt_send_fwd_seq(&reused, TF_RST, KT_CLIENT_ISN + 1);
+	}
+	kt_counters(after);
+	ck_assert_uint_eq(after[KANARY_CNT_CT_EXPIRY_FULL] - before[KANARY_CNT_CT_EXPIRY_FULL], 0);
+	ck_assert_uint_eq(after[KANARY_CNT_CT_EXPIRED_EARLY] - before[KANARY_CNT_CT_EXPIRED_EARLY], 1);
+	ck_assert_msg(!flow_tracked(&oldest, &b_oldest), "the queue's oldest close kept its entries");
+	ck_assert_msg(flow_fully_tracked(&reused, &b_reused), "the reused tuple's last close lost its linger");
+	ck_assert_msg(wait_untracked(&reused, &b_reused), "the reused tuple's last close was not swept");
+	wait_queues_empty();
+	ck_counted(before, KANARY_CNT_CT_ENDED, 2);
 }
 END_TEST
 
@@ -371,7 +414,8 @@ void ct_lifecycle_tests(TCase *tc)
 	tcase_add_test(tc, half_open_goes_half_closed_stays);
 	tcase_add_test(tc, tuple_reused_within_linger_is_kept);
 	tcase_add_test(tc, established_entry_survives_short_connections);
-	tcase_add_test(tc, full_queue_is_counted);
+	tcase_add_test(tc, full_queue_expires_its_oldest);
+	tcase_add_test(tc, reused_port_fills_no_queue);
 	tcase_add_test(tc, load_again_moves_the_sweeper);
 	tcase_add_test(tc, timeouts_kept_by_a_load_that_names_none);
 }

@@ -28,9 +28,10 @@ const char *const kanary_counter_names[KANARY_CNT__MAX] = {
 	[KANARY_CNT_HO_SOURCE_LIMIT]	= "ho_source_limit",
 	[KANARY_CNT_HO_SERVER_FIRST]	= "ho_server_first",
 	[KANARY_CNT_HO_DETECT_FULL]	= "ho_detect_full",
+	[KANARY_CNT_CT_EXPIRED_EARLY]	= "ct_expired_early",
 };
 /* A new counter in abi.h needs its name here. */
-_Static_assert(KANARY_CNT__MAX == 19, "kanary_counter_names is out of date with abi.h");
+_Static_assert(KANARY_CNT__MAX == 20, "kanary_counter_names is out of date with abi.h");
 
 static int ncpus(struct kanary_err *e)
 {

@@ -92,7 +92,10 @@ counter_delta() {
 	echo "entries after the linger $ct and $new; counters: $(kctl -j counters)"
 	expect_between "$ct" 0 $((idle + 8)) "kanary_ct_v3 entries after the linger"
 	expect_between "$new" 0 $((idle_new + 8)) "kanary_ctnew_v1 entries after the linger"
-	expect_eq "$(counter_delta "$before" .ct_expiry_full)" 0 "closes not queued (queue full)"
+	# Past a full queue the oldest close goes early (ct_expired_early, a part of ct_ended):
+	# the CI machine's 12,617/s filled it, with stale expiries of reused ports.
+	echo "closes expired before their linger: $(counter_delta "$before" .ct_expired_early)"
+	expect_eq "$(counter_delta "$before" .ct_expiry_full)" 0 "closes not queued (left to the LRU)"
 	# Each connection's entries went by its expiry, or a new connection took its tuple first.
 	expect_between "$(counter_delta "$before" '.ct_ended + .ct_reused')" "$n" 1e12 \
 		"connections ended or whose tuple was reused"

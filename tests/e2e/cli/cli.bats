@@ -591,7 +591,7 @@ one_doc() {
 		[ "${#line}" -le 100 ] || { echo "wider than 100: '$line'"; return 1; }
 	done <<<"$output"
 	run --separate-stderr k -j counters
-	jq_is 'keys_unsorted | join(",")' ct_new,ct_rederived,ct_reused,no_backend,ct_rev_rebuilt,rst_inexact,rst_outside,syn_on_live,draining,challenge_limited,ct_ended,ct_half_open,ct_expiry_full,ct_sweeper_fail,ho_cookie,ct_established,ho_source_limit,ho_server_first,ho_detect_full,ct_sweeps,ct_sweep_max_us
+	jq_is 'keys_unsorted | join(",")' ct_new,ct_rederived,ct_reused,no_backend,ct_rev_rebuilt,rst_inexact,rst_outside,syn_on_live,draining,challenge_limited,ct_ended,ct_half_open,ct_expiry_full,ct_sweeper_fail,ho_cookie,ct_established,ho_source_limit,ho_server_first,ho_detect_full,ct_expired_early,ct_sweeps,ct_sweep_max_us
 	jq_is .no_backend $((2 * ncpu))
 }
 
