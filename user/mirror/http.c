@@ -103,7 +103,16 @@ void http_chunks_init(struct http_chunks *c)
 
 int http_chunks_feed(struct http_chunks *c, const uint8_t *buf, size_t len)
 {
-	size_t n = http_parser_execute(&c->p, &chunk_settings, (const char *)buf, len);
+	size_t n;
+
+	/*
+	 * No new bytes (an event that held again what was held, or bytes
+	 * past a hole) is not the stream's end: to http-parser a zero length
+	 * is EOF, an error in the middle of a body.
+	 */
+	if (!len)
+		return c->done;
+	n = http_parser_execute(&c->p, &chunk_settings, (const char *)buf, len);
 
 	c->seen += n;
 	if (c->done)

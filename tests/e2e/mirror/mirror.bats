@@ -223,6 +223,39 @@ dark_mix() {
 	expect_eq "$(mirror_stat exact '.mirrors[0].dropped.unframed')" 0 "requests dropped as unframed"
 }
 
+# client_retrans: segments the client's stack has sent again.
+client_retrans() { in_ns client awk '$1 == "Tcp:" && n++ { print $13 }' /proc/net/snmp; }
+
+@test "a chunked body resent mid-request (the pod's ACKs held back): at the mirror once" {
+	local dir=$KN_TMP/chunked_rtx before unframed
+	mkdir -p "$dir"
+	kctl mirror set exact shadow 100
+	head -c 200000 /dev/urandom >"$dir/body"
+	unframed=$(mirror_stat exact '.mirrors[0].dropped.unframed')
+	before=$(client_retrans)
+	# Without the pod's ACKs the client, its first flight sent, can only
+	# send it again: the hook copies those segments a second time while
+	# the body is unfinished, and the relay gets bytes it already holds.
+	in_ns client nft -f - <<EOF
+table inet kn_mirror_loss {
+	chain in { type filter hook input priority 0; ip saddr $EXACT_VIP tcp sport $KN_VIP_PORT tcp flags & syn == 0 drop; }
+}
+EOF
+	bg in_ns client curl -sf -o /dev/null --max-time 20 -H 'Expect:' -H 'Transfer-Encoding: chunked' \
+		--data-binary "@$dir/body" "http://$EXACT_VIP/chunked-rtx/0"
+	for _ in $(seq 100); do
+		(($(client_retrans) > before)) && break
+		sleep 0.1
+	done
+	in_ns client nft delete table inet kn_mirror_loss
+	expect_between "$(client_retrans)" $((before + 1)) 1e12 "segments the client sent again" || return 1
+	wait "$BG_LAST" || { echo "curl failed"; return 1; }
+	relay_settled exact risky1 8081
+	kctl -j mirror show exact
+	expect_mirror_got_all chunked-rtx 1
+	expect_eq "$(mirror_stat exact '.mirrors[0].dropped.unframed')" "$unframed" "requests dropped as unframed"
+}
+
 @test "5 % loss both ways on the client's link: mirror requests exact or absent, never twice" {
 	local dir=$KN_TMP/lossy live mirror dups missing
 	mkdir -p "$dir"

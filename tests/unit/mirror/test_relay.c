@@ -276,6 +276,41 @@ START_TEST(chunked_request_whole_at_its_last_chunk)
 }
 END_TEST
 
+/*
+ * A chunked body's events retransmitted or out of order: an event that
+ * adds nothing contiguous (a copy of bytes held, or bytes past a hole)
+ * leaves no new bytes for the chunk parser, which must not take that as
+ * the end of the stream (http-parser's EOF is a zero-length call).
+ */
+START_TEST(chunked_request_retransmitted_and_out_of_order)
+{
+	static const char chunked[] = "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+				      "5\r\nhello\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n";
+	const __u32 len = sizeof(chunked) - 1, cut = 60;	/* in the body: its head is 48 */
+
+	/* The head and part of the body, then the same bytes again. */
+	event(5, 100, true, chunked, cut, 0);
+	event(5, 100, false, chunked, cut, 0);
+	event(5, 100 + 10, false, chunked + 10, 20, 0);
+	ck_assert_int_eq(n_done + total_drops(), 0);
+	event(5, 100 + cut, false, chunked + cut, len - cut, 0);
+	ck_assert_int_eq(n_done, 1);
+	ck_assert_uint_eq(last_len, len);
+	ck_assert_int_eq(memcmp(last, chunked, len), 0);
+
+	/* As two CPUs leave consecutive segments in the ring: the later one first. */
+	n_done = 0;
+	event(6, 900, true, chunked, cut, 0);
+	event(6, 900 + cut + 10, false, chunked + cut + 10, len - cut - 10, 0);
+	ck_assert_int_eq(n_done + total_drops(), 0);
+	event(6, 900 + cut, false, chunked + cut, 10, 0);
+	ck_assert_int_eq(n_done, 1);
+	ck_assert_uint_eq(last_len, len);
+	ck_assert_int_eq(memcmp(last, chunked, len), 0);
+	ck_assert_int_eq(total_drops(), 0);
+}
+END_TEST
+
 START_TEST(unframed_and_too_large_dropped)
 {
 	static const char gzip[] = "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nxx";
@@ -395,6 +430,7 @@ int main(void)
 	tcase_add_test(tc, pipelined_only_the_first);
 	tcase_add_test(tc, sequence_numbers_wrap);
 	tcase_add_test(tc, chunked_request_whole_at_its_last_chunk);
+	tcase_add_test(tc, chunked_request_retransmitted_and_out_of_order);
 	tcase_add_test(tc, unframed_and_too_large_dropped);
 	tcase_add_test(tc, limits_and_timeout);
 	tcase_add_test(tc, event_lengths_not_trusted);
