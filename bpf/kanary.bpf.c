@@ -456,6 +456,9 @@ static __always_inline int kanary_reply(struct __sk_buff *skb, const struct kana
 	return TC_ACT_OK;
 }
 
+/* kanary_ingress_hairpin's answer for a rule-path leg's packet: kanary_ho_ingress_hairpin's. */
+#define KANARY_HAIRPIN_RULE_PATH	(-2)
+
 /*
  * A packet p from the pod to the hairpin address (lib/hairpin.h): if it
  * answers a hairpin connection of the pod's, it goes back to the pod from
@@ -471,9 +474,31 @@ __noinline int kanary_ingress_hairpin(struct __sk_buff *skb, struct kanary_pkt *
 	if (!p)
 		return TC_ACT_OK;
 	rev = kanary_hairpin_reply_of(p, &key);
+	if (rev && (rev->flags & KANARY_CT_F_HANDOFF))
+		return KANARY_HAIRPIN_RULE_PATH;
 	if (!rev || kanary_hairpin_undo(skb, p))
 		return TC_ACT_OK;
 	return kanary_reply(skb, p, rev);
+}
+
+/*
+ * A packet p from the pod to the hairpin address that answers a rule-path
+ * leg to the pod itself: what egress does with a backend's packet
+ * (kanary_ho_egress), its destination the pod's own address again.  Its
+ * own global function, not a call from kanary_ingress_hairpin: nested
+ * there, the rule path's deepest calls would pass the 512-byte stack.
+ */
+__noinline int kanary_ho_ingress_hairpin(struct __sk_buff *skb, struct kanary_pkt *p)
+{
+	struct kanary_ct_entry *rev;
+	struct kanary_ct_key key;
+
+	if (!p)
+		return TC_ACT_OK;
+	rev = kanary_hairpin_reply_of(p, &key);
+	if (!rev || !(rev->flags & KANARY_CT_F_HANDOFF) || kanary_hairpin_undo(skb, p))
+		return TC_ACT_OK;
+	return kanary_ho_egress(skb, p, &key, rev);
 }
 
 SEC("tc")
@@ -502,8 +527,12 @@ int kanary_ingress(struct __sk_buff *skb)
 	if (ct && ref && !(ct->flags & KANARY_CT_F_CLOSING))
 		return kanary_ingress_forward(skb, &p, &fwd, ct, ct);
 	/* A pod's reply to its own connection through a VIP (lib/hairpin.h). */
-	if (p.daddr == KANARY_HAIRPIN_BE)
-		return kanary_ingress_hairpin(skb, &p);
+	if (p.daddr == KANARY_HAIRPIN_BE) {
+		int verdict = kanary_ingress_hairpin(skb, &p);
+
+		return verdict == KANARY_HAIRPIN_RULE_PATH ? kanary_ho_ingress_hairpin(skb, &p) :
+							     verdict;
+	}
 	/*
 	 * As for the rule path's handshakes, a packet to no service pays no
 	 * look into the handshakes' table: a handshake whose service was

@@ -196,7 +196,7 @@ static __noinline int kanary_ho_bind(struct __sk_buff *skb, const struct kanary_
 		if (by_rule)
 			st->rule_connections++;
 	}
-	return kanary_ho_syn_to_backend(skb, p, ho);
+	return kanary_ho_syn_to_backend(skb, p, ho, fwd->src.w[3]);
 }
 
 /* A leg's request again: the backend has not answered; try again, or give up. */
@@ -217,7 +217,7 @@ static __noinline int kanary_ho_retry(struct __sk_buff *skb, const struct kanary
 	}
 	if (!sc || kanary_ho_load_payload(skb, p, sc->stash.data) < 0)
 		return TC_ACT_SHOT;
-	return kanary_ho_syn_to_backend(skb, p, ho);
+	return kanary_ho_syn_to_backend(skb, p, ho, fwd->src.w[3]);
 }
 
 /*
@@ -250,7 +250,10 @@ static __always_inline int kanary_ho_closed_out(const struct kanary_pkt *p, __u3
 	return ho->fin_in_acked && ho->fin_out_acked;
 }
 
-/* An established leg, client to backend: DNAT, and acks into the backend's space. */
+/*
+ * An established leg, client to backend: DNAT, and acks into the backend's
+ * space; the hairpin address as source when the backend is the client.
+ */
 static __noinline int kanary_ho_forward(struct __sk_buff *skb, const struct kanary_pkt *p,
 					     const struct kanary_ct_key *fwd,
 					     struct kanary_ho_entry *ho)
@@ -270,6 +273,8 @@ static __noinline int kanary_ho_forward(struct __sk_buff *skb, const struct kana
 		return TC_ACT_SHOT;
 	if (kanary_nat_rewrite(skb, p, KANARY_IP_DADDR_OFF, p->daddr, ho->backend.w[3],
 			       KANARY_TCP_DPORT_OFF(p), p->dport, ho->backend_port))
+		return TC_ACT_SHOT;
+	if (kanary_ho_hairpin(ho, p->saddr) && kanary_hairpin_snat(skb, p))
 		return TC_ACT_SHOT;
 	if (done)
 		kanary_ho_close(fwd, ho);
@@ -317,7 +322,7 @@ static __noinline int kanary_ho_switch(struct __sk_buff *skb, const struct kanar
 	KANARY_HO_STAT(ho->svc_id, switches);
 	if (kanary_ho_track_reverse(fwd, ho, BPF_ANY) || kanary_parse_tcp4(skb, &sc->pkt))
 		goto fail;
-	return kanary_ho_syn_to_backend(skb, &sc->pkt, ho);
+	return kanary_ho_syn_to_backend(skb, &sc->pkt, ho, fwd->src.w[3]);
 fail:
 	/*
 	 * The old leg may be reset already: forget the connection, so that the
@@ -777,7 +782,11 @@ static __noinline void kanary_ct_forget_stale_reverse(const struct kanary_pkt *p
 		bpf_map_delete_elem(&kanary_ct_v3, &rk);
 }
 
-/* Egress: a packet from the backend of a rule-path connection (rev is its reverse entry). */
+/*
+ * Egress: a packet from the backend of a rule-path connection (rev is its
+ * reverse entry).  Also at ingress for a hairpin leg's (kanary_ingress_hairpin),
+ * its destination the client's own address again.
+ */
 static __noinline int kanary_ho_egress(struct __sk_buff *skb, const struct kanary_pkt *p,
 					    const struct kanary_ct_key *rkey,
 					    const struct kanary_ct_entry *rev)

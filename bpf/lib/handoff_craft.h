@@ -21,6 +21,7 @@
 #include "handoff_source.h"
 #include "exchange.h"
 #include "segment.h"
+#include "hairpin.h"
 
 #define KANARY_HO_STAT(svc, field)						\
 	do {									\
@@ -40,6 +41,27 @@ static __always_inline void kanary_ho_rev_key(struct kanary_ct_key *k,
 {
 	kanary_ct_key_v4(k, ho->backend.w[3], fwd->src.w[3], ho->backend_port, fwd->sport,
 			 KANARY_CT_REVERSE);
+}
+
+/*
+ * Whether the current leg's backend is its client (lib/hairpin.h): the
+ * leg's client segments then leave from the hairpin address, and the
+ * backend's come to ingress, not egress.  Per leg: a keep-alive
+ * connection may switch between the pod itself and another.
+ */
+static __always_inline int kanary_ho_hairpin(const struct kanary_ho_entry *ho, __be32 client)
+{
+	return ho->backend.w[3] == client;
+}
+
+/*
+ * How a segment of the backend's is turned into the client's: a hairpin
+ * leg's came to ingress from the pod, and goes back in there, so its MACs
+ * (the pod's to the host veth's) stay as they are.
+ */
+static __always_inline int kanary_ho_turn(int hairpin)
+{
+	return hairpin ? KANARY_SEG_TURN_L3 : KANARY_SEG_TURN;
 }
 
 /* The backend a choice made (sc->be) becomes the current leg's. */
@@ -132,7 +154,8 @@ static __always_inline int kanary_ho_load_head(struct __sk_buff *skb, const stru
 }
 
 /*
- * Reshapes p into a segment of the same direction or turned around, with
+ * Reshapes p into a segment of the same direction (reverse 0) or turned
+ * around (kanary_seg_reverse's how), with
  * header fields m, the options in sc->opts and no payload.  The payload's
  * bytes leave the checksum too: the caller has loaded them into
  * sc->stash.data (kanary_ho_load_payload).
@@ -145,7 +168,7 @@ static __always_inline int kanary_ho_reshape(struct __sk_buff *skb, const struct
 
 	if (p->payload_len && bpf_skb_change_tail(skb, p->l4_off + p->tcp_hlen, 0))
 		return -1;
-	if (reverse && kanary_seg_reverse(skb, p))
+	if (reverse && kanary_seg_reverse(skb, p, reverse))
 		return -1;
 	acc = kanary_seg_header(skb, p, m, &sc->opts, &sc->old_opts);
 	if (p->payload_len)
@@ -169,7 +192,7 @@ static __noinline int kanary_ho_answer_client(struct __sk_buff *skb, const struc
 		return TC_ACT_SHOT;
 	m->doff_res = (p->tcp_hlen / 4) << 4;
 	kanary_opts_fill(&sc->opts, 0, 0);
-	if (kanary_ho_reshape(skb, p, m, sc, 1))
+	if (kanary_ho_reshape(skb, p, m, sc, KANARY_SEG_TURN))
 		return TC_ACT_SHOT;
 	return bpf_redirect_peer(skb->ifindex, 0);
 }
@@ -238,7 +261,7 @@ static __noinline int kanary_ho_synack(struct __sk_buff *skb, const struct kanar
 	m.window = bpf_htons(flight);
 	/* MSS only: no timestamps, SACK, window scaling, ECN or TFO cookie. */
 	kanary_opts_fill(&sc->opts, flight, kanary_tcp_opts_len(p));
-	if (kanary_ho_reshape(skb, p, &m, sc, 1))
+	if (kanary_ho_reshape(skb, p, &m, sc, KANARY_SEG_TURN))
 		return TC_ACT_SHOT;
 	return bpf_redirect_peer(skb->ifindex, 0);
 }
@@ -249,12 +272,15 @@ static __noinline int kanary_ho_synack(struct __sk_buff *skb, const struct kanar
  * only option, no payload.  The header grows to hold the MSS (data segments
  * carry no options once timestamps are stripped): its last 4 bytes take
  * the place of the old options and payload, which sc->stash.data holds
- * (kanary_ho_load_payload) when there is one.
+ * (kanary_ho_load_payload) when there is one.  Its source becomes client,
+ * or the hairpin address when the backend is the client: p may come from
+ * either (a leg that follows a hairpin one, or a crafted RST).
  */
 static __noinline int kanary_ho_syn_to_backend(struct __sk_buff *skb,
 					       const struct kanary_pkt *p,
-					       const struct kanary_ho_entry *ho)
+					       const struct kanary_ho_entry *ho, __be32 client)
 {
+	__be32 src = kanary_ho_hairpin(ho, client) ? KANARY_HAIRPIN_BE : client;
 	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
 	__u32 olen = kanary_tcp_opts_len(p), off = p->l4_off + KANARY_TCP_MUT_OFF;
 	__u32 hlen = sizeof(struct tcphdr) + 4;
@@ -288,6 +314,9 @@ static __noinline int kanary_ho_syn_to_backend(struct __sk_buff *skb,
 	if (kanary_nat_rewrite(skb, p, KANARY_IP_DADDR_OFF, p->daddr, ho->backend.w[3],
 			       KANARY_TCP_DPORT_OFF(p), p->dport, ho->backend_port))
 		return TC_ACT_SHOT;
+	if (p->saddr != src &&
+	    kanary_nat_rewrite_addr(skb, p, KANARY_IP_SADDR_OFF, p->saddr, src))
+		return TC_ACT_SHOT;
 	return TC_ACT_OK;
 }
 
@@ -308,6 +337,9 @@ static __noinline int kanary_ho_track_reverse(const struct kanary_ct_key *fwd,
 	rev->port = fwd->dport;
 	rev->subset = ho->subset;
 	rev->flags = KANARY_CT_F_HANDOFF;
+	/* kanary_ingress_hairpin finds a hairpin leg's replies by this flag. */
+	if (kanary_ho_hairpin(ho, fwd->src.w[3]))
+		rev->flags |= KANARY_CT_F_HAIRPIN;
 	rev->svc_id = ho->svc_id;
 	return bpf_map_update_elem(&kanary_ct_v3, &sc->key, rev, flags) ? -1 : 0;
 }
@@ -335,7 +367,11 @@ static __always_inline void kanary_ho_keep_reverse(const struct kanary_ct_key *f
  * carries the stash (the request the leg opens with; none, stash NULL, for
  * a silent client's leg), and re-injects it as if the client had sent it.  Its
  * destination MAC is the host veth's own (the SYN-ACK's source), or the
- * node would drop it as another host's.
+ * node would drop it as another host's.  A hairpin leg's (p at ingress,
+ * its destination the pod's own address again) leaves from the hairpin
+ * address, its MACs kept: re-injected at ingress again, it is no
+ * connection's there (from the hairpin address to a pod), and the node
+ * routes it back out to the pod.
  */
 static __noinline int kanary_ho_deliver_stash(struct __sk_buff *skb,
 						   const struct kanary_pkt *p,
@@ -344,6 +380,7 @@ static __noinline int kanary_ho_deliver_stash(struct __sk_buff *skb,
 {
 	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
 	__u32 len = stash ? stash->len : 0, off = p->l4_off + p->tcp_hlen;
+	int hairpin = kanary_ho_hairpin(ho, p->daddr);
 	struct kanary_tcp_mut m = {};
 	__s64 acc;
 
@@ -359,7 +396,7 @@ static __noinline int kanary_ho_deliver_stash(struct __sk_buff *skb,
 		    bpf_skb_store_bytes(skb, off, stash->data, n, 0))
 			return TC_ACT_SHOT;
 	}
-	if (kanary_seg_reverse(skb, p))
+	if (kanary_seg_reverse(skb, p, kanary_ho_turn(hairpin)))
 		return TC_ACT_SHOT;
 	m.seq = bpf_htonl(ho->leg_isn + 1);
 	m.ack_seq = bpf_htonl(ho->backend_isn + 1);
@@ -372,6 +409,10 @@ static __noinline int kanary_ho_deliver_stash(struct __sk_buff *skb,
 		acc = kanary_csum_buf(stash->data, len, acc, 0);
 	if (kanary_l4_apply(skb, p, acc) || kanary_seg_set_len(skb, p, p->tcp_hlen + len))
 		return TC_ACT_SHOT;
+	/* Turned around, the client's address is the source. */
+	if (hairpin && kanary_nat_rewrite_addr(skb, p, KANARY_IP_SADDR_OFF, p->daddr,
+					       KANARY_HAIRPIN_BE))
+		return TC_ACT_SHOT;
 	return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
 }
 
@@ -382,11 +423,14 @@ static __noinline int kanary_ho_deliver_stash(struct __sk_buff *skb,
  * client reached the pod directly before: its ISNs came from another
  * tuple).  A RST at the sequence the ACK names ends the TIME-WAIT; a copy
  * of it goes first, then the same skb, reshaped again, brings the SYN.
+ * A hairpin leg's (p at ingress, to the pod's own address again) leave
+ * from the hairpin address, re-injected at ingress as kanary_ho_deliver_stash's.
  */
 static __noinline int kanary_ho_clear_timewait(struct __sk_buff *skb, const struct kanary_pkt *p,
 					       const struct kanary_ho_entry *ho)
 {
 	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
+	int hairpin = kanary_ho_hairpin(ho, p->daddr);
 	struct kanary_tcp_mut m = {};
 	struct kanary_pkt rst;
 
@@ -396,10 +440,12 @@ static __noinline int kanary_ho_clear_timewait(struct __sk_buff *skb, const stru
 	m.doff_res = (p->tcp_hlen / 4) << 4;
 	m.flags = KANARY_TF_RST;
 	kanary_opts_fill(&sc->opts, 0, 0);
-	if (kanary_ho_reshape(skb, p, &m, sc, 1) ||
+	if (kanary_ho_reshape(skb, p, &m, sc, kanary_ho_turn(hairpin)) ||
+	    (hairpin && kanary_nat_rewrite_addr(skb, p, KANARY_IP_SADDR_OFF, p->daddr,
+						KANARY_HAIRPIN_BE)) ||
 	    bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS) ||
 	    kanary_parse_tcp4(skb, &rst) ||
-	    kanary_ho_syn_to_backend(skb, &rst, ho) != TC_ACT_OK)
+	    kanary_ho_syn_to_backend(skb, &rst, ho, p->daddr) != TC_ACT_OK)
 		return TC_ACT_SHOT;
 	return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
 }
@@ -413,7 +459,8 @@ static __noinline int kanary_ho_clear_timewait(struct __sk_buff *skb, const stru
  * before its window silently, so at most one of the two lands).  A RST
  * frees the backend's socket at once, with no TIME-WAIT to get in the way
  * of a later leg on the same tuple.  p's skb stays a RST to the old
- * backend; the caller reshapes it again.
+ * backend (from the hairpin address, when that was the client itself); the
+ * caller reshapes it again.
  */
 static __noinline int kanary_ho_reset_leg(struct __sk_buff *skb, const struct kanary_pkt *p,
 					  const struct kanary_ho_entry *ho, __u32 req_seq)
@@ -430,6 +477,7 @@ static __noinline int kanary_ho_reset_leg(struct __sk_buff *skb, const struct ka
 	if (kanary_ho_reshape(skb, p, &m, sc, 0) ||
 	    kanary_nat_rewrite(skb, p, KANARY_IP_DADDR_OFF, p->daddr, ho->backend.w[3],
 			       KANARY_TCP_DPORT_OFF(p), p->dport, ho->backend_port) ||
+	    (kanary_ho_hairpin(ho, p->saddr) && kanary_hairpin_snat(skb, p)) ||
 	    bpf_clone_redirect(skb, skb->ifindex, BPF_F_INGRESS))
 		return -1;
 	if (req_seq != p->seq &&

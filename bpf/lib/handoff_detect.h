@@ -81,7 +81,7 @@ static __noinline int kanary_ho_bind_silent(struct __sk_buff *skb, const struct 
 	if (st)
 		st->connections++;
 	kanary_count(KANARY_CNT_HO_SERVER_FIRST);
-	return kanary_ho_syn_to_backend(skb, p, ho);
+	return kanary_ho_syn_to_backend(skb, p, ho, fwd->src.w[3]);
 }
 
 /*
@@ -111,7 +111,7 @@ static __noinline int kanary_ho_detected(struct __sk_buff *skb, const struct kan
 			kanary_ho_forget(fwd, ho);
 			return kanary_ho_reset_client(skb, p, ho->srv_nxt);
 		}
-		return kanary_ho_syn_to_backend(skb, p, ho);
+		return kanary_ho_syn_to_backend(skb, p, ho, fwd->src.w[3]);
 	}
 	if (!ref || syn->state != KANARY_HO_SYN_RCVD || syn->cli_nxt != syn->client_isn + 1 ||
 	    p->seq != syn->client_isn + 1 || p->ack_seq != syn->our_isn + 1)

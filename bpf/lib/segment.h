@@ -164,19 +164,30 @@ static __always_inline void kanary_pad4(__u8 *buf, __u32 len)
 			buf[(len + i) & (KANARY_HTTP_STASH - 1)] = 0;
 }
 
-/* Turns the segment around: MACs, addresses and ports swap (no sum changes). */
-static __always_inline int kanary_seg_reverse(struct __sk_buff *skb, const struct kanary_pkt *p)
+/* How a segment is turned around (kanary_seg_reverse). */
+#define KANARY_SEG_TURN		1	/* MACs, addresses and ports */
+#define KANARY_SEG_TURN_L3	2	/* addresses and ports, the MACs kept */
+
+/*
+ * Turns the segment around, as how says: addresses and ports swap, and
+ * the MACs too for KANARY_SEG_TURN (no sum changes).
+ */
+static __always_inline int kanary_seg_reverse(struct __sk_buff *skb, const struct kanary_pkt *p,
+					      int how)
 {
 	__u8 mac[2 * ETH_ALEN], swapped[2 * ETH_ALEN];
 	__be32 addrs[2] = { p->daddr, p->saddr };
 	__be16 ports[2] = { p->dport, p->sport };
 
-	if (bpf_skb_load_bytes(skb, 0, mac, sizeof(mac)))
-		return -1;
-	__builtin_memcpy(swapped, mac + ETH_ALEN, ETH_ALEN);
-	__builtin_memcpy(swapped + ETH_ALEN, mac, ETH_ALEN);
-	if (bpf_skb_store_bytes(skb, 0, swapped, sizeof(swapped), 0) ||
-	    bpf_skb_store_bytes(skb, KANARY_IP_SADDR_OFF, addrs, sizeof(addrs), 0) ||
+	if (how == KANARY_SEG_TURN) {
+		if (bpf_skb_load_bytes(skb, 0, mac, sizeof(mac)))
+			return -1;
+		__builtin_memcpy(swapped, mac + ETH_ALEN, ETH_ALEN);
+		__builtin_memcpy(swapped + ETH_ALEN, mac, ETH_ALEN);
+		if (bpf_skb_store_bytes(skb, 0, swapped, sizeof(swapped), 0))
+			return -1;
+	}
+	if (bpf_skb_store_bytes(skb, KANARY_IP_SADDR_OFF, addrs, sizeof(addrs), 0) ||
 	    bpf_skb_store_bytes(skb, KANARY_TCP_SPORT_OFF(p), ports, sizeof(ports), 0))
 		return -1;
 	return 0;

@@ -15,6 +15,7 @@ void ct_handshake_tests(TCase *tc);	/* test_ct_handshake.c: handshakes apart; in
 void ct_idle_tests(TCase *tc);		/* test_ct_idle.c: the idle sweep; in the conntrack suite */
 Suite *maglev_suite(void);	/* test_maglev.c: consistent hashing inside a subset */
 Suite *hairpin_suite(void);	/* test_hairpin.c: a pod steered to itself through a VIP */
+void ho_hairpin_tests(TCase *tc);	/* test_ho_hairpin.c: the same on the rule path; in the hairpin suite */
 Suite *spoof_suite(void);	/* test_spoof.c: blind teardown (RFC 5961) on both paths */
 Suite *stats_suite(void);
 Suite *handoff_suite(void);	/* tests/bpf/test_handoff.c: the dark-release handoff datapath */

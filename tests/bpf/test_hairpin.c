@@ -253,6 +253,9 @@ Suite *hairpin_suite(void)
 	Suite *s = suite_create("hairpin");
 	TCase *tc = kt_tcase("hairpin", 30);
 
+	/* The rule path's crafted RSTs are clones re-injected at lo's ingress: it must be up. */
+	tcase_add_checked_fixture(tc, kt_loopback_up, NULL);
+
 	tcase_add_test(tc, syn_to_itself_leaves_from_the_hairpin_address);
 	tcase_add_test(tc, reply_to_the_hairpin_address_comes_from_the_vip);
 	tcase_add_test(tc, data_both_ways);
@@ -261,6 +264,7 @@ Suite *hairpin_suite(void)
 	tcase_add_test(tc, egress_leaves_hairpin_packets_alone);
 	tcase_add_test(tc, other_clients_unchanged);
 	tcase_add_test(tc, unknown_packet_to_the_hairpin_address_untouched);
+	ho_hairpin_tests(tc);
 	suite_add_tcase(s, tc);
 	return s;
 }
