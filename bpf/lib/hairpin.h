@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Hairpin on the plain path: a pod steered to itself through a VIP
+ * Hairpin: a pod steered to itself through a VIP
  * (KANARY_HAIRPIN_V4 in include/kanary/abi.h says why).  Its packets get
  * the hairpin address as their source besides the DNAT, and both entries
  * of the connection are flagged KANARY_CT_F_HAIRPIN.  The pod answers that
  * address by its default route, so its replies come to kanary_ingress on
  * the same veth, not to egress: kanary_hairpin_reply_of finds them, and
  * kanary_ingress gives them the egress path's reverse NAT and the pod's
- * own address back as their destination.
+ * own address back as their destination.  The rule path does the same per
+ * leg (kanary_ho_hairpin in handoff_craft.h, kanary_ho_ingress_hairpin).
  */
 #ifndef KANARY_BPF_HAIRPIN_H
 #define KANARY_BPF_HAIRPIN_H
