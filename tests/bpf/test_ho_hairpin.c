@@ -296,6 +296,39 @@ START_TEST(ho_egress_leaves_hairpin_packets_alone)
 }
 END_TEST
 
+/* Server-first detection binds the silent pod to itself: its SYN, and the ACK with no data, from the hairpin address. */
+START_TEST(ho_silent_pod_bound_to_itself_leaves_from_the_hairpin_address)
+{
+	static const char banner[] = "220 ready\r\n";
+	struct hk k = hk_new(req_plain);
+	__u32 mark = KANARY_MARK_DETECT;
+	struct tcp4_spec s, want;
+	__u8 opts[40], nops[40];
+	struct pkt out;
+
+	hc_handshake(&k.c);
+	s = hc_from_client(&k.c, TF_ACK, k.c.cisn + 1, k.c.our_isn + 1, NULL, 0);
+	ck_verdict(hc_ingress_mark(&s, &mark, &out), TC_ACT_OK, "the marked ACK of the silent pod");
+	k.c.be = hc_backend_of(&out, 0);
+	k.cnxt = k.c.cisn + 1;
+	k.snxt = k.c.our_isn + 1;
+	hk_expect_syn(&k, &out, k.cnxt, "the silent leg's SYN");
+
+	k.c.bisn = 0x9b000000;
+	s = hc_from_backend(&k.c, TF_SYN | TF_ACK, k.c.bisn, k.cnxt, NULL, 0);
+	s.tcp_opts = hc_mss_opts(opts, LINUX_MSS, 4);
+	s.tcp_opts_len = 4;
+	ck_verdict(hk_backend_sends(&k, &s, &out), TC_ACT_REDIRECT, "the pod's SYN-ACK");
+	want = hk_to_backend(&k, hc_from_client(&k.c, TF_ACK, k.cnxt, k.c.bisn + 1, NULL, 0));
+	want.tcp_opts = hc_mss_opts(nops, 0, 0);
+	want.tcp_opts_len = 4;
+	hc_expect_frame(&out, &want, false, "the ACK with no data");
+	k.bnxt = k.c.bisn + 1;
+	hk_respond(&k, TF_PSH, banner);
+	hk_client_sends(&k, TF_PSH, req_plain, "the pod's answer to its own banner");
+}
+END_TEST
+
 void ho_hairpin_tests(TCase *tc)
 {
 	tcase_add_test(tc, ho_leg_to_itself_leaves_from_the_hairpin_address);
@@ -304,4 +337,5 @@ void ho_hairpin_tests(TCase *tc)
 	tcase_add_test(tc, ho_leg_to_itself_refused_resets_the_client);
 	tcase_add_test(tc, ho_leg_to_itself_timewait_ack_brings_the_syn_again);
 	tcase_add_test(tc, ho_egress_leaves_hairpin_packets_alone);
+	tcase_add_test(tc, ho_silent_pod_bound_to_itself_leaves_from_the_hairpin_address);
 }
