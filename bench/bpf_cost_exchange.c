@@ -35,27 +35,22 @@ __u64 bx_exchanges(const struct bx_ctx *x)
 	return n;
 }
 
-static __u32 request(struct bx_ctx *x, __u8 *buf)
+/* The next head of the exchange: the client's request, or the backend's response. */
+static __u32 next_head(struct bx_ctx *x, bool request, __u8 *buf)
 {
-	struct bf_seg s = { .saddr = x->client, .daddr = x->vip, .sport = x->cport,
-			    .dport = x->vport, .flags = BF_ACK | BF_PSH, .seq = x->cli_nxt,
-			    .ack = x->srv_nxt, .data = request_head,
-			    .len = sizeof(request_head) - 1 };
+	const char *data = request ? request_head : response_head;
+	struct bf_seg s = { .flags = BF_ACK | BF_PSH, .data = data, .len = strlen(data) };
 
-	x->cli_nxt += s.len;
-	x->open = true;
-	return bf_build(buf, &s);
-}
-
-static __u32 response(struct bx_ctx *x, __u8 *buf)
-{
-	struct bf_seg s = { .saddr = x->backend, .daddr = x->client, .sport = x->bport,
-			    .dport = x->cport, .flags = BF_ACK | BF_PSH, .seq = x->srv_nxt,
-			    .ack = x->cli_nxt, .data = response_head,
-			    .len = sizeof(response_head) - 1 };
-
-	x->srv_nxt += s.len;
-	x->open = false;
+	if (request) {
+		s.saddr = x->client, s.daddr = x->vip, s.sport = x->cport, s.dport = x->vport;
+		s.seq = x->cli_nxt, s.ack = x->srv_nxt;
+		x->cli_nxt += s.len;
+	} else {
+		s.saddr = x->backend, s.daddr = x->client, s.sport = x->bport, s.dport = x->cport;
+		s.seq = x->srv_nxt, s.ack = x->cli_nxt;
+		x->srv_nxt += s.len;
+	}
+	x->open = request;
 	return bf_build(buf, &s);
 }
 
@@ -64,13 +59,11 @@ static void untimed(struct bx_ctx *x, bool want_open)
 {
 	__u8 buf[BF_MAX_LEN], out[BF_OUT_CAP];
 	__u32 len;
-	int prog;
 
 	if (x->open == want_open)
 		return;
-	prog = want_open ? x->prog_in : x->prog_out;
-	len = want_open ? request(x, buf) : response(x, buf);
-	if (bt_run(prog, buf, len, out, NULL) != TC_ACT_OK)
+	len = next_head(x, want_open, buf);
+	if (bt_run(want_open ? x->prog_in : x->prog_out, buf, len, out, NULL) != TC_ACT_OK)
 		bt_die("an exchange's untimed packet", "verdict not TC_ACT_OK");
 }
 
@@ -78,14 +71,14 @@ static __u32 make_request(void *ctx, unsigned i, __u8 *buf)
 {
 	(void)i;
 	untimed(ctx, false);
-	return request(ctx, buf);
+	return next_head(ctx, true, buf);
 }
 
 static __u32 make_response(void *ctx, unsigned i, __u8 *buf)
 {
 	(void)i;
 	untimed(ctx, true);
-	return response(ctx, buf);
+	return next_head(ctx, false, buf);
 }
 
 static const char *check_request(void *ctx, unsigned i, __u32 verdict, const __u8 *out)

@@ -180,14 +180,11 @@ static __always_inline void kanary_ct_sweeper_start(void)
 	sw->load_id = kanary_load_id;
 }
 
-/* The queue's oldest expiry, popped to make room, in this CPU's scratch. */
-static __always_inline struct kanary_ct_expiry *kanary_ct_oldest_scratch(void)
+/* x onto its queue: the half-open one, or the ended one. */
+static __always_inline long kanary_ct_push(struct kanary_ct_expiry *x, int half_open)
 {
-	struct kanary_ho_scratch *sc;
-	__u32 zero = 0;
-
-	sc = bpf_map_lookup_elem(&kanary_ho_scratch_pcpu, &zero);
-	return sc ? &sc->oldest : NULL;
+	return half_open ? bpf_map_push_elem(&kanary_ctsyn_v1, x, 0) :
+			   bpf_map_push_elem(&kanary_ctend_v1, x, 0);
 }
 
 /*
@@ -200,16 +197,16 @@ static __always_inline struct kanary_ct_expiry *kanary_ct_oldest_scratch(void)
  */
 static __noinline int kanary_ct_make_room(int half_open)
 {
-	struct kanary_ct_expiry *old = kanary_ct_oldest_scratch();
+	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
 	long err;
 
-	if (!old)
+	if (!sc)
 		return -1;
-	err = half_open ? bpf_map_pop_elem(&kanary_ctsyn_v1, old) :
-			  bpf_map_pop_elem(&kanary_ctend_v1, old);
+	err = half_open ? bpf_map_pop_elem(&kanary_ctsyn_v1, &sc->oldest) :
+			  bpf_map_pop_elem(&kanary_ctend_v1, &sc->oldest);
 	if (err)
 		return -1;
-	if (kanary_ct_expire(old, half_open))
+	if (kanary_ct_expire(&sc->oldest, half_open))
 		kanary_count(KANARY_CNT_CT_EXPIRED_EARLY);
 	return 0;
 }
@@ -233,11 +230,9 @@ static __always_inline void kanary_ct_enqueue(struct kanary_ct_expiry *x,
 		return;
 	x->due_ns = bpf_ktime_get_ns() + kanary_ct_timeout_ns(half_open);
 	ct->expiry_stamp = kanary_ct_expiry_stamp(x->due_ns);
-	err = half_open ? bpf_map_push_elem(&kanary_ctsyn_v1, x, 0) :
-			  bpf_map_push_elem(&kanary_ctend_v1, x, 0);
+	err = kanary_ct_push(x, half_open);
 	if (err == -KANARY_E2BIG && !kanary_ct_make_room(half_open))
-		err = half_open ? bpf_map_push_elem(&kanary_ctsyn_v1, x, 0) :
-				  bpf_map_push_elem(&kanary_ctend_v1, x, 0);
+		err = kanary_ct_push(x, half_open);
 	if (err) {
 		kanary_count(KANARY_CNT_CT_EXPIRY_FULL);
 		return;
@@ -248,10 +243,8 @@ static __always_inline void kanary_ct_enqueue(struct kanary_ct_expiry *x,
 /* The expiry being queued, in this CPU's scratch: 48 bytes the callers' stacks cannot spare. */
 static __always_inline struct kanary_ct_expiry *kanary_ct_expiry_scratch(void)
 {
-	struct kanary_ho_scratch *sc;
-	__u32 zero = 0;
+	struct kanary_ho_scratch *sc = kanary_ho_scratch_get();
 
-	sc = bpf_map_lookup_elem(&kanary_ho_scratch_pcpu, &zero);
 	return sc ? &sc->expiry : NULL;
 }
 

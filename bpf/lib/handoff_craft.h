@@ -109,13 +109,6 @@ static __always_inline void kanary_ho_close(const struct kanary_ct_key *fwd,
 		kanary_ho_forget(fwd, ho);
 }
 
-static __always_inline struct kanary_ho_scratch *kanary_ho_scratch_get(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&kanary_ho_scratch_pcpu, &zero);
-}
-
 /*
  * Loads the payload of p (1..KANARY_HTTP_STASH bytes) into buf, zero-padded
  * to a multiple of 4.  Returns its length, or -1.

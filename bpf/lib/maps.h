@@ -326,6 +326,13 @@ struct {
 	__type(value, struct kanary_ho_scratch);
 } kanary_ho_scratch_pcpu SEC(".maps");
 
+static __always_inline struct kanary_ho_scratch *kanary_ho_scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&kanary_ho_scratch_pcpu, &zero);
+}
+
 /* 0 -> instance-wide settings (the hash seed). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
