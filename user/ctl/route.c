@@ -333,6 +333,7 @@ static int route_list(int argc, char **argv)
 
 static int route_del(int argc, char **argv)
 {
+	struct kanary_mirror_cfg saved;
 	struct kanary_err e = {};
 	struct route_ctx c;
 	__u32 idx;
@@ -356,9 +357,23 @@ static int route_del(int argc, char **argv)
 			      c.s->cfg.name);
 		goto out;
 	}
-	/* The rule's mirrors go with it; the later rules' move up with theirs. */
-	if (kanary_rules_remove(c.rs, idx - 1, &e) || kanary_rules_write(&c.m, c.s, c.rs, &e) ||
-	    kanary_mirror_rule_removed(&c.m, c.s, idx - 1, &e)) {
+	/*
+	 * The rule's mirrors go with it; the later rules' move up with theirs.
+	 * Three writes, so that no request is ever copied by another rule's
+	 * share: the moving rules' shares off, the rules, the shares moved.
+	 */
+	if (kanary_mirror_rules_hold(&c.m, c.s, idx - 1, &saved, &e)) {
+		p_kerr(&e);
+		goto out;
+	}
+	if (kanary_rules_remove(c.rs, idx - 1, &e) || kanary_rules_write(&c.m, c.s, c.rs, &e)) {
+		p_kerr(&e);
+		/* The rules are as they were: so are their shares. */
+		if (kanary_mirror_write(&c.m, c.s, &saved, &e))
+			p_kerr(&e);
+		goto out;
+	}
+	if (kanary_mirror_rule_removed(&c.m, c.s, idx - 1, &saved, &e)) {
 		p_kerr(&e);
 		goto out;
 	}

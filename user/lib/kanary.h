@@ -324,9 +324,17 @@ __u32 kanary_mirror_share_max(const struct kanary_mirror_cfg *cfg, int subset);
 /* Mirrors ppm (1 .. KANARY_MIRROR_PPM_MAX) of the requests route takes to service's subset. */
 int kanary_mirror_set(struct kanary_maps *m, const char *service, const char *subset, int route,
 		      __u32 ppm, struct kanary_err *e);
-/* Rule at of s was removed: its mirrors go, and the later rules' move up with them. */
+/*
+ * Rules from index from on are about to change (a rule deleted): their
+ * mirror shares are cleared first, so that a request routed between the
+ * rules' write and the mirrors' is copied by no share rather than by another
+ * rule's.  saved gets the shares as they were, for what follows.
+ */
+int kanary_mirror_rules_hold(struct kanary_maps *m, const struct kanary_service *s, __u32 from,
+			     struct kanary_mirror_cfg *saved, struct kanary_err *e);
+/* Rule at of s was removed: saved's shares written back, the rule's gone and the later rules' moved up. */
 int kanary_mirror_rule_removed(struct kanary_maps *m, const struct kanary_service *s, __u32 at,
-			       struct kanary_err *e);
+			       const struct kanary_mirror_cfg *saved, struct kanary_err *e);
 /* Writes s's mirrors as cfg (by committed subset index), or removes the entry when cfg has none. */
 int kanary_mirror_write(struct kanary_maps *m, const struct kanary_service *s,
 			const struct kanary_mirror_cfg *cfg, struct kanary_err *e);

@@ -179,17 +179,31 @@ int kanary_mirror_del(struct kanary_maps *m, const char *service, const char *su
 	return err;
 }
 
-int kanary_mirror_rule_removed(struct kanary_maps *m, const struct kanary_service *s, __u32 at,
-			       struct kanary_err *e)
+int kanary_mirror_rules_hold(struct kanary_maps *m, const struct kanary_service *s, __u32 from,
+			     struct kanary_mirror_cfg *saved, struct kanary_err *e)
 {
-	struct kanary_mirror_cfg cfg;
-	int err = kanary_mirror_get(m, s->id, &cfg, e);
+	struct kanary_mirror_cfg held;
+	int err = kanary_mirror_get(m, s->id, saved, e);
 
-	if (err || at >= KANARY_RULES_MAX)
+	if (err || from >= KANARY_RULES_MAX)
 		return err;
-	memmove(&cfg.rule_ppm[at], &cfg.rule_ppm[at + 1],
-		(KANARY_RULES_MAX - 1 - at) * sizeof(cfg.rule_ppm[0]));
-	memset(&cfg.rule_ppm[KANARY_RULES_MAX - 1], 0, sizeof(cfg.rule_ppm[0]));
+	held = *saved;
+	memset(&held.rule_ppm[from], 0, (KANARY_RULES_MAX - from) * sizeof(held.rule_ppm[0]));
+	if (!memcmp(&held, saved, sizeof(held)))
+		return 0;
+	return kanary_mirror_write(m, s, &held, e);
+}
+
+int kanary_mirror_rule_removed(struct kanary_maps *m, const struct kanary_service *s, __u32 at,
+			       const struct kanary_mirror_cfg *saved, struct kanary_err *e)
+{
+	struct kanary_mirror_cfg cfg = *saved;
+
+	if (at < KANARY_RULES_MAX) {
+		memmove(&cfg.rule_ppm[at], &cfg.rule_ppm[at + 1],
+			(KANARY_RULES_MAX - 1 - at) * sizeof(cfg.rule_ppm[0]));
+		memset(&cfg.rule_ppm[KANARY_RULES_MAX - 1], 0, sizeof(cfg.rule_ppm[0]));
+	}
 	return kanary_mirror_write(m, s, &cfg, e);
 }
 
