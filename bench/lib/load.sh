@@ -32,6 +32,14 @@ ns_cpu_ns() {
 		awk '{ t += $1 } END { printf "%.0f\n", t }'
 }
 
+# Run time (ns) and run count of kanary's BPF programs, summed: "NS RUNS".
+# The kernel counts them only while kernel.bpf_stats_enabled is 1; other
+# kanary instances on the machine would be summed too (make bench runs alone).
+bpf_run_ns() {
+	bpftool prog show -j | jq -r '[.[] | select(.name | test("^kanary_(ingress|egress|sockops)$"))]
+		| "\(map(.run_time_ns // 0) | add // 0) \(map(.run_cnt // 0) | add // 0)"'
+}
+
 load_rps() {
 	wrk_run "$1" "$2" "$BENCH_CONNS" "$3"
 }

@@ -8,6 +8,9 @@
 #                      switch on every request (HDR contenders)
 #   phase_latency      open loop at FIXED_RATE, in rounds; every request's
 #                      time kept for pooled percentiles
+#   phase_accounting   HTTP accounting on against off, in pairs of
+#                      fixed-rate runs, the kernel timing the BPF programs
+#                      (its own file, ACCT_RAW; accounting.jq sums it up)
 # Sourced by bench/run after load.sh and contenders.sh.
 
 # rotated NAME REP LIST...: LIST rotated by REP-1, so each contender is first
@@ -124,6 +127,36 @@ phase_latency() {
 		done
 		jq -rs --argjson r "$round" '[.[] | select(.rep == $r and .fixed)] | "    round \($r): p99 " + (map("\(.contender) \(.fixed.latency_us.p99)") | join(", ")) + " us"' "$RAW"
 	done
+}
+
+# The accounting's cost.  The latency rounds' CPU per request swings ~12 %
+# from one run to the next, ten times the accounting's share (~1 %, from
+# bin/kanary_bpf_cost): pairs of runs back to back (the order alternating)
+# cancel the slow drift, and the kernel's own timing of the BPF programs
+# (kernel.bpf_stats_enabled, on for this phase only) gives the accounting's
+# added time per request directly, on live traffic.
+phase_accounting() {
+	local pair c fixed ns0 runs0 ns1 runs1 dir=$KN_TMP/bench/accounting
+	mkdir -p "$dir"
+	BPF_STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
+	sysctl -qw kernel.bpf_stats_enabled=1
+	for ((pair = 1; pair <= ACCT_PAIRS; pair++)); do
+		for c in $(rotated "$pair" kanary kanary_noacct); do
+			contender_call "$c" enter
+			read -r ns0 runs0 < <(bpf_run_ns)
+			# shellcheck disable=SC2046 # one target per word
+			fixed=$(load_fixed "$ACCT_SECS" "$FIXED_RATE" "$dir/$c.$pair" $(fixed_targets "$c"))
+			read -r ns1 runs1 < <(bpf_run_ns)
+			contender_call "$c" leave
+			jq -cn --arg c "$c" --argjson pair "$pair" --argjson fixed "$fixed" \
+				--argjson ns $((ns1 - ns0)) --argjson runs $((runs1 - runs0)) \
+				'{contender: $c, pair: $pair, requests: $fixed.requests, cpu_us_per_request: $fixed.cpu.us_per_request,
+				  bpf_runs: $runs, bpf_ns_per_request: ($ns / $fixed.requests)}' >>"$ACCT_RAW"
+		done
+		jq -rs --argjson p "$pair" '[.[] | select(.pair == $p)] | "    pair \($p): " + (map("\(.contender) \(.cpu_us_per_request) us CPU, BPF \(.bpf_ns_per_request | round) ns") | join(", ")) + " a request"' "$ACCT_RAW"
+	done
+	sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_WAS"
+	BPF_STATS_WAS=
 }
 
 # { contender: {requests, p50, p99, p999} } over every latency round.

@@ -20,6 +20,8 @@ report_print() {
 	echo "latency pooled over every round (all requests of a contender), and its ratio to Direct's:"
 	jq -r '.latency_pooled as $p | $p | to_entries[] | "  \(.key | . + "              " | .[:14]) \(.value.requests) requests  p50 \(.value.p50)  p99 \(.value.p99)  p99.9 \(.value.p999) us   p99 x\(if $p.direct.p99 then .value.p99 / $p.direct.p99 * 1000 | round / 1000 else "n/a" end)"' "$f"
 	jq -r '.not_measured | to_entries[] | "  \(.key): \(.value)"' "$f"
+	jq -r 'def r: . * 1000 | round / 1000 | tostring;
+		.accounting // empty | "HTTP accounting on against off, \(.pairs) pairs back to back: BPF programs \(.bpf_ns_per_request.on.median | round) ns a request on, \(.bpf_ns_per_request.off.median | round) ns off: the accounting adds \(.bpf_added_ns_per_request.median | round) ns [\(.bpf_added_ns_per_request.min | round)..\(.bpf_added_ns_per_request.max | round)] to \(.off_cpu_us_per_request.median * 10 | round / 10) us of CPU, x\(.ratio_from_bpf | r); whole CPU per request on/off x\(.cpu_ratio.median | r) [\(.cpu_ratio.min | r)..\(.cpu_ratio.max | r)]\(if .cpu_ratio.ci95 then ", 95% CI \(.cpu_ratio.ci95[0] | r)..\(.cpu_ratio.ci95[1] | r)" else "" end)"' "$f"
 	echo
 	echo "iptables (kube-proxy style), new connections/s by number of services:"
 	jq -r '.iptables_scale.rps_median[] | "  \(.services | tostring | . + "      " | .[:6]) \(.rps | round) req/s"' "$f"
@@ -56,7 +58,7 @@ report_goals() {
 	    { goal: "(rule path alone, one backend) req/s, keep-alive >= 0.95 x Direct", v: med("rps_keepalive"; "kanary_rule_one"; "ratio"), lim: 0.95, dir: "ge" },
 	    { goal: "CPU per request <= 1.05 x Direct (every process taking part, softirq included)", v: med("cpu_per_req"; "kanary"; "ratio"), lim: 1.05, dir: "le" },
 	    { goal: "HTTP accounting on: keep-alive req/s >= 0.97 x off", v: (med("rps_keepalive"; "kanary"; "ratio") as $a | med("rps_keepalive"; "kanary_noacct"; "ratio") as $b | if $a == null or $b == null then null else $a / $b end), lim: 0.97, dir: "ge" },
-	    { goal: "HTTP accounting on: CPU per request <= 1.03 x off", v: (med("cpu_per_req"; "kanary"; "ratio") as $a | med("cpu_per_req"; "kanary_noacct"; "ratio") as $b | if $a == null or $b == null then null else $a / $b end), lim: 1.03, dir: "le" },
+	    { goal: "HTTP accounting on: CPU per request <= 1.03 x off (off CPU + the BPF time it adds, paired runs)", v: .accounting.ratio_from_bpf, lim: 1.03, dir: "le" },
 	    { goal: "TCP health (sockops) on: keep-alive req/s >= 0.97 x off", v: (med("rps_keepalive"; "kanary"; "ratio") as $a | med("rps_keepalive"; "kanary_nosockops"; "ratio") as $b | if $a == null or $b == null then null else $a / $b end), lim: 0.97, dir: "ge" },
 	    { goal: "TCP health (sockops) on: new-connection req/s >= 0.97 x off", v: (med("rps_close"; "kanary"; "ratio") as $a | med("rps_close"; "kanary_nosockops"; "ratio") as $b | if $a == null or $b == null then null else $a / $b end), lim: 0.97, dir: "ge" },
 	    { goal: "100 % mirror: keep-alive req/s >= 0.95 x no mirror", v: (med("rps_keepalive"; "kanary_mirror"; "ratio") as $a | med("rps_keepalive"; "kanary"; "ratio") as $b | if $a == null or $b == null then null else $a / $b end), lim: 0.95, dir: "ge" },
