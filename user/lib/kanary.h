@@ -57,6 +57,12 @@ struct kanary_load_opts {
 	/* HTTP accounting (docs/http-stats.md): 0 keeps it as it is (on at first), 1 on, -1 off. */
 	int http_stats;
 	bool verbose;		/* libbpf's own messages */
+	/*
+	 * The maps alone: no program is loaded, pinned or attached.  For tests
+	 * of what userspace writes into the maps, which need none of the
+	 * verifier's seconds a load of the datapath costs.
+	 */
+	bool maps_only;
 };
 #define KANARY_CGROUP_NONE	"none"
 

@@ -352,6 +352,12 @@ int kanary_load(const char *pin_path, const struct kanary_load_opts *opts,
 	if (err)
 		goto out;
 	set_load_id(skel);
+	if (opts && opts->maps_only) {
+		struct bpf_program *prog;
+
+		bpf_object__for_each_program(prog, skel->obj)
+			bpf_program__set_autoload(prog, false);
+	}
 	err = kanary_bpf__load(skel);
 	if (err) {
 		err = kanary_errf(e, -err,
@@ -364,6 +370,8 @@ int kanary_load(const char *pin_path, const struct kanary_load_opts *opts,
 		err = set_ct_settings(skel, opts, e);
 	if (!err)
 		err = set_ho_settings(skel, opts, e);
+	if (!err && opts && opts->maps_only)
+		goto out;
 	if (!err)
 		err = pin_prog(skel->progs.kanary_ingress, pin_path, KANARY_PROG_INGRESS, e);
 	if (!err)

@@ -159,7 +159,7 @@ struct instance {
 static void up(struct instance *in)
 {
 	struct kanary_load_opts lo = { .ct_size = 1024, .max_services = 16, .max_backends = 1024,
-				       .cgroup = KANARY_CGROUP_NONE };
+				       .cgroup = KANARY_CGROUP_NONE, .maps_only = true };
 	struct kanary_err e = { "" };
 
 	memset(in, 0, sizeof(*in));
