@@ -38,15 +38,17 @@ relay_stop() {
 	rm -f "$KN_TMP/relay.pid"
 }
 
-# recorder_start POD PORT [DELAY [FAIL_PATH]]: mirror_recorder.py on the
-# pod's PORT, logging to $(recorder_log POD PORT), answering 500 for
-# FAIL_PATH; waits until it answers.
+# recorder_start POD PORT [DELAY [FAIL_PATH [SLOW_READ]]]: mirror_recorder.py
+# on the pod's PORT, logging to $(recorder_log POD PORT), answering 500 for
+# FAIL_PATH, reading slowly the bodies of paths holding SLOW_READ (empty:
+# none of these); waits until it answers.
 recorder_log() { echo "$(nginx_dir "$1")/recorder-$2.log"; }
 recorder_start() {
-	local pod=$1 port=$2 delay=${3:-} fail=${4:-} dir body
+	local pod=$1 port=$2 dir body
 	dir=$(nginx_dir "$pod")
+	shift 2
 	ip netns exec "$(ns_of "$pod")" "$MIRROR_PYTHON" "$KN_LIB_DIR/mirror_recorder.py" \
-		"$pod" "$(pod_ip "$pod")" "$port" "$(recorder_log "$pod" "$port")" $delay $fail \
+		"$pod" "$(pod_ip "$pod")" "$port" "$(recorder_log "$pod" "$port")" "$@" \
 		</dev/null >>"$dir/recorder-$port.err" 2>&1 3>&- &
 	echo $! >"$dir/recorder-$port.pid"
 	for _ in $(seq 50); do
@@ -75,16 +77,24 @@ mirror_stat() {
 	}
 }
 
+# relay_accounted JSON: in `kanaryctl -j mirror show SERVICE`, every request
+# copied is sent or dropped by each mirror, and every one sent answered or failed.
+relay_accounted() {
+	[[ $(jq '.copy.requests as $c | all(.mirrors[]; .sent + ([.dropped[]] | add) == $c and
+		.sent == ([.responses[]] | add) + .errors)' <<<"$1") == true ]]
+}
+
 # relay_settled SERVICE [POD [PORT]]: until the counts, and the lines of
 # the recorder on POD:PORT (or POD's nginx access log), stay the same for
 # a second, and every request the datapath copied is accounted for by each
 # mirror (sent and answered or failed, or dropped).  A mirror connection
 # whose SYN was lost is sent again a second or three later, so stillness
 # alone is not enough; after 10 s it is, since requests the relay held
-# when it was stopped are never accounted for.
+# when it was stopped are never accounted for.  A test that stopped it can
+# name in RELAY_SETTLED_IF the command that says, in its stead, that its
+# requests are all in (given the JSON too).
 relay_settled() {
-	local svc=$1 log=/dev/null prev="" now same=0 json i
-	local acc='.copy.requests as $c | all(.mirrors[]; .sent + ([.dropped[]] | add) == $c and .sent == ([.responses[]] | add) + .errors)'
+	local svc=$1 log=/dev/null prev="" now same=0 json i all_in=${RELAY_SETTLED_IF:-relay_accounted}
 	[[ $# -eq 2 ]] && log=$(nginx_dir "$2")/access.log
 	[[ $# -eq 3 ]] && log=$(recorder_log "$2" "$3")
 	for i in $(seq 120); do
@@ -92,7 +102,7 @@ relay_settled() {
 		now=$(jq -c '[.copy.requests, (.mirrors[] | .sent, .errors, ([.responses[]] | add), ([.dropped[]] | add), .comparison.compared, .comparison.unpaired)]' <<<"$json")
 		now="$now $(wc -l <"$log")"
 		if [[ $now == "$prev" ]]; then
-			((++same >= 3)) && { [[ $(jq "$acc" <<<"$json") == true ]] || ((i >= 25)); } && return 0
+			((++same >= 3)) && { "$all_in" "$json" || ((i >= 25)); } && return 0
 		else
 			same=0
 		fi

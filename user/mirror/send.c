@@ -8,7 +8,11 @@
  * idle, for the next request to that pod, IDLE_MS at most, so it is not
  * reused when the pod is about to close it (Node.js and Apache close idle
  * connections after 5 s).  Refused, reset, silent past the timeout or no
- * status line: an error.  None of it touches the client's connection.
+ * status line: an error.  While a request is part written, closing its
+ * connection (the relay giving up, or dying: SIGKILL, a crash) resets it
+ * (SO_LINGER 0): a clean close would end the part as if the client had
+ * sent no more, and a careless server would take it for the request.
+ * None of it touches the client's connection.
  * The answer and its latency (first byte written to the answer's head
  * read, the mirror's side of what the datapath measures live) go to
  * pair.c.
@@ -101,6 +105,14 @@ static void watch(struct mconn *c, uint32_t events)
 	struct epoll_event ev = { .events = events, .data.ptr = c };
 
 	epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Whether closing fd, by the relay or by its death, resets the connection. */
+static void reset_on_close(int fd, bool on)
+{
+	struct linger l = { .l_onoff = on, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 }
 
 static void conn_close(struct mconn *c)
@@ -312,6 +324,8 @@ void send_event(void *ptr, uint32_t events, uint64_t now_ms)
 		return;
 	}
 	if (c->off < c->len && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+		if (!c->off)
+			reset_on_close(c->fd, true);
 		n = send(c->fd, c->req + c->off, c->len - c->off, MSG_NOSIGNAL);
 		if (n < 0 && errno != EAGAIN) {
 			failed(c, now_ms);
@@ -322,6 +336,7 @@ void send_event(void *ptr, uint32_t events, uint64_t now_ms)
 		if (n > 0)
 			c->off += (size_t)n;
 		if (c->off == c->len) {
+			reset_on_close(c->fd, false);	/* all of it is the kernel's to deliver */
 			if (!c->counted)
 				stats_sent(c->svc_id, c->subset);
 			c->counted = true;

@@ -6,10 +6,14 @@
  * Connection: close, is not reused; a reused connection the pod closes
  * before answering gets a GET sent again on a new connection, once, but
  * never a POST (it may have been handled); each request is counted sent
- * once.  Targets and counting are replaced by recorders.
+ * once; a relay killed (SIGKILL) while a request is part written resets
+ * its connection, so the pod never takes the part for a request, and one
+ * killed after the request went whole ends it cleanly.  Targets and
+ * counting are replaced by recorders.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +24,7 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include "relay.h"
 
 #define SVC		7
@@ -284,6 +289,104 @@ START_TEST(a_pod_that_refuses_is_an_error)
 }
 END_TEST
 
+/* The most a TCP socket's send buffer grows to here (tcp_wmem's max). */
+static size_t wmem_max(void)
+{
+	unsigned long lo, def, max = 0;
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_wmem", "r");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%lu %lu %lu", &lo, &def, &max), 3);
+	fclose(f);
+	return max;
+}
+
+/*
+ * A relay, forked, sends one POST of body bytes to the pod, which reads
+ * nothing until the relay has been killed (SIGKILL) with the request
+ * written whole (*whole) or stopped part way.  Then the pod reads: the
+ * bytes it got, and how its connection ended (0: a clean end, else errno).
+ */
+static int killed_relay(size_t body, bool *whole, size_t *got)
+{
+	static const char head[] = "POST /big HTTP/1.1\r\nHost: web-shadow\r\nContent-Length: %zu\r\n\r\n";
+	struct timeval tv = { .tv_sec = 5 };
+	int ready[2], fd, end = 0;
+	char *req, buf[65536], r;
+	size_t len;
+	ssize_t n;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(ready), 0);
+	req = malloc(sizeof(head) + 32 + body);
+	ck_assert_ptr_nonnull(req);
+	len = (size_t)sprintf(req, head, body);
+	memset(req + len, 'b', body);
+	len += body;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		uint64_t until = now_ms() + 300;	/* ample for loopback to fill what it can hold */
+
+		send_request(SVC, 1, (uint8_t *)req, len, NULL, now_ms());
+		while (!count.sent && now_ms() < until) {
+			struct epoll_event evs[8];
+			int k = epoll_wait(epfd, evs, 8, 5);
+
+			for (int i = 0; i < k; i++)
+				send_event(evs[i].data.ptr, evs[i].events, now_ms());
+		}
+		r = count.sent ? 'w' : 'p';
+		if (write(ready[1], &r, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	free(req);
+	ck_assert_int_eq(read(ready[0], &r, 1), 1);
+	*whole = r == 'w';
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	close(ready[0]);
+	close(ready[1]);
+	fd = accept(pod.listen_fd, NULL, NULL);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	*got = 0;
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+		*got += (size_t)n;
+	if (n < 0)
+		end = errno;
+	close(fd);
+	return end;
+}
+
+START_TEST(killed_while_writing_resets_the_connection)
+{
+	size_t body = 2 * wmem_max() + (4u << 20), got;
+	bool whole;
+	int end = killed_relay(body, &whole, &got);
+
+	ck_assert_msg(!whole, "a request of %zu bytes went whole to a pod reading nothing", body);
+	ck_assert_uint_lt(got, body);
+	/* A clean end here would hand the pod the part as if it were all. */
+	ck_assert_msg(end == ECONNRESET, "the pod got %zu of %zu bytes, then %s", got, body,
+		      end ? strerror(end) : "a clean end");
+}
+END_TEST
+
+START_TEST(killed_after_writing_ends_cleanly)
+{
+	size_t got;
+	bool whole;
+	int end = killed_relay(1000, &whole, &got);
+
+	ck_assert(whole);
+	ck_assert_uint_eq(got, strlen("POST /big HTTP/1.1\r\nHost: web-shadow\r\nContent-Length: 1000\r\n\r\n") + 1000);
+	ck_assert_msg(end == 0, "the pod got the whole request, then %s", strerror(end));
+}
+END_TEST
+
 Suite *send_suite(void)
 {
 	Suite *s = suite_create("mirror_send");
@@ -296,6 +399,8 @@ Suite *send_suite(void)
 	tcase_add_test(tc, a_get_lost_to_a_closing_connection_goes_again_once);
 	tcase_add_test(tc, a_post_lost_to_a_closing_connection_is_an_error);
 	tcase_add_test(tc, a_pod_that_refuses_is_an_error);
+	tcase_add_test(tc, killed_while_writing_resets_the_connection);
+	tcase_add_test(tc, killed_after_writing_ends_cleanly);
 	suite_add_tcase(s, tc);
 	return s;
 }
