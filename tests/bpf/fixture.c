@@ -17,21 +17,20 @@
 #include <bpf/libbpf.h>
 #include <check.h>
 #include "fixture.h"
+#include "fixture_shared.h"
 #include "prog_run.h"
 #include "rule_set.h"
 #include "wire.h"
 
 struct kt_env kt = { .prog_in = -1, .prog_out = -1 };
 
-/* Loads kanary into kt.dir, opens its maps and takes its programs. */
-static void load(const struct kanary_load_opts *lo)
+/* Opens the maps of the kanary in kt.dir and takes its programs. */
+static void take(void)
 {
 	struct kanary_err e = { 0 };
 	char path[PATH_MAX + 32];
 	int rc;
 
-	rc = kanary_load(kt.dir, lo, &e);
-	ck_assert_msg(rc == 0, "kanary_load(%s): %s", kt.dir, e.msg);
 	rc = kanary_maps_open(&kt.maps, kt.dir, &e);
 	ck_assert_msg(rc == 0, "kanary_maps_open(%s): %s", kt.dir, e.msg);
 	kt.maps_open = true;
@@ -42,6 +41,16 @@ static void load(const struct kanary_load_opts *lo)
 	snprintf(path, sizeof(path), "%s/%s", kt.dir, KANARY_PROG_EGRESS);
 	kt.prog_out = bpf_obj_get(path);
 	ck_assert_msg(kt.prog_out >= 0, "no program pinned at %s: %s", path, strerror(errno));
+}
+
+/* Loads kanary into kt.dir, opens its maps and takes its programs. */
+static void load(const struct kanary_load_opts *lo)
+{
+	struct kanary_err e = { 0 };
+	int rc = kanary_load(kt.dir, lo, &e);
+
+	ck_assert_msg(rc == 0, "kanary_load(%s): %s", kt.dir, e.msg);
+	take();
 }
 
 /* Lets go of the programs and maps (and so of the instance lock). */
@@ -87,13 +96,19 @@ void kt_setup(void)
 		      "unshare(mount+net namespaces): %s (the unit tests need root)", strerror(errno));
 	ck_assert_msg(mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == 0,
 		      "making / a slave mount: %s", strerror(errno));
-	snprintf(kt.dir, sizeof(kt.dir), "%s/bpffs.XXXXXX", base ? base : "/tmp");
-	ck_assert_msg(mkdtemp(kt.dir), "mkdtemp %s: %s", kt.dir, strerror(errno));
-	ck_assert_msg(mount("bpf", kt.dir, "bpf", 0, NULL) == 0,
-		      "mount -t bpf at %s: %s", kt.dir, strerror(errno));
-	kt.mounted = true;
-
-	load(&lo);
+	if (kt_shared_dir()) {
+		/* The binary's one kanary, as loaded: kt_main loaded it (fixture_shared.c). */
+		snprintf(kt.dir, sizeof(kt.dir), "%s", kt_shared_dir());
+		kt_shared_restore();
+		take();
+	} else {
+		snprintf(kt.dir, sizeof(kt.dir), "%s/bpffs.XXXXXX", base ? base : "/tmp");
+		ck_assert_msg(mkdtemp(kt.dir), "mkdtemp %s: %s", kt.dir, strerror(errno));
+		ck_assert_msg(mount("bpf", kt.dir, "bpf", 0, NULL) == 0,
+			      "mount -t bpf at %s: %s", kt.dir, strerror(errno));
+		kt.mounted = true;
+		load(&lo);
+	}
 	kt.ncpus = libbpf_num_possible_cpus();
 	ck_assert_msg(kt.ncpus > 0, "libbpf_num_possible_cpus: %d", kt.ncpus);
 }
@@ -109,7 +124,7 @@ void kt_teardown(void)
 		kanary_maps_close(&kt.maps);
 	if (kt.mounted && umount2(kt.dir, MNT_DETACH) != 0)
 		fprintf(stderr, "kt_teardown: umount %s: %s\n", kt.dir, strerror(errno));
-	if (kt.dir[0])
+	if (kt.mounted)
 		rmdir(kt.dir);
 	kt.mounted = kt.maps_open = false;
 }

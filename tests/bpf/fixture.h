@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Per-test fixture: a private mount + network namespace, a fresh bpffs with
- * kanary loaded into it, and helpers to configure services through
- * libkanary, run the programs on crafted frames and read the counters.
+ * Per-test fixture: a private mount + network namespace, the binary's
+ * kanary as it was just after its load (fixture_shared.c), and helpers to
+ * configure services through libkanary, run the programs on crafted frames
+ * and read the counters.
  */
 #ifndef KT_FIXTURE_H
 #define KT_FIXTURE_H

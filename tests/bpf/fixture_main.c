@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The main of both Check binaries (bin/kanary_unit, bin/kanary_bpf_test).
- * Each fixture test forks (CK_FORK), mounts its own bpffs under one temp
- * dir and loads kanary there; kt_main removes that dir at the end.
+ * It loads the binary's one kanary under a temp dir (fixture_shared.c);
+ * each fixture test forks (CK_FORK) and starts from that instance put
+ * back as loaded; kt_main removes the dir at the end.
  * TAP: CK_TAP_LOG_FILE_NAME=- (tests/run).
  */
+#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -12,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include "fixture.h"
+#include "fixture_shared.h"
 
 TCase *kt_tcase(const char *name, double timeout)
 {
@@ -61,6 +65,16 @@ int kt_main(const char *prog, Suite *const suites[], size_t n)
 		return 2;
 	}
 	setenv(KT_BASE_ENV, base, 1);
+	/* The shared kanary's mount, and its load's interface scan, kept off the host. */
+	if (unshare(CLONE_NEWNS | CLONE_NEWNET) || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL)) {
+		fprintf(stderr, "%s: mount+net namespaces: %s\n", prog, strerror(errno));
+		remove_base(prog, base);
+		return 2;
+	}
+	if (kt_shared_load(base)) {
+		remove_base(prog, base);
+		return 2;
+	}
 
 	sr = srunner_create(suites[0]);
 	for (size_t i = 1; i < n; i++)
