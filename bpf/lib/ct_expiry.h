@@ -25,6 +25,8 @@
 #define KANARY_NSEC_PER_MS	1000000ull
 #define KANARY_EBUSY		16
 #define KANARY_E2BIG		7
+/* Room made, then pushed: tries, against other CPUs filling it in between. */
+#define KANARY_CT_PUSH_TRIES	4
 
 #ifndef CLOCK_MONOTONIC
 #define CLOCK_MONOTONIC 1
@@ -214,9 +216,11 @@ static __noinline int kanary_ct_make_room(int half_open)
 /*
  * Queues the connection of forward entry ct (its key in x->fwd) to expire:
  * after the linger, or the SYN timeout when half_open.  A full queue makes
- * room (kanary_ct_make_room); a push that still fails (another CPU took the
- * slot, or the queue's lock was busy) is counted, and the entries are left
- * to the LRU, as before lifecycles.
+ * room (kanary_ct_make_room), up to KANARY_CT_PUSH_TRIES times, as another
+ * CPU's close may take the room first (a CI run left 908 of 351,840 closes
+ * to the LRU with one try); a push that still fails (or the queue's lock
+ * was busy) is counted, and the entries are left to the LRU, as before
+ * lifecycles.
  * A handshake that ends before it completes (a SYN flood's, reset by its
  * client) is left to its table's LRU, where it can evict no established
  * connection, and fills no queue.
@@ -231,8 +235,12 @@ static __always_inline void kanary_ct_enqueue(struct kanary_ct_expiry *x,
 	x->due_ns = bpf_ktime_get_ns() + kanary_ct_timeout_ns(half_open);
 	ct->expiry_stamp = kanary_ct_expiry_stamp(x->due_ns);
 	err = kanary_ct_push(x, half_open);
-	if (err == -KANARY_E2BIG && !kanary_ct_make_room(half_open))
+	/* The other CPU's close may take the room made for this one: again, a few times. */
+	for (int i = 0; i < KANARY_CT_PUSH_TRIES && err == -KANARY_E2BIG; i++) {
+		if (kanary_ct_make_room(half_open))
+			break;
 		err = kanary_ct_push(x, half_open);
+	}
 	if (err) {
 		kanary_count(KANARY_CNT_CT_EXPIRY_FULL);
 		return;

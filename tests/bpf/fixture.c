@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +128,15 @@ void kt_teardown(void)
 	if (kt.mounted)
 		rmdir(kt.dir);
 	kt.mounted = kt.maps_open = false;
+}
+
+int kt_pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
 struct kt_flow kt_flow_nth(unsigned i)

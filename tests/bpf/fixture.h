@@ -38,6 +38,8 @@ void kt_reload(const struct kanary_load_opts *lo);
 void kt_load_again(const struct kanary_load_opts *lo);
 /* A test case with that fixture per test, generous timeout (seconds). */
 TCase *kt_tcase(const char *name, double timeout);
+/* 0, or an errno: the calling thread runs on cpu only (races between two CPUs). */
+int kt_pin_to_cpu(int cpu);
 /* The test netns's loopback up: a per-request switch redirects the old leg's RST there. */
 void kt_loopback_up(void);
 /*

@@ -204,23 +204,13 @@ struct move_race {
 	atomic_int	failed;		/* a test run that failed on the second CPU */
 };
 
-/* 0, or an errno: this thread runs on cpu only. */
-static int pin_to_cpu(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
-
 static void *second_cpu(void *arg)
 {
 	struct move_race *r = arg;
 	struct kt_prog_run run;
 	struct pkt out;
 
-	if (pin_to_cpu(1))
+	if (kt_pin_to_cpu(1))
 		atomic_store(&r->failed, 1);
 	for (unsigned n = 1; n <= RACE_ROUNDS; n++) {
 		while (atomic_load(&r->round) < n)
@@ -248,7 +238,7 @@ START_TEST(data_racing_the_move_is_not_rederived)
 	kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 1, w_100, nb_4);
 	memset(&r, 0, sizeof(r));
 	r.prog = kt.prog_in;
-	ck_assert_int_eq(pin_to_cpu(0), 0);
+	ck_assert_int_eq(kt_pin_to_cpu(0), 0);
 	ck_assert_int_eq(pthread_create(&t, NULL, second_cpu, &r), 0);
 	kt_counters(before);
 	for (unsigned n = 1; n <= RACE_ROUNDS; n++) {

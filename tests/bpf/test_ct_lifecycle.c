@@ -8,11 +8,17 @@
  * kanary is reloaded with short timeouts, and the tests wait for the
  * expiries with a generous bound.  Part of the conntrack suite.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "fixture.h"
+#include "prog_run.h"
 #include "suites.h"
 #include "kanary/ct_expiry.h"
 
@@ -311,6 +317,101 @@ START_TEST(full_queue_expires_its_oldest)
 END_TEST
 
 /*
+ * Closes on two CPUs at once, the end queue full: a close pops the oldest
+ * expiry to make room, and the other CPU's push can take that room before
+ * its own push.  With one try, a CI run (wrk's 13,031 closes a second,
+ * the queue full for most of it) left 908 of 351,840 closes to the LRU.
+ * The queue is filled with stale expiries due far ahead (no sweep pops
+ * them); each round lines up one close on each CPU.
+ */
+#define CLOSE_RACE_ROUNDS	4000
+
+struct close_race {
+	int		prog;
+	struct pkt	rst;		/* the second CPU's close, for round `round` */
+	atomic_uint	round, done;
+	atomic_int	failed;
+};
+
+static void *second_cpu_closes(void *arg)
+{
+	struct close_race *r = arg;
+	struct kt_prog_run run;
+	struct pkt out;
+
+	if (kt_pin_to_cpu(1))
+		atomic_store(&r->failed, 1);
+	for (unsigned n = 1; n <= CLOSE_RACE_ROUNDS; n++) {
+		while (atomic_load(&r->round) < n)
+			;
+		if (kt_prog_run_skb(r->prog, r->rst.data, r->rst.len, out.data, sizeof(out.data), 1,
+				    NULL, &run))
+			atomic_store(&r->failed, 1);
+		atomic_store(&r->done, n);
+	}
+	return NULL;
+}
+
+START_TEST(closes_racing_on_a_full_queue_all_queued)
+{
+	static struct close_race r;
+	const unsigned cap = kanary_ct_endq_size(32768);
+	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
+	struct kanary_ct_expiry stale = { .due_ns = ~0ull >> 1 };
+	const struct kt_flow nowhere = kt_flow_nth(900000);
+	unsigned ours = 0, left = 0;
+	struct kanary_ct_expiry x;
+	struct kt_prog_run run;
+	struct pkt rst, out;
+	pthread_t t;
+
+	ck_assert_msg(libbpf_num_possible_cpus() >= 2, "this test needs two CPUs, the machine has %d",
+		      libbpf_num_possible_cpus());
+	reload_with_timeouts(32768, 3000, 0);
+	for (unsigned i = 1; i <= 2 * CLOSE_RACE_ROUNDS; i++) {
+		struct kt_flow f = kt_flow_nth(i);
+
+		kt_establish(&f);
+	}
+	stale.fwd = kt_ct_fwd_key(&nowhere);
+	for (unsigned i = 0; i < cap; i++)
+		ck_assert_int_eq(bpf_map_update_elem(kt.maps.ct_endq, NULL, &stale, BPF_ANY), 0);
+	memset(&r, 0, sizeof(r));
+	r.prog = kt.prog_in;
+	ck_assert_int_eq(kt_pin_to_cpu(0), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, second_cpu_closes, &r), 0);
+	kt_counters(before);
+	for (unsigned n = 1; n <= CLOSE_RACE_ROUNDS; n++) {
+		struct kt_flow mine = kt_flow_nth(2 * n - 1), theirs = kt_flow_nth(2 * n);
+
+		kt_pkt_fwd_seq(&rst, &mine, TF_RST, KT_CLIENT_ISN + 1, NULL, 0);
+		kt_pkt_fwd_seq(&r.rst, &theirs, TF_RST, KT_CLIENT_ISN + 1, NULL, 0);
+		atomic_store(&r.round, n);
+		ck_assert_int_eq(kt_prog_run_skb(r.prog, rst.data, rst.len, out.data, sizeof(out.data), 1,
+						 NULL, &run), 0);
+		while (atomic_load(&r.done) < n)
+			;
+	}
+	pthread_join(t, NULL);
+	kt_counters(after);
+	ck_assert_int_eq(atomic_load(&r.failed), 0);
+	printf("# close race: %llu closes not queued, %llu expired early, in %u rounds\n",
+	       (unsigned long long)(after[KANARY_CNT_CT_EXPIRY_FULL] - before[KANARY_CNT_CT_EXPIRY_FULL]),
+	       (unsigned long long)(after[KANARY_CNT_CT_EXPIRED_EARLY] - before[KANARY_CNT_CT_EXPIRED_EARLY]),
+	       CLOSE_RACE_ROUNDS);
+	ck_assert_uint_eq(after[KANARY_CNT_CT_EXPIRY_FULL] - before[KANARY_CNT_CT_EXPIRY_FULL], 0);
+	/* Only stale expiries made room; each close is in the queue, once. */
+	ck_assert_uint_eq(after[KANARY_CNT_CT_EXPIRED_EARLY] - before[KANARY_CNT_CT_EXPIRED_EARLY], 0);
+	while (bpf_map_lookup_and_delete_elem(kt.maps.ct_endq, NULL, &x) == 0) {
+		left++;
+		ours += x.due_ns != stale.due_ns;
+	}
+	ck_assert_uint_eq(left, cap);
+	ck_assert_uint_eq(ours, 2 * CLOSE_RACE_ROUNDS);
+}
+END_TEST
+
+/*
  * A client that reuses its port within the linger (wrk's Connection:
  * close load through one address) queues an expiry per close, though its
  * tuple has one pair of entries: the CI machine filled the end queue so,
@@ -416,6 +517,7 @@ void ct_lifecycle_tests(TCase *tc)
 	tcase_add_test(tc, established_entry_survives_short_connections);
 	tcase_add_test(tc, full_queue_expires_its_oldest);
 	tcase_add_test(tc, reused_port_fills_no_queue);
+	tcase_add_test(tc, closes_racing_on_a_full_queue_all_queued);
 	tcase_add_test(tc, load_again_moves_the_sweeper);
 	tcase_add_test(tc, timeouts_kept_by_a_load_that_names_none);
 }
