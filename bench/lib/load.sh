@@ -32,12 +32,16 @@ ns_cpu_ns() {
 		awk '{ t += $1 } END { printf "%.0f\n", t }'
 }
 
-# Run time (ns) and run count of kanary's BPF programs, summed: "NS RUNS".
-# The kernel counts them only while kernel.bpf_stats_enabled is 1; other
-# kanary instances on the machine would be summed too (make bench runs alone).
+# Run time (ns) and run count of the bench's kanary programs, the ones
+# pinned under KN_PIN now, summed: "NS RUNS".  Not every program named
+# kanary_*: a load (kanary_noacct's enter and leave) replaces them, and the
+# old ones, listed until freed, would leave the sum between two readings.
+# The kernel counts only while kernel.bpf_stats_enabled is 1.
 bpf_run_ns() {
-	bpftool prog show -j | jq -r '[.[] | select(.name | test("^kanary_(ingress|egress|sockops)$"))]
-		| "\(map(.run_time_ns // 0) | add // 0) \(map(.run_cnt // 0) | add // 0)"'
+	local p
+	for p in prog_ingress prog_egress prog_sockops; do
+		bpftool prog show pinned "$KN_PIN/$p" -j
+	done | jq -rs '"\(map(.run_time_ns // 0) | add // 0) \(map(.run_cnt // 0) | add // 0)"'
 }
 
 load_rps() {
