@@ -8,6 +8,7 @@
 #ifndef KT_FIXTURE_H
 #define KT_FIXTURE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <linux/limits.h>
 #include <check.h>
@@ -40,6 +41,20 @@ void kt_load_again(const struct kanary_load_opts *lo);
 TCase *kt_tcase(const char *name, double timeout);
 /* 0, or an errno: the calling thread runs on cpu only (races between two CPUs). */
 int kt_pin_to_cpu(int cpu);
+/*
+ * Two CPUs racing, round by round: the first (the test, on CPU 0) sets
+ * pkt, then round to n, and runs its own packet while kt_race_second_cpu,
+ * a thread on CPU 1, runs pkt on prog; the first waits for done to reach n.
+ * No assertion in the thread: a failed run sets failed.
+ */
+struct kt_race {
+	int		prog;
+	unsigned	rounds;
+	struct pkt	pkt;		/* the second CPU's packet for round `round` */
+	atomic_uint	round, done;
+	atomic_int	failed;
+};
+void *kt_race_second_cpu(void *race);
 /* The test netns's loopback up: a per-request switch redirects the old leg's RST there. */
 void kt_loopback_up(void);
 /*

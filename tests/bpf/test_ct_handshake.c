@@ -196,36 +196,9 @@ END_TEST
  */
 #define RACE_ROUNDS	20000
 
-struct move_race {
-	int		prog;
-	struct pkt	data;		/* the second CPU's packet, for round `round` */
-	atomic_uint	round;		/* set by the first CPU when data is ready */
-	atomic_uint	done;		/* rounds the second CPU has run */
-	atomic_int	failed;		/* a test run that failed on the second CPU */
-};
-
-static void *second_cpu(void *arg)
-{
-	struct move_race *r = arg;
-	struct kt_prog_run run;
-	struct pkt out;
-
-	if (kt_pin_to_cpu(1))
-		atomic_store(&r->failed, 1);
-	for (unsigned n = 1; n <= RACE_ROUNDS; n++) {
-		while (atomic_load(&r->round) < n)
-			;
-		if (kt_prog_run_skb(r->prog, r->data.data, r->data.len, out.data, sizeof(out.data), 1,
-				    NULL, &run))
-			atomic_store(&r->failed, 1);
-		atomic_store(&r->done, n);
-	}
-	return NULL;
-}
-
 START_TEST(data_racing_the_move_is_not_rederived)
 {
-	static struct move_race r;
+	static struct kt_race r;
 	static const char req[] = "GET / HTTP/1.1\r\n\r\n";
 	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
 	struct kt_prog_run run;
@@ -238,8 +211,9 @@ START_TEST(data_racing_the_move_is_not_rederived)
 	kt_service_create(KT_SVC, KT_VIP, KT_VPORT, 1, w_100, nb_4);
 	memset(&r, 0, sizeof(r));
 	r.prog = kt.prog_in;
+	r.rounds = RACE_ROUNDS;
 	ck_assert_int_eq(kt_pin_to_cpu(0), 0);
-	ck_assert_int_eq(pthread_create(&t, NULL, second_cpu, &r), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, kt_race_second_cpu, &r), 0);
 	kt_counters(before);
 	for (unsigned n = 1; n <= RACE_ROUNDS; n++) {
 		struct kt_flow f = kt_flow_nth(n);
@@ -247,7 +221,7 @@ START_TEST(data_racing_the_move_is_not_rederived)
 
 		kt_send_rev_seq(&f, &be, TF_SYN | TF_ACK, KT_BACKEND_ISN);
 		kt_pkt_fwd_seq(&ack, &f, TF_ACK, KT_CLIENT_ISN + 1, NULL, 0);
-		kt_pkt_fwd_seq(&r.data, &f, TF_ACK | TF_PSH, KT_CLIENT_ISN + 1, req, sizeof(req) - 1);
+		kt_pkt_fwd_seq(&r.pkt, &f, TF_ACK | TF_PSH, KT_CLIENT_ISN + 1, req, sizeof(req) - 1);
 		atomic_store(&r.round, n);
 		ck_assert_int_eq(kt_prog_run_skb(r.prog, ack.data, ack.len, out.data, sizeof(out.data), 1,
 						 NULL, &run), 0);

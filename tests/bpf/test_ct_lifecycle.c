@@ -326,35 +326,9 @@ END_TEST
  */
 #define CLOSE_RACE_ROUNDS	4000
 
-struct close_race {
-	int		prog;
-	struct pkt	rst;		/* the second CPU's close, for round `round` */
-	atomic_uint	round, done;
-	atomic_int	failed;
-};
-
-static void *second_cpu_closes(void *arg)
-{
-	struct close_race *r = arg;
-	struct kt_prog_run run;
-	struct pkt out;
-
-	if (kt_pin_to_cpu(1))
-		atomic_store(&r->failed, 1);
-	for (unsigned n = 1; n <= CLOSE_RACE_ROUNDS; n++) {
-		while (atomic_load(&r->round) < n)
-			;
-		if (kt_prog_run_skb(r->prog, r->rst.data, r->rst.len, out.data, sizeof(out.data), 1,
-				    NULL, &run))
-			atomic_store(&r->failed, 1);
-		atomic_store(&r->done, n);
-	}
-	return NULL;
-}
-
 START_TEST(closes_racing_on_a_full_queue_all_queued)
 {
-	static struct close_race r;
+	static struct kt_race r;
 	const unsigned cap = kanary_ct_endq_size(32768);
 	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
 	struct kanary_ct_expiry stale = { .due_ns = ~0ull >> 1 };
@@ -378,14 +352,15 @@ START_TEST(closes_racing_on_a_full_queue_all_queued)
 		ck_assert_int_eq(bpf_map_update_elem(kt.maps.ct_endq, NULL, &stale, BPF_ANY), 0);
 	memset(&r, 0, sizeof(r));
 	r.prog = kt.prog_in;
+	r.rounds = CLOSE_RACE_ROUNDS;
 	ck_assert_int_eq(kt_pin_to_cpu(0), 0);
-	ck_assert_int_eq(pthread_create(&t, NULL, second_cpu_closes, &r), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, kt_race_second_cpu, &r), 0);
 	kt_counters(before);
 	for (unsigned n = 1; n <= CLOSE_RACE_ROUNDS; n++) {
 		struct kt_flow mine = kt_flow_nth(2 * n - 1), theirs = kt_flow_nth(2 * n);
 
 		kt_pkt_fwd_seq(&rst, &mine, TF_RST, KT_CLIENT_ISN + 1, NULL, 0);
-		kt_pkt_fwd_seq(&r.rst, &theirs, TF_RST, KT_CLIENT_ISN + 1, NULL, 0);
+		kt_pkt_fwd_seq(&r.pkt, &theirs, TF_RST, KT_CLIENT_ISN + 1, NULL, 0);
 		atomic_store(&r.round, n);
 		ck_assert_int_eq(kt_prog_run_skb(r.prog, rst.data, rst.len, out.data, sizeof(out.data), 1,
 						 NULL, &run), 0);
