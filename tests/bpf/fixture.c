@@ -158,6 +158,18 @@ void *kt_race_second_cpu(void *race)
 	return NULL;
 }
 
+void kt_race_round(struct kt_race *r, unsigned n, const struct pkt *mine)
+{
+	struct kt_prog_run run;
+	struct pkt out;
+
+	atomic_store(&r->round, n);
+	ck_assert_int_eq(kt_prog_run_skb(r->prog, mine->data, mine->len, out.data, sizeof(out.data), 1,
+					 NULL, &run), 0);
+	while (atomic_load(&r->done) < n)
+		;
+}
+
 struct kt_flow kt_flow_nth(unsigned i)
 {
 	/* 1,000 client addresses, each with a run of source ports. */

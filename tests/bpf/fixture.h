@@ -55,6 +55,8 @@ struct kt_race {
 	atomic_int	failed;
 };
 void *kt_race_second_cpu(void *race);
+/* The first CPU's round n: the second CPU let go, mine run on r->prog (checked), then waits for it. */
+void kt_race_round(struct kt_race *r, unsigned n, const struct pkt *mine);
 /* The test netns's loopback up: a per-request switch redirects the old leg's RST there. */
 void kt_loopback_up(void);
 /*

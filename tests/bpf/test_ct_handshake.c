@@ -201,8 +201,7 @@ START_TEST(data_racing_the_move_is_not_rederived)
 	static struct kt_race r;
 	static const char req[] = "GET / HTTP/1.1\r\n\r\n";
 	__u64 before[KANARY_CNT__MAX], after[KANARY_CNT__MAX];
-	struct kt_prog_run run;
-	struct pkt ack, out;
+	struct pkt ack;
 	pthread_t t;
 
 	ck_assert_msg(libbpf_num_possible_cpus() >= 2, "this test needs two CPUs, the machine has %d",
@@ -222,11 +221,7 @@ START_TEST(data_racing_the_move_is_not_rederived)
 		kt_send_rev_seq(&f, &be, TF_SYN | TF_ACK, KT_BACKEND_ISN);
 		kt_pkt_fwd_seq(&ack, &f, TF_ACK, KT_CLIENT_ISN + 1, NULL, 0);
 		kt_pkt_fwd_seq(&r.pkt, &f, TF_ACK | TF_PSH, KT_CLIENT_ISN + 1, req, sizeof(req) - 1);
-		atomic_store(&r.round, n);
-		ck_assert_int_eq(kt_prog_run_skb(r.prog, ack.data, ack.len, out.data, sizeof(out.data), 1,
-						 NULL, &run), 0);
-		while (atomic_load(&r.done) < n)
-			;
+		kt_race_round(&r, n, &ack);
 	}
 	pthread_join(t, NULL);
 	kt_counters(after);

@@ -335,8 +335,7 @@ START_TEST(closes_racing_on_a_full_queue_all_queued)
 	const struct kt_flow nowhere = kt_flow_nth(900000);
 	unsigned ours = 0, left = 0;
 	struct kanary_ct_expiry x;
-	struct kt_prog_run run;
-	struct pkt rst, out;
+	struct pkt rst;
 	pthread_t t;
 
 	ck_assert_msg(libbpf_num_possible_cpus() >= 2, "this test needs two CPUs, the machine has %d",
@@ -361,11 +360,7 @@ START_TEST(closes_racing_on_a_full_queue_all_queued)
 
 		kt_pkt_fwd_seq(&rst, &mine, TF_RST, KT_CLIENT_ISN + 1, NULL, 0);
 		kt_pkt_fwd_seq(&r.pkt, &theirs, TF_RST, KT_CLIENT_ISN + 1, NULL, 0);
-		atomic_store(&r.round, n);
-		ck_assert_int_eq(kt_prog_run_skb(r.prog, rst.data, rst.len, out.data, sizeof(out.data), 1,
-						 NULL, &run), 0);
-		while (atomic_load(&r.done) < n)
-			;
+		kt_race_round(&r, n, &rst);
 	}
 	pthread_join(t, NULL);
 	kt_counters(after);
