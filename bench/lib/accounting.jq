@@ -4,7 +4,8 @@
 # goal's ratio adds the median of the latter to accounting-off CPU per
 # request: the accounting is work in the BPF programs and nowhere else, and
 # the kernel's timing of them is exact where the whole CPU figure swings
-# ~12 % from one run to the next.  Input: the array of runs.
+# ~12 % from one run to the next.  The keep-alive goal reads the median of
+# the pairs' req/s ratios, on over off.  Input: the array of runs.
 include "stats";
 
 group_by(.pair)
@@ -15,6 +16,10 @@ group_by(.pair)
 | ( map(.on.bpf_ns_per_request - .off.bpf_ns_per_request) | stats) as $added
 | { pairs: length,
     cpu_ratio: (map(.on.cpu_us_per_request / .off.cpu_us_per_request) | ratio_stats),
+    keepalive_ratio: (map(if .on.keepalive_rps == null or .off.keepalive_rps == null then null
+                          else .on.keepalive_rps / .off.keepalive_rps end) | ratio_stats),
+    keepalive_rps: { on: (map(.on.keepalive_rps) | stats), off: (map(.off.keepalive_rps) | stats) },
+    keepalive_errors: (map(.on.keepalive_errors, .off.keepalive_errors) | add),
     off_cpu_us_per_request: $off_cpu,
     bpf_ns_per_request: { on: (map(.on.bpf_ns_per_request) | stats), off: (map(.off.bpf_ns_per_request) | stats) },
     bpf_added_ns_per_request: $added,

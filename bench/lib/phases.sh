@@ -131,31 +131,36 @@ phase_latency() {
 
 # The accounting's cost.  The latency rounds' CPU per request swings ~12 %
 # from one run to the next, ten times the accounting's share (~1 %, from
-# bin/kanary_bpf_cost): pairs of runs back to back (the order alternating)
-# cancel the slow drift, and the kernel's own timing of the BPF programs
-# (kernel.bpf_stats_enabled, on for this phase only) gives the accounting's
-# added time per request directly, on live traffic.
+# bin/kanary_bpf_cost), and the throughput phase's keep-alive req/s swings
+# as much between its repetitions: pairs of runs back to back (the order
+# alternating) cancel the slow drift.  Each run is a fixed-rate run with the
+# kernel timing the BPF programs (kernel.bpf_stats_enabled, on for that run
+# only), which gives the accounting's added time per request directly, then
+# a keep-alive wrk run at saturation with the timing off again, since it
+# costs every program run.
 phase_accounting() {
-	local pair c fixed ns0 runs0 ns1 runs1 dir=$KN_TMP/bench/accounting
+	local pair c fixed keep ns0 runs0 ns1 runs1 dir=$KN_TMP/bench/accounting
 	mkdir -p "$dir"
 	BPF_STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
-	sysctl -qw kernel.bpf_stats_enabled=1
 	for ((pair = 1; pair <= ACCT_PAIRS; pair++)); do
 		for c in $(rotated "$pair" kanary kanary_noacct); do
 			contender_call "$c" enter
+			sysctl -qw kernel.bpf_stats_enabled=1
 			read -r ns0 runs0 < <(bpf_run_ns)
 			# shellcheck disable=SC2046 # one target per word
 			fixed=$(load_fixed "$ACCT_SECS" "$FIXED_RATE" "$dir/$c.$pair" $(fixed_targets "$c"))
 			read -r ns1 runs1 < <(bpf_run_ns)
+			sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_WAS"
+			keep=$(load_rps "$(contender_url "$c")" "$ACCT_SECS" keepalive)
 			contender_call "$c" leave
-			jq -cn --arg c "$c" --argjson pair "$pair" --argjson fixed "$fixed" \
+			jq -cn --arg c "$c" --argjson pair "$pair" --argjson fixed "$fixed" --argjson keep "$keep" \
 				--argjson ns $((ns1 - ns0)) --argjson runs $((runs1 - runs0)) \
 				'{contender: $c, pair: $pair, requests: $fixed.requests, cpu_us_per_request: $fixed.cpu.us_per_request,
-				  bpf_runs: $runs, bpf_ns_per_request: ($ns / $fixed.requests)}' >>"$ACCT_RAW"
+				  bpf_runs: $runs, bpf_ns_per_request: ($ns / $fixed.requests),
+				  keepalive_rps: $keep.rps, keepalive_errors: ($keep.errors | add // 0)}' >>"$ACCT_RAW"
 		done
-		jq -rs --argjson p "$pair" '[.[] | select(.pair == $p)] | "    pair \($p): " + (map("\(.contender) \(.cpu_us_per_request) us CPU, BPF \(.bpf_ns_per_request | round) ns") | join(", ")) + " a request"' "$ACCT_RAW"
+		jq -rs --argjson p "$pair" '[.[] | select(.pair == $p)] | "    pair \($p): " + (map("\(.contender) \(.cpu_us_per_request) us CPU, BPF \(.bpf_ns_per_request | round) ns a request, keep-alive \(.keepalive_rps | floor) req/s") | join("; "))' "$ACCT_RAW"
 	done
-	sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_WAS"
 	BPF_STATS_WAS=
 }
 
