@@ -7,19 +7,32 @@
 #   phase_switching    keep-alive with header routing, no switch and a
 #                      switch on every request (HDR contenders)
 #   phase_latency      open loop at FIXED_RATE, in rounds; every request's
-#                      time kept for pooled percentiles
+#                      time kept for pooled percentiles (latency_pooled)
 #   phase_accounting   HTTP accounting on against off, in pairs of
 #                      fixed-rate runs, the kernel timing the BPF programs
 #                      (its own file, ACCT_RAW; accounting.jq sums it up)
 # Sourced by bench/run after load.sh and contenders.sh.
 
-# rotated NAME REP LIST...: LIST rotated by REP-1, so each contender is first
-# in one repetition and last in another.
+# rotated REP LIST...: LIST in the order of repetition REP.  Repetitions go
+# in mirrored pairs: 2k+1 is LIST rotated by 2k, 2k+2 the same reversed, so
+# each contender is first in some repetitions and last in others, and runs
+# as often just after a given neighbour as just before it.  A plain
+# rotation kept every neighbour on the same side: Direct again always ran
+# warm, just after Direct, and read x0.89 of it over the latency rounds of
+# 2026-12-07.
 rotated() {
-	local rep=$1 i
+	local rep=$1 i k
 	shift
 	local -a l=("$@")
-	for ((i = 0; i < ${#l[@]}; i++)); do echo "${l[$(((i + rep - 1) % ${#l[@]}))]}"; done
+	local n=${#l[@]}
+	k=$(((rep - 1) / 2 * 2))
+	for ((i = 0; i < n; i++)); do
+		if (((rep - 1) % 2 == 0)); then
+			echo "${l[$(((i + k) % n))]}"
+		else
+			echo "${l[$(((k + n - 1 - i) % n))]}"
+		fi
+	done
 }
 
 # Every request of a short alternating run answered by the right subset, and
@@ -164,10 +177,9 @@ phase_accounting() {
 	BPF_STATS_WAS=
 }
 
-# { contender: {requests, p50, p99, p999} } over every latency round.
+# { contender: {requests, p50, p99, p999, p99_ratio, p99_ratio_ci95} } over
+# every latency round, the ratio to Direct's with a bootstrap interval over
+# the rounds (bench/lib/pooled_latency.py).
 latency_pooled() {
-	local c dir=$KN_TMP/bench/latency
-	for c in "${ACTIVE[@]}"; do
-		pooled_latency "$dir/$c".* | jq -c --arg c "$c" '{($c): .}'
-	done | jq -cs 'add'
+	/usr/bin/python3 bench/lib/pooled_latency.py "$KN_TMP/bench/latency" direct "${ACTIVE[@]}"
 }
