@@ -18,8 +18,8 @@
 # each contender is first in some repetitions and last in others, and runs
 # as often just after a given neighbour as just before it.  A plain
 # rotation kept every neighbour on the same side: Direct again always ran
-# warm, just after Direct, and read x0.89 of it over the latency rounds of
-# 2026-12-07.
+# just after Direct (and Direct just after HAProxy), and its p99 read x0.89
+# of Direct's over the latency rounds of 2026-12-07 22:08.
 rotated() {
 	local rep=$1 i k
 	shift
