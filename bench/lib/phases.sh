@@ -177,8 +177,9 @@ phase_accounting() {
 	BPF_STATS_WAS=
 }
 
-# { contender: {requests, p50, p99, p999, p99_ratio, p99_ratio_ci95} } over
-# every latency round, the ratio to Direct's with a bootstrap interval over
+# { contender: {requests, p50, p99, p999, p99_ratio, p99_round_ratio, and
+# their _ci95} } over every latency round: the p99's ratio to Direct's,
+# pooled and as the median of the rounds', with bootstrap intervals over
 # the rounds (bench/lib/pooled_latency.py).
 latency_pooled() {
 	/usr/bin/python3 bench/lib/pooled_latency.py "$KN_TMP/bench/latency" direct "${ACTIVE[@]}"

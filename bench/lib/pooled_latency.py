@@ -1,21 +1,24 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-"""Latency pooled over the latency rounds, with an interval for its ratio.
+"""Latency over the latency rounds, with intervals for its ratios to Direct.
 
     pooled_latency.py DIR REFERENCE CONTENDER...
 
 DIR holds one h2load log per contender and round, DIR/CONTENDER.ROUND
 (columns: start in us, status, microseconds to the end of the response).
 Prints one JSON object: per contender, the percentiles of every request of
-every round pooled, and its pooled p99 over REFERENCE's (Direct) with a
-95 % bootstrap interval.
+every round pooled; its pooled p99 over REFERENCE's (Direct); and the
+median over the rounds of its round's p99 over REFERENCE's in that round.
+Both ratios have a 95 % bootstrap interval.
 
 One round's p99 moves by tens of percent with the machine's state in the
-seconds it ran; pooling every round's requests smooths that, but a single
-pooled figure says nothing of its own spread.  The interval resamples whole
-rounds (paired: the same draw for both contenders, since the rotation ran
-them in the same minutes), which keeps the time-correlated noise that
-resampling single requests would hide.
+seconds it ran, and a round caught in a stall (a p99 of 6-7 ms where the
+others read 1-2) holds most of a pooled p99's tail by itself: the median
+of the rounds' ratios is the figure that such a round cannot move, the
+pooled one is printed beside it.  The intervals resample whole rounds
+(paired: the same draw for both contenders, which ran in the same
+minutes), which keeps the time-correlated noise that resampling single
+requests would hide.
 """
 import json
 import math
@@ -25,6 +28,18 @@ from pathlib import Path
 
 RESAMPLES = 2000
 SEED = 1  # a figure the same data always gives the same interval for
+
+
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def interval(samples):
+    """The 95 % percentile interval of bootstrap samples."""
+    s = sorted(samples)
+    return [s[int(0.025 * len(s))], s[int(0.975 * len(s)) - 1]]
 
 
 def rank(n, pct):
@@ -56,6 +71,10 @@ def pooled(rounds):
     n = len(values)
     return {"requests": n, "rounds": len(rounds),
             **{name: values[rank(n, pct) - 1] for name, pct in (("p50", 50), ("p99", 99), ("p999", 99.9))}}
+
+
+def round_p99(times):
+    return times[rank(len(times), 99) - 1]
 
 
 class UpperTail:
@@ -94,11 +113,13 @@ def main(argv):
         out[c] = pooled(rounds)
         out[c]["p99_ratio"] = out[c]["p99"] / out[reference]["p99"] if c != reference else 1
         # Rounds both ran in; a contender that missed a round is left out of
-        # the interval rather than compared with other minutes' Direct.
+        # the intervals rather than compared with other minutes' Direct.
         if c != reference and set(rounds) == set(ids):
             tail = UpperTail(rounds, len(ids))
-            ratios = sorted(tail.p99(d) / p for d, p in zip(draws, ref_p99))
-            out[c]["p99_ratio_ci95"] = [ratios[int(0.025 * RESAMPLES)], ratios[int(0.975 * RESAMPLES) - 1]]
+            out[c]["p99_ratio_ci95"] = interval(tail.p99(d) / p for d, p in zip(draws, ref_p99))
+            by_round = {r: round_p99(rounds[r]) / round_p99(ref[r]) for r in ids}
+            out[c]["p99_round_ratio"] = median(by_round.values())
+            out[c]["p99_round_ratio_ci95"] = interval(median(by_round[r] for r in d) for d in draws)
     json.dump(out, sys.stdout, separators=(",", ":"))
     print()
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# The bench's pooled latency (bench/lib/pooled_latency.py, docs/bench.md):
-# its percentiles are those of every request pooled, its bootstrap's fast
-# p99 (each round's upper tail only) is the p99 of the whole resampled
-# rounds, and its interval tells a slower contender from Direct.  On
+# The bench's latency over the rounds (bench/lib/pooled_latency.py,
+# docs/bench.md): its percentiles are those of every request pooled, its
+# bootstrap's fast p99 (each round's upper tail only) is the p99 of the
+# whole resampled rounds, its intervals tell a slower contender from
+# Direct, and the median of the rounds' ratios resists a stalled round.  On
 # generated h2load logs; nothing is timed.
 
 setup() {
@@ -15,16 +16,18 @@ teardown() {
 	rm -rf "$DIR"
 }
 
-# logs NAME SCALE SEED: 8 rounds of h2load-like logs, ~4,000 requests each,
-# every round's times scaled by its own factor (the machine's state) and by
-# SCALE (the contender's cost).  The round factors depend on the round
-# only, as when two contenders ran in the same minutes.
+# logs NAME SCALE SEED [STALLED_ROUND]: 8 rounds of h2load-like logs,
+# ~4,000 requests each, every round's times scaled by its own factor (the
+# machine's state) and by SCALE (the contender's cost), and STALLED_ROUND's
+# by 5 more (a stall that caught this contender alone).  The round factors
+# depend on the round only, as when two contenders ran in the same minutes.
 logs() {
 	/usr/bin/python3 - "$DIR" "$@" <<'EOF'
 import random, sys
 d, name, scale, seed = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+stalled = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 for rnd in range(1, 9):
-    machine = random.Random(rnd).uniform(0.8, 1.3)
+    machine = random.Random(rnd).uniform(0.8, 1.3) * (5 if rnd == stalled else 1)
     r = random.Random(seed * 100 + rnd)
     with open(f"{d}/{name}.{rnd}", "w") as f:
         for i in range(4000 + r.randint(-60, 60)):
@@ -82,15 +85,28 @@ EOF
 	jq -e '.direct_again.p99_ratio_ci95 as [$lo, $hi] | $lo <= .direct_again.p99_ratio and .direct_again.p99_ratio <= $hi
 		and $lo > 0.9 and $hi < 1.1 and $lo < 1 and $hi > 1' <<<"$output"
 	jq -e '.slower.p99_ratio_ci95 as [$lo, $hi] | $lo > 1.1 and $hi < 1.3' <<<"$output"
+	jq -e '.direct_again.p99_round_ratio_ci95 as [$lo, $hi] | $lo <= .direct_again.p99_round_ratio
+		and .direct_again.p99_round_ratio <= $hi and $lo > 0.9 and $hi < 1.1' <<<"$output"
+	jq -e '.slower.p99_round_ratio_ci95 as [$lo, $hi] | $lo > 1.1 and $hi < 1.3' <<<"$output"
 }
 
-@test "a contender missing a round gets its pooled figures but no interval" {
+@test "a round stalled for one contender moves the pooled ratio, not the median of the rounds' ratios" {
+	logs direct 1 1 3 && logs direct_again 1 2 && logs slower 1.2 3
+	run pooled
+	echo "$output"
+	[ "$status" -eq 0 ]
+	jq -e '.direct_again.p99_ratio < 0.5' <<<"$output"
+	jq -e '.direct_again.p99_round_ratio > 0.9 and .direct_again.p99_round_ratio < 1.1' <<<"$output"
+	jq -e '.slower.p99_round_ratio > 1.1 and .slower.p99_round_ratio < 1.3' <<<"$output"
+}
+
+@test "a contender missing a round gets its pooled figures but no ratio by round and no interval" {
 	logs direct 1 1 && logs slower 1.2 3
 	rm "$DIR/slower.4"
 	run pooled
 	echo "$output"
 	[ "$status" -eq 0 ]
-	jq -e '.slower.rounds == 7 and (.slower | has("p99_ratio_ci95") | not) and (has("direct_again") | not)' <<<"$output"
+	jq -e '.slower.rounds == 7 and (.slower | has("p99_ratio_ci95") or has("p99_round_ratio") | not) and (has("direct_again") | not)' <<<"$output"
 }
 
 @test "a malformed log line is an error naming the file and line" {
