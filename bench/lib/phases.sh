@@ -18,8 +18,9 @@
 # each contender is first in some repetitions and last in others, and runs
 # as often just after a given neighbour as just before it.  A plain
 # rotation kept every neighbour on the same side: Direct again always ran
-# just after Direct (and Direct just after HAProxy), and its p99 read x0.89
-# of Direct's over the latency rounds of 2026-12-07 22:08.
+# just after Direct (and Direct just after HAProxy), and its p99 read
+# x0.895 of Direct's (median of the rounds' ratios) over the latency
+# rounds of 2026-12-07 22:08.
 rotated() {
 	local rep=$1 i k
 	shift
