@@ -139,7 +139,7 @@ int kt_pin_to_cpu(int cpu)
 	return pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
-void *kt_race_second_cpu(void *race)
+static void *race_second_cpu(void *race)
 {
 	struct kt_race *r = race;
 	struct kt_prog_run run;
@@ -158,6 +158,17 @@ void *kt_race_second_cpu(void *race)
 	return NULL;
 }
 
+void kt_race_start(struct kt_race *r, int prog, unsigned rounds)
+{
+	ck_assert_msg(libbpf_num_possible_cpus() >= 2, "this test needs two CPUs, the machine has %d",
+		      libbpf_num_possible_cpus());
+	memset(r, 0, sizeof(*r));
+	r->prog = prog;
+	r->rounds = rounds;
+	ck_assert_int_eq(kt_pin_to_cpu(0), 0);
+	ck_assert_int_eq(pthread_create(&r->thread, NULL, race_second_cpu, r), 0);
+}
+
 void kt_race_round(struct kt_race *r, unsigned n, const struct pkt *mine)
 {
 	struct kt_prog_run run;
@@ -168,6 +179,12 @@ void kt_race_round(struct kt_race *r, unsigned n, const struct pkt *mine)
 					 NULL, &run), 0);
 	while (atomic_load(&r->done) < n)
 		;
+}
+
+void kt_race_join(struct kt_race *r)
+{
+	pthread_join(r->thread, NULL);
+	ck_assert_int_eq(atomic_load(&r->failed), 0);
 }
 
 struct kt_flow kt_flow_nth(unsigned i)

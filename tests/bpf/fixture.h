@@ -8,6 +8,7 @@
 #ifndef KT_FIXTURE_H
 #define KT_FIXTURE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <linux/limits.h>
@@ -42,10 +43,10 @@ TCase *kt_tcase(const char *name, double timeout);
 /* 0, or an errno: the calling thread runs on cpu only (races between two CPUs). */
 int kt_pin_to_cpu(int cpu);
 /*
- * Two CPUs racing, round by round: the first (the test, on CPU 0) sets
- * pkt, then round to n, and runs its own packet while kt_race_second_cpu,
- * a thread on CPU 1, runs pkt on prog; the first waits for done to reach n.
- * No assertion in the thread: a failed run sets failed.
+ * Two CPUs racing, round by round: the test, on CPU 0, sets pkt, then runs
+ * kt_race_round(n), which lets a thread on CPU 1 run pkt on prog while the
+ * test runs its own packet, and waits for it.  No assertion in the thread:
+ * a failed run sets failed, which kt_race_join checks.
  */
 struct kt_race {
 	int		prog;
@@ -53,10 +54,14 @@ struct kt_race {
 	struct pkt	pkt;		/* the second CPU's packet for round `round` */
 	atomic_uint	round, done;
 	atomic_int	failed;
+	pthread_t	thread;
 };
-void *kt_race_second_cpu(void *race);
+/* r reset, the caller pinned to CPU 0, CPU 1's thread started (fails without two CPUs). */
+void kt_race_start(struct kt_race *r, int prog, unsigned rounds);
 /* The first CPU's round n: the second CPU let go, mine run on r->prog (checked), then waits for it. */
 void kt_race_round(struct kt_race *r, unsigned n, const struct pkt *mine);
+/* The second CPU's thread joined; none of its runs failed. */
+void kt_race_join(struct kt_race *r);
 /* The test netns's loopback up: a per-request switch redirects the old leg's RST there. */
 void kt_loopback_up(void);
 /*
