@@ -66,15 +66,14 @@ def read_rounds(directory, contender):
     return rounds
 
 
+def percentile(ascending, pct):
+    return ascending[rank(len(ascending), pct) - 1]
+
+
 def pooled(rounds):
     values = sorted(v for times in rounds.values() for v in times)
-    n = len(values)
-    return {"requests": n, "rounds": len(rounds),
-            **{name: values[rank(n, pct) - 1] for name, pct in (("p50", 50), ("p99", 99), ("p999", 99.9))}}
-
-
-def round_p99(times):
-    return times[rank(len(times), 99) - 1]
+    return {"requests": len(values), "rounds": len(rounds),
+            **{name: percentile(values, pct) for name, pct in (("p50", 50), ("p99", 99), ("p999", 99.9))}}
 
 
 class UpperTail:
@@ -117,7 +116,7 @@ def main(argv):
         if c != reference and set(rounds) == set(ids):
             tail = UpperTail(rounds, len(ids))
             out[c]["p99_ratio_ci95"] = interval(tail.p99(d) / p for d, p in zip(draws, ref_p99))
-            by_round = {r: round_p99(rounds[r]) / round_p99(ref[r]) for r in ids}
+            by_round = {r: percentile(rounds[r], 99) / percentile(ref[r], 99) for r in ids}
             out[c]["p99_round_ratio"] = median(by_round.values())
             out[c]["p99_round_ratio_ci95"] = interval(median(by_round[r] for r in d) for d in draws)
     json.dump(out, sys.stdout, separators=(",", ":"))
