@@ -34,6 +34,7 @@
 struct mconn {
 	struct mconn *prev, *next;	/* on busy or idle, oldest first */
 	int fd;
+	uint32_t watching;		/* the epoll events registered for fd */
 	struct sockaddr_in to;
 	bool idle;
 	bool refused;			/* connect() failed at once: the request's answer is an error */
@@ -100,11 +101,15 @@ static void list_unlink(struct conn_list *l, struct mconn *c)
 		l->tail = c->prev;
 }
 
+/* A syscall only when the events change: most requests need none. */
 static void watch(struct mconn *c, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = c };
 
+	if (c->watching == events)
+		return;
 	epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+	c->watching = events;
 }
 
 /* Whether closing fd, by the relay or by its death, resets the connection. */
@@ -190,6 +195,7 @@ static struct mconn *conn_open(const struct sockaddr_in *to, uint32_t svc_id, in
 	list_push(&busy, c);
 	n_open++;
 	ev.data.ptr = c;
+	c->watching = ev.events;
 	stats_connect(svc_id, subset);
 	c->refused = (connect(c->fd, (struct sockaddr *)to, sizeof(*to)) && errno != EINPROGRESS) ||
 		     epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev);
@@ -244,6 +250,39 @@ static void not_sent(uint32_t svc_id, int subset, uint8_t *req, const struct pai
 	free(req);
 }
 
+static void failed(struct mconn *c, uint64_t now_ms);
+
+/*
+ * Writes what the socket takes of c's request; what it does not take
+ * waits for EPOLLOUT.  A reused connection is written at once: its
+ * socket, idle, has room, so a request costs no epoll round or change.
+ */
+static void write_request(struct mconn *c, uint64_t now_ms)
+{
+	ssize_t n;
+
+	if (!c->off)
+		reset_on_close(c->fd, true);
+	n = send(c->fd, c->req + c->off, c->len - c->off, MSG_NOSIGNAL);
+	if (n < 0 && errno != EAGAIN) {
+		failed(c, now_ms);
+		return;
+	}
+	if (n > 0 && !c->off)
+		c->first_us = mono_us();
+	if (n > 0)
+		c->off += (size_t)n;
+	if (c->off < c->len) {
+		watch(c, EPOLLOUT | EPOLLIN);
+		return;
+	}
+	reset_on_close(c->fd, false);	/* all of it is the kernel's to deliver */
+	if (!c->counted)
+		stats_sent(c->svc_id, c->subset);
+	c->counted = true;
+	watch(c, EPOLLIN);
+}
+
 void send_request(uint32_t svc_id, int subset, uint8_t *req, size_t len,
 		  const struct pair_key *key, uint64_t now_ms)
 {
@@ -261,7 +300,7 @@ void send_request(uint32_t svc_id, int subset, uint8_t *req, size_t len,
 		list_push(&busy, c);
 		attach(c, svc_id, subset, req, len, key, now_ms);
 		c->reused = true;
-		watch(c, EPOLLOUT | EPOLLIN);
+		write_request(c, now_ms);
 		return;
 	}
 	c = conn_open(&to, svc_id, subset);
@@ -324,24 +363,7 @@ void send_event(void *ptr, uint32_t events, uint64_t now_ms)
 		return;
 	}
 	if (c->off < c->len && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
-		if (!c->off)
-			reset_on_close(c->fd, true);
-		n = send(c->fd, c->req + c->off, c->len - c->off, MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN) {
-			failed(c, now_ms);
-			return;
-		}
-		if (n > 0 && !c->off)
-			c->first_us = mono_us();
-		if (n > 0)
-			c->off += (size_t)n;
-		if (c->off == c->len) {
-			reset_on_close(c->fd, false);	/* all of it is the kernel's to deliver */
-			if (!c->counted)
-				stats_sent(c->svc_id, c->subset);
-			c->counted = true;
-			watch(c, EPOLLIN);
-		}
+		write_request(c, now_ms);
 		return;
 	}
 	if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
