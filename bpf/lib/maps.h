@@ -288,6 +288,7 @@ struct {
 struct kanary_mirror_scratch {
 	struct kanary_mirror_event ev;
 	__u8	data[KANARY_MIRROR_CHUNK];
+	__u64	woke_ns;	/* when this CPU last let an event wake the relay */
 };
 
 /* 0 -> this CPU's struct kanary_mirror_scratch; never pinned. */

@@ -105,7 +105,7 @@ __noinline int kanary_mirror_copy(struct __sk_buff *skb, const struct kanary_pkt
 		sc->ev.len = n;
 		if (bpf_skb_load_bytes(skb, off + done, sc->data, n))
 			return -1;
-		if (bpf_ringbuf_output(&kanary_mirbuf_v1, sc, sizeof(sc->ev) + n, 0)) {
+		if (kanary_mirror_output(sc, sizeof(sc->ev) + n)) {
 			st->ring_full++;
 			return -1;
 		}

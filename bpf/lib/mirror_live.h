@@ -16,6 +16,23 @@
 #include "parse.h"
 #include "conntrack.h"
 
+/*
+ * Writes sc's event (size bytes from its start) to the ring.  It may wake
+ * the relay only when this CPU has not for KANARY_MIRROR_WAKE_MS, and then
+ * only if the relay has read all (the kernel's own rule, flags 0): the
+ * events between wait for the relay's next look, which comes within that.
+ */
+static __always_inline long kanary_mirror_output(struct kanary_mirror_scratch *sc, __u32 size)
+{
+	__u64 now = bpf_ktime_get_ns(), flags = BPF_RB_NO_WAKEUP;
+
+	if (now - sc->woke_ns >= KANARY_MIRROR_WAKE_MS * 1000000ull) {
+		sc->woke_ns = now;
+		flags = 0;
+	}
+	return bpf_ringbuf_output(&kanary_mirbuf_v1, sc, size, flags);
+}
+
 /* The header of a ring event of svc_id's client at addr:port, for the mirror subsets. */
 static __always_inline void kanary_mirror_ev_head(struct kanary_mirror_scratch *sc, __be32 addr,
 						  __be16 port, __u8 subsets, __u32 svc_id)
@@ -59,7 +76,7 @@ static __noinline void kanary_mirror_live(const struct kanary_pkt *p, struct kan
 	live->status = code;
 	live->latency_us = us > 0xffffffffu ? 0xffffffffu : (__u32)us;
 	x->mirror_live = 0;
-	if (bpf_ringbuf_output(&kanary_mirbuf_v1, sc, sizeof(sc->ev) + sizeof(*live), 0)) {
+	if (kanary_mirror_output(sc, sizeof(sc->ev) + sizeof(*live))) {
 		st = bpf_map_lookup_elem(&kanary_mircopy_v1, &svc_id);
 		if (st)
 			st->ring_full++;

@@ -42,6 +42,13 @@
 #define KANARY_MIRROR_CHUNKS	64
 /* The ring's size in bytes (a power of 2). */
 #define KANARY_MIRROR_RING	(8u << 20)
+/*
+ * The datapath wakes the relay at most once per this many ms on each CPU:
+ * a wakeup costs the live packet an interrupt on its CPU and one to the
+ * relay's, so one per request took a tenth of a saturated live CPU.  The
+ * relay, while events come, looks at the ring again within this.
+ */
+#define KANARY_MIRROR_WAKE_MS	1
 
 /*
  * Value of kanary_mirror_v2, keyed by service id (no entry: no mirror):

@@ -5,13 +5,17 @@
  * request's segments whole, in chunks, with their sequence numbers and a
  * START on the first; retransmissions copied again but never as a START;
  * nothing without a mirror; the draw's share; the IP length, not the
- * frame's, bounding a copy; and a full ring that loses the copy, counted,
- * while every live segment still goes through untouched but for the NAT.
+ * frame's, bounding a copy; a full ring that loses the copy, counted,
+ * while every live segment still goes through untouched but for the NAT;
+ * and the copies of one CPU waking a reader at most once per
+ * KANARY_MIRROR_WAKE_MS, the others left in the ring for its next look.
  * The comparison's live side (bpf/lib/mirror_live.h): one LIVE event per
  * mirrored request, when its final response begins, with the request's
  * first sequence number, the status and the latency; none for a request
  * not mirrored, an interim response, or a connection ended unanswered.
  */
+#define _GNU_SOURCE
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -241,6 +245,74 @@ START_TEST(padding_after_the_ip_payload_not_copied)
 }
 END_TEST
 
+static __u64 mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns's clock */
+	return (__u64)ts.tv_sec * 1000000 + (__u64)ts.tv_nsec / 1000;
+}
+
+static int count_event(void *ctx, void *data, size_t size)
+{
+	(void)data, (void)size;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/*
+ * Two copies less than KANARY_MIRROR_WAKE_MS apart on one CPU: the first
+ * wakes a reader waiting on the ring (epoll, as the relay waits), the
+ * second does not but is in the ring; a third after the window wakes
+ * again.  The two must be timed within the window: tried again when this
+ * machine was too slow, and a failure if it never was.
+ */
+START_TEST(copies_wake_the_relay_at_most_once_per_window)
+{
+	const __u64 window_us = KANARY_MIRROR_WAKE_MS * 1000;
+	cpu_set_t was, one;
+	struct ring_buffer *rb;
+	__u64 t0 = 0, t1 = 0;
+	struct conv c;
+	__u32 start;
+	int n = 0, tries;
+
+	c = mirrored_conn("100");
+	start = c.cnxt;
+	client(&c, get_a);
+	/* The limit is per CPU: every run on this one. */
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(was), &was), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+	rb = ring_buffer__new(kt.maps.mirror_buf, count_event, &n, NULL);
+	ck_assert_ptr_nonnull(rb);
+	for (tries = 0; tries < 20; tries++) {
+		ck_assert_int_ge(ring_buffer__consume(rb), 0);
+		ck_assert_int_eq(ring_buffer__poll(rb, 0), 0);	/* nothing left ready */
+		usleep(2 * window_us);				/* this CPU's window over */
+		t0 = mono_us();
+		client_at(&c, start, TF_PSH, get_a, strlen(get_a));
+		ck_assert_msg(ring_buffer__poll(rb, 100) == 1, "the first copy after the window woke no reader");
+		ck_assert_int_eq(ring_buffer__poll(rb, 0), 0);
+		client_at(&c, start, TF_PSH, get_a, strlen(get_a));
+		t1 = mono_us();
+		if (t1 - t0 < window_us)
+			break;
+	}
+	ck_assert_msg(t1 - t0 < window_us, "two copies never ran within %llu us of each other here",
+		      (unsigned long long)window_us);
+	ck_assert_msg(ring_buffer__poll(rb, 5) == 0, "a second copy %llu us after a wake woke the reader",
+		      (unsigned long long)(t1 - t0));
+	ck_assert_int_eq(ring_buffer__consume(rb), 1);
+	usleep(2 * window_us);
+	client_at(&c, start, TF_PSH, get_a, strlen(get_a));
+	ck_assert_msg(ring_buffer__poll(rb, 100) == 1, "a copy after the window woke no reader");
+	ring_buffer__free(rb);
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(was), &was), 0);
+}
+END_TEST
+
 START_TEST(full_ring_loses_the_copy_not_the_segment)
 {
 	static const char head[] =
@@ -264,14 +336,6 @@ START_TEST(full_ring_loses_the_copy_not_the_segment)
 	ck_assert_uint_gt(st.bytes, KANARY_MIRROR_RING / 2);
 }
 END_TEST
-
-static __u64 mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);	/* bpf_ktime_get_ns's clock */
-	return (__u64)ts.tv_sec * 1000000 + (__u64)ts.tv_nsec / 1000;
-}
 
 /* Event i is the LIVE answer to f's request that started at seq. */
 static const struct kanary_mirror_live *expect_live(const struct seen *s, int i,
@@ -565,6 +629,7 @@ Suite *mirror_suite(void)
 	tcase_add_test(tc, draw_takes_the_share);
 	tcase_add_test(tc, padding_after_the_ip_payload_not_copied);
 	tcase_add_test(tc, full_ring_loses_the_copy_not_the_segment);
+	tcase_add_test(tc, copies_wake_the_relay_at_most_once_per_window);
 	tcase_add_test(tc, live_answer_to_a_mirrored_request);
 	tcase_add_test(tc, live_answer_after_interim_only);
 	tcase_add_test(tc, no_live_answer_unmirrored_or_unanswered);

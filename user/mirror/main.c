@@ -24,6 +24,7 @@
 #define REFRESH_MS	1000	/* targets re-read */
 #define FLUSH_MS	200	/* counts written to the map */
 #define MAX_EVENTS	64
+#define IDLE_POLL_MS	50	/* the longest wait: expiries and counts run at least this often */
 
 static volatile sig_atomic_t stopping;
 static uint64_t now_ms;
@@ -160,7 +161,7 @@ int main(int argc, char **argv)
 	struct epoll_event evs[MAX_EVENTS], rev = { .events = EPOLLIN, .data.ptr = NULL };
 	struct sigaction sa = { .sa_handler = on_signal };
 	const char *pin_flag = NULL;
-	uint64_t v, last_flush, max_pairs = 16384;
+	uint64_t v, last_flush, last_event_ms = 0, max_pairs = 16384;
 	struct ring_buffer *rb = NULL;
 	struct kanary_err e = {};
 	int opt, epfd, ring_fd;
@@ -225,7 +226,13 @@ int main(int argc, char **argv)
 	fprintf(stderr, "kanary-mirror: relaying from %s/%s\n", pin, KANARY_MAP_MIRROR_BUF);
 
 	while (!stopping) {
-		int n = epoll_wait(epfd, evs, MAX_EVENTS, 50);
+		/*
+		 * An event written less than KANARY_MIRROR_WAKE_MS after a wake
+		 * did not wake us: while events come, look again that soon.
+		 */
+		int wait_ms = now_ms - last_event_ms <= KANARY_MIRROR_WAKE_MS ? KANARY_MIRROR_WAKE_MS
+									     : IDLE_POLL_MS;
+		int n = epoll_wait(epfd, evs, MAX_EVENTS, wait_ms);
 
 		if (n < 0 && errno != EINTR) {
 			fprintf(stderr, "kanary-mirror: epoll_wait: %s\n", strerror(errno));
@@ -234,14 +241,12 @@ int main(int argc, char **argv)
 		now_ms = clock_ns() / 1000000;
 		if (now_ms - refresh_ns / 1000000 >= REFRESH_MS)
 			refresh();
-		for (int i = 0; i < n; i++) {
-			if (evs[i].data.ptr) {
+		for (int i = 0; i < n; i++)
+			if (evs[i].data.ptr)	/* else the ring, read below at every turn */
 				send_event(evs[i].data.ptr, evs[i].events, now_ms);
-				continue;
-			}
-			batch_ns = clock_ns();
-			ring_buffer__consume(rb);
-		}
+		batch_ns = clock_ns();
+		if (ring_buffer__consume(rb) > 0)
+			last_event_ms = now_ms;
 		reasm_expire(now_ms);
 		send_expire(now_ms);
 		pair_expire(now_ms);
