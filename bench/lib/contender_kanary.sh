@@ -49,12 +49,13 @@ kanary_nosockops_leave() { kanary_leave && kctl load >/dev/null; }
 kanary_nosockops_url() { echo "http://${CONTENDER_VIP[kanary_nosockops]}/"; }
 
 # kanary_mirror: the canary path as kanary's, with every request mirrored
-# to risky1 (a subset of weight 0) by the relay, which runs only while it
-# is measured: kanary against it is what a 100 % mirror costs the live
-# path on this node, relay and mirror pod included (docs/mirror.md).
+# to shadow1 (a subset of weight 0: it takes no live request) by the
+# relay, which runs only while it is measured: kanary against it is what a
+# 100 % mirror costs the live path on this node, relay and mirror pod
+# included (docs/mirror.md).
 kanary_mirror_up() {
 	kanary_split_service bench_mirror "${CONTENDER_VIP[kanary_mirror]}" &&
-		kctl backend add bench_mirror shadow "$(pod_ip risky1):80" >/dev/null 2>&1 &&
+		kctl backend add bench_mirror shadow "$(pod_ip shadow1):80" >/dev/null 2>&1 &&
 		kctl weight set bench_mirror safe 80 risky 20 shadow 0 >/dev/null &&
 		kctl mirror set bench_mirror shadow 100
 }

@@ -12,9 +12,10 @@
 #   load_bulk URL SECS STREAMS          /big over STREAMS keep-alive streams
 # Sourced by bench/run after tests/lib/cluster.sh.
 
-# Busy and total jiffies of the whole machine (all CPUs, softirq included).
+# cpu_jiffies [N]: busy and total jiffies of the whole machine (all CPUs,
+# softirq included), or of CPU N.
 cpu_jiffies() {
-	awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat
+	awk -v cpu="cpu${1-}" '$1 == cpu { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat
 }
 
 # CPU time in ns of every thread in the bench's server-side namespaces: the

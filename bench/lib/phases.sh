@@ -178,6 +178,62 @@ phase_accounting() {
 	BPF_STATS_WAS=
 }
 
+# A 100 % mirror's cost to the live path when the relay and the mirror pod
+# have a CPU of their own, as on a node whose kanaryd holds a core and
+# whose mirror pod runs elsewhere: the client and the split's pods on CPU
+# 0, the relay and shadow1 on CPU 1.  Three runs in each round, in rotated
+# order: kanary with CPU 1 idle ("idle"), kanary with CPU 1 kept busy
+# ("busy"), and kanary_mirror ("mirror").  Busy is the control: on this VM
+# a loop on CPU 1 alone slows CPU 0 by about a tenth (the host shares a
+# core between the two), so mirror against busy is what mirroring costs
+# the live side's CPU, and busy against idle what the host costs.  Busy
+# keeps CPU 1 as busy as the mirror runs so far did (the median of their
+# shares, a first mirror run not counted giving the first), since the
+# host's cost grows with it.  Keep-alive and new-connection req/s of each.
+# The throughput phase measures kanary_mirror with everything sharing both
+# CPUs (docs/mirror.md).
+MIRROR_LIVE_CPU=0 MIRROR_APART_CPU=1
+phase_mirror_apart() {
+	local round v
+	pin_pods "$MIRROR_LIVE_CPU" "${SPLIT_SAFE[@]}" "${SPLIT_RISKY[@]}" client &&
+		pin_pods "$MIRROR_APART_CPU" shadow1 && mirror_apart_run mirror 0 || return 1
+	for ((round = 1; round <= MIRROR_ROUNDS; round++)); do
+		for v in $(rotated "$round" idle busy mirror); do
+			mirror_apart_run "$v" "$round" || return 1
+		done
+		jq -rs --argjson r "$round" '[.[] | select(.round == $r)] | "    round \($r): " + (map("\(.run) keep-alive \(.keepalive_rps | floor), close \(.close_rps | floor) req/s, CPU 1 \(.cpu1_busy * 100 | round) % busy") | join("; "))' "$MIRROR_RAW"
+	done
+	pin_pods "0-$(($(nproc) - 1))" "${SPLIT_SAFE[@]}" "${SPLIT_RISKY[@]}" client shadow1
+}
+
+# mirror_apart_run idle|busy|mirror ROUND: one run of phase_mirror_apart,
+# its line appended to MIRROR_RAW (round 0: the first mirror run).
+mirror_apart_run() {
+	local v=$1 round=$2 c=kanary keep close relay share burner='' j0 j1
+	[[ $v == mirror ]] && c=kanary_mirror
+	contender_call "$c" enter
+	if [[ $v == mirror ]]; then
+		relay=$(cat "$KN_TMP/relay.pid") && taskset -a -p -c "$MIRROR_APART_CPU" "$relay" >/dev/null || return 1
+	fi
+	if [[ $v == busy ]]; then
+		share=$(jq -s '[.[] | select(.run == "mirror") | .cpu1_busy] | sort | .[length / 2 | floor]' "$MIRROR_RAW")
+		taskset -c "$MIRROR_APART_CPU" bench/lib/cpu_duty.py "$share" &
+		burner=$!
+	fi
+	j0=$(cpu_jiffies "$MIRROR_APART_CPU")
+	# wrk inherits the subshell's CPU.
+	keep=$(taskset -p -c "$MIRROR_LIVE_CPU" $BASHPID >/dev/null && load_rps "$(contender_url "$c")" "$MIRROR_SECS" keepalive) &&
+		close=$(taskset -p -c "$MIRROR_LIVE_CPU" $BASHPID >/dev/null && load_rps "$(contender_url "$c")" "$MIRROR_SECS" close) || return 1
+	j1=$(cpu_jiffies "$MIRROR_APART_CPU")
+	[[ -z $burner ]] || { kill "$burner"; wait "$burner" 2>/dev/null || true; }
+	contender_call "$c" leave
+	jq -cn --arg v "$v" --argjson round "$round" --argjson keep "$keep" --argjson close "$close" \
+		--argjson busy0 "${j0% *}" --argjson total0 "${j0#* }" --argjson busy1 "${j1% *}" --argjson total1 "${j1#* }" \
+		'{run: $v, round: $round, keepalive_rps: $keep.rps, close_rps: $close.rps,
+		  errors: (($keep.errors | add // 0) + ($close.errors | add // 0)),
+		  cpu1_busy: (if $total1 > $total0 then ($busy1 - $busy0) / ($total1 - $total0) else null end)}' >>"$MIRROR_RAW"
+}
+
 # { contender: {requests, p50, p99, p999, p99_ratio, p99_round_ratio, and
 # their _ci95} } over every latency round: the p99's ratio to Direct's,
 # pooled and as the median of the rounds', with bootstrap intervals over

@@ -37,3 +37,17 @@ listen_drops() {
 	done
 	echo "$sum"
 }
+
+# pin_pods CPUS POD...: every thread of the pods' (or the node's)
+# processes may run on CPUS only (taskset's list, "0" or "0-1").  The
+# mirror phase splits the machine with it; processes started later in a
+# pod inherit nothing from it: the caller pins those itself.
+pin_pods() {
+	local cpus=$1 pod pid
+	shift
+	for pod in "$@"; do
+		for pid in $(ip netns pids "$(ns_of "$pod")"); do
+			taskset -a -p -c "$cpus" "$pid" >/dev/null || return 1
+		done
+	done
+}
