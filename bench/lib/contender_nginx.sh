@@ -4,7 +4,10 @@
 # own address: split_clients 80/20 per request, map $http_x_my_header for
 # the dark route, keep-alive to the pods, as many workers as cores.  A
 # second address (nginx_hdr) routes by the header alone: plain to the safe
-# pods, dark to risky1, as kanary_hdr does.
+# pods, dark to risky1, as kanary_hdr does.  A third (nginx_mirror) splits
+# 80/20 and mirrors every request to shadow1 with the mirror directive (a
+# subrequest, Host with -shadow as kanary's relay sends it, body
+# included), the mirror Debian's packages offer in place of kanary's.
 
 nginx_proxy_dir() { echo "$KN_TMP/bench/nginx"; }
 
@@ -15,7 +18,7 @@ nginx_proxy_keepalive() {
 }
 
 nginx_up() {
-	local d pod vip=${CONTENDER_VIP[nginx]} hdr=${CONTENDER_VIP[nginx_hdr]} safe="" risky=""
+	local d pod vip=${CONTENDER_VIP[nginx]} hdr=${CONTENDER_VIP[nginx_hdr]} mir=${CONTENDER_VIP[nginx_mirror]} safe="" risky=""
 	d=$(nginx_proxy_dir)
 	mkdir -p "$d/tmp" || return 1
 	for pod in "${SPLIT_SAFE[@]}"; do safe+="server $(pod_ip "$pod"):80; "; done
@@ -25,6 +28,7 @@ nginx_up() {
 		cat <<EOF2
 	upstream safe { $safe keepalive 64; }
 	upstream risky { $risky keepalive 64; }
+	upstream shadow { server $(pod_ip shadow1):80; keepalive 64; }
 	split_clients "\$request_id" \$split { 80% safe; * risky; }
 	map \$http_x_my_header \$pool { dark risky; default \$split; }
 	map \$http_x_my_header \$hdr_pool { dark risky; default safe; }
@@ -42,11 +46,26 @@ $(nginx_proxy_keepalive)
 $(nginx_proxy_keepalive)
 		}
 	}
+	server {
+		listen $mir:80 backlog=8192;
+		location / {
+			mirror /_mirror;
+			proxy_pass http://\$split;
+$(nginx_proxy_keepalive)
+		}
+		location = /_mirror {
+			internal;
+			proxy_pass http://shadow\$request_uri;
+			proxy_set_header Host \$host-shadow;
+$(nginx_proxy_keepalive)
+		}
+	}
 }
 EOF2
 	} >"$d/nginx.conf"
 	in_ns node ip addr add "$vip/32" dev lo || return 1
 	in_ns node ip addr add "$hdr/32" dev lo || return 1
+	in_ns node ip addr add "$mir/32" dev lo || return 1
 	in_ns node nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf" </dev/null >"$d/start.log" 2>&1 || {
 		echo "bench: the nginx proxy did not start:" >&2
 		cat "$d/start.log" "$d/error.log" >&2

@@ -27,7 +27,7 @@ for f in "$BENCH_LIB"/contender_*.sh; do
 done
 
 # Every contender in the order of the first repetition.
-CONTENDERS=(direct direct_again direct_spread kanary kanary_noacct kanary_nosockops kanary_mirror kanary_one kanary_rule kanary_rule_one iptables nftables nginx haproxy)
+CONTENDERS=(direct direct_again direct_spread kanary kanary_noacct kanary_nosockops kanary_mirror kanary_one kanary_rule kanary_rule_one iptables nftables nginx nginx_mirror haproxy)
 # Run only in the switching runs (direct and these), after the others are up.
 HDR_CONTENDERS=(direct kanary_hdr nginx_hdr haproxy_hdr)
 declare -A CONTENDER_LABEL=(
@@ -47,6 +47,7 @@ declare -A CONTENDER_LABEL=(
 	[iptables]="iptables DNAT, statistic random (kube-proxy style)"
 	[nftables]="nftables DNAT, numgen random"
 	[nginx]="nginx L7 proxy (split_clients + map)"
+	[nginx_mirror]="nginx L7 proxy, 80/20, every request mirrored to shadow1 (mirror directive)"
 	[haproxy]="HAProxy (weighted servers + header ACL)"
 )
 
@@ -57,7 +58,7 @@ declare -A CONTENDER_VIP=(
 	[nginx]=10.96.0.14 [haproxy]=10.96.0.15 [kanary_one]=10.96.0.16
 	[kanary_rule]=10.96.0.17 [kanary_rule_one]=10.96.0.18
 	[kanary_hdr]=10.96.0.19 [nginx_hdr]=10.96.0.20 [haproxy_hdr]=10.96.0.21
-	[kanary_noacct]=10.96.0.22 [kanary_mirror]=10.96.0.23 [kanary_nosockops]=10.96.0.24
+	[kanary_noacct]=10.96.0.22 [kanary_mirror]=10.96.0.23 [kanary_nosockops]=10.96.0.24 [nginx_mirror]=10.96.0.25
 )
 
 SPLIT_SAFE=(safe1 safe2)
@@ -85,5 +86,7 @@ direct_spread_url() { echo "http://$(pod_ip safe1)/"; }
 
 # nginx_hdr and haproxy_hdr are a second address of the same processes.
 nginx_hdr_url() { echo "http://${CONTENDER_VIP[nginx_hdr]}/"; }
+# nginx_mirror too: nginx_up configures it.
+nginx_mirror_url() { echo "http://${CONTENDER_VIP[nginx_mirror]}/"; }
 haproxy_hdr_unavailable() { haproxy_unavailable; }
 haproxy_hdr_url() { echo "http://${CONTENDER_VIP[haproxy_hdr]}/"; }
