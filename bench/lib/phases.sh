@@ -206,6 +206,12 @@ phase_mirror_apart() {
 	pin_pods "0-$(($(nproc) - 1))" "${SPLIT_SAFE[@]}" "${SPLIT_RISKY[@]}" client shadow1
 }
 
+# load_on_live_cpu C MODE: load_rps on C from CPU MIRROR_LIVE_CPU (wrk
+# inherits the subshell's CPU); run in $(...).
+load_on_live_cpu() {
+	taskset -p -c "$MIRROR_LIVE_CPU" $BASHPID >/dev/null && load_rps "$(contender_url "$1")" "$MIRROR_SECS" "$2"
+}
+
 # mirror_apart_run idle|busy|mirror ROUND: one run of phase_mirror_apart,
 # its line appended to MIRROR_RAW (round 0: the first mirror run).
 mirror_apart_run() {
@@ -221,9 +227,7 @@ mirror_apart_run() {
 		burner=$!
 	fi
 	j0=$(cpu_jiffies "$MIRROR_APART_CPU")
-	# wrk inherits the subshell's CPU.
-	keep=$(taskset -p -c "$MIRROR_LIVE_CPU" $BASHPID >/dev/null && load_rps "$(contender_url "$c")" "$MIRROR_SECS" keepalive) &&
-		close=$(taskset -p -c "$MIRROR_LIVE_CPU" $BASHPID >/dev/null && load_rps "$(contender_url "$c")" "$MIRROR_SECS" close) || return 1
+	keep=$(load_on_live_cpu "$c" keepalive) && close=$(load_on_live_cpu "$c" close) || return 1
 	j1=$(cpu_jiffies "$MIRROR_APART_CPU")
 	[[ -z $burner ]] || { kill "$burner"; wait "$burner" 2>/dev/null || true; }
 	contender_call "$c" leave
